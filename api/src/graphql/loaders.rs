@@ -1,0 +1,112 @@
+//! One DataLoader per request, batching nested reads of a page of customers into one query
+//! per relation. Keys are newtypes so one loader serves every relation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entity::entities::{LabelKind, customer, favorite_item, note, special_occasion};
+use entity::ops::{customers, notes};
+use entity::{DomainError, Scope};
+use sea_orm::DatabaseConnection;
+
+/// Loads for one request's scope.
+pub struct DbLoader {
+    db: DatabaseConnection,
+    scope: Scope,
+}
+
+impl DbLoader {
+    /// A loader reading `scope`'s restaurant only.
+    pub fn new(db: DatabaseConnection, scope: Scope) -> Self {
+        Self { db, scope }
+    }
+}
+
+/// A customer by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CustomerById(pub i64);
+/// A customer's tags or segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LabelsOf(pub i64, pub LabelKind);
+/// A customer's notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NotesOf(pub i64);
+/// A customer's favourite items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FavoritesOf(pub i64);
+/// A customer's special occasions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OccasionsOf(pub i64);
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DomainError>>;
+
+/// Keys' customer ids, without repeats.
+fn ids<K>(keys: &[K], id: impl Fn(&K) -> i64) -> Vec<i64> {
+    let mut ids: Vec<i64> = keys.iter().map(id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+impl Loader<CustomerById> for DbLoader {
+    type Value = customer::Model;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[CustomerById]) -> LoadResult<CustomerById, customer::Model> {
+        let rows = customers::by_ids(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(rows.into_iter().map(|c| (CustomerById(c.id), c)).collect())
+    }
+}
+
+impl Loader<LabelsOf> for DbLoader {
+    type Value = Vec<String>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[LabelsOf]) -> LoadResult<LabelsOf, Vec<String>> {
+        let labels = customers::labels_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .map(|key| {
+                let names = labels
+                    .get(&key.0)
+                    .into_iter()
+                    .flatten()
+                    .filter(|l| l.kind == key.1)
+                    .map(|l| l.name.clone())
+                    .collect();
+                (*key, names)
+            })
+            .collect())
+    }
+}
+
+impl Loader<NotesOf> for DbLoader {
+    type Value = Vec<note::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[NotesOf]) -> LoadResult<NotesOf, Vec<note::Model>> {
+        let rows = notes::for_customers(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(customers::group(rows, |n| n.customer_id).into_iter().map(|(id, v)| (NotesOf(id), v)).collect())
+    }
+}
+
+impl Loader<FavoritesOf> for DbLoader {
+    type Value = Vec<favorite_item::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[FavoritesOf]) -> LoadResult<FavoritesOf, Vec<favorite_item::Model>> {
+        let rows = customers::favorites_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(rows.into_iter().map(|(id, v)| (FavoritesOf(id), v)).collect())
+    }
+}
+
+impl Loader<OccasionsOf> for DbLoader {
+    type Value = Vec<special_occasion::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[OccasionsOf]) -> LoadResult<OccasionsOf, Vec<special_occasion::Model>> {
+        let rows = customers::occasions_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(rows.into_iter().map(|(id, v)| (OccasionsOf(id), v)).collect())
+    }
+}

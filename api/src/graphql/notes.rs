@@ -1,0 +1,21 @@
+//! Staff notes (spec endpoint 9).
+
+use async_graphql::{Context, ID, Object};
+use entity::ops::notes;
+
+use super::customers::Note;
+use super::{app, scope};
+use crate::error::IntoGql;
+
+/// Note mutations.
+#[derive(Default)]
+pub struct NoteMutation;
+
+#[Object]
+impl NoteMutation {
+    /// Adds a staff note (1 to 2,000 characters) to a customer.
+    async fn add_note(&self, ctx: &Context<'_>, customer_id: ID, note: String) -> async_graphql::Result<Note> {
+        let id = super::types::customer_id(&customer_id).gql()?;
+        Ok(notes::add_note(&app(ctx).db, scope(ctx), id, &note).await.gql()?.into())
+    }
+}

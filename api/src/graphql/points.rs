@@ -1,0 +1,96 @@
+//! Points: add (spec endpoint 4) and redeem (endpoint 5).
+
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
+use entity::ops::{idempotency::Outcome, ledger};
+
+use super::customers::Customer;
+use super::loaders::CustomerById;
+use super::scalars::Money;
+use super::types::{Tier, customer_id};
+use super::{app, loader, scope};
+use crate::error::{ApiError, IntoGql};
+
+/// A customer's balance right after a points change.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct PointsPayload {
+    /// "Added 100 points" or "Redeemed 500 points".
+    pub message: String,
+    pub customer_id: ID,
+    pub transaction_id: ID,
+    /// Signed change.
+    pub points: i64,
+    pub current_points: i64,
+    pub lifetime_points: i64,
+    pub redeemed_points: i64,
+    pub tier: Tier,
+    /// What redeemed points are worth (100 points = $1); 0 when adding.
+    pub discount: Money,
+    /// True when this is the saved result of an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+#[ComplexObject]
+impl PointsPayload {
+    /// The customer as it is now.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let id = customer_id(&self.customer_id).gql()?;
+        Ok(loader(ctx).load_one(CustomerById(id)).await.map_err(ApiError::from).gql()?.map(Customer))
+    }
+}
+
+impl From<Outcome<ledger::PointsOutcome>> for PointsPayload {
+    fn from(out: Outcome<ledger::PointsOutcome>) -> Self {
+        let v = out.value;
+        let message = if v.delta >= 0 { format!("Added {} points", v.delta) } else { format!("Redeemed {} points", -v.delta) };
+        Self {
+            message,
+            customer_id: ID(v.customer_id.to_string()),
+            transaction_id: ID(v.transaction_id.to_string()),
+            points: v.delta,
+            current_points: v.current,
+            lifetime_points: v.lifetime,
+            redeemed_points: v.redeemed,
+            tier: v.tier.into(),
+            discount: Money(v.discount_cents),
+            replayed: out.replayed,
+        }
+    }
+}
+
+/// Points mutations.
+#[derive(Default)]
+pub struct PointsMutation;
+
+#[Object]
+impl PointsMutation {
+    /// Adds points (1 to 1,000,000); the tier upgrades automatically. With an idempotency
+    /// key, a retry returns the first result and adds nothing.
+    async fn add_points(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        points: i64,
+        reason: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<PointsPayload> {
+        let id = super::types::customer_id(&customer_id).gql()?;
+        let out = ledger::add_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref()).await.gql()?;
+        Ok(out.into())
+    }
+
+    /// Redeems points for a discount (100 points = $1). Fails with INSUFFICIENT_POINTS rather
+    /// than going below zero; never lowers the tier.
+    async fn redeem_points(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        points: i64,
+        reason: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<PointsPayload> {
+        let id = super::types::customer_id(&customer_id).gql()?;
+        let out = ledger::redeem_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref()).await.gql()?;
+        Ok(out.into())
+    }
+}

@@ -1,0 +1,25 @@
+//! Custom scalars.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use entity::rules::money::parse_cents;
+
+/// An exact amount of money in dollars with at most two decimals. Accepted as a number
+/// (`45.99`) or a string (`"45.99"`); returned as a number. Stored as integer cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money(pub i64);
+
+#[Scalar(name = "Money")]
+impl ScalarType for Money {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let text = match &value {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            _ => return Err(InputValueError::custom("must be a number like 45.99")),
+        };
+        parse_cents(&text).map(Money).map_err(|e| InputValueError::custom(format!("amount {e}")))
+    }
+
+    fn to_value(&self) -> Value {
+        serde_json::Number::from_f64(self.0 as f64 / 100.0).map_or(Value::Null, Value::Number)
+    }
+}

@@ -1,0 +1,61 @@
+//! Visits (spec endpoint 6).
+
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::ops::visits;
+
+use super::customers::Customer;
+use super::loaders::CustomerById;
+use super::scalars::Money;
+use super::types::customer_id;
+use super::{app, loader, scope};
+use crate::error::{ApiError, IntoGql};
+
+/// A recorded visit and the customer's statistics after it.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct VisitPayload {
+    pub visit_id: ID,
+    pub customer_id: ID,
+    pub amount: Money,
+    pub visited_at: DateTime<Utc>,
+    /// True when this is the saved result of an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+#[ComplexObject]
+impl VisitPayload {
+    /// The customer as it is now: visit statistics, tags and status.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let id = customer_id(&self.customer_id).gql()?;
+        Ok(loader(ctx).load_one(CustomerById(id)).await.map_err(ApiError::from).gql()?.map(Customer))
+    }
+}
+
+/// Visit mutations.
+#[derive(Default)]
+pub struct VisitMutation;
+
+#[Object]
+impl VisitMutation {
+    /// Records a visit: total visits, first/last visit, total spent, average order value and
+    /// auto-tags follow; a dormant customer becomes active.
+    async fn record_visit(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        order_amount: Money,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<VisitPayload> {
+        let id = super::types::customer_id(&customer_id).gql()?;
+        let out = visits::record_visit(&app(ctx).db, scope(ctx), id, order_amount.0, idempotency_key.as_deref()).await.gql()?;
+        let v = out.value;
+        Ok(VisitPayload {
+            visit_id: ID(v.visit_id.to_string()),
+            customer_id: ID(v.customer_id.to_string()),
+            amount: Money(v.amount_cents),
+            visited_at: v.visited_at,
+            replayed: out.replayed,
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql` and `/`, `GET /healthz`.
+
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use entity::Scope;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Instrument;
+
+use crate::error::finish_errors;
+use crate::graphql::{AppState, LoyaltySchema, RequestContext, request_data};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub schema: LoyaltySchema,
+    pub app: AppState,
+    /// Restaurant requests act for until access control derives it from the caller.
+    pub restaurant: String,
+}
+
+/// The service's router.
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/", get(graphiql))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+    let ctx = RequestContext { scope: Scope::new(state.restaurant.clone(), "api"), request_id: request_id.clone() };
+    let (ctx, loader) = request_data(&state.app, ctx);
+    let request = request.into_inner().data(ctx).data(loader);
+    let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or("-"));
+    let mut response = state.schema.execute(request).instrument(span).await;
+    finish_errors(&mut response, &request_id);
+    response.into()
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("Loyalty GraphQL").finish())
+}
+
+async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
+    match state.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The loyalty service: GraphQL over the `entity` operations, served by axum, configured by
+//! one [`config::Config`], run by the `loyalty` command (`src/main.rs`).
+
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use config::Config;
+use graphql::{AppState, build_schema};
+use http::{HttpState, router};
+
+/// Connects, migrates and serves until SIGINT or SIGTERM. Prints
+/// `listening on http://ADDR/graphql` on stdout once the port is bound.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let db = db::connect(&config).await.context("connecting to the database")?;
+    db::migrate(&db).await.context("applying migrations")?;
+    let app = AppState { db, policy: config.policy() };
+    let schema = build_schema(&config, Some(app.clone()));
+    let state = HttpState { schema, app: app.clone(), restaurant: config.restaurant.clone() };
+    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
+    println!("listening on http://{addr}/graphql");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    app.db.close().await?;
+    tracing::info!("loyalty service stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

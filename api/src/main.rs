@@ -1,0 +1,54 @@
+//! `loyalty`: the loyalty service and its tools.
+
+use anyhow::Context as _;
+use api::config::Config;
+use clap::{Parser, Subcommand};
+
+/// Customer loyalty & marketing service for restaurants (GraphQL).
+#[derive(Parser)]
+#[command(name = "loyalty", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve GraphQL (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Load a demo restaurant's customers into the configured restaurant.
+    DemoData,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config;
+    api::telemetry::init(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => api::serve(config).await,
+        Command::Migrate => {
+            let db = api::db::connect(&config).await.context("connecting to the database")?;
+            api::db::migrate(&db).await.context("applying migrations")?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::DemoData => {
+            let db = api::db::connect(&config).await.context("connecting to the database")?;
+            api::db::migrate(&db).await.context("applying migrations")?;
+            let n = api::demo::load(&db, &config).await?;
+            println!("demo data loaded: {n} customers in restaurant {:?}", config.restaurant);
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", api::graphql::build_schema(&config, None).sdl());
+            Ok(())
+        }
+    }
+}

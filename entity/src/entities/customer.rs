@@ -1,0 +1,147 @@
+//! `customers`: one row per loyalty member of one restaurant.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Loyalty tier, derived from lifetime points (see [`crate::rules::tier`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    #[sea_orm(string_value = "bronze")]
+    Bronze,
+    #[sea_orm(string_value = "silver")]
+    Silver,
+    #[sea_orm(string_value = "gold")]
+    Gold,
+    #[sea_orm(string_value = "platinum")]
+    Platinum,
+    #[sea_orm(string_value = "vip")]
+    Vip,
+}
+
+/// Membership status. `dormant` is set by the rules, the others by staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum CustomerStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "inactive")]
+    Inactive,
+    #[sea_orm(string_value = "blocked")]
+    Blocked,
+    #[sea_orm(string_value = "dormant")]
+    Dormant,
+}
+
+/// Preferred spice level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum SpiceLevel {
+    #[sea_orm(string_value = "mild")]
+    Mild,
+    #[sea_orm(string_value = "medium")]
+    Medium,
+    #[sea_orm(string_value = "hot")]
+    Hot,
+    #[sea_orm(string_value = "extra-hot")]
+    ExtraHot,
+}
+
+/// Preferred seating area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Seating {
+    #[sea_orm(string_value = "indoor")]
+    Indoor,
+    #[sea_orm(string_value = "outdoor")]
+    Outdoor,
+    #[sea_orm(string_value = "bar")]
+    Bar,
+    #[sea_orm(string_value = "patio")]
+    Patio,
+    #[sea_orm(string_value = "window")]
+    Window,
+    #[sea_orm(string_value = "private-room")]
+    PrivateRoom,
+}
+
+/// A list of short strings stored as a JSON array (dietary restrictions, allergies).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct StringList(pub Vec<String>);
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "customers")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub restaurant_id: String,
+    /// Id of the customer's account in the ordering platform, when linked.
+    pub user_id: Option<String>,
+    /// E.164, unique per restaurant.
+    pub phone: String,
+    /// Lower-cased, validated.
+    pub email: Option<String>,
+    pub name: String,
+    pub date_of_birth: Option<Date>,
+    pub anniversary: Option<Date>,
+
+    pub tier: Tier,
+    pub points_current: i64,
+    pub points_lifetime: i64,
+    pub points_redeemed: i64,
+    pub member_since: DateTimeUtc,
+
+    pub total_visits: i64,
+    pub first_visit_at: Option<DateTimeUtc>,
+    pub last_visit_at: Option<DateTimeUtc>,
+    pub total_spent_cents: i64,
+
+    pub dietary_restrictions: StringList,
+    pub allergies: StringList,
+    pub spice_level: Option<SpiceLevel>,
+    pub preferred_seating: Option<Seating>,
+
+    pub email_opt_in: bool,
+    pub sms_opt_in: bool,
+    pub push_opt_in: bool,
+    pub special_offers: bool,
+    pub birthday_offers: bool,
+    pub anniversary_offers: bool,
+
+    #[sea_orm(unique)]
+    pub referral_code: String,
+    pub referred_by: Option<i64>,
+    pub referrals_count: i64,
+    /// Points earned by referring others.
+    pub referral_rewards: i64,
+
+    /// Sum of all ratings (1–5) given; the average is derived.
+    pub rating_total: i64,
+    pub review_count: i64,
+    pub last_review_at: Option<DateTimeUtc>,
+
+    pub status: CustomerStatus,
+    pub last_activity_at: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::point_transaction::Entity")]
+    PointTransaction,
+    #[sea_orm(has_many = "super::visit::Entity")]
+    Visit,
+    #[sea_orm(has_many = "super::note::Entity")]
+    Note,
+    #[sea_orm(has_many = "super::favorite_item::Entity")]
+    FavoriteItem,
+    #[sea_orm(has_many = "super::special_occasion::Entity")]
+    SpecialOccasion,
+    #[sea_orm(has_many = "super::customer_label::Entity")]
+    CustomerLabel,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,14 @@
+//! SeaORM entities: one module per table. Relational form of the spec's customer document.
+
+pub mod customer;
+pub mod customer_label;
+pub mod favorite_item;
+pub mod idempotency_key;
+pub mod note;
+pub mod point_transaction;
+pub mod special_occasion;
+pub mod visit;
+
+pub use customer::{CustomerStatus, Seating, SpiceLevel, StringList, Tier};
+pub use customer_label::LabelKind;
+pub use point_transaction::LedgerKind;

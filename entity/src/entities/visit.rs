@@ -1,0 +1,36 @@
+//! `visits`: one row per recorded visit or order.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "visits")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub restaurant_id: String,
+    pub customer_id: i64,
+    pub amount_cents: i64,
+    /// The POS order id, unique per restaurant, when the visit came from an order.
+    pub order_id: Option<String>,
+    pub visited_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::customer::Entity",
+        from = "Column::CustomerId",
+        to = "super::customer::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Customer,
+}
+
+impl Related<super::customer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Customer.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,42 @@
+//! The domain layer's one error type.
+
+use sea_orm::DbErr;
+
+/// What can go wrong in a domain operation. Everything but [`DomainError::Database`] is the
+/// caller's to fix; the message is written for people.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The thing does not exist in the caller's restaurant.
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// An input was refused.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// A redemption asked for more points than the customer has.
+    #[error("insufficient points: {available} available, {requested} requested")]
+    InsufficientPoints { available: i64, requested: i64 },
+    /// A blocked customer cannot earn, redeem or visit.
+    #[error("customer {id} is blocked")]
+    CustomerBlocked { id: i64 },
+    /// An idempotency key was reused with different arguments.
+    #[error("idempotency key {key:?} was already used for a different request")]
+    IdempotencyConflict { key: String },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl DomainError {
+    /// A validation error on `field`.
+    pub fn validation(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Self::Validation { field: field.into(), message: message.to_string() }
+    }
+
+    /// A not-found error, e.g. `not_found(format!("customer {id}"))`.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound { what: what.into() }
+    }
+}
+
+/// Result of a domain operation.
+pub type DomainResult<T> = Result<T, DomainError>;

@@ -1,0 +1,16 @@
+//! The loyalty program's data: SeaORM entities ([`entities`]), the pure rules that belong to
+//! the data ([`rules`]: tiers, tags, referral codes, money, contact details) and the operations
+//! that change it transactionally ([`ops`]: customers, the points ledger, visits, orders, notes).
+//!
+//! Everything here is free of GraphQL and HTTP: the API, the jobs and the tests call the same
+//! functions with any `ConnectionTrait`.
+
+pub mod entities;
+pub mod error;
+pub mod ops;
+pub mod rules;
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use error::{DomainError, DomainResult};
+pub use ops::{Policy, Scope};

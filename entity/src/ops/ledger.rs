@@ -1,0 +1,171 @@
+//! The points ledger: every change of a balance is one appended row, written in the same
+//! transaction as the customer's counters, so current/lifetime/redeemed always equal the
+//! ledger's sums.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::state::{self, Delta};
+use super::{check_points, idempotency, now};
+use crate::entities::{LedgerKind, Tier, customer, point_transaction};
+use crate::rules::money::redemption_value_cents;
+use crate::{DomainError, DomainResult, Scope};
+
+/// Longest reason text accepted.
+pub const MAX_REASON_LEN: usize = 500;
+
+/// A customer's balance right after a points change: what the point mutations return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointsOutcome {
+    pub customer_id: i64,
+    pub transaction_id: i64,
+    pub delta: i64,
+    pub current: i64,
+    pub lifetime: i64,
+    pub redeemed: i64,
+    pub tier: Tier,
+    /// For redemptions: the discount the points are worth, in cents.
+    pub discount_cents: i64,
+}
+
+impl PointsOutcome {
+    fn new(row: &customer::Model, entry: &point_transaction::Model) -> Self {
+        Self {
+            customer_id: row.id,
+            transaction_id: entry.id,
+            delta: entry.delta,
+            current: row.points_current,
+            lifetime: row.points_lifetime,
+            redeemed: row.points_redeemed,
+            tier: row.tier,
+            discount_cents: if entry.kind == LedgerKind::Redeem { redemption_value_cents(-entry.delta) } else { 0 },
+        }
+    }
+}
+
+/// Checks an optional free-text reason.
+pub fn check_reason(reason: Option<&str>) -> DomainResult<Option<String>> {
+    let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
+    if reason.chars().count() > MAX_REASON_LEN {
+        return Err(DomainError::validation("reason", format!("must be at most {MAX_REASON_LEN} characters")));
+    }
+    Ok(Some(reason.to_string()))
+}
+
+/// Adds `points` to a customer (spec endpoint 4): tier upgrade and auto-tags follow.
+pub async fn add_points<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    customer_id: i64,
+    points: i64,
+    reason: Option<&str>,
+    idempotency_key: Option<&str>,
+) -> DomainResult<idempotency::Outcome<PointsOutcome>> {
+    let points = check_points("points", points)?;
+    let reason = check_reason(reason)?;
+    let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    let request = (customer_id, points, reason.clone());
+    idempotency::run(db, scope, key.as_deref(), "addPoints", &request, async |txn| {
+        let at = now();
+        let delta = Delta { earned: points, ..Delta::default() };
+        let (row, entry) = earn_in(txn, scope, customer_id, delta, LedgerKind::Earn, reason, key.clone(), at).await?;
+        let entry = entry.ok_or_else(|| DomainError::validation("points", "must be positive"))?;
+        Ok(PointsOutcome::new(&row, &entry))
+    })
+    .await
+}
+
+/// Redeems `points` (spec endpoint 5). Fails with `InsufficientPoints` rather than going below
+/// zero; never lowers the tier.
+pub async fn redeem_points<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    customer_id: i64,
+    points: i64,
+    reason: Option<&str>,
+    idempotency_key: Option<&str>,
+) -> DomainResult<idempotency::Outcome<PointsOutcome>> {
+    let points = check_points("points", points)?;
+    let reason = check_reason(reason)?;
+    let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    let request = (customer_id, points, reason.clone());
+    idempotency::run(db, scope, key.as_deref(), "redeemPoints", &request, async |txn| {
+        let at = now();
+        let row = state::apply(txn, scope, customer_id, Delta { redeemed: points, ..Delta::default() }, at).await?;
+        let entry = append(txn, scope, &row, LedgerKind::Redeem, -points, reason, key.clone(), at).await?;
+        Ok(PointsOutcome::new(&row, &entry))
+    })
+    .await
+}
+
+/// Earns points inside a running transaction (orders, referral bonuses) and returns the
+/// updated row and its ledger entry.
+pub(crate) async fn earn_in(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_id: i64,
+    delta: Delta,
+    kind: LedgerKind,
+    reason: Option<String>,
+    key: Option<String>,
+    at: DateTime<Utc>,
+) -> DomainResult<(customer::Model, Option<point_transaction::Model>)> {
+    let row = state::apply(txn, scope, customer_id, delta, at).await?;
+    let row = state::refresh(txn, row, at, delta.visit_cents.is_some()).await?;
+    let entry = if delta.earned > 0 {
+        Some(append(txn, scope, &row, kind, delta.earned, reason, key, at).await?)
+    } else {
+        None
+    };
+    Ok((row, entry))
+}
+
+/// Appends one ledger row for a change already applied to `row`.
+#[allow(clippy::too_many_arguments)]
+async fn append(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    row: &customer::Model,
+    kind: LedgerKind,
+    delta: i64,
+    reason: Option<String>,
+    key: Option<String>,
+    at: DateTime<Utc>,
+) -> DomainResult<point_transaction::Model> {
+    Ok(point_transaction::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        customer_id: Set(row.id),
+        kind: Set(kind),
+        delta: Set(delta),
+        balance_after: Set(row.points_current),
+        reason: Set(reason),
+        idempotency_key: Set(key),
+        actor: Set(scope.actor.clone()),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// The newest ledger rows of a customer, newest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_id: i64,
+    limit: u64,
+    offset: u64,
+) -> DomainResult<Vec<point_transaction::Model>> {
+    Ok(point_transaction::Entity::find()
+        .filter(point_transaction::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(point_transaction::Column::CustomerId.eq(customer_id))
+        .order_by_desc(point_transaction::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?)
+}

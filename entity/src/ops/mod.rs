@@ -1,0 +1,96 @@
+//! Operations that read and change the loyalty data, each in one transaction.
+//!
+//! Every operation takes a [`Scope`] (the caller's restaurant and who acts) and scopes every
+//! statement by the restaurant. Writes begin with [`begin_write`], which takes SQLite's write
+//! lock up front (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy timeout instead of
+//! failing; on PostgreSQL the first `UPDATE ... RETURNING` locks the customer row. Point and
+//! visit counters change only through atomic `SET x = x + n` updates (see [`state`]).
+
+use chrono::{DateTime, SubsecRound, Utc};
+use phonenumber::country;
+use sea_orm::{
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+pub mod customers;
+pub mod idempotency;
+pub mod ledger;
+pub mod notes;
+pub mod orders;
+pub mod state;
+pub mod visits;
+
+/// Who is acting, for which restaurant. Built per request (or per job run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// Every read and write is limited to this restaurant.
+    pub restaurant_id: String,
+    /// Recorded on ledger rows and notes.
+    pub actor: String,
+}
+
+impl Scope {
+    /// A scope for `restaurant_id` acting as `actor`.
+    pub fn new(restaurant_id: impl Into<String>, actor: impl Into<String>) -> Self {
+        Self { restaurant_id: restaurant_id.into(), actor: actor.into() }
+    }
+}
+
+/// The program's adjustable settings.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Points earned per whole dollar of an order (spec default 1).
+    pub points_per_dollar: i64,
+    /// Points a referrer earns when a new member signs up with their code.
+    pub referral_bonus_points: i64,
+    /// Region for phone numbers written without a `+country` prefix.
+    pub phone_region: country::Id,
+    /// Largest page a list may return.
+    pub max_page_size: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            points_per_dollar: 1,
+            referral_bonus_points: 100,
+            phone_region: country::Id::US,
+            max_page_size: 200,
+        }
+    }
+}
+
+/// Largest number of points one operation may add or redeem.
+pub const MAX_POINTS_PER_OPERATION: i64 = 1_000_000;
+
+/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite, plain `BEGIN` elsewhere.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// The current time, truncated to microseconds so values read back from either database equal
+/// the ones written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Checks a points amount for one operation.
+pub fn check_points(field: &str, points: i64) -> crate::DomainResult<i64> {
+    if points <= 0 {
+        return Err(crate::DomainError::validation(field, "must be a positive whole number"));
+    }
+    if points > MAX_POINTS_PER_OPERATION {
+        return Err(crate::DomainError::validation(
+            field,
+            format!("must be at most {MAX_POINTS_PER_OPERATION} in one operation"),
+        ));
+    }
+    Ok(points)
+}
+
+/// A transaction handle as used by the operations.
+pub type Txn = DatabaseTransaction;

@@ -1,0 +1,43 @@
+//! Staff notes (spec endpoint 9).
+
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::{customers, now};
+use crate::entities::note;
+use crate::{DomainError, DomainResult, Scope};
+
+/// Longest note accepted.
+pub const MAX_NOTE_LEN: usize = 2_000;
+
+/// Adds a note to a customer, signed by the scope's actor.
+pub async fn add_note(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64, text: &str) -> DomainResult<note::Model> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(DomainError::validation("note", "must not be empty"));
+    }
+    if text.chars().count() > MAX_NOTE_LEN {
+        return Err(DomainError::validation("note", format!("must be at most {MAX_NOTE_LEN} characters")));
+    }
+    customers::find_by_id(db, scope, customer_id).await?;
+    Ok(note::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        customer_id: Set(customer_id),
+        note: Set(text.to_string()),
+        added_by: Set(scope.actor.clone()),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Notes of several customers at once (for a DataLoader), newest first.
+pub async fn for_customers(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<note::Model>> {
+    Ok(note::Entity::find()
+        .filter(note::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(note::Column::CustomerId.is_in(ids.iter().copied()))
+        .order_by_desc(note::Column::CreatedAt)
+        .order_by_desc(note::Column::Id)
+        .all(db)
+        .await?)
+}

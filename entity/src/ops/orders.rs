@@ -1,0 +1,136 @@
+//! The spec's "Integration with Orders": a completed order earns points (per whole dollar),
+//! counts as a visit and updates favourite items, all in one transaction, once per order id.
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
+use serde::{Deserialize, Serialize};
+
+use super::state::Delta;
+use super::visits::check_amount;
+use super::{customers, idempotency, ledger, now, visits};
+use crate::entities::{LedgerKind, Tier, favorite_item};
+use crate::rules::money::points_for_amount;
+use crate::{DomainError, DomainResult, Policy, Scope};
+
+/// Most line items in one order.
+pub const MAX_ITEMS: usize = 200;
+/// Largest quantity of one line item.
+pub const MAX_QUANTITY: i64 = 1_000;
+
+/// A completed order from the POS.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderInput {
+    pub phone: String,
+    pub order_id: String,
+    /// The order's final charge in cents.
+    pub amount_cents: i64,
+    pub items: Vec<OrderItem>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderItem {
+    pub item_id: String,
+    pub name: Option<String>,
+    pub quantity: i64,
+}
+
+/// What recording an order returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderOutcome {
+    pub customer_id: i64,
+    pub order_id: String,
+    pub visit_id: i64,
+    pub points_earned: i64,
+    pub transaction_id: Option<i64>,
+    pub current: i64,
+    pub lifetime: i64,
+    pub tier: Tier,
+}
+
+fn check(input: &OrderInput) -> DomainResult<()> {
+    let order_id = input.order_id.trim();
+    if order_id.is_empty() || order_id.len() > 100 {
+        return Err(DomainError::validation("orderId", "must be 1 to 100 characters"));
+    }
+    check_amount("amount", input.amount_cents)?;
+    if input.items.len() > MAX_ITEMS {
+        return Err(DomainError::validation("items", format!("at most {MAX_ITEMS} items per order")));
+    }
+    for item in &input.items {
+        if item.item_id.trim().is_empty() || item.item_id.len() > 100 {
+            return Err(DomainError::validation("items.itemId", "must be 1 to 100 characters"));
+        }
+        if !(1..=MAX_QUANTITY).contains(&item.quantity) {
+            return Err(DomainError::validation("items.quantity", format!("must be 1 to {MAX_QUANTITY}")));
+        }
+    }
+    Ok(())
+}
+
+/// Records a completed order for the member with the order's phone number. The order id is the
+/// idempotency key: the same order twice earns once.
+pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    policy: &Policy,
+    input: OrderInput,
+) -> DomainResult<idempotency::Outcome<OrderOutcome>> {
+    check(&input)?;
+    let customer = customers::find_by_phone(db, scope, policy, &input.phone).await?;
+    let order_id = input.order_id.trim().to_string();
+    let key = format!("order:{order_id}");
+    let points = points_for_amount(input.amount_cents, policy.points_per_dollar);
+    idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| {
+        let at = now();
+        let delta = Delta { earned: points, redeemed: 0, visit_cents: Some(input.amount_cents) };
+        let reason = Some(format!("Order #{order_id}"));
+        let (row, entry) = ledger::earn_in(txn, scope, customer.id, delta, LedgerKind::Earn, reason, Some(key.clone()), at).await?;
+        let visit = visits::insert(txn, scope, row.id, input.amount_cents, Some(order_id.clone()), at).await?;
+        count_items(txn, scope, row.id, &input.items, at).await?;
+        Ok(OrderOutcome {
+            customer_id: row.id,
+            order_id: order_id.clone(),
+            visit_id: visit.id,
+            points_earned: points,
+            transaction_id: entry.map(|e| e.id),
+            current: row.points_current,
+            lifetime: row.points_lifetime,
+            tier: row.tier,
+        })
+    })
+    .await
+}
+
+/// Adds the order's quantities to the customer's favourite-item counts.
+async fn count_items(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_id: i64,
+    items: &[OrderItem],
+    at: chrono::DateTime<chrono::Utc>,
+) -> DomainResult<()> {
+    use favorite_item::Column as F;
+    for item in items {
+        let row = favorite_item::ActiveModel {
+            restaurant_id: Set(scope.restaurant_id.clone()),
+            customer_id: Set(customer_id),
+            item_id: Set(item.item_id.trim().to_string()),
+            name: Set(item.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(String::from)),
+            order_count: Set(item.quantity),
+            last_ordered_at: Set(at),
+            ..Default::default()
+        };
+        favorite_item::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([F::CustomerId, F::ItemId])
+                    .value(F::OrderCount, Expr::col((favorite_item::Entity, F::OrderCount)).add(item.quantity))
+                    .value(F::LastOrderedAt, Expr::value(at))
+                    .update_column(F::Name)
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! The customer row's counters and the state derived from them.
+//!
+//! [`apply`] changes points and visit counters with one atomic `UPDATE ... RETURNING`, so
+//! concurrent requests never lose an update and a redemption never takes the balance below
+//! zero. [`refresh`] then derives tier, auto-tags and status from the returned row with the
+//! rules in [`crate::rules`] and saves what changed.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::entities::{CustomerStatus, LabelKind, customer, customer_label};
+use crate::rules::{status::derived_status, tags, tier};
+use crate::{DomainError, DomainResult, Scope};
+
+/// A change to a customer's counters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Delta {
+    /// Points added to current and lifetime.
+    pub earned: i64,
+    /// Points taken from current and added to redeemed; refused if the balance is short.
+    pub redeemed: i64,
+    /// A visit with this amount in cents.
+    pub visit_cents: Option<i64>,
+}
+
+/// Applies `delta` to customer `id` atomically and returns the updated row. Fails with
+/// `NotFound`, `CustomerBlocked` or `InsufficientPoints` and then changes nothing.
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    delta: Delta,
+    now: DateTime<Utc>,
+) -> DomainResult<customer::Model> {
+    use customer::Column as C;
+    let mut update = customer::Entity::update_many()
+        .col_expr(C::LastActivityAt, Expr::value(now))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::RestaurantId.eq(&scope.restaurant_id))
+        .filter(C::Status.ne(CustomerStatus::Blocked));
+    if delta.earned != 0 {
+        update = update
+            .col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).add(delta.earned))
+            .col_expr(C::PointsLifetime, Expr::col(C::PointsLifetime).add(delta.earned));
+    }
+    if delta.redeemed != 0 {
+        update = update
+            .col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).sub(delta.redeemed))
+            .col_expr(C::PointsRedeemed, Expr::col(C::PointsRedeemed).add(delta.redeemed))
+            .filter(C::PointsCurrent.gte(delta.redeemed));
+    }
+    if let Some(cents) = delta.visit_cents {
+        update = update
+            .col_expr(C::TotalVisits, Expr::col(C::TotalVisits).add(1))
+            .col_expr(C::TotalSpentCents, Expr::col(C::TotalSpentCents).add(cents))
+            .col_expr(C::LastVisitAt, Expr::value(now))
+            .col_expr(
+                C::FirstVisitAt,
+                Func::coalesce([Expr::col(C::FirstVisitAt), Expr::value(now)]).into(),
+            );
+    }
+    match update.exec_with_returning(db).await?.into_iter().next() {
+        Some(row) => Ok(row),
+        None => Err(explain_refusal(db, scope, id, delta.redeemed).await?),
+    }
+}
+
+/// Why [`apply`] matched no row.
+async fn explain_refusal(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    requested: i64,
+) -> DomainResult<DomainError> {
+    let found = customer::Entity::find_by_id(id)
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .one(db)
+        .await?;
+    Ok(match found {
+        None => DomainError::not_found(format!("customer {id}")),
+        Some(c) if c.status == CustomerStatus::Blocked => DomainError::CustomerBlocked { id },
+        Some(c) => DomainError::InsufficientPoints { available: c.points_current, requested },
+    })
+}
+
+/// Derives tier, auto-tags and status of `row` at `now` and saves what changed; returns the
+/// row as saved. `visited_now` tells the status rule that a visit was just recorded.
+pub async fn refresh(
+    db: &impl ConnectionTrait,
+    row: customer::Model,
+    now: DateTime<Utc>,
+    visited_now: bool,
+) -> DomainResult<customer::Model> {
+    let wanted = tags::auto_tags(&row, now);
+    sync_tags(db, &row, &wanted).await?;
+
+    let tier = tier::next_tier(row.tier, row.points_lifetime);
+    let status = derived_status(row.status, wanted.contains(&tags::DORMANT), visited_now);
+    if tier == row.tier && status == row.status {
+        return Ok(row);
+    }
+    let mut active: customer::ActiveModel = row.into();
+    active.tier = Set(tier);
+    active.status = Set(status);
+    Ok(active.update(db).await?)
+}
+
+/// Makes the customer's auto-tags exactly `wanted`, touching only rows that change.
+async fn sync_tags(db: &impl ConnectionTrait, row: &customer::Model, wanted: &[&str]) -> DomainResult<()> {
+    use customer_label::Column as L;
+    let have: Vec<String> = customer_label::Entity::find()
+        .filter(L::CustomerId.eq(row.id))
+        .filter(L::Kind.eq(LabelKind::Tag))
+        .filter(L::Name.is_in(tags::AUTO_TAGS))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    let stale: Vec<&String> = have.iter().filter(|t| !wanted.contains(&t.as_str())).collect();
+    if !stale.is_empty() {
+        customer_label::Entity::delete_many()
+            .filter(L::CustomerId.eq(row.id))
+            .filter(L::Kind.eq(LabelKind::Tag))
+            .filter(L::Name.is_in(stale))
+            .exec(db)
+            .await?;
+    }
+    let missing: Vec<customer_label::ActiveModel> = wanted
+        .iter()
+        .filter(|t| !have.iter().any(|h| h == *t))
+        .map(|t| customer_label::ActiveModel {
+            customer_id: Set(row.id),
+            kind: Set(LabelKind::Tag),
+            name: Set((*t).to_string()),
+            restaurant_id: Set(row.restaurant_id.clone()),
+        })
+        .collect();
+    if !missing.is_empty() {
+        customer_label::Entity::insert_many(missing).exec_without_returning(db).await?;
+    }
+    Ok(())
+}

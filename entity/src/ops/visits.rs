@@ -1,0 +1,95 @@
+//! Visits (spec endpoint 6): counters, averages and auto-tags follow each visit.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::state::{self, Delta};
+use super::{idempotency, now};
+use crate::entities::visit;
+use crate::rules::money::MAX_AMOUNT_CENTS;
+use crate::{DomainError, DomainResult, Scope};
+
+/// What recording a visit returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitOutcome {
+    pub customer_id: i64,
+    pub visit_id: i64,
+    pub amount_cents: i64,
+    pub visited_at: DateTime<Utc>,
+}
+
+/// Checks an order amount in cents.
+pub fn check_amount(field: &str, cents: i64) -> DomainResult<i64> {
+    if cents < 0 {
+        return Err(DomainError::validation(field, "must not be negative"));
+    }
+    if cents > MAX_AMOUNT_CENTS {
+        return Err(DomainError::validation(field, "must not exceed 1000000.00"));
+    }
+    Ok(cents)
+}
+
+/// Records a visit with an order amount (no points: orders earn them, see
+/// [`super::orders::record_order`]).
+pub async fn record_visit<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    customer_id: i64,
+    amount_cents: i64,
+    idempotency_key: Option<&str>,
+) -> DomainResult<idempotency::Outcome<VisitOutcome>> {
+    let amount_cents = check_amount("orderAmount", amount_cents)?;
+    let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    idempotency::run(db, scope, key.as_deref(), "recordVisit", &(customer_id, amount_cents), async |txn| {
+        let at = now();
+        let row = state::apply(txn, scope, customer_id, Delta { visit_cents: Some(amount_cents), ..Delta::default() }, at).await?;
+        state::refresh(txn, row, at, true).await?;
+        let visit = insert(txn, scope, customer_id, amount_cents, None, at).await?;
+        Ok(VisitOutcome { customer_id, visit_id: visit.id, amount_cents, visited_at: at })
+    })
+    .await
+}
+
+/// Inserts the visit row for a change already applied to the customer.
+pub(crate) async fn insert(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_id: i64,
+    amount_cents: i64,
+    order_id: Option<String>,
+    at: DateTime<Utc>,
+) -> DomainResult<visit::Model> {
+    Ok(visit::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        customer_id: Set(customer_id),
+        amount_cents: Set(amount_cents),
+        order_id: Set(order_id),
+        visited_at: Set(at),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// A customer's visits, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_id: i64,
+    limit: u64,
+    offset: u64,
+) -> DomainResult<Vec<visit::Model>> {
+    Ok(visit::Entity::find()
+        .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(visit::Column::CustomerId.eq(customer_id))
+        .order_by_desc(visit::Column::VisitedAt)
+        .order_by_desc(visit::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,9 @@
+//! Pure business rules of the loyalty program: no database, small and unit-tested.
+
+pub mod contact;
+pub mod money;
+pub mod referral;
+pub mod status;
+pub mod tags;
+pub mod tier;
+pub mod visits;

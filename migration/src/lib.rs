@@ -1,0 +1,20 @@
+//! Database migrations, applied from code by `loyalty migrate` and on `loyalty serve` start.
+//! One module per change; never edit a migration that has shipped, add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_customers;
+mod m20261125_000002_activity;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_customers::Migration),
+            Box::new(m20261125_000002_activity::Migration),
+        ]
+    }
+}
