@@ -23,14 +23,22 @@ pub const DORMANT: &str = "dormant";
 /// Every tag the rules can set, so stale ones can be removed.
 pub const AUTO_TAGS: [&str; 4] = [HIGH_VALUE, FREQUENT_VISITOR, NEW_CUSTOMER, DORMANT];
 
-/// Whether a last visit at `last_visit` makes a customer dormant at `now`.
-pub fn is_dormant(last_visit: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    last_visit.is_some_and(|at| now - at > Duration::days(DORMANT_DAYS))
+/// Whole calendar days (UTC) from `at` to `now`: 0 today, 1 yesterday.
+pub fn days_since(at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (now.date_naive() - at.date_naive()).num_days()
 }
 
-/// The instant before which a last visit makes a customer dormant (for set-based queries).
+/// Whether a last visit at `last_visit` makes a customer dormant at `now`: more than
+/// [`DORMANT_DAYS`] calendar days ago.
+pub fn is_dormant(last_visit: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last_visit.is_some_and(|at| days_since(at, now) > DORMANT_DAYS)
+}
+
+/// Last visits before this instant make a customer dormant at `now` (for set-based queries):
+/// the start of the day [`DORMANT_DAYS`] days ago.
 pub fn dormant_cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
-    now - Duration::days(DORMANT_DAYS)
+    let day = now.date_naive() - Duration::days(DORMANT_DAYS);
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
 /// The auto-tags a customer has at `now`, in a stable order.
@@ -44,7 +52,7 @@ pub fn auto_tags(customer: &customer::Model, now: DateTime<Utc>) -> Vec<&'static
     }
     if customer
         .first_visit_at
-        .is_some_and(|at| now - at < Duration::days(NEW_CUSTOMER_DAYS))
+        .is_some_and(|at| days_since(at, now) < NEW_CUSTOMER_DAYS)
     {
         tags.push(NEW_CUSTOMER);
     }
@@ -58,51 +66,61 @@ pub fn auto_tags(customer: &customer::Model, now: DateTime<Utc>) -> Vec<&'static
 mod tests {
     use super::*;
     use crate::testing::customer_fixture;
+    use chrono::TimeZone;
 
-    fn days_ago(now: DateTime<Utc>, days: i64) -> Option<DateTime<Utc>> {
-        Some(now - Duration::days(days))
+    fn noon() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap()
+    }
+
+    fn days_ago(days: i64) -> Option<DateTime<Utc>> {
+        Some(noon() - Duration::days(days))
     }
 
     #[test]
     fn high_value_is_strictly_above_fifty_dollars() {
-        let now = Utc::now();
-        let mut c = customer_fixture(now);
+        let mut c = customer_fixture(noon());
         c.total_visits = 2;
         c.total_spent_cents = 100_00;
-        assert!(!auto_tags(&c, now).contains(&HIGH_VALUE));
+        assert!(!auto_tags(&c, noon()).contains(&HIGH_VALUE));
         c.total_spent_cents = 100_02;
-        assert!(auto_tags(&c, now).contains(&HIGH_VALUE));
+        assert!(auto_tags(&c, noon()).contains(&HIGH_VALUE));
     }
 
     #[test]
     fn frequent_visitor_is_strictly_above_twenty_visits() {
-        let now = Utc::now();
-        let mut c = customer_fixture(now);
+        let mut c = customer_fixture(noon());
         c.total_visits = 20;
-        assert!(!auto_tags(&c, now).contains(&FREQUENT_VISITOR));
+        assert!(!auto_tags(&c, noon()).contains(&FREQUENT_VISITOR));
         c.total_visits = 21;
-        assert!(auto_tags(&c, now).contains(&FREQUENT_VISITOR));
+        assert!(auto_tags(&c, noon()).contains(&FREQUENT_VISITOR));
     }
 
     #[test]
     fn new_customer_is_first_visit_under_thirty_days() {
-        let now = Utc::now();
-        let mut c = customer_fixture(now);
-        c.first_visit_at = None;
-        assert!(!auto_tags(&c, now).contains(&NEW_CUSTOMER));
-        c.first_visit_at = days_ago(now, 29);
-        assert!(auto_tags(&c, now).contains(&NEW_CUSTOMER));
-        c.first_visit_at = days_ago(now, 30);
-        assert!(!auto_tags(&c, now).contains(&NEW_CUSTOMER));
+        let mut c = customer_fixture(noon());
+        assert!(!auto_tags(&c, noon()).contains(&NEW_CUSTOMER));
+        c.first_visit_at = days_ago(29);
+        assert!(auto_tags(&c, noon()).contains(&NEW_CUSTOMER));
+        c.first_visit_at = days_ago(30);
+        assert!(!auto_tags(&c, noon()).contains(&NEW_CUSTOMER));
     }
 
     #[test]
     fn dormant_is_last_visit_over_ninety_days() {
-        let now = Utc::now();
-        assert!(!is_dormant(None, now));
-        assert!(!is_dormant(days_ago(now, 89), now));
-        assert!(!is_dormant(days_ago(now, 90), now));
-        assert!(is_dormant(days_ago(now, 91), now));
-        assert!(is_dormant(Some(now - Duration::days(90) - Duration::seconds(1)), now));
+        assert!(!is_dormant(None, noon()));
+        assert!(!is_dormant(days_ago(89), noon()));
+        assert!(!is_dormant(days_ago(90), noon()));
+        assert!(is_dormant(days_ago(91), noon()));
+        let start_of_day_90 = Utc.with_ymd_and_hms(2026, 8, 27, 0, 0, 0).unwrap();
+        assert_eq!(days_since(start_of_day_90, noon()), 90);
+        assert!(!is_dormant(Some(start_of_day_90), noon()));
+        assert!(is_dormant(Some(start_of_day_90 - Duration::seconds(1)), noon()));
+    }
+
+    #[test]
+    fn the_cutoff_agrees_with_the_rule() {
+        let cutoff = dormant_cutoff(noon());
+        assert!(!is_dormant(Some(cutoff), noon()));
+        assert!(is_dormant(Some(cutoff - Duration::microseconds(1)), noon()));
     }
 }

@@ -1,0 +1,214 @@
+//! Starts the real `loyalty` binary on a random port against a fresh database and talks to it
+//! over HTTP like a frontend. SQLite: a new file per test. PostgreSQL: a new database per test
+//! on `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), dropped
+//! afterwards. Set `TEST_LOG=1` to see the service's log.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running service and how to reach it and its database.
+pub struct TestApp {
+    pub base: String,
+    pub db_url: String,
+    pub backend: Backend,
+    client: reqwest::Client,
+    child: Option<Child>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Replaces the database name of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl TestApp {
+    /// Starts the service on `backend` with extra environment variables.
+    pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let (db_url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("loyalty-test-{id}"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                (format!("sqlite://{}?mode=rwc", dir.join("loyalty.db").display()), Cleanup::Dir(dir))
+            }
+            Backend::Postgres => {
+                let admin = admin_url();
+                let name = format!("loyalty_test_{id}");
+                let conn = Database::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+                conn.close().await.ok();
+                (with_database(&admin, &name), Cleanup::Database { admin_url: admin, name })
+            }
+        };
+        let show_log = std::env::var_os("TEST_LOG").is_some();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_loyalty"));
+        cmd.arg("serve")
+            .env("DATABASE_URL", &db_url)
+            .env("LOYALTY_BIND", "127.0.0.1:0")
+            .env("LOYALTY_DB_POOL", "4")
+            .env("RUST_LOG", if show_log { "info" } else { "warn" })
+            .stdout(Stdio::piped())
+            .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start loyalty");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return url.trim_end_matches("/graphql").to_string();
+                }
+            }
+            panic!("loyalty exited before listening");
+        })
+        .await
+        .expect("loyalty did not start within 60 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        TestApp { base, db_url, backend, client: reqwest::Client::new(), child: Some(child), cleanup }
+    }
+
+    /// Starts the service on `backend` with the default configuration.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Posts a GraphQL request and returns the whole response body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        assert!(res.status().is_success(), "HTTP {}", res.status());
+        res.json().await.expect("JSON body")
+    }
+
+    /// The `data` of a request that must succeed.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// The first error of a request that must fail: `(code, message, whole error)`.
+    pub async fn error(&self, query: &str, variables: Value) -> (String, String, Value) {
+        let body = self.gql(query, variables).await;
+        let err = body["errors"][0].clone();
+        assert!(!err.is_null(), "expected an error, got {body:#}");
+        let code = err["extensions"]["code"].as_str().unwrap_or_else(|| panic!("error without code: {err:#}")).to_string();
+        (code, err["message"].as_str().unwrap_or_default().to_string(), err)
+    }
+
+    /// A GET on a path, returning status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let res = self.client.get(format!("{}{path}", self.base)).send().await.expect("GET");
+        (res.status().as_u16(), res.text().await.unwrap_or_default())
+    }
+
+    /// A direct connection to the service's database, for checking invariants.
+    pub async fn db(&self) -> DatabaseConnection {
+        Database::connect(&self.db_url).await.expect("connect to test database")
+    }
+
+    /// Runs one SQL statement directly (e.g. to move a visit into the past).
+    pub async fn sql(&self, statement: &str) {
+        let db = self.db().await;
+        db.execute_unprepared(statement).await.expect("SQL");
+        db.close().await.ok();
+    }
+
+    /// A timestamp `days` ago, as a SQL literal both databases compare correctly with stored
+    /// values.
+    pub fn days_ago_sql(&self, days: i64) -> String {
+        let at = chrono::Utc::now() - chrono::Duration::days(days);
+        match self.backend {
+            Backend::Postgres => format!("'{}'::timestamptz", at.to_rfc3339()),
+            Backend::Sqlite => format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.6f+00:00")),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+        }
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    rt.block_on(async {
+                        let conn = Database::connect(&admin_url).await.ok()?;
+                        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                        conn.close().await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Defines a test that runs once on SQLite and once on PostgreSQL:
+/// `both!(name, |app| async move { ... })` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$app:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: $crate::harness::TestApp) {
+                $body.await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
