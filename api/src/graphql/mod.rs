@@ -84,3 +84,33 @@ pub(crate) fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
 pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<loaders::DbLoader> {
     ctx.data_unchecked::<DataLoader<loaders::DbLoader>>()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    /// `schema.graphql` at the repository root is the published contract for frontends.
+    /// Regenerate it with `UPDATE_SCHEMA=1 cargo nextest run -p api schema_file`.
+    #[test]
+    fn schema_file_is_up_to_date() {
+        let config = Cli::parse_from(["loyalty"]).config;
+        let sdl = build_schema(&config, None).sdl();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &sdl).expect("write schema.graphql");
+        }
+        let saved = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            saved == sdl,
+            "schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo nextest run -p api schema_file` and commit it"
+        );
+    }
+}
