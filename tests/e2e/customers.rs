@@ -203,3 +203,24 @@ both!(referral_links_and_rewards_the_referrer, |app| async move {
     assert_eq!(err["extensions"]["field"], "referralCode");
     crate::assert_ledger_matches(&app).await;
 });
+
+both!(concurrent_creates_of_one_phone_make_one_customer, |app| async move {
+    let app = std::sync::Arc::new(app);
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.data(UPSERT, json!({ "input": { "phone": "+14155550123", "name": format!("Ann {i}") } })).await["upsertCustomer"]["created"]
+                    .as_bool()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        created += usize::from(t.await.unwrap());
+    }
+    assert_eq!(created, 1, "one request created, the others updated");
+    let all = app.data("{ customers { totalCount } }", json!({})).await;
+    assert_eq!(all["customers"]["totalCount"], 1);
+});

@@ -379,6 +379,17 @@ pub enum CustomerSort {
 pub struct CustomerPage {
     page: ops::Page,
     filter: ops::CustomerFilter,
+    total: tokio::sync::OnceCell<u64>,
+}
+
+impl CustomerPage {
+    /// Counts the matches once per page, however many fields ask.
+    async fn total(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        self.total
+            .get_or_try_init(|| async { ops::count(&app(ctx).db, scope(ctx), &self.filter).await.gql() })
+            .await
+            .copied()
+    }
 }
 
 #[Object]
@@ -397,12 +408,11 @@ impl CustomerPage {
     }
     /// All matching customers (counted only when asked for).
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        ops::count(&app(ctx).db, scope(ctx), &self.filter).await.gql()
+        self.total(ctx).await
     }
     /// Pages at this limit (counted only when asked for).
     async fn total_pages(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        let total = ops::count(&app(ctx).db, scope(ctx), &self.filter).await.gql()?;
-        Ok(total.div_ceil(self.page.limit))
+        Ok(self.total(ctx).await?.div_ceil(self.page.limit))
     }
 }
 
@@ -451,7 +461,7 @@ impl CustomerQuery {
             CustomerSort::TotalSpent => ops::CustomerSort::TotalSpent,
         };
         let page = ops::list(&state.db, scope(ctx), &filter, sort, page, limit).await.gql()?;
-        Ok(CustomerPage { page, filter })
+        Ok(CustomerPage { page, filter, total: tokio::sync::OnceCell::new() })
     }
 }
 

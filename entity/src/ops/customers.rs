@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     TransactionSession,
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
+    PaginatorTrait, SqlErr, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -166,8 +166,29 @@ pub async fn upsert<D: TransactionTrait + ConnectionTrait>(
     policy: &Policy,
     input: CustomerInput,
 ) -> DomainResult<UpsertOutcome> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match upsert_once(db, scope, policy, &input).await {
+            // Two requests created the same phone (or drew the same referral code) at once:
+            // the loser retries and now finds the winner's row.
+            Err(DomainError::Database(e)) if attempt < 3 && matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                tracing::debug!(error = %e, "retrying customer upsert after a unique conflict");
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    policy: &Policy,
+    input: &CustomerInput,
+) -> DomainResult<UpsertOutcome> {
     let at = now();
-    let checked = check(&input, policy, at.date_naive())?;
+    let checked = check(input, policy, at.date_naive())?;
+    let input = input.clone();
     let txn = begin_write(db).await?;
     let existing = find_by_normalized_phone(&txn, scope, &checked.phone).await?;
     let created = existing.is_none();
