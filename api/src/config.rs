@@ -65,6 +65,75 @@ pub struct Config {
     /// Whether GraphQL introspection (used by GraphiQL) is allowed.
     #[arg(long, env = "LOYALTY_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
+
+    /// Whether `serve` runs the scheduled jobs (turn off on replicas that should not).
+    #[arg(long, env = "LOYALTY_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub scheduler: bool,
+
+    /// Time zone of the restaurant: schedules run and "today" is decided in it.
+    #[arg(long, env = "LOYALTY_TIMEZONE", default_value = "UTC", global = true)]
+    pub timezone: chrono_tz::Tz,
+
+    /// SMTP server for campaign emails, e.g. `smtp://127.0.0.1:2525` or
+    /// `smtps://user:pass@smtp.example.com`; unset, emails wait as pending deliveries.
+    #[arg(long, env = "SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// From address of campaign emails.
+    #[arg(long, env = "LOYALTY_MAIL_FROM", default_value = "Loyalty <loyalty@localhost>", global = true)]
+    pub mail_from: String,
+
+    /// Restaurant name shown in emails.
+    #[arg(long, env = "LOYALTY_RESTAURANT_NAME", default_value = "Our Restaurant", global = true)]
+    pub restaurant_name: String,
+
+    /// Base URL customers reach this service at, for unsubscribe links (default: from --bind).
+    #[arg(long, env = "LOYALTY_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Secret that signs unsubscribe links (default: generated once and kept in the database).
+    #[arg(long, env = "LOYALTY_SECRET", hide_env_values = true, global = true)]
+    pub secret: Option<String>,
+
+    /// Birthday and anniversary emails go this many days before the day (0: on the day).
+    #[arg(long, env = "LOYALTY_OCCASION_LEAD_DAYS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=30), global = true)]
+    pub occasion_lead_days: u32,
+
+    /// A dormant customer gets at most one win-back email per this many days.
+    #[arg(long, env = "LOYALTY_WIN_BACK_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365), global = true)]
+    pub win_back_days: u32,
+
+    /// Send attempts before an email is marked failed.
+    #[arg(long, env = "LOYALTY_MAIL_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(i32).range(1..=20), global = true)]
+    pub mail_max_attempts: i32,
+
+    /// First retry delay of a failed email in seconds (doubles per attempt).
+    #[arg(long, env = "LOYALTY_MAIL_RETRY_SECS", default_value_t = 60, global = true)]
+    pub mail_retry_secs: u64,
+
+    /// Upper bound of one SMTP send in seconds.
+    #[arg(long, env = "LOYALTY_MAIL_TIMEOUT_SECS", default_value_t = 15, global = true)]
+    pub mail_timeout_secs: u64,
+
+    /// Schedule of the dormancy job (cron with seconds, in --timezone).
+    #[arg(long, env = "LOYALTY_CRON_DORMANCY", default_value = "0 0 6 * * *", global = true)]
+    pub cron_dormancy: String,
+
+    /// Schedule of the birthday campaign.
+    #[arg(long, env = "LOYALTY_CRON_BIRTHDAY", default_value = "0 0 9 * * *", global = true)]
+    pub cron_birthday: String,
+
+    /// Schedule of the anniversary campaign.
+    #[arg(long, env = "LOYALTY_CRON_ANNIVERSARY", default_value = "0 5 9 * * *", global = true)]
+    pub cron_anniversary: String,
+
+    /// Schedule of the win-back campaign.
+    #[arg(long, env = "LOYALTY_CRON_WIN_BACK", default_value = "0 0 10 * * *", global = true)]
+    pub cron_win_back: String,
+
+    /// Schedule of the retry of pending emails.
+    #[arg(long, env = "LOYALTY_CRON_DELIVERIES", default_value = "0 */15 * * * *", global = true)]
+    pub cron_deliveries: String,
 }
 
 fn parse_phone_region(text: &str) -> Result<RegionId, String> {
@@ -79,6 +148,31 @@ impl Config {
             referral_bonus_points: self.referral_bonus,
             phone_region: self.phone_region,
             max_page_size: self.max_page_size,
+        }
+    }
+
+    /// The jobs' settings.
+    pub fn jobs(&self) -> jobs::JobsConfig {
+        use jobs::Job;
+        jobs::JobsConfig {
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            restaurant_name: self.restaurant_name.clone(),
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)),
+            secret: self.secret.clone(),
+            timezone: self.timezone,
+            occasion_lead_days: self.occasion_lead_days,
+            win_back_period_days: self.win_back_days,
+            max_attempts: self.mail_max_attempts,
+            retry_base_secs: self.mail_retry_secs,
+            send_timeout_secs: self.mail_timeout_secs,
+            schedules: vec![
+                (Job::Dormancy, self.cron_dormancy.clone()),
+                (Job::Birthday, self.cron_birthday.clone()),
+                (Job::Anniversary, self.cron_anniversary.clone()),
+                (Job::WinBack, self.cron_win_back.clone()),
+                (Job::Deliveries, self.cron_deliveries.clone()),
+            ],
         }
     }
 

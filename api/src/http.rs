@@ -37,6 +37,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/", get(graphiql))
         .route("/healthz", get(healthz))
+        .route("/unsubscribe", get(crate::pages::unsubscribe_form).post(crate::pages::unsubscribe))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod pages;
 pub mod telemetry;
 
 use anyhow::Context as _;
@@ -21,14 +22,27 @@ use http::{HttpState, router};
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = db::connect(&config).await.context("connecting to the database")?;
     db::migrate(&db).await.context("applying migrations")?;
-    let app = AppState { db, policy: config.policy() };
-    let schema = build_schema(&config, Some(app.clone()));
-    let state = HttpState { schema, app: app.clone(), restaurant: config.restaurant.clone() };
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;
+    let mut jobs_config = config.jobs();
+    if config.public_url.is_none() {
+        jobs_config.public_url = format!("http://{addr}");
+    }
+    let jobs = jobs::JobContext::new(db.clone(), jobs_config).await.context("setting up the jobs")?;
+    let mut scheduler = if config.scheduler {
+        Some(jobs::scheduler::start(jobs.clone()).await.context("starting the scheduler")?)
+    } else {
+        None
+    };
+    let app = AppState { db, policy: config.policy(), jobs };
+    let schema = build_schema(&config, Some(app.clone()));
+    let state = HttpState { schema, app: app.clone(), restaurant: config.restaurant.clone() };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    if let Some(s) = scheduler.as_mut() {
+        let _ = s.shutdown().await;
+    }
     app.db.close().await?;
     tracing::info!("loyalty service stopped");
     Ok(())

@@ -15,6 +15,8 @@ pub fn customer_fixture(now: DateTime<Utc>) -> customer::Model {
         name: "Ann".into(),
         date_of_birth: None,
         anniversary: None,
+        birth_md: None,
+        anniversary_md: None,
         tier: Tier::Bronze,
         points_current: 0,
         points_lifetime: 0,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_customers;
 mod m20261125_000002_activity;
+mod m20261125_000003_campaigns;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_customers::Migration),
             Box::new(m20261125_000002_activity::Migration),
+            Box::new(m20261125_000003_campaigns::Migration),
         ]
     }
 }

@@ -75,6 +75,7 @@ impl TestApp {
             .env("DATABASE_URL", &db_url)
             .env("LOYALTY_BIND", "127.0.0.1:0")
             .env("LOYALTY_DB_POOL", "4")
+            .env("LOYALTY_SCHEDULER", "false")
             .env("RUST_LOG", if show_log { "info" } else { "warn" })
             .stdout(Stdio::piped())
             .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })
@@ -152,12 +153,12 @@ impl TestApp {
     }
 
     /// A timestamp `days` ago, as a SQL literal both databases compare correctly with stored
-    /// values.
+    /// values (on SQLite: the RFC 3339 text sqlx writes, since SQLite compares text).
     pub fn days_ago_sql(&self, days: i64) -> String {
         let at = chrono::Utc::now() - chrono::Duration::days(days);
         match self.backend {
             Backend::Postgres => format!("'{}'::timestamptz", at.to_rfc3339()),
-            Backend::Sqlite => format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.6f+00:00")),
+            Backend::Sqlite => format!("'{}'", at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)),
         }
     }
 }

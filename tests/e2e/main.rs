@@ -2,7 +2,9 @@
 //! PostgreSQL database and calls it over HTTP, the way a frontend does.
 
 mod harness;
+mod smtp;
 
+mod campaigns;
 mod customers;
 mod http;
 mod orders_and_notes;

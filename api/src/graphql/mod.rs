@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 
+pub mod campaigns;
 pub mod customers;
 pub mod loaders;
 pub mod notes;
@@ -20,7 +21,7 @@ pub mod visits;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct Query(customers::CustomerQuery, program::ProgramQuery);
+pub struct Query(customers::CustomerQuery, program::ProgramQuery, campaigns::CampaignQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
@@ -30,6 +31,7 @@ pub struct Mutation(
     visits::VisitMutation,
     orders::OrderMutation,
     notes::NoteMutation,
+    campaigns::CampaignMutation,
 );
 
 /// The service's schema type.
@@ -40,6 +42,8 @@ pub type LoyaltySchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub policy: Policy,
+    /// The scheduled jobs, for running them on demand and reporting on them.
+    pub jobs: jobs::JobContext,
 }
 
 /// Per request: whom the request acts for, and its id for logs and errors.

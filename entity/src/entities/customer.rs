@@ -86,6 +86,10 @@ pub struct Model {
     pub name: String,
     pub date_of_birth: Option<Date>,
     pub anniversary: Option<Date>,
+    /// [`crate::rules::occasions::month_day_key`] of the date of birth, for indexed lookups.
+    pub birth_md: Option<i32>,
+    /// [`crate::rules::occasions::month_day_key`] of the anniversary.
+    pub anniversary_md: Option<i32>,
 
     pub tier: Tier,
     pub points_current: i64,

@@ -2,10 +2,13 @@
 
 pub mod customer;
 pub mod customer_label;
+pub mod email_delivery;
 pub mod favorite_item;
 pub mod idempotency_key;
+pub mod job_run;
 pub mod note;
 pub mod point_transaction;
+pub mod service_setting;
 pub mod special_occasion;
 pub mod visit;
 

@@ -18,7 +18,7 @@ use crate::entities::{
     CustomerStatus, LabelKind, LedgerKind, Seating, SpiceLevel, StringList, Tier, customer, customer_label,
     favorite_item, special_occasion,
 };
-use crate::rules::{contact, referral};
+use crate::rules::{contact, occasions, referral};
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// A change to an optional field: leave it, clear it, or set it.
@@ -31,6 +31,14 @@ pub enum Patch<T> {
 }
 
 impl<T> Patch<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Keep => Patch::Keep,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(v) => Patch::Set(f(v)),
+        }
+    }
+
     fn map_result<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Patch<U>, E> {
         Ok(match self {
             Patch::Keep => Patch::Keep,
@@ -207,6 +215,8 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
     }
     checked.email.apply_to(&mut active.email);
     checked.user_id.apply_to(&mut active.user_id);
+    checked.date_of_birth.clone().map(occasions::month_day_key).apply_to(&mut active.birth_md);
+    checked.anniversary.clone().map(occasions::month_day_key).apply_to(&mut active.anniversary_md);
     checked.date_of_birth.apply_to(&mut active.date_of_birth);
     checked.anniversary.apply_to(&mut active.anniversary);
     input.spice_level.apply_to(&mut active.spice_level);
@@ -259,6 +269,8 @@ async fn insert_new(txn: &impl ConnectionTrait, scope: &Scope, checked: &Checked
         name: Set(name),
         date_of_birth: Set(None),
         anniversary: Set(None),
+        birth_md: Set(None),
+        anniversary_md: Set(None),
         tier: Set(Tier::Bronze),
         points_current: Set(0),
         points_lifetime: Set(0),

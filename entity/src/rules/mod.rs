@@ -2,6 +2,7 @@
 
 pub mod contact;
 pub mod money;
+pub mod occasions;
 pub mod referral;
 pub mod status;
 pub mod tags;

@@ -41,6 +41,12 @@ pub fn dormant_cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
+/// First visits before this instant no longer make a `new-customer` at `now`.
+pub fn new_customer_cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
+    let day = now.date_naive() - Duration::days(NEW_CUSTOMER_DAYS - 1);
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
 /// The auto-tags a customer has at `now`, in a stable order.
 pub fn auto_tags(customer: &customer::Model, now: DateTime<Utc>) -> Vec<&'static str> {
     let mut tags = Vec::new();
@@ -115,6 +121,15 @@ mod tests {
         assert_eq!(days_since(start_of_day_90, noon()), 90);
         assert!(!is_dormant(Some(start_of_day_90), noon()));
         assert!(is_dormant(Some(start_of_day_90 - Duration::seconds(1)), noon()));
+    }
+
+    #[test]
+    fn the_new_customer_cutoff_agrees_with_the_rule() {
+        let mut c = customer_fixture(noon());
+        c.first_visit_at = Some(new_customer_cutoff(noon()));
+        assert!(auto_tags(&c, noon()).contains(&NEW_CUSTOMER));
+        c.first_visit_at = Some(new_customer_cutoff(noon()) - Duration::microseconds(1));
+        assert!(!auto_tags(&c, noon()).contains(&NEW_CUSTOMER));
     }
 
     #[test]

@@ -1,0 +1,293 @@
+//! Scheduled jobs and campaigns for the marketing team: job runs, delivery reports per
+//! campaign, and running a job now (with a dry run that lists recipients).
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::entities::{email_delivery, job_run};
+use entity::DomainError;
+use jobs::{Campaign, Job, JobError, Trigger};
+
+use super::{app, scope};
+use crate::error::{ApiError, IntoGql};
+
+/// A scheduled job.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum JobName {
+    /// Tags customers without a visit for over 90 days as dormant (and untags returners).
+    Dormancy,
+    /// Birthday emails.
+    Birthday,
+    /// Anniversary emails.
+    Anniversary,
+    /// Win-back emails to dormant customers.
+    WinBack,
+    /// Retries pending emails.
+    Deliveries,
+}
+
+impl From<JobName> for Job {
+    fn from(j: JobName) -> Self {
+        match j {
+            JobName::Dormancy => Job::Dormancy,
+            JobName::Birthday => Job::Birthday,
+            JobName::Anniversary => Job::Anniversary,
+            JobName::WinBack => Job::WinBack,
+            JobName::Deliveries => Job::Deliveries,
+        }
+    }
+}
+
+/// A marketing campaign.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum CampaignName {
+    Birthday,
+    Anniversary,
+    WinBack,
+}
+
+impl From<CampaignName> for Campaign {
+    fn from(c: CampaignName) -> Self {
+        match c {
+            CampaignName::Birthday => Campaign::Birthday,
+            CampaignName::Anniversary => Campaign::Anniversary,
+            CampaignName::WinBack => Campaign::WinBack,
+        }
+    }
+}
+
+/// State of one email.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum DeliveryStatus {
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+    Skipped,
+}
+
+impl DeliveryStatus {
+    fn name(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sending => "sending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Skipped => "skipped",
+        }
+    }
+}
+
+fn job_error(e: JobError) -> ApiError {
+    ApiError::Domain(match e {
+        JobError::Database(db) => DomainError::Database(db),
+        other => DomainError::Database(sea_orm::DbErr::Custom(other.to_string())),
+    })
+}
+
+/// One run of a job.
+#[derive(SimpleObject)]
+pub struct JobRun {
+    pub id: ID,
+    pub job: String,
+    /// `schedule`, `cli` or `api`.
+    pub trigger: String,
+    pub dry_run: bool,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `running`, `succeeded` or `failed`.
+    pub outcome: String,
+    pub error: Option<String>,
+    /// Customers whose tags or status changed (dormancy).
+    pub changed: i64,
+    /// Emails written for sending.
+    pub enqueued: i64,
+    /// Customers with the occasion who were not emailed for lack of consent, email or status.
+    pub skipped_for_consent: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub retrying: i64,
+}
+
+impl From<job_run::Model> for JobRun {
+    fn from(m: job_run::Model) -> Self {
+        let n = |k: &str| m.counts.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
+        Self {
+            id: ID(m.id.to_string()),
+            changed: n("changed"),
+            enqueued: n("enqueued"),
+            skipped_for_consent: n("skippedConsent"),
+            sent: n("sent"),
+            failed: n("failed"),
+            retrying: n("retrying"),
+            job: m.job,
+            trigger: m.trigger,
+            dry_run: m.dry_run,
+            scheduled_for: m.scheduled_for,
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+            outcome: m.outcome,
+            error: m.error,
+        }
+    }
+}
+
+/// Someone a run would change or email.
+#[derive(SimpleObject)]
+pub struct Recipient {
+    pub customer_id: ID,
+    pub name: String,
+    pub email: Option<String>,
+    pub occasion_date: Option<NaiveDate>,
+}
+
+/// The result of running a job now.
+#[derive(SimpleObject)]
+pub struct RunJobPayload {
+    pub run: JobRun,
+    /// Dry runs: who would be changed or emailed (your restaurant's customers).
+    pub recipients: Vec<Recipient>,
+}
+
+/// One email of a campaign.
+#[derive(SimpleObject)]
+pub struct Delivery {
+    pub id: ID,
+    pub customer_id: ID,
+    pub campaign: String,
+    pub period_key: String,
+    pub occasion_date: Option<NaiveDate>,
+    pub email: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<email_delivery::Model> for Delivery {
+    fn from(m: email_delivery::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            customer_id: ID(m.customer_id.to_string()),
+            campaign: m.campaign,
+            period_key: m.period_key,
+            occasion_date: m.occasion_date,
+            email: m.email,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+/// A campaign's emails by state, and its latest run.
+#[derive(SimpleObject)]
+pub struct CampaignReport {
+    pub campaign: CampaignName,
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Written, then not sent because consent was withdrawn before sending.
+    pub skipped: i64,
+    pub last_run: Option<JobRun>,
+}
+
+/// Job and campaign queries.
+#[derive(Default)]
+pub struct CampaignQuery;
+
+#[Object]
+impl CampaignQuery {
+    /// The newest job runs (at most 100), optionally of one job.
+    async fn job_runs(&self, ctx: &Context<'_>, job: Option<JobName>, #[graphql(default = 20)] limit: i64) -> async_graphql::Result<Vec<JobRun>> {
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::validation("limit", "must be between 1 and 100")).gql();
+        }
+        let rows = jobs::runs::recent(&app(ctx).db, job.map(Into::into), limit as u64).await.map_err(job_error).gql()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Every campaign's emails by state in your restaurant.
+    async fn campaign_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignReport>> {
+        let (db, restaurant) = (&app(ctx).db, &scope(ctx).restaurant_id);
+        let mut reports = Vec::new();
+        for (name, campaign) in [
+            (CampaignName::Birthday, Campaign::Birthday),
+            (CampaignName::Anniversary, Campaign::Anniversary),
+            (CampaignName::WinBack, Campaign::WinBack),
+        ] {
+            let counts = jobs::delivery::status_counts(db, restaurant, campaign).await.map_err(job_error).gql()?;
+            let n = |s: &str| counts.iter().find(|(status, _)| status == s).map_or(0, |(_, n)| *n);
+            let job = Job::ALL.into_iter().find(|j| j.campaign() == Some(campaign));
+            let last_run = jobs::runs::recent(db, job, 1).await.map_err(job_error).gql()?.into_iter().next().map(Into::into);
+            reports.push(CampaignReport {
+                campaign: name,
+                pending: n("pending") + n("sending"),
+                sent: n("sent"),
+                failed: n("failed"),
+                skipped: n("skipped"),
+                last_run,
+            });
+        }
+        Ok(reports)
+    }
+
+    /// Emails of your restaurant, newest first.
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        campaign: Option<CampaignName>,
+        status: Option<DeliveryStatus>,
+        #[graphql(default = 50)] limit: i64,
+        #[graphql(default = 0)] offset: i64,
+    ) -> async_graphql::Result<Vec<Delivery>> {
+        let max = app(ctx).policy.max_page_size as i64;
+        if !(1..=max).contains(&limit) {
+            return Err(ApiError::validation("limit", format!("must be between 1 and {max}"))).gql();
+        }
+        if offset < 0 {
+            return Err(ApiError::validation("offset", "must not be negative")).gql();
+        }
+        let rows = jobs::delivery::list(
+            &app(ctx).db,
+            &scope(ctx).restaurant_id,
+            campaign.map(Into::into),
+            status.map(DeliveryStatus::name),
+            limit as u64,
+            offset as u64,
+        )
+        .await
+        .map_err(job_error)
+        .gql()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Job mutations.
+#[derive(Default)]
+pub struct CampaignMutation;
+
+#[Object]
+impl CampaignMutation {
+    /// Runs a job now. A dry run changes and sends nothing and lists who would be affected.
+    async fn run_job(&self, ctx: &Context<'_>, job: JobName, #[graphql(default = false)] dry_run: bool) -> async_graphql::Result<RunJobPayload> {
+        let summary = jobs::run_job(&app(ctx).jobs, job.into(), Trigger::Api, dry_run, None)
+            .await
+            .map_err(job_error)
+            .gql()?
+            .ok_or_else(|| ApiError::validation("job", "the run could not start"))
+            .gql()?;
+        let restaurant = &scope(ctx).restaurant_id;
+        let recipients = summary
+            .report
+            .recipients
+            .into_iter()
+            .filter(|r| &r.restaurant_id == restaurant)
+            .map(|r| Recipient { customer_id: ID(r.customer_id.to_string()), name: r.name, email: r.email, occasion_date: r.occasion_date })
+            .collect();
+        Ok(RunJobPayload { run: summary.run.into(), recipients })
+    }
+}

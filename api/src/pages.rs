@@ -1,0 +1,85 @@
+//! The public HTML pages: the one-click unsubscribe link of marketing emails (RFC 8058). A GET
+//! shows a confirmation page; a POST (the button, or a mail client's one-click request) opts
+//! the customer out of email at once, without a login. Forged or altered tokens are refused.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::http::HttpState;
+
+/// The link's query.
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title></head><body style=\"font-family: sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem;\">\
+         <h1>{title}</h1>{body}</body></html>",
+        title = escape(title)
+    );
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn invalid() -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "This link is not valid",
+        "<p>The unsubscribe link is incomplete or was changed. Please use the link from the email exactly as it is.</p>",
+    )
+}
+
+/// `GET /unsubscribe?token=…`: asks for confirmation.
+pub async fn unsubscribe_form(State(state): State<HttpState>, Query(q): Query<TokenQuery>) -> Response {
+    if state.app.jobs.links.verify(&q.token).is_none() {
+        return invalid();
+    }
+    page(
+        StatusCode::OK,
+        "Unsubscribe from emails",
+        &format!(
+            "<p>Do you want to stop receiving marketing emails from us?</p>\
+             <form method=\"post\" action=\"/unsubscribe?token={}\"><button type=\"submit\">Unsubscribe</button></form>",
+            escape(&q.token)
+        ),
+    )
+}
+
+/// `POST /unsubscribe?token=…`: opts out at once.
+pub async fn unsubscribe(State(state): State<HttpState>, Query(q): Query<TokenQuery>) -> Response {
+    let Some(customer_id) = state.app.jobs.links.verify(&q.token) else { return invalid() };
+    match jobs::unsubscribe::opt_out(&state.app.db, customer_id).await {
+        Ok(Some(email)) => page(
+            StatusCode::OK,
+            "You are unsubscribed",
+            &format!(
+                "<p>{} will receive no more marketing emails from us.</p>",
+                escape(email.as_deref().unwrap_or("Your address"))
+            ),
+        ),
+        Ok(None) => page(StatusCode::NOT_FOUND, "Nothing to unsubscribe", "<p>We no longer hold this membership.</p>"),
+        Err(e) => {
+            tracing::error!(error = %e, customer_id, "unsubscribe failed");
+            page(StatusCode::INTERNAL_SERVER_ERROR, "Please try again", "<p>Something went wrong on our side.</p>")
+        }
+    }
+}

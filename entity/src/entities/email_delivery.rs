@@ -1,0 +1,49 @@
+//! `email_deliveries`: one row per marketing email, written before it is sent. The unique key
+//! `(customer_id, campaign, period_key)` (e.g. birthday + year) is what makes re-runs, replicas
+//! and crashes never send a second copy; unsent rows are retried with backoff.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "email_deliveries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub restaurant_id: String,
+    pub customer_id: i64,
+    /// `birthday`, `anniversary` or `win-back`.
+    pub campaign: String,
+    /// The occasion period this email belongs to, e.g. `2026` for a birthday.
+    pub period_key: String,
+    /// The occasion's date, when it has one.
+    pub occasion_date: Option<Date>,
+    /// Recipient at the time the row was written.
+    pub email: String,
+    /// `pending`, `sending`, `sent`, `failed` or `skipped`.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    pub last_error: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub sent_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::customer::Entity",
+        from = "Column::CustomerId",
+        to = "super::customer::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Customer,
+}
+
+impl Related<super::customer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Customer.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,79 @@
+//! Yearly occasions (birthdays, anniversaries): a month-day key that an index can serve, and
+//! which dates a window of days covers, including 29 February in non-leap years.
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+/// `month * 100 + day`, e.g. 515 for 15 May; stored beside the date so lookups use an index.
+pub fn month_day_key(date: NaiveDate) -> i32 {
+    date.month() as i32 * 100 + date.day() as i32
+}
+
+/// Whether `year` has a 29 February.
+pub fn is_leap_year(year: i32) -> bool {
+    NaiveDate::from_ymd_opt(year, 2, 29).is_some()
+}
+
+/// The month-day keys celebrated on `day`: its own, and 229 on 28 February of a non-leap year
+/// (a 29 February birthday is celebrated on the 28th then).
+pub fn keys_celebrated_on(day: NaiveDate) -> Vec<i32> {
+    let mut keys = vec![month_day_key(day)];
+    if day.month() == 2 && day.day() == 28 && !is_leap_year(day.year()) {
+        keys.push(229);
+    }
+    keys
+}
+
+/// Every day from `today` to `today + lead_days`, each with the keys celebrated on it.
+pub fn window(today: NaiveDate, lead_days: u32) -> Vec<(NaiveDate, Vec<i32>)> {
+    (0..=i64::from(lead_days))
+        .map(|offset| {
+            let day = today + Duration::days(offset);
+            (day, keys_celebrated_on(day))
+        })
+        .collect()
+}
+
+/// Whole years from `since` to `on` (an age or an anniversary count).
+pub fn years_between(since: NaiveDate, on: NaiveDate) -> i32 {
+    let mut years = on.year() - since.year();
+    if (on.month(), on.day()) < (since.month(), since.day()) {
+        years -= 1;
+    }
+    years
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn keys_are_month_and_day() {
+        assert_eq!(month_day_key(d(1990, 5, 15)), 515);
+        assert_eq!(month_day_key(d(2000, 12, 31)), 1231);
+    }
+
+    #[test]
+    fn leap_day_is_celebrated_on_the_28th_in_other_years() {
+        assert_eq!(keys_celebrated_on(d(2026, 2, 28)), vec![228, 229]);
+        assert_eq!(keys_celebrated_on(d(2028, 2, 28)), vec![228]);
+        assert_eq!(keys_celebrated_on(d(2028, 2, 29)), vec![229]);
+    }
+
+    #[test]
+    fn windows_cross_the_years_turn() {
+        let w = window(d(2026, 12, 30), 3);
+        let days: Vec<_> = w.iter().map(|(day, keys)| (*day, keys[0])).collect();
+        assert_eq!(days, vec![(d(2026, 12, 30), 1230), (d(2026, 12, 31), 1231), (d(2027, 1, 1), 101), (d(2027, 1, 2), 102)]);
+    }
+
+    #[test]
+    fn years_count_whole_years() {
+        assert_eq!(years_between(d(1990, 5, 15), d(2026, 5, 15)), 36);
+        assert_eq!(years_between(d(1990, 5, 15), d(2026, 5, 14)), 35);
+        assert_eq!(years_between(d(2000, 2, 29), d(2026, 2, 28)), 25);
+    }
+}

@@ -1,0 +1,173 @@
+//! Campaigns: who gets which email. Enqueuing writes one delivery row per (customer,
+//! campaign, period) with a set-based `INSERT … SELECT … ON CONFLICT DO NOTHING`, so running a
+//! campaign twice, or on two replicas, writes each email once.
+//!
+//! An email goes only to a customer with an email address, `emailOptIn`, the campaign's own
+//! flag (`birthdayOffers`, `anniversaryOffers`, `specialOffers`) and a status other than
+//! `blocked`.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use entity::entities::{CustomerStatus, customer, email_delivery};
+use entity::rules::occasions;
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use serde::Serialize;
+
+use crate::{JobError, JobReport, JobsConfig, Recipient};
+
+/// Most recipients a dry run lists.
+const DRY_RUN_LIST: u64 = 10_000;
+
+/// The marketing campaigns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Campaign {
+    Birthday,
+    Anniversary,
+    WinBack,
+}
+
+impl Campaign {
+    /// Every campaign.
+    pub const ALL: [Campaign; 3] = [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack];
+
+    /// Name stored on deliveries and used for the template folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Campaign::Birthday => "birthday",
+            Campaign::Anniversary => "anniversary",
+            Campaign::WinBack => "win-back",
+        }
+    }
+
+    /// The campaign named `name`.
+    pub fn from_name(name: &str) -> Option<Campaign> {
+        Campaign::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The customer's consent flag this campaign needs besides `emailOptIn`.
+    pub fn consent_column(self) -> customer::Column {
+        match self {
+            Campaign::Birthday => customer::Column::BirthdayOffers,
+            Campaign::Anniversary => customer::Column::AnniversaryOffers,
+            Campaign::WinBack => customer::Column::SpecialOffers,
+        }
+    }
+
+    /// Whether `c` may receive this campaign now.
+    pub fn may_email(self, c: &customer::Model) -> bool {
+        let flag = match self {
+            Campaign::Birthday => c.birthday_offers,
+            Campaign::Anniversary => c.anniversary_offers,
+            Campaign::WinBack => c.special_offers,
+        };
+        c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
+    }
+}
+
+/// The consent condition of [`Campaign::may_email`], for queries.
+pub fn consented(campaign: Campaign) -> Condition {
+    Condition::all()
+        .add(customer::Column::Email.is_not_null())
+        .add(customer::Column::EmailOptIn.eq(true))
+        .add(campaign.consent_column().eq(true))
+        .add(customer::Column::Status.ne(CustomerStatus::Blocked))
+}
+
+/// One group of customers due for a campaign, with the period and date the email is for.
+struct Due {
+    who: Condition,
+    period_key: String,
+    occasion_date: Option<NaiveDate>,
+}
+
+fn due(config: &JobsConfig, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) -> Vec<Due> {
+    match campaign {
+        Campaign::Birthday | Campaign::Anniversary => {
+            let column = if campaign == Campaign::Birthday { customer::Column::BirthMd } else { customer::Column::AnniversaryMd };
+            occasions::window(today, config.occasion_lead_days)
+                .into_iter()
+                .map(|(day, keys)| Due {
+                    who: Condition::all().add(column.is_in(keys)),
+                    period_key: day.year().to_string(),
+                    occasion_date: Some(day),
+                })
+                .collect()
+        }
+        Campaign::WinBack => {
+            let since = now - Duration::days(i64::from(config.win_back_period_days));
+            let recently_sent = Query::select()
+                .column(email_delivery::Column::CustomerId)
+                .from(email_delivery::Entity)
+                .and_where(email_delivery::Column::Campaign.eq(campaign.name()))
+                .and_where(email_delivery::Column::CreatedAt.gt(since))
+                .to_owned();
+            vec![Due {
+                who: Condition::all()
+                    .add(customer::Column::Status.eq(CustomerStatus::Dormant))
+                    .add(customer::Column::Id.not_in_subquery(recently_sent)),
+                period_key: today.to_string(),
+                occasion_date: None,
+            }]
+        }
+    }
+}
+
+/// Writes the campaign's deliveries for `today` (or, in a dry run, lists who would get one).
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    config: &JobsConfig,
+    campaign: Campaign,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<JobReport, JobError> {
+    use customer::Column as C;
+    use email_delivery::Column as E;
+    let mut report = JobReport::default();
+    for group in due(config, campaign, today, now) {
+        report.skipped_consent += customer::Entity::find()
+            .filter(group.who.clone())
+            .filter(consented(campaign).not())
+            .count(db)
+            .await?;
+        let eligible = Condition::all().add(group.who).add(consented(campaign));
+        if dry_run {
+            let rows = customer::Entity::find().filter(eligible).limit(DRY_RUN_LIST).all(db).await?;
+            report.recipients.extend(rows.into_iter().map(|c| Recipient {
+                customer_id: c.id,
+                restaurant_id: c.restaurant_id,
+                name: c.name,
+                email: c.email,
+                occasion_date: group.occasion_date,
+            }));
+            continue;
+        }
+        let select = Query::select()
+            .column(C::RestaurantId)
+            .column(C::Id)
+            .expr(Expr::value(campaign.name()))
+            .expr(Expr::value(group.period_key.clone()))
+            .expr(Expr::value(group.occasion_date))
+            .column(C::Email)
+            .expr(Expr::value("pending"))
+            .expr(Expr::value(0))
+            .expr(Expr::value(now))
+            .expr(Expr::value(now))
+            .expr(Expr::value(now))
+            .from(customer::Entity)
+            .cond_where(eligible)
+            .to_owned();
+        let insert = Query::insert()
+            .into_table(email_delivery::Entity)
+            .columns([E::RestaurantId, E::CustomerId, E::Campaign, E::PeriodKey, E::OccasionDate, E::Email, E::Status, E::Attempts, E::NextAttemptAt, E::CreatedAt, E::UpdatedAt])
+            .select_from(select)
+            .map_err(|e| JobError::Config(e.to_string()))?
+            .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
+            .to_owned();
+        report.enqueued += db.execute(&insert).await?.rows_affected();
+    }
+    if dry_run {
+        report.enqueued = report.recipients.len() as u64;
+    }
+    Ok(report)
+}

@@ -1,0 +1,103 @@
+//! The scheduler inside `loyalty serve`.
+//!
+//! tokio-cron-scheduler fixes a time zone's UTC offset when a job is created (so a schedule
+//! drifts by an hour across daylight-saving changes) and it has been seen to fire a time-zone
+//! job twice. So it drives one UTC tick a minute, and each tick evaluates the configured cron
+//! expressions in the configured time zone itself ([`due_jobs`]). Each scheduled run is keyed by
+//! its UTC minute in `job_runs`, so a double tick or a second replica runs a slot once.
+
+use chrono::{DateTime, SubsecRound, Timelike, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+use tokio_cron_scheduler::JobScheduler;
+
+use crate::{Job, JobContext, JobError, Trigger, run_job};
+
+/// Parses a cron expression with seconds (`sec min hour day month weekday`).
+pub fn parse_cron(expr: &str) -> Result<Cron, JobError> {
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| JobError::Config(format!("cron expression {expr:?}: {e}")))
+}
+
+/// The jobs whose schedule matches the UTC minute `minute` in time zone `tz`.
+pub fn due_jobs(schedules: &[(Job, Cron)], tz: chrono_tz::Tz, minute: DateTime<Utc>) -> Vec<Job> {
+    let local = minute.with_timezone(&tz);
+    schedules
+        .iter()
+        .filter(|(_, cron)| cron.is_time_matching(&local).unwrap_or(false))
+        .map(|(job, _)| *job)
+        .collect()
+}
+
+/// Starts the scheduler; it runs until the returned handle is shut down.
+pub async fn start(ctx: JobContext) -> Result<JobScheduler, JobError> {
+    let schedules: Vec<(Job, Cron)> = ctx
+        .config
+        .schedules
+        .iter()
+        .map(|(job, expr)| Ok((*job, parse_cron(expr)?)))
+        .collect::<Result<_, JobError>>()?;
+    for (job, expr) in &ctx.config.schedules {
+        tracing::info!(job = job.name(), schedule = %expr, timezone = %ctx.config.timezone, "job scheduled");
+    }
+    let sched = JobScheduler::new().await.map_err(|e| JobError::Config(e.to_string()))?;
+    let tick = tokio_cron_scheduler::Job::new_async("0 * * * * *", move |_, _| {
+        let (ctx, schedules) = (ctx.clone(), schedules.clone());
+        Box::pin(async move {
+            let now = Utc::now().trunc_subsecs(0);
+            let minute = now.with_second(0).unwrap_or(now);
+            for job in due_jobs(&schedules, ctx.config.timezone, minute) {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = run_job(&ctx, job, Trigger::Schedule, false, Some(minute)).await {
+                        tracing::error!(job = job.name(), error = %e, "scheduled job failed");
+                    }
+                });
+            }
+        })
+    })
+    .map_err(|e| JobError::Config(e.to_string()))?;
+    sched.add(tick).await.map_err(|e| JobError::Config(e.to_string()))?;
+    sched.start().await.map_err(|e| JobError::Config(e.to_string()))?;
+    Ok(sched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn matches_in_day(expr: &str, tz: chrono_tz::Tz, day_start_utc: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let schedules = vec![(Job::Birthday, parse_cron(expr).unwrap())];
+        (0..(26 * 60))
+            .map(|m| day_start_utc + Duration::minutes(m))
+            .filter(|minute| !due_jobs(&schedules, tz, *minute).is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn schedules_run_in_local_time_across_daylight_saving() {
+        let paris = chrono_tz::Europe::Paris;
+        let winter = matches_in_day("0 0 9 * * *", paris, Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0).unwrap());
+        assert_eq!(winter, vec![Utc.with_ymd_and_hms(2026, 1, 15, 8, 0, 0).unwrap()]);
+        let summer = matches_in_day("0 0 9 * * *", paris, Utc.with_ymd_and_hms(2026, 7, 15, 0, 0, 0).unwrap());
+        assert_eq!(summer, vec![Utc.with_ymd_and_hms(2026, 7, 15, 7, 0, 0).unwrap()]);
+    }
+
+    #[test]
+    fn the_day_clocks_change_fires_once() {
+        let paris = chrono_tz::Europe::Paris;
+        let change = matches_in_day("0 0 9 * * *", paris, Utc.with_ymd_and_hms(2026, 10, 25, 0, 0, 0).unwrap());
+        assert_eq!(change, vec![Utc.with_ymd_and_hms(2026, 10, 25, 8, 0, 0).unwrap()]);
+    }
+
+    #[test]
+    fn bad_expressions_are_refused() {
+        assert!(parse_cron("every day").is_err());
+        assert!(parse_cron("0 0 9 * *").is_err(), "seconds are required");
+    }
+}

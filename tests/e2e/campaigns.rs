@@ -1,0 +1,183 @@
+//! Scheduled jobs and campaigns, run on demand over GraphQL, with emails delivered to a real
+//! SMTP server on loopback and read back.
+
+use chrono::{Datelike, Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, TestApp};
+use crate::smtp::SmtpSink;
+use crate::{add_points, customer};
+
+const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
+const RUN: &str = "mutation($job: JobName!, $dry: Boolean!) { runJob(job: $job, dryRun: $dry) {
+    run { job outcome dryRun changed enqueued skippedForConsent sent failed retrying }
+    recipients { customerId name email occasionDate } } }";
+
+async fn spawn(backend: Backend, sink: &SmtpSink) -> TestApp {
+    TestApp::spawn_with(
+        backend,
+        &[("SMTP_URL", &sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0"), ("LOYALTY_RESTAURANT_NAME", "Chez Test"), ("LOYALTY_MAIL_FROM", "Chez Test <hello@chez.test>")],
+    )
+    .await
+}
+
+async fn member(app: &TestApp, phone: &str, name: &str, extra: Value) -> String {
+    let mut input = json!({ "phone": phone, "name": name });
+    input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    app.data(UPSERT, json!({ "input": input })).await["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string()
+}
+
+async fn run(app: &TestApp, job: &str, dry: bool) -> Value {
+    app.data(RUN, json!({ "job": job, "dry": dry })).await["runJob"].clone()
+}
+
+fn birthday_in(days: i64) -> String {
+    let d = Utc::now().date_naive() + Duration::days(days);
+    format!("1990-{:02}-{:02}", d.month(), d.day().min(28))
+}
+
+fn all_consents() -> Value {
+    json!({ "emailOptIn": true, "birthdayOffers": true, "anniversaryOffers": true, "specialOffers": true })
+}
+
+async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink).await;
+    let today = birthday_in(0);
+    let ann = member(&app, "+14155550101", "Ann Lee", json!({ "email": "ann@example.com", "dateOfBirth": today, "marketing": all_consents() })).await;
+    add_points(&app, &ann, 2_500).await;
+    member(&app, "+14155550102", "Bob", json!({ "email": "bob@example.com", "dateOfBirth": today, "marketing": { "emailOptIn": true, "birthdayOffers": false } })).await;
+    member(&app, "+14155550103", "Cat", json!({ "email": "cat@example.com", "dateOfBirth": today, "marketing": all_consents(), "status": "BLOCKED" })).await;
+    member(&app, "+14155550104", "Dan", json!({ "dateOfBirth": today, "marketing": all_consents() })).await;
+    member(&app, "+14155550105", "Eve", json!({ "email": "eve@example.com", "dateOfBirth": birthday_in(3), "marketing": all_consents() })).await;
+
+    let dry = run(&app, "BIRTHDAY", true).await;
+    assert_eq!(dry["recipients"].as_array().unwrap().len(), 1, "{dry:#}");
+    assert_eq!(dry["recipients"][0]["email"], "ann@example.com");
+    assert_eq!(dry["run"]["skippedForConsent"], 3);
+    assert!(sink.received().is_empty(), "a dry run sends nothing");
+
+    let out = run(&app, "BIRTHDAY", false).await;
+    assert_eq!(out["run"]["outcome"], "succeeded");
+    assert_eq!((out["run"]["enqueued"].as_i64(), out["run"]["sent"].as_i64()), (Some(1), Some(1)), "{out:#}");
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, vec!["ann@example.com".to_string()]);
+    let msg = mails[0].parsed();
+    assert_eq!(msg.subject(), Some("Happy Birthday, Ann! 🎂"));
+    let text = msg.body_text(0).unwrap().to_string();
+    let html = msg.body_html(0).unwrap().to_string();
+    assert!(text.contains("As a Gold member you get 10% off"), "{text}");
+    assert!(html.contains("<strong>10% off</strong>"), "{html}");
+    let header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
+    assert_eq!(header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    let list_unsubscribe = header("List-Unsubscribe").unwrap();
+    let link = list_unsubscribe.trim_matches(['<', '>']).to_string();
+    assert!(text.contains(&link), "the text part carries the same link");
+    assert!(link.starts_with(&format!("{}/unsubscribe?token=", app.base)), "{link}");
+
+    let again = run(&app, "BIRTHDAY", false).await;
+    assert_eq!((again["run"]["enqueued"].as_i64(), again["run"]["sent"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(sink.received().len(), 1, "a second run sends nothing new");
+
+    let reports = app.data("{ campaignReports { campaign pending sent failed skipped lastRun { job sent } } }", json!({})).await;
+    assert_eq!(reports["campaignReports"][0], json!({ "campaign": "BIRTHDAY", "pending": 0, "sent": 1, "failed": 0, "skipped": 0, "lastRun": { "job": "birthday", "sent": 0 } }));
+
+    let path = link.trim_start_matches(&app.base).to_string();
+    let (status, page) = app.get(&path).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<form method=\"post\""), "{page}");
+    let forged = format!("{}0", &path[..path.len() - 1]);
+    assert_eq!(app.get(&forged).await.0, 400);
+    let client = reqwest::Client::new();
+    let forged_post = client.post(format!("{}{forged}", app.base)).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
+    assert_eq!(forged_post.status().as_u16(), 400);
+    assert_eq!(customer_consent(&app, &ann).await, true, "a forged token changes nothing");
+    let one_click = client.post(&link).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
+    assert_eq!(one_click.status().as_u16(), 200);
+    assert!(one_click.text().await.unwrap().contains("ann@example.com will receive no more marketing emails"));
+    assert_eq!(customer_consent(&app, &ann).await, false);
+}
+
+async fn customer_consent(app: &TestApp, id: &str) -> bool {
+    app.data("query($id: ID!) { customer(id: $id) { marketing { emailOptIn } } }", json!({ "id": id })).await["customer"]["marketing"]["emailOptIn"]
+        .as_bool()
+        .unwrap()
+}
+
+async fn smtp_outage_ends_with_exactly_one_email(backend: Backend) {
+    let mut sink = SmtpSink::start().await;
+    sink.stop().await;
+    let app = spawn(backend, &sink).await;
+    member(&app, "+14155550101", "Ann", json!({ "email": "ann@example.com", "anniversary": birthday_in(0), "marketing": all_consents() })).await;
+
+    let down = run(&app, "ANNIVERSARY", false).await;
+    assert_eq!((down["run"]["sent"].as_i64(), down["run"]["retrying"].as_i64()), (Some(0), Some(1)), "{down:#}");
+    let pending = app.data("{ deliveries(campaign: ANNIVERSARY) { status attempts lastError } }", json!({})).await;
+    assert_eq!(pending["deliveries"][0]["status"], "pending");
+    assert_eq!(pending["deliveries"][0]["attempts"], 1);
+    assert!(pending["deliveries"][0]["lastError"].as_str().unwrap().contains("SMTP"));
+
+    sink.restart().await;
+    let up = run(&app, "DELIVERIES", false).await;
+    assert_eq!(up["run"]["sent"], 1, "{up:#}");
+    assert_eq!(run(&app, "DELIVERIES", false).await["run"]["sent"], 0);
+    assert_eq!(run(&app, "ANNIVERSARY", false).await["run"]["enqueued"], 0);
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails.len(), 1, "exactly one email after the outage");
+    assert!(mails[0].parsed().subject().unwrap().starts_with("Happy anniversary, Ann"));
+    let sent = app.data("{ deliveries(status: SENT) { campaign attempts } }", json!({})).await;
+    assert_eq!(sent["deliveries"], json!([{ "campaign": "anniversary", "attempts": 2 }]));
+}
+
+async fn dormancy_and_win_back(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink).await;
+    let mut ids = Vec::new();
+    for (i, days) in [89, 90, 91].into_iter().enumerate() {
+        let id = member(&app, &format!("+1415555010{i}"), &format!("Guest{days}"), json!({ "email": format!("g{days}@example.com"), "marketing": all_consents() })).await;
+        app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": id })).await;
+        app.sql(&format!("UPDATE customers SET last_visit_at = {t}, first_visit_at = {t} WHERE id = {id}", t = app.days_ago_sql(days))).await;
+        ids.push(id);
+    }
+    let dry = run(&app, "DORMANCY", true).await;
+    assert_eq!(dry["run"]["changed"], 3, "all three lose new-customer; {dry:#}");
+    assert_eq!(customer(&app, &ids[2]).await["status"], "ACTIVE", "a dry run changes nothing");
+
+    let first = run(&app, "DORMANCY", false).await;
+    assert_eq!(first["run"]["changed"], 4, "one newly dormant, three new-customer tags expired");
+    for (id, status, tags) in [(&ids[0], "ACTIVE", json!([])), (&ids[1], "ACTIVE", json!([])), (&ids[2], "DORMANT", json!(["dormant"]))] {
+        let c = customer(&app, id).await;
+        assert_eq!((c["status"].clone(), c["tags"].clone()), (json!(status), tags), "{}", c["name"]);
+    }
+    assert_eq!(run(&app, "DORMANCY", false).await["run"]["changed"], 0, "a second run changes nothing");
+
+    let win_back = run(&app, "WIN_BACK", false).await;
+    assert_eq!(win_back["run"]["sent"], 1, "{win_back:#}");
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails[0].to, vec!["g91@example.com".to_string()]);
+    assert_eq!(mails[0].parsed().subject(), Some("We miss you, Guest91"));
+    assert_eq!(run(&app, "WIN_BACK", false).await["run"]["enqueued"], 0, "at most one win-back per period");
+    let runs = app.data("{ jobRuns(job: DORMANCY, limit: 5) { trigger outcome dryRun } }", json!({})).await;
+    assert_eq!(runs["jobRuns"].as_array().unwrap().len(), 3);
+    assert_eq!(runs["jobRuns"][0], json!({ "trigger": "api", "outcome": "succeeded", "dryRun": false }));
+}
+
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+on_both!(birthday_emails_respect_consent_and_send_once);
+on_both!(smtp_outage_ends_with_exactly_one_email);
+on_both!(dormancy_and_win_back);
