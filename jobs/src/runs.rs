@@ -32,12 +32,16 @@ pub async fn start(
     }
     let inserted = job_run::Entity::insert(row)
         .on_conflict_do_nothing_on([job_run::Column::Job, job_run::Column::ScheduledFor])
-        .exec_with_returning(db)
+        .exec_without_returning(db)
         .await?;
-    Ok(match inserted {
-        sea_orm::TryInsertResult::Inserted(run) => Some(run),
-        _ => None,
-    })
+    if !matches!(inserted, sea_orm::TryInsertResult::Inserted(1)) {
+        return Ok(None);
+    }
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(job.name()))
+        .filter(job_run::Column::ScheduledFor.eq(slot))
+        .one(db)
+        .await?)
 }
 
 /// Records how a run ended.
@@ -72,4 +76,33 @@ pub async fn recent(db: &impl ConnectionTrait, job: Option<Job>, limit: u64) -> 
         q = q.filter(job_run::Column::Job.eq(job.name()));
     }
     Ok(q.all(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::Database;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_scheduled_slot_runs_once() {
+        let path = std::env::temp_dir().join(format!("loyalty-runs-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let slot = Some(entity::ops::now());
+        let first = start(&db, Job::Birthday, Trigger::Schedule, false, slot).await.unwrap();
+        assert!(first.is_some());
+        let second = start(&db, Job::Birthday, Trigger::Schedule, false, slot).await.unwrap();
+        assert!(second.is_none(), "a second replica finds the slot taken");
+        assert!(start(&db, Job::Dormancy, Trigger::Schedule, false, slot).await.unwrap().is_some(), "other jobs have their own slots");
+        assert!(start(&db, Job::Birthday, Trigger::Cli, false, None).await.unwrap().is_some(), "manual runs always start");
+        let done = finish(&db, first.unwrap(), &Ok(JobReport { sent: 3, ..JobReport::default() })).await.unwrap();
+        assert_eq!(done.outcome, "succeeded");
+        assert_eq!(done.counts["sent"], 3);
+        assert_eq!(recent(&db, Some(Job::Birthday), 10).await.unwrap().len(), 2);
+        db.close().await.unwrap();
+        let _ = std::fs::remove_file(&path);
+    }
 }
