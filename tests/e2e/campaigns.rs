@@ -87,7 +87,8 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     let (status, page) = app.get(&path).await;
     assert_eq!(status, 200);
     assert!(page.contains("<form method=\"post\""), "{page}");
-    let forged = format!("{}0", &path[..path.len() - 1]);
+    let flipped = if path.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{flipped}", &path[..path.len() - 1]);
     assert_eq!(app.get(&forged).await.0, 400);
     let client = reqwest::Client::new();
     let forged_post = client.post(format!("{}{forged}", app.base)).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
