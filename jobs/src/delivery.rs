@@ -107,8 +107,8 @@ async fn send_one(ctx: &JobContext, row: &email_delivery::Model, who: Option<&cu
     }
     let Some(address) = c.email.as_deref() else { return Outcome::Skipped("no email address") };
     let years = match (campaign, row.occasion_date) {
-        (Campaign::Birthday, Some(on)) => c.date_of_birth.map(|d| occasions::years_between(d, on)),
-        (Campaign::Anniversary, Some(on)) => c.anniversary.map(|d| occasions::years_between(d, on)),
+        (Campaign::Birthday, Some(on)) => c.date_of_birth.map(|d| occasions::years_at(d, on)),
+        (Campaign::Anniversary, Some(on)) => c.anniversary.map(|d| occasions::years_at(d, on)),
         _ => None,
     };
     let unsubscribe_url = ctx.links.url(c.id);

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_customers;
 mod m20261125_000002_activity;
 mod m20261125_000003_campaigns;
+mod m20261125_000004_occasions;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_customers::Migration),
             Box::new(m20261125_000002_activity::Migration),
             Box::new(m20261125_000003_campaigns::Migration),
+            Box::new(m20261125_000004_occasions::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod smtp;
 mod campaigns;
 mod customers;
 mod http;
+mod insights;
 mod orders_and_notes;
 mod points;
 mod visits;

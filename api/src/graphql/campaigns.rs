@@ -2,11 +2,12 @@
 //! campaign, and running a job now (with a dry run that lists recipients).
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::entities::{email_delivery, job_run};
 use entity::DomainError;
 use jobs::{Campaign, Job, JobError, Trigger};
 
+use super::scalars::Date;
 use super::{app, scope};
 use crate::error::{ApiError, IntoGql};
 
@@ -138,7 +139,7 @@ pub struct Recipient {
     pub customer_id: ID,
     pub name: String,
     pub email: Option<String>,
-    pub occasion_date: Option<NaiveDate>,
+    pub occasion_date: Option<Date>,
 }
 
 /// The result of running a job now.
@@ -156,7 +157,7 @@ pub struct Delivery {
     pub customer_id: ID,
     pub campaign: String,
     pub period_key: String,
-    pub occasion_date: Option<NaiveDate>,
+    pub occasion_date: Option<Date>,
     pub email: String,
     pub status: String,
     pub attempts: i32,
@@ -172,7 +173,7 @@ impl From<email_delivery::Model> for Delivery {
             customer_id: ID(m.customer_id.to_string()),
             campaign: m.campaign,
             period_key: m.period_key,
-            occasion_date: m.occasion_date,
+            occasion_date: m.occasion_date.map(Date),
             email: m.email,
             status: m.status,
             attempts: m.attempts,
@@ -286,7 +287,7 @@ impl CampaignMutation {
             .recipients
             .into_iter()
             .filter(|r| &r.restaurant_id == restaurant)
-            .map(|r| Recipient { customer_id: ID(r.customer_id.to_string()), name: r.name, email: r.email, occasion_date: r.occasion_date })
+            .map(|r| Recipient { customer_id: ID(r.customer_id.to_string()), name: r.name, email: r.email, occasion_date: r.occasion_date.map(Date) })
             .collect();
         Ok(RunJobPayload { run: summary.run.into(), recipients })
     }

@@ -2,14 +2,14 @@
 //! create-or-update (endpoint 1).
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::entities::{LabelKind, customer, favorite_item, note, point_transaction, special_occasion, visit};
 use entity::ops::customers::{self as ops, CustomerInput as DomainInput, MarketingInput, Patch};
 use entity::ops::{ledger, visits};
 use entity::rules::{tier, visits as visit_rules};
 
 use super::loaders::{CustomerById, FavoritesOf, LabelsOf, NotesOf, OccasionsOf};
-use super::scalars::Money;
+use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, LedgerKind, Seating, SpiceLevel, Tier, customer_id};
 use super::{app, loader, scope};
 use crate::error::{ApiError, IntoGql};
@@ -127,13 +127,13 @@ pub struct Feedback {
 pub struct SpecialOccasion {
     pub id: ID,
     pub name: String,
-    pub date: NaiveDate,
+    pub date: Date,
     pub recurring: bool,
 }
 
 impl From<special_occasion::Model> for SpecialOccasion {
     fn from(m: special_occasion::Model) -> Self {
-        Self { id: ID(m.id.to_string()), name: m.name, date: m.date, recurring: m.recurring }
+        Self { id: ID(m.id.to_string()), name: m.name, date: Date(m.date), recurring: m.recurring }
     }
 }
 
@@ -225,11 +225,11 @@ impl Customer {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn date_of_birth(&self) -> Option<NaiveDate> {
-        self.0.date_of_birth
+    async fn date_of_birth(&self) -> Option<Date> {
+        self.0.date_of_birth.map(Date)
     }
-    async fn anniversary(&self) -> Option<NaiveDate> {
-        self.0.anniversary
+    async fn anniversary(&self) -> Option<Date> {
+        self.0.anniversary.map(Date)
     }
     async fn loyalty_tier(&self) -> Tier {
         self.0.tier.into()
@@ -496,8 +496,8 @@ pub struct CustomerInput {
     pub name: Option<String>,
     pub email: MaybeUndefined<String>,
     pub user_id: MaybeUndefined<String>,
-    pub date_of_birth: MaybeUndefined<NaiveDate>,
-    pub anniversary: MaybeUndefined<NaiveDate>,
+    pub date_of_birth: MaybeUndefined<Date>,
+    pub anniversary: MaybeUndefined<Date>,
     pub preferences: Option<PreferencesInput>,
     pub marketing: Option<MarketingConsentInput>,
     /// Replaces the customer's marketing segments.

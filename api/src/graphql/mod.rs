@@ -12,16 +12,24 @@ pub mod campaigns;
 pub mod customers;
 pub mod loaders;
 pub mod notes;
+pub mod occasions;
 pub mod orders;
 pub mod points;
 pub mod program;
 pub mod scalars;
+pub mod stats;
 pub mod types;
 pub mod visits;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct Query(customers::CustomerQuery, program::ProgramQuery, campaigns::CampaignQuery);
+pub struct Query(
+    customers::CustomerQuery,
+    stats::StatsQuery,
+    occasions::OccasionQuery,
+    program::ProgramQuery,
+    campaigns::CampaignQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
@@ -31,6 +39,7 @@ pub struct Mutation(
     visits::VisitMutation,
     orders::OrderMutation,
     notes::NoteMutation,
+    occasions::OccasionMutation,
     campaigns::CampaignMutation,
 );
 

@@ -23,3 +23,29 @@ impl ScalarType for Money {
         serde_json::Number::from_f64(self.0 as f64 / 100.0).map_or(Value::Null, Value::Number)
     }
 }
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date(pub chrono::NaiveDate);
+
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom(format!("{s:?} is not a date like 2026-05-15"))),
+            _ => Err(InputValueError::custom("must be a date like 2026-05-15")),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+impl From<Date> for chrono::NaiveDate {
+    fn from(d: Date) -> Self {
+        d.0
+    }
+}

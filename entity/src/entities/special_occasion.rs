@@ -11,6 +11,8 @@ pub struct Model {
     pub customer_id: i64,
     pub name: String,
     pub date: Date,
+    /// [`crate::rules::occasions::month_day_key`] of `date`, for indexed lookups.
+    pub md: i32,
     /// Whether it comes back every year on the same day.
     pub recurring: bool,
     pub created_at: DateTimeUtc,

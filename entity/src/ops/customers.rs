@@ -215,10 +215,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
     }
     checked.email.apply_to(&mut active.email);
     checked.user_id.apply_to(&mut active.user_id);
-    checked.date_of_birth.clone().map(occasions::month_day_key).apply_to(&mut active.birth_md);
-    checked.anniversary.clone().map(occasions::month_day_key).apply_to(&mut active.anniversary_md);
-    checked.date_of_birth.apply_to(&mut active.date_of_birth);
-    checked.anniversary.apply_to(&mut active.anniversary);
+    apply_dates(&mut active, checked.date_of_birth, checked.anniversary);
     input.spice_level.apply_to(&mut active.spice_level);
     input.preferred_seating.apply_to(&mut active.preferred_seating);
     if let Some(list) = checked.dietary_restrictions {
@@ -253,6 +250,14 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
     let row = state::refresh(&txn, row, at, false).await?;
     txn.commit().await?;
     Ok(UpsertOutcome { customer: row, created })
+}
+
+/// Sets (or clears) the dates and their month-day keys together.
+pub(crate) fn apply_dates(active: &mut customer::ActiveModel, date_of_birth: Patch<NaiveDate>, anniversary: Patch<NaiveDate>) {
+    date_of_birth.clone().map(occasions::month_day_key).apply_to(&mut active.birth_md);
+    anniversary.clone().map(occasions::month_day_key).apply_to(&mut active.anniversary_md);
+    date_of_birth.apply_to(&mut active.date_of_birth);
+    anniversary.apply_to(&mut active.anniversary);
 }
 
 async fn insert_new(txn: &impl ConnectionTrait, scope: &Scope, checked: &Checked, at: chrono::DateTime<chrono::Utc>) -> DomainResult<customer::Model> {

@@ -16,8 +16,10 @@ pub mod customers;
 pub mod idempotency;
 pub mod ledger;
 pub mod notes;
+pub mod occasions;
 pub mod orders;
 pub mod state;
+pub mod stats;
 pub mod visits;
 
 /// Who is acting, for which restaurant. Built per request (or per job run).

@@ -33,13 +33,11 @@ pub fn window(today: NaiveDate, lead_days: u32) -> Vec<(NaiveDate, Vec<i32>)> {
         .collect()
 }
 
-/// Whole years from `since` to `on` (an age or an anniversary count).
-pub fn years_between(since: NaiveDate, on: NaiveDate) -> i32 {
-    let mut years = on.year() - since.year();
-    if (on.month(), on.day()) < (since.month(), since.day()) {
-        years -= 1;
-    }
-    years
+/// Which anniversary of `since` is celebrated on `celebrated_on` (an age on a birthday, years
+/// married on an anniversary): the difference of the years, also when a 29 February date is
+/// celebrated on 28 February.
+pub fn years_at(since: NaiveDate, celebrated_on: NaiveDate) -> i32 {
+    celebrated_on.year() - since.year()
 }
 
 #[cfg(test)]
@@ -71,9 +69,8 @@ mod tests {
     }
 
     #[test]
-    fn years_count_whole_years() {
-        assert_eq!(years_between(d(1990, 5, 15), d(2026, 5, 15)), 36);
-        assert_eq!(years_between(d(1990, 5, 15), d(2026, 5, 14)), 35);
-        assert_eq!(years_between(d(2000, 2, 29), d(2026, 2, 28)), 25);
+    fn years_count_the_celebration() {
+        assert_eq!(years_at(d(1990, 5, 15), d(2026, 5, 15)), 36);
+        assert_eq!(years_at(d(2000, 2, 29), d(2026, 2, 28)), 26);
     }
 }

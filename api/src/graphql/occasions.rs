@@ -1,0 +1,137 @@
+//! Occasions (spec endpoint 8): what is coming up, and custom occasions and dates to change.
+
+use async_graphql::{Context, Enum, ID, MaybeUndefined, Object, SimpleObject};
+use chrono::Utc;
+use entity::ops::customers::Patch;
+use entity::ops::occasions::{self, OccasionKind};
+
+use super::customers::{Customer, SpecialOccasion};
+use super::scalars::Date;
+use super::{app, scope};
+use crate::error::{ApiError, IntoGql};
+
+/// Kind of occasion.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum OccasionType {
+    Birthday,
+    Anniversary,
+    Custom,
+}
+
+/// An occasion in the coming days.
+#[derive(SimpleObject)]
+pub struct UpcomingOccasion {
+    #[graphql(name = "type")]
+    pub kind: OccasionType,
+    /// "Birthday", "Anniversary" or the custom occasion's name.
+    pub name: String,
+    pub customer: Customer,
+    /// The day it is celebrated (29 February birthdays: 28 February in other years).
+    pub date: Date,
+    pub days_until: i64,
+    /// Age, years married or years since, when the original year is known.
+    pub years: Option<i32>,
+    pub recurring: bool,
+    /// The custom occasion's id.
+    pub occasion_id: Option<ID>,
+}
+
+fn occasion_id(id: &ID) -> Result<i64, ApiError> {
+    id.parse::<i64>().map_err(|_| ApiError::not_found(format!("special occasion {}", id.as_str())))
+}
+
+/// Occasion queries.
+#[derive(Default)]
+pub struct OccasionQuery;
+
+#[Object]
+impl OccasionQuery {
+    /// Birthdays, anniversaries and custom occasions on `days` days (1 to 366) starting `from`
+    /// (default: today in the restaurant's time zone), by date.
+    async fn upcoming_occasions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 7)] days: i64,
+        from: Option<Date>,
+    ) -> async_graphql::Result<Vec<UpcomingOccasion>> {
+        let state = app(ctx);
+        let days = u32::try_from(days).map_err(|_| ApiError::validation("days", "must be between 1 and 366")).gql()?;
+        let today = from.map(|d| d.0).unwrap_or_else(|| Utc::now().with_timezone(&state.jobs.config.timezone).date_naive());
+        let rows = occasions::upcoming(&state.db, scope(ctx), today, days).await.gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|u| UpcomingOccasion {
+                kind: match u.kind {
+                    OccasionKind::Birthday => OccasionType::Birthday,
+                    OccasionKind::Anniversary => OccasionType::Anniversary,
+                    OccasionKind::Custom => OccasionType::Custom,
+                },
+                name: u.name,
+                customer: Customer(u.customer),
+                date: Date(u.date),
+                days_until: u.days_until,
+                years: u.years,
+                recurring: u.recurring,
+                occasion_id: u.occasion_id.map(|id| ID(id.to_string())),
+            })
+            .collect())
+    }
+}
+
+/// Occasion mutations.
+#[derive(Default)]
+pub struct OccasionMutation;
+
+#[Object]
+impl OccasionMutation {
+    /// Adds a custom occasion (recurring every year by default).
+    async fn add_special_occasion(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        name: String,
+        date: Date,
+        #[graphql(default = true)] recurring: bool,
+    ) -> async_graphql::Result<SpecialOccasion> {
+        let id = super::types::customer_id(&customer_id).gql()?;
+        Ok(occasions::add(&app(ctx).db, scope(ctx), id, &name, date.0, recurring).await.gql()?.into())
+    }
+
+    /// Changes a custom occasion; omitted fields stay.
+    async fn update_special_occasion(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: Option<String>,
+        date: Option<Date>,
+        recurring: Option<bool>,
+    ) -> async_graphql::Result<SpecialOccasion> {
+        let id = occasion_id(&id).gql()?;
+        Ok(occasions::update(&app(ctx).db, scope(ctx), id, name.as_deref(), date.map(|d| d.0), recurring).await.gql()?.into())
+    }
+
+    /// Removes a custom occasion.
+    async fn remove_special_occasion(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let id = occasion_id(&id).gql()?;
+        occasions::remove(&app(ctx).db, scope(ctx), id).await.gql()?;
+        Ok(true)
+    }
+
+    /// Sets or clears (`null`) a customer's date of birth and anniversary; omitted ones stay.
+    async fn set_customer_dates(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        date_of_birth: MaybeUndefined<Date>,
+        anniversary: MaybeUndefined<Date>,
+    ) -> async_graphql::Result<Customer> {
+        let id = super::types::customer_id(&customer_id).gql()?;
+        let patch = |v: MaybeUndefined<Date>| match v {
+            MaybeUndefined::Undefined => Patch::Keep,
+            MaybeUndefined::Null => Patch::Clear,
+            MaybeUndefined::Value(d) => Patch::Set(d.0),
+        };
+        let row = occasions::set_dates(&app(ctx).db, scope(ctx), id, patch(date_of_birth), patch(anniversary)).await.gql()?;
+        Ok(Customer(row))
+    }
+}

@@ -1,0 +1,198 @@
+//! Analytics (spec endpoint 7 and "Analytics & Insights"): all figures are SQL aggregates.
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use chrono::NaiveDate;
+use entity::ops::stats;
+
+use super::customers::Customer;
+use super::scalars::{Date, Money};
+use super::types::{CustomerStatus, Tier};
+use super::{app, scope};
+use crate::error::{ApiError, IntoGql};
+
+/// Customers of one tier.
+#[derive(SimpleObject)]
+pub struct TierStats {
+    pub tier: Tier,
+    pub count: i64,
+    pub avg_lifetime_points: f64,
+    pub total_spent: Money,
+}
+
+/// Customers in one status.
+#[derive(SimpleObject)]
+pub struct StatusStats {
+    pub status: CustomerStatus,
+    pub count: i64,
+}
+
+/// Programme totals.
+#[derive(SimpleObject)]
+pub struct StatsSummary {
+    pub total_customers: i64,
+    pub total_points_issued: i64,
+    pub total_points_redeemed: i64,
+    pub total_revenue: Money,
+    pub total_visits: i64,
+    pub avg_order_value: Money,
+    /// Average revenue per customer.
+    pub customer_lifetime_value: Money,
+}
+
+/// What the top-customer list ranks by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum TopCustomersBy {
+    #[default]
+    LifetimePoints,
+    TotalSpent,
+}
+
+/// Bucket size of a series.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum StatsInterval {
+    #[default]
+    Day,
+    /// Weeks start on Monday.
+    Week,
+    Month,
+}
+
+/// Visits and revenue of one bucket (UTC).
+#[derive(SimpleObject)]
+pub struct SeriesPoint {
+    /// First day of the bucket.
+    pub period: Date,
+    pub visits: i64,
+    pub revenue: Money,
+    /// Distinct customers who visited.
+    pub customers: i64,
+}
+
+/// Figures of a period.
+#[derive(SimpleObject)]
+pub struct PeriodInsights {
+    pub from: Date,
+    pub to: Date,
+    pub visits: i64,
+    pub revenue: Money,
+    pub avg_order_value: Money,
+    /// Customers whose first visit falls in the period.
+    pub new_customers: i64,
+    /// Customers who visited in the period and had come before.
+    pub returning_customers: i64,
+    /// Visits per visiting customer per 30 days in the period.
+    pub visit_frequency: f64,
+    pub series: Vec<SeriesPoint>,
+}
+
+/// The loyalty programme's figures (spec endpoint 7).
+pub struct LoyaltyStats;
+
+#[Object]
+impl LoyaltyStats {
+    /// Customers, average lifetime points and spend per tier, lowest tier first.
+    async fn tier_distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TierStats>> {
+        let rows = stats::tiers(&app(ctx).db, scope(ctx)).await.gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TierStats {
+                tier: r.tier.into(),
+                count: r.count,
+                avg_lifetime_points: (r.avg_lifetime_points * 100.0).round() / 100.0,
+                total_spent: Money(r.total_spent_cents),
+            })
+            .collect())
+    }
+
+    async fn status_distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusStats>> {
+        let rows = stats::statuses(&app(ctx).db, scope(ctx)).await.gql()?;
+        Ok(rows.into_iter().map(|r| StatusStats { status: r.status.into(), count: r.count }).collect())
+    }
+
+    /// The best customers (1 to 100).
+    async fn top_customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] by: TopCustomersBy,
+        #[graphql(default = 10)] limit: i64,
+    ) -> async_graphql::Result<Vec<Customer>> {
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::validation("limit", "must be between 1 and 100")).gql();
+        }
+        let by = match by {
+            TopCustomersBy::LifetimePoints => stats::TopBy::LifetimePoints,
+            TopCustomersBy::TotalSpent => stats::TopBy::TotalSpent,
+        };
+        let rows = stats::top(&app(ctx).db, scope(ctx), by, limit as u64).await.gql()?;
+        Ok(rows.into_iter().map(Customer).collect())
+    }
+
+    async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<StatsSummary> {
+        let t = stats::totals(&app(ctx).db, scope(ctx)).await.gql()?;
+        Ok(StatsSummary {
+            total_customers: t.total_customers,
+            total_points_issued: t.points_issued,
+            total_points_redeemed: t.points_redeemed,
+            total_revenue: Money(t.revenue_cents),
+            total_visits: t.visits,
+            avg_order_value: Money(t.average_order_cents()),
+            customer_lifetime_value: Money(t.lifetime_value_cents()),
+        })
+    }
+
+    /// Visits, revenue, new vs returning customers and a series for `from`–`to` (inclusive,
+    /// UTC days, at most three years).
+    async fn insights(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        #[graphql(default)] interval: StatsInterval,
+    ) -> async_graphql::Result<PeriodInsights> {
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        let (start, end) = stats::check_period(from.0, to.0).gql()?;
+        let interval = match interval {
+            StatsInterval::Day => stats::Interval::Day,
+            StatsInterval::Week => stats::Interval::Week,
+            StatsInterval::Month => stats::Interval::Month,
+        };
+        let mix = stats::mix(db, scope, start, end).await.gql()?;
+        let series = stats::series(db, scope, start, end, interval).await.gql()?;
+        let visitors = mix.new_customers + mix.returning_customers;
+        let months = ((to.0 - from.0).num_days() + 1) as f64 / 30.0;
+        let frequency = if visitors == 0 { 0.0 } else { mix.visits as f64 / visitors as f64 / months.max(1.0) };
+        Ok(PeriodInsights {
+            from,
+            to,
+            visits: mix.visits,
+            revenue: Money(mix.revenue_cents),
+            avg_order_value: Money(entity::rules::visits::average_order_cents(mix.revenue_cents, mix.visits)),
+            new_customers: mix.new_customers,
+            returning_customers: mix.returning_customers,
+            visit_frequency: (frequency * 100.0).round() / 100.0,
+            series: series
+                .into_iter()
+                .filter_map(|p| {
+                    Some(SeriesPoint {
+                        period: Date(NaiveDate::parse_from_str(&p.period, "%Y-%m-%d").ok()?),
+                        visits: p.visits,
+                        revenue: Money(p.revenue_cents),
+                        customers: p.customers,
+                    })
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Statistics queries.
+#[derive(Default)]
+pub struct StatsQuery;
+
+#[Object]
+impl StatsQuery {
+    /// The programme's figures; each field is computed only when asked for.
+    async fn loyalty_stats(&self) -> LoyaltyStats {
+        LoyaltyStats
+    }
+}

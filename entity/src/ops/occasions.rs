@@ -1,0 +1,218 @@
+//! Special occasions (spec endpoint 8 and "Special Occasions"): birthdays, anniversaries and
+//! custom occasions, and which fall in the next days. Lookups go through the indexed month-day
+//! keys, never a scan of all customers.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::customers::{self, Patch};
+use super::{begin_write, now};
+use crate::entities::{customer, special_occasion};
+use crate::rules::{contact, occasions};
+use crate::{DomainError, DomainResult, Scope};
+
+/// Most days `upcoming` looks ahead.
+pub const MAX_DAYS: u32 = 366;
+/// Longest occasion name.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Kinds of occasion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OccasionKind {
+    Birthday,
+    Anniversary,
+    Custom,
+}
+
+/// One occasion in the coming days.
+#[derive(Debug, Clone)]
+pub struct Upcoming {
+    pub kind: OccasionKind,
+    pub name: String,
+    pub customer: customer::Model,
+    /// When it is celebrated this time.
+    pub date: NaiveDate,
+    pub days_until: i64,
+    /// Age, years married, or years since a custom occasion, when the original year is known.
+    pub years: Option<i32>,
+    pub recurring: bool,
+    pub occasion_id: Option<i64>,
+}
+
+/// Occasions from `today` through `days - 1` days later, by date, then customer name.
+pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate, days: u32) -> DomainResult<Vec<Upcoming>> {
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(DomainError::validation("days", format!("must be between 1 and {MAX_DAYS}")));
+    }
+    let last = today + Duration::days(i64::from(days) - 1);
+    let mut day_of: HashMap<i32, NaiveDate> = HashMap::new();
+    for (day, keys) in occasions::window(today, days - 1) {
+        for key in keys {
+            day_of.entry(key).or_insert(day);
+        }
+    }
+    let keys: Vec<i32> = day_of.keys().copied().collect();
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Upcoming>, kind, name: String, c: &customer::Model, date: NaiveDate, since: Option<NaiveDate>, recurring, id| {
+        out.push(Upcoming {
+            kind,
+            name,
+            customer: c.clone(),
+            date,
+            days_until: (date - today).num_days(),
+            years: since.map(|s| occasions::years_at(s, date)).filter(|y| *y > 0),
+            recurring,
+            occasion_id: id,
+        });
+    };
+
+    use customer::Column as C;
+    let people = customer::Entity::find()
+        .filter(C::RestaurantId.eq(&scope.restaurant_id))
+        .filter(Condition::any().add(C::BirthMd.is_in(keys.clone())).add(C::AnniversaryMd.is_in(keys.clone())))
+        .all(db)
+        .await?;
+    for c in &people {
+        if let Some(date) = c.birth_md.and_then(|k| day_of.get(&k)) {
+            push(&mut out, OccasionKind::Birthday, "Birthday".into(), c, *date, c.date_of_birth, true, None);
+        }
+        if let Some(date) = c.anniversary_md.and_then(|k| day_of.get(&k)) {
+            push(&mut out, OccasionKind::Anniversary, "Anniversary".into(), c, *date, c.anniversary, true, None);
+        }
+    }
+
+    use special_occasion::Column as S;
+    let custom = special_occasion::Entity::find()
+        .filter(S::RestaurantId.eq(&scope.restaurant_id))
+        .filter(
+            Condition::any()
+                .add(Condition::all().add(S::Recurring.eq(true)).add(S::Md.is_in(keys)))
+                .add(Condition::all().add(S::Recurring.eq(false)).add(S::Date.gte(today)).add(S::Date.lte(last))),
+        )
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = custom.iter().map(|o| o.customer_id).collect();
+    let owners: HashMap<i64, customer::Model> = customers::by_ids(db, scope, &ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    for o in custom {
+        let Some(c) = owners.get(&o.customer_id) else { continue };
+        let (date, since) = if o.recurring { (day_of.get(&o.md).copied(), Some(o.date)) } else { (Some(o.date), None) };
+        if let Some(date) = date {
+            push(&mut out, OccasionKind::Custom, o.name.clone(), c, date, since, o.recurring, Some(o.id));
+        }
+    }
+    out.sort_by(|a, b| (a.date, &a.customer.name, a.kind, a.customer.id).cmp(&(b.date, &b.customer.name, b.kind, b.customer.id)));
+    Ok(out)
+}
+
+fn check_name(name: &str) -> DomainResult<String> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(DomainError::validation("name", "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(DomainError::validation("name", format!("must be at most {MAX_NAME_LEN} characters")));
+    }
+    Ok(name)
+}
+
+fn check_date(date: NaiveDate) -> DomainResult<NaiveDate> {
+    use chrono::Datelike;
+    if !(1900..=2200).contains(&date.year()) {
+        return Err(DomainError::validation("date", "must be between the years 1900 and 2200"));
+    }
+    Ok(date)
+}
+
+/// Adds a custom occasion to a customer.
+pub async fn add(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_id: i64,
+    name: &str,
+    date: NaiveDate,
+    recurring: bool,
+) -> DomainResult<special_occasion::Model> {
+    let name = check_name(name)?;
+    let date = check_date(date)?;
+    customers::find_by_id(db, scope, customer_id).await?;
+    Ok(special_occasion::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        customer_id: Set(customer_id),
+        name: Set(name),
+        date: Set(date),
+        md: Set(occasions::month_day_key(date)),
+        recurring: Set(recurring),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+async fn find(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<special_occasion::Model> {
+    special_occasion::Entity::find_by_id(id)
+        .filter(special_occasion::Column::RestaurantId.eq(&scope.restaurant_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("special occasion {id}")))
+}
+
+/// Changes a custom occasion; `None` leaves a field.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    name: Option<&str>,
+    date: Option<NaiveDate>,
+    recurring: Option<bool>,
+) -> DomainResult<special_occasion::Model> {
+    let name = name.map(check_name).transpose()?;
+    let date = date.map(check_date).transpose()?;
+    let mut active: special_occasion::ActiveModel = find(db, scope, id).await?.into();
+    if let Some(name) = name {
+        active.name = Set(name);
+    }
+    if let Some(date) = date {
+        active.date = Set(date);
+        active.md = Set(occasions::month_day_key(date));
+    }
+    if let Some(recurring) = recurring {
+        active.recurring = Set(recurring);
+    }
+    Ok(active.update(db).await?)
+}
+
+/// Removes a custom occasion.
+pub async fn remove(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<()> {
+    find(db, scope, id).await?;
+    special_occasion::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Sets or clears a customer's date of birth and anniversary.
+pub async fn set_dates<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    customer_id: i64,
+    date_of_birth: Patch<NaiveDate>,
+    anniversary: Patch<NaiveDate>,
+) -> DomainResult<customer::Model> {
+    let today = now().date_naive();
+    let check = |p: Patch<NaiveDate>, field: &'static str| match p {
+        Patch::Set(d) => contact::check_past_date(d, today).map(Patch::Set).map_err(|e| DomainError::validation(field, e)),
+        other => Ok(other),
+    };
+    let date_of_birth = check(date_of_birth, "dateOfBirth")?;
+    let anniversary = check(anniversary, "anniversary")?;
+    let txn = begin_write(db).await?;
+    let mut active: customer::ActiveModel = customers::find_by_id(&txn, scope, customer_id).await?.into();
+    customers::apply_dates(&mut active, date_of_birth, anniversary);
+    active.updated_at = Set(now());
+    let row = active.update(&txn).await?;
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(row)
+}
