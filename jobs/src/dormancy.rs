@@ -6,10 +6,12 @@
 
 use chrono::{DateTime, Utc};
 use entity::entities::{CustomerStatus, LabelKind, customer, customer_label};
+use entity::rules::segments::{AT_RISK, at_risk_cutoff};
 use entity::rules::tags::{DORMANT, NEW_CUSTOMER, dormant_cutoff, new_customer_cutoff};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession,
+    TransactionTrait,
 };
 
 use crate::{JobError, JobReport, Recipient};
@@ -17,75 +19,101 @@ use crate::{JobError, JobReport, Recipient};
 /// Most customers a dry run lists.
 const DRY_RUN_LIST: u64 = 10_000;
 
-fn has_label(name: &str) -> sea_orm::sea_query::SelectStatement {
+fn has_label(kind: LabelKind, name: &str) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(customer_label::Column::CustomerId)
         .from(customer_label::Entity)
-        .and_where(customer_label::Column::Kind.eq(LabelKind::Tag))
+        .and_where(customer_label::Column::Kind.eq(kind))
         .and_where(customer_label::Column::Name.eq(name))
         .to_owned()
 }
 
-/// Runs the dormancy rules at `now`.
+/// A label that time alone can make right or wrong: who should have it (if the job adds it)
+/// and who should not.
+struct TimeRule {
+    kind: LabelKind,
+    name: &'static str,
+    add_when: Option<Condition>,
+    remove_when: Condition,
+}
+
+fn time_rules(now: DateTime<Utc>) -> Vec<TimeRule> {
+    use customer::Column as C;
+    let dormant = dormant_cutoff(now);
+    let at_risk = at_risk_cutoff(now);
+    let is_dormant = || Condition::all().add(C::LastVisitAt.lt(dormant));
+    let not_dormant = || Condition::any().add(C::LastVisitAt.gte(dormant)).add(C::LastVisitAt.is_null());
+    let expired = || Condition::all().add(C::FirstVisitAt.lt(new_customer_cutoff(now)));
+    let mut rules = Vec::new();
+    for kind in [LabelKind::Tag, LabelKind::Segment] {
+        rules.push(TimeRule { kind, name: DORMANT, add_when: Some(is_dormant()), remove_when: not_dormant() });
+        rules.push(TimeRule { kind, name: NEW_CUSTOMER, add_when: None, remove_when: expired() });
+    }
+    rules.push(TimeRule {
+        kind: LabelKind::Segment,
+        name: AT_RISK,
+        add_when: Some(Condition::all().add(C::LastVisitAt.lt(at_risk)).add(C::LastVisitAt.gte(dormant))),
+        remove_when: Condition::any().add(C::LastVisitAt.gte(at_risk)).add(C::LastVisitAt.lt(dormant)).add(C::LastVisitAt.is_null()),
+    });
+    rules
+}
+
+/// Runs the time-based rules at `now`: labels added and removed are counted in `changed`.
 pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Utc>, dry_run: bool) -> Result<JobReport, JobError> {
     use customer::Column as C;
-    let cutoff = dormant_cutoff(now);
-    let newly_dormant = Condition::all()
-        .add(C::LastVisitAt.lt(cutoff))
-        .add(C::Id.not_in_subquery(has_label(DORMANT)));
-    let no_longer_dormant = Condition::all()
-        .add(Condition::any().add(C::LastVisitAt.gte(cutoff)).add(C::LastVisitAt.is_null()))
-        .add(C::Id.in_subquery(has_label(DORMANT)));
-    let new_expired = Condition::all()
-        .add(C::FirstVisitAt.lt(new_customer_cutoff(now)))
-        .add(C::Id.in_subquery(has_label(NEW_CUSTOMER)));
+    let rules = time_rules(now);
+    let to_add = |r: &TimeRule| r.add_when.clone().map(|c| Condition::all().add(c).add(C::Id.not_in_subquery(has_label(r.kind, r.name))));
+    let to_remove = |r: &TimeRule| Condition::all().add(r.remove_when.clone()).add(C::Id.in_subquery(has_label(r.kind, r.name)));
 
     if dry_run {
-        let rows = customer::Entity::find()
-            .filter(Condition::any().add(newly_dormant).add(no_longer_dormant).add(new_expired))
-            .limit(DRY_RUN_LIST)
-            .all(db)
-            .await?;
-        return Ok(JobReport {
-            changed: rows.len() as u64,
-            recipients: rows
-                .into_iter()
-                .map(|c| Recipient { customer_id: c.id, restaurant_id: c.restaurant_id, name: c.name, email: c.email, occasion_date: None })
-                .collect(),
-            ..JobReport::default()
-        });
+        let mut report = JobReport::default();
+        let mut any = Condition::any();
+        for rule in &rules {
+            for cond in to_add(rule).into_iter().chain([to_remove(rule)]) {
+                report.changed += customer::Entity::find().filter(cond.clone()).count(db).await?;
+                any = any.add(cond);
+            }
+        }
+        let rows = customer::Entity::find().filter(any).limit(DRY_RUN_LIST).all(db).await?;
+        report.recipients = rows
+            .into_iter()
+            .map(|c| Recipient { customer_id: c.id, restaurant_id: c.restaurant_id, name: c.name, email: c.email, occasion_date: None })
+            .collect();
+        return Ok(report);
     }
 
     let txn = entity::ops::begin_write(db).await?;
-    let tag = |name: &str, cond: Condition| {
-        Query::insert()
-            .into_table(customer_label::Entity)
-            .columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name, customer_label::Column::RestaurantId])
-            .select_from(
-                Query::select()
-                    .column(C::Id)
-                    .expr(Expr::value(LabelKind::Tag))
-                    .expr(Expr::value(name))
-                    .column(C::RestaurantId)
-                    .from(customer::Entity)
-                    .cond_where(cond)
-                    .to_owned(),
-            )
-            .expect("columns match")
-            .to_owned()
-    };
-    let untag = |name: &str, cond: Condition| {
-        Query::delete()
+    let mut changed = 0;
+    for rule in &rules {
+        if let Some(cond) = to_add(rule) {
+            let insert = Query::insert()
+                .into_table(customer_label::Entity)
+                .columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name, customer_label::Column::RestaurantId])
+                .select_from(
+                    Query::select()
+                        .column(C::Id)
+                        .expr(Expr::value(rule.kind))
+                        .expr(Expr::value(rule.name))
+                        .column(C::RestaurantId)
+                        .from(customer::Entity)
+                        .cond_where(cond)
+                        .to_owned(),
+                )
+                .map_err(|e| JobError::Config(e.to_string()))?
+                .to_owned();
+            changed += txn.execute(&insert).await?.rows_affected();
+        }
+        let delete = Query::delete()
             .from_table(customer_label::Entity)
-            .and_where(customer_label::Column::Kind.eq(LabelKind::Tag))
-            .and_where(customer_label::Column::Name.eq(name))
-            .and_where(customer_label::Column::CustomerId.in_subquery(Query::select().column(C::Id).from(customer::Entity).cond_where(cond).to_owned()))
-            .to_owned()
-    };
-
-    let tagged = txn.execute(&tag(DORMANT, newly_dormant)).await?.rows_affected();
-    let untagged = txn.execute(&untag(DORMANT, no_longer_dormant)).await?.rows_affected();
-    let expired = txn.execute(&untag(NEW_CUSTOMER, new_expired)).await?.rows_affected();
+            .and_where(customer_label::Column::Kind.eq(rule.kind))
+            .and_where(customer_label::Column::Name.eq(rule.name))
+            .and_where(customer_label::Column::CustomerId.in_subquery(
+                Query::select().column(C::Id).from(customer::Entity).cond_where(rule.remove_when.clone()).to_owned(),
+            ))
+            .to_owned();
+        changed += txn.execute(&delete).await?.rows_affected();
+    }
+    let cutoff = dormant_cutoff(now);
     let status = |from: CustomerStatus, to: CustomerStatus, cond: Condition| {
         Query::update()
             .table(customer::Entity)
@@ -103,5 +131,5 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Ut
     ))
     .await?;
     txn.commit().await?;
-    Ok(JobReport { changed: tagged + untagged + expired, ..JobReport::default() })
+    Ok(JobReport { changed, ..JobReport::default() })
 }

@@ -88,7 +88,7 @@ impl Job {
     /// What the job does, in one line.
     pub fn description(self) -> &'static str {
         match self {
-            Job::Dormancy => "tag customers whose last visit is over 90 days ago as dormant (and untag those who came back)",
+            Job::Dormancy => "keep time-based tags and segments current: dormant (>90 days), at-risk (45-90), new-customer expiry",
             Job::Birthday => "email birthday offers to opted-in customers",
             Job::Anniversary => "email anniversary offers to opted-in customers",
             Job::WinBack => "email win-back offers to dormant, opted-in customers",

@@ -7,6 +7,7 @@ mod m20261125_000001_customers;
 mod m20261125_000002_activity;
 mod m20261125_000003_campaigns;
 mod m20261125_000004_occasions;
+mod m20261125_000005_segments;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_activity::Migration),
             Box::new(m20261125_000003_campaigns::Migration),
             Box::new(m20261125_000004_occasions::Migration),
+            Box::new(m20261125_000005_segments::Migration),
         ]
     }
 }

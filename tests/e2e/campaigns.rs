@@ -142,14 +142,19 @@ async fn dormancy_and_win_back(backend: Backend) {
         ids.push(id);
     }
     let dry = run(&app, "DORMANCY", true).await;
-    assert_eq!(dry["run"]["changed"], 3, "all three lose new-customer; {dry:#}");
+    assert_eq!(dry["run"]["changed"], 10, "{dry:#}");
+    assert_eq!(dry["recipients"].as_array().unwrap().len(), 3);
     assert_eq!(customer(&app, &ids[2]).await["status"], "ACTIVE", "a dry run changes nothing");
 
     let first = run(&app, "DORMANCY", false).await;
-    assert_eq!(first["run"]["changed"], 4, "one newly dormant, three new-customer tags expired");
-    for (id, status, tags) in [(&ids[0], "ACTIVE", json!([])), (&ids[1], "ACTIVE", json!([])), (&ids[2], "DORMANT", json!(["dormant"]))] {
+    assert_eq!(first["run"]["changed"], 10, "dormant tag and segment, two at-risk, six new-customer labels expired");
+    for (id, status, tags, segments) in [
+        (&ids[0], "ACTIVE", json!([]), json!(["at-risk"])),
+        (&ids[1], "ACTIVE", json!([]), json!(["at-risk"])),
+        (&ids[2], "DORMANT", json!(["dormant"]), json!(["dormant"])),
+    ] {
         let c = customer(&app, id).await;
-        assert_eq!((c["status"].clone(), c["tags"].clone()), (json!(status), tags), "{}", c["name"]);
+        assert_eq!((c["status"].clone(), c["tags"].clone(), c["segments"].clone()), (json!(status), tags, segments), "{}", c["name"]);
     }
     assert_eq!(run(&app, "DORMANCY", false).await["run"]["changed"], 0, "a second run changes nothing");
 

@@ -10,6 +10,7 @@ mod http;
 mod insights;
 mod orders_and_notes;
 mod points;
+mod segments;
 mod visits;
 
 use harness::TestApp;

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod points;
 pub mod program;
 pub mod scalars;
+pub mod segments;
 pub mod stats;
 pub mod types;
 pub mod visits;
@@ -27,6 +28,7 @@ pub struct Query(
     customers::CustomerQuery,
     stats::StatsQuery,
     occasions::OccasionQuery,
+    segments::SegmentQuery,
     program::ProgramQuery,
     campaigns::CampaignQuery,
 );
@@ -40,6 +42,7 @@ pub struct Mutation(
     orders::OrderMutation,
     notes::NoteMutation,
     occasions::OccasionMutation,
+    segments::SegmentMutation,
     campaigns::CampaignMutation,
 );
 

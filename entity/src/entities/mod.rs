@@ -8,6 +8,7 @@ pub mod idempotency_key;
 pub mod job_run;
 pub mod note;
 pub mod point_transaction;
+pub mod segment;
 pub mod service_setting;
 pub mod special_occasion;
 pub mod visit;

@@ -161,7 +161,7 @@ fn check(input: &CustomerInput, policy: &Policy, today: NaiveDate) -> DomainResu
         anniversary: input.anniversary.clone().map_result(|d| contact::check_past_date(d, today)).map_err(field("anniversary"))?,
         dietary_restrictions: input.dietary_restrictions.as_deref().map(contact::normalize_list).transpose().map_err(field("dietaryRestrictions"))?,
         allergies: input.allergies.as_deref().map(contact::normalize_list).transpose().map_err(field("allergies"))?,
-        segments: input.segments.as_deref().map(contact::normalize_list).transpose().map_err(field("segments"))?,
+        segments: input.segments.as_deref().map(super::segments::check_names).transpose()?,
         referral_code: input.referral_code.as_deref().map(referral::normalize).filter(|c| !c.is_empty()),
     })
 }
@@ -245,7 +245,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
     active.last_activity_at = Set(at);
     let row = active.update(&txn).await?;
     if let Some(segments) = checked.segments {
-        replace_segments(&txn, &row, segments).await?;
+        replace_segments(&txn, scope, &row, segments).await?;
     }
     let row = state::refresh(&txn, row, at, false).await?;
     txn.commit().await?;
@@ -367,11 +367,15 @@ async fn link_referral(
     Ok(Some(referrer.id))
 }
 
-async fn replace_segments(txn: &impl ConnectionTrait, row: &customer::Model, segments: Vec<String>) -> DomainResult<()> {
+/// Replaces the customer's custom segments (automatic ones stay with the rules), creating
+/// segments that do not exist yet.
+async fn replace_segments(txn: &impl ConnectionTrait, scope: &Scope, row: &customer::Model, segments: Vec<String>) -> DomainResult<()> {
     use customer_label::Column as L;
+    super::segments::ensure(txn, scope, &segments).await?;
     customer_label::Entity::delete_many()
         .filter(L::CustomerId.eq(row.id))
         .filter(L::Kind.eq(LabelKind::Segment))
+        .filter(L::Name.is_not_in(crate::rules::segments::AUTO_SEGMENTS))
         .exec(txn)
         .await?;
     if segments.is_empty() {

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
+pub mod segments;
 pub mod state;
 pub mod stats;
 pub mod visits;

@@ -2,7 +2,7 @@
 //!
 //! [`apply`] changes points and visit counters with one atomic `UPDATE ... RETURNING`, so
 //! concurrent requests never lose an update and a redemption never takes the balance below
-//! zero. [`refresh`] then derives tier, auto-tags and status from the returned row with the
+//! zero. [`refresh`] then derives tier, auto-tags, automatic segments and status from the returned row with the
 //! rules in [`crate::rules`] and saves what changed.
 
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::entities::{CustomerStatus, LabelKind, customer, customer_label};
-use crate::rules::{status::derived_status, tags, tier};
+use crate::rules::{segments, status::derived_status, tags, tier};
 use crate::{DomainError, DomainResult, Scope};
 
 /// A change to a customer's counters.
@@ -85,19 +85,21 @@ async fn explain_refusal(
     })
 }
 
-/// Derives tier, auto-tags and status of `row` at `now` and saves what changed; returns the
-/// row as saved. `visited_now` tells the status rule that a visit was just recorded.
+/// Derives tier, auto-tags, automatic segments and status of `row` at `now` and saves what
+/// changed; returns the row as saved. `visited_now` tells the status rule that a visit was just
+/// recorded.
 pub async fn refresh(
     db: &impl ConnectionTrait,
     row: customer::Model,
     now: DateTime<Utc>,
     visited_now: bool,
 ) -> DomainResult<customer::Model> {
-    let wanted = tags::auto_tags(&row, now);
-    sync_tags(db, &row, &wanted).await?;
-
     let tier = tier::next_tier(row.tier, row.points_lifetime);
-    let status = derived_status(row.status, wanted.contains(&tags::DORMANT), visited_now);
+    let wanted_tags = tags::auto_tags(&row, now);
+    let wanted_segments = segments::auto_segments(&customer::Model { tier, ..row.clone() }, &wanted_tags, now);
+    sync_labels(db, &row, &wanted_tags, &wanted_segments).await?;
+
+    let status = derived_status(row.status, wanted_tags.contains(&tags::DORMANT), visited_now);
     if tier == row.tier && status == row.status {
         return Ok(row);
     }
@@ -107,34 +109,45 @@ pub async fn refresh(
     Ok(active.update(db).await?)
 }
 
-/// Makes the customer's auto-tags exactly `wanted`, touching only rows that change.
-async fn sync_tags(db: &impl ConnectionTrait, row: &customer::Model, wanted: &[&str]) -> DomainResult<()> {
+/// Makes the customer's automatic tags and segments exactly the wanted ones, touching only the
+/// rows that change (custom segments are left alone).
+async fn sync_labels(
+    db: &impl ConnectionTrait,
+    row: &customer::Model,
+    wanted_tags: &[&str],
+    wanted_segments: &[&str],
+) -> DomainResult<()> {
     use customer_label::Column as L;
-    let have: Vec<String> = customer_label::Entity::find()
+    let managed = |kind: LabelKind| if kind == LabelKind::Tag { &tags::AUTO_TAGS[..] } else { &segments::AUTO_SEGMENTS[..] };
+    let wanted = |kind: LabelKind| if kind == LabelKind::Tag { wanted_tags } else { wanted_segments };
+    let have: Vec<(LabelKind, String)> = customer_label::Entity::find()
         .filter(L::CustomerId.eq(row.id))
-        .filter(L::Kind.eq(LabelKind::Tag))
-        .filter(L::Name.is_in(tags::AUTO_TAGS))
+        .filter(L::Name.is_in(segments::AUTO_SEGMENTS))
         .all(db)
         .await?
         .into_iter()
-        .map(|l| l.name)
+        .filter(|l| managed(l.kind).contains(&l.name.as_str()))
+        .map(|l| (l.kind, l.name))
         .collect();
-    let stale: Vec<&String> = have.iter().filter(|t| !wanted.contains(&t.as_str())).collect();
-    if !stale.is_empty() {
-        customer_label::Entity::delete_many()
-            .filter(L::CustomerId.eq(row.id))
-            .filter(L::Kind.eq(LabelKind::Tag))
-            .filter(L::Name.is_in(stale))
-            .exec(db)
-            .await?;
+    for kind in [LabelKind::Tag, LabelKind::Segment] {
+        let stale: Vec<&String> = have.iter().filter(|(k, n)| *k == kind && !wanted(kind).contains(&n.as_str())).map(|(_, n)| n).collect();
+        if !stale.is_empty() {
+            customer_label::Entity::delete_many()
+                .filter(L::CustomerId.eq(row.id))
+                .filter(L::Kind.eq(kind))
+                .filter(L::Name.is_in(stale))
+                .exec(db)
+                .await?;
+        }
     }
-    let missing: Vec<customer_label::ActiveModel> = wanted
-        .iter()
-        .filter(|t| !have.iter().any(|h| h == *t))
-        .map(|t| customer_label::ActiveModel {
+    let missing: Vec<customer_label::ActiveModel> = [LabelKind::Tag, LabelKind::Segment]
+        .into_iter()
+        .flat_map(|kind| wanted(kind).iter().map(move |n| (kind, *n)))
+        .filter(|(kind, n)| !have.iter().any(|(k, h)| k == kind && h == n))
+        .map(|(kind, n)| customer_label::ActiveModel {
             customer_id: Set(row.id),
-            kind: Set(LabelKind::Tag),
-            name: Set((*t).to_string()),
+            kind: Set(kind),
+            name: Set(n.to_string()),
             restaurant_id: Set(row.restaurant_id.clone()),
         })
         .collect();

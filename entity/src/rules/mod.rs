@@ -4,6 +4,7 @@ pub mod contact;
 pub mod money;
 pub mod occasions;
 pub mod referral;
+pub mod segments;
 pub mod status;
 pub mod tags;
 pub mod tier;

@@ -1,0 +1,77 @@
+//! Segments ("Customer Segmentation"): the automatic ones and a restaurant's custom ones.
+//! Customers are filtered by segment with `customers(filter: { segment: … })`.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use entity::ops::segments;
+
+use super::types::customer_id;
+use super::{app, scope};
+use crate::error::{ApiError, IntoGql};
+
+/// A segment and how many customers are in it.
+#[derive(SimpleObject)]
+pub struct Segment {
+    pub name: String,
+    /// Kept by the rules (see `description`); cannot be changed by hand.
+    pub automatic: bool,
+    pub description: Option<String>,
+    pub customer_count: i64,
+}
+
+impl From<segments::SegmentInfo> for Segment {
+    fn from(s: segments::SegmentInfo) -> Self {
+        Self { name: s.name, automatic: s.automatic, description: s.description, customer_count: s.customer_count }
+    }
+}
+
+fn ids(list: &[ID]) -> Result<Vec<i64>, ApiError> {
+    list.iter().map(customer_id).collect()
+}
+
+/// Segment queries.
+#[derive(Default)]
+pub struct SegmentQuery;
+
+#[Object]
+impl SegmentQuery {
+    /// Every segment: automatic ones first, then custom ones by name.
+    async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Segment>> {
+        Ok(segments::list(&app(ctx).db, scope(ctx)).await.gql()?.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Segment mutations.
+#[derive(Default)]
+pub struct SegmentMutation;
+
+#[Object]
+impl SegmentMutation {
+    /// Creates a custom segment (name: letters, digits, `-`, `_`; stored lower-case).
+    async fn create_segment(&self, ctx: &Context<'_>, name: String, description: Option<String>) -> async_graphql::Result<Segment> {
+        Ok(segments::create(&app(ctx).db, scope(ctx), &name, description.as_deref()).await.gql()?.into())
+    }
+
+    /// Renames a custom segment; its members follow.
+    async fn rename_segment(&self, ctx: &Context<'_>, name: String, new_name: String) -> async_graphql::Result<bool> {
+        segments::rename(&app(ctx).db, scope(ctx), &name, &new_name).await.gql()?;
+        Ok(true)
+    }
+
+    /// Deletes a custom segment (its customers stay, without it).
+    async fn delete_segment(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<bool> {
+        segments::delete(&app(ctx).db, scope(ctx), &name).await.gql()?;
+        Ok(true)
+    }
+
+    /// Adds customers (1 to 1,000) to a custom segment; returns how many were new to it.
+    async fn add_customers_to_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
+        let ids = ids(&customer_ids).gql()?;
+        segments::add_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()
+    }
+
+    /// Removes customers from a custom segment; returns how many were in it.
+    async fn remove_customers_from_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
+        let ids = ids(&customer_ids).gql()?;
+        segments::remove_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()
+    }
+}

@@ -1,0 +1,235 @@
+//! Marketing segments: the automatic ones kept by the rules ([`crate::rules::segments`]) and a
+//! restaurant's custom ones, created, renamed and deleted here, with members added and removed.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
+};
+
+use super::{begin_write, customers, now};
+use crate::entities::{LabelKind, customer_label, segment};
+use crate::rules::{contact, segments as rules};
+use crate::{DomainError, DomainResult, Scope};
+
+/// Longest segment name.
+pub const MAX_NAME_LEN: usize = 60;
+/// Most customers added or removed in one call.
+pub const MAX_BATCH: usize = 1_000;
+
+/// A segment with its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentInfo {
+    pub name: String,
+    pub automatic: bool,
+    pub description: Option<String>,
+    pub customer_count: i64,
+}
+
+/// Checks a custom segment name: lower-case letters, digits, `-` and `_`, not an automatic
+/// segment's name.
+pub fn check_name(field: &str, name: &str) -> DomainResult<String> {
+    let name = name.trim().to_lowercase().replace(' ', "-");
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(DomainError::validation(field, format!("must be 1 to {MAX_NAME_LEN} characters")));
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+        return Err(DomainError::validation(field, "may hold only letters, digits, - and _"));
+    }
+    if rules::is_auto(&name) {
+        return Err(DomainError::validation(field, format!("{name} is an automatic segment kept by the rules")));
+    }
+    Ok(name)
+}
+
+fn description(auto: &str) -> &'static str {
+    match auto {
+        "new-customer" => "first visit less than 30 days ago",
+        "frequent-visitor" => "more than 20 visits",
+        "high-value" => "average order value above $50",
+        "vip" => "VIP tier (10,000+ lifetime points)",
+        "at-risk" => "last visit 45 to 90 days ago",
+        _ => "last visit more than 90 days ago",
+    }
+}
+
+/// Every segment of the restaurant: automatic ones first, then custom ones by name.
+pub async fn list(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<Vec<SegmentInfo>> {
+    use customer_label::Column as L;
+    let counts: HashMap<String, i64> = customer_label::Entity::find()
+        .select_only()
+        .column(L::Name)
+        .column_as(L::CustomerId.count(), "n")
+        .filter(L::RestaurantId.eq(&scope.restaurant_id))
+        .filter(L::Kind.eq(LabelKind::Segment))
+        .group_by(L::Name)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let count = |n: &str| counts.get(n).copied().unwrap_or(0);
+    let mut out: Vec<SegmentInfo> = rules::AUTO_SEGMENTS
+        .iter()
+        .map(|n| SegmentInfo { name: n.to_string(), automatic: true, description: Some(description(n).into()), customer_count: count(n) })
+        .collect();
+    let custom = segment::Entity::find()
+        .filter(segment::Column::RestaurantId.eq(&scope.restaurant_id))
+        .order_by_asc(segment::Column::Name)
+        .all(db)
+        .await?;
+    out.extend(custom.into_iter().map(|s| SegmentInfo { customer_count: count(&s.name), name: s.name, automatic: false, description: s.description }));
+    Ok(out)
+}
+
+async fn find(db: &impl ConnectionTrait, scope: &Scope, name: &str) -> DomainResult<segment::Model> {
+    segment::Entity::find()
+        .filter(segment::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(segment::Column::Name.eq(name.trim().to_lowercase()))
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("segment {}", name.trim())))
+}
+
+fn check_description(d: Option<&str>) -> DomainResult<Option<String>> {
+    let Some(d) = d.map(str::trim).filter(|d| !d.is_empty()) else { return Ok(None) };
+    if d.chars().count() > 500 {
+        return Err(DomainError::validation("description", "must be at most 500 characters"));
+    }
+    Ok(Some(d.to_string()))
+}
+
+/// Makes sure the custom segments `names` exist (used when a profile names new ones).
+pub(crate) async fn ensure(db: &impl ConnectionTrait, scope: &Scope, names: &[String]) -> DomainResult<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    let rows = names.iter().map(|n| segment::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        name: Set(n.clone()),
+        description: Set(None),
+        created_at: Set(at),
+        ..Default::default()
+    });
+    segment::Entity::insert_many(rows)
+        .on_conflict(OnConflict::columns([segment::Column::RestaurantId, segment::Column::Name]).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Creates a custom segment.
+pub async fn create(db: &impl ConnectionTrait, scope: &Scope, name: &str, description: Option<&str>) -> DomainResult<SegmentInfo> {
+    let name = check_name("name", name)?;
+    let description = check_description(description)?;
+    if find(db, scope, &name).await.is_ok() {
+        return Err(DomainError::validation("name", format!("a segment named {name} already exists")));
+    }
+    segment::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        name: Set(name.clone()),
+        description: Set(description.clone()),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(SegmentInfo { name, automatic: false, description, customer_count: 0 })
+}
+
+/// Renames a custom segment; its members follow.
+pub async fn rename<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, new_name: &str) -> DomainResult<()> {
+    let new_name = check_name("newName", new_name)?;
+    let txn = begin_write(db).await?;
+    let current = find(&txn, scope, name).await?;
+    if current.name == new_name {
+        return Ok(());
+    }
+    if find(&txn, scope, &new_name).await.is_ok() {
+        return Err(DomainError::validation("newName", format!("a segment named {new_name} already exists")));
+    }
+    use customer_label::Column as L;
+    customer_label::Entity::update_many()
+        .col_expr(L::Name, Expr::value(new_name.clone()))
+        .filter(L::RestaurantId.eq(&scope.restaurant_id))
+        .filter(L::Kind.eq(LabelKind::Segment))
+        .filter(L::Name.eq(&current.name))
+        .exec(&txn)
+        .await?;
+    let mut active: segment::ActiveModel = current.into();
+    active.name = Set(new_name);
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a custom segment and its memberships.
+pub async fn delete<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str) -> DomainResult<()> {
+    let txn = begin_write(db).await?;
+    let current = find(&txn, scope, name).await?;
+    use customer_label::Column as L;
+    customer_label::Entity::delete_many()
+        .filter(L::RestaurantId.eq(&scope.restaurant_id))
+        .filter(L::Kind.eq(LabelKind::Segment))
+        .filter(L::Name.eq(&current.name))
+        .exec(&txn)
+        .await?;
+    segment::Entity::delete_by_id(current.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn check_members(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<()> {
+    if ids.is_empty() || ids.len() > MAX_BATCH {
+        return Err(DomainError::validation("customerIds", format!("give 1 to {MAX_BATCH} customers")));
+    }
+    let found = customers::by_ids(db, scope, ids).await?;
+    if let Some(missing) = ids.iter().find(|id| !found.iter().any(|c| c.id == **id)) {
+        return Err(DomainError::not_found(format!("customer {missing}")));
+    }
+    Ok(())
+}
+
+/// Adds customers to a custom segment; returns how many were not in it yet.
+pub async fn add_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, ids: &[i64]) -> DomainResult<u64> {
+    let txn = begin_write(db).await?;
+    let seg = find(&txn, scope, name).await?;
+    check_members(&txn, scope, ids).await?;
+    let rows = ids.iter().map(|id| customer_label::ActiveModel {
+        customer_id: Set(*id),
+        kind: Set(LabelKind::Segment),
+        name: Set(seg.name.clone()),
+        restaurant_id: Set(scope.restaurant_id.clone()),
+    });
+    use customer_label::Column as L;
+    let added = customer_label::Entity::insert_many(rows)
+        .on_conflict(OnConflict::columns([L::CustomerId, L::Kind, L::Name]).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(added)
+}
+
+/// Removes customers from a custom segment; returns how many were in it.
+pub async fn remove_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, ids: &[i64]) -> DomainResult<u64> {
+    let seg = find(db, scope, name).await?;
+    check_members(db, scope, ids).await?;
+    use customer_label::Column as L;
+    Ok(customer_label::Entity::delete_many()
+        .filter(L::RestaurantId.eq(&scope.restaurant_id))
+        .filter(L::Kind.eq(LabelKind::Segment))
+        .filter(L::Name.eq(&seg.name))
+        .filter(L::CustomerId.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The custom segments named in a profile: normalised, none automatic.
+pub(crate) fn check_names(names: &[String]) -> DomainResult<Vec<String>> {
+    let names = contact::normalize_list(names).map_err(|e| DomainError::validation("segments", e))?;
+    names.iter().map(|n| check_name("segments", n)).collect()
+}
