@@ -66,6 +66,11 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
 
+    /// Count SQL statements and serve the total at `GET /debug/sql-queries` (for tests and
+    /// profiling; off in production).
+    #[arg(long, env = "LOYALTY_COUNT_QUERIES", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub count_queries: bool,
+
     /// Whether `serve` runs the scheduled jobs (turn off on replicas that should not).
     #[arg(long, env = "LOYALTY_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub scheduler: bool,

@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 
 use crate::error::finish_errors;
-use crate::graphql::{AppState, LoyaltySchema, RequestContext, request_data};
+use crate::graphql::{AppState, LoyaltySchema, RequestContext, execute};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -29,6 +29,8 @@ pub struct HttpState {
     pub app: AppState,
     /// Restaurant requests act for until access control derives it from the caller.
     pub restaurant: String,
+    /// SQL statements run so far, when `--count-queries` is on.
+    pub query_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The service's router.
@@ -37,6 +39,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/", get(graphiql))
         .route("/healthz", get(healthz))
+        .route("/debug/sql-queries", get(sql_queries))
         .route("/unsubscribe", get(crate::pages::unsubscribe_form).post(crate::pages::unsubscribe))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -52,16 +55,22 @@ pub fn router(state: HttpState) -> Router {
 async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
     let ctx = RequestContext { scope: Scope::new(state.restaurant.clone(), "api"), request_id: request_id.clone() };
-    let (ctx, loader) = request_data(&state.app, ctx);
-    let request = request.into_inner().data(ctx).data(loader);
+    let request = request.into_inner();
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or("-"));
-    let mut response = state.schema.execute(request).instrument(span).await;
+    let mut response = execute(&state.schema, &state.app, ctx, request).instrument(span).await;
     finish_errors(&mut response, &request_id);
     response.into()
 }
 
 async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").title("Loyalty GraphQL").finish())
+}
+
+async fn sql_queries(State(state): State<HttpState>) -> impl IntoResponse {
+    match &state.query_counter {
+        Some(c) => (StatusCode::OK, c.load(std::sync::atomic::Ordering::Relaxed).to_string()),
+        None => (StatusCode::NOT_FOUND, "query counting is off (LOYALTY_COUNT_QUERIES)".to_string()),
+    }
 }
 
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {

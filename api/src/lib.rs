@@ -20,7 +20,16 @@ use http::{HttpState, router};
 /// Connects, migrates and serves until SIGINT or SIGTERM. Prints
 /// `listening on http://ADDR/graphql` on stdout once the port is bound.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let db = db::connect(&config).await.context("connecting to the database")?;
+    let mut db = db::connect(&config).await.context("connecting to the database")?;
+    let query_counter = config.count_queries.then(|| {
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let c = counter.clone();
+        db.set_metric_callback(move |info| {
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(target: "loyalty::sql", sql = %info.statement.sql, "statement");
+        });
+        counter
+    });
     db::migrate(&db).await.context("applying migrations")?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;
@@ -36,7 +45,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let app = AppState { db, policy: config.policy(), jobs };
     let schema = build_schema(&config, Some(app.clone()));
-    let state = HttpState { schema, app: app.clone(), restaurant: config.restaurant.clone() };
+    let state = HttpState { schema, app: app.clone(), restaurant: config.restaurant.clone(), query_counter };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
 use crate::smtp::SmtpSink;
-use crate::{add_points, customer};
+use crate::{add_points, customer, on_both};
 
 const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
 const RUN: &str = "mutation($job: JobName!, $dry: Boolean!) { runJob(job: $job, dryRun: $dry) {
@@ -167,21 +167,6 @@ async fn dormancy_and_win_back(backend: Backend) {
     let runs = app.data("{ jobRuns(job: DORMANCY, limit: 5) { trigger outcome dryRun } }", json!({})).await;
     assert_eq!(runs["jobRuns"].as_array().unwrap().len(), 3);
     assert_eq!(runs["jobRuns"][0], json!({ "trigger": "api", "outcome": "succeeded", "dryRun": false }));
-}
-
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    };
 }
 
 on_both!(birthday_emails_respect_consent_and_send_once);

@@ -1,7 +1,8 @@
 //! Starts the real `loyalty` binary on a random port against a fresh database and talks to it
 //! over HTTP like a frontend. SQLite: a new file per test. PostgreSQL: a new database per test
 //! on `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), dropped
-//! afterwards. Set `TEST_LOG=1` to see the service's log.
+//! afterwards. Set `TEST_LOG=1` to see the service's log (`TEST_RUST_LOG` sets its filter, e.g.
+//! `loyalty::sql=debug` with `LOYALTY_COUNT_QUERIES` to see every statement).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -76,7 +77,7 @@ impl TestApp {
             .env("LOYALTY_BIND", "127.0.0.1:0")
             .env("LOYALTY_DB_POOL", "4")
             .env("LOYALTY_SCHEDULER", "false")
-            .env("RUST_LOG", if show_log { "info" } else { "warn" })
+            .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
             .stdout(Stdio::piped())
             .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })
             .kill_on_drop(true);
@@ -209,6 +210,25 @@ macro_rules! both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 run($crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+/// Runs `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL, for tests
+/// that start the service themselves (with their own settings).
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::Backend::Postgres).await
             }
         }
     };

@@ -8,6 +8,7 @@ mod campaigns;
 mod customers;
 mod http;
 mod insights;
+mod nested;
 mod orders_and_notes;
 mod points;
 mod segments;

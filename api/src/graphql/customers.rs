@@ -5,10 +5,9 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefine
 use chrono::{DateTime, Utc};
 use entity::entities::{LabelKind, customer, favorite_item, note, point_transaction, special_occasion, visit};
 use entity::ops::customers::{self as ops, CustomerInput as DomainInput, MarketingInput, Patch};
-use entity::ops::{ledger, visits};
 use entity::rules::{tier, visits as visit_rules};
 
-use super::loaders::{CustomerById, FavoritesOf, LabelsOf, NotesOf, OccasionsOf};
+use super::loaders::{CustomerById, FavoritesOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf};
 use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, LedgerKind, Seating, SpiceLevel, Tier, customer_id};
 use super::{app, loader, scope};
@@ -98,6 +97,8 @@ pub struct Referral {
     /// This member's code to share.
     pub referral_code: String,
     #[graphql(skip)]
+    pub customer_id: i64,
+    #[graphql(skip)]
     pub referred_by_id: Option<i64>,
     pub referrals_count: i64,
     /// Points earned by referring others.
@@ -111,6 +112,12 @@ impl Referral {
         let Some(id) = self.referred_by_id else { return Ok(None) };
         let row = loader(ctx).load_one(CustomerById(id)).await.map_err(ApiError::from).gql()?;
         Ok(row.map(Customer))
+    }
+
+    /// The members this one referred, oldest first.
+    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Customer>> {
+        let rows = loader(ctx).load_one(ReferralsOf(self.customer_id)).await.map_err(ApiError::from).gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
     }
 }
 
@@ -289,6 +296,7 @@ impl Customer {
     async fn referral(&self) -> Referral {
         Referral {
             referral_code: self.0.referral_code.clone(),
+            customer_id: self.0.id,
             referred_by_id: self.0.referred_by,
             referrals_count: self.0.referrals_count,
             referral_rewards: self.0.referral_rewards,
@@ -326,8 +334,8 @@ impl Customer {
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<PointTransaction>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = ledger::history(&app(ctx).db, scope(ctx), self.0.id, limit, offset).await.gql()?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.map_err(ApiError::from).gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     /// Visits, newest first.
     async fn visits(
@@ -337,8 +345,8 @@ impl Customer {
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<Visit>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = visits::list(&app(ctx).db, scope(ctx), self.0.id, limit, offset).await.gql()?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let rows = loader(ctx).load_one(VisitsOf(self.0.id, limit, offset)).await.map_err(ApiError::from).gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::entities::{LabelKind, customer, favorite_item, note, special_occasion};
-use entity::ops::{customers, notes};
+use entity::entities::{LabelKind, customer, favorite_item, note, point_transaction, special_occasion, visit};
+use entity::ops::{customers, ledger, notes, visits};
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
 
@@ -38,6 +38,16 @@ pub struct FavoritesOf(pub i64);
 /// A customer's special occasions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OccasionsOf(pub i64);
+
+/// A customer's points ledger page: `(customer, limit, offset)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HistoryOf(pub i64, pub u64, pub u64);
+/// A customer's visits page: `(customer, limit, offset)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VisitsOf(pub i64, pub u64, pub u64);
+/// The customers a customer referred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReferralsOf(pub i64);
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DomainError>>;
 
@@ -108,5 +118,53 @@ impl Loader<OccasionsOf> for DbLoader {
     async fn load(&self, keys: &[OccasionsOf]) -> LoadResult<OccasionsOf, Vec<special_occasion::Model>> {
         let rows = customers::occasions_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
         Ok(rows.into_iter().map(|(id, v)| (OccasionsOf(id), v)).collect())
+    }
+}
+
+/// Groups page keys by `(limit, offset)` so each distinct page size costs one query.
+fn pages<K: Copy>(keys: &[K], page: impl Fn(&K) -> (i64, u64, u64)) -> HashMap<(u64, u64), Vec<i64>> {
+    let mut groups: HashMap<(u64, u64), Vec<i64>> = HashMap::new();
+    for key in keys {
+        let (id, limit, offset) = page(key);
+        groups.entry((limit, offset)).or_default().push(id);
+    }
+    groups
+}
+
+impl Loader<HistoryOf> for DbLoader {
+    type Value = Vec<point_transaction::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[HistoryOf]) -> LoadResult<HistoryOf, Vec<point_transaction::Model>> {
+        let mut out = HashMap::new();
+        for ((limit, offset), ids) in pages(keys, |k| (k.0, k.1, k.2)) {
+            let rows = ledger::history_for(&self.db, &self.scope, &ids, limit, offset).await?;
+            out.extend(customers::group(rows, |r| r.customer_id).into_iter().map(|(id, v)| (HistoryOf(id, limit, offset), v)));
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<VisitsOf> for DbLoader {
+    type Value = Vec<visit::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[VisitsOf]) -> LoadResult<VisitsOf, Vec<visit::Model>> {
+        let mut out = HashMap::new();
+        for ((limit, offset), ids) in pages(keys, |k| (k.0, k.1, k.2)) {
+            let rows = visits::list_for(&self.db, &self.scope, &ids, limit, offset).await?;
+            out.extend(customers::group(rows, |r| r.customer_id).into_iter().map(|(id, v)| (VisitsOf(id, limit, offset), v)));
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ReferralsOf> for DbLoader {
+    type Value = Vec<customer::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[ReferralsOf]) -> LoadResult<ReferralsOf, Vec<customer::Model>> {
+        let rows = customers::referrals_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(rows.into_iter().map(|(id, v)| (ReferralsOf(id), v)).collect())
     }
 }

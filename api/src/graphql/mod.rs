@@ -80,10 +80,71 @@ pub fn build_schema(config: &Config, state: Option<AppState>) -> LoyaltySchema {
     builder.finish()
 }
 
-/// Request data for one request: its context and a fresh set of DataLoaders.
-pub fn request_data(state: &AppState, ctx: RequestContext) -> (RequestContext, DataLoader<loaders::DbLoader>) {
-    let loader = DataLoader::new(loaders::DbLoader::new(state.db.clone(), ctx.scope.clone()), tokio::spawn);
-    (ctx, loader)
+/// Runs one request with its context and a fresh DataLoader.
+///
+/// The loader's batch fetches run in this request's own task, and only once the resolvers are
+/// truly waiting for them: [`drive`] keeps polling the execution while it merely yields (as
+/// long lists do), so every key a level of the query asks for is registered before that level's
+/// batch is fetched. A page of customers thus costs one query per relation whatever its size,
+/// with no timer to tune.
+pub async fn execute(schema: &LoyaltySchema, state: &AppState, ctx: RequestContext, request: async_graphql::Request) -> async_graphql::Response {
+    let (tx, rx) = std::sync::mpsc::channel::<futures_util::future::BoxFuture<'static, ()>>();
+    let tx = std::sync::Mutex::new(tx);
+    let loader = DataLoader::new(loaders::DbLoader::new(state.db.clone(), ctx.scope.clone()), move |fetch| {
+        if let Ok(tx) = tx.lock() {
+            let _ = tx.send(fetch);
+        }
+    })
+    .delay(std::time::Duration::ZERO);
+    drive(schema.execute(request.data(ctx).data(loader)), rx).await
+}
+
+/// Polls `work` until it is pending without having woken itself, then runs the batch fetches
+/// it queued on `fetches`; repeats until `work` is done.
+async fn drive<T>(work: impl std::future::Future<Output = T>, queued: std::sync::mpsc::Receiver<futures_util::future::BoxFuture<'static, ()>>) -> T {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Poll, Wake, Waker};
+
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesUnordered;
+
+    /// Wakes the task and remembers that it was woken.
+    struct Flag {
+        woken: AtomicBool,
+        task: Waker,
+    }
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.woken.store(true, Ordering::SeqCst);
+            self.task.wake_by_ref();
+        }
+    }
+
+    let mut work = std::pin::pin!(work);
+    let mut fetches = FuturesUnordered::new();
+    std::future::poll_fn(move |cx| loop {
+        loop {
+            let flag = Arc::new(Flag { woken: AtomicBool::new(false), task: cx.waker().clone() });
+            let waker = Waker::from(flag.clone());
+            match work.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
+                Poll::Ready(out) => return Poll::Ready(out),
+                Poll::Pending if flag.woken.load(Ordering::SeqCst) => continue,
+                Poll::Pending => break,
+            }
+        }
+        while let Ok(fetch) = queued.try_recv() {
+            fetches.push(fetch);
+        }
+        match fetches.poll_next_unpin(cx) {
+            Poll::Ready(Some(())) => continue,
+            _ => return Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// The shared state.

@@ -576,3 +576,14 @@ pub fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     }
     map
 }
+
+/// Customers referred by several customers (for a DataLoader), oldest first.
+pub async fn referrals_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<customer::Model>>> {
+    let rows = customer::Entity::find()
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(customer::Column::ReferredBy.is_in(ids.iter().copied()))
+        .order_by_asc(customer::Column::Id)
+        .all(db)
+        .await?;
+    Ok(group(rows, |c| c.referred_by.unwrap_or_default()))
+}

@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -152,20 +151,13 @@ async fn append(
     .await?)
 }
 
-/// The newest ledger rows of a customer, newest first.
-pub async fn history(
+/// Ledger pages of several customers in one query (for a DataLoader), newest first.
+pub async fn history_for(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    customer_id: i64,
+    ids: &[i64],
     limit: u64,
     offset: u64,
 ) -> DomainResult<Vec<point_transaction::Model>> {
-    Ok(point_transaction::Entity::find()
-        .filter(point_transaction::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(point_transaction::Column::CustomerId.eq(customer_id))
-        .order_by_desc(point_transaction::Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(db)
-        .await?)
+    Ok(super::newest_per_customer::<point_transaction::Entity>(db, scope, ids, "id DESC", limit, offset).await?)
 }

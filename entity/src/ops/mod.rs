@@ -97,3 +97,41 @@ pub fn check_points(field: &str, points: i64) -> crate::DomainResult<i64> {
 
 /// A transaction handle as used by the operations.
 pub type Txn = DatabaseTransaction;
+
+/// The newest `limit` rows after `offset` of each of several customers, in one query: a
+/// `ROW_NUMBER()` window over `table`, newest first by `order` (for DataLoaders of paginated
+/// nested lists). Works on SQLite and PostgreSQL alike.
+pub(crate) async fn newest_per_customer<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    order: &str,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: sea_orm::EntityTrait,
+{
+    use sea_orm::{DbBackend, Statement};
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let param = |n: usize| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_string(),
+    };
+    let list: Vec<String> = (0..ids.len()).map(|i| param(i + 2)).collect();
+    let table = E::default().table_name().to_string();
+    let sql = format!(
+        "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY {order}) AS row_no \
+         FROM {table} t WHERE restaurant_id = {} AND customer_id IN ({})) ranked \
+         WHERE row_no > {offset} AND row_no <= {} ORDER BY customer_id, row_no",
+        param(1),
+        list.join(", "),
+        offset + limit
+    );
+    let mut values: Vec<sea_orm::Value> = vec![scope.restaurant_id.clone().into()];
+    values.extend(ids.iter().map(|id| (*id).into()));
+    E::find().from_raw_sql(Statement::from_sql_and_values(backend, sql, values)).all(db).await
+}

@@ -1,10 +1,7 @@
 //! Visits (spec endpoint 6): counters, averages and auto-tags follow each visit.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 use super::state::{self, Delta};
@@ -75,21 +72,7 @@ pub(crate) async fn insert(
     .await?)
 }
 
-/// A customer's visits, newest first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    customer_id: i64,
-    limit: u64,
-    offset: u64,
-) -> DomainResult<Vec<visit::Model>> {
-    Ok(visit::Entity::find()
-        .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(visit::Column::CustomerId.eq(customer_id))
-        .order_by_desc(visit::Column::VisitedAt)
-        .order_by_desc(visit::Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(db)
-        .await?)
+/// Visit pages of several customers in one query (for a DataLoader), newest first.
+pub async fn list_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], limit: u64, offset: u64) -> DomainResult<Vec<visit::Model>> {
+    Ok(super::newest_per_customer::<visit::Entity>(db, scope, ids, "visited_at DESC, id DESC", limit, offset).await?)
 }
