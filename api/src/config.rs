@@ -26,9 +26,14 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
 
-    /// Restaurant that requests act for until access control derives it from the caller.
+    /// Restaurant of the first admin key (created on the first start) and of `demo-data`;
+    /// requests act for the restaurant of their API key.
     #[arg(long, env = "LOYALTY_RESTAURANT", default_value = "default", global = true)]
     pub restaurant: String,
+
+    /// Requests per second per API key (bursts up to twice that); 0 turns the limit off.
+    #[arg(long, env = "LOYALTY_RATE_LIMIT", default_value_t = 100, global = true)]
+    pub rate_limit: u32,
 
     /// Region (ISO 3166 code) for phone numbers written without `+country`.
     #[arg(long, env = "LOYALTY_PHONE_REGION", default_value = "US", value_parser = parse_phone_region, global = true)]

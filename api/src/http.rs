@@ -6,7 +6,7 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::http::{HeaderMap, Request, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use entity::Scope;
@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 
+use crate::auth::{AuthError, RateLimiter, authenticate};
 use crate::error::finish_errors;
 use crate::graphql::{AppState, LoyaltySchema, RequestContext, execute};
 
@@ -27,8 +28,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub struct HttpState {
     pub schema: LoyaltySchema,
     pub app: AppState,
-    /// Restaurant requests act for until access control derives it from the caller.
-    pub restaurant: String,
+    /// Requests per second per API key.
+    pub limiter: std::sync::Arc<RateLimiter>,
     /// SQL statements run so far, when `--count-queries` is on.
     pub query_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
@@ -52,14 +53,39 @@ pub fn router(state: HttpState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-    let ctx = RequestContext { scope: Scope::new(state.restaurant.clone(), "api"), request_id: request_id.clone() };
+    let principal = match authenticate(&state.app.db, &headers).await {
+        Ok(p) => p,
+        Err(e) => return refuse(&e, &request_id),
+    };
+    if !state.limiter.allow(principal.key_id) {
+        return refuse(&AuthError::RateLimited, &request_id);
+    }
+    let scope = Scope::new(principal.restaurant_id.clone(), principal.actor());
+    let ctx = RequestContext { scope, principal, request_id: request_id.clone() };
     let request = request.into_inner();
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or("-"));
     let mut response = execute(&state.schema, &state.app, ctx, request).instrument(span).await;
     finish_errors(&mut response, &request_id);
-    response.into()
+    GraphQLResponse::from(response).into_response()
+}
+
+/// A GraphQL-shaped error for a request turned away before execution.
+fn refuse(error: &AuthError, request_id: &str) -> Response {
+    let status = match error {
+        AuthError::Missing | AuthError::Invalid => StatusCode::UNAUTHORIZED,
+        AuthError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body = serde_json::json!({
+        "errors": [{ "message": error.to_string(), "extensions": { "code": error.code(), "requestId": request_id } }]
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+    }
+    response
 }
 
 async fn graphiql() -> impl IntoResponse {

@@ -1,6 +1,7 @@
 //! The loyalty service: GraphQL over the `entity` operations, served by axum, configured by
 //! one [`config::Config`], run by the `loyalty` command (`src/main.rs`).
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -31,6 +32,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         counter
     });
     db::migrate(&db).await.context("applying migrations")?;
+    first_admin_key(&db, &config).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;
     let mut jobs_config = config.jobs();
@@ -45,7 +47,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let app = AppState { db, policy: config.policy(), jobs };
     let schema = build_schema(&config, Some(app.clone()));
-    let state = HttpState { schema, app: app.clone(), restaurant: config.restaurant.clone(), query_counter };
+    let limiter = std::sync::Arc::new(auth::RateLimiter::new(config.rate_limit));
+    let state = HttpState { schema, app: app.clone(), limiter, query_counter };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
@@ -54,6 +57,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     app.db.close().await?;
     tracing::info!("loyalty service stopped");
+    Ok(())
+}
+
+/// On the first start (no key at all), creates an admin key for the configured restaurant and
+/// prints it once, so GraphiQL can be used at once.
+async fn first_admin_key(db: &sea_orm::DatabaseConnection, config: &Config) -> anyhow::Result<()> {
+    if entity::ops::keys::any(db).await? {
+        return Ok(());
+    }
+    let (row, key) = entity::ops::keys::create(db, &config.restaurant, entity::entities::Role::Admin, "first admin key").await?;
+    tracing::warn!(prefix = %row.prefix, restaurant = %row.restaurant_id, "no API key existed: created an admin key (printed once on stdout)");
+    println!("admin key for restaurant {:?} (shown once; keep it safe): {key}", row.restaurant_id);
     Ok(())
 }
 

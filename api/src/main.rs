@@ -1,7 +1,10 @@
 //! `loyalty`: the loyalty service and its tools.
 
 use anyhow::Context as _;
+use api::auth::role_name;
 use api::config::Config;
+use entity::entities::Role;
+use entity::ops::keys;
 use clap::{Parser, Subcommand};
 
 /// Customer loyalty & marketing service for restaurants (GraphQL).
@@ -29,6 +32,40 @@ enum Command {
         #[command(subcommand)]
         action: JobsCommand,
     },
+    /// Create, list and revoke API keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key for --restaurant and print it (it is shown only this once).
+    Create {
+        /// viewer (read), staff (read and write) or admin (also campaigns and keys).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// What the key is for.
+        #[arg(long, default_value = "created with the CLI")]
+        name: String,
+    },
+    /// List the keys of --restaurant (of every restaurant with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke a key by its prefix (as `keys list` shows it).
+    Revoke { prefix: String },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    match text {
+        "viewer" => Ok(Role::Viewer),
+        "staff" => Ok(Role::Staff),
+        "admin" => Ok(Role::Admin),
+        other => Err(format!("unknown role {other:?}: viewer, staff or admin")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -81,6 +118,28 @@ async fn main() -> anyhow::Result<()> {
                 .await?
                 .context("the run could not start")?;
             println!("{}", serde_json::to_string_pretty(&summary.report)?);
+            Ok(())
+        }
+        Command::Keys { action } => {
+            let db = api::db::connect(&config).await.context("connecting to the database")?;
+            api::db::migrate(&db).await.context("applying migrations")?;
+            match action {
+                KeysCommand::Create { role, name } => {
+                    let (row, key) = keys::create(&db, &config.restaurant, role, &name).await?;
+                    eprintln!("created {} key {} for restaurant {:?}; it is shown only now:", role_name(row.role), row.prefix, row.restaurant_id);
+                    println!("{key}");
+                }
+                KeysCommand::List { all } => {
+                    for k in keys::list(&db, (!all).then_some(config.restaurant.as_str())).await? {
+                        let state = k.revoked_at.map_or("active".to_string(), |at| format!("revoked {at}"));
+                        println!("{:<14} {:<16} {:<7} {:<28} {}", k.prefix, k.restaurant_id, role_name(k.role), state, k.name);
+                    }
+                }
+                KeysCommand::Revoke { prefix } => {
+                    let k = keys::revoke(&db, None, &prefix).await?;
+                    println!("revoked {} ({} key of {:?})", k.prefix, role_name(k.role), k.restaurant_id);
+                }
+            }
             Ok(())
         }
         Command::Schema => {

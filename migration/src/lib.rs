@@ -8,6 +8,7 @@ mod m20261125_000002_activity;
 mod m20261125_000003_campaigns;
 mod m20261125_000004_occasions;
 mod m20261125_000005_segments;
+mod m20261125_000006_api_keys;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_campaigns::Migration),
             Box::new(m20261125_000004_occasions::Migration),
             Box::new(m20261125_000005_segments::Migration),
+            Box::new(m20261125_000006_api_keys::Migration),
         ]
     }
 }

@@ -23,6 +23,9 @@ pub enum Backend {
 /// A running service and how to reach it and its database.
 pub struct TestApp {
     pub base: String,
+    /// The admin key the service printed on its first start; every request uses it unless a
+    /// test says otherwise.
+    pub admin_key: String,
     pub db_url: String,
     pub backend: Backend,
     client: reqwest::Client,
@@ -77,6 +80,7 @@ impl TestApp {
             .env("LOYALTY_BIND", "127.0.0.1:0")
             .env("LOYALTY_DB_POOL", "4")
             .env("LOYALTY_SCHEDULER", "false")
+            .env("LOYALTY_RATE_LIMIT", "0")
             .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
             .stdout(Stdio::piped())
             .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })
@@ -87,10 +91,14 @@ impl TestApp {
         let mut child = cmd.spawn().expect("start loyalty");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let base = tokio::time::timeout(Duration::from_secs(60), async {
+        let (base, admin_key) = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut admin_key = String::new();
             while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if line.starts_with("admin key for restaurant") {
+                    admin_key = line.rsplit(' ').next().unwrap_or_default().to_string();
+                }
                 if let Some(url) = line.strip_prefix("listening on ") {
-                    return url.trim_end_matches("/graphql").to_string();
+                    return (url.trim_end_matches("/graphql").to_string(), admin_key);
                 }
             }
             panic!("loyalty exited before listening");
@@ -98,7 +106,8 @@ impl TestApp {
         .await
         .expect("loyalty did not start within 60 s");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        TestApp { base, db_url, backend, client: reqwest::Client::new(), child: Some(child), cleanup }
+        assert!(admin_key.starts_with("lk_"), "the first start prints an admin key");
+        TestApp { base, admin_key, db_url, backend, client: reqwest::Client::new(), child: Some(child), cleanup }
     }
 
     /// Starts the service on `backend` with the default configuration.
@@ -106,17 +115,40 @@ impl TestApp {
         Self::spawn_with(backend, &[]).await
     }
 
-    /// Posts a GraphQL request and returns the whole response body.
+    /// Posts a GraphQL request with the admin key and returns the whole response body.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let res = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
+        let (status, body) = self.gql_as(Some(&self.admin_key), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Posts a GraphQL request with `key` (or none) and returns the HTTP status and body.
+    pub async fn gql_as(&self, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        let res = req.send().await.expect("POST /graphql");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    /// Runs the `loyalty` command against this service's database and returns its stdout.
+    pub async fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+            .args(args)
+            .env("DATABASE_URL", &self.db_url)
+            .env("RUST_LOG", "warn")
+            .output()
             .await
-            .expect("POST /graphql");
-        assert!(res.status().is_success(), "HTTP {}", res.status());
-        res.json().await.expect("JSON body")
+            .expect("run loyalty");
+        assert!(out.status.success(), "loyalty {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// A new API key for `restaurant` with `role`, made with the CLI.
+    pub async fn create_key(&self, restaurant: &str, role: &str) -> String {
+        self.cli(&["keys", "create", "--restaurant", restaurant, "--role", role]).await.trim().to_string()
     }
 
     /// The `data` of a request that must succeed.

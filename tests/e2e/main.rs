@@ -4,6 +4,7 @@
 mod harness;
 mod smtp;
 
+mod access;
 mod campaigns;
 mod customers;
 mod http;

@@ -58,7 +58,7 @@ both!(notes_are_kept_newest_first, |app| async move {
     let id = create_customer(&app, "+14155550101", "Ann").await;
     let add = "mutation($id: ID!, $note: String!) { addNote(customerId: $id, note: $note) { id note addedBy addedAt } }";
     let first = app.data(add, json!({ "id": id, "note": "Prefers window seating. Allergic to peanuts." })).await;
-    assert_eq!(first["addNote"]["addedBy"], "api");
+    assert_eq!(first["addNote"]["addedBy"], "key:1:first admin key", "signed by the calling key");
     app.data(add, json!({ "id": id, "note": "  Birthday in May  " })).await;
     let notes = app.data("query($id: ID!) { customer(id: $id) { notes { note } } }", json!({ "id": id })).await;
     assert_eq!(notes["customer"]["notes"], json!([{ "note": "Birthday in May" }, { "note": "Prefers window seating. Allergic to peanuts." }]));

@@ -46,7 +46,7 @@ both!(add_points_reports_like_the_spec, |app| async move {
         .await;
     assert_eq!(
         history["customer"]["pointsHistory"],
-        json!([{ "kind": "EARN", "points": 100, "balanceAfter": 100, "reason": "Purchase - Order #12345", "actor": "api" }])
+        json!([{ "kind": "EARN", "points": 100, "balanceAfter": 100, "reason": "Purchase - Order #12345", "actor": "key:1:first admin key" }])
     );
 });
 

@@ -9,6 +9,7 @@ use jobs::{Campaign, Job, JobError, Trigger};
 
 use super::scalars::Date;
 use super::{app, scope};
+use crate::auth::ADMIN;
 use crate::error::{ApiError, IntoGql};
 
 /// A scheduled job.
@@ -203,6 +204,7 @@ pub struct CampaignQuery;
 #[Object]
 impl CampaignQuery {
     /// The newest job runs (at most 100), optionally of one job.
+    #[graphql(guard = "ADMIN")]
     async fn job_runs(&self, ctx: &Context<'_>, job: Option<JobName>, #[graphql(default = 20)] limit: i64) -> async_graphql::Result<Vec<JobRun>> {
         if !(1..=100).contains(&limit) {
             return Err(ApiError::validation("limit", "must be between 1 and 100")).gql();
@@ -212,6 +214,7 @@ impl CampaignQuery {
     }
 
     /// Every campaign's emails by state in your restaurant.
+    #[graphql(guard = "ADMIN")]
     async fn campaign_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignReport>> {
         let (db, restaurant) = (&app(ctx).db, &scope(ctx).restaurant_id);
         let mut reports = Vec::new();
@@ -237,6 +240,7 @@ impl CampaignQuery {
     }
 
     /// Emails of your restaurant, newest first.
+    #[graphql(guard = "ADMIN")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
@@ -274,6 +278,7 @@ pub struct CampaignMutation;
 #[Object]
 impl CampaignMutation {
     /// Runs a job now. A dry run changes and sends nothing and lists who would be affected.
+    #[graphql(guard = "ADMIN")]
     async fn run_job(&self, ctx: &Context<'_>, job: JobName, #[graphql(default = false)] dry_run: bool) -> async_graphql::Result<RunJobPayload> {
         let summary = jobs::run_job(&app(ctx).jobs, job.into(), Trigger::Api, dry_run, None)
             .await

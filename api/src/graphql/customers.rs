@@ -11,6 +11,7 @@ use super::loaders::{CustomerById, FavoritesOf, HistoryOf, LabelsOf, NotesOf, Oc
 use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, LedgerKind, Seating, SpiceLevel, Tier, customer_id};
 use super::{app, loader, scope};
+use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 
 /// Most rows a nested history field returns at once.
@@ -431,6 +432,7 @@ pub struct CustomerQuery;
 #[Object]
 impl CustomerQuery {
     /// One customer by id or by phone number (give exactly one).
+    #[graphql(guard = "VIEWER")]
     async fn customer(&self, ctx: &Context<'_>, id: Option<ID>, phone: Option<String>) -> async_graphql::Result<Customer> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let row = match (id, phone) {
@@ -443,6 +445,7 @@ impl CustomerQuery {
 
     /// Customers matching `filter`, one page at a time (`limit` at most the configured
     /// maximum, 200 by default).
+    #[graphql(guard = "VIEWER")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -571,6 +574,7 @@ pub struct CustomerMutation;
 #[Object]
 impl CustomerMutation {
     /// Creates a customer, or updates the one with this phone number (spec endpoint 1).
+    #[graphql(guard = "STAFF")]
     async fn upsert_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> async_graphql::Result<UpsertCustomerPayload> {
         let state = app(ctx);
         let out = ops::upsert(&state.db, scope(ctx), &state.policy, input.into()).await.gql()?;

@@ -10,6 +10,7 @@ use crate::config::Config;
 
 pub mod campaigns;
 pub mod customers;
+pub mod keys;
 pub mod loaders;
 pub mod notes;
 pub mod occasions;
@@ -30,6 +31,7 @@ pub struct Query(
     occasions::OccasionQuery,
     segments::SegmentQuery,
     program::ProgramQuery,
+    keys::KeyQuery,
     campaigns::CampaignQuery,
 );
 
@@ -44,6 +46,7 @@ pub struct Mutation(
     occasions::OccasionMutation,
     segments::SegmentMutation,
     campaigns::CampaignMutation,
+    keys::KeyMutation,
 );
 
 /// The service's schema type.
@@ -58,10 +61,11 @@ pub struct AppState {
     pub jobs: jobs::JobContext,
 }
 
-/// Per request: whom the request acts for, and its id for logs and errors.
+/// Per request: who calls, for which restaurant, and the request's id for logs and errors.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub scope: Scope,
+    pub principal: entity::ops::keys::Principal,
     pub request_id: String,
 }
 

@@ -5,6 +5,7 @@ use entity::ops::notes;
 
 use super::customers::Note;
 use super::{app, scope};
+use crate::auth::STAFF;
 use crate::error::IntoGql;
 
 /// Note mutations.
@@ -14,6 +15,7 @@ pub struct NoteMutation;
 #[Object]
 impl NoteMutation {
     /// Adds a staff note (1 to 2,000 characters) to a customer.
+    #[graphql(guard = "STAFF")]
     async fn add_note(&self, ctx: &Context<'_>, customer_id: ID, note: String) -> async_graphql::Result<Note> {
         let id = super::types::customer_id(&customer_id).gql()?;
         Ok(notes::add_note(&app(ctx).db, scope(ctx), id, &note).await.gql()?.into())

@@ -8,6 +8,7 @@ use entity::ops::occasions::{self, OccasionKind};
 use super::customers::{Customer, SpecialOccasion};
 use super::scalars::Date;
 use super::{app, scope};
+use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 
 /// Kind of occasion.
@@ -48,6 +49,7 @@ pub struct OccasionQuery;
 impl OccasionQuery {
     /// Birthdays, anniversaries and custom occasions on `days` days (1 to 366) starting `from`
     /// (default: today in the restaurant's time zone), by date.
+    #[graphql(guard = "VIEWER")]
     async fn upcoming_occasions(
         &self,
         ctx: &Context<'_>,
@@ -85,6 +87,7 @@ pub struct OccasionMutation;
 #[Object]
 impl OccasionMutation {
     /// Adds a custom occasion (recurring every year by default).
+    #[graphql(guard = "STAFF")]
     async fn add_special_occasion(
         &self,
         ctx: &Context<'_>,
@@ -98,6 +101,7 @@ impl OccasionMutation {
     }
 
     /// Changes a custom occasion; omitted fields stay.
+    #[graphql(guard = "STAFF")]
     async fn update_special_occasion(
         &self,
         ctx: &Context<'_>,
@@ -111,6 +115,7 @@ impl OccasionMutation {
     }
 
     /// Removes a custom occasion.
+    #[graphql(guard = "STAFF")]
     async fn remove_special_occasion(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
         let id = occasion_id(&id).gql()?;
         occasions::remove(&app(ctx).db, scope(ctx), id).await.gql()?;
@@ -118,6 +123,7 @@ impl OccasionMutation {
     }
 
     /// Sets or clears (`null`) a customer's date of birth and anniversary; omitted ones stay.
+    #[graphql(guard = "STAFF")]
     async fn set_customer_dates(
         &self,
         ctx: &Context<'_>,

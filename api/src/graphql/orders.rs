@@ -8,6 +8,7 @@ use super::loaders::CustomerById;
 use super::scalars::Money;
 use super::types::{Tier, customer_id};
 use super::{app, loader, scope};
+use crate::auth::STAFF;
 use crate::error::{ApiError, IntoGql};
 
 /// One line of an order.
@@ -64,6 +65,7 @@ pub struct OrderMutation;
 impl OrderMutation {
     /// Records a completed order for the member with this phone number: points per whole
     /// dollar, a visit and favourite-item counts, in one transaction, once per order id.
+    #[graphql(guard = "STAFF")]
     async fn record_order(&self, ctx: &Context<'_>, input: OrderInput) -> async_graphql::Result<OrderPayload> {
         let state = app(ctx);
         let order = orders::OrderInput {

@@ -8,6 +8,7 @@ use super::loaders::CustomerById;
 use super::scalars::Money;
 use super::types::{Tier, customer_id};
 use super::{app, loader, scope};
+use crate::auth::STAFF;
 use crate::error::{ApiError, IntoGql};
 
 /// A customer's balance right after a points change.
@@ -66,6 +67,7 @@ pub struct PointsMutation;
 impl PointsMutation {
     /// Adds points (1 to 1,000,000); the tier upgrades automatically. With an idempotency
     /// key, a retry returns the first result and adds nothing.
+    #[graphql(guard = "STAFF")]
     async fn add_points(
         &self,
         ctx: &Context<'_>,
@@ -81,6 +83,7 @@ impl PointsMutation {
 
     /// Redeems points for a discount (100 points = $1). Fails with INSUFFICIENT_POINTS rather
     /// than going below zero; never lowers the tier.
+    #[graphql(guard = "STAFF")]
     async fn redeem_points(
         &self,
         ctx: &Context<'_>,

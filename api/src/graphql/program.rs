@@ -4,6 +4,7 @@ use async_graphql::{Object, SimpleObject};
 use entity::rules::{money, tier};
 
 use super::types::Tier;
+use crate::auth::VIEWER;
 
 /// A tier, where it starts, and what it earns.
 #[derive(SimpleObject)]
@@ -21,6 +22,7 @@ pub struct ProgramQuery;
 #[Object]
 impl ProgramQuery {
     /// The tiers, lowest first.
+    #[graphql(guard = "VIEWER")]
     async fn loyalty_tiers(&self) -> Vec<TierInfo> {
         tier::THRESHOLDS
             .iter()
@@ -29,6 +31,7 @@ impl ProgramQuery {
     }
 
     /// Points that make one dollar of discount.
+    #[graphql(guard = "VIEWER")]
     async fn points_per_redeemed_dollar(&self) -> i64 {
         money::POINTS_PER_REDEEMED_DOLLAR
     }

@@ -6,6 +6,7 @@ use entity::ops::segments;
 
 use super::types::customer_id;
 use super::{app, scope};
+use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 
 /// A segment and how many customers are in it.
@@ -35,6 +36,7 @@ pub struct SegmentQuery;
 #[Object]
 impl SegmentQuery {
     /// Every segment: automatic ones first, then custom ones by name.
+    #[graphql(guard = "VIEWER")]
     async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Segment>> {
         Ok(segments::list(&app(ctx).db, scope(ctx)).await.gql()?.into_iter().map(Into::into).collect())
     }
@@ -47,29 +49,34 @@ pub struct SegmentMutation;
 #[Object]
 impl SegmentMutation {
     /// Creates a custom segment (name: letters, digits, `-`, `_`; stored lower-case).
+    #[graphql(guard = "STAFF")]
     async fn create_segment(&self, ctx: &Context<'_>, name: String, description: Option<String>) -> async_graphql::Result<Segment> {
         Ok(segments::create(&app(ctx).db, scope(ctx), &name, description.as_deref()).await.gql()?.into())
     }
 
     /// Renames a custom segment; its members follow.
+    #[graphql(guard = "STAFF")]
     async fn rename_segment(&self, ctx: &Context<'_>, name: String, new_name: String) -> async_graphql::Result<bool> {
         segments::rename(&app(ctx).db, scope(ctx), &name, &new_name).await.gql()?;
         Ok(true)
     }
 
     /// Deletes a custom segment (its customers stay, without it).
+    #[graphql(guard = "STAFF")]
     async fn delete_segment(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<bool> {
         segments::delete(&app(ctx).db, scope(ctx), &name).await.gql()?;
         Ok(true)
     }
 
     /// Adds customers (1 to 1,000) to a custom segment; returns how many were new to it.
+    #[graphql(guard = "STAFF")]
     async fn add_customers_to_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
         let ids = ids(&customer_ids).gql()?;
         segments::add_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()
     }
 
     /// Removes customers from a custom segment; returns how many were in it.
+    #[graphql(guard = "STAFF")]
     async fn remove_customers_from_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
         let ids = ids(&customer_ids).gql()?;
         segments::remove_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()

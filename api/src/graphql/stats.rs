@@ -8,6 +8,7 @@ use super::customers::Customer;
 use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, Tier};
 use super::{app, scope};
+use crate::auth::VIEWER;
 use crate::error::{ApiError, IntoGql};
 
 /// Customers of one tier.
@@ -192,6 +193,7 @@ pub struct StatsQuery;
 #[Object]
 impl StatsQuery {
     /// The programme's figures; each field is computed only when asked for.
+    #[graphql(guard = "VIEWER")]
     async fn loyalty_stats(&self) -> LoyaltyStats {
         LoyaltyStats
     }

@@ -9,6 +9,7 @@ use super::loaders::CustomerById;
 use super::scalars::Money;
 use super::types::customer_id;
 use super::{app, loader, scope};
+use crate::auth::STAFF;
 use crate::error::{ApiError, IntoGql};
 
 /// A recorded visit and the customer's statistics after it.
@@ -40,6 +41,7 @@ pub struct VisitMutation;
 impl VisitMutation {
     /// Records a visit: total visits, first/last visit, total spent, average order value and
     /// auto-tags follow; a dormant customer becomes active.
+    #[graphql(guard = "STAFF")]
     async fn record_visit(
         &self,
         ctx: &Context<'_>,

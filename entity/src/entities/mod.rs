@@ -1,5 +1,6 @@
 //! SeaORM entities: one module per table. Relational form of the spec's customer document.
 
+pub mod api_key;
 pub mod customer;
 pub mod customer_label;
 pub mod email_delivery;
@@ -13,6 +14,7 @@ pub mod service_setting;
 pub mod special_occasion;
 pub mod visit;
 
+pub use api_key::Role;
 pub use customer::{CustomerStatus, Seating, SpiceLevel, StringList, Tier};
 pub use customer_label::LabelKind;
 pub use point_transaction::LedgerKind;

@@ -14,6 +14,7 @@ use sea_orm::{
 
 pub mod customers;
 pub mod idempotency;
+pub mod keys;
 pub mod ledger;
 pub mod notes;
 pub mod occasions;

@@ -1,0 +1,84 @@
+//! API keys of the caller's restaurant, for admins.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::{Role, api_key};
+use entity::ops::keys;
+
+use super::{app, scope};
+use crate::auth::{ADMIN, role_name};
+use crate::error::IntoGql;
+
+/// A key's role.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::entities::Role")]
+pub enum KeyRole {
+    /// Read customers and statistics.
+    Viewer,
+    /// Also change customers, points, visits, orders and notes.
+    Staff,
+    /// Also campaigns, jobs and keys.
+    Admin,
+}
+
+/// An API key (never the key itself, except once on creation).
+#[derive(SimpleObject)]
+pub struct ApiKey {
+    pub id: ID,
+    pub name: String,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    pub role: KeyRole,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKey {
+    fn from(k: api_key::Model) -> Self {
+        Self { id: ID(k.id.to_string()), name: k.name, prefix: k.prefix, role: k.role.into(), created_at: k.created_at, revoked_at: k.revoked_at }
+    }
+}
+
+/// A new key: `key` is shown only now.
+#[derive(SimpleObject)]
+pub struct CreatedApiKey {
+    pub key: String,
+    pub api_key: ApiKey,
+}
+
+/// Key queries.
+#[derive(Default)]
+pub struct KeyQuery;
+
+#[Object]
+impl KeyQuery {
+    /// Your restaurant's API keys, newest first.
+    #[graphql(guard = "ADMIN")]
+    async fn api_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiKey>> {
+        Ok(keys::list(&app(ctx).db, Some(&scope(ctx).restaurant_id)).await.gql()?.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Key mutations.
+#[derive(Default)]
+pub struct KeyMutation;
+
+#[Object]
+impl KeyMutation {
+    /// Creates a key for your restaurant; the key is in the answer and never shown again.
+    #[graphql(guard = "ADMIN")]
+    async fn create_api_key(&self, ctx: &Context<'_>, role: KeyRole, name: String) -> async_graphql::Result<CreatedApiKey> {
+        let role: Role = role.into();
+        let (row, key) = keys::create(&app(ctx).db, &scope(ctx).restaurant_id, role, &name).await.gql()?;
+        tracing::info!(prefix = %row.prefix, role = role_name(role), "API key created");
+        Ok(CreatedApiKey { key, api_key: row.into() })
+    }
+
+    /// Revokes one of your restaurant's keys; it stops working at once.
+    #[graphql(guard = "ADMIN")]
+    async fn revoke_api_key(&self, ctx: &Context<'_>, prefix: String) -> async_graphql::Result<ApiKey> {
+        let row = keys::revoke(&app(ctx).db, Some(&scope(ctx).restaurant_id), &prefix).await.gql()?;
+        tracing::info!(prefix = %row.prefix, "API key revoked");
+        Ok(row.into())
+    }
+}

@@ -1,0 +1,145 @@
+//! Access control: bearer API keys, roles on every operation, tenant isolation, rate limits.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, TestApp};
+use crate::{both, create_customer, on_both};
+
+async fn key(app: &TestApp, role: &str) -> String {
+    app.data("mutation($r: KeyRole!) { createApiKey(role: $r, name: \"test\") { key } }", json!({ "r": role })).await["createApiKey"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+both!(missing_bad_and_revoked_keys_are_unauthenticated, |app| async move {
+    let q = "{ customers { totalCount } }";
+    for token in [None, Some("nonsense"), Some("lk_abc_def")] {
+        let (status, body) = app.gql_as(token, q, json!({})).await;
+        assert_eq!((status, code(&body)), (401, Some("UNAUTHENTICATED")), "{token:?}: {body}");
+    }
+    let staff = key(&app, "STAFF").await;
+    assert_eq!(app.gql_as(Some(&staff), q, json!({})).await.0, 200);
+    let prefix: String = staff.split('_').take(2).collect::<Vec<_>>().join("_");
+    let revoked = app.data("mutation($p: String!) { revokeApiKey(prefix: $p) { revokedAt } }", json!({ "p": prefix })).await;
+    assert!(revoked["revokeApiKey"]["revokedAt"].is_string());
+    let (status, body) = app.gql_as(Some(&staff), q, json!({})).await;
+    assert_eq!((status, code(&body)), (401, Some("UNAUTHENTICATED")), "a revoked key stops working at once");
+
+    let listed = app.cli(&["keys", "list", "--all"]).await;
+    assert!(listed.contains(&prefix) && listed.contains("revoked"), "{listed}");
+    let viewer = app.create_key("default", "viewer").await;
+    assert_eq!(app.gql_as(Some(&viewer), q, json!({})).await.0, 200);
+    let viewer_prefix: String = viewer.split('_').take(2).collect::<Vec<_>>().join("_");
+    app.cli(&["keys", "revoke", &viewer_prefix]).await;
+    assert_eq!(app.gql_as(Some(&viewer), q, json!({})).await.0, 401, "revoked from the CLI");
+});
+
+both!(every_operation_checks_the_role, |app| async move {
+    let id = create_customer(&app, "+14155550101", "Ann").await;
+    app.data("mutation($id: ID!) { addPoints(customerId: $id, points: 500) { currentPoints } }", json!({ "id": id })).await;
+    let keys = [("viewer", key(&app, "VIEWER").await), ("staff", key(&app, "STAFF").await), ("admin", app.admin_key.clone())];
+    let rank = |role: &str| ["viewer", "staff", "admin"].iter().position(|r| *r == role).unwrap();
+    let operations: Vec<(&str, &str, String)> = vec![
+        ("viewer", "customer", format!("{{ customer(id: \"{id}\") {{ name }} }}")),
+        ("viewer", "customers", "{ customers { totalCount } }".into()),
+        ("viewer", "loyaltyStats", "{ loyaltyStats { summary { totalCustomers } } }".into()),
+        ("viewer", "upcomingOccasions", "{ upcomingOccasions { name } }".into()),
+        ("viewer", "segments", "{ segments { name } }".into()),
+        ("viewer", "loyaltyTiers", "{ loyaltyTiers { tier } }".into()),
+        ("staff", "upsertCustomer", "mutation { upsertCustomer(input: { phone: \"+14155550109\", name: \"Zed\" }) { created } }".into()),
+        ("staff", "addPoints", format!("mutation {{ addPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
+        ("staff", "redeemPoints", format!("mutation {{ redeemPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
+        ("staff", "recordVisit", format!("mutation {{ recordVisit(customerId: \"{id}\", orderAmount: 1) {{ visitId }} }}")),
+        ("staff", "recordOrder", "mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"x\", amount: 1 }) { pointsEarned } }".into()),
+        ("staff", "addNote", format!("mutation {{ addNote(customerId: \"{id}\", note: \"hi\") {{ id }} }}")),
+        ("staff", "addSpecialOccasion", format!("mutation {{ addSpecialOccasion(customerId: \"{id}\", name: \"x\", date: \"2020-01-01\") {{ id }} }}")),
+        ("staff", "setCustomerDates", format!("mutation {{ setCustomerDates(customerId: \"{id}\", anniversary: null) {{ id }} }}")),
+        ("staff", "createSegment", "mutation { createSegment(name: \"s-ROLE\") { name } }".into()),
+        ("admin", "runJob", "mutation { runJob(job: DORMANCY, dryRun: true) { run { outcome } } }".into()),
+        ("admin", "jobRuns", "{ jobRuns { id } }".into()),
+        ("admin", "campaignReports", "{ campaignReports { sent } }".into()),
+        ("admin", "deliveries", "{ deliveries { id } }".into()),
+        ("admin", "apiKeys", "{ apiKeys { prefix } }".into()),
+        ("admin", "createApiKey", "mutation { createApiKey(role: VIEWER, name: \"x\") { key } }".into()),
+    ];
+    for (min, name, query) in &operations {
+        for (role, token) in &keys {
+            let query = query.replace("ROLE", role);
+            let (status, body) = app.gql_as(Some(token), &query, json!({})).await;
+            assert_eq!(status, 200);
+            if rank(role) >= rank(min) {
+                assert!(code(&body).is_none(), "{role} may {name}: {body}");
+            } else {
+                assert_eq!(code(&body), Some("FORBIDDEN"), "{role} may not {name}: {body}");
+                assert!(body["errors"][0]["message"].as_str().unwrap().contains(&format!("needs the {min} role")));
+            }
+        }
+    }
+});
+
+both!(restaurants_are_isolated, |app| async move {
+    let ann = create_customer(&app, "+14155550101", "Ann").await;
+    app.data("mutation($id: ID!) { addPoints(customerId: $id, points: 500) { currentPoints } }", json!({ "id": ann })).await;
+    let occasion = app
+        .data("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"x\", date: \"2020-01-01\") { id } }", json!({ "id": ann }))
+        .await["addSpecialOccasion"]["id"]
+        .clone();
+    let other = app.create_key("other-restaurant", "admin").await;
+    let ask = |q: String| {
+        let (app, other) = (&app, other.clone());
+        async move { app.gql_as(Some(&other), &q, json!({})).await.1 }
+    };
+    for q in [
+        format!("{{ customer(id: \"{ann}\") {{ name }} }}"),
+        "{ customer(phone: \"+14155550101\") { name } }".to_string(),
+        format!("mutation {{ addPoints(customerId: \"{ann}\", points: 5) {{ currentPoints }} }}"),
+        format!("mutation {{ redeemPoints(customerId: \"{ann}\", points: 5) {{ currentPoints }} }}"),
+        format!("mutation {{ recordVisit(customerId: \"{ann}\", orderAmount: 5) {{ visitId }} }}"),
+        format!("mutation {{ addNote(customerId: \"{ann}\", note: \"x\") {{ id }} }}"),
+        "mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"o1\", amount: 5 }) { pointsEarned } }".to_string(),
+        format!("mutation {{ removeSpecialOccasion(id: {occasion}) }}"),
+        format!("mutation {{ setCustomerDates(customerId: \"{ann}\", dateOfBirth: null) {{ id }} }}"),
+    ] {
+        let body = ask(q.clone()).await;
+        assert_eq!(code(&body), Some("NOT_FOUND"), "{q}: {body}");
+    }
+    let seg = ask("mutation { createSegment(name: \"club\") { name } }".into()).await;
+    assert!(code(&seg).is_none());
+    let add = ask(format!("mutation {{ addCustomersToSegment(segment: \"club\", customerIds: [\"{ann}\"]) }}")).await;
+    assert_eq!(code(&add), Some("NOT_FOUND"));
+    let list = ask("{ customers(filter: { search: \"Ann\" }) { totalCount } loyaltyStats { summary { totalCustomers totalPointsIssued } } upcomingOccasions(days: 366) { name } apiKeys { prefix } deliveries { id } }".into()).await;
+    assert_eq!(list["data"]["customers"]["totalCount"], 0);
+    assert_eq!(list["data"]["loyaltyStats"]["summary"], json!({ "totalCustomers": 0, "totalPointsIssued": 0 }));
+    assert_eq!(list["data"]["upcomingOccasions"], json!([]));
+    assert_eq!(list["data"]["apiKeys"].as_array().unwrap().len(), 1, "only its own key");
+    let first_prefix: String = app.admin_key.split('_').take(2).collect::<Vec<_>>().join("_");
+    let revoke = ask(format!("mutation {{ revokeApiKey(prefix: \"{first_prefix}\") {{ prefix }} }}")).await;
+    assert_eq!(code(&revoke), Some("NOT_FOUND"), "another restaurant's key is out of reach");
+
+    let twin = ask("mutation { upsertCustomer(input: { phone: \"+14155550101\", name: \"Other Ann\" }) { created customer { id loyaltyPoints { current } } } }".into()).await;
+    assert_eq!(twin["data"]["upsertCustomer"]["created"], true, "the same phone is another member there");
+    assert_eq!(twin["data"]["upsertCustomer"]["customer"]["loyaltyPoints"]["current"], 0);
+    let mine = app.data(&format!("{{ customer(id: \"{ann}\") {{ name loyaltyPoints {{ current }} }} }}"), json!({})).await;
+    assert_eq!(mine["customer"], json!({ "name": "Ann", "loyaltyPoints": { "current": 500 } }), "restaurant A is untouched");
+});
+
+async fn requests_per_key_are_rate_limited(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("LOYALTY_RATE_LIMIT", "2")]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let (status, body) = app.gql_as(Some(&app.admin_key), "{ loyaltyTiers { tier } }", json!({})).await;
+        if status == 429 {
+            assert_eq!(code(&body), Some("RATE_LIMITED"));
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses[..4], [200; 4], "a burst of twice the rate passes: {statuses:?}");
+    assert!(statuses.contains(&429), "then the key is slowed down: {statuses:?}");
+}
+
+on_both!(requests_per_key_are_rate_limited);
