@@ -62,7 +62,7 @@ async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: Gr
     if !state.limiter.allow(principal.key_id) {
         return refuse(&AuthError::RateLimited, &request_id);
     }
-    let scope = Scope::new(principal.restaurant_id.clone(), principal.actor());
+    let scope = Scope::new(principal.restaurant_id.clone(), principal.actor()).in_request(request_id.clone());
     let ctx = RequestContext { scope, principal, request_id: request_id.clone() };
     let request = request.into_inner();
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or("-"));
@@ -89,7 +89,13 @@ fn refuse(error: &AuthError, request_id: &str) -> Response {
 }
 
 async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("Loyalty GraphQL").finish())
+    use axum::http::{HeaderValue, header};
+    let mut response = Html(GraphiQLSource::build().endpoint("/graphql").title("Loyalty GraphQL").finish()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
 }
 
 async fn sql_queries(State(state): State<HttpState>) -> impl IntoResponse {

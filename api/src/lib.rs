@@ -66,7 +66,7 @@ async fn first_admin_key(db: &sea_orm::DatabaseConnection, config: &Config) -> a
     if entity::ops::keys::any(db).await? {
         return Ok(());
     }
-    let (row, key) = entity::ops::keys::create(db, &config.restaurant, entity::entities::Role::Admin, "first admin key").await?;
+    let (row, key) = entity::ops::keys::create(db, &config.restaurant, entity::entities::Role::Admin, "first admin key", "first start").await?;
     tracing::warn!(prefix = %row.prefix, restaurant = %row.restaurant_id, "no API key existed: created an admin key (printed once on stdout)");
     println!("admin key for restaurant {:?} (shown once; keep it safe): {key}", row.restaurant_id);
     Ok(())

@@ -32,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         action: JobsCommand,
     },
+    /// Print everything held about one customer of --restaurant as JSON.
+    ExportCustomer {
+        /// The customer's id.
+        id: i64,
+    },
     /// Create, list and revoke API keys.
     Keys {
         #[command(subcommand)]
@@ -120,12 +125,20 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&summary.report)?);
             Ok(())
         }
+        Command::ExportCustomer { id } => {
+            let db = api::db::connect(&config).await.context("connecting to the database")?;
+            api::db::migrate(&db).await.context("applying migrations")?;
+            let scope = entity::Scope::new(config.restaurant.clone(), "cli");
+            let doc = entity::ops::privacy::export(&db, &scope, id).await?;
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(())
+        }
         Command::Keys { action } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             api::db::migrate(&db).await.context("applying migrations")?;
             match action {
                 KeysCommand::Create { role, name } => {
-                    let (row, key) = keys::create(&db, &config.restaurant, role, &name).await?;
+                    let (row, key) = keys::create(&db, &config.restaurant, role, &name, "cli").await?;
                     eprintln!("created {} key {} for restaurant {:?}; it is shown only now:", role_name(row.role), row.prefix, row.restaurant_id);
                     println!("{key}");
                 }
@@ -136,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
                 KeysCommand::Revoke { prefix } => {
-                    let k = keys::revoke(&db, None, &prefix).await?;
+                    let k = keys::revoke(&db, None, &prefix, "cli").await?;
                     println!("revoked {} ({} key of {:?})", k.prefix, role_name(k.role), k.restaurant_id);
                 }
             }

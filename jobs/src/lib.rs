@@ -127,6 +127,8 @@ pub enum JobError {
     Config(String),
     #[error("email template error: {0}")]
     Template(#[from] minijinja::Error),
+    #[error(transparent)]
+    Domain(#[from] entity::DomainError),
 }
 
 /// Who started a run.

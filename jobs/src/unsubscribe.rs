@@ -6,7 +6,7 @@ use entity::entities::{customer, service_setting};
 use hmac::{Hmac, Mac};
 use rand::RngExt;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait};
 use sha2::Sha256;
 
 use crate::JobError;
@@ -70,14 +70,21 @@ pub async fn stored_secret(db: &impl ConnectionTrait) -> Result<String, JobError
 
 /// Turns email marketing off for the customer; returns their email address (if any) for the
 /// confirmation page, or `None` if the customer no longer exists.
-pub async fn opt_out(db: &impl ConnectionTrait, customer_id: i64) -> Result<Option<Option<String>>, JobError> {
-    let Some(c) = customer::Entity::find_by_id(customer_id).one(db).await? else { return Ok(None) };
-    customer::Entity::update_many()
-        .col_expr(customer::Column::EmailOptIn, Expr::value(false))
-        .col_expr(customer::Column::UpdatedAt, Expr::value(entity::ops::now()))
-        .filter(customer::Column::Id.eq(customer_id))
-        .exec(db)
-        .await?;
+pub async fn opt_out<D: ConnectionTrait + TransactionTrait>(db: &D, customer_id: i64) -> Result<Option<Option<String>>, JobError> {
+    let txn = entity::ops::begin_write(db).await?;
+    let Some(c) = customer::Entity::find_by_id(customer_id).one(&txn).await? else { return Ok(None) };
+    if c.email_opt_in {
+        let scope = entity::Scope::new(c.restaurant_id.clone(), "customer");
+        let details = serde_json::json!({ "flag": "emailOptIn", "from": true, "to": false, "source": "unsubscribe-link" });
+        entity::ops::audit::record(&txn, &scope, "consent.changed", Some(c.id), details).await?;
+        customer::Entity::update_many()
+            .col_expr(customer::Column::EmailOptIn, Expr::value(false))
+            .col_expr(customer::Column::UpdatedAt, Expr::value(entity::ops::now()))
+            .filter(customer::Column::Id.eq(customer_id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
     tracing::info!(customer_id, "customer unsubscribed from email");
     Ok(Some(c.email))
 }

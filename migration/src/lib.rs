@@ -9,6 +9,7 @@ mod m20261125_000003_campaigns;
 mod m20261125_000004_occasions;
 mod m20261125_000005_segments;
 mod m20261125_000006_api_keys;
+mod m20261125_000007_audit_log;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_occasions::Migration),
             Box::new(m20261125_000005_segments::Migration),
             Box::new(m20261125_000006_api_keys::Migration),
+            Box::new(m20261125_000007_audit_log::Migration),
         ]
     }
 }

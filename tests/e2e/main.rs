@@ -12,6 +12,7 @@ mod insights;
 mod nested;
 mod orders_and_notes;
 mod points;
+mod privacy;
 mod segments;
 mod visits;
 

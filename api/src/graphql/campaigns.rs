@@ -82,6 +82,7 @@ impl DeliveryStatus {
 fn job_error(e: JobError) -> ApiError {
     ApiError::Domain(match e {
         JobError::Database(db) => DomainError::Database(db),
+        JobError::Domain(d) => d,
         other => DomainError::Database(sea_orm::DbErr::Custom(other.to_string())),
     })
 }

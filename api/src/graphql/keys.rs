@@ -69,7 +69,7 @@ impl KeyMutation {
     #[graphql(guard = "ADMIN")]
     async fn create_api_key(&self, ctx: &Context<'_>, role: KeyRole, name: String) -> async_graphql::Result<CreatedApiKey> {
         let role: Role = role.into();
-        let (row, key) = keys::create(&app(ctx).db, &scope(ctx).restaurant_id, role, &name).await.gql()?;
+        let (row, key) = keys::create(&app(ctx).db, &scope(ctx).restaurant_id, role, &name, &scope(ctx).actor).await.gql()?;
         tracing::info!(prefix = %row.prefix, role = role_name(role), "API key created");
         Ok(CreatedApiKey { key, api_key: row.into() })
     }
@@ -77,7 +77,7 @@ impl KeyMutation {
     /// Revokes one of your restaurant's keys; it stops working at once.
     #[graphql(guard = "ADMIN")]
     async fn revoke_api_key(&self, ctx: &Context<'_>, prefix: String) -> async_graphql::Result<ApiKey> {
-        let row = keys::revoke(&app(ctx).db, Some(&scope(ctx).restaurant_id), &prefix).await.gql()?;
+        let row = keys::revoke(&app(ctx).db, Some(&scope(ctx).restaurant_id), &prefix, &scope(ctx).actor).await.gql()?;
         tracing::info!(prefix = %row.prefix, "API key revoked");
         Ok(row.into())
     }

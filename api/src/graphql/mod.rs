@@ -16,6 +16,7 @@ pub mod notes;
 pub mod occasions;
 pub mod orders;
 pub mod points;
+pub mod privacy;
 pub mod program;
 pub mod scalars;
 pub mod segments;
@@ -33,6 +34,7 @@ pub struct Query(
     program::ProgramQuery,
     keys::KeyQuery,
     campaigns::CampaignQuery,
+    privacy::PrivacyQuery,
 );
 
 /// Every mutation.
@@ -47,6 +49,7 @@ pub struct Mutation(
     segments::SegmentMutation,
     campaigns::CampaignMutation,
     keys::KeyMutation,
+    privacy::PrivacyMutation,
 );
 
 /// The service's schema type.

@@ -14,7 +14,7 @@ pub enum LabelKind {
     Segment,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "customer_labels")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

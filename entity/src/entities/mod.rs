@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table. Relational form of the spec's customer document.
 
 pub mod api_key;
+pub mod audit_entry;
 pub mod customer;
 pub mod customer_label;
 pub mod email_delivery;

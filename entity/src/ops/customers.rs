@@ -244,12 +244,74 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
     active.updated_at = Set(at);
     active.last_activity_at = Set(at);
     let row = active.update(&txn).await?;
+    let segments_changed = checked.segments.clone();
     if let Some(segments) = checked.segments {
         replace_segments(&txn, scope, &row, segments).await?;
     }
+    audit_changes(&txn, scope, if created { None } else { Some(&base) }, &row, segments_changed).await?;
     let row = state::refresh(&txn, row, at, false).await?;
     txn.commit().await?;
     Ok(UpsertOutcome { customer: row, created })
+}
+
+/// Profile fields the audit trail follows: (column as serialised, name in the API).
+const AUDITED: [(&str, &str); 11] = [
+    ("name", "name"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("user_id", "userId"),
+    ("date_of_birth", "dateOfBirth"),
+    ("anniversary", "anniversary"),
+    ("dietary_restrictions", "dietaryRestrictions"),
+    ("allergies", "allergies"),
+    ("spice_level", "spiceLevel"),
+    ("preferred_seating", "preferredSeating"),
+    ("status", "status"),
+];
+
+/// Consent flags: (column as serialised, name in the API).
+pub(crate) const CONSENT: [(&str, &str); 6] = [
+    ("email_opt_in", "emailOptIn"),
+    ("sms_opt_in", "smsOptIn"),
+    ("push_opt_in", "pushNotifications"),
+    ("special_offers", "specialOffers"),
+    ("birthday_offers", "birthdayOffers"),
+    ("anniversary_offers", "anniversaryOffers"),
+];
+
+/// Records what a create-or-update changed: one entry for the profile (each field with its old
+/// and new value) and one per consent flag that changed, with its source.
+async fn audit_changes(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    before: Option<&customer::Model>,
+    after: &customer::Model,
+    segments: Option<Vec<String>>,
+) -> DomainResult<()> {
+    let old = before.map(serde_json::to_value).transpose().map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(e.to_string())))?;
+    let new = serde_json::to_value(after).map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(e.to_string())))?;
+    let old_of = |key: &str| old.as_ref().map_or(serde_json::Value::Null, |o| o[key].clone());
+    let mut changes = serde_json::Map::new();
+    for (key, name) in AUDITED {
+        if old_of(key) != new[key] {
+            changes.insert(name.into(), serde_json::json!({ "from": old_of(key), "to": new[key] }));
+        }
+    }
+    if let Some(segments) = segments {
+        changes.insert("segments".into(), serde_json::json!({ "to": segments }));
+    }
+    let action = if before.is_none() { "customer.created" } else { "customer.updated" };
+    if before.is_none() || !changes.is_empty() {
+        super::audit::record(txn, scope, action, Some(after.id), serde_json::json!({ "changes": changes })).await?;
+    }
+    for (key, name) in CONSENT {
+        let (from, to) = (old_of(key), new[key].clone());
+        if from != to && !(before.is_none() && to == serde_json::Value::Bool(false)) {
+            let details = serde_json::json!({ "flag": name, "from": from, "to": to, "source": "api" });
+            super::audit::record(txn, scope, "consent.changed", Some(after.id), details).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Sets (or clears) the dates and their month-day keys together.
@@ -361,7 +423,7 @@ async fn link_referral(
         .await?;
     if bonus > 0 && referrer.status != CustomerStatus::Blocked {
         let delta = Delta { earned: bonus, ..Delta::default() };
-        let reason = Some(format!("Referral of {}", row.name));
+        let reason = Some(format!("Referral of customer {}", row.id));
         ledger::earn_in(txn, scope, referrer.id, delta, LedgerKind::ReferralBonus, reason, None, at).await?;
     }
     Ok(Some(referrer.id))

@@ -46,7 +46,7 @@ fn check_restaurant(restaurant_id: &str) -> DomainResult<String> {
 }
 
 /// Creates a key; returns its row and the key itself, which is never shown again.
-pub async fn create(db: &impl ConnectionTrait, restaurant_id: &str, role: Role, name: &str) -> DomainResult<(api_key::Model, String)> {
+pub async fn create(db: &impl ConnectionTrait, restaurant_id: &str, role: Role, name: &str, actor: &str) -> DomainResult<(api_key::Model, String)> {
     let restaurant_id = check_restaurant(restaurant_id)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -66,6 +66,8 @@ pub async fn create(db: &impl ConnectionTrait, restaurant_id: &str, role: Role, 
     }
     .insert(db)
     .await?;
+    let details = serde_json::json!({ "prefix": row.prefix, "role": row.role, "name": row.name });
+    super::audit::record(db, &crate::Scope::new(row.restaurant_id.clone(), actor), "key.created", None, details).await?;
     Ok((row, key))
 }
 
@@ -84,7 +86,7 @@ pub async fn any(db: &impl ConnectionTrait) -> DomainResult<bool> {
 }
 
 /// Revokes the key with `prefix` (of `restaurant_id`, when given); it stops working at once.
-pub async fn revoke(db: &impl ConnectionTrait, restaurant_id: Option<&str>, prefix: &str) -> DomainResult<api_key::Model> {
+pub async fn revoke(db: &impl ConnectionTrait, restaurant_id: Option<&str>, prefix: &str, actor: &str) -> DomainResult<api_key::Model> {
     let mut q = api_key::Entity::find().filter(api_key::Column::Prefix.eq(prefix.trim()));
     if let Some(r) = restaurant_id {
         q = q.filter(api_key::Column::RestaurantId.eq(r));
@@ -98,6 +100,8 @@ pub async fn revoke(db: &impl ConnectionTrait, restaurant_id: Option<&str>, pref
         .filter(api_key::Column::Id.eq(key.id))
         .exec(db)
         .await?;
+    let details = serde_json::json!({ "prefix": key.prefix, "role": key.role, "name": key.name });
+    super::audit::record(db, &crate::Scope::new(key.restaurant_id.clone(), actor), "key.revoked", None, details).await?;
     Ok(api_key::Entity::find_by_id(key.id).one(db).await?.unwrap_or(key))
 }
 

@@ -12,6 +12,7 @@ use sea_orm::{
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub mod audit;
 pub mod customers;
 pub mod idempotency;
 pub mod keys;
@@ -19,6 +20,7 @@ pub mod ledger;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
+pub mod privacy;
 pub mod segments;
 pub mod state;
 pub mod stats;
@@ -29,14 +31,21 @@ pub mod visits;
 pub struct Scope {
     /// Every read and write is limited to this restaurant.
     pub restaurant_id: String,
-    /// Recorded on ledger rows and notes.
+    /// Recorded on ledger rows, notes and the audit log.
     pub actor: String,
+    /// The request's id, recorded in the audit log (`-` outside requests).
+    pub request_id: String,
 }
 
 impl Scope {
     /// A scope for `restaurant_id` acting as `actor`.
     pub fn new(restaurant_id: impl Into<String>, actor: impl Into<String>) -> Self {
-        Self { restaurant_id: restaurant_id.into(), actor: actor.into() }
+        Self { restaurant_id: restaurant_id.into(), actor: actor.into(), request_id: "-".into() }
+    }
+
+    /// The same scope, within request `request_id`.
+    pub fn in_request(self, request_id: impl Into<String>) -> Self {
+        Self { request_id: request_id.into(), ..self }
     }
 }
 

@@ -19,7 +19,7 @@ pub async fn add_note(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64
         return Err(DomainError::validation("note", format!("must be at most {MAX_NOTE_LEN} characters")));
     }
     customers::find_by_id(db, scope, customer_id).await?;
-    Ok(note::ActiveModel {
+    let row = note::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         customer_id: Set(customer_id),
         note: Set(text.to_string()),
@@ -28,7 +28,9 @@ pub async fn add_note(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    super::audit::record(db, scope, "note.added", Some(customer_id), serde_json::json!({ "noteId": row.id })).await?;
+    Ok(row)
 }
 
 /// Notes of several customers at once (for a DataLoader), newest first.

@@ -1,0 +1,110 @@
+//! Privacy and data quality for admins: export, erasure, duplicate merge, and the audit trail.
+
+use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::audit_entry;
+use entity::ops::{audit, privacy};
+
+use super::customers::Customer;
+use super::scalars::Date;
+use super::types::customer_id;
+use super::{app, scope};
+use crate::auth::ADMIN;
+use crate::error::{ApiError, IntoGql};
+
+/// One entry of the audit trail.
+#[derive(SimpleObject)]
+pub struct AuditEntry {
+    pub id: ID,
+    /// `customer.created`, `customer.updated`, `consent.changed`, `note.added`,
+    /// `customer.erased`, `customer.merged`, `key.created`, `key.revoked`.
+    pub action: String,
+    pub customer_id: Option<ID>,
+    /// The acting key (`key:ID:NAME`), `cli`, or `customer` (unsubscribe link).
+    pub actor: String,
+    pub request_id: String,
+    /// What changed: fields with `from` and `to`, a consent flag with its `source`, …
+    pub details: Json<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<audit_entry::Model> for AuditEntry {
+    fn from(m: audit_entry::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            action: m.action,
+            customer_id: m.customer_id.map(|c| ID(c.to_string())),
+            actor: m.actor,
+            request_id: m.request_id,
+            details: Json(m.details),
+            at: m.created_at,
+        }
+    }
+}
+
+/// Privacy queries.
+#[derive(Default)]
+pub struct PrivacyQuery;
+
+#[Object]
+impl PrivacyQuery {
+    /// Everything held about one customer, as one JSON document (data subject access).
+    #[graphql(guard = "ADMIN")]
+    async fn export_customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Json<serde_json::Value>> {
+        let id = customer_id(&id).gql()?;
+        Ok(Json(privacy::export(&app(ctx).db, scope(ctx), id).await.gql()?))
+    }
+
+    /// The audit trail of your restaurant, newest first; `from`/`to` are UTC days (inclusive).
+    #[graphql(guard = "ADMIN")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: Option<ID>,
+        action: Option<String>,
+        from: Option<Date>,
+        to: Option<Date>,
+        #[graphql(default = 50)] limit: i64,
+        #[graphql(default = 0)] offset: i64,
+    ) -> async_graphql::Result<Vec<AuditEntry>> {
+        let max = app(ctx).policy.max_page_size as i64;
+        if !(1..=max).contains(&limit) {
+            return Err(ApiError::validation("limit", format!("must be between 1 and {max}"))).gql();
+        }
+        if offset < 0 {
+            return Err(ApiError::validation("offset", "must not be negative")).gql();
+        }
+        let filter = audit::AuditFilter {
+            customer_id: customer_id.as_ref().map(super::types::customer_id).transpose().gql()?,
+            action,
+            from: from.map(|d| d.0.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
+            to: to.map(|d| (d.0 + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
+        };
+        let rows = audit::list(&app(ctx).db, scope(ctx), &filter, limit as u64, offset as u64).await.gql()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Privacy mutations.
+#[derive(Default)]
+pub struct PrivacyMutation;
+
+#[Object]
+impl PrivacyMutation {
+    /// Erases a customer's personal data (name, phone, email, dates, preferences, notes,
+    /// occasions, consent); points, visits and spend stay for the figures.
+    #[graphql(guard = "ADMIN")]
+    async fn erase_customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
+        let id = customer_id(&id).gql()?;
+        Ok(Customer(privacy::erase(&app(ctx).db, scope(ctx), id).await.gql()?))
+    }
+
+    /// Merges a duplicate profile (`sourceId`) into `targetId`: history, statistics, segments
+    /// and referrals move over, balances are re-derived from the ledger, the source is deleted.
+    #[graphql(guard = "ADMIN")]
+    async fn merge_customers(&self, ctx: &Context<'_>, source_id: ID, target_id: ID) -> async_graphql::Result<Customer> {
+        let source = customer_id(&source_id).gql()?;
+        let target = customer_id(&target_id).gql()?;
+        Ok(Customer(privacy::merge(&app(ctx).db, scope(ctx), source, target).await.gql()?))
+    }
+}

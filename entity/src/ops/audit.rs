@@ -1,0 +1,54 @@
+//! The audit trail: entries are written in the same transaction as the change they describe.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::Value;
+
+use super::now;
+use crate::entities::audit_entry;
+use crate::{DomainResult, Scope};
+
+/// Records one entry.
+pub async fn record(db: &impl ConnectionTrait, scope: &Scope, action: &str, customer_id: Option<i64>, details: Value) -> DomainResult<()> {
+    audit_entry::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        action: Set(action.to_string()),
+        customer_id: Set(customer_id),
+        actor: Set(scope.actor.chars().take(140).collect()),
+        request_id: Set(scope.request_id.chars().take(64).collect()),
+        details: Set(details),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub customer_id: Option<i64>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Entries of the scope's restaurant, newest first.
+pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &AuditFilter, limit: u64, offset: u64) -> DomainResult<Vec<audit_entry::Model>> {
+    use audit_entry::Column as A;
+    let mut q = audit_entry::Entity::find().filter(A::RestaurantId.eq(&scope.restaurant_id));
+    if let Some(id) = filter.customer_id {
+        q = q.filter(A::CustomerId.eq(id));
+    }
+    if let Some(action) = &filter.action {
+        q = q.filter(A::Action.eq(action.as_str()));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(A::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(A::CreatedAt.lt(to));
+    }
+    Ok(q.order_by_desc(A::Id).limit(limit).offset(offset).all(db).await?)
+}

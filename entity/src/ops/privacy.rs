@@ -1,0 +1,279 @@
+//! Privacy (spec "Privacy & Consent", "Data Quality"): export everything held about a
+//! customer, erase a customer's personal data while aggregate figures stay right, and merge a
+//! duplicate profile into another.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Statement, TransactionSession, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use super::{audit, begin_write, customers, now, state};
+use crate::entities::{
+    CustomerStatus, LabelKind, StringList, audit_entry, customer, customer_label, email_delivery, favorite_item, note,
+    point_transaction, special_occasion, visit,
+};
+use crate::rules::segments::AUTO_SEGMENTS;
+use crate::{DomainError, DomainResult, Scope};
+
+/// Everything held about one customer, as one JSON document.
+pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<Value> {
+    let c = customers::find_by_id(db, scope, id).await?;
+    macro_rules! rows {
+        ($entity:ident, $order:expr) => {
+            $entity::Entity::find().filter($entity::Column::CustomerId.eq(id)).order_by_asc($order).all(db).await?
+        };
+    }
+    let doc = json!({
+        "exportedAt": now(),
+        "customer": c,
+        "labels": rows!(customer_label, customer_label::Column::Name),
+        "pointsLedger": rows!(point_transaction, point_transaction::Column::Id),
+        "visits": rows!(visit, visit::Column::Id),
+        "notes": rows!(note, note::Column::Id),
+        "favoriteItems": rows!(favorite_item, favorite_item::Column::Id),
+        "specialOccasions": rows!(special_occasion, special_occasion::Column::Id),
+        "emailDeliveries": rows!(email_delivery, email_delivery::Column::Id),
+        "auditLog": audit_entry::Entity::find()
+            .filter(audit_entry::Column::RestaurantId.eq(&scope.restaurant_id))
+            .filter(audit_entry::Column::CustomerId.eq(id))
+            .order_by_asc(audit_entry::Column::Id)
+            .all(db)
+            .await?,
+    });
+    Ok(doc)
+}
+
+/// Removes a customer's personal data: name, phone, email, dates, preferences, notes,
+/// occasions, favourite items, segments and consent; the audit entries about the customer lose
+/// their details. Points, visits and spend stay, so aggregate figures stay right. The customer
+/// can no longer be found by phone or email.
+pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, id: i64) -> DomainResult<customer::Model> {
+    let txn = begin_write(db).await?;
+    let c = customers::find_by_id(&txn, scope, id).await?;
+    let mut active: customer::ActiveModel = c.into();
+    active.name = Set("Erased customer".into());
+    active.phone = Set(format!("erased-{id}"));
+    active.email = Set(None);
+    active.user_id = Set(None);
+    active.date_of_birth = Set(None);
+    active.anniversary = Set(None);
+    active.birth_md = Set(None);
+    active.anniversary_md = Set(None);
+    active.dietary_restrictions = Set(StringList::default());
+    active.allergies = Set(StringList::default());
+    active.spice_level = Set(None);
+    active.preferred_seating = Set(None);
+    active.email_opt_in = Set(false);
+    active.sms_opt_in = Set(false);
+    active.push_opt_in = Set(false);
+    active.special_offers = Set(false);
+    active.birthday_offers = Set(false);
+    active.anniversary_offers = Set(false);
+    active.status = Set(CustomerStatus::Inactive);
+    active.updated_at = Set(now());
+    let row = active.update(&txn).await?;
+    note::Entity::delete_many().filter(note::Column::CustomerId.eq(id)).exec(&txn).await?;
+    special_occasion::Entity::delete_many().filter(special_occasion::Column::CustomerId.eq(id)).exec(&txn).await?;
+    favorite_item::Entity::delete_many().filter(favorite_item::Column::CustomerId.eq(id)).exec(&txn).await?;
+    customer_label::Entity::delete_many().filter(customer_label::Column::CustomerId.eq(id)).exec(&txn).await?;
+    email_delivery::Entity::delete_many()
+        .filter(email_delivery::Column::CustomerId.eq(id))
+        .filter(email_delivery::Column::Status.is_in(["pending", "sending"]))
+        .exec(&txn)
+        .await?;
+    email_delivery::Entity::update_many()
+        .col_expr(email_delivery::Column::Email, Expr::value("erased"))
+        .filter(email_delivery::Column::CustomerId.eq(id))
+        .exec(&txn)
+        .await?;
+    audit_entry::Entity::update_many()
+        .col_expr(audit_entry::Column::Details, Expr::value(json!({ "erased": true })))
+        .filter(audit_entry::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(audit_entry::Column::CustomerId.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, scope, "customer.erased", Some(id), json!({})).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+#[derive(FromQueryResult)]
+struct LedgerSums {
+    current: i64,
+    lifetime: i64,
+    redeemed: i64,
+}
+
+fn param(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".into(),
+    }
+}
+
+/// Merges customer `source_id` into `target_id` atomically: ledger, visits, notes, occasions,
+/// favourite items, custom segments, deliveries and referrals move; visit statistics add up;
+/// missing contact details are taken over; balances are re-derived from the merged ledger. The
+/// source profile is deleted.
+pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, source_id: i64, target_id: i64) -> DomainResult<customer::Model> {
+    if source_id == target_id {
+        return Err(DomainError::validation("sourceId", "a customer cannot be merged into itself"));
+    }
+    let txn = begin_write(db).await?;
+    let source = customers::find_by_id(&txn, scope, source_id).await?;
+    let target = customers::find_by_id(&txn, scope, target_id).await?;
+    let backend = txn.get_database_backend();
+
+    macro_rules! move_rows {
+        ($entity:ident) => {
+            $entity::Entity::update_many()
+                .col_expr($entity::Column::CustomerId, Expr::value(target_id))
+                .filter($entity::Column::CustomerId.eq(source_id))
+                .exec(&txn)
+                .await?;
+        };
+    }
+    move_rows!(point_transaction);
+    move_rows!(visit);
+    move_rows!(note);
+    move_rows!(special_occasion);
+
+    for fav in favorite_item::Entity::find().filter(favorite_item::Column::CustomerId.eq(source_id)).all(&txn).await? {
+        let existing = favorite_item::Entity::find()
+            .filter(favorite_item::Column::CustomerId.eq(target_id))
+            .filter(favorite_item::Column::ItemId.eq(&fav.item_id))
+            .one(&txn)
+            .await?;
+        match existing {
+            Some(t) => {
+                let mut a: favorite_item::ActiveModel = t.clone().into();
+                a.order_count = Set(t.order_count + fav.order_count);
+                a.last_ordered_at = Set(std::cmp::max(t.last_ordered_at, fav.last_ordered_at));
+                a.update(&txn).await?;
+                favorite_item::Entity::delete_by_id(fav.id).exec(&txn).await?;
+            }
+            None => {
+                let mut a: favorite_item::ActiveModel = fav.into();
+                a.customer_id = Set(target_id);
+                a.update(&txn).await?;
+            }
+        }
+    }
+
+    let custom: Vec<String> = customer_label::Entity::find()
+        .filter(customer_label::Column::CustomerId.eq(source_id))
+        .filter(customer_label::Column::Kind.eq(LabelKind::Segment))
+        .filter(customer_label::Column::Name.is_not_in(AUTO_SEGMENTS))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    if !custom.is_empty() {
+        let rows = custom.into_iter().map(|name| customer_label::ActiveModel {
+            customer_id: Set(target_id),
+            kind: Set(LabelKind::Segment),
+            name: Set(name),
+            restaurant_id: Set(scope.restaurant_id.clone()),
+        });
+        customer_label::Entity::insert_many(rows)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+
+    let sql = format!(
+        "UPDATE email_deliveries SET customer_id = {t} WHERE customer_id = {s} AND NOT EXISTS \
+         (SELECT 1 FROM email_deliveries e2 WHERE e2.customer_id = {t2} AND e2.campaign = email_deliveries.campaign \
+          AND e2.period_key = email_deliveries.period_key)",
+        t = param(backend, 1),
+        s = param(backend, 2),
+        t2 = param(backend, 3)
+    );
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
+    email_delivery::Entity::delete_many().filter(email_delivery::Column::CustomerId.eq(source_id)).exec(&txn).await?;
+
+    customer::Entity::update_many()
+        .col_expr(customer::Column::ReferredBy, Expr::value(target_id))
+        .filter(customer::Column::ReferredBy.eq(source_id))
+        .filter(customer::Column::Id.ne(target_id))
+        .exec(&txn)
+        .await?;
+
+    let sums = point_transaction::Entity::find()
+        .select_only()
+        .column_as(Expr::expr(Func::coalesce([Func::sum(Expr::col(point_transaction::Column::Delta)).into(), Expr::value(0)])).cast_as("BIGINT"), "current")
+        .column_as(
+            Expr::expr(Func::coalesce([
+                Func::sum(Expr::case(point_transaction::Column::Delta.gt(0), Expr::col(point_transaction::Column::Delta)).finally(0)).into(),
+                Expr::value(0),
+            ]))
+            .cast_as("BIGINT"),
+            "lifetime",
+        )
+        .column_as(
+            Expr::expr(Func::coalesce([
+                Func::sum(
+                    Expr::case(point_transaction::Column::Kind.eq(crate::entities::LedgerKind::Redeem), Expr::col(point_transaction::Column::Delta).mul(-1))
+                        .finally(0),
+                )
+                .into(),
+                Expr::value(0),
+            ]))
+            .cast_as("BIGINT"),
+            "redeemed",
+        )
+        .filter(point_transaction::Column::CustomerId.eq(target_id))
+        .into_model::<LedgerSums>()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("ledger"))?;
+
+    let min_opt = |a: Option<_>, b: Option<_>| match (a, b) {
+        (Some(x), Some(y)) => Some(std::cmp::min(x, y)),
+        (x, y) => x.or(y),
+    };
+    let referred_by = target.referred_by.or(source.referred_by.filter(|r| *r != target_id));
+    let mut a: customer::ActiveModel = target.clone().into();
+    a.points_current = Set(sums.current);
+    a.points_lifetime = Set(sums.lifetime);
+    a.points_redeemed = Set(sums.redeemed);
+    a.total_visits = Set(target.total_visits + source.total_visits);
+    a.total_spent_cents = Set(target.total_spent_cents + source.total_spent_cents);
+    a.first_visit_at = Set(min_opt(target.first_visit_at, source.first_visit_at));
+    a.last_visit_at = Set(std::cmp::max(target.last_visit_at, source.last_visit_at));
+    a.member_since = Set(std::cmp::min(target.member_since, source.member_since));
+    a.referrals_count = Set(target.referrals_count + source.referrals_count);
+    a.referral_rewards = Set(target.referral_rewards + source.referral_rewards);
+    a.rating_total = Set(target.rating_total + source.rating_total);
+    a.review_count = Set(target.review_count + source.review_count);
+    a.last_review_at = Set(std::cmp::max(target.last_review_at, source.last_review_at));
+    a.referred_by = Set(referred_by);
+    if target.email.is_none() {
+        a.email = Set(source.email.clone());
+    }
+    if target.user_id.is_none() {
+        a.user_id = Set(source.user_id.clone());
+    }
+    if target.date_of_birth.is_none() {
+        a.date_of_birth = Set(source.date_of_birth);
+        a.birth_md = Set(source.birth_md);
+    }
+    if target.anniversary.is_none() {
+        a.anniversary = Set(source.anniversary);
+        a.anniversary_md = Set(source.anniversary_md);
+    }
+    a.updated_at = Set(now());
+    let row = a.update(&txn).await?;
+    customer::Entity::delete_by_id(source_id).exec(&txn).await?;
+    let row = state::refresh(&txn, row, now(), false).await?;
+    audit::record(&txn, scope, "customer.merged", Some(target_id), json!({ "sourceId": source_id, "sourcePhone": source.phone })).await?;
+    txn.commit().await?;
+    Ok(row)
+}
