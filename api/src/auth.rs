@@ -1,6 +1,7 @@
-//! Access control: every GraphQL request carries `Authorization: Bearer <API key>`; the key
-//! decides the restaurant every read and write is scoped to, and the role that guards each
-//! field (`viewer` < `staff` < `admin`). A missing or bad key is `UNAUTHENTICATED` (HTTP 401), a
+//! Access control: every GraphQL request carries `Authorization: Bearer <token>`: an API key,
+//! or a signed token (JWT) from the configured login service. The token decides the restaurant
+//! every read and write is scoped to, and the role that guards each field (`viewer` < `staff` <
+//! `admin`). A missing or bad key is `UNAUTHENTICATED` (HTTP 401), a
 //! role too low for a field `FORBIDDEN`, too many requests from one key `RATE_LIMITED` (429).
 
 use std::collections::HashMap;
@@ -70,14 +71,63 @@ impl AuthError {
     }
 }
 
+/// Claims a signed token must carry.
+#[derive(Debug, serde::Deserialize)]
+struct Claims {
+    /// Who the login service says the caller is.
+    sub: String,
+    /// The restaurant the token acts for.
+    restaurant: String,
+    /// `viewer`, `staff` or `admin`.
+    role: String,
+}
+
+/// Checks HS256 tokens of one login service: signature, expiry (`exp` is required), and the
+/// issuer when one is configured.
+pub struct JwtVerifier {
+    key: jsonwebtoken::DecodingKey,
+    validation: jsonwebtoken::Validation,
+}
+
+impl JwtVerifier {
+    /// A verifier for tokens signed with `secret` (and issued by `issuer`, when given).
+    pub fn new(secret: &str, issuer: Option<&str>) -> Self {
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        if let Some(iss) = issuer {
+            validation.set_issuer(&[iss]);
+        }
+        Self { key: jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()), validation }
+    }
+
+    /// The principal of a genuine, unexpired token.
+    pub fn verify(&self, token: &str) -> Option<Principal> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).ok()?;
+        let role = match data.claims.role.as_str() {
+            "viewer" => Role::Viewer,
+            "staff" => Role::Staff,
+            "admin" => Role::Admin,
+            _ => return None,
+        };
+        let restaurant = data.claims.restaurant.trim();
+        if restaurant.is_empty() || restaurant.len() > 64 {
+            return None;
+        }
+        Some(Principal { restaurant_id: restaurant.to_string(), role, actor: format!("jwt:{}", data.claims.sub.chars().take(100).collect::<String>()) })
+    }
+}
+
 /// The caller of a request.
-pub async fn authenticate(db: &DatabaseConnection, headers: &HeaderMap) -> Result<Principal, AuthError> {
+pub async fn authenticate(db: &DatabaseConnection, jwt: Option<&std::sync::Arc<JwtVerifier>>, headers: &HeaderMap) -> Result<Principal, AuthError> {
     let value = headers.get(axum::http::header::AUTHORIZATION).ok_or(AuthError::Missing)?;
     let value = value.to_str().map_err(|_| AuthError::Invalid)?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or(AuthError::Invalid)?;
+    if !token.starts_with("lk_") {
+        return jwt.and_then(|v| v.verify(token)).ok_or(AuthError::Invalid);
+    }
     match keys::authenticate(db, token).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => Err(AuthError::Invalid),
@@ -88,10 +138,10 @@ pub async fn authenticate(db: &DatabaseConnection, headers: &HeaderMap) -> Resul
     }
 }
 
-/// A token bucket per API key: `rate` requests a second on average, bursts up to twice that.
+/// A token bucket per caller: `rate` requests a second on average, bursts up to twice that.
 pub struct RateLimiter {
     rate: f64,
-    buckets: Mutex<HashMap<i64, (f64, Instant)>>,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 impl RateLimiter {
@@ -100,15 +150,18 @@ impl RateLimiter {
         Self { rate: f64::from(rate), buckets: Mutex::new(HashMap::new()) }
     }
 
-    /// Takes one request from the key's bucket; `false` when it is empty.
-    pub fn allow(&self, key_id: i64) -> bool {
+    /// Takes one request from the caller's bucket; `false` when it is empty.
+    pub fn allow(&self, caller: &str) -> bool {
         if self.rate <= 0.0 {
             return true;
         }
         let now = Instant::now();
         let burst = self.rate * 2.0;
         let Ok(mut buckets) = self.buckets.lock() else { return true };
-        let (tokens, last) = buckets.entry(key_id).or_insert((burst, now));
+        if !buckets.contains_key(caller) {
+            buckets.insert(caller.to_string(), (burst, now));
+        }
+        let Some((tokens, last)) = buckets.get_mut(caller) else { return true };
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(burst);
         *last = now;
         if *tokens >= 1.0 {
@@ -127,9 +180,9 @@ mod tests {
     #[test]
     fn the_bucket_allows_a_burst_then_refuses() {
         let limiter = RateLimiter::new(5);
-        let allowed = (0..20).filter(|_| limiter.allow(1)).count();
+        let allowed = (0..20).filter(|_| limiter.allow("a")).count();
         assert_eq!(allowed, 10, "burst of twice the rate");
-        assert!(limiter.allow(2), "each key has its own bucket");
-        assert!((0..1000).all(|_| RateLimiter::new(0).allow(1)), "0 turns limiting off");
+        assert!(limiter.allow("b"), "each caller has its own bucket");
+        assert!((0..1000).all(|_| RateLimiter::new(0).allow("a")), "0 turns limiting off");
     }
 }

@@ -31,6 +31,15 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_RESTAURANT", default_value = "default", global = true)]
     pub restaurant: String,
 
+    /// Secret of the login service whose signed tokens (JWT, HS256) are accepted besides API
+    /// keys; unset, only API keys are.
+    #[arg(long, env = "LOYALTY_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Required `iss` claim of signed tokens, when set.
+    #[arg(long, env = "LOYALTY_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+
     /// Requests per second per API key (bursts up to twice that); 0 turns the limit off.
     #[arg(long, env = "LOYALTY_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,

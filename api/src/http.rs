@@ -30,6 +30,8 @@ pub struct HttpState {
     pub app: AppState,
     /// Requests per second per API key.
     pub limiter: std::sync::Arc<RateLimiter>,
+    /// Accepts signed tokens (JWT), when an issuer secret is configured.
+    pub jwt: Option<std::sync::Arc<crate::auth::JwtVerifier>>,
     /// SQL statements run so far, when `--count-queries` is on.
     pub query_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
@@ -55,14 +57,14 @@ pub fn router(state: HttpState) -> Router {
 
 async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-    let principal = match authenticate(&state.app.db, &headers).await {
+    let principal = match authenticate(&state.app.db, state.jwt.as_ref(), &headers).await {
         Ok(p) => p,
         Err(e) => return refuse(&e, &request_id),
     };
-    if !state.limiter.allow(principal.key_id) {
+    if !state.limiter.allow(&principal.actor) {
         return refuse(&AuthError::RateLimited, &request_id);
     }
-    let scope = Scope::new(principal.restaurant_id.clone(), principal.actor()).in_request(request_id.clone());
+    let scope = Scope::new(principal.restaurant_id.clone(), principal.actor.clone()).in_request(request_id.clone());
     let ctx = RequestContext { scope, principal, request_id: request_id.clone() };
     let request = request.into_inner();
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or("-"));

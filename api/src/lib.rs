@@ -48,7 +48,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let app = AppState { db, policy: config.policy(), jobs };
     let schema = build_schema(&config, Some(app.clone()));
     let limiter = std::sync::Arc::new(auth::RateLimiter::new(config.rate_limit));
-    let state = HttpState { schema, app: app.clone(), limiter, query_counter };
+    let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(auth::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
+    let state = HttpState { schema, app: app.clone(), limiter, jwt, query_counter };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;

@@ -147,3 +147,47 @@ async fn requests_per_key_are_rate_limited(backend: Backend) {
 }
 
 on_both!(requests_per_key_are_rate_limited);
+
+fn jwt(secret: &str, claims: Value) -> String {
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+async fn signed_tokens_from_the_login_service_are_accepted(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("LOYALTY_JWT_SECRET", "login-secret"), ("LOYALTY_JWT_ISSUER", "login.example")]).await;
+    create_customer(&app, "+14155550101", "Ann").await;
+    let exp = chrono::Utc::now().timestamp() + 600;
+    let claims = |role: &str, restaurant: &str, iss: &str, exp: i64| json!({ "sub": "user-7", "role": role, "restaurant": restaurant, "iss": iss, "exp": exp });
+    let read = "{ customers { totalCount } }";
+    let write = "mutation { upsertCustomer(input: { phone: \"+14155550102\", name: \"Bob\" }) { created } }";
+
+    let viewer = jwt("login-secret", claims("viewer", "default", "login.example", exp));
+    let (status, body) = app.gql_as(Some(&viewer), read, json!({})).await;
+    assert_eq!((status, body["data"]["customers"]["totalCount"].as_i64()), (200, Some(1)));
+    assert_eq!(code(&app.gql_as(Some(&viewer), write, json!({})).await.1), Some("FORBIDDEN"));
+    let staff = jwt("login-secret", claims("staff", "default", "login.example", exp));
+    let (_, body) = app.gql_as(Some(&staff), write, json!({})).await;
+    assert_eq!(body["data"]["upsertCustomer"]["created"], true);
+    let audit = app.data("{ auditLog(action: \"customer.created\", limit: 1) { actor } }", json!({})).await;
+    assert_eq!(audit["auditLog"][0]["actor"], "jwt:user-7", "the token's subject acts");
+    let elsewhere = jwt("login-secret", claims("admin", "other", "login.example", exp));
+    assert_eq!(app.gql_as(Some(&elsewhere), read, json!({})).await.1["data"]["customers"]["totalCount"], 0, "scoped to its restaurant");
+
+    for (what, token) in [
+        ("expired", jwt("login-secret", claims("admin", "default", "login.example", exp - 1200))),
+        ("wrong secret", jwt("other-secret", claims("admin", "default", "login.example", exp))),
+        ("wrong issuer", jwt("login-secret", claims("admin", "default", "someone.else", exp))),
+        ("unknown role", jwt("login-secret", claims("owner", "default", "login.example", exp))),
+        ("unsigned", format!("{}.", viewer.rsplit_once('.').unwrap().0.replace(&viewer[..viewer.find('.').unwrap()], "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"))),
+    ] {
+        let (status, body) = app.gql_as(Some(&token), read, json!({})).await;
+        assert_eq!((status, code(&body)), (401, Some("UNAUTHENTICATED")), "{what}");
+    }
+}
+
+on_both!(signed_tokens_from_the_login_service_are_accepted);
+
+both!(oversized_requests_are_refused, |app| async move {
+    let huge = format!("{{ customers(filter: {{ search: \"{}\" }}) {{ totalCount }} }}", "x".repeat(300 * 1024));
+    let (status, _) = app.gql_as(Some(&app.admin_key), &huge, json!({})).await;
+    assert_eq!(status, 413, "bodies over 256 KiB are refused");
+});

@@ -130,7 +130,8 @@ impl TestApp {
         }
         let res = req.send().await.expect("POST /graphql");
         let status = res.status().as_u16();
-        (status, res.json().await.expect("JSON body"))
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     /// Runs the `loyalty` command against this service's database and returns its stdout.

@@ -12,17 +12,10 @@ use crate::{DomainError, DomainResult};
 /// Who a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub key_id: i64,
     pub restaurant_id: String,
     pub role: Role,
-    pub name: String,
-}
-
-impl Principal {
-    /// The actor recorded on ledger rows and notes: `key:ID:NAME`.
-    pub fn actor(&self) -> String {
-        format!("key:{}:{}", self.key_id, self.name)
-    }
+    /// Recorded on ledger rows, notes and the audit log: `key:ID:NAME` or `jwt:SUBJECT`.
+    pub actor: String,
 }
 
 const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
@@ -116,7 +109,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> DomainResul
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
         .await?;
-    Ok(key.map(|k| Principal { key_id: k.id, restaurant_id: k.restaurant_id, role: k.role, name: k.name }))
+    Ok(key.map(|k| Principal { actor: format!("key:{}:{}", k.id, k.name), restaurant_id: k.restaurant_id, role: k.role }))
 }
 
 #[cfg(test)]
