@@ -10,6 +10,7 @@ mod m20261125_000004_occasions;
 mod m20261125_000005_segments;
 mod m20261125_000006_api_keys;
 mod m20261125_000007_audit_log;
+mod m20261125_000008_search_indexes;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_segments::Migration),
             Box::new(m20261125_000006_api_keys::Migration),
             Box::new(m20261125_000007_audit_log::Migration),
+            Box::new(m20261125_000008_search_indexes::Migration),
         ]
     }
 }

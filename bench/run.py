@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""Benchmark harness: the loyalty service against PostgreSQL's own ceiling (pgbench) on a
+seeded database, with wrk as the load generator. See BENCHMARKS.md for how to run it and the
+recorded results.
+
+    python3 bench/run.py              # N = 1,000,000 customers, 15 s per scenario
+    python3 bench/run.py --quick      # N = 10,000, 3 s per scenario
+
+Needs: PostgreSQL (TEST_DATABASE_URL or the local server), pgbench and psql, wrk
+(`apt-get install wrk`), and cargo (it builds the release binary itself).
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BIN = ROOT / "target" / "release" / "loyalty"
+AREAS = ["415", "212", "312", "617", "213", "305", "404", "206", "512", "303"]
+
+
+def phone_of(i: int) -> str:
+    """The phone number seed.sql gives customer i."""
+    return f"+1{AREAS[i % 10]}{200 + (i // 10) % 800}{i // 8000:04d}"
+
+
+# ---------------------------------------------------------------- output parsing (unit-tested)
+
+WRK_RESULT = re.compile(r"RESULT requests=(\d+) errors=(\d+) rps=([\d.]+) p50_us=(\d+) p99_us=(\d+)")
+PGBENCH_TPS = re.compile(r"tps = ([\d.]+) \(without initial connection time\)")
+PGBENCH_LAT = re.compile(r"latency average = ([\d.]+) ms")
+
+
+def parse_wrk(output: str) -> dict:
+    """The RESULT line our wrk script prints: requests, errors, rps, p50 and p99 in ms."""
+    m = WRK_RESULT.search(output)
+    if not m:
+        raise ValueError(f"no RESULT line in wrk output:\n{output}")
+    requests, errors, rps, p50, p99 = m.groups()
+    return {"requests": int(requests), "errors": int(errors), "rps": float(rps), "p50_ms": int(p50) / 1000, "p99_ms": int(p99) / 1000}
+
+
+def parse_pgbench(output: str) -> dict:
+    """tps and average latency from pgbench's summary."""
+    tps = PGBENCH_TPS.search(output)
+    if not tps:
+        raise ValueError(f"no tps line in pgbench output:\n{output}")
+    lat = PGBENCH_LAT.search(output)
+    return {"tps": float(tps.group(1)), "latency_ms": float(lat.group(1)) if lat else None}
+
+
+def parse_vm_hwm(status: str) -> int:
+    """Peak resident memory in KiB from /proc/PID/status."""
+    m = re.search(r"VmHWM:\s+(\d+) kB", status)
+    if not m:
+        raise ValueError("no VmHWM in status")
+    return int(m.group(1))
+
+
+# ---------------------------------------------------------------- helpers
+
+def sh(cmd, env=None, check=True, capture=True, timeout=None):
+    print("$", cmd if isinstance(cmd, str) else shlex.join(cmd), flush=True)
+    res = subprocess.run(cmd, shell=isinstance(cmd, str), env=env, text=True, capture_output=capture, timeout=timeout)
+    if check and res.returncode != 0:
+        raise SystemExit(f"command failed ({res.returncode}): {cmd}\n{res.stdout}\n{res.stderr}")
+    return res
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def db_url(admin_url: str, name: str) -> str:
+    base, _, query = admin_url.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+WRK_LUA = r"""
+local threads = {}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+function init(args)
+  errors = 0
+  responses = 0
+  math.randomseed(os.time() * 1000 + id)
+end
+local areas = {"415","212","312","617","213","305","404","206","512","303"}
+function phone_of(i)
+  return string.format("+1%s%d%04d", areas[(i % 10) + 1], 200 + math.floor(i / 10) % 800, math.floor(i / 8000))
+end
+N = __N__
+BODY = function() return __BODY__ end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer __KEY__"
+function request()
+  return wrk.format(nil, "/graphql", nil, BODY())
+end
+function response(status, headers, body)
+  responses = responses + 1
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    errors = errors + 1
+  end
+end
+function done(summary, latency, requests)
+  local e, r = 0, 0
+  for _, t in ipairs(threads) do
+    e = e + t:get("errors")
+    r = r + t:get("responses")
+  end
+  io.write(string.format("RESULT requests=%d errors=%d rps=%.1f p50_us=%d p99_us=%d\n",
+    r, e, summary.requests / (summary.duration / 1e6), latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def lua_string(query: str, variables_lua: str = "'{}'") -> str:
+    """A Lua expression building the JSON request body; `variables_lua` is a Lua expression for
+    the variables object. Long brackets keep the query's JSON literal."""
+    return "[[{\"query\":" + json.dumps(query) + ",\"variables\":]] .. " + variables_lua + " .. [[}]]"
+
+
+SCENARIOS = [
+    ("lookup by phone", "query($p:String!){customer(phone:$p){id name loyaltyTier loyaltyPoints{current}}}",
+     "string.format('{\"p\":\"%s\"}', phone_of(math.random(2, N)))"),
+    ("list tier+tag, page 1", "{customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50){items{id name loyaltyTier} hasNextPage}}", "'{}'"),
+    ("list tier+tag, deep page", "query($pg:Int!){customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50,page:$pg){items{id name loyaltyTier} hasNextPage}}",
+     "string.format('{\"pg\":%d}', __DEEP__)"),
+    ("search name fragment", "query($q:String!){customers(filter:{search:$q},limit:50){items{id name}}}",
+     "string.format('{\"q\":\"%s\"}', ({'okafo','rossi','hadda','jense','morea','dubo'})[math.random(1,6)])"),
+    ("add points (random)", "mutation($id:ID!){addPoints(customerId:$id,points:5){currentPoints}}",
+     "string.format('{\"id\":\"%d\"}', math.random(2, N))"),
+    ("redeem (hot customer)", "mutation{redeemPoints(customerId:\"1\",points:1){currentPoints}}", "'{}'"),
+    ("loyalty stats", "{loyaltyStats{summary{totalCustomers totalRevenue avgOrderValue} tierDistribution{tier count}}}", "'{}'"),
+    ("upcoming occasions (7 days)", "{upcomingOccasions(days:7){date customer{id}}}", "'{}'"),
+]
+
+
+def run_wrk(port, key, n, query, variables_lua, concurrency, duration, deep_page):
+    script = WRK_LUA.replace("__N__", str(n)).replace("__KEY__", key).replace("__DEEP__", str(deep_page))
+    script = script.replace("__BODY__", lua_string(query, variables_lua).replace("__DEEP__", str(deep_page)))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    threads = min(2, concurrency)
+    res = sh(["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration}s", "--latency", "-s", f.name, f"http://127.0.0.1:{port}"])
+    os.unlink(f.name)
+    return parse_wrk(res.stdout)
+
+
+PGBENCH_LOOKUP = """\\set i random(2, {n})
+SELECT id, name, tier, points_current FROM customers WHERE restaurant_id = 'bench' AND phone =
+  '+1' || (ARRAY['415','212','312','617','213','305','404','206','512','303'])[(:i % 10) + 1]
+  || (200 + (:i / 10) % 800)::text || lpad((:i / 8000)::text, 4, '0');
+"""
+PGBENCH_POINTS = """\\set i random(2, {n})
+BEGIN;
+UPDATE customers SET points_current = points_current + 5, points_lifetime = points_lifetime + 5, last_activity_at = now()
+  WHERE id = :i AND restaurant_id = 'bench' AND status <> 'blocked' RETURNING points_current;
+INSERT INTO point_transactions (restaurant_id, customer_id, kind, delta, balance_after, reason, actor, created_at)
+  VALUES ('bench', :i, 'earn', 5, 0, 'pgbench', 'pgbench', now());
+COMMIT;
+"""
+
+
+def run_pgbench(url, script, n, concurrency, duration):
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script.format(n=n))
+    res = sh(["pgbench", "-n", "-M", "prepared", "-c", str(concurrency), "-j", "2", "-T", str(duration), "-f", f.name, url])
+    os.unlink(f.name)
+    return parse_pgbench(res.stdout)
+
+
+class SmtpSink:
+    """A minimal SMTP server on loopback that counts messages (for the campaign figures)."""
+
+    def __init__(self):
+        self.count = 0
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self._run, daemon=True).start()
+        time.sleep(0.3)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(asyncio.start_server(self._session, "127.0.0.1", self.port))
+        self.loop.run_forever()
+
+    async def _session(self, reader, writer):
+        writer.write(b"220 sink\r\n")
+        while line := await reader.readline():
+            cmd = line[:4].upper()
+            if cmd == b"EHLO":
+                writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+            elif cmd == b"DATA":
+                writer.write(b"354 go\r\n")
+                while (l := await reader.readline()) not in (b".\r\n", b""):
+                    pass
+                self.count += 1
+                writer.write(b"250 ok\r\n")
+            elif cmd == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--duration", type=int, default=15, help="seconds per scenario")
+    ap.add_argument("--concurrency", default="1,32", help="comma-separated connection counts")
+    ap.add_argument("--quick", action="store_true", help="10,000 customers, 3 s per scenario")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = ap.parse_args()
+    if args.quick:
+        args.customers, args.duration = 10_000, 3
+    n = args.customers
+    levels = [int(c) for c in args.concurrency.split(",")]
+    admin = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    url = db_url(admin, "loyalty_bench")
+    results = {"n": n, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": " ".join(["python3", "bench/run.py", *sys.argv[1:]])}
+
+    if not args.no_build:
+        sh(["cargo", "build", "--release", "--bin", "loyalty"], capture=False)
+    sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench WITH (FORCE)"])
+    sh(["psql", admin, "-q", "-c", "CREATE DATABASE loyalty_bench"])
+    env = dict(os.environ, DATABASE_URL=url, RUST_LOG="warn")
+    sh([str(BIN), "migrate"], env=env)
+    t0 = time.time()
+    sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(BENCH / "seed.sql")])
+    results["seed_s"] = time.time() - t0
+    key = sh([str(BIN), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
+
+    port = free_port()
+    serve_env = dict(env, LOYALTY_BIND=f"127.0.0.1:{port}", LOYALTY_RATE_LIMIT="0", LOYALTY_SCHEDULER="false", LOYALTY_DB_POOL="4")
+    server = subprocess.Popen([str(BIN), "serve"], env=serve_env, stdout=subprocess.PIPE, text=True)
+    while "listening on" not in (server.stdout.readline() or "listening on"):
+        pass
+    try:
+        gold_hv = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": "{customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50){totalCount}}"}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})).read())
+        matches = gold_hv["data"]["customers"]["totalCount"]
+        deep_page = max(1, min(matches // 50, 200))
+        results["deep_page"] = deep_page
+        results["scenarios"] = []
+        for name, query, variables in SCENARIOS:
+            for c in levels:
+                r = run_wrk(port, key, n, query, variables, c, args.duration, deep_page)
+                r.update(scenario=name, concurrency=c)
+                print(r, flush=True)
+                results["scenarios"].append(r)
+        results["pgbench"] = []
+        for name, script in [("lookup by phone", PGBENCH_LOOKUP), ("points update + ledger", PGBENCH_POINTS)]:
+            for c in levels:
+                r = run_pgbench(url, script, n, c, args.duration)
+                r.update(scenario=name, concurrency=c)
+                print(r, flush=True)
+                results["pgbench"].append(r)
+        results["rss_kib"] = parse_vm_hwm(Path(f"/proc/{server.pid}/status").read_text())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    balance = sh(["psql", url, "-At", "-c", "SELECT count(*) FROM customers c WHERE points_current <> (SELECT COALESCE(SUM(delta),0) FROM point_transactions t WHERE t.customer_id = c.id AND t.actor <> 'pgbench') + (SELECT COALESCE(SUM(delta),0) FROM point_transactions t WHERE t.customer_id = c.id AND t.actor = 'pgbench')"]).stdout.strip()
+    results["balance_mismatches"] = int(balance)
+
+    sink = SmtpSink()
+    job_env = dict(env, SMTP_URL=f"smtp://127.0.0.1:{sink.port}", LOYALTY_MAIL_TIMEOUT_SECS="30")
+    results["jobs"] = []
+    for job in ["dormancy", "dormancy", "win-back"]:
+        t0 = time.time()
+        out = sh([str(BIN), "jobs", "run", job], env=job_env).stdout
+        report = json.loads(out)
+        results["jobs"].append({"job": job, "seconds": time.time() - t0, **report})
+    results["sink_messages"] = sink.count
+    print(json.dumps(results, indent=2))
+    write_markdown(results, Path(args.out))
+
+
+def write_markdown(r, out: Path):
+    cores = os.cpu_count()
+    mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+    lines = [f"\n## Run of {r['date']} — N = {r['n']:,} customers\n",
+             f"Machine: {cores} cores, {mem_gib} GiB, {platform.platform()}; service, PostgreSQL and wrk on the same machine.",
+             f"Command: `{r['command']}`. Seeding took {r['seed_s']:.1f} s. Deep page = page {r['deep_page']} (offset {(r['deep_page'] - 1) * 50}).\n",
+             "| scenario | connections | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
+    for s in r["scenarios"]:
+        lines.append(f"| {s['scenario']} | {s['concurrency']} | {s['rps']:,.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['errors']} |")
+    lines += ["", "| pgbench (same SQL, prepared) | connections | tps | ratio service ÷ pgbench |", "|---|---|---|---|"]
+    for p in r["pgbench"]:
+        match = "lookup by phone" if p["scenario"].startswith("lookup") else "add points (random)"
+        svc = next((s["rps"] for s in r["scenarios"] if s["scenario"] == match and s["concurrency"] == p["concurrency"]), None)
+        ratio = f"{svc / p['tps']:.2f}" if svc else "–"
+        lines.append(f"| {p['scenario']} | {p['concurrency']} | {p['tps']:,.0f} | {ratio} |")
+    lines += ["", "| job | seconds | changed | enqueued | sent | failed |", "|---|---|---|---|---|---|"]
+    for j in r["jobs"]:
+        rate = f" ({j['sent'] / j['seconds']:,.0f} msg/s)" if j.get("sent") else ""
+        lines.append(f"| {j['job']} | {j['seconds']:.1f} | {j.get('changed', 0):,} | {j.get('enqueued', 0):,} | {j.get('sent', 0):,}{rate} | {j.get('failed', 0)} |")
+    lines.append(f"\nPeak RSS of the service under load: {r['rss_kib'] / 1024:.0f} MiB. Customers whose balance differs from their ledger after the run: {r['balance_mismatches']}. Messages received by the SMTP sink: {r['sink_messages']}.\n")
+    with out.open("a") as f:
+        f.write("\n".join(lines))
+    print(f"appended to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Checks the harness's own output parsing (run by .ci/run; the benchmark itself is not)."""
+
+import unittest
+
+import run
+
+
+class Parsing(unittest.TestCase):
+    def test_wrk_result_line(self):
+        out = "Running 3s test\n  2 threads\nRESULT requests=1200 errors=3 rps=400.5 p50_us=1500 p99_us=9100\n"
+        self.assertEqual(run.parse_wrk(out), {"requests": 1200, "errors": 3, "rps": 400.5, "p50_ms": 1.5, "p99_ms": 9.1})
+
+    def test_wrk_without_result_fails(self):
+        with self.assertRaises(ValueError):
+            run.parse_wrk("nothing here")
+
+    def test_pgbench_summary(self):
+        out = "latency average = 1.102 ms\ninitial connection time = 12.3 ms\ntps = 29031.482 (without initial connection time)\n"
+        self.assertEqual(run.parse_pgbench(out), {"tps": 29031.482, "latency_ms": 1.102})
+
+    def test_peak_rss(self):
+        self.assertEqual(run.parse_vm_hwm("VmPeak:\t  1000 kB\nVmHWM:\t   53248 kB\n"), 53248)
+
+    def test_phones_match_the_seed(self):
+        self.assertEqual(run.phone_of(1), "+12122000000")
+        self.assertEqual(run.phone_of(8000 * 3 + 10 * 5 + 2), "+13122050003")
+
+    def test_lua_body_is_valid_json_after_concatenation(self):
+        body = run.lua_string('query($p:String!){customer(phone:$p){id}}', "'{}'")
+        self.assertEqual(body, '[[{"query":"query($p:String!){customer(phone:$p){id}}","variables":]] .. \'{}\' .. [[}]]')
+
+
+if __name__ == "__main__":
+    unittest.main()
