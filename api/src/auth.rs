@@ -117,8 +117,50 @@ impl JwtVerifier {
     }
 }
 
+/// API keys checked in the last few seconds, by the key's hash.
+pub struct KeyCache {
+    ttl: std::time::Duration,
+    entries: Mutex<HashMap<String, (Principal, Instant)>>,
+}
+
+impl KeyCache {
+    /// Remembers keys for `ttl` (zero: not at all).
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, entries: Mutex::new(HashMap::new()) }
+    }
+
+    fn get(&self, hash: &str) -> Option<Principal> {
+        let entries = self.entries.lock().ok()?;
+        entries.get(hash).filter(|(_, at)| at.elapsed() < self.ttl).map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, hash: String, principal: Principal) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() > 10_000 {
+                entries.retain(|_, (_, at)| at.elapsed() < self.ttl);
+            }
+            entries.insert(hash, (principal, Instant::now()));
+        }
+    }
+
+    /// Forgets every key (after a revocation through the API).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
 /// The caller of a request.
-pub async fn authenticate(db: &DatabaseConnection, jwt: Option<&std::sync::Arc<JwtVerifier>>, headers: &HeaderMap) -> Result<Principal, AuthError> {
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    cache: &KeyCache,
+    jwt: Option<&std::sync::Arc<JwtVerifier>>,
+    headers: &HeaderMap,
+) -> Result<Principal, AuthError> {
     let value = headers.get(axum::http::header::AUTHORIZATION).ok_or(AuthError::Missing)?;
     let value = value.to_str().map_err(|_| AuthError::Invalid)?;
     let token = value
@@ -128,8 +170,15 @@ pub async fn authenticate(db: &DatabaseConnection, jwt: Option<&std::sync::Arc<J
     if !token.starts_with("lk_") {
         return jwt.and_then(|v| v.verify(token)).ok_or(AuthError::Invalid);
     }
+    let hash = keys::hash(token.trim());
+    if let Some(p) = cache.get(&hash) {
+        return Ok(p);
+    }
     match keys::authenticate(db, token).await {
-        Ok(Some(p)) => Ok(p),
+        Ok(Some(p)) => {
+            cache.put(hash, p.clone());
+            Ok(p)
+        }
         Ok(None) => Err(AuthError::Invalid),
         Err(e) => {
             tracing::error!(error = %e, "API key lookup failed");

@@ -40,6 +40,12 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_JWT_ISSUER", global = true)]
     pub jwt_issuer: Option<String>,
 
+    /// Seconds a checked API key is remembered (saves a database query per request); a key
+    /// revoked with the CLI stops working after at most this long, one revoked through GraphQL
+    /// at once. 0 checks every request against the database.
+    #[arg(long, env = "LOYALTY_KEY_CACHE_SECS", default_value_t = 5, global = true)]
+    pub key_cache_secs: u64,
+
     /// Requests per second per API key (bursts up to twice that); 0 turns the limit off.
     #[arg(long, env = "LOYALTY_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,

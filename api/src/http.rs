@@ -57,7 +57,7 @@ pub fn router(state: HttpState) -> Router {
 
 async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-    let principal = match authenticate(&state.app.db, state.jwt.as_ref(), &headers).await {
+    let principal = match authenticate(&state.app.db, &state.app.keys, state.jwt.as_ref(), &headers).await {
         Ok(p) => p,
         Err(e) => return refuse(&e, &request_id),
     };

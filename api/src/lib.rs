@@ -45,13 +45,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
-    let app = AppState { db, policy: config.policy(), jobs };
+    let keys = std::sync::Arc::new(auth::KeyCache::new(std::time::Duration::from_secs(config.key_cache_secs)));
+    let app = AppState { db, policy: config.policy(), jobs, keys };
     let schema = build_schema(&config, Some(app.clone()));
     let limiter = std::sync::Arc::new(auth::RateLimiter::new(config.rate_limit));
     let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(auth::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
     let state = HttpState { schema, app: app.clone(), limiter, jwt, query_counter };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
+    use axum::serve::ListenerExt;
+    // Without TCP_NODELAY, small responses wait on delayed ACKs (tens of milliseconds).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
     if let Some(s) = scheduler.as_mut() {
         let _ = s.shutdown().await;

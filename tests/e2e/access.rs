@@ -191,3 +191,15 @@ both!(oversized_requests_are_refused, |app| async move {
     let (status, _) = app.gql_as(Some(&app.admin_key), &huge, json!({})).await;
     assert_eq!(status, 413, "bodies over 256 KiB are refused");
 });
+
+async fn keys_revoked_through_graphql_stop_at_once_despite_the_cache(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("LOYALTY_KEY_CACHE_SECS", "600")]).await;
+    let staff = key(&app, "STAFF").await;
+    let q = "{ customers { totalCount } }";
+    assert_eq!(app.gql_as(Some(&staff), q, json!({})).await.0, 200, "now cached");
+    let prefix: String = staff.split('_').take(2).collect::<Vec<_>>().join("_");
+    app.data("mutation($p: String!) { revokeApiKey(prefix: $p) { prefix } }", json!({ "p": prefix })).await;
+    assert_eq!(app.gql_as(Some(&staff), q, json!({})).await.0, 401);
+}
+
+on_both!(keys_revoked_through_graphql_stop_at_once_despite_the_cache);

@@ -81,6 +81,7 @@ impl TestApp {
             .env("LOYALTY_DB_POOL", "4")
             .env("LOYALTY_SCHEDULER", "false")
             .env("LOYALTY_RATE_LIMIT", "0")
+            .env("LOYALTY_KEY_CACHE_SECS", "0")
             .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
             .stdout(Stdio::piped())
             .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })

@@ -78,6 +78,7 @@ impl KeyMutation {
     #[graphql(guard = "ADMIN")]
     async fn revoke_api_key(&self, ctx: &Context<'_>, prefix: String) -> async_graphql::Result<ApiKey> {
         let row = keys::revoke(&app(ctx).db, Some(&scope(ctx).restaurant_id), &prefix, &scope(ctx).actor).await.gql()?;
+        app(ctx).keys.clear();
         tracing::info!(prefix = %row.prefix, "API key revoked");
         Ok(row.into())
     }

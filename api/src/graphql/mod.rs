@@ -62,6 +62,8 @@ pub struct AppState {
     pub policy: Policy,
     /// The scheduled jobs, for running them on demand and reporting on them.
     pub jobs: jobs::JobContext,
+    /// API keys checked recently (cleared when a key is revoked).
+    pub keys: std::sync::Arc<crate::auth::KeyCache>,
 }
 
 /// Per request: who calls, for which restaurant, and the request's id for logs and errors.
