@@ -294,7 +294,7 @@ def main():
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
-    balance = sh(["psql", url, "-At", "-c", "SELECT count(*) FROM customers c WHERE points_current <> (SELECT COALESCE(SUM(delta), 0) FROM point_transactions t WHERE t.customer_id = c.id)"]).stdout.strip()
+    balance = sh(["psql", url, "-At", "-c", "SELECT count(*) FROM customers c LEFT JOIN (SELECT customer_id, SUM(delta) AS s FROM point_transactions GROUP BY customer_id) t ON t.customer_id = c.id WHERE c.points_current <> COALESCE(t.s, 0)"]).stdout.strip()
     results["balance_mismatches"] = int(balance)
 
     sink = SmtpSink()

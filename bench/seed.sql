@@ -9,7 +9,9 @@ CREATE TEMP TABLE bench_seed AS
 SELECT i,
        ((i::bigint * 2654435761) % 1000003) / 1000003.0 AS u,
        ((i::bigint * 40503) % 999983) / 999983.0 AS v,
-       ((i::bigint * 9973) % 100) AS p
+       ((i::bigint * 9973) % 100) AS p,
+       ((i::bigint * 7919) % 18000)::int AS dob_off,
+       ((i::bigint * 104729) % 12000)::int AS ann_off
 FROM generate_series(1, :n) AS i;
 
 INSERT INTO customers (id, restaurant_id, phone, email, name, date_of_birth, anniversary, birth_md, anniversary_md,
@@ -22,10 +24,10 @@ SELECT s.i, 'bench',
     'member' || s.i || '@example.com',
     (ARRAY['Ava','Liam','Maya','Noah','Zoe','Ethan','Priya','Lucas','Sofia','Omar','Hana','Diego','Mia','Leo','Nora','Ivan','Lena','Kai','Rosa','Sami'])[1 + s.i % 20]
       || ' ' || (ARRAY['Nguyen','Garcia','Smith','Okafor','Kim','Rossi','Muller','Silva','Khan','Haddad','Ito','Novak','Lopez','Brown','Costa','Dubois','Jensen','Moreau','Patel','Chen'])[1 + (s.i / 20) % 20],
-    date '1955-01-01' + (s.i * 7919 % 18000),
-    CASE WHEN s.p < 30 THEN date '1990-01-01' + (s.i * 104729 % 12000) END,
-    EXTRACT(MONTH FROM date '1955-01-01' + (s.i * 7919 % 18000)) * 100 + EXTRACT(DAY FROM date '1955-01-01' + (s.i * 7919 % 18000)),
-    CASE WHEN s.p < 30 THEN EXTRACT(MONTH FROM date '1990-01-01' + (s.i * 104729 % 12000)) * 100 + EXTRACT(DAY FROM date '1990-01-01' + (s.i * 104729 % 12000)) END,
+    date '1955-01-01' + s.dob_off,
+    CASE WHEN s.p < 30 THEN date '1990-01-01' + s.ann_off END,
+    EXTRACT(MONTH FROM date '1955-01-01' + s.dob_off) * 100 + EXTRACT(DAY FROM date '1955-01-01' + s.dob_off),
+    CASE WHEN s.p < 30 THEN EXTRACT(MONTH FROM date '1990-01-01' + s.ann_off) * 100 + EXTRACT(DAY FROM date '1990-01-01' + s.ann_off) END,
     CASE WHEN l.lifetime >= 10000 THEN 'vip' WHEN l.lifetime >= 5000 THEN 'platinum' WHEN l.lifetime >= 2500 THEN 'gold'
          WHEN l.lifetime >= 1000 THEN 'silver' ELSE 'bronze' END,
     l.lifetime - l.redeemed, l.lifetime, l.redeemed,

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entity::entities::{CustomerStatus, customer, email_delivery};
 use entity::rules::occasions;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
@@ -96,15 +96,16 @@ fn due(config: &JobsConfig, campaign: Campaign, today: NaiveDate, now: DateTime<
         Campaign::WinBack => {
             let since = now - Duration::days(i64::from(config.win_back_period_days));
             let recently_sent = Query::select()
-                .column(email_delivery::Column::CustomerId)
+                .expr(Expr::value(1))
                 .from(email_delivery::Entity)
+                .and_where(Expr::col((email_delivery::Entity, email_delivery::Column::CustomerId)).equals((customer::Entity, customer::Column::Id)))
                 .and_where(email_delivery::Column::Campaign.eq(campaign.name()))
                 .and_where(email_delivery::Column::CreatedAt.gt(since))
                 .to_owned();
             vec![Due {
                 who: Condition::all()
                     .add(customer::Column::Status.eq(CustomerStatus::Dormant))
-                    .add(customer::Column::Id.not_in_subquery(recently_sent)),
+                    .add(Condition::all().add(Expr::exists(recently_sent)).not()),
                 period_key: today.to_string(),
                 occasion_date: None,
             }]
