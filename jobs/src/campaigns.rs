@@ -17,6 +17,8 @@ use crate::{JobError, JobReport, JobsConfig, Recipient};
 
 /// Most recipients a dry run lists.
 const DRY_RUN_LIST: u64 = 10_000;
+/// Deliveries written per statement.
+const ENQUEUE_BATCH: usize = 2_000;
 
 /// The marketing campaigns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -143,29 +145,41 @@ pub async fn enqueue(
             }));
             continue;
         }
-        let select = Query::select()
-            .column(C::RestaurantId)
+        // Two phases: find who is due (a plain read), then write their rows in batches. One
+        // INSERT … SELECT whose NOT EXISTS reads the table it writes can turn quadratic on
+        // PostgreSQL (measured: ~250 rows/s at a million customers).
+        let ids: Vec<i64> = customer::Entity::find()
+            .select_only()
             .column(C::Id)
-            .expr(Expr::value(campaign.name()))
-            .expr(Expr::value(group.period_key.clone()))
-            .expr(Expr::value(group.occasion_date))
-            .column(C::Email)
-            .expr(Expr::value("pending"))
-            .expr(Expr::value(0))
-            .expr(Expr::value(now))
-            .expr(Expr::value(now))
-            .expr(Expr::value(now))
-            .from(customer::Entity)
-            .cond_where(eligible)
-            .to_owned();
-        let insert = Query::insert()
-            .into_table(email_delivery::Entity)
-            .columns([E::RestaurantId, E::CustomerId, E::Campaign, E::PeriodKey, E::OccasionDate, E::Email, E::Status, E::Attempts, E::NextAttemptAt, E::CreatedAt, E::UpdatedAt])
-            .select_from(select)
-            .map_err(|e| JobError::Config(e.to_string()))?
-            .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
-            .to_owned();
-        report.enqueued += db.execute(&insert).await?.rows_affected();
+            .filter(eligible)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for chunk in ids.chunks(ENQUEUE_BATCH) {
+            let select = Query::select()
+                .column(C::RestaurantId)
+                .column(C::Id)
+                .expr(Expr::value(campaign.name()))
+                .expr(Expr::value(group.period_key.clone()))
+                .expr(Expr::value(group.occasion_date))
+                .column(C::Email)
+                .expr(Expr::value("pending"))
+                .expr(Expr::value(0))
+                .expr(Expr::value(now))
+                .expr(Expr::value(now))
+                .expr(Expr::value(now))
+                .from(customer::Entity)
+                .and_where(C::Id.is_in(chunk.iter().copied()))
+                .to_owned();
+            let insert = Query::insert()
+                .into_table(email_delivery::Entity)
+                .columns([E::RestaurantId, E::CustomerId, E::Campaign, E::PeriodKey, E::OccasionDate, E::Email, E::Status, E::Attempts, E::NextAttemptAt, E::CreatedAt, E::UpdatedAt])
+                .select_from(select)
+                .map_err(|e| JobError::Config(e.to_string()))?
+                .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
+                .to_owned();
+            report.enqueued += db.execute(&insert).await?.rows_affected();
+        }
     }
     if dry_run {
         report.enqueued = report.recipients.len() as u64;
