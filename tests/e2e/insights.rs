@@ -91,6 +91,21 @@ both!(upcoming_occasions_cross_the_year_and_leap_days, |app| async move {
             { "type": "ANNIVERSARY", "name": "Anniversary", "date": "2027-01-07", "daysUntil": 7, "years": 17, "recurring": true, "customer": { "name": "Jan" } }
         ])
     );
+    let first_two = app
+        .data("{ upcomingOccasions(from: \"2026-12-31\", days: 8, limit: 3) { name date customer { name } } }", json!({}))
+        .await["upcomingOccasions"]
+        .clone();
+    assert_eq!(
+        first_two,
+        json!([
+            { "name": "Birthday", "date": "2026-12-31", "customer": { "name": "Eve" } },
+            { "name": "First visit", "date": "2027-01-01", "customer": { "name": "Eve" } },
+            { "name": "Birthday", "date": "2027-01-03", "customer": { "name": "Jan" } }
+        ]),
+        "the first `limit` by date"
+    );
+    let (code, _, err) = app.error("{ upcomingOccasions(limit: 0) { name } }", json!({})).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("limit")));
     let non_leap = app.data(UPCOMING, json!({ "from": "2027-02-27", "days": 3 })).await["upcomingOccasions"].clone();
     assert_eq!(non_leap.as_array().unwrap().len(), 1);
     assert_eq!((non_leap[0]["date"].as_str(), non_leap[0]["years"].as_i64()), (Some("2027-02-28"), Some(27)), "29 Feb on the 28th");

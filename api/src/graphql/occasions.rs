@@ -48,18 +48,20 @@ pub struct OccasionQuery;
 #[Object]
 impl OccasionQuery {
     /// Birthdays, anniversaries and custom occasions on `days` days (1 to 366) starting `from`
-    /// (default: today in the restaurant's time zone), by date.
+    /// (default: today in the restaurant's time zone), by date; the first `limit` (1 to 5,000).
     #[graphql(guard = "VIEWER")]
     async fn upcoming_occasions(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 7)] days: i64,
         from: Option<Date>,
+        #[graphql(default = 500)] limit: i64,
     ) -> async_graphql::Result<Vec<UpcomingOccasion>> {
         let state = app(ctx);
         let days = u32::try_from(days).map_err(|_| ApiError::validation("days", "must be between 1 and 366")).gql()?;
         let today = from.map(|d| d.0).unwrap_or_else(|| Utc::now().with_timezone(&state.jobs.config.timezone).date_naive());
-        let rows = occasions::upcoming(&state.db, scope(ctx), today, days).await.gql()?;
+        let limit = u64::try_from(limit).map_err(|_| ApiError::validation("limit", "must be between 1 and 5000")).gql()?;
+        let rows = occasions::upcoming(&state.db, scope(ctx), today, days, limit).await.gql()?;
         Ok(rows
             .into_iter()
             .map(|u| UpcomingOccasion {

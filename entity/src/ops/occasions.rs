@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use super::customers::{self, Patch};
@@ -43,10 +45,18 @@ pub struct Upcoming {
     pub occasion_id: Option<i64>,
 }
 
-/// Occasions from `today` through `days - 1` days later, by date, then customer name.
-pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate, days: u32) -> DomainResult<Vec<Upcoming>> {
+/// Most occasions one answer lists.
+pub const MAX_LIMIT: u64 = 5_000;
+
+/// The first `limit` occasions from `today` through `days - 1` days later, by date, then
+/// customer name. Birthdays and anniversaries are read in that order with `LIMIT`, so an answer
+/// costs the same memory however many members a restaurant has.
+pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate, days: u32, limit: u64) -> DomainResult<Vec<Upcoming>> {
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(DomainError::validation("days", format!("must be between 1 and {MAX_DAYS}")));
+    }
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(DomainError::validation("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
     let last = today + Duration::days(i64::from(days) - 1);
     let mut day_of: HashMap<i32, NaiveDate> = HashMap::new();
@@ -71,17 +81,28 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate
     };
 
     use customer::Column as C;
-    let people = customer::Entity::find()
-        .filter(C::RestaurantId.eq(&scope.restaurant_id))
-        .filter(Condition::any().add(C::BirthMd.is_in(keys.clone())).add(C::AnniversaryMd.is_in(keys.clone())))
-        .all(db)
-        .await?;
-    for c in &people {
-        if let Some(date) = c.birth_md.and_then(|k| day_of.get(&k)) {
-            push(&mut out, OccasionKind::Birthday, "Birthday".into(), c, *date, c.date_of_birth, true, None);
+    for (kind, column) in [(OccasionKind::Birthday, C::BirthMd), (OccasionKind::Anniversary, C::AnniversaryMd)] {
+        let mut rank = Expr::case(column.eq(-1), 0);
+        for (key, day) in &day_of {
+            rank = rank.case(column.eq(*key), (*day - today).num_days());
         }
-        if let Some(date) = c.anniversary_md.and_then(|k| day_of.get(&k)) {
-            push(&mut out, OccasionKind::Anniversary, "Anniversary".into(), c, *date, c.anniversary, true, None);
+        let people = customer::Entity::find()
+            .filter(C::RestaurantId.eq(&scope.restaurant_id))
+            .filter(column.is_in(keys.clone()))
+            .order_by(Into::<Expr>::into(rank.finally(i64::from(MAX_DAYS))), Order::Asc)
+            .order_by_asc(C::Name)
+            .order_by_asc(C::Id)
+            .limit(limit)
+            .all(db)
+            .await?;
+        for c in &people {
+            let (md, since, name) = match kind {
+                OccasionKind::Birthday => (c.birth_md, c.date_of_birth, "Birthday"),
+                _ => (c.anniversary_md, c.anniversary, "Anniversary"),
+            };
+            if let Some(date) = md.and_then(|k| day_of.get(&k)) {
+                push(&mut out, kind, name.into(), c, *date, since, true, None);
+            }
         }
     }
 
@@ -105,6 +126,7 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate
         }
     }
     out.sort_by(|a, b| (a.date, &a.customer.name, a.kind, a.customer.id).cmp(&(b.date, &b.customer.name, b.kind, b.customer.id)));
+    out.truncate(limit as usize);
     Ok(out)
 }
 
