@@ -16,6 +16,9 @@ use sea_orm::{
 
 use crate::{JobError, JobReport, Recipient};
 
+/// Label changes after which the job refreshes the planner's statistics (PostgreSQL).
+const ANALYZE_AFTER: u64 = 10_000;
+
 /// Most customers a dry run lists.
 const DRY_RUN_LIST: u64 = 10_000;
 
@@ -135,5 +138,10 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Ut
     ))
     .await?;
     txn.commit().await?;
+    if changed > ANALYZE_AFTER && db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // After a mass change the planner's statistics are stale; the next run (and every label
+        // filter) would plan against the old row counts.
+        db.execute_unprepared("ANALYZE customer_labels").await?;
+    }
     Ok(JobReport { changed, ..JobReport::default() })
 }

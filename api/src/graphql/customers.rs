@@ -370,6 +370,7 @@ pub struct CustomerFilter {
 
 /// Order of the customer list.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "entity::ops::customers::CustomerSort")]
 pub enum CustomerSort {
     /// Newest members first.
     #[default]
@@ -464,14 +465,7 @@ impl CustomerQuery {
             tag: f.tag,
             search: f.search,
         };
-        let sort = match sort {
-            CustomerSort::Newest => ops::CustomerSort::Newest,
-            CustomerSort::Name => ops::CustomerSort::Name,
-            CustomerSort::LifetimePoints => ops::CustomerSort::LifetimePoints,
-            CustomerSort::LastVisit => ops::CustomerSort::LastVisit,
-            CustomerSort::TotalSpent => ops::CustomerSort::TotalSpent,
-        };
-        let page = ops::list(&state.db, scope(ctx), &filter, sort, page, limit).await.gql()?;
+        let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), page, limit).await.gql()?;
         Ok(CustomerPage { page, filter, total: tokio::sync::OnceCell::new() })
     }
 }
