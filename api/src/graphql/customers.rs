@@ -71,7 +71,7 @@ pub struct Preferences {
 impl Preferences {
     /// Items ordered most, with how often.
     async fn favorite_items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FavoriteItem>> {
-        let rows = loader(ctx).load_one(FavoritesOf(self.customer_id)).await.map_err(ApiError::from).gql()?;
+        let rows = loader(ctx).load_one(FavoritesOf(self.customer_id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(FavoriteItem::from).collect())
     }
 }
@@ -111,13 +111,13 @@ impl Referral {
     /// The member who referred this one.
     async fn referred_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let Some(id) = self.referred_by_id else { return Ok(None) };
-        let row = loader(ctx).load_one(CustomerById(id)).await.map_err(ApiError::from).gql()?;
+        let row = loader(ctx).load_one(CustomerById(id)).await.gql()?;
         Ok(row.map(Customer))
     }
 
     /// The members this one referred, oldest first.
     async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Customer>> {
-        let rows = loader(ctx).load_one(ReferralsOf(self.customer_id)).await.map_err(ApiError::from).gql()?;
+        let rows = loader(ctx).load_one(ReferralsOf(self.customer_id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
     }
 }
@@ -286,12 +286,12 @@ impl Customer {
     }
     /// Behaviour tags kept by the rules: high-value, frequent-visitor, new-customer, dormant.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
-        let tags = loader(ctx).load_one(LabelsOf(self.0.id, LabelKind::Tag)).await.map_err(ApiError::from).gql()?;
+        let tags = loader(ctx).load_one(LabelsOf(self.0.id, LabelKind::Tag)).await.gql()?;
         Ok(tags.unwrap_or_default())
     }
     /// Marketing segments.
     async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
-        let segments = loader(ctx).load_one(LabelsOf(self.0.id, LabelKind::Segment)).await.map_err(ApiError::from).gql()?;
+        let segments = loader(ctx).load_one(LabelsOf(self.0.id, LabelKind::Segment)).await.gql()?;
         Ok(segments.unwrap_or_default())
     }
     async fn referral(&self) -> Referral {
@@ -304,7 +304,7 @@ impl Customer {
         }
     }
     async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
-        let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.map_err(ApiError::from).gql()?;
+        let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     async fn feedback(&self) -> Feedback {
@@ -321,7 +321,7 @@ impl Customer {
     }
     /// Staff notes, newest first.
     async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
-        let rows = loader(ctx).load_one(NotesOf(self.0.id)).await.map_err(ApiError::from).gql()?;
+        let rows = loader(ctx).load_one(NotesOf(self.0.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     async fn last_activity(&self) -> DateTime<Utc> {
@@ -335,7 +335,7 @@ impl Customer {
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<PointTransaction>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.map_err(ApiError::from).gql()?;
+        let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     /// Visits, newest first.
@@ -346,7 +346,7 @@ impl Customer {
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<Visit>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(VisitsOf(self.0.id, limit, offset)).await.map_err(ApiError::from).gql()?;
+        let rows = loader(ctx).load_one(VisitsOf(self.0.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {

@@ -9,7 +9,7 @@ use super::scalars::Money;
 use super::types::{Tier, customer_id};
 use super::{app, loader, scope};
 use crate::auth::STAFF;
-use crate::error::{ApiError, IntoGql};
+use crate::error::IntoGql;
 
 /// One line of an order.
 #[derive(InputObject)]
@@ -53,7 +53,7 @@ impl OrderPayload {
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.map_err(ApiError::from).gql()?.map(Customer))
+        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer))
     }
 }
 

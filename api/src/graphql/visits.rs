@@ -10,7 +10,7 @@ use super::scalars::Money;
 use super::types::customer_id;
 use super::{app, loader, scope};
 use crate::auth::STAFF;
-use crate::error::{ApiError, IntoGql};
+use crate::error::IntoGql;
 
 /// A recorded visit and the customer's statistics after it.
 #[derive(SimpleObject)]
@@ -29,7 +29,7 @@ impl VisitPayload {
     /// The customer as it is now: visit statistics, tags and status.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.map_err(ApiError::from).gql()?.map(Customer))
+        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer))
     }
 }
 
