@@ -177,6 +177,74 @@ both!(list_filters_and_pages, |app| async move {
     }
 });
 
+both!(cursor_pages_walk_every_order_exactly_once, |app| async move {
+    let mut ids = Vec::new();
+    for (i, name) in ["Ann", "Bob", "Cat", "Ann", "Dan", "Eve", "Fay"].iter().enumerate() {
+        ids.push(create_customer(&app, &format!("+1415555020{i}"), name).await);
+    }
+    for (id, points) in ids.iter().zip([300, 300, 1_200, 0, 300, 50, 0]).filter(|(_, p)| *p > 0) {
+        add_points(&app, id, points).await;
+    }
+    for id in [&ids[1], &ids[2], &ids[4]] {
+        app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 12.5) { visitId } }", json!({ "id": id })).await;
+    }
+    let ids_of = |v: &serde_json::Value| v["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    for sort in ["NEWEST", "NAME", "LIFETIME_POINTS", "LAST_VISIT", "TOTAL_SPENT"] {
+        let all = app
+            .data("query($s: CustomerSort!) { customers(sort: $s, limit: 50) { items { id } } }", json!({ "s": sort }))
+            .await;
+        let expected = ids_of(&all["customers"]);
+        let (mut walked, mut after) = (Vec::new(), serde_json::Value::Null);
+        loop {
+            let page = app
+                .data(
+                    "query($s: CustomerSort!, $a: String) { customers(sort: $s, limit: 2, after: $a) { page hasNextPage endCursor items { id } } }",
+                    json!({ "s": sort, "a": after }),
+                )
+                .await["customers"]
+                .clone();
+            if after.is_null() {
+                assert_eq!(page["page"], 1);
+            } else {
+                assert_eq!(page["page"], serde_json::Value::Null, "a cursor page has no number");
+            }
+            walked.extend(ids_of(&page));
+            if page["hasNextPage"] == false {
+                break;
+            }
+            after = page["endCursor"].clone();
+        }
+        assert_eq!(walked, expected, "{sort}: cursor pages list every customer once, in the page order");
+    }
+    let by_visit = app.data("{ customers(sort: LAST_VISIT, limit: 50) { items { id } } }", json!({})).await;
+    let order = ids_of(&by_visit["customers"]);
+    assert_eq!(order[..3], [ids[4].clone(), ids[2].clone(), ids[1].clone()], "most recent visit first");
+    assert!(order[3..].iter().all(|id| ![&ids[1], &ids[2], &ids[4]].contains(&id)), "customers who never visited come last");
+
+    let first = app.data("{ customers(limit: 3) { endCursor items { id } } }", json!({})).await["customers"].clone();
+    let newcomer = create_customer(&app, "+14155550299", "Gus").await;
+    let next = app
+        .data("query($a: String) { customers(limit: 50, after: $a) { items { id } } }", json!({ "a": first["endCursor"] }))
+        .await;
+    let rest = ids_of(&next["customers"]);
+    assert_eq!(rest.len(), 4, "a member who joins meanwhile does not shift the next page");
+    assert!(!rest.contains(&newcomer));
+
+    let name_cursor = app.data("{ customers(sort: NAME, limit: 1) { endCursor } }", json!({})).await["customers"]["endCursor"].clone();
+    for (query, vars, needle) in [
+        ("query($a: String) { customers(after: $a) { page } }", json!({ "a": "bm90LWEtY3Vyc29y" }), "not a cursor"),
+        ("query($a: String) { customers(after: $a) { page } }", json!({ "a": name_cursor }), "another sort order"),
+        ("query($a: String) { customers(sort: NAME, page: 2, after: $a) { page } }", json!({ "a": name_cursor }), "either page or after"),
+    ] {
+        let (code, message, err) = app.error(query, vars).await;
+        assert_eq!(code, "VALIDATION");
+        assert_eq!(err["extensions"]["field"], "after");
+        assert!(message.contains(needle), "{message}");
+    }
+    let empty = app.data("{ customers(filter: { search: \"nobody-here\" }) { endCursor hasNextPage } }", json!({})).await;
+    assert_eq!(empty["customers"], json!({ "endCursor": null, "hasNextPage": false }));
+});
+
 both!(referral_links_and_rewards_the_referrer, |app| async move {
     let ann = create_customer(&app, "+14155550101", "Ann Lee").await;
     let code = customer(&app, &ann).await["referral"]["referralCode"].as_str().unwrap().to_string();

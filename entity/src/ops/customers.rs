@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::cursor::{self, Cursor};
 use super::state::{self, Delta};
 use super::{begin_write, ledger, now};
 use crate::entities::{
@@ -480,9 +481,19 @@ pub enum CustomerSort {
 #[derive(Debug, Clone)]
 pub struct Page {
     pub items: Vec<customer::Model>,
-    pub page: u64,
+    /// The page number (from 1); `None` for a page asked for with a cursor.
+    pub page: Option<u64>,
     pub limit: u64,
     pub has_next_page: bool,
+    /// Where the next page starts (the last item's position), if the page has items.
+    pub end_cursor: Option<Cursor>,
+}
+
+/// Which page of the list: a page number (`OFFSET`) or the rows after a cursor (keyset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAt {
+    Number(u64),
+    After(Cursor),
 }
 
 /// Checks `page` (from 1) and `limit` (1 to the policy's maximum).
@@ -546,28 +557,25 @@ fn search_condition(search: &str) -> Condition {
     any
 }
 
-/// One page of the scope's customers matching `filter`.
+/// One page of the scope's customers matching `filter`, by page number or after a cursor.
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
     filter: &CustomerFilter,
     sort: CustomerSort,
-    page: u64,
+    at: PageAt,
     limit: u64,
 ) -> DomainResult<Page> {
-    use customer::Column as C;
-    let select = filtered(scope, filter);
-    let select = match sort {
-        CustomerSort::Newest => select.order_by_desc(C::Id),
-        CustomerSort::Name => select.order_by_asc(C::Name).order_by_asc(C::Id),
-        CustomerSort::LifetimePoints => select.order_by_desc(C::PointsLifetime).order_by_desc(C::Id),
-        CustomerSort::LastVisit => select.order_by_desc(C::LastVisitAt).order_by_desc(C::Id),
-        CustomerSort::TotalSpent => select.order_by_desc(C::TotalSpentCents).order_by_desc(C::Id),
+    let select = cursor::order(filtered(scope, filter), sort);
+    let (select, page) = match at {
+        PageAt::Number(page) => (select.offset((page - 1) * limit), Some(page)),
+        PageAt::After(after) => (select.filter(after.condition()), None),
     };
-    let mut items = select.offset((page - 1) * limit).limit(limit + 1).all(db).await?;
+    let mut items = select.limit(limit + 1).all(db).await?;
     let has_next_page = items.len() as u64 > limit;
     items.truncate(limit as usize);
-    Ok(Page { items, page, limit, has_next_page })
+    let end_cursor = items.last().map(|row| Cursor::after(sort, row));
+    Ok(Page { items, page, limit, has_next_page, end_cursor })
 }
 
 /// How many of the scope's customers match `filter`.

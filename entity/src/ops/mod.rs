@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 pub mod audit;
+pub mod cursor;
 pub mod customers;
 pub mod idempotency;
 pub mod keys;
