@@ -122,7 +122,7 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer __KEY__"
 function request()
-  return wrk.format(nil, "/graphql", nil, BODY())
+  return wrk.format(nil, "__PATH__", nil, BODY())
 end
 function response(status, headers, body)
   responses = responses + 1
@@ -151,9 +151,12 @@ def lua_string(query: str, variables_lua: str = "'{}'") -> str:
 SCENARIOS = [
     ("lookup by phone", "query($p:String!){customer(phone:$p){id name loyaltyTier loyaltyPoints{current}}}",
      "string.format('{\"p\":\"%s\"}', phone_of(math.random(2, N)))"),
+    ("list tier, page 1", "{customers(filter:{tier:GOLD},limit:50){items{id name loyaltyTier} hasNextPage}}", "'{}'"),
     ("list tier+tag, page 1", "{customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50){items{id name loyaltyTier} hasNextPage}}", "'{}'"),
-    ("list tier+tag, deep page", "query($pg:Int!){customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50,page:$pg){items{id name loyaltyTier} hasNextPage}}",
+    ("list tier+tag, deep page (offset)", "query($pg:Int!){customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50,page:$pg){items{id name loyaltyTier} hasNextPage}}",
      "string.format('{\"pg\":%d}', __DEEP__)"),
+    ("list tier+tag, deep page (cursor)", "query($a:String!){customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50,after:$a){items{id name loyaltyTier} hasNextPage endCursor}}",
+     "'{\"a\":\"__CURSOR__\"}'"),
     ("search name fragment", "query($q:String!){customers(filter:{search:$q},limit:50){items{id name}}}",
      "string.format('{\"q\":\"%s\"}', ({'okafo','rossi','hadda','jense','morea','dubo'})[math.random(1,6)])"),
     ("add points (random)", "mutation($id:ID!){addPoints(customerId:$id,points:5){currentPoints}}",
@@ -163,10 +166,22 @@ SCENARIOS = [
     ("upcoming occasions (7 days)", "{upcomingOccasions(days:7){date customer{id}}}", "'{}'"),
 ]
 
+# The same questions asked of PostGraphile (the peer): a customer by phone, and the first 50
+# gold customers newest first. PostGraphile exposes only unique constraints as lookup fields;
+# the (restaurant_id, phone) unique index is reached through a condition, which uses it.
+PEER_SCENARIOS = [
+    ("lookup by phone", "query($p:String!){allCustomers(condition:{restaurantId:\"bench\",phone:$p},first:1){nodes{rowId name tier pointsCurrent}}}",
+     "string.format('{\"p\":\"%s\"}', phone_of(math.random(2, N)))"),
+    ("list tier, page 1", "{allCustomers(condition:{restaurantId:\"bench\",tier:\"gold\"},first:50,orderBy:ROW_ID_DESC){nodes{rowId name tier} pageInfo{hasNextPage}}}", "'{}'"),
+]
 
-def run_wrk(port, key, n, query, variables_lua, concurrency, duration, deep_page):
-    script = WRK_LUA.replace("__N__", str(n)).replace("__KEY__", key).replace("__DEEP__", str(deep_page))
-    script = script.replace("__BODY__", lua_string(query, variables_lua).replace("__DEEP__", str(deep_page)))
+
+def run_wrk(port, key, n, query, variables_lua, concurrency, duration, marks, path="/graphql"):
+    """wrk against `path` with the query; `marks` fills __DEEP__ and __CURSOR__ placeholders."""
+    body = lua_string(query, variables_lua)
+    for mark, value in marks.items():
+        body = body.replace(mark, str(value))
+    script = WRK_LUA.replace("__N__", str(n)).replace("__KEY__", key).replace("__PATH__", path).replace("__BODY__", body)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     threads = min(2, concurrency)
@@ -235,13 +250,58 @@ class SmtpSink:
         writer.close()
 
 
+def post(port, key, query):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    return json.loads(urllib.request.urlopen(req).read())
+
+
+def wait_port(port, proc, what, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not listen on {port} within {timeout} s")
+
+
+def start_peer(url):
+    """PostGraphile 5 on Node 22 (npm packages in bench/peer, installed on first use)."""
+    peer = BENCH / "peer"
+    if not (peer / "node_modules" / ".bin" / "postgraphile").exists():
+        sh(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(peer)], capture=False)
+    port = free_port()
+    node = peer / "node_modules" / ".bin" / "node"
+    cli = peer / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
+    if not cli.exists():
+        cli = peer / "node_modules" / ".bin" / "postgraphile"
+    version = json.loads((peer / "node_modules" / "postgraphile" / "package.json").read_text())["version"]
+    node_version = sh([str(node), "--version"]).stdout.strip()
+    proc = subprocess.Popen([str(node), str(cli), "-P", "postgraphile/presets/amber", "-c", url, "-s", "public", "-p", str(port), "-n", "127.0.0.1"],
+                            cwd=peer, env=dict(os.environ, GRAPHILE_ENV="production", NODE_ENV="production"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc, "PostGraphile")
+    return proc, port, f"PostGraphile {version} on Node {node_version.lstrip('v')}"
+
+
+def customers_in(url):
+    res = sh(["psql", url, "-At", "-c", "SELECT count(*) FROM customers WHERE restaurant_id = 'bench'"], check=False)
+    return int(res.stdout.strip()) if res.returncode == 0 and res.stdout.strip().isdigit() else -1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--duration", type=int, default=15, help="seconds per scenario")
-    ap.add_argument("--concurrency", default="1,32", help="comma-separated connection counts")
+    ap.add_argument("--concurrency", default="1,32,128", help="comma-separated connection counts")
     ap.add_argument("--quick", action="store_true", help="10,000 customers, 3 s per scenario")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--reuse-db", action="store_true", help="keep loyalty_bench if it holds N customers (for trying changes; recorded runs seed afresh)")
+    ap.add_argument("--only", default="", help="run only scenarios whose name contains this text (no jobs, no peer unless it matches)")
+    ap.add_argument("--no-peer", action="store_true", help="skip PostGraphile")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = ap.parse_args()
     if args.quick:
@@ -249,18 +309,24 @@ def main():
     n = args.customers
     levels = [int(c) for c in args.concurrency.split(",")]
     admin = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    # One URL for the service, pgbench and the peer; TLS is off for all three (on loopback it
+    # only adds encryption, and node-pg would not negotiate it the way libpq and sqlx do).
     url = db_url(admin, "loyalty_bench")
+    url += ("&" if "?" in url else "?") + "sslmode=disable"
     results = {"n": n, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": " ".join(["python3", "bench/run.py", *sys.argv[1:]])}
+    wanted = lambda name: args.only.lower() in name.lower()
 
     if not args.no_build:
         sh(["cargo", "build", "--release", "--bin", "loyalty"], capture=False)
-    sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench WITH (FORCE)"])
-    sh(["psql", admin, "-q", "-c", "CREATE DATABASE loyalty_bench"])
     env = dict(os.environ, DATABASE_URL=url, RUST_LOG="warn")
-    sh([str(BIN), "migrate"], env=env)
-    t0 = time.time()
-    sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(BENCH / "seed.sql")])
-    results["seed_s"] = time.time() - t0
+    results["seed_s"] = None
+    if not (args.reuse_db and customers_in(url) == n):
+        sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench WITH (FORCE)"])
+        sh(["psql", admin, "-q", "-c", "CREATE DATABASE loyalty_bench"])
+        sh([str(BIN), "migrate"], env=env)
+        t0 = time.time()
+        sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(BENCH / "seed.sql")])
+        results["seed_s"] = time.time() - t0
     key = sh([str(BIN), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
 
     port = free_port()
@@ -269,67 +335,107 @@ def main():
     while "listening on" not in (server.stdout.readline() or "listening on"):
         pass
     try:
-        gold_hv = json.loads(urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": "{customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50){totalCount}}"}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})).read())
-        matches = gold_hv["data"]["customers"]["totalCount"]
+        matches = post(port, key, "{customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50){totalCount}}")["data"]["customers"]["totalCount"]
         deep_page = max(1, min(matches // 50, 200))
+        before = post(port, key, f"{{customers(filter:{{tier:GOLD,tag:\"high-value\"}},limit:50,page:{max(1, deep_page - 1)}){{endCursor}}}}")
+        marks = {"__DEEP__": deep_page, "__CURSOR__": before["data"]["customers"]["endCursor"] or ""}
         results["deep_page"] = deep_page
         results["scenarios"] = []
         for name, query, variables in SCENARIOS:
+            if not wanted(name):
+                continue
             for c in levels:
-                r = run_wrk(port, key, n, query, variables, c, args.duration, deep_page)
+                r = run_wrk(port, key, n, query, variables, c, args.duration, marks)
                 r.update(scenario=name, concurrency=c)
                 print(r, flush=True)
                 results["scenarios"].append(r)
-        results["pgbench"] = []
-        for name, script in [("lookup by phone", PGBENCH_LOOKUP), ("points update + ledger", PGBENCH_POINTS)]:
-            for c in levels:
-                r = run_pgbench(url, script, n, c, args.duration)
-                r.update(scenario=name, concurrency=c)
-                print(r, flush=True)
-                results["pgbench"].append(r)
         results["rss_kib"] = parse_vm_hwm(Path(f"/proc/{server.pid}/status").read_text())
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
-    balance = sh(["psql", url, "-At", "-c", "SELECT count(*) FROM customers c LEFT JOIN (SELECT customer_id, SUM(delta) AS s FROM point_transactions GROUP BY customer_id) t ON t.customer_id = c.id WHERE c.points_current <> COALESCE(t.s, 0)"]).stdout.strip()
-    results["balance_mismatches"] = int(balance)
+    results["pgbench"] = []
+    # pgbench opens one server connection per client: stay below max_connections.
+    max_clients = int(sh(["psql", url, "-At", "-c", "SHOW max_connections"]).stdout.strip()) - 20
+    for name, script in [("lookup by phone", PGBENCH_LOOKUP), ("points update + ledger", PGBENCH_POINTS)]:
+        if not (wanted(name) or wanted("add points") and name.startswith("points")):
+            continue
+        for c in levels:
+            r = run_pgbench(url, script, n, min(c, max_clients), args.duration)
+            r.update(scenario=name, concurrency=c, clients=min(c, max_clients))
+            print(r, flush=True)
+            results["pgbench"].append(r)
 
-    sink = SmtpSink()
-    job_env = dict(env, SMTP_URL=f"smtp://127.0.0.1:{sink.port}", LOYALTY_MAIL_TIMEOUT_SECS="30")
-    results["jobs"] = []
-    for job in ["dormancy", "dormancy", "win-back"]:
-        t0 = time.time()
-        out = sh([str(BIN), "jobs", "run", job], env=job_env).stdout
-        report = json.loads(out)
-        results["jobs"].append({"job": job, "seconds": time.time() - t0, **report})
-    results["sink_messages"] = sink.count
+    results["peer"], results["peer_name"] = [], None
+    if not args.no_peer and any(wanted(name) for name, _, _ in PEER_SCENARIOS):
+        peer, peer_port, results["peer_name"] = start_peer(url)
+        try:
+            for name, query, variables in PEER_SCENARIOS:
+                if not wanted(name):
+                    continue
+                for c in levels:
+                    r = run_wrk(peer_port, key, n, query, variables, c, args.duration, {})
+                    r.update(scenario=name, concurrency=c)
+                    print("peer", r, flush=True)
+                    results["peer"].append(r)
+        finally:
+            peer.terminate()
+            peer.wait(timeout=30)
+
+    results["jobs"], results["sink_messages"], results["balance_mismatches"] = [], 0, None
+    if not args.only:
+        balance = sh(["psql", url, "-At", "-c", "SELECT count(*) FROM customers c LEFT JOIN (SELECT customer_id, SUM(delta) AS s FROM point_transactions GROUP BY customer_id) t ON t.customer_id = c.id WHERE c.points_current <> COALESCE(t.s, 0)"]).stdout.strip()
+        results["balance_mismatches"] = int(balance)
+        sink = SmtpSink()
+        job_env = dict(env, SMTP_URL=f"smtp://127.0.0.1:{sink.port}", LOYALTY_MAIL_TIMEOUT_SECS="30")
+        for job in ["dormancy", "dormancy", "birthday", "win-back"]:
+            t0 = time.time()
+            out = sh([str(BIN), "jobs", "run", job], env=job_env).stdout
+            report = json.loads(out)
+            results["jobs"].append({"job": job, "seconds": time.time() - t0, **report})
+        results["sink_messages"] = sink.count
     print(json.dumps(results, indent=2))
     write_markdown(results, Path(args.out))
+
+
+def ratio_rows(r, reference):
+    """Rows "scenario | connections | reference | service | ratio" for scenarios both ran."""
+    rows = []
+    for ref in reference:
+        match = "add points (random)" if ref["scenario"].startswith("points") else ref["scenario"]
+        svc = next((s for s in r["scenarios"] if s["scenario"] == match and s["concurrency"] == ref["concurrency"]), None)
+        value = ref.get("tps", ref.get("rps"))
+        ratio = f"{svc['rps'] / value:.2f}" if svc and value else "–"
+        extra = f" | {ref['p99_ms']:.2f} | {ref['errors']}" if "p99_ms" in ref else f" | {ref.get('clients', ref['concurrency'])}"
+        rows.append(f"| {ref['scenario']} | {ref['concurrency']} | {value:,.0f}{extra} | {svc['rps'] if svc else 0:,.0f} | {ratio} |")
+    return rows
 
 
 def write_markdown(r, out: Path):
     cores = os.cpu_count()
     mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+    seeded = f"Seeding took {r['seed_s']:.1f} s." if r["seed_s"] is not None else "Database reused (not seeded by this run)."
     lines = [f"\n## Run of {r['date']} — N = {r['n']:,} customers\n",
-             f"Machine: {cores} cores, {mem_gib} GiB, {platform.platform()}; service, PostgreSQL and wrk on the same machine.",
-             f"Command: `{r['command']}`. Seeding took {r['seed_s']:.1f} s. Deep page = page {r['deep_page']} (offset {(r['deep_page'] - 1) * 50}).\n",
+             f"Machine: {cores} cores, {mem_gib} GiB, {platform.platform()}; service, PostgreSQL, the peer and wrk on the same machine.",
+             f"Command: `{r['command']}`. {seeded} Deep page = page {r['deep_page']} (offset {(r['deep_page'] - 1) * 50}; the cursor scenario asks for the same rows with `after`).\n",
              "| scenario | connections | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
     for s in r["scenarios"]:
         lines.append(f"| {s['scenario']} | {s['concurrency']} | {s['rps']:,.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['errors']} |")
-    lines += ["", "| pgbench (same SQL, prepared) | connections | tps | ratio service ÷ pgbench |", "|---|---|---|---|"]
-    for p in r["pgbench"]:
-        match = "lookup by phone" if p["scenario"].startswith("lookup") else "add points (random)"
-        svc = next((s["rps"] for s in r["scenarios"] if s["scenario"] == match and s["concurrency"] == p["concurrency"]), None)
-        ratio = f"{svc / p['tps']:.2f}" if svc else "–"
-        lines.append(f"| {p['scenario']} | {p['concurrency']} | {p['tps']:,.0f} | {ratio} |")
-    lines += ["", "| job | seconds | changed | enqueued | sent | failed |", "|---|---|---|---|---|---|"]
-    for j in r["jobs"]:
-        rate = f" ({j['sent'] / j['seconds']:,.0f} msg/s)" if j.get("sent") else ""
-        lines.append(f"| {j['job']} | {j['seconds']:.1f} | {j.get('changed', 0):,} | {j.get('enqueued', 0):,} | {j.get('sent', 0):,}{rate} | {j.get('failed', 0)} |")
-    lines.append(f"\nPeak RSS of the service under load: {r['rss_kib'] / 1024:.0f} MiB. Customers whose balance differs from their ledger after the run: {r['balance_mismatches']}. Messages received by the SMTP sink: {r['sink_messages']}.\n")
+    if r["pgbench"]:
+        lines += ["", "| pgbench (same SQL, prepared) | connections | tps | pgbench clients | service req/s | ratio service ÷ pgbench |", "|---|---|---|---|---|---|"]
+        lines += ratio_rows(r, r["pgbench"])
+    if r["peer"]:
+        lines += ["", f"| peer: {r['peer_name']} | connections | requests/s | p99 ms | errors | service req/s | ratio service ÷ peer |", "|---|---|---|---|---|---|---|"]
+        lines += ratio_rows(r, r["peer"])
+    if r["jobs"]:
+        lines += ["", "| job | seconds | changed | enqueued | sent | failed |", "|---|---|---|---|---|---|"]
+        for j in r["jobs"]:
+            rate = f" ({j['sent'] / j['seconds']:,.0f} msg/s)" if j.get("sent") else ""
+            lines.append(f"| {j['job']} | {j['seconds']:.1f} | {j.get('changed', 0):,} | {j.get('enqueued', 0):,} | {j.get('sent', 0):,}{rate} | {j.get('failed', 0)} |")
+    tail = f"\nPeak RSS of the service under load: {r['rss_kib'] / 1024:.0f} MiB."
+    if r["balance_mismatches"] is not None:
+        tail += f" Customers whose balance differs from their ledger after the run: {r['balance_mismatches']}. Messages received by the SMTP sink: {r['sink_messages']}."
+    lines.append(tail + "\n")
     with out.open("a") as f:
         f.write("\n".join(lines))
     print(f"appended to {out}")

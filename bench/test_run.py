@@ -29,6 +29,20 @@ class Parsing(unittest.TestCase):
         body = run.lua_string('query($p:String!){customer(phone:$p){id}}', "'{}'")
         self.assertEqual(body, '[[{"query":"query($p:String!){customer(phone:$p){id}}","variables":]] .. \'{}\' .. [[}]]')
 
+    def test_ratios_pair_each_reference_with_the_same_scenario_and_connections(self):
+        r = {"scenarios": [{"scenario": "lookup by phone", "concurrency": 32, "rps": 8000.0},
+                           {"scenario": "add points (random)", "concurrency": 32, "rps": 2000.0}]}
+        pgbench = [{"scenario": "lookup by phone", "concurrency": 32, "tps": 40000.0, "clients": 32},
+                   {"scenario": "points update + ledger", "concurrency": 128, "tps": 4000.0, "clients": 80},
+                   {"scenario": "points update + ledger", "concurrency": 32, "tps": 4000.0, "clients": 32}]
+        self.assertEqual(run.ratio_rows(r, pgbench), [
+            "| lookup by phone | 32 | 40,000 | 32 | 8,000 | 0.20 |",
+            "| points update + ledger | 128 | 4,000 | 80 | 0 | – |",
+            "| points update + ledger | 32 | 4,000 | 32 | 2,000 | 0.50 |",
+        ])
+        peer = [{"scenario": "lookup by phone", "concurrency": 32, "rps": 4000.0, "p99_ms": 30.0, "errors": 0}]
+        self.assertEqual(run.ratio_rows(r, peer), ["| lookup by phone | 32 | 4,000 | 30.00 | 0 | 8,000 | 2.00 |"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -46,6 +46,12 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_KEY_CACHE_SECS", default_value_t = 5, global = true)]
     pub key_cache_secs: u64,
 
+    /// Seconds the whole-programme figures of `loyaltyStats` (tier and status distribution,
+    /// summary) are reused per restaurant; each aggregates every customer row. 0 computes
+    /// them on every request.
+    #[arg(long, env = "LOYALTY_STATS_CACHE_SECS", default_value_t = 30, global = true)]
+    pub stats_cache_secs: u64,
+
     /// Requests per second per API key (bursts up to twice that); 0 turns the limit off.
     #[arg(long, env = "LOYALTY_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,

@@ -2,6 +2,7 @@
 //! one [`config::Config`], run by the `loyalty` command (`src/main.rs`).
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -46,7 +47,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None
     };
     let keys = std::sync::Arc::new(auth::KeyCache::new(std::time::Duration::from_secs(config.key_cache_secs)));
-    let app = AppState { db, policy: config.policy(), jobs, keys };
+    let stats = std::sync::Arc::new(graphql::stats::StatsCache::new(std::time::Duration::from_secs(config.stats_cache_secs)));
+    let app = AppState { db, policy: config.policy(), jobs, keys, stats };
     let schema = build_schema(&config, Some(app.clone()));
     let limiter = std::sync::Arc::new(auth::RateLimiter::new(config.rate_limit));
     let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(auth::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));

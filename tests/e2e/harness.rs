@@ -82,6 +82,7 @@ impl TestApp {
             .env("LOYALTY_SCHEDULER", "false")
             .env("LOYALTY_RATE_LIMIT", "0")
             .env("LOYALTY_KEY_CACHE_SECS", "0")
+            .env("LOYALTY_STATS_CACHE_SECS", "0")
             .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
             .stdout(Stdio::piped())
             .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })

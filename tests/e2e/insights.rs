@@ -4,7 +4,8 @@
 use chrono::{Datelike, Duration, Utc};
 use serde_json::json;
 
-use crate::{add_points, both, create_customer};
+use crate::harness::{Backend, TestApp};
+use crate::{add_points, both, create_customer, on_both};
 
 const VISIT: &str = "mutation($id: ID!, $a: Money!) { recordVisit(customerId: $id, orderAmount: $a) { visitId } }";
 
@@ -154,3 +155,18 @@ both!(special_occasions_can_be_changed_and_removed, |app| async move {
     let (code, _, _) = app.error("mutation { addSpecialOccasion(customerId: \"999\", name: \"x\", date: \"2020-01-01\") { id } }", json!({})).await;
     assert_eq!(code, "NOT_FOUND");
 });
+
+async fn programme_figures_are_reused_for_the_configured_seconds(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("LOYALTY_STATS_CACHE_SECS", "600")]).await;
+    let q = "{ loyaltyStats { summary { totalCustomers } tierDistribution { tier count } statusDistribution { status count } } }";
+    create_customer(&app, "+14155550301", "Ann Lee").await;
+    let first = app.data(q, json!({})).await;
+    assert_eq!(first["loyaltyStats"]["summary"]["totalCustomers"], 1);
+    create_customer(&app, "+14155550302", "Bob Stone").await;
+    assert_eq!(app.data(q, json!({})).await, first, "the figures are reused within LOYALTY_STATS_CACHE_SECS");
+    let other = app.create_key("elsewhere", "viewer").await;
+    let (_, theirs) = app.gql_as(Some(&other), q, json!({})).await;
+    assert_eq!(theirs["data"]["loyaltyStats"]["summary"]["totalCustomers"], 0, "cached per restaurant, never shared");
+}
+
+on_both!(programme_figures_are_reused_for_the_configured_seconds);

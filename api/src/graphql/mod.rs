@@ -64,6 +64,8 @@ pub struct AppState {
     pub jobs: jobs::JobContext,
     /// API keys checked recently (cleared when a key is revoked).
     pub keys: std::sync::Arc<crate::auth::KeyCache>,
+    /// Recent whole-programme figures per restaurant.
+    pub stats: std::sync::Arc<stats::StatsCache>,
 }
 
 /// Per request: who calls, for which restaurant, and the request's id for logs and errors.
