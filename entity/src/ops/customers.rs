@@ -508,7 +508,10 @@ pub fn check_page(policy: &Policy, page: i64, limit: i64) -> DomainResult<(u64, 
     Ok((page as u64, limit as u64))
 }
 
-fn filtered(scope: &Scope, filter: &CustomerFilter) -> Select<customer::Entity> {
+/// The scope's customers matching `filter`. `ids_below` repeats a newest-first cursor's bound
+/// inside the label subqueries: PostgreSQL merges them with the customers in id order and does
+/// not carry the bound over by itself (a deep cursor page read 40k labels to skip them).
+fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>) -> Select<customer::Entity> {
     use customer::Column as C;
     let mut select = customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id));
     if let Some(tier) = filter.tier {
@@ -519,13 +522,16 @@ fn filtered(scope: &Scope, filter: &CustomerFilter) -> Select<customer::Entity> 
     }
     for (kind, name) in [(LabelKind::Tag, &filter.tag), (LabelKind::Segment, &filter.segment)] {
         if let Some(name) = name {
-            let labelled = Query::select()
+            let mut labelled = Query::select()
                 .column(customer_label::Column::CustomerId)
                 .from(customer_label::Entity)
                 .and_where(customer_label::Column::RestaurantId.eq(&scope.restaurant_id))
                 .and_where(customer_label::Column::Kind.eq(kind))
                 .and_where(customer_label::Column::Name.eq(name.trim().to_lowercase()))
                 .to_owned();
+            if let Some(id) = ids_below {
+                labelled.and_where(customer_label::Column::CustomerId.lt(id));
+            }
             select = select.filter(C::Id.in_subquery(labelled));
         }
     }
@@ -566,7 +572,11 @@ pub async fn list(
     at: PageAt,
     limit: u64,
 ) -> DomainResult<Page> {
-    let select = cursor::order(filtered(scope, filter), sort);
+    let ids_below = match &at {
+        PageAt::After(Cursor::Newest { id }) => Some(*id),
+        _ => None,
+    };
+    let select = cursor::order(filtered(scope, filter, ids_below), sort);
     let (select, page) = match at {
         PageAt::Number(page) => (select.offset((page - 1) * limit), Some(page)),
         PageAt::After(after) => (select.filter(after.condition()), None),
@@ -580,7 +590,7 @@ pub async fn list(
 
 /// How many of the scope's customers match `filter`.
 pub async fn count(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter) -> DomainResult<u64> {
-    Ok(filtered(scope, filter).count(db).await?)
+    Ok(filtered(scope, filter, None).count(db).await?)
 }
 
 /// Customers by id (for a DataLoader); ids of other restaurants are left out.
