@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
@@ -82,13 +82,17 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate
 
     use customer::Column as C;
     for (kind, column) in [(OccasionKind::Birthday, C::BirthMd), (OccasionKind::Anniversary, C::AnniversaryMd)] {
+        let needed = first_days_covering(db, scope, column, &day_of, limit).await?;
+        if needed.is_empty() {
+            continue;
+        }
         let mut rank = Expr::case(column.eq(-1), 0);
-        for (key, day) in &day_of {
-            rank = rank.case(column.eq(*key), (*day - today).num_days());
+        for key in &needed {
+            rank = rank.case(column.eq(*key), (day_of[key] - today).num_days());
         }
         let people = customer::Entity::find()
             .filter(C::RestaurantId.eq(&scope.restaurant_id))
-            .filter(column.is_in(keys.clone()))
+            .filter(column.is_in(needed))
             .order_by(Into::<Expr>::into(rank.finally(i64::from(MAX_DAYS))), Order::Asc)
             .order_by_asc(C::Name)
             .order_by_asc(C::Id)
@@ -128,6 +132,41 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate
     out.sort_by(|a, b| (a.date, &a.customer.name, a.kind, a.customer.id).cmp(&(b.date, &b.customer.name, b.kind, b.customer.id)));
     out.truncate(limit as usize);
     Ok(out)
+}
+
+/// The month-day keys of the first days of the window that together hold at least `limit`
+/// customers (all keys if they hold fewer), counted from the index: a chain with 2,700
+/// birthdays a day then reads and sorts one day's customers, not the whole window's.
+async fn first_days_covering(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    column: customer::Column,
+    day_of: &HashMap<i32, NaiveDate>,
+    limit: u64,
+) -> DomainResult<Vec<i32>> {
+    let counts: Vec<(Option<i32>, i64)> = customer::Entity::find()
+        .select_only()
+        .column(column)
+        .column_as(Expr::col(customer::Column::Id).count(), "n")
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(column.is_in(day_of.keys().copied()))
+        .group_by(column)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut per_day: Vec<(NaiveDate, i32, i64)> =
+        counts.into_iter().filter_map(|(key, n)| key.and_then(|k| Some((*day_of.get(&k)?, k, n)))).collect();
+    per_day.sort();
+    let mut total = 0;
+    let mut last_day = None;
+    for (day, _, n) in &per_day {
+        if total >= limit as i64 && last_day != Some(*day) {
+            break;
+        }
+        total += n;
+        last_day = Some(*day);
+    }
+    Ok(per_day.into_iter().filter(|(day, _, _)| Some(*day) <= last_day).map(|(_, key, _)| key).collect())
 }
 
 fn check_name(name: &str) -> DomainResult<String> {
