@@ -165,6 +165,12 @@ pub struct Config {
     /// Schedule of the retry of pending emails.
     #[arg(long, env = "LOYALTY_CRON_DELIVERIES", default_value = "0 */15 * * * *", global = true)]
     pub cron_deliveries: String,
+
+    /// On start, the scheduler runs the slots of the last this many hours that no replica ran
+    /// (every missed day of birthday and anniversary emails, the latest of the other jobs);
+    /// 0 never runs a slot late.
+    #[arg(long, env = "LOYALTY_CATCH_UP_HOURS", default_value_t = 24, global = true)]
+    pub catch_up_hours: u32,
 }
 
 fn parse_phone_region(text: &str) -> Result<RegionId, String> {
@@ -204,6 +210,7 @@ impl Config {
                 (Job::WinBack, self.cron_win_back.clone()),
                 (Job::Deliveries, self.cron_deliveries.clone()),
             ],
+            catch_up_hours: self.catch_up_hours,
         }
     }
 

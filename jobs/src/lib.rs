@@ -53,6 +53,8 @@ pub struct JobsConfig {
     pub send_timeout_secs: u64,
     /// Cron expression (with seconds) per job, evaluated in `timezone`.
     pub schedules: Vec<(Job, String)>,
+    /// How far back a starting scheduler runs the slots that no replica ran (0: never).
+    pub catch_up_hours: u32,
 }
 
 /// The jobs there are.
@@ -135,6 +137,8 @@ pub enum JobError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
     Schedule,
+    /// A scheduled slot run late: no replica was up at its time (see `scheduler::catch_up`).
+    CatchUp,
     Cli,
     Api,
 }
@@ -143,6 +147,7 @@ impl Trigger {
     fn name(self) -> &'static str {
         match self {
             Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch-up",
             Trigger::Cli => "cli",
             Trigger::Api => "api",
         }
@@ -223,7 +228,7 @@ pub async fn run_job(
         return Ok(None);
     };
     let span = tracing::info_span!("job", job = job.name(), run_id = run.id, dry_run);
-    let result = tracing::Instrument::instrument(execute(ctx, job, dry_run), span).await;
+    let result = tracing::Instrument::instrument(execute(ctx, job, dry_run, slot), span).await;
     let summary = runs::finish(&ctx.db, run, &result).await?;
     match result {
         Ok(report) => {
@@ -237,9 +242,11 @@ pub async fn run_job(
     }
 }
 
-async fn execute(ctx: &JobContext, job: Job, dry_run: bool) -> Result<JobReport, JobError> {
+/// Runs the job's work. "Today" (whose birthdays are due) is the day of the slot, so a slot run
+/// late after midnight still greets the people of its own day.
+async fn execute(ctx: &JobContext, job: Job, dry_run: bool, slot: Option<DateTime<Utc>>) -> Result<JobReport, JobError> {
     let now = entity::ops::now();
-    let today = now.with_timezone(&ctx.config.timezone).date_naive();
+    let today = slot.unwrap_or(now).with_timezone(&ctx.config.timezone).date_naive();
     match job {
         Job::Dormancy => dormancy::run(&ctx.db, now, dry_run).await,
         Job::Deliveries => {

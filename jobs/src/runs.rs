@@ -7,6 +7,15 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 
 use crate::{Job, JobError, JobReport, Trigger};
 
+/// `(job, slot)` of the scheduled runs (on time or caught up) of slots after `since`.
+pub async fn slots_since(db: &impl ConnectionTrait, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, JobError> {
+    let rows = job_run::Entity::find()
+        .filter(job_run::Column::ScheduledFor.gt(since))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|r| Some((r.job, r.scheduled_for?))).collect())
+}
+
 /// Records the start of a run; `None` if `slot` was already taken.
 pub async fn start(
     db: &impl ConnectionTrait,

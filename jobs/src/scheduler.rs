@@ -5,13 +5,18 @@
 //! job twice. So it drives one UTC tick a minute, and each tick evaluates the configured cron
 //! expressions in the configured time zone itself ([`due_jobs`]). Each scheduled run is keyed by
 //! its UTC minute in `job_runs`, so a double tick or a second replica runs a slot once.
+//!
+//! A scheduler that starts runs the slots no replica ran in the last `catch_up_hours`
+//! ([`catch_up`]): a deploy or an outage at 09:00 does not cost that day's birthday emails.
 
-use chrono::{DateTime, SubsecRound, Timelike, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, SubsecRound, Timelike, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use tokio_cron_scheduler::JobScheduler;
 
-use crate::{Job, JobContext, JobError, Trigger, run_job};
+use crate::{Job, JobContext, JobError, Trigger, run_job, runs};
 
 /// Parses a cron expression with seconds (`sec min hour day month weekday`).
 pub fn parse_cron(expr: &str) -> Result<Cron, JobError> {
@@ -33,6 +38,48 @@ pub fn due_jobs(schedules: &[(Job, Cron)], tz: chrono_tz::Tz, minute: DateTime<U
         .collect()
 }
 
+/// The slots of the last `window` before `now` (inclusive) worth running late, oldest first:
+/// every one of the date-bound campaigns (each day has its own birthdays and anniversaries),
+/// only the latest of the other jobs (they bring the present up to date whenever they run).
+pub fn catch_up_slots(schedules: &[(Job, Cron)], tz: chrono_tz::Tz, now: DateTime<Utc>, window: Duration) -> Vec<(Job, DateTime<Utc>)> {
+    let mut slots = Vec::new();
+    for (job, cron) in schedules {
+        let recent = cron
+            .iter_before(now.with_timezone(&tz) + Duration::seconds(1))
+            .map(|local| local.with_timezone(&Utc))
+            .take_while(|slot| *slot > now - window)
+            .take(if matches!(job, Job::Birthday | Job::Anniversary) { 64 } else { 1 });
+        slots.extend(recent.map(|slot| (*job, slot)));
+    }
+    slots.sort_by_key(|(_, slot)| *slot);
+    slots
+}
+
+/// Runs the slots of [`catch_up_slots`] that no replica has run yet (recorded as `catch-up`).
+pub async fn catch_up(ctx: &JobContext, schedules: &[(Job, Cron)], now: DateTime<Utc>) -> Result<usize, JobError> {
+    let window = Duration::hours(i64::from(ctx.config.catch_up_hours));
+    if window.is_zero() {
+        return Ok(0);
+    }
+    let done: HashSet<(String, DateTime<Utc>)> = runs::slots_since(&ctx.db, now - window)
+        .await?
+        .into_iter()
+        .collect();
+    let mut ran = 0;
+    for (job, slot) in catch_up_slots(schedules, ctx.config.timezone, now, window) {
+        if done.contains(&(job.name().to_string(), slot)) {
+            continue;
+        }
+        tracing::info!(job = job.name(), %slot, "running a slot missed while no scheduler was up");
+        match run_job(ctx, job, Trigger::CatchUp, false, Some(slot)).await {
+            Ok(Some(_)) => ran += 1,
+            Ok(None) => {}
+            Err(e) => tracing::error!(job = job.name(), %slot, error = %e, "catch-up run failed"),
+        }
+    }
+    Ok(ran)
+}
+
 /// Starts the scheduler; it runs until the returned handle is shut down.
 pub async fn start(ctx: JobContext) -> Result<JobScheduler, JobError> {
     let schedules: Vec<(Job, Cron)> = ctx
@@ -43,6 +90,14 @@ pub async fn start(ctx: JobContext) -> Result<JobScheduler, JobError> {
         .collect::<Result<_, JobError>>()?;
     for (job, expr) in &ctx.config.schedules {
         tracing::info!(job = job.name(), schedule = %expr, timezone = %ctx.config.timezone, "job scheduled");
+    }
+    {
+        let (ctx, schedules) = (ctx.clone(), schedules.clone());
+        tokio::spawn(async move {
+            if let Err(e) = catch_up(&ctx, &schedules, Utc::now().trunc_subsecs(0)).await {
+                tracing::error!(error = %e, "catching up missed scheduled runs failed");
+            }
+        });
     }
     let sched = JobScheduler::new().await.map_err(|e| JobError::Config(e.to_string()))?;
     let tick = tokio_cron_scheduler::Job::new_async("0 * * * * *", move |_, _| {
@@ -93,6 +148,25 @@ mod tests {
         let paris = chrono_tz::Europe::Paris;
         let change = matches_in_day("0 0 9 * * *", paris, Utc.with_ymd_and_hms(2026, 10, 25, 0, 0, 0).unwrap());
         assert_eq!(change, vec![Utc.with_ymd_and_hms(2026, 10, 25, 8, 0, 0).unwrap()]);
+    }
+
+    #[test]
+    fn catch_up_runs_every_missed_day_of_occasions_and_the_latest_of_the_rest() {
+        let schedules = vec![
+            (Job::Birthday, parse_cron("0 0 9 * * *").unwrap()),
+            (Job::Dormancy, parse_cron("0 30 2 * * *").unwrap()),
+            (Job::Deliveries, parse_cron("0 */5 * * * *").unwrap()),
+        ];
+        let at = |d, h, m| Utc.with_ymd_and_hms(2026, 3, d, h, m, 0).unwrap();
+        let slots = catch_up_slots(&schedules, chrono_tz::UTC, at(3, 10, 2), Duration::hours(48));
+        assert_eq!(
+            slots,
+            vec![(Job::Birthday, at(2, 9, 0)), (Job::Dormancy, at(3, 2, 30)), (Job::Birthday, at(3, 9, 0)), (Job::Deliveries, at(3, 10, 0))]
+        );
+        let exact = catch_up_slots(&schedules, chrono_tz::UTC, at(3, 9, 0), Duration::hours(1));
+        assert_eq!(exact, vec![(Job::Birthday, at(3, 9, 0)), (Job::Deliveries, at(3, 9, 0))], "a slot at this very minute counts");
+        let paris = catch_up_slots(&schedules[..1], chrono_tz::Europe::Paris, at(3, 10, 2), Duration::hours(24));
+        assert_eq!(paris, vec![(Job::Birthday, at(3, 8, 0))], "slots are local times");
     }
 
     #[test]

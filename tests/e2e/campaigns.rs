@@ -1,7 +1,7 @@
 //! Scheduled jobs and campaigns, run on demand over GraphQL, with emails delivered to a real
 //! SMTP server on loopback and read back.
 
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Datelike, Duration, Timelike, Utc};
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
@@ -172,3 +172,42 @@ async fn dormancy_and_win_back(backend: Backend) {
 on_both!(birthday_emails_respect_consent_and_send_once);
 on_both!(smtp_outage_ends_with_exactly_one_email);
 on_both!(dormancy_and_win_back);
+
+async fn a_starting_scheduler_runs_the_slot_it_missed(backend: Backend) {
+    let cron_at = |t: chrono::DateTime<Utc>| format!("0 {} {} * * *", t.minute(), t.hour());
+    let now = Utc::now();
+    let missed = (now - Duration::minutes(30)).with_second(0).unwrap().with_nanosecond(0).unwrap();
+    let later = cron_at(now + Duration::hours(3));
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("LOYALTY_SCHEDULER", "true"),
+            ("LOYALTY_TIMEZONE", "UTC"),
+            ("LOYALTY_CATCH_UP_HOURS", "2"),
+            ("LOYALTY_CRON_BIRTHDAY", &cron_at(missed)),
+            ("LOYALTY_CRON_DORMANCY", &later),
+            ("LOYALTY_CRON_ANNIVERSARY", &later),
+            ("LOYALTY_CRON_WIN_BACK", &later),
+            ("LOYALTY_CRON_DELIVERIES", &later),
+        ],
+    )
+    .await;
+    let q = "query($job: JobName!) { jobRuns(job: $job) { trigger scheduledFor outcome } }";
+    let mut runs = Value::Null;
+    for _ in 0..100 {
+        runs = app.data(q, json!({ "job": "BIRTHDAY" })).await["jobRuns"].clone();
+        if runs.as_array().is_some_and(|r| !r.is_empty() && r[0]["outcome"] != "running") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs.as_array().map(Vec::len), Some(1), "{runs}");
+    assert_eq!(runs[0]["trigger"], "catch-up");
+    assert_eq!(runs[0]["outcome"], "succeeded");
+    let slot = chrono::DateTime::parse_from_rfc3339(runs[0]["scheduledFor"].as_str().unwrap()).unwrap();
+    assert_eq!(slot, missed, "recorded under the slot it stands for, so no replica runs it again");
+    let dormancy = app.data(q, json!({ "job": "DORMANCY" })).await;
+    assert_eq!(dormancy["jobRuns"], json!([]), "a slot older than LOYALTY_CATCH_UP_HOURS is left alone");
+}
+
+on_both!(a_starting_scheduler_runs_the_slot_it_missed);

@@ -92,7 +92,7 @@ fn job_error(e: JobError) -> ApiError {
 pub struct JobRun {
     pub id: ID,
     pub job: String,
-    /// `schedule`, `cli` or `api`.
+    /// `schedule`, `catch-up` (a scheduled slot run late, after a restart), `cli` or `api`.
     pub trigger: String,
     pub dry_run: bool,
     pub scheduled_for: Option<DateTime<Utc>>,
