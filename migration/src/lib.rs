@@ -11,6 +11,7 @@ mod m20261125_000005_segments;
 mod m20261125_000006_api_keys;
 mod m20261125_000007_audit_log;
 mod m20261125_000008_search_indexes;
+mod m20261125_000009_feedback;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_api_keys::Migration),
             Box::new(m20261125_000007_audit_log::Migration),
             Box::new(m20261125_000008_search_indexes::Migration),
+            Box::new(m20261125_000009_feedback::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod smtp;
 mod access;
 mod campaigns;
 mod customers;
+mod feedback;
 mod http;
 mod insights;
 mod nested;

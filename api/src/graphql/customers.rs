@@ -320,6 +320,11 @@ impl Customer {
     async fn status(&self) -> CustomerStatus {
         self.0.status.into()
     }
+    /// Reviews the customer gave, newest first (`feedback` summarises them).
+    async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::feedback::Review>> {
+        let rows = loader(ctx).load_one(super::loaders::ReviewsOf(self.0.id)).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
     /// Staff notes, newest first.
     async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
         let rows = loader(ctx).load_one(NotesOf(self.0.id)).await.gql()?;

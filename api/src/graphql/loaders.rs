@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::entities::{LabelKind, customer, favorite_item, note, point_transaction, special_occasion, visit};
-use entity::ops::{customers, ledger, notes, visits};
+use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, special_occasion, visit};
+use entity::ops::{customers, feedback, ledger, notes, visits};
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
 
@@ -32,6 +32,9 @@ pub struct LabelsOf(pub i64, pub LabelKind);
 /// A customer's notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NotesOf(pub i64);
+/// A customer's reviews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReviewsOf(pub i64);
 /// A customer's favourite items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FavoritesOf(pub i64);
@@ -88,6 +91,16 @@ impl Loader<LabelsOf> for DbLoader {
                 (*key, names)
             })
             .collect())
+    }
+}
+
+impl Loader<ReviewsOf> for DbLoader {
+    type Value = Vec<review::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[ReviewsOf]) -> LoadResult<ReviewsOf, Vec<review::Model>> {
+        let rows = feedback::for_customers(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(customers::group(rows, |r| r.customer_id).into_iter().map(|(id, v)| (ReviewsOf(id), v)).collect())
     }
 }
 

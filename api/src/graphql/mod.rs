@@ -10,6 +10,7 @@ use crate::config::Config;
 
 pub mod campaigns;
 pub mod customers;
+pub mod feedback;
 pub mod keys;
 pub mod loaders;
 pub mod notes;
@@ -45,6 +46,7 @@ pub struct Mutation(
     visits::VisitMutation,
     orders::OrderMutation,
     notes::NoteMutation,
+    feedback::FeedbackMutation,
     occasions::OccasionMutation,
     segments::SegmentMutation,
     campaigns::CampaignMutation,

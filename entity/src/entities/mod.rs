@@ -6,6 +6,7 @@ pub mod customer;
 pub mod customer_label;
 pub mod email_delivery;
 pub mod favorite_item;
+pub mod feedback;
 pub mod idempotency_key;
 pub mod job_run;
 pub mod note;

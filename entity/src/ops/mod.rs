@@ -15,6 +15,7 @@ use sea_orm::{
 pub mod audit;
 pub mod cursor;
 pub mod customers;
+pub mod feedback;
 pub mod idempotency;
 pub mod keys;
 pub mod ledger;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{audit, begin_write, customers, now, state};
 use crate::entities::{
-    CustomerStatus, LabelKind, StringList, audit_entry, customer, customer_label, email_delivery, favorite_item, note,
+    CustomerStatus, LabelKind, StringList, audit_entry, customer, customer_label, email_delivery, favorite_item, feedback, note,
     point_transaction, special_occasion, visit,
 };
 use crate::rules::segments::AUTO_SEGMENTS;
@@ -32,6 +32,7 @@ pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
         "pointsLedger": rows!(point_transaction, point_transaction::Column::Id),
         "visits": rows!(visit, visit::Column::Id),
         "notes": rows!(note, note::Column::Id),
+        "feedback": rows!(feedback, feedback::Column::Id),
         "favoriteItems": rows!(favorite_item, favorite_item::Column::Id),
         "specialOccasions": rows!(special_occasion, special_occasion::Column::Id),
         "emailDeliveries": rows!(email_delivery, email_delivery::Column::Id),
@@ -46,8 +47,8 @@ pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
 }
 
 /// Removes a customer's personal data: name, phone, email, dates, preferences, notes,
-/// occasions, favourite items, segments and consent; the audit entries about the customer lose
-/// their details. Points, visits and spend stay, so aggregate figures stay right. The customer
+/// occasions, favourite items, segments, consent and review comments (ratings stay); the
+/// audit entries about the customer lose their details. Points, visits and spend stay, so aggregate figures stay right. The customer
 /// can no longer be found by phone or email.
 pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, id: i64) -> DomainResult<customer::Model> {
     let txn = begin_write(db).await?;
@@ -75,6 +76,11 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     active.updated_at = Set(now());
     let row = active.update(&txn).await?;
     note::Entity::delete_many().filter(note::Column::CustomerId.eq(id)).exec(&txn).await?;
+    feedback::Entity::update_many()
+        .col_expr(feedback::Column::Comment, Expr::value(Option::<String>::None))
+        .filter(feedback::Column::CustomerId.eq(id))
+        .exec(&txn)
+        .await?;
     special_occasion::Entity::delete_many().filter(special_occasion::Column::CustomerId.eq(id)).exec(&txn).await?;
     favorite_item::Entity::delete_many().filter(favorite_item::Column::CustomerId.eq(id)).exec(&txn).await?;
     customer_label::Entity::delete_many().filter(customer_label::Column::CustomerId.eq(id)).exec(&txn).await?;
@@ -138,6 +144,7 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     move_rows!(point_transaction);
     move_rows!(visit);
     move_rows!(note);
+    move_rows!(feedback);
     move_rows!(special_occasion);
 
     for fav in favorite_item::Entity::find().filter(favorite_item::Column::CustomerId.eq(source_id)).all(&txn).await? {

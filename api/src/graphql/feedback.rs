@@ -1,0 +1,89 @@
+//! Customer feedback: reviews with a 1–5 rating, summarised on the customer.
+
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::feedback as review;
+use entity::ops::feedback;
+
+use super::customers::Customer;
+use super::loaders::CustomerById;
+use super::types::customer_id;
+use super::{app, loader, scope};
+use crate::auth::STAFF;
+use crate::error::{ApiError, IntoGql};
+
+/// One review.
+#[derive(SimpleObject)]
+pub struct Review {
+    pub id: ID,
+    /// Stars, 1 to 5.
+    pub rating: i32,
+    pub comment: Option<String>,
+    /// The visit reviewed, if any.
+    pub visit_id: Option<ID>,
+    pub recorded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<review::Model> for Review {
+    fn from(m: review::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            rating: i32::from(m.rating),
+            comment: m.comment,
+            visit_id: m.visit_id.map(|v| ID(v.to_string())),
+            recorded_by: m.recorded_by,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A recorded review and the customer's summary after it.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct FeedbackPayload {
+    pub review: Review,
+    #[graphql(skip)]
+    pub customer_id: i64,
+    /// True when this is the saved result of an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+#[ComplexObject]
+impl FeedbackPayload {
+    /// The customer as it is now, with `feedback { averageRating totalReviews lastReviewDate }`.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        Ok(loader(ctx).load_one(CustomerById(self.customer_id)).await.gql()?.map(Customer))
+    }
+}
+
+/// Feedback mutations.
+#[derive(Default)]
+pub struct FeedbackMutation;
+
+#[Object]
+impl FeedbackMutation {
+    /// Records a customer's review (rating 1–5, optional comment of at most 2,000 characters,
+    /// optionally about one of their visits); the average rating, review count and last review
+    /// date follow at once. Send an `idempotencyKey` from apps that retry.
+    #[graphql(guard = "STAFF")]
+    async fn record_feedback(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        rating: i32,
+        comment: Option<String>,
+        visit_id: Option<ID>,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<FeedbackPayload> {
+        let id = self::customer_id(&customer_id).gql()?;
+        let visit = match visit_id {
+            Some(v) => Some(v.parse::<i64>().map_err(|_| ApiError::validation("visitId", "is not a visit id")).gql()?),
+            None => None,
+        };
+        let out = feedback::record(&app(ctx).db, scope(ctx), id, i64::from(rating), comment.as_deref(), visit, idempotency_key.as_deref())
+            .await
+            .gql()?;
+        Ok(FeedbackPayload { customer_id: out.value.customer_id, review: out.value.into(), replayed: out.replayed })
+    }
+}
