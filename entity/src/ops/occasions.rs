@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
@@ -147,7 +147,7 @@ async fn first_days_covering(
     let counts: Vec<(Option<i32>, i64)> = customer::Entity::find()
         .select_only()
         .column(column)
-        .column_as(Expr::col(customer::Column::Id).count(), "n")
+        .column_as(Expr::cust("COUNT(*)"), "n")
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(column.is_in(day_of.keys().copied()))
         .group_by(column)
