@@ -1,6 +1,8 @@
-//! A small time-bounded cache with single flight: concurrent requests for a key that is not
-//! cached wait for one load instead of each running it (a dashboard opened by 30 tablets
-//! aggregates the million-row table once).
+//! A small time-bounded cache with single flight and refresh in the background: concurrent
+//! requests for a key that is not cached wait for one load instead of each running it (a
+//! dashboard opened by 30 tablets aggregates the million-row table once), and a value past its
+//! time is still answered while one background task loads its successor, so steady traffic
+//! never waits for a reload.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,15 +17,28 @@ struct Slot<V> {
     created: Instant,
 }
 
-/// Values kept for `ttl` after they were first asked for; a zero `ttl` turns caching off.
-pub struct TtlCache<K, V> {
-    ttl: Duration,
-    slots: Mutex<HashMap<K, Arc<Slot<V>>>>,
+struct Entry<V> {
+    slot: Arc<Slot<V>>,
+    refreshing: bool,
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+type Slots<K, V> = Arc<Mutex<HashMap<K, Entry<V>>>>;
+
+/// Values are fresh for `ttl`; from `ttl` to twice `ttl` they are still answered while a
+/// background load replaces them; after that a caller waits for a new load. A zero `ttl`
+/// turns caching off.
+pub struct TtlCache<K, V> {
+    ttl: Duration,
+    slots: Slots<K, V>,
+}
+
+impl<K, V> TtlCache<K, V>
+where
+    K: Eq + Hash + Clone + Send + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, slots: Mutex::new(HashMap::new()) }
+        Self { ttl, slots: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     /// The cached value of `key`, or the result of `load` (shared with every caller asking
@@ -31,17 +46,43 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     pub async fn get_or_try_load<E, F, Fut>(&self, key: K, load: F) -> Result<V, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<V, E>>,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        E: Send + 'static,
     {
         if self.ttl.is_zero() {
             return load().await;
         }
-        let slot = {
+        let (slot, refresh) = {
             let now = Instant::now();
             let mut slots = self.slots.lock().expect("cache lock");
-            slots.retain(|_, slot| now.duration_since(slot.created) < self.ttl);
-            slots.entry(key).or_insert_with(|| Arc::new(Slot { value: OnceCell::new(), created: now })).clone()
+            slots.retain(|_, e| now.duration_since(e.slot.created) < 2 * self.ttl);
+            let entry = slots
+                .entry(key.clone())
+                .or_insert_with(|| Entry { slot: Arc::new(Slot { value: OnceCell::new(), created: now }), refreshing: false });
+            let stale = now.duration_since(entry.slot.created) >= self.ttl && entry.slot.value.initialized();
+            let refresh = stale && !entry.refreshing;
+            entry.refreshing |= refresh;
+            (entry.slot.clone(), refresh)
         };
+        if refresh {
+            let (slots, next) = (self.slots.clone(), load());
+            tokio::spawn(async move {
+                let loaded = next.await;
+                let mut slots = slots.lock().expect("cache lock");
+                match loaded {
+                    Ok(value) => {
+                        let slot = Slot { value: OnceCell::new_with(Some(value)), created: Instant::now() };
+                        slots.insert(key, Entry { slot: Arc::new(slot), refreshing: false });
+                    }
+                    Err(_) => {
+                        if let Some(entry) = slots.get_mut(&key) {
+                            entry.refreshing = false;
+                        }
+                    }
+                }
+            });
+            return Ok(slot.value.get().expect("stale slots hold a value").clone());
+        }
         slot.value.get_or_try_init(load).await.cloned()
     }
 }
@@ -52,26 +93,47 @@ mod tests {
 
     use super::*;
 
+    fn counting_cache(ttl_ms: u64) -> (Arc<TtlCache<&'static str, usize>>, Arc<AtomicUsize>) {
+        (Arc::new(TtlCache::new(Duration::from_millis(ttl_ms))), Arc::new(AtomicUsize::new(0)))
+    }
+
+    async fn ask(cache: &TtlCache<&'static str, usize>, loads: &Arc<AtomicUsize>) -> Result<usize, ()> {
+        let loads = loads.clone();
+        cache
+            .get_or_try_load("stats", || async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(loads.fetch_add(1, Ordering::SeqCst) + 1)
+            })
+            .await
+    }
+
     #[tokio::test]
-    async fn concurrent_misses_load_once_and_values_expire() {
-        let cache = Arc::new(TtlCache::<&str, usize>::new(Duration::from_millis(200)));
-        let loads = Arc::new(AtomicUsize::new(0));
-        let ask = || {
-            let (cache, loads) = (cache.clone(), loads.clone());
-            async move {
-                cache
-                    .get_or_try_load("stats", || async move {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok::<_, ()>(loads.fetch_add(1, Ordering::SeqCst) + 1)
-                    })
-                    .await
-            }
-        };
-        let answers = futures_util::future::join_all((0..20).map(|_| ask())).await;
+    async fn concurrent_misses_load_once() {
+        let (cache, loads) = counting_cache(10_000);
+        let answers = futures_util::future::join_all((0..20).map(|_| ask(&cache, &loads))).await;
         assert!(answers.iter().all(|a| *a == Ok(1)), "{answers:?}");
-        assert_eq!(ask().await, Ok(1), "still cached");
+        assert_eq!(ask(&cache, &loads).await, Ok(1), "still cached");
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn stale_values_are_answered_while_one_refresh_runs() {
+        let (cache, loads) = counting_cache(200);
+        assert_eq!(ask(&cache, &loads).await, Ok(1));
         tokio::time::sleep(Duration::from_millis(250)).await;
-        assert_eq!(ask().await, Ok(2), "loaded again after the ttl");
+        let answers = futures_util::future::join_all((0..10).map(|_| ask(&cache, &loads))).await;
+        assert!(answers.iter().all(|a| *a == Ok(1)), "the stale value, not waiting for the reload: {answers:?}");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(ask(&cache, &loads).await, Ok(2), "the background load replaced it");
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "one refresh for ten stale answers");
+    }
+
+    #[tokio::test]
+    async fn values_older_than_twice_the_ttl_are_loaded_again_and_waited_for() {
+        let (cache, loads) = counting_cache(100);
+        assert_eq!(ask(&cache, &loads).await, Ok(1));
+        tokio::time::sleep(Duration::from_millis(220)).await;
+        assert_eq!(ask(&cache, &loads).await, Ok(2));
     }
 
     #[tokio::test]

@@ -47,7 +47,8 @@ pub struct Config {
     pub key_cache_secs: u64,
 
     /// Seconds the whole-programme figures of `loyaltyStats` (tier and status distribution,
-    /// summary) are reused per restaurant; each aggregates every customer row. 0 computes
+    /// summary) are reused per restaurant; each aggregates every customer row. Up to twice
+    /// this old they are still answered while a background query refreshes them. 0 computes
     /// them on every request.
     #[arg(long, env = "LOYALTY_STATS_CACHE_SECS", default_value_t = 30, global = true)]
     pub stats_cache_secs: u64,

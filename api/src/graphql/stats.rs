@@ -89,8 +89,9 @@ pub struct PeriodInsights {
     pub series: Vec<SeriesPoint>,
 }
 
-/// The whole-programme aggregates, kept per restaurant for `LOYALTY_STATS_CACHE_SECS` (they
-/// read every customer row: ~0.2 s at a million members).
+/// The whole-programme aggregates, kept per restaurant for `LOYALTY_STATS_CACHE_SECS` and
+/// refreshed in the background after that (they read every customer row: ~0.2 s at a million
+/// members).
 pub struct StatsCache {
     tiers: TtlCache<String, Vec<stats::TierRow>>,
     statuses: TtlCache<String, Vec<stats::StatusRow>>,
@@ -110,9 +111,10 @@ pub struct LoyaltyStats;
 impl LoyaltyStats {
     /// Customers, average lifetime points and spend per tier, lowest tier first.
     async fn tier_distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TierStats>> {
-        let (state, scope) = (app(ctx), scope(ctx));
-        let load = || stats::tiers(&state.db, scope);
-        let rows = state.stats.tiers.get_or_try_load(scope.restaurant_id.clone(), load).await.gql()?;
+        let (state, scope) = (app(ctx), scope(ctx).clone());
+        let (db, key) = (state.db.clone(), scope.restaurant_id.clone());
+        let load = move || async move { stats::tiers(&db, &scope).await };
+        let rows = state.stats.tiers.get_or_try_load(key, load).await.gql()?;
         Ok(rows
             .into_iter()
             .map(|r| TierStats {
@@ -125,9 +127,10 @@ impl LoyaltyStats {
     }
 
     async fn status_distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusStats>> {
-        let (state, scope) = (app(ctx), scope(ctx));
-        let load = || stats::statuses(&state.db, scope);
-        let rows = state.stats.statuses.get_or_try_load(scope.restaurant_id.clone(), load).await.gql()?;
+        let (state, scope) = (app(ctx), scope(ctx).clone());
+        let (db, key) = (state.db.clone(), scope.restaurant_id.clone());
+        let load = move || async move { stats::statuses(&db, &scope).await };
+        let rows = state.stats.statuses.get_or_try_load(key, load).await.gql()?;
         Ok(rows.into_iter().map(|r| StatusStats { status: r.status.into(), count: r.count }).collect())
     }
 
@@ -150,9 +153,10 @@ impl LoyaltyStats {
     }
 
     async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<StatsSummary> {
-        let (state, scope) = (app(ctx), scope(ctx));
-        let load = || stats::totals(&state.db, scope);
-        let t = state.stats.totals.get_or_try_load(scope.restaurant_id.clone(), load).await.gql()?;
+        let (state, scope) = (app(ctx), scope(ctx).clone());
+        let (db, key) = (state.db.clone(), scope.restaurant_id.clone());
+        let load = move || async move { stats::totals(&db, &scope).await };
+        let t = state.stats.totals.get_or_try_load(key, load).await.gql()?;
         Ok(StatsSummary {
             total_customers: t.total_customers,
             total_points_issued: t.points_issued,
@@ -216,7 +220,7 @@ pub struct StatsQuery;
 #[Object]
 impl StatsQuery {
     /// The programme's figures; each field is computed only when asked for. The distributions
-    /// and the summary may be up to `LOYALTY_STATS_CACHE_SECS` (30 by default) old.
+    /// and the summary may be up to twice `LOYALTY_STATS_CACHE_SECS` (30 by default) old.
     #[graphql(guard = "VIEWER")]
     async fn loyalty_stats(&self) -> LoyaltyStats {
         LoyaltyStats
