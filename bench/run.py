@@ -423,8 +423,11 @@ def write_markdown(r, out: Path):
     seeded = f"Seeding took {r['seed_s']:.1f} s." if r["seed_s"] is not None else "Database reused (not seeded by this run)."
     lines = [f"\n## Run of {r['date']} — N = {r['n']:,} customers\n",
              f"Machine: {cores} cores, {mem_gib} GiB, {platform.platform()}; service, PostgreSQL, the peer and wrk on the same machine.",
-             f"Command: `{r['command']}`. {seeded} Deep page = page {r['deep_page']} (offset {(r['deep_page'] - 1) * 50}; the cursor scenario asks for the same rows with `after`).\n",
-             "| scenario | connections | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
+             f"Command: `{r['command']}`. {seeded}" + (f" Deep page = page {r['deep_page']} (offset {(r['deep_page'] - 1) * 50}; the cursor scenario asks for the same rows with `after`)." if r["scenarios"] else "")]
+    if r["scenarios"]:
+        lines.append("")
+    if r["scenarios"]:
+        lines += ["| scenario | connections | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
     for s in r["scenarios"]:
         lines.append(f"| {s['scenario']} | {s['concurrency']} | {s['rps']:,.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['errors']} |")
     if r["pgbench"]:
@@ -438,10 +441,10 @@ def write_markdown(r, out: Path):
         for j in r["jobs"]:
             rate = f" ({j['sent'] / j['seconds']:,.0f} msg/s)" if j.get("sent") else ""
             lines.append(f"| {j['job']} | {j['seconds']:.1f} | {j.get('changed', 0):,} | {j.get('enqueued', 0):,} | {j.get('sent', 0):,}{rate} | {j.get('failed', 0)} |")
-    tail = f"\nPeak RSS of the service under load: {r['rss_kib'] / 1024:.0f} MiB."
+    tail = [f"Peak RSS of the service under load: {r['rss_kib'] / 1024:.0f} MiB."] if r["scenarios"] else []
     if r["balance_mismatches"] is not None:
-        tail += f" Customers whose balance differs from their ledger after the run: {r['balance_mismatches']}. Messages received by the SMTP sink: {r['sink_messages']}."
-    lines.append(tail + "\n")
+        tail.append(f"Customers whose balance differs from their ledger after the run: {r['balance_mismatches']}. Messages received by the SMTP sink: {r['sink_messages']}.")
+    lines.append("\n" + " ".join(tail) + "\n")
     with out.open("a") as f:
         f.write("\n".join(lines))
     print(f"appended to {out}")
