@@ -38,6 +38,10 @@ pub fn due_jobs(schedules: &[(Job, Cron)], tz: chrono_tz::Tz, minute: DateTime<U
         .collect()
 }
 
+/// Most missed slots of one date-bound campaign run late at a start (a schedule of every few
+/// minutes must not turn a restart into a storm of runs).
+const MAX_CATCH_UP_SLOTS: usize = 64;
+
 /// The slots of the last `window` before `now` (inclusive) worth running late, oldest first:
 /// every one of the date-bound campaigns (each day has its own birthdays and anniversaries),
 /// only the latest of the other jobs (they bring the present up to date whenever they run).
@@ -48,7 +52,7 @@ pub fn catch_up_slots(schedules: &[(Job, Cron)], tz: chrono_tz::Tz, now: DateTim
             .iter_before(now.with_timezone(&tz) + Duration::seconds(1))
             .map(|local| local.with_timezone(&Utc))
             .take_while(|slot| *slot > now - window)
-            .take(if matches!(job, Job::Birthday | Job::Anniversary) { 64 } else { 1 });
+            .take(if matches!(job, Job::Birthday | Job::Anniversary) { MAX_CATCH_UP_SLOTS } else { 1 });
         slots.extend(recent.map(|slot| (*job, slot)));
     }
     slots.sort_by_key(|(_, slot)| *slot);

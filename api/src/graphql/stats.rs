@@ -1,10 +1,13 @@
 //! Analytics (spec endpoint 7 and "Analytics & Insights"): all figures are SQL aggregates.
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
+use std::future::Future;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use entity::ops::stats;
+use entity::{DomainResult, Scope};
+use sea_orm::DatabaseConnection;
 
 use super::customers::Customer;
 use super::scalars::{Date, Money};
@@ -104,6 +107,23 @@ impl StatsCache {
     }
 }
 
+/// The caller's restaurant's value in `pick(cache)`, loaded with `load` when missing (the
+/// loader owns its connection and scope: a stale value is refreshed in the background).
+async fn cached<V, F, Fut>(
+    ctx: &Context<'_>,
+    pick: impl FnOnce(&StatsCache) -> &TtlCache<String, V>,
+    load: F,
+) -> async_graphql::Result<V>
+where
+    V: Clone + Send + Sync + 'static,
+    F: FnOnce(DatabaseConnection, Scope) -> Fut,
+    Fut: Future<Output = DomainResult<V>> + Send + 'static,
+{
+    let (state, scope) = (app(ctx), scope(ctx).clone());
+    let (db, key) = (state.db.clone(), scope.restaurant_id.clone());
+    pick(&state.stats).get_or_try_load(key, move || load(db, scope)).await.gql()
+}
+
 /// The loyalty programme's figures (spec endpoint 7).
 pub struct LoyaltyStats;
 
@@ -111,10 +131,7 @@ pub struct LoyaltyStats;
 impl LoyaltyStats {
     /// Customers, average lifetime points and spend per tier, lowest tier first.
     async fn tier_distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TierStats>> {
-        let (state, scope) = (app(ctx), scope(ctx).clone());
-        let (db, key) = (state.db.clone(), scope.restaurant_id.clone());
-        let load = move || async move { stats::tiers(&db, &scope).await };
-        let rows = state.stats.tiers.get_or_try_load(key, load).await.gql()?;
+        let rows = cached(ctx, |c| &c.tiers, |db, scope| async move { stats::tiers(&db, &scope).await }).await?;
         Ok(rows
             .into_iter()
             .map(|r| TierStats {
@@ -127,10 +144,7 @@ impl LoyaltyStats {
     }
 
     async fn status_distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusStats>> {
-        let (state, scope) = (app(ctx), scope(ctx).clone());
-        let (db, key) = (state.db.clone(), scope.restaurant_id.clone());
-        let load = move || async move { stats::statuses(&db, &scope).await };
-        let rows = state.stats.statuses.get_or_try_load(key, load).await.gql()?;
+        let rows = cached(ctx, |c| &c.statuses, |db, scope| async move { stats::statuses(&db, &scope).await }).await?;
         Ok(rows.into_iter().map(|r| StatusStats { status: r.status.into(), count: r.count }).collect())
     }
 
@@ -153,10 +167,7 @@ impl LoyaltyStats {
     }
 
     async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<StatsSummary> {
-        let (state, scope) = (app(ctx), scope(ctx).clone());
-        let (db, key) = (state.db.clone(), scope.restaurant_id.clone());
-        let load = move || async move { stats::totals(&db, &scope).await };
-        let t = state.stats.totals.get_or_try_load(key, load).await.gql()?;
+        let t = cached(ctx, |c| &c.totals, |db, scope| async move { stats::totals(&db, &scope).await }).await?;
         Ok(StatsSummary {
             total_customers: t.total_customers,
             total_points_issued: t.points_issued,

@@ -5,7 +5,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
-use super::{customers, idempotency, now};
+use super::{idempotency, now};
 use crate::entities::{customer, feedback, visit};
 use crate::{DomainError, DomainResult, Scope};
 
@@ -39,7 +39,20 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
     let key = idempotency_key.map(idempotency::check_key).transpose()?;
     let request = (customer_id, rating, &comment, visit_id);
     idempotency::run(db, scope, key.as_deref(), "recordFeedback", &request, async |txn| {
-        customers::find_by_id(txn, scope, customer_id).await?;
+        let at = now();
+        use customer::Column as C;
+        let updated = customer::Entity::update_many()
+            .col_expr(C::RatingTotal, Expr::col(C::RatingTotal).add(i64::from(rating)))
+            .col_expr(C::ReviewCount, Expr::col(C::ReviewCount).add(1))
+            .col_expr(C::LastReviewAt, Expr::value(at))
+            .col_expr(C::UpdatedAt, Expr::value(at))
+            .filter(C::Id.eq(customer_id))
+            .filter(C::RestaurantId.eq(&scope.restaurant_id))
+            .exec(txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(DomainError::not_found(format!("customer {customer_id}")));
+        }
         if let Some(visit_id) = visit_id {
             let found = visit::Entity::find_by_id(visit_id)
                 .filter(visit::Column::CustomerId.eq(customer_id))
@@ -50,17 +63,6 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
                 return Err(DomainError::not_found(format!("visit {visit_id} of customer {customer_id}")));
             }
         }
-        let at = now();
-        use customer::Column as C;
-        customer::Entity::update_many()
-            .col_expr(C::RatingTotal, Expr::col(C::RatingTotal).add(i64::from(rating)))
-            .col_expr(C::ReviewCount, Expr::col(C::ReviewCount).add(1))
-            .col_expr(C::LastReviewAt, Expr::value(at))
-            .col_expr(C::UpdatedAt, Expr::value(at))
-            .filter(C::Id.eq(customer_id))
-            .filter(C::RestaurantId.eq(&scope.restaurant_id))
-            .exec(txn)
-            .await?;
         let row = feedback::ActiveModel {
             restaurant_id: Set(scope.restaurant_id.clone()),
             customer_id: Set(customer_id),
