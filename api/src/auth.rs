@@ -32,18 +32,9 @@ impl Guard for RoleGuard {
         if principal.role >= self.0 {
             Ok(())
         } else {
-            Err(async_graphql::Error::new(format!("this needs the {} role; your key has {}", role_name(self.0), role_name(principal.role)))
+            Err(async_graphql::Error::new(format!("this needs the {} role; your key has {}", self.0.label(), principal.role.label()))
                 .extend_with(|_, e| e.set("code", "FORBIDDEN")))
         }
-    }
-}
-
-/// A role's name as keys show it.
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Viewer => "viewer",
-        Role::Staff => "staff",
-        Role::Admin => "admin",
     }
 }
 
@@ -103,12 +94,7 @@ impl JwtVerifier {
     /// The principal of a genuine, unexpired token.
     pub fn verify(&self, token: &str) -> Option<Principal> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).ok()?;
-        let role = match data.claims.role.as_str() {
-            "viewer" => Role::Viewer,
-            "staff" => Role::Staff,
-            "admin" => Role::Admin,
-            _ => return None,
-        };
+        let role = Role::from_label(&data.claims.role)?;
         let restaurant = data.claims.restaurant.trim();
         if restaurant.is_empty() || restaurant.len() > 64 {
             return None;

@@ -1,7 +1,6 @@
 //! `loyalty`: the loyalty service and its tools.
 
 use anyhow::Context as _;
-use api::auth::role_name;
 use api::config::Config;
 use entity::entities::Role;
 use entity::ops::keys;
@@ -65,12 +64,7 @@ enum KeysCommand {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    match text {
-        "viewer" => Ok(Role::Viewer),
-        "staff" => Ok(Role::Staff),
-        "admin" => Ok(Role::Admin),
-        other => Err(format!("unknown role {other:?}: viewer, staff or admin")),
-    }
+    Role::from_label(text).ok_or_else(|| format!("unknown role {text:?}: viewer, staff or admin"))
 }
 
 #[derive(Subcommand)]
@@ -139,18 +133,18 @@ async fn main() -> anyhow::Result<()> {
             match action {
                 KeysCommand::Create { role, name } => {
                     let (row, key) = keys::create(&db, &config.restaurant, role, &name, "cli").await?;
-                    eprintln!("created {} key {} for restaurant {:?}; it is shown only now:", role_name(row.role), row.prefix, row.restaurant_id);
+                    eprintln!("created {} key {} for restaurant {:?}; it is shown only now:", row.role.label(), row.prefix, row.restaurant_id);
                     println!("{key}");
                 }
                 KeysCommand::List { all } => {
                     for k in keys::list(&db, (!all).then_some(config.restaurant.as_str())).await? {
                         let state = k.revoked_at.map_or("active".to_string(), |at| format!("revoked {at}"));
-                        println!("{:<14} {:<16} {:<7} {:<28} {}", k.prefix, k.restaurant_id, role_name(k.role), state, k.name);
+                        println!("{:<14} {:<16} {:<7} {:<28} {}", k.prefix, k.restaurant_id, k.role.label(), state, k.name);
                     }
                 }
                 KeysCommand::Revoke { prefix } => {
                     let k = keys::revoke(&db, None, &prefix, "cli").await?;
-                    println!("revoked {} ({} key of {:?})", k.prefix, role_name(k.role), k.restaurant_id);
+                    println!("revoked {} ({} key of {:?})", k.prefix, k.role.label(), k.restaurant_id);
                 }
             }
             Ok(())

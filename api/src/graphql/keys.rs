@@ -6,7 +6,7 @@ use entity::entities::{Role, api_key};
 use entity::ops::keys;
 
 use super::{app, scope};
-use crate::auth::{ADMIN, role_name};
+use crate::auth::ADMIN;
 use crate::error::IntoGql;
 
 /// A key's role.
@@ -70,7 +70,7 @@ impl KeyMutation {
     async fn create_api_key(&self, ctx: &Context<'_>, role: KeyRole, name: String) -> async_graphql::Result<CreatedApiKey> {
         let role: Role = role.into();
         let (row, key) = keys::create(&app(ctx).db, &scope(ctx).restaurant_id, role, &name, &scope(ctx).actor).await.gql()?;
-        tracing::info!(prefix = %row.prefix, role = role_name(role), "API key created");
+        tracing::info!(prefix = %row.prefix, role = %role.label(), "API key created");
         Ok(CreatedApiKey { key, api_key: row.into() })
     }
 

@@ -21,6 +21,18 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The role's name as keys, tokens and the CLI spell it (`viewer`, `staff`, `admin`).
+    pub fn label(self) -> String {
+        self.to_value()
+    }
+
+    /// The role with this name.
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::try_from_value(&label.to_string()).ok()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
 pub struct Model {
