@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use clap::{Args, ValueEnum};
 use entity::Policy;
+use entity::entities::restaurant;
+use entity::rules::programme::Programme;
 use entity::rules::contact::{RegionId, parse_region};
 
 /// How logs are written.
@@ -69,11 +71,12 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_DB_POOL", global = true)]
     pub db_pool: Option<u32>,
 
-    /// Points earned per whole dollar of an order.
+    /// Points earned per whole dollar of an order (default for new restaurants).
     #[arg(long, env = "LOYALTY_POINTS_PER_DOLLAR", default_value_t = 1, value_parser = clap::value_parser!(i64).range(0..=1000), global = true)]
     pub points_per_dollar: i64,
 
-    /// Points a member earns when someone joins with their referral code.
+    /// Points a member earns when someone joins with their referral code (default for new
+    /// restaurants).
     #[arg(long, env = "LOYALTY_REFERRAL_BONUS", default_value_t = 100, value_parser = clap::value_parser!(i64).range(0..=100_000), global = true)]
     pub referral_bonus: i64,
 
@@ -102,20 +105,25 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub scheduler: bool,
 
-    /// Time zone of the restaurant: schedules run and "today" is decided in it.
+    /// Time zone of new restaurants (IANA name): their schedules run and "today" is decided in
+    /// it.
     #[arg(long, env = "LOYALTY_TIMEZONE", default_value = "UTC", global = true)]
     pub timezone: chrono_tz::Tz,
+
+    /// Currency of new restaurants (ISO 4217), for display.
+    #[arg(long, env = "LOYALTY_CURRENCY", default_value = "USD", global = true)]
+    pub currency: String,
 
     /// SMTP server for campaign emails, e.g. `smtp://127.0.0.1:2525` or
     /// `smtps://user:pass@smtp.example.com`; unset, emails wait as pending deliveries.
     #[arg(long, env = "SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
 
-    /// From address of campaign emails.
+    /// Sender of new restaurants' emails: `Name <address>` or an address.
     #[arg(long, env = "LOYALTY_MAIL_FROM", default_value = "Loyalty <loyalty@localhost>", global = true)]
     pub mail_from: String,
 
-    /// Restaurant name shown in emails.
+    /// Display name of new restaurants, shown in their emails.
     #[arg(long, env = "LOYALTY_RESTAURANT_NAME", default_value = "Our Restaurant", global = true)]
     pub restaurant_name: String,
 
@@ -127,11 +135,13 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_SECRET", hide_env_values = true, global = true)]
     pub secret: Option<String>,
 
-    /// Birthday and anniversary emails go this many days before the day (0: on the day).
+    /// Birthday and anniversary emails go this many days before the day (0: on the day;
+    /// default for new restaurants).
     #[arg(long, env = "LOYALTY_OCCASION_LEAD_DAYS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=30), global = true)]
     pub occasion_lead_days: u32,
 
-    /// A dormant customer gets at most one win-back email per this many days.
+    /// A dormant customer gets at most one win-back email per this many days (default for new
+    /// restaurants).
     #[arg(long, env = "LOYALTY_WIN_BACK_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365), global = true)]
     pub win_back_days: u32,
 
@@ -147,23 +157,24 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_MAIL_TIMEOUT_SECS", default_value_t = 15, global = true)]
     pub mail_timeout_secs: u64,
 
-    /// Schedule of the dormancy job (cron with seconds, in --timezone).
-    #[arg(long, env = "LOYALTY_CRON_DORMANCY", default_value = "0 0 6 * * *", global = true)]
-    pub cron_dormancy: String,
+    /// Local time of day (HH:MM) the dormancy job runs (default for new restaurants).
+    #[arg(long, env = "LOYALTY_DORMANCY_AT", default_value = "06:00", global = true)]
+    pub dormancy_at: String,
 
-    /// Schedule of the birthday campaign.
-    #[arg(long, env = "LOYALTY_CRON_BIRTHDAY", default_value = "0 0 9 * * *", global = true)]
-    pub cron_birthday: String,
+    /// Local time of day the birthday campaign runs (default for new restaurants).
+    #[arg(long, env = "LOYALTY_BIRTHDAY_AT", default_value = "09:00", global = true)]
+    pub birthday_at: String,
 
-    /// Schedule of the anniversary campaign.
-    #[arg(long, env = "LOYALTY_CRON_ANNIVERSARY", default_value = "0 5 9 * * *", global = true)]
-    pub cron_anniversary: String,
+    /// Local time of day the anniversary campaign runs (default for new restaurants).
+    #[arg(long, env = "LOYALTY_ANNIVERSARY_AT", default_value = "09:05", global = true)]
+    pub anniversary_at: String,
 
-    /// Schedule of the win-back campaign.
-    #[arg(long, env = "LOYALTY_CRON_WIN_BACK", default_value = "0 0 10 * * *", global = true)]
-    pub cron_win_back: String,
+    /// Local time of day the win-back campaign runs (default for new restaurants).
+    #[arg(long, env = "LOYALTY_WIN_BACK_AT", default_value = "10:00", global = true)]
+    pub win_back_at: String,
 
-    /// Schedule of the retry of pending emails.
+    /// Schedule of the retry of pending emails (cron with a seconds field of 0, UTC), for every
+    /// restaurant.
     #[arg(long, env = "LOYALTY_CRON_DELIVERIES", default_value = "0 */15 * * * *", global = true)]
     pub cron_deliveries: String,
 
@@ -179,38 +190,66 @@ fn parse_phone_region(text: &str) -> Result<RegionId, String> {
 }
 
 impl Config {
-    /// The program settings the domain operations use.
+    /// The deployment's input settings the domain operations use.
     pub fn policy(&self) -> Policy {
-        Policy {
+        Policy { phone_region: self.phone_region, max_page_size: self.max_page_size }
+    }
+
+    /// The settings a new restaurant starts with (`loyalty restaurants create`, a key made for
+    /// a new restaurant, restaurants that had keys or customers before restaurants had rows),
+    /// with `id` left empty. Checked at start-up: a bad default stops the service.
+    pub fn restaurant_defaults(&self) -> restaurant::Model {
+        let (sender_name, mail_from) = match self.mail_from.split_once('<') {
+            Some((name, address)) => (name.trim().trim_matches('"').to_string(), address.trim_end_matches('>').trim().to_string()),
+            None => (self.restaurant_name.clone(), self.mail_from.trim().to_string()),
+        };
+        let p = Programme::default();
+        let at = entity::ops::now();
+        restaurant::Model {
+            id: String::new(),
+            name: self.restaurant_name.clone(),
+            timezone: self.timezone.name().to_string(),
+            sender_name: if sender_name.is_empty() { self.restaurant_name.clone() } else { sender_name },
+            mail_from: mail_from.to_lowercase(),
+            reply_to: None,
+            public_url: self.public_url.clone().map(|u| u.trim_end_matches('/').to_string()),
+            currency: self.currency.trim().to_uppercase(),
             points_per_dollar: self.points_per_dollar,
-            referral_bonus_points: self.referral_bonus,
-            phone_region: self.phone_region,
-            max_page_size: self.max_page_size,
+            points_per_redeemed_dollar: p.points_per_redeemed_dollar,
+            referral_bonus: self.referral_bonus,
+            discount_bronze: p.tier_discounts[0].into(),
+            discount_silver: p.tier_discounts[1].into(),
+            discount_gold: p.tier_discounts[2].into(),
+            discount_platinum: p.tier_discounts[3].into(),
+            discount_vip: p.tier_discounts[4].into(),
+            dormant_days: p.dormant_days as i32,
+            at_risk_days: p.at_risk_days as i32,
+            occasion_lead_days: self.occasion_lead_days as i32,
+            win_back_days: self.win_back_days as i32,
+            dormancy_at: self.dormancy_at.clone(),
+            birthday_at: self.birthday_at.clone(),
+            anniversary_at: self.anniversary_at.clone(),
+            win_back_at: self.win_back_at.clone(),
+            created_at: at,
+            updated_at: at,
         }
+    }
+
+    /// Checks the defaults for new restaurants (with a placeholder id).
+    pub fn check_restaurant_defaults(&self) -> Result<(), entity::DomainError> {
+        entity::rules::restaurant::check(&restaurant::Model { id: "defaults".into(), ..self.restaurant_defaults() })
     }
 
     /// The jobs' settings.
     pub fn jobs(&self) -> jobs::JobsConfig {
-        use jobs::Job;
         jobs::JobsConfig {
             smtp_url: self.smtp_url.clone(),
-            mail_from: self.mail_from.clone(),
-            restaurant_name: self.restaurant_name.clone(),
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)),
             secret: self.secret.clone(),
-            timezone: self.timezone,
-            occasion_lead_days: self.occasion_lead_days,
-            win_back_period_days: self.win_back_days,
             max_attempts: self.mail_max_attempts,
             retry_base_secs: self.mail_retry_secs,
             send_timeout_secs: self.mail_timeout_secs,
-            schedules: vec![
-                (Job::Dormancy, self.cron_dormancy.clone()),
-                (Job::Birthday, self.cron_birthday.clone()),
-                (Job::Anniversary, self.cron_anniversary.clone()),
-                (Job::WinBack, self.cron_win_back.clone()),
-                (Job::Deliveries, self.cron_deliveries.clone()),
-            ],
+            deliveries_cron: self.cron_deliveries.clone(),
             catch_up_hours: self.catch_up_hours,
         }
     }

@@ -27,7 +27,13 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// Applies pending migrations.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Applies pending migrations, then gives every restaurant that has keys or customers but no
+/// settings row one with the configured defaults (a migration cannot know them).
+pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {
+    Migrator::up(db, None).await?;
+    config.check_restaurant_defaults().map_err(|e| anyhow::anyhow!("the defaults for new restaurants are invalid: {e}"))?;
+    for id in entity::ops::restaurants::ensure_known(db, &config.restaurant_defaults()).await? {
+        tracing::info!(restaurant = %id, "restaurant given the default settings");
+    }
+    Ok(())
 }

@@ -66,8 +66,8 @@ impl ErrorExtensions for ApiError {
             DomainError::IdempotencyConflict { .. } => {
                 async_graphql::Error::new(err.to_string()).extend_with(|_, e| e.set("code", code::IDEMPOTENCY_CONFLICT))
             }
-            DomainError::Database(cause) => {
-                tracing::error!(error = %cause, "database error");
+            DomainError::Database(_) | DomainError::Internal(_) => {
+                tracing::error!(error = %err, "internal error");
                 async_graphql::Error::new("internal error; the request id identifies it in the service log")
                     .extend_with(|_, e| e.set("code", code::INTERNAL))
             }

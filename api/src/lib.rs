@@ -32,9 +32,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         });
         counter
     });
-    db::migrate(&db).await.context("applying migrations")?;
-    first_admin_key(&db, &config).await?;
+    db::migrate(&db, &config).await.context("applying migrations")?;
+    // Bound before the first key is made, so a busy port does not cost the only printed key.
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    first_admin_key(&db, &config).await?;
     let addr = listener.local_addr()?;
     let mut jobs_config = config.jobs();
     if config.public_url.is_none() {
@@ -75,6 +76,7 @@ async fn first_admin_key(db: &sea_orm::DatabaseConnection, config: &Config) -> a
     if entity::ops::keys::any(db).await? {
         return Ok(());
     }
+    entity::ops::restaurants::ensure(db, &config.restaurant, &config.restaurant_defaults()).await?;
     let (row, key) = entity::ops::keys::create(db, &config.restaurant, entity::entities::Role::Admin, "first admin key", "first start").await?;
     tracing::warn!(prefix = %row.prefix, restaurant = %row.restaurant_id, "no API key existed: created an admin key (printed once on stdout)");
     println!("admin key for restaurant {:?} (shown once; keep it safe): {key}", row.restaurant_id);

@@ -2,9 +2,12 @@
 
 use anyhow::Context as _;
 use api::config::Config;
-use entity::entities::Role;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use entity::Scope;
+use entity::entities::{Role, RunTrigger, restaurant};
+use entity::ops::restaurants::{self, RestaurantPatch};
 use entity::ops::keys;
-use clap::{Parser, Subcommand};
 
 /// Customer loyalty & marketing service for restaurants (GraphQL).
 #[derive(Parser)]
@@ -41,6 +44,63 @@ enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// Create, list, show and change restaurants and their settings.
+    Restaurants {
+        #[command(subcommand)]
+        action: RestaurantsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RestaurantsCommand {
+    /// Create a restaurant with the configured defaults, changed by --set.
+    Create {
+        /// The restaurant's id (the slug its keys carry), e.g. harbour-bistro.
+        id: String,
+        /// A setting as FIELD=VALUE, named as in GraphQL's RestaurantInput (e.g.
+        /// name="Harbour Bistro", timezone=Pacific/Auckland, pointsPerDollar=2,
+        /// tierDiscounts.gold=12, schedule.birthday=08:30); repeatable.
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+    },
+    /// List every restaurant.
+    List,
+    /// Print a restaurant's settings as JSON (default: --restaurant).
+    Show { id: Option<String> },
+    /// Change settings of a restaurant (default: --restaurant) with --set FIELD=VALUE.
+    Update {
+        id: Option<String>,
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+    },
+}
+
+/// Builds a settings patch from `FIELD=VALUE` pairs (`a.b=v` for nested fields); values that
+/// read as JSON numbers are numbers, everything else is text.
+fn patch_from(pairs: &[String]) -> anyhow::Result<RestaurantPatch> {
+    let mut doc = serde_json::Map::new();
+    for pair in pairs {
+        let (field, value) = pair.split_once('=').with_context(|| format!("{pair:?}: expected FIELD=VALUE"))?;
+        let value = match value.parse::<i64>() {
+            Ok(n) => serde_json::Value::from(n),
+            Err(_) => serde_json::Value::from(value),
+        };
+        match field.split_once('.') {
+            Some((outer, inner)) => {
+                let entry = doc.entry(outer.to_string()).or_insert_with(|| serde_json::json!({}));
+                entry.as_object_mut().with_context(|| format!("{outer} is not a group of settings"))?.insert(inner.to_string(), value);
+            }
+            None => {
+                doc.insert(field.to_string(), value);
+            }
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(doc)).context("unknown setting (see `loyalty restaurants create --help`)")
+}
+
+fn print_restaurant(r: &restaurant::Model) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(r)?);
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -71,7 +131,8 @@ fn parse_role(text: &str) -> Result<Role, String> {
 enum JobsCommand {
     /// List the jobs with their schedules.
     List,
-    /// Run one job now and print its report as JSON.
+    /// Run one job now for --restaurant (every restaurant when none is given) and print its
+    /// report as JSON.
     Run {
         /// dormancy, birthday, anniversary, win-back or deliveries.
         job: jobs::Job,
@@ -83,45 +144,61 @@ enum JobsCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let restaurant_given = matches!(matches.value_source("restaurant"), Some(ValueSource::CommandLine | ValueSource::EnvVariable));
+    let cli = Cli::from_arg_matches(&matches)?;
     let config = cli.config;
     api::telemetry::init(config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => api::serve(config).await,
         Command::Migrate => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db).await.context("applying migrations")?;
+            api::db::migrate(&db, &config).await.context("applying migrations")?;
             println!("migrations applied");
             Ok(())
         }
         Command::DemoData => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db).await.context("applying migrations")?;
+            api::db::migrate(&db, &config).await.context("applying migrations")?;
             let n = api::demo::load(&db, &config).await?;
             println!("demo data loaded: {n} customers in restaurant {:?}", config.restaurant);
             Ok(())
         }
         Command::Jobs { action: JobsCommand::List } => {
-            let jobs_config = config.jobs();
-            println!("time zone: {}", jobs_config.timezone);
-            for (job, schedule) in &jobs_config.schedules {
-                println!("{:<12} {:<16} {}", job.name(), schedule, job.description());
+            jobs::scheduler::parse_cron(&config.cron_deliveries)?;
+            for job in jobs::Job::ALL {
+                let when = if job == jobs::Job::Deliveries {
+                    format!("cron {} (UTC)", config.cron_deliveries)
+                } else {
+                    "daily, at each restaurant's local time".to_string()
+                };
+                println!("{:<12} {:<40} {}", job.name(), when, job.description());
+            }
+            let db = api::db::connect(&config).await.context("connecting to the database")?;
+            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            for r in restaurants::list(&db).await? {
+                let times: Vec<String> = jobs::scheduler::daily_times(&r).iter().map(|(j, at)| format!("{} {}", j.name(), at.format("%H:%M"))).collect();
+                println!("restaurant {:<20} {:<24} {}", r.id, r.timezone, times.join(", "));
             }
             Ok(())
         }
         Command::Jobs { action: JobsCommand::Run { job, dry_run } } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db).await.context("applying migrations")?;
+            api::db::migrate(&db, &config).await.context("applying migrations")?;
             let ctx = jobs::JobContext::new(db, config.jobs()).await?;
-            let summary = jobs::run_job(&ctx, job, jobs::Trigger::Cli, dry_run, None)
-                .await?
-                .context("the run could not start")?;
-            println!("{}", serde_json::to_string_pretty(&summary.report)?);
+            let targets = if restaurant_given { vec![restaurants::get(&ctx.db, &config.restaurant).await?] } else { restaurants::list(&ctx.db).await? };
+            let mut reports = serde_json::Map::new();
+            for r in &targets {
+                let summary = jobs::run_job(&ctx, r, job, RunTrigger::Cli, dry_run, None).await?.context("the run could not start")?;
+                reports.insert(r.id.clone(), serde_json::to_value(&summary.report)?);
+            }
+            let out = if restaurant_given { reports.into_iter().next().map(|(_, v)| v).unwrap_or_default() } else { serde_json::Value::Object(reports) };
+            println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
         }
         Command::ExportCustomer { id } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db).await.context("applying migrations")?;
+            api::db::migrate(&db, &config).await.context("applying migrations")?;
             let scope = entity::Scope::new(config.restaurant.clone(), "cli");
             let doc = entity::ops::privacy::export(&db, &scope, id).await?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -129,9 +206,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys { action } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db).await.context("applying migrations")?;
+            api::db::migrate(&db, &config).await.context("applying migrations")?;
             match action {
                 KeysCommand::Create { role, name } => {
+                    if restaurants::ensure(&db, &config.restaurant, &config.restaurant_defaults()).await? {
+                        eprintln!("restaurant {:?} created with the default settings (`loyalty restaurants update` changes them)", config.restaurant);
+                    }
                     let (row, key) = keys::create(&db, &config.restaurant, role, &name, "cli").await?;
                     eprintln!("created {} key {} for restaurant {:?}; it is shown only now:", row.role.label(), row.prefix, row.restaurant_id);
                     println!("{key}");
@@ -145,6 +225,29 @@ async fn main() -> anyhow::Result<()> {
                 KeysCommand::Revoke { prefix } => {
                     let k = keys::revoke(&db, None, &prefix, "cli").await?;
                     println!("revoked {} ({} key of {:?})", k.prefix, k.role.label(), k.restaurant_id);
+                }
+            }
+            Ok(())
+        }
+        Command::Restaurants { action } => {
+            let db = api::db::connect(&config).await.context("connecting to the database")?;
+            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            match action {
+                RestaurantsCommand::Create { id, set } => {
+                    let r = restaurants::create(&db, &id, &config.restaurant_defaults(), patch_from(&set)?).await?;
+                    eprintln!("created restaurant {:?}", r.id);
+                    print_restaurant(&r)?;
+                }
+                RestaurantsCommand::List => {
+                    for r in restaurants::list(&db).await? {
+                        println!("{:<20} {:<24} {:<4} {}", r.id, r.timezone, r.currency, r.name);
+                    }
+                }
+                RestaurantsCommand::Show { id } => print_restaurant(&restaurants::get(&db, id.as_deref().unwrap_or(&config.restaurant)).await?)?,
+                RestaurantsCommand::Update { id, set } => {
+                    let scope = Scope::new(id.unwrap_or_else(|| config.restaurant.clone()), "cli");
+                    let r = restaurants::update(&db, &scope, patch_from(&set)?).await?;
+                    print_restaurant(&r)?;
                 }
             }
             Ok(())

@@ -48,17 +48,30 @@ fn invalid() -> Response {
     )
 }
 
-/// `GET /unsubscribe?token=…`: asks for confirmation.
+fn failed(e: &entity::DomainError, customer_id: i64) -> Response {
+    tracing::error!(error = %e, customer_id, "unsubscribe failed");
+    page(StatusCode::INTERNAL_SERVER_ERROR, "Please try again", "<p>Something went wrong on our side.</p>")
+}
+
+fn gone() -> Response {
+    page(StatusCode::NOT_FOUND, "Nothing to unsubscribe", "<p>We no longer hold this membership.</p>")
+}
+
+/// `GET /unsubscribe?token=…`: asks for confirmation, naming the restaurant.
 pub async fn unsubscribe_form(State(state): State<HttpState>, Query(q): Query<TokenQuery>) -> Response {
-    if state.app.jobs.links.verify(&q.token).is_none() {
-        return invalid();
-    }
+    let Some(customer_id) = state.app.jobs.links.verify(&q.token) else { return invalid() };
+    let restaurant = match entity::ops::privacy::restaurant_of(&state.app.db, customer_id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return gone(),
+        Err(e) => return failed(&e, customer_id),
+    };
     page(
         StatusCode::OK,
-        "Unsubscribe from emails",
+        &format!("Unsubscribe from {} emails", restaurant.name),
         &format!(
-            "<p>Do you want to stop receiving marketing emails from us?</p>\
+            "<p>Do you want to stop receiving marketing emails from {}?</p>\
              <form method=\"post\" action=\"/unsubscribe?token={}\"><button type=\"submit\">Unsubscribe</button></form>",
+            escape(&restaurant.name),
             escape(&q.token)
         ),
     )
@@ -67,19 +80,20 @@ pub async fn unsubscribe_form(State(state): State<HttpState>, Query(q): Query<To
 /// `POST /unsubscribe?token=…`: opts out at once.
 pub async fn unsubscribe(State(state): State<HttpState>, Query(q): Query<TokenQuery>) -> Response {
     let Some(customer_id) = state.app.jobs.links.verify(&q.token) else { return invalid() };
-    match jobs::unsubscribe::opt_out(&state.app.db, customer_id).await {
-        Ok(Some(email)) => page(
-            StatusCode::OK,
-            "You are unsubscribed",
-            &format!(
-                "<p>{} will receive no more marketing emails from us.</p>",
-                escape(email.as_deref().unwrap_or("Your address"))
-            ),
-        ),
-        Ok(None) => page(StatusCode::NOT_FOUND, "Nothing to unsubscribe", "<p>We no longer hold this membership.</p>"),
-        Err(e) => {
-            tracing::error!(error = %e, customer_id, "unsubscribe failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Please try again", "<p>Something went wrong on our side.</p>")
+    match entity::ops::privacy::unsubscribe(&state.app.db, customer_id).await {
+        Ok(Some(done)) => {
+            tracing::info!(customer_id, restaurant = %done.restaurant.id, "customer unsubscribed from email");
+            page(
+                StatusCode::OK,
+                "You are unsubscribed",
+                &format!(
+                    "<p>{} will receive no more marketing emails from {}.</p>",
+                    escape(done.email.as_deref().unwrap_or("Your address")),
+                    escape(&done.restaurant.name)
+                ),
+            )
         }
+        Ok(None) => gone(),
+        Err(e) => failed(&e, customer_id),
     }
 }

@@ -24,12 +24,20 @@ pub enum DomainError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] DbErr),
+    /// Something else failed that the caller cannot fix (details for the log only).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl DomainError {
     /// A validation error on `field`.
     pub fn validation(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Self::Validation { field: field.into(), message: message.to_string() }
+    }
+
+    /// An internal failure (logged, never shown to clients).
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
     }
 
     /// A not-found error, e.g. `not_found(format!("customer {id}"))`.

@@ -5,6 +5,9 @@
 //! Everything here is free of GraphQL and HTTP: the API, the jobs and the tests call the same
 //! functions with any `ConnectionTrait`.
 
+// Amounts in cents are written dollars_cents (`45_99`, `1_000_000_00`), on purpose.
+#![allow(clippy::inconsistent_digit_grouping)]
+
 pub mod entities;
 pub mod error;
 pub mod ops;

@@ -49,3 +49,36 @@ pub fn customer_fixture(now: DateTime<Utc>) -> customer::Model {
         updated_at: now,
     }
 }
+
+/// A valid restaurant with the spec's programme values.
+pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
+    let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 1, 0, 0, 0).unwrap();
+    crate::entities::restaurant::Model {
+        id: "harbour-bistro".into(),
+        name: "Harbour Bistro".into(),
+        timezone: "Pacific/Auckland".into(),
+        sender_name: "Harbour Bistro".into(),
+        mail_from: "hello@harbour.example".into(),
+        reply_to: None,
+        public_url: Some("https://loyalty.harbour.example".into()),
+        currency: "NZD".into(),
+        points_per_dollar: 1,
+        points_per_redeemed_dollar: 100,
+        referral_bonus: 100,
+        discount_bronze: 0,
+        discount_silver: 5,
+        discount_gold: 10,
+        discount_platinum: 15,
+        discount_vip: 20,
+        dormant_days: 90,
+        at_risk_days: 45,
+        occasion_lead_days: 0,
+        win_back_days: 30,
+        dormancy_at: "06:00".into(),
+        birthday_at: "09:00".into(),
+        anniversary_at: "09:05".into(),
+        win_back_at: "10:00".into(),
+        created_at: at,
+        updated_at: at,
+    }
+}

@@ -1,58 +1,53 @@
-//! Scheduled jobs of the loyalty program: auto-tagging of dormant customers, and birthday,
-//! anniversary and win-back email campaigns that respect consent and never double-send.
+//! Scheduled jobs of the loyalty program, run per restaurant: auto-tagging of dormant and
+//! at-risk customers, and birthday, anniversary and win-back email campaigns that respect
+//! consent and never double-send.
 //!
-//! - [`scheduler`] runs the jobs inside `loyalty serve` on cron expressions evaluated in the
-//!   configured time zone; every job can also run once from the CLI or GraphQL ([`run_job`]).
-//! - [`runs`] records every run; a scheduled slot runs once across replicas.
-//! - [`dormancy`] keeps the time-based auto-tags current with set-based statements.
-//! - [`campaigns`] writes one delivery row per (customer, campaign, period) before sending;
-//!   [`delivery`] sends pending rows through the [`mailer`] with retries and backoff.
+//! - [`scheduler`] runs each restaurant's daily jobs at that restaurant's local time of day
+//!   (and the delivery retry on a cron schedule); every job can also run once from the CLI or
+//!   GraphQL ([`run_job`]). A scheduled slot is unique per (job, restaurant, slot), so it runs
+//!   once across replicas; runs beat a heartbeat, so a dead replica's run is taken over.
+//! - [`delivery`] sends pending rows through the [`mailer`] with retries and backoff, in the
+//!   restaurant's name and from its address.
 //! - [`unsubscribe`] signs and checks the one-click unsubscribe links.
+//!
+//! Every read and write goes through `entity::ops` with the restaurant's scope.
 
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use entity::entities::job_run;
+use entity::Scope;
+use entity::entities::{RunTrigger, job_run, restaurant};
+use entity::ops::{campaigns, dormancy, job_runs, service};
+use entity::rules::programme::Programme;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-pub mod campaigns;
 pub mod delivery;
-pub mod dormancy;
 pub mod mailer;
-pub mod runs;
 pub mod scheduler;
 pub mod unsubscribe;
 
-pub use campaigns::Campaign;
+pub use entity::ops::campaigns::{Campaign, Recipient};
 
-/// What the jobs need to know; built from the service's configuration.
+/// What the jobs need to know of the deployment (each restaurant's own settings are in its
+/// row).
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
     /// `smtp://host:port`, `smtps://user:pass@host` …; `None` keeps emails pending.
     pub smtp_url: Option<String>,
-    /// The From address, e.g. `Loyalty <loyalty@example.com>`.
-    pub mail_from: String,
-    /// Name shown in emails.
-    pub restaurant_name: String,
-    /// Base URL of this service as customers reach it, for unsubscribe links.
+    /// Base URL of this service as customers reach it, for links in emails of restaurants
+    /// that set no `publicUrl` of their own.
     pub public_url: String,
     /// Secret that signs unsubscribe links; generated and stored in the database when `None`.
     pub secret: Option<String>,
-    /// Time zone in which schedules run and "today" is decided.
-    pub timezone: chrono_tz::Tz,
-    /// Birthday and anniversary emails go this many days ahead (0: on the day).
-    pub occasion_lead_days: u32,
-    /// A dormant customer gets at most one win-back email per this many days.
-    pub win_back_period_days: u32,
     /// Attempts before a delivery is marked failed.
     pub max_attempts: i32,
     /// First retry delay in seconds; doubles with each attempt.
     pub retry_base_secs: u64,
     /// Upper bound for one SMTP send.
     pub send_timeout_secs: u64,
-    /// Cron expression (with seconds) per job, evaluated in `timezone`.
-    pub schedules: Vec<(Job, String)>,
+    /// Cron expression (seconds field 0) of the delivery retry, in UTC.
+    pub deliveries_cron: String,
     /// How far back a starting scheduler runs the slots that no replica ran (0: never).
     pub catch_up_hours: u32,
 }
@@ -60,7 +55,7 @@ pub struct JobsConfig {
 /// The jobs there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Job {
-    /// Keeps `dormant` (and the expiry of `new-customer`) current.
+    /// Keeps `dormant`, `at-risk` (and the expiry of `new-customer`) current.
     Dormancy,
     /// Birthday emails.
     Birthday,
@@ -90,7 +85,7 @@ impl Job {
     /// What the job does, in one line.
     pub fn description(self) -> &'static str {
         match self {
-            Job::Dormancy => "keep time-based tags and segments current: dormant (>90 days), at-risk (45-90), new-customer expiry",
+            Job::Dormancy => "keep time-based tags and segments current: dormant, at-risk, new-customer expiry",
             Job::Birthday => "email birthday offers to opted-in customers",
             Job::Anniversary => "email anniversary offers to opted-in customers",
             Job::WinBack => "email win-back offers to dormant, opted-in customers",
@@ -123,8 +118,6 @@ impl FromStr for Job {
 /// What can go wrong in a job.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    #[error("database error: {0}")]
-    Database(#[from] sea_orm::DbErr),
     #[error("configuration error: {0}")]
     Config(String),
     #[error("email template error: {0}")]
@@ -133,43 +126,17 @@ pub enum JobError {
     Domain(#[from] entity::DomainError),
 }
 
-/// Who started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    /// A scheduled slot run late: no replica was up at its time (see `scheduler::catch_up`).
-    CatchUp,
-    Cli,
-    Api,
-}
-
-impl Trigger {
-    fn name(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::CatchUp => "catch-up",
-            Trigger::Cli => "cli",
-            Trigger::Api => "api",
-        }
+impl From<sea_orm::DbErr> for JobError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        JobError::Domain(e.into())
     }
-}
-
-/// A customer a campaign would email (dry runs) or a dormancy change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Recipient {
-    pub customer_id: i64,
-    pub restaurant_id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub occasion_date: Option<chrono::NaiveDate>,
 }
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobReport {
-    /// Customers whose tags or status changed (dormancy).
+    /// Labels added or removed (dormancy).
     pub changed: u64,
     /// Deliveries written.
     pub enqueued: u64,
@@ -199,72 +166,160 @@ pub struct JobContext {
     pub config: JobsConfig,
     pub mailer: mailer::Mailer,
     pub links: unsubscribe::Links,
+    /// This deployment's id (generated once), part of every `Message-ID`.
+    pub deployment_id: String,
 }
 
 impl JobContext {
-    /// Builds the mailer and loads (or creates) the unsubscribe secret.
+    /// Builds the mailer and loads (or creates) the unsubscribe secret and the deployment id.
     pub async fn new(db: DatabaseConnection, config: JobsConfig) -> Result<Self, JobError> {
         let mailer = mailer::Mailer::new(&config)?;
         let secret = match &config.secret {
             Some(s) if !s.is_empty() => s.clone(),
-            _ => unsubscribe::stored_secret(&db).await?,
+            _ => service::generated(&db, service::UNSUBSCRIBE_SECRET).await?,
         };
-        let links = unsubscribe::Links::new(&config.public_url, &secret);
-        Ok(Self { db, config, mailer, links })
+        let deployment_id = service::generated(&db, service::DEPLOYMENT_ID).await?.chars().take(20).collect();
+        Ok(Self { db, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id })
+    }
+
+    /// Base URL of links in the restaurant's emails.
+    pub fn link_base<'a>(&'a self, restaurant: &'a restaurant::Model) -> &'a str {
+        restaurant.public_url.as_deref().unwrap_or(&self.config.public_url)
     }
 }
 
-/// Runs `job` once and records it. With `slot` (a scheduled run), returns `None` when another
-/// replica already ran that slot. A dry run changes nothing and lists who would be affected.
+/// A running run beats its heartbeat this often.
+pub const HEARTBEAT_SECS: u64 = 20;
+/// A run whose heartbeat is older than this is taken to be from a replica that died.
+pub const STALE_RUN_SECS: i64 = 90;
+
+/// Runs `job` once for `restaurant` and records it. With `slot` (a scheduled run), returns
+/// `None` when another replica already ran (or runs) that slot. A dry run changes nothing and
+/// lists who would be affected.
 pub async fn run_job(
     ctx: &JobContext,
+    restaurant: &restaurant::Model,
     job: Job,
-    trigger: Trigger,
+    trigger: RunTrigger,
     dry_run: bool,
     slot: Option<DateTime<Utc>>,
 ) -> Result<Option<RunSummary>, JobError> {
-    let Some(run) = runs::start(&ctx.db, job, trigger, dry_run, slot).await? else {
-        tracing::info!(job = job.name(), ?slot, "slot already taken by another replica");
+    let scope = Scope::new(restaurant.id.clone(), format!("job:{}", job.name()));
+    let Some(run) = job_runs::start(&ctx.db, &scope, job.name(), trigger, dry_run, slot).await? else {
+        tracing::info!(job = job.name(), restaurant = %restaurant.id, ?slot, "slot already taken by another replica");
         return Ok(None);
     };
-    let span = tracing::info_span!("job", job = job.name(), run_id = run.id, dry_run);
-    let result = tracing::Instrument::instrument(execute(ctx, job, dry_run, slot), span).await;
-    let summary = runs::finish(&ctx.db, run, &result).await?;
+    let span = tracing::info_span!("job", job = job.name(), restaurant = %restaurant.id, run_id = run.id, dry_run);
+    let beat = {
+        let (db, id) = (ctx.db.clone(), run.id);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(HEARTBEAT_SECS)).await;
+                if let Err(e) = job_runs::heartbeat(&db, id).await {
+                    tracing::warn!(run_id = id, error = %e, "heartbeat not recorded");
+                }
+            }
+        })
+    };
+    let result = tracing::Instrument::instrument(execute(ctx, restaurant, &scope, job, dry_run, slot), span).await;
+    beat.abort();
+    let counts = result.as_ref().map(counts).map_err(ToString::to_string);
+    let run = job_runs::finish(&ctx.db, run, counts).await?;
     match result {
         Ok(report) => {
-            tracing::info!(job = job.name(), ?report.changed, report.enqueued, report.sent, report.failed, "job finished");
-            Ok(Some(RunSummary { run: summary, report }))
+            tracing::info!(job = job.name(), restaurant = %restaurant.id, report.changed, report.enqueued, report.sent, report.failed, "job finished");
+            Ok(Some(RunSummary { run, report }))
         }
         Err(e) => {
-            tracing::error!(job = job.name(), error = %e, "job failed");
+            tracing::error!(job = job.name(), restaurant = %restaurant.id, error = %e, "job failed");
             Err(e)
         }
     }
 }
 
-/// Runs the job's work. "Today" (whose birthdays are due) is the day of the slot, so a slot run
-/// late after midnight still greets the people of its own day.
-async fn execute(ctx: &JobContext, job: Job, dry_run: bool, slot: Option<DateTime<Utc>>) -> Result<JobReport, JobError> {
+/// The counts of a report, as stored on its run.
+fn counts(report: &JobReport) -> serde_json::Value {
+    let mut counts = serde_json::to_value(report).unwrap_or_default();
+    if let Some(map) = counts.as_object_mut() {
+        map.remove("recipients");
+    }
+    counts
+}
+
+/// Runs the job's work. "Today" (whose birthdays are due) is the restaurant's local date of the
+/// slot, so a slot run late after midnight still greets the people of its own day.
+async fn execute(
+    ctx: &JobContext,
+    restaurant: &restaurant::Model,
+    scope: &Scope,
+    job: Job,
+    dry_run: bool,
+    slot: Option<DateTime<Utc>>,
+) -> Result<JobReport, JobError> {
+    let p = Programme::from(restaurant);
     let now = entity::ops::now();
-    let today = slot.unwrap_or(now).with_timezone(&ctx.config.timezone).date_naive();
+    let today = p.today(slot.unwrap_or(now));
     match job {
-        Job::Dormancy => dormancy::run(&ctx.db, now, dry_run).await,
-        Job::Deliveries => {
-            if dry_run {
-                return Ok(JobReport::default());
-            }
-            delivery::deliver(ctx, None, now).await
+        Job::Dormancy => {
+            let changes = dormancy::run(&ctx.db, scope, &p, now, dry_run).await?;
+            Ok(JobReport { changed: changes.changed, recipients: changes.recipients, ..JobReport::default() })
         }
+        Job::Deliveries if dry_run => Ok(JobReport::default()),
+        Job::Deliveries => delivery::deliver(ctx, restaurant, scope, None, now).await,
         Job::Birthday | Job::Anniversary | Job::WinBack => {
             let campaign = job.campaign().expect("campaign job");
-            let mut report = campaigns::enqueue(&ctx.db, &ctx.config, campaign, today, now, dry_run).await?;
+            let written = campaigns::enqueue(&ctx.db, scope, &p, campaign, today, now, dry_run).await?;
+            let mut report = JobReport {
+                enqueued: written.enqueued,
+                skipped_consent: written.skipped_consent,
+                recipients: written.recipients,
+                ..JobReport::default()
+            };
             if !dry_run {
-                let sent = delivery::deliver(ctx, Some(campaign), now).await?;
+                let sent = delivery::deliver(ctx, restaurant, scope, Some(campaign), now).await?;
                 report.sent = sent.sent;
                 report.failed = sent.failed;
                 report.retrying = sent.retrying;
             }
             Ok(report)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::entities::RunOutcome;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::Database;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_scheduled_slot_runs_once_per_restaurant_and_an_abandoned_one_is_taken_again() {
+        let path = std::env::temp_dir().join(format!("loyalty-runs-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let (a, b) = (Scope::new("a", "test"), Scope::new("b", "test"));
+        let slot = Some(entity::ops::now());
+        let first = job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap();
+        assert!(first.is_some());
+        assert!(job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().is_none(), "a second replica finds the slot taken");
+        assert!(job_runs::start(&db, &b, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().is_some(), "each restaurant has its own slot");
+        assert!(job_runs::start(&db, &a, "dormancy", RunTrigger::Schedule, false, slot).await.unwrap().is_some(), "other jobs have their own slots");
+        assert!(job_runs::start(&db, &a, "birthday", RunTrigger::Cli, false, None).await.unwrap().is_some(), "manual runs always start");
+
+        let later = entity::ops::now() + chrono::Duration::seconds(STALE_RUN_SECS + 1);
+        assert_eq!(job_runs::abandon_stale(&db, later).await.unwrap(), 4, "every running run's heartbeat is older");
+        let again = job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().expect("the abandoned slot is free");
+        assert_eq!((again.id, again.outcome, again.trigger), (first.as_ref().unwrap().id, RunOutcome::Running, RunTrigger::CatchUp));
+        assert!(job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().is_none(), "taken once");
+        let done = job_runs::finish(&db, again, Ok(serde_json::json!({ "sent": 3 }))).await.unwrap();
+        assert_eq!(done.outcome, RunOutcome::Succeeded);
+        assert_eq!(done.counts["sent"], 3);
+        assert_eq!(job_runs::recent(&db, &a, Some("birthday"), 10).await.unwrap().len(), 2);
+        assert_eq!(job_runs::recent(&db, &b, None, 10).await.unwrap().len(), 1, "b sees only its own runs");
+        db.close().await.unwrap();
+        let _ = std::fs::remove_file(&path);
     }
 }

@@ -12,6 +12,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::Environment;
 use serde::Serialize;
 
+use entity::entities::restaurant;
+
 use crate::{Campaign, JobError, JobsConfig};
 
 /// Templates, by name, compiled into the binary.
@@ -133,11 +135,28 @@ impl SendError {
     }
 }
 
+/// Who a restaurant's emails come from.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+}
+
+impl Sender {
+    /// The restaurant's sender name and addresses.
+    pub fn of(r: &restaurant::Model) -> Result<Self, SendError> {
+        let address = |a: &str| a.parse().map_err(|e| SendError::Address(format!("{a}: {e}")));
+        Ok(Self {
+            from: Mailbox::new(Some(r.sender_name.clone()), address(&r.mail_from)?),
+            reply_to: r.reply_to.as_deref().map(|a| address(a).map(|addr| Mailbox::new(Some(r.sender_name.clone()), addr))).transpose()?,
+        })
+    }
+}
+
 /// Sends emails; without an SMTP URL it sends nothing and deliveries stay pending.
 #[derive(Clone)]
 pub struct Mailer {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
-    from: Mailbox,
     timeout: Duration,
     pub templates: Templates,
 }
@@ -146,10 +165,6 @@ impl Mailer {
     /// Builds the transport from `config.smtp_url` (`smtp://host:port`, `smtps://…`,
     /// `smtp://…?tls=required`).
     pub fn new(config: &JobsConfig) -> Result<Self, JobError> {
-        let from: Mailbox = config
-            .mail_from
-            .parse()
-            .map_err(|e| JobError::Config(format!("mail from {:?}: {e}", config.mail_from)))?;
         let transport = match config.smtp_url.as_deref().filter(|u| !u.is_empty()) {
             None => None,
             Some(url) => Some(
@@ -159,7 +174,7 @@ impl Mailer {
                     .build(),
             ),
         };
-        Ok(Self { transport, from, timeout: Duration::from_secs(config.send_timeout_secs), templates: Templates::new()? })
+        Ok(Self { transport, timeout: Duration::from_secs(config.send_timeout_secs), templates: Templates::new()? })
     }
 
     /// Whether an SMTP server is configured.
@@ -168,13 +183,16 @@ impl Mailer {
     }
 
     /// Builds the campaign email for one recipient.
-    pub fn build(&self, to: &str, to_name: &str, email: &Rendered, unsubscribe_url: &str, message_id: &str) -> Result<Message, SendError> {
+    pub fn build(&self, sender: &Sender, to: &str, to_name: &str, email: &Rendered, unsubscribe_url: &str, message_id: &str) -> Result<Message, SendError> {
         let to: Mailbox = format!("{} <{to}>", to_name.replace(['<', '>', '"'], ""))
             .parse()
             .or_else(|_| to.parse())
             .map_err(|e| SendError::Address(format!("{to}: {e}")))?;
-        Message::builder()
-            .from(self.from.clone())
+        let mut builder = Message::builder().from(sender.from.clone());
+        if let Some(reply_to) = &sender.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        builder
             .to(to)
             .subject(email.subject.clone())
             .message_id(Some(message_id.to_string()))

@@ -12,6 +12,7 @@ mod m20261125_000006_api_keys;
 mod m20261125_000007_audit_log;
 mod m20261125_000008_search_indexes;
 mod m20261125_000009_feedback;
+mod m20261126_000010_restaurants;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_audit_log::Migration),
             Box::new(m20261125_000008_search_indexes::Migration),
             Box::new(m20261125_000009_feedback::Migration),
+            Box::new(m20261126_000010_restaurants::Migration),
         ]
     }
 }

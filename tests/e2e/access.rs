@@ -52,6 +52,7 @@ both!(every_operation_checks_the_role, |app| async move {
         ("viewer", "segments", "{ segments { name } }".into()),
         ("viewer", "loyaltyTiers", "{ loyaltyTiers { tier } }".into()),
         ("viewer", "pointsPerRedeemedDollar", "{ pointsPerRedeemedDollar }".into()),
+        ("viewer", "restaurant", "{ restaurant { id } }".into()),
         ("staff", "upsertCustomer", "mutation { upsertCustomer(input: { phone: \"+14155550109\", name: \"Zed\" }) { created } }".into()),
         ("staff", "addPoints", format!("mutation {{ addPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
         ("staff", "redeemPoints", format!("mutation {{ redeemPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
@@ -79,6 +80,7 @@ both!(every_operation_checks_the_role, |app| async move {
         ("admin", "auditLog", "{ auditLog { action } }".into()),
         ("admin", "mergeCustomers", "mutation { mergeCustomers(sourceId: \"998\", targetId: \"999\") { id } }".into()),
         ("admin", "eraseCustomer", "mutation { eraseCustomer(id: \"999\") { id } }".into()),
+        ("admin", "updateRestaurant", "mutation { updateRestaurant(input: { currency: \"USD\" }) { id } }".into()),
     ];
     for (min, name, query) in &operations {
         for (role, token) in &keys {

@@ -93,11 +93,11 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     let client = reqwest::Client::new();
     let forged_post = client.post(format!("{}{forged}", app.base)).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
     assert_eq!(forged_post.status().as_u16(), 400);
-    assert_eq!(customer_consent(&app, &ann).await, true, "a forged token changes nothing");
+    assert!(customer_consent(&app, &ann).await, "a forged token changes nothing");
     let one_click = client.post(&link).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
     assert_eq!(one_click.status().as_u16(), 200);
     assert!(one_click.text().await.unwrap().contains("ann@example.com will receive no more marketing emails"));
-    assert_eq!(customer_consent(&app, &ann).await, false);
+    assert!(!customer_consent(&app, &ann).await);
 }
 
 async fn customer_consent(app: &TestApp, id: &str) -> bool {
@@ -174,21 +174,21 @@ on_both!(smtp_outage_ends_with_exactly_one_email);
 on_both!(dormancy_and_win_back);
 
 async fn a_starting_scheduler_runs_the_slot_it_missed(backend: Backend) {
-    let cron_at = |t: chrono::DateTime<Utc>| format!("0 {} {} * * *", t.minute(), t.hour());
+    let at = |t: chrono::DateTime<Utc>| t.format("%H:%M").to_string();
     let now = Utc::now();
     let missed = (now - Duration::minutes(30)).with_second(0).unwrap().with_nanosecond(0).unwrap();
-    let later = cron_at(now + Duration::hours(3));
+    let later = now + Duration::hours(3);
     let app = TestApp::spawn_with(
         backend,
         &[
             ("LOYALTY_SCHEDULER", "true"),
             ("LOYALTY_TIMEZONE", "UTC"),
             ("LOYALTY_CATCH_UP_HOURS", "2"),
-            ("LOYALTY_CRON_BIRTHDAY", &cron_at(missed)),
-            ("LOYALTY_CRON_DORMANCY", &later),
-            ("LOYALTY_CRON_ANNIVERSARY", &later),
-            ("LOYALTY_CRON_WIN_BACK", &later),
-            ("LOYALTY_CRON_DELIVERIES", &later),
+            ("LOYALTY_BIRTHDAY_AT", &at(missed)),
+            ("LOYALTY_DORMANCY_AT", &at(later)),
+            ("LOYALTY_ANNIVERSARY_AT", &at(later)),
+            ("LOYALTY_WIN_BACK_AT", &at(later)),
+            ("LOYALTY_CRON_DELIVERIES", &format!("0 {} {} * * *", later.minute(), later.hour())),
         ],
     )
     .await;

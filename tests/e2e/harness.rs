@@ -36,6 +36,8 @@ pub struct TestApp {
 enum Cleanup {
     Dir(PathBuf),
     Database { admin_url: String, name: String },
+    /// A replica: the database belongs to the app it was started from.
+    None,
 }
 
 fn admin_url() -> String {
@@ -73,44 +75,69 @@ impl TestApp {
                 (with_database(&admin, &name), Cleanup::Database { admin_url: admin, name })
             }
         };
-        let show_log = std::env::var_os("TEST_LOG").is_some();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_loyalty"));
-        cmd.arg("serve")
-            .env("DATABASE_URL", &db_url)
-            .env("LOYALTY_BIND", "127.0.0.1:0")
-            .env("LOYALTY_DB_POOL", "4")
-            .env("LOYALTY_SCHEDULER", "false")
-            .env("LOYALTY_RATE_LIMIT", "0")
-            .env("LOYALTY_KEY_CACHE_SECS", "0")
-            .env("LOYALTY_STATS_CACHE_SECS", "0")
-            .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
-            .stdout(Stdio::piped())
-            .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })
-            .kill_on_drop(true);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start loyalty");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let (base, admin_key) = tokio::time::timeout(Duration::from_secs(60), async {
-            let mut admin_key = String::new();
-            while let Some(line) = lines.next_line().await.expect("read stdout") {
-                if line.starts_with("admin key for restaurant") {
-                    admin_key = line.rsplit(' ').next().unwrap_or_default().to_string();
-                }
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    return (url.trim_end_matches("/graphql").to_string(), admin_key);
-                }
-            }
-            panic!("loyalty exited before listening");
-        })
-        .await
-        .expect("loyalty did not start within 60 s");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (child, base, admin_key) = start(&db_url, env).await;
         assert!(admin_key.starts_with("lk_"), "the first start prints an admin key");
         TestApp { base, admin_key, db_url, backend, client: reqwest::Client::new(), child: Some(child), cleanup }
     }
+
+    /// Starts another service process on this app's database (a second replica), with extra
+    /// environment variables; it stops when dropped and leaves the database to this app.
+    pub async fn replica(&self, env: &[(&str, &str)]) -> TestApp {
+        let (child, base, _) = start(&self.db_url, env).await;
+        TestApp {
+            base,
+            admin_key: self.admin_key.clone(),
+            db_url: self.db_url.clone(),
+            backend: self.backend,
+            client: reqwest::Client::new(),
+            child: Some(child),
+            cleanup: Cleanup::None,
+        }
+    }
+}
+
+/// Starts `loyalty serve` on `db_url`; returns the process, its base URL and the admin key it
+/// printed (empty when keys existed already).
+async fn start(db_url: &str, env: &[(&str, &str)]) -> (Child, String, String) {
+    let show_log = std::env::var_os("TEST_LOG").is_some();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loyalty"));
+    cmd.arg("serve")
+        .env("DATABASE_URL", db_url)
+        .env("LOYALTY_BIND", "127.0.0.1:0")
+        .env("LOYALTY_DB_POOL", "4")
+        .env("LOYALTY_SCHEDULER", "false")
+        .env("LOYALTY_RATE_LIMIT", "0")
+        .env("LOYALTY_KEY_CACHE_SECS", "0")
+        .env("LOYALTY_STATS_CACHE_SECS", "0")
+        .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
+        .stdout(Stdio::piped())
+        .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start loyalty");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let (base, admin_key) = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut admin_key = String::new();
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if line.starts_with("admin key for restaurant") {
+                admin_key = line.rsplit(' ').next().unwrap_or_default().to_string();
+            }
+            if let Some(url) = line.strip_prefix("listening on ") {
+                return (url.trim_end_matches("/graphql").to_string(), admin_key);
+            }
+        }
+        panic!("loyalty exited before listening");
+    })
+    .await
+    .expect("loyalty did not start within 60 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base, admin_key)
+}
+
+impl TestApp {
 
     /// Starts the service on `backend` with the default configuration.
     pub async fn spawn(backend: Backend) -> TestApp {
@@ -147,6 +174,18 @@ impl TestApp {
             .expect("run loyalty");
         assert!(out.status.success(), "loyalty {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// Runs the `loyalty` command against this service's database: `(success, stdout, stderr)`.
+    pub async fn cli_result(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+            .args(args)
+            .env("DATABASE_URL", &self.db_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .await
+            .expect("run loyalty");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
     }
 
     /// A new API key for `restaurant` with `role`, made with the CLI.
@@ -205,6 +244,7 @@ impl Drop for TestApp {
             let _ = child.start_kill();
         }
         match &self.cleanup {
+            Cleanup::None => {}
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }

@@ -14,6 +14,7 @@ mod nested;
 mod orders_and_notes;
 mod points;
 mod privacy;
+mod restaurants;
 mod segments;
 mod visits;
 

@@ -3,9 +3,10 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::entities::{email_delivery, job_run};
+use entity::entities::{DeliveryStatus as Status, RunTrigger, email_delivery, job_run};
+use entity::ops::{deliveries, job_runs, restaurants};
 use entity::DomainError;
-use jobs::{Campaign, Job, JobError, Trigger};
+use jobs::{Campaign, Job, JobError};
 
 use super::scalars::Date;
 use super::{app, scope};
@@ -67,23 +68,22 @@ pub enum DeliveryStatus {
     Skipped,
 }
 
-impl DeliveryStatus {
-    fn name(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Sending => "sending",
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Skipped => "skipped",
+impl From<DeliveryStatus> for Status {
+    fn from(s: DeliveryStatus) -> Self {
+        match s {
+            DeliveryStatus::Pending => Status::Pending,
+            DeliveryStatus::Sending => Status::Sending,
+            DeliveryStatus::Sent => Status::Sent,
+            DeliveryStatus::Failed => Status::Failed,
+            DeliveryStatus::Skipped => Status::Skipped,
         }
     }
 }
 
 fn job_error(e: JobError) -> ApiError {
     ApiError::Domain(match e {
-        JobError::Database(db) => DomainError::Database(db),
         JobError::Domain(d) => d,
-        other => DomainError::Database(sea_orm::DbErr::Custom(other.to_string())),
+        other => DomainError::internal(other),
     })
 }
 
@@ -98,7 +98,8 @@ pub struct JobRun {
     pub scheduled_for: Option<DateTime<Utc>>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// `running`, `succeeded` or `failed`.
+    /// `running`, `succeeded`, `failed`, or `abandoned` (its replica stopped; the slot is run
+    /// again).
     pub outcome: String,
     pub error: Option<String>,
     /// Customers whose tags or status changed (dormancy).
@@ -124,12 +125,12 @@ impl From<job_run::Model> for JobRun {
             failed: n("failed"),
             retrying: n("retrying"),
             job: m.job,
-            trigger: m.trigger,
+            trigger: m.trigger.label(),
             dry_run: m.dry_run,
             scheduled_for: m.scheduled_for,
             started_at: m.started_at,
             finished_at: m.finished_at,
-            outcome: m.outcome,
+            outcome: sea_orm::ActiveEnum::to_value(&m.outcome),
             error: m.error,
         }
     }
@@ -177,7 +178,7 @@ impl From<email_delivery::Model> for Delivery {
             period_key: m.period_key,
             occasion_date: m.occasion_date.map(Date),
             email: m.email,
-            status: m.status,
+            status: sea_orm::ActiveEnum::to_value(&m.status),
             attempts: m.attempts,
             last_error: m.last_error,
             created_at: m.created_at,
@@ -210,30 +211,31 @@ impl CampaignQuery {
         if !(1..=100).contains(&limit) {
             return Err(ApiError::validation("limit", "must be between 1 and 100")).gql();
         }
-        let rows = jobs::runs::recent(&app(ctx).db, job.map(Into::into), limit as u64).await.map_err(job_error).gql()?;
+        let job = job.map(|j| Job::from(j).name());
+        let rows = job_runs::recent(&app(ctx).db, scope(ctx), job, limit as u64).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// Every campaign's emails by state in your restaurant.
     #[graphql(guard = "ADMIN")]
     async fn campaign_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignReport>> {
-        let (db, restaurant) = (&app(ctx).db, &scope(ctx).restaurant_id);
+        let (db, scope) = (&app(ctx).db, scope(ctx));
         let mut reports = Vec::new();
         for (name, campaign) in [
             (CampaignName::Birthday, Campaign::Birthday),
             (CampaignName::Anniversary, Campaign::Anniversary),
             (CampaignName::WinBack, Campaign::WinBack),
         ] {
-            let counts = jobs::delivery::status_counts(db, restaurant, campaign).await.map_err(job_error).gql()?;
-            let n = |s: &str| counts.iter().find(|(status, _)| status == s).map_or(0, |(_, n)| *n);
-            let job = Job::ALL.into_iter().find(|j| j.campaign() == Some(campaign));
-            let last_run = jobs::runs::recent(db, job, 1).await.map_err(job_error).gql()?.into_iter().next().map(Into::into);
+            let counts = deliveries::status_counts(db, scope, campaign).await.gql()?;
+            let n = |s: Status| counts.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
+            let job = Job::ALL.into_iter().find(|j| j.campaign() == Some(campaign)).map(Job::name);
+            let last_run = job_runs::recent(db, scope, job, 1).await.gql()?.into_iter().next().map(Into::into);
             reports.push(CampaignReport {
                 campaign: name,
-                pending: n("pending") + n("sending"),
-                sent: n("sent"),
-                failed: n("failed"),
-                skipped: n("skipped"),
+                pending: n(Status::Pending) + n(Status::Sending),
+                sent: n(Status::Sent),
+                failed: n(Status::Failed),
+                skipped: n(Status::Skipped),
                 last_run,
             });
         }
@@ -257,17 +259,9 @@ impl CampaignQuery {
         if offset < 0 {
             return Err(ApiError::validation("offset", "must not be negative")).gql();
         }
-        let rows = jobs::delivery::list(
-            &app(ctx).db,
-            &scope(ctx).restaurant_id,
-            campaign.map(Into::into),
-            status.map(DeliveryStatus::name),
-            limit as u64,
-            offset as u64,
-        )
-        .await
-        .map_err(job_error)
-        .gql()?;
+        let rows = deliveries::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit as u64, offset as u64)
+            .await
+            .gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }
@@ -278,21 +272,22 @@ pub struct CampaignMutation;
 
 #[Object]
 impl CampaignMutation {
-    /// Runs a job now. A dry run changes and sends nothing and lists who would be affected.
+    /// Runs a job now for your restaurant. A dry run changes and sends nothing and lists who
+    /// would be affected.
     #[graphql(guard = "ADMIN")]
     async fn run_job(&self, ctx: &Context<'_>, job: JobName, #[graphql(default = false)] dry_run: bool) -> async_graphql::Result<RunJobPayload> {
-        let summary = jobs::run_job(&app(ctx).jobs, job.into(), Trigger::Api, dry_run, None)
+        let state = app(ctx);
+        let restaurant = restaurants::get(&state.db, &scope(ctx).restaurant_id).await.gql()?;
+        let summary = jobs::run_job(&state.jobs, &restaurant, job.into(), RunTrigger::Api, dry_run, None)
             .await
             .map_err(job_error)
             .gql()?
             .ok_or_else(|| ApiError::validation("job", "the run could not start"))
             .gql()?;
-        let restaurant = &scope(ctx).restaurant_id;
         let recipients = summary
             .report
             .recipients
             .into_iter()
-            .filter(|r| &r.restaurant_id == restaurant)
             .map(|r| Recipient { customer_id: ID(r.customer_id.to_string()), name: r.name, email: r.email, occasion_date: r.occasion_date.map(Date) })
             .collect();
         Ok(RunJobPayload { run: summary.run.into(), recipients })

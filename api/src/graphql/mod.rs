@@ -19,6 +19,7 @@ pub mod orders;
 pub mod points;
 pub mod privacy;
 pub mod program;
+pub mod restaurants;
 pub mod scalars;
 pub mod segments;
 pub mod stats;
@@ -33,6 +34,7 @@ pub struct Query(
     occasions::OccasionQuery,
     segments::SegmentQuery,
     program::ProgramQuery,
+    restaurants::RestaurantQuery,
     keys::KeyQuery,
     campaigns::CampaignQuery,
     privacy::PrivacyQuery,
@@ -51,6 +53,7 @@ pub struct Mutation(
     segments::SegmentMutation,
     campaigns::CampaignMutation,
     keys::KeyMutation,
+    restaurants::RestaurantMutation,
     privacy::PrivacyMutation,
 );
 

@@ -1,7 +1,6 @@
 //! Occasions (spec endpoint 8): what is coming up, and custom occasions and dates to change.
 
 use async_graphql::{Context, Enum, ID, MaybeUndefined, Object, SimpleObject};
-use chrono::Utc;
 use entity::ops::customers::Patch;
 use entity::ops::occasions::{self, OccasionKind};
 
@@ -59,9 +58,8 @@ impl OccasionQuery {
     ) -> async_graphql::Result<Vec<UpcomingOccasion>> {
         let state = app(ctx);
         let days = u32::try_from(days).map_err(|_| ApiError::validation("days", "must be between 1 and 366")).gql()?;
-        let today = from.map(|d| d.0).unwrap_or_else(|| Utc::now().with_timezone(&state.jobs.config.timezone).date_naive());
         let limit = u64::try_from(limit).map_err(|_| ApiError::validation("limit", "must be between 1 and 5000")).gql()?;
-        let rows = occasions::upcoming(&state.db, scope(ctx), today, days, limit).await.gql()?;
+        let rows = occasions::upcoming(&state.db, scope(ctx), from.map(|d| d.0), days, limit).await.gql()?;
         Ok(rows
             .into_iter()
             .map(|u| UpcomingOccasion {

@@ -57,6 +57,7 @@ impl PrivacyQuery {
 
     /// The audit trail of your restaurant, newest first; `from`/`to` are UTC days (inclusive).
     #[graphql(guard = "ADMIN")]
+    #[allow(clippy::too_many_arguments)] // one per GraphQL argument
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -1,17 +1,20 @@
-//! The loyalty programme's rules, for frontends to show.
+//! The loyalty programme's rules as they stand for your restaurant, for frontends to show.
 
-use async_graphql::{Object, SimpleObject};
-use entity::rules::{money, tier};
+use async_graphql::{Context, Object, SimpleObject};
+use entity::ops::restaurants;
+use entity::rules::tier;
 
 use super::types::Tier;
+use super::{app, scope};
 use crate::auth::VIEWER;
+use crate::error::IntoGql;
 
 /// A tier, where it starts, and what it earns.
 #[derive(SimpleObject)]
 pub struct TierInfo {
     pub tier: Tier,
     pub min_lifetime_points: i64,
-    /// Discount on occasion offers, in percent.
+    /// Discount on occasion offers, in percent (your restaurant's setting).
     pub discount_percent: i32,
 }
 
@@ -23,16 +26,17 @@ pub struct ProgramQuery;
 impl ProgramQuery {
     /// The tiers, lowest first.
     #[graphql(guard = "VIEWER")]
-    async fn loyalty_tiers(&self) -> Vec<TierInfo> {
-        tier::THRESHOLDS
+    async fn loyalty_tiers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TierInfo>> {
+        let p = restaurants::programme(&app(ctx).db, scope(ctx)).await.gql()?;
+        Ok(tier::THRESHOLDS
             .iter()
-            .map(|(t, min)| TierInfo { tier: (*t).into(), min_lifetime_points: *min, discount_percent: tier::discount_percent(*t).into() })
-            .collect()
+            .map(|(t, min)| TierInfo { tier: (*t).into(), min_lifetime_points: *min, discount_percent: p.discount_percent(*t).into() })
+            .collect())
     }
 
-    /// Points that make one dollar of discount.
+    /// Points that make one dollar of discount in your restaurant.
     #[graphql(guard = "VIEWER")]
-    async fn points_per_redeemed_dollar(&self) -> i64 {
-        money::POINTS_PER_REDEEMED_DOLLAR
+    async fn points_per_redeemed_dollar(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(restaurants::programme(&app(ctx).db, scope(ctx)).await.gql()?.points_per_redeemed_dollar)
     }
 }

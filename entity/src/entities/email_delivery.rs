@@ -3,8 +3,30 @@
 //! and crashes never send a second copy; unsent rows are retried with backoff.
 
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+/// Where an email stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Written, waiting to be sent (or retried).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Claimed by a worker that is sending it.
+    #[sea_orm(string_value = "sending")]
+    Sending,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// Failed for good after the last attempt.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    /// Not sent: consent was withdrawn, or the customer is gone.
+    #[sea_orm(string_value = "skipped")]
+    Skipped,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "email_deliveries")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -19,8 +41,7 @@ pub struct Model {
     pub occasion_date: Option<Date>,
     /// Recipient at the time the row was written.
     pub email: String,
-    /// `pending`, `sending`, `sent`, `failed` or `skipped`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub last_error: Option<String>,

@@ -20,6 +20,7 @@ use crate::entities::{
     favorite_item, special_occasion,
 };
 use crate::rules::{contact, occasions, referral};
+use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// A change to an optional field: leave it, clear it, or set it.
@@ -196,7 +197,8 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
     input: &CustomerInput,
 ) -> DomainResult<UpsertOutcome> {
     let at = now();
-    let checked = check(input, policy, at.date_naive())?;
+    let p = super::restaurants::programme(db, scope).await?;
+    let checked = check(input, policy, p.today(at))?;
     let input = input.clone();
     let txn = begin_write(db).await?;
     let existing = find_by_normalized_phone(&txn, scope, &checked.phone).await?;
@@ -206,7 +208,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
         None => insert_new(&txn, scope, &checked, at).await?,
     };
     let referred_by = match &checked.referral_code {
-        Some(code) => link_referral(&txn, scope, policy, &base, code, at).await?,
+        Some(code) => link_referral(&txn, scope, &p, &base, code, at).await?,
         None => base.referred_by,
     };
 
@@ -250,7 +252,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(
         replace_segments(&txn, scope, &row, segments).await?;
     }
     audit_changes(&txn, scope, if created { None } else { Some(&base) }, &row, segments_changed).await?;
-    let row = state::refresh(&txn, row, at, false).await?;
+    let row = state::refresh(&txn, &p, row, at, false).await?;
     txn.commit().await?;
     Ok(UpsertOutcome { customer: row, created })
 }
@@ -289,8 +291,8 @@ async fn audit_changes(
     after: &customer::Model,
     segments: Option<Vec<String>>,
 ) -> DomainResult<()> {
-    let old = before.map(serde_json::to_value).transpose().map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(e.to_string())))?;
-    let new = serde_json::to_value(after).map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(e.to_string())))?;
+    let old = before.map(serde_json::to_value).transpose().map_err(|e| DomainError::internal(e.to_string()))?;
+    let new = serde_json::to_value(after).map_err(|e| DomainError::internal(e.to_string()))?;
     let old_of = |key: &str| old.as_ref().map_or(serde_json::Value::Null, |o| o[key].clone());
     let mut changes = serde_json::Map::new();
     for (key, name) in AUDITED {
@@ -387,7 +389,7 @@ async fn unused_referral_code(db: &impl ConnectionTrait, name: &str) -> DomainRe
             return Ok(code);
         }
     }
-    Err(DomainError::Database(sea_orm::DbErr::Custom("no free referral code after 16 tries".into())))
+    Err(DomainError::internal("no free referral code after 16 tries"))
 }
 
 /// Links `row` to the member whose code is `code` and rewards that member, once. Returns the
@@ -395,7 +397,7 @@ async fn unused_referral_code(db: &impl ConnectionTrait, name: &str) -> DomainRe
 async fn link_referral(
     txn: &impl ConnectionTrait,
     scope: &Scope,
-    policy: &Policy,
+    p: &Programme,
     row: &customer::Model,
     code: &str,
     at: chrono::DateTime<chrono::Utc>,
@@ -415,7 +417,7 @@ async fn link_referral(
         None => {}
     }
     use customer::Column as C;
-    let bonus = policy.referral_bonus_points;
+    let bonus = p.referral_bonus;
     customer::Entity::update_many()
         .col_expr(C::ReferralsCount, Expr::col(C::ReferralsCount).add(1))
         .col_expr(C::ReferralRewards, Expr::col(C::ReferralRewards).add(bonus))
@@ -425,7 +427,7 @@ async fn link_referral(
     if bonus > 0 && referrer.status != CustomerStatus::Blocked {
         let delta = Delta { earned: bonus, ..Delta::default() };
         let reason = Some(format!("Referral of customer {}", row.id));
-        ledger::earn_in(txn, scope, referrer.id, delta, LedgerKind::ReferralBonus, reason, None, at).await?;
+        ledger::earn_in(txn, scope, p, referrer.id, delta, LedgerKind::ReferralBonus, reason, None, at).await?;
     }
     Ok(Some(referrer.id))
 }

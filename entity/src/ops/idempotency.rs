@@ -67,7 +67,7 @@ where
         return Ok(Outcome { value, replayed: true });
     }
     let value = work(&txn).await?;
-    let json = serde_json::to_value(&value).map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(e.to_string())))?;
+    let json = serde_json::to_value(&value).map_err(|e| DomainError::internal(e.to_string()))?;
     idempotency_key::Entity::update_many()
         .col_expr(idempotency_key::Column::Response, sea_orm::sea_query::Expr::value(json))
         .filter(idempotency_key::Column::RestaurantId.eq(&scope.restaurant_id))
@@ -110,7 +110,7 @@ async fn replay<T: DeserializeOwned>(db: &impl ConnectionTrait, scope: &Scope, k
         return Err(conflict());
     }
     let response = saved.response.ok_or_else(conflict)?;
-    serde_json::from_value(response).map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(e.to_string())))
+    serde_json::from_value(response).map_err(|e| DomainError::internal(e.to_string()))
 }
 
 fn request_hash<R: Serialize + ?Sized>(operation: &str, request: &R) -> String {

@@ -32,9 +32,7 @@ pub fn hash(key: &str) -> String {
 
 fn check_restaurant(restaurant_id: &str) -> DomainResult<String> {
     let r = restaurant_id.trim();
-    if r.is_empty() || r.len() > 64 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(DomainError::validation("restaurant", "must be 1 to 64 letters, digits, - or _"));
-    }
+    crate::rules::restaurant::check_id(r)?;
     Ok(r.to_string())
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::state::{self, Delta};
 use super::{check_points, idempotency, now};
 use crate::entities::{LedgerKind, Tier, customer, point_transaction};
-use crate::rules::money::redemption_value_cents;
+use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
 
 /// Longest reason text accepted.
@@ -32,7 +32,7 @@ pub struct PointsOutcome {
 }
 
 impl PointsOutcome {
-    fn new(row: &customer::Model, entry: &point_transaction::Model) -> Self {
+    fn new(row: &customer::Model, entry: &point_transaction::Model, p: &Programme) -> Self {
         Self {
             customer_id: row.id,
             transaction_id: entry.id,
@@ -41,7 +41,7 @@ impl PointsOutcome {
             lifetime: row.points_lifetime,
             redeemed: row.points_redeemed,
             tier: row.tier,
-            discount_cents: if entry.kind == LedgerKind::Redeem { redemption_value_cents(-entry.delta) } else { 0 },
+            discount_cents: if entry.kind == LedgerKind::Redeem { p.redemption_value_cents(-entry.delta) } else { 0 },
         }
     }
 }
@@ -68,12 +68,13 @@ pub async fn add_points<D: TransactionTrait + ConnectionTrait>(
     let reason = check_reason(reason)?;
     let key = idempotency_key.map(idempotency::check_key).transpose()?;
     let request = (customer_id, points, reason.clone());
+    let p = super::restaurants::programme(db, scope).await?;
     idempotency::run(db, scope, key.as_deref(), "addPoints", &request, async |txn| {
         let at = now();
         let delta = Delta { earned: points, ..Delta::default() };
-        let (row, entry) = earn_in(txn, scope, customer_id, delta, LedgerKind::Earn, reason, key.clone(), at).await?;
+        let (row, entry) = earn_in(txn, scope, &p, customer_id, delta, LedgerKind::Earn, reason, key.clone(), at).await?;
         let entry = entry.ok_or_else(|| DomainError::validation("points", "must be positive"))?;
-        Ok(PointsOutcome::new(&row, &entry))
+        Ok(PointsOutcome::new(&row, &entry, &p))
     })
     .await
 }
@@ -92,20 +93,23 @@ pub async fn redeem_points<D: TransactionTrait + ConnectionTrait>(
     let reason = check_reason(reason)?;
     let key = idempotency_key.map(idempotency::check_key).transpose()?;
     let request = (customer_id, points, reason.clone());
+    let p = super::restaurants::programme(db, scope).await?;
     idempotency::run(db, scope, key.as_deref(), "redeemPoints", &request, async |txn| {
         let at = now();
         let row = state::apply(txn, scope, customer_id, Delta { redeemed: points, ..Delta::default() }, at).await?;
         let entry = append(txn, scope, &row, LedgerKind::Redeem, -points, reason, key.clone(), at).await?;
-        Ok(PointsOutcome::new(&row, &entry))
+        Ok(PointsOutcome::new(&row, &entry, &p))
     })
     .await
 }
 
 /// Earns points inside a running transaction (orders, referral bonuses) and returns the
 /// updated row and its ledger entry.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn earn_in(
     txn: &impl ConnectionTrait,
     scope: &Scope,
+    p: &Programme,
     customer_id: i64,
     delta: Delta,
     kind: LedgerKind,
@@ -114,7 +118,7 @@ pub(crate) async fn earn_in(
     at: DateTime<Utc>,
 ) -> DomainResult<(customer::Model, Option<point_transaction::Model>)> {
     let row = state::apply(txn, scope, customer_id, delta, at).await?;
-    let row = state::refresh(txn, row, at, delta.visit_cents.is_some()).await?;
+    let row = state::refresh(txn, p, row, at, delta.visit_cents.is_some()).await?;
     let entry = if delta.earned > 0 {
         Some(append(txn, scope, &row, kind, delta.earned, reason, key, at).await?)
     } else {

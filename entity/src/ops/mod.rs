@@ -13,17 +13,23 @@ use sea_orm::{
 };
 
 pub mod audit;
+pub mod campaigns;
 pub mod cursor;
 pub mod customers;
+pub mod deliveries;
+pub mod dormancy;
 pub mod feedback;
 pub mod idempotency;
+pub mod job_runs;
 pub mod keys;
 pub mod ledger;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
 pub mod privacy;
+pub mod restaurants;
 pub mod segments;
+pub mod service;
 pub mod state;
 pub mod stats;
 pub mod visits;
@@ -51,13 +57,10 @@ impl Scope {
     }
 }
 
-/// The program's adjustable settings.
+/// The deployment's input settings (a restaurant's programme settings are in its row: see
+/// [`restaurants`]).
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Points earned per whole dollar of an order (spec default 1).
-    pub points_per_dollar: i64,
-    /// Points a referrer earns when a new member signs up with their code.
-    pub referral_bonus_points: i64,
     /// Region for phone numbers written without a `+country` prefix.
     pub phone_region: country::Id,
     /// Largest page a list may return.
@@ -67,8 +70,6 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Self {
-            points_per_dollar: 1,
-            referral_bonus_points: 100,
             phone_region: country::Id::US,
             max_page_size: 200,
         }

@@ -51,13 +51,17 @@ pub const MAX_LIMIT: u64 = 5_000;
 /// The first `limit` occasions from `today` through `days - 1` days later, by date, then
 /// customer name. Birthdays and anniversaries are read in that order with `LIMIT`, so an answer
 /// costs the same memory however many members a restaurant has.
-pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate, days: u32, limit: u64) -> DomainResult<Vec<Upcoming>> {
+pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<NaiveDate>, days: u32, limit: u64) -> DomainResult<Vec<Upcoming>> {
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(DomainError::validation("days", format!("must be between 1 and {MAX_DAYS}")));
     }
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(DomainError::validation("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
+    let today = match from {
+        Some(day) => day,
+        None => super::restaurants::programme(db, scope).await?.today(super::now()),
+    };
     let last = today + Duration::days(i64::from(days) - 1);
     let mut day_of: HashMap<i32, NaiveDate> = HashMap::new();
     for (day, keys) in occasions::window(today, days - 1) {

@@ -1,4 +1,5 @@
-//! The spec's "Integration with Orders": a completed order earns points (per whole dollar),
+//! The spec's "Integration with Orders": a completed order earns points (the restaurant's
+//! `pointsPerDollar` per whole dollar),
 //! counts as a visit and updates favourite items, all in one transaction, once per order id.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -9,7 +10,6 @@ use super::state::Delta;
 use super::visits::check_amount;
 use super::{customers, idempotency, ledger, now, visits};
 use crate::entities::{LedgerKind, Tier, favorite_item};
-use crate::rules::money::points_for_amount;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// Most line items in one order.
@@ -80,12 +80,13 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     let customer = customers::find_by_phone(db, scope, policy, &input.phone).await?;
     let order_id = input.order_id.trim().to_string();
     let key = format!("order:{order_id}");
-    let points = points_for_amount(input.amount_cents, policy.points_per_dollar);
+    let p = super::restaurants::programme(db, scope).await?;
+    let points = p.points_for_amount(input.amount_cents);
     idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| {
         let at = now();
         let delta = Delta { earned: points, redeemed: 0, visit_cents: Some(input.amount_cents) };
         let reason = Some(format!("Order #{order_id}"));
-        let (row, entry) = ledger::earn_in(txn, scope, customer.id, delta, LedgerKind::Earn, reason, Some(key.clone()), at).await?;
+        let (row, entry) = ledger::earn_in(txn, scope, &p, customer.id, delta, LedgerKind::Earn, reason, Some(key.clone()), at).await?;
         let visit = visits::insert(txn, scope, row.id, input.amount_cents, Some(order_id.clone()), at).await?;
         count_items(txn, scope, row.id, &input.items, at).await?;
         Ok(OrderOutcome {

@@ -279,8 +279,47 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     a.updated_at = Set(now());
     let row = a.update(&txn).await?;
     customer::Entity::delete_by_id(source_id).exec(&txn).await?;
-    let row = state::refresh(&txn, row, now(), false).await?;
+    let p = super::restaurants::programme(&txn, scope).await?;
+    let row = state::refresh(&txn, &p, row, now(), false).await?;
     audit::record(&txn, scope, "customer.merged", Some(target_id), json!({ "sourceId": source_id, "sourcePhone": source.phone })).await?;
     txn.commit().await?;
     Ok(row)
+}
+
+/// Who an unsubscribe link opted out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscribed {
+    /// The restaurant whose emails the customer no longer receives.
+    pub restaurant: crate::entities::restaurant::Model,
+    /// The address, for the confirmation page.
+    pub email: Option<String>,
+}
+
+/// Turns email marketing off for the customer of a signed unsubscribe link, in the customer's
+/// own restaurant, audited with source `unsubscribe-link`. `None` if the customer no longer
+/// exists.
+pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, customer_id: i64) -> DomainResult<Option<Unsubscribed>> {
+    let txn = begin_write(db).await?;
+    let Some(c) = customer::Entity::find_by_id(customer_id).one(&txn).await? else { return Ok(None) };
+    let scope = Scope::new(c.restaurant_id.clone(), "customer");
+    let restaurant = super::restaurants::get(&txn, &scope.restaurant_id).await?;
+    if c.email_opt_in {
+        let details = json!({ "flag": "emailOptIn", "from": true, "to": false, "source": "unsubscribe-link" });
+        audit::record(&txn, &scope, "consent.changed", Some(c.id), details).await?;
+        customer::Entity::update_many()
+            .col_expr(customer::Column::EmailOptIn, Expr::value(false))
+            .col_expr(customer::Column::UpdatedAt, Expr::value(now()))
+            .filter(customer::Column::Id.eq(customer_id))
+            .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(Some(Unsubscribed { restaurant, email: c.email }))
+}
+
+/// The restaurant of a customer an unsubscribe link names, for its confirmation page.
+pub async fn restaurant_of(db: &impl ConnectionTrait, customer_id: i64) -> DomainResult<Option<crate::entities::restaurant::Model>> {
+    let Some(c) = customer::Entity::find_by_id(customer_id).one(db).await? else { return Ok(None) };
+    Ok(Some(super::restaurants::get(db, &c.restaurant_id).await?))
 }

@@ -10,6 +10,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::entities::{CustomerStatus, LabelKind, customer, customer_label};
+use crate::rules::programme::Programme;
 use crate::rules::{segments, status::derived_status, tags, tier};
 use crate::{DomainError, DomainResult, Scope};
 
@@ -85,18 +86,19 @@ async fn explain_refusal(
     })
 }
 
-/// Derives tier, auto-tags, automatic segments and status of `row` at `now` and saves what
-/// changed; returns the row as saved. `visited_now` tells the status rule that a visit was just
+/// Derives tier, auto-tags, automatic segments and status of `row` at `now` (with the
+/// restaurant's thresholds and calendar) and saves what changed; returns the row as saved. `visited_now` tells the status rule that a visit was just
 /// recorded.
 pub async fn refresh(
     db: &impl ConnectionTrait,
+    p: &Programme,
     row: customer::Model,
     now: DateTime<Utc>,
     visited_now: bool,
 ) -> DomainResult<customer::Model> {
     let tier = tier::next_tier(row.tier, row.points_lifetime);
-    let wanted_tags = tags::auto_tags(&row, now);
-    let wanted_segments = segments::auto_segments(&customer::Model { tier, ..row.clone() }, &wanted_tags, now);
+    let wanted_tags = tags::auto_tags(&row, p, now);
+    let wanted_segments = segments::auto_segments(&customer::Model { tier, ..row.clone() }, &wanted_tags, p, now);
     sync_labels(db, &row, &wanted_tags, &wanted_segments).await?;
 
     let status = derived_status(row.status, wanted_tags.contains(&tags::DORMANT), visited_now);

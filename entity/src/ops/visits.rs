@@ -41,10 +41,11 @@ pub async fn record_visit<D: TransactionTrait + ConnectionTrait>(
 ) -> DomainResult<idempotency::Outcome<VisitOutcome>> {
     let amount_cents = check_amount("orderAmount", amount_cents)?;
     let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    let p = super::restaurants::programme(db, scope).await?;
     idempotency::run(db, scope, key.as_deref(), "recordVisit", &(customer_id, amount_cents), async |txn| {
         let at = now();
         let row = state::apply(txn, scope, customer_id, Delta { visit_cents: Some(amount_cents), ..Delta::default() }, at).await?;
-        state::refresh(txn, row, at, true).await?;
+        state::refresh(txn, &p, row, at, true).await?;
         let visit = insert(txn, scope, customer_id, amount_cents, None, at).await?;
         Ok(VisitOutcome { customer_id, visit_id: visit.id, amount_cents, visited_at: at })
     })

@@ -3,7 +3,9 @@
 pub mod contact;
 pub mod money;
 pub mod occasions;
+pub mod programme;
 pub mod referral;
+pub mod restaurant;
 pub mod segments;
 pub mod status;
 pub mod tags;

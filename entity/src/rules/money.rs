@@ -2,8 +2,6 @@
 
 /// Largest single amount accepted (one million dollars).
 pub const MAX_AMOUNT_CENTS: i64 = 1_000_000_00;
-/// Points worth one dollar when redeemed (spec: 100 points = $1).
-pub const POINTS_PER_REDEEMED_DOLLAR: i64 = 100;
 
 /// Why an amount was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,16 +51,6 @@ pub fn format_cents(cents: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
-/// Points earned for an order: `points_per_dollar` per whole dollar (spec: `Math.floor`).
-pub fn points_for_amount(amount_cents: i64, points_per_dollar: i64) -> i64 {
-    amount_cents / 100 * points_per_dollar
-}
-
-/// The discount, in cents, that `points` are worth when redeemed.
-pub fn redemption_value_cents(points: i64) -> i64 {
-    points * 100 / POINTS_PER_REDEEMED_DOLLAR
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,18 +83,5 @@ mod tests {
         assert_eq!(format_cents(4599), "45.99");
         assert_eq!(format_cents(5), "0.05");
         assert_eq!(format_cents(-120), "-1.20");
-    }
-
-    #[test]
-    fn one_point_per_whole_dollar() {
-        assert_eq!(points_for_amount(4599, 1), 45);
-        assert_eq!(points_for_amount(99, 1), 0);
-        assert_eq!(points_for_amount(1000, 2), 20);
-    }
-
-    #[test]
-    fn hundred_points_are_a_dollar() {
-        assert_eq!(redemption_value_cents(500), 500);
-        assert_eq!(redemption_value_cents(100), 100);
     }
 }

@@ -1,4 +1,5 @@
-//! Tier thresholds (spec "Loyalty Tier System") and the benefits that go with each tier.
+//! Tier thresholds (spec "Loyalty Tier System"); each restaurant's tier discounts are in
+//! [`super::programme::Programme`].
 
 use crate::entities::Tier;
 
@@ -31,17 +32,6 @@ pub fn points_to_next_tier(lifetime_points: i64) -> Option<i64> {
         .iter()
         .find(|(_, min)| *min > lifetime_points)
         .map(|(_, min)| min - lifetime_points)
-}
-
-/// Discount in percent a tier earns on occasion offers (spec "Tier Benefits").
-pub fn discount_percent(tier: Tier) -> u8 {
-    match tier {
-        Tier::Bronze => 0,
-        Tier::Silver => 5,
-        Tier::Gold => 10,
-        Tier::Platinum => 15,
-        Tier::Vip => 20,
-    }
 }
 
 #[cfg(test)]
@@ -78,11 +68,5 @@ mod tests {
         assert_eq!(points_to_next_tier(0), Some(1_000));
         assert_eq!(points_to_next_tier(2_499), Some(1));
         assert_eq!(points_to_next_tier(10_000), None);
-    }
-
-    #[test]
-    fn discounts_follow_tier_benefits() {
-        assert_eq!(discount_percent(Tier::Bronze), 0);
-        assert_eq!(discount_percent(Tier::Vip), 20);
     }
 }

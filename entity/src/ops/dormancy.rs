@@ -1,26 +1,32 @@
-//! The dormancy job: keeps the time-based auto-tags current for every restaurant with a few
-//! set-based statements (never a loop over rows). It applies the same rules as the API
-//! (`entity::rules::tags`): `dormant` after 90 calendar days without a visit (status
-//! `dormant`), back to `active` when that is no longer true, and `new-customer` expiring 30
-//! days after the first visit. A second run on the same day changes nothing.
+//! The time-based labels of one restaurant, kept current with a few set-based statements
+//! (never a loop over rows), by the same rules as the API (`rules::tags`, `rules::segments`)
+//! with the restaurant's thresholds and calendar: `dormant` after `dormantDays` calendar days
+//! without a visit (status `dormant`), back to `active` when that no longer holds, `at-risk`
+//! from `atRiskDays`, and `new-customer` expiring 30 days after the first visit. A second run
+//! on the same day changes nothing.
 
 use chrono::{DateTime, Utc};
-use entity::entities::{CustomerStatus, LabelKind, customer, customer_label};
-use entity::rules::segments::{AT_RISK, at_risk_cutoff};
-use entity::rules::tags::{DORMANT, NEW_CUSTOMER, dormant_cutoff, new_customer_cutoff};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait};
 
-use crate::{JobError, JobReport, Recipient};
+use super::campaigns::{DRY_RUN_LIST, Recipient};
+use crate::entities::{CustomerStatus, LabelKind, customer, customer_label};
+use crate::rules::programme::Programme;
+use crate::rules::segments::{AT_RISK, at_risk_cutoff};
+use crate::rules::tags::{DORMANT, NEW_CUSTOMER, dormant_cutoff, new_customer_cutoff};
+use crate::{DomainError, DomainResult, Scope};
 
-/// Label changes after which the job refreshes the planner's statistics (PostgreSQL).
+/// Label changes after which the planner's statistics are refreshed (PostgreSQL).
 const ANALYZE_AFTER: u64 = 10_000;
 
-/// Most customers a dry run lists.
-const DRY_RUN_LIST: u64 = 10_000;
+/// What a run changed (or, in a dry run, would change).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Labels added and removed.
+    pub changed: u64,
+    /// Dry runs: whose labels would change.
+    pub recipients: Vec<Recipient>,
+}
 
 /// `EXISTS (label of this customer)`: a correlated semi-join the planner serves from the label
 /// index (`NOT IN (subquery)` cannot be turned into an anti-join and crawls at a million rows).
@@ -44,13 +50,13 @@ struct TimeRule {
     remove_when: Condition,
 }
 
-fn time_rules(now: DateTime<Utc>) -> Vec<TimeRule> {
+fn time_rules(p: &Programme, now: DateTime<Utc>) -> Vec<TimeRule> {
     use customer::Column as C;
-    let dormant = dormant_cutoff(now);
-    let at_risk = at_risk_cutoff(now);
+    let dormant = dormant_cutoff(p, now);
+    let at_risk = at_risk_cutoff(p, now);
     let is_dormant = || Condition::all().add(C::LastVisitAt.lt(dormant));
     let not_dormant = || Condition::any().add(C::LastVisitAt.gte(dormant)).add(C::LastVisitAt.is_null());
-    let expired = || Condition::all().add(C::FirstVisitAt.lt(new_customer_cutoff(now)));
+    let expired = || Condition::all().add(C::FirstVisitAt.lt(new_customer_cutoff(p, now)));
     let mut rules = Vec::new();
     for kind in [LabelKind::Tag, LabelKind::Segment] {
         rules.push(TimeRule { kind, name: DORMANT, add_when: Some(is_dormant()), remove_when: not_dormant() });
@@ -65,15 +71,16 @@ fn time_rules(now: DateTime<Utc>) -> Vec<TimeRule> {
     rules
 }
 
-/// Runs the time-based rules at `now`: labels added and removed are counted in `changed`.
-pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Utc>, dry_run: bool) -> Result<JobReport, JobError> {
+/// Applies the time-based rules to the scope's restaurant at `now`.
+pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p: &Programme, now: DateTime<Utc>, dry_run: bool) -> DomainResult<Changes> {
     use customer::Column as C;
-    let rules = time_rules(now);
-    let to_add = |r: &TimeRule| r.add_when.clone().map(|c| Condition::all().add(c).add(has_label(r.kind, r.name).not()));
-    let to_remove = |r: &TimeRule| Condition::all().add(r.remove_when.clone()).add(has_label(r.kind, r.name));
+    let ours = || Condition::all().add(C::RestaurantId.eq(&scope.restaurant_id));
+    let rules = time_rules(p, now);
+    let to_add = |r: &TimeRule| r.add_when.clone().map(|c| ours().add(c).add(has_label(r.kind, r.name).not()));
+    let to_remove = |r: &TimeRule| ours().add(r.remove_when.clone()).add(has_label(r.kind, r.name));
 
     if dry_run {
-        let mut report = JobReport::default();
+        let mut report = Changes::default();
         let mut any = Condition::any();
         for rule in &rules {
             for cond in to_add(rule).into_iter().chain([to_remove(rule)]) {
@@ -82,14 +89,11 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Ut
             }
         }
         let rows = customer::Entity::find().filter(any).limit(DRY_RUN_LIST).all(db).await?;
-        report.recipients = rows
-            .into_iter()
-            .map(|c| Recipient { customer_id: c.id, restaurant_id: c.restaurant_id, name: c.name, email: c.email, occasion_date: None })
-            .collect();
+        report.recipients = rows.into_iter().map(|c| Recipient::of(c, None)).collect();
         return Ok(report);
     }
 
-    let txn = entity::ops::begin_write(db).await?;
+    let txn = super::begin_write(db).await?;
     let mut changed = 0;
     for rule in &rules {
         if let Some(cond) = to_add(rule) {
@@ -106,28 +110,29 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Ut
                         .cond_where(cond)
                         .to_owned(),
                 )
-                .map_err(|e| JobError::Config(e.to_string()))?
+                .map_err(DomainError::internal)?
                 .to_owned();
             changed += txn.execute(&insert).await?.rows_affected();
         }
         let delete = Query::delete()
             .from_table(customer_label::Entity)
+            .and_where(customer_label::Column::RestaurantId.eq(&scope.restaurant_id))
             .and_where(customer_label::Column::Kind.eq(rule.kind))
             .and_where(customer_label::Column::Name.eq(rule.name))
             .and_where(customer_label::Column::CustomerId.in_subquery(
-                Query::select().column(C::Id).from(customer::Entity).cond_where(rule.remove_when.clone()).to_owned(),
+                Query::select().column(C::Id).from(customer::Entity).cond_where(ours().add(rule.remove_when.clone())).to_owned(),
             ))
             .to_owned();
         changed += txn.execute(&delete).await?.rows_affected();
     }
-    let cutoff = dormant_cutoff(now);
+    let cutoff = dormant_cutoff(p, now);
     let status = |from: CustomerStatus, to: CustomerStatus, cond: Condition| {
         Query::update()
             .table(customer::Entity)
             .value(C::Status, Expr::value(to))
             .value(C::UpdatedAt, Expr::value(now))
             .and_where(C::Status.eq(from))
-            .cond_where(cond)
+            .cond_where(ours().add(cond))
             .to_owned()
     };
     txn.execute(&status(CustomerStatus::Active, CustomerStatus::Dormant, Condition::all().add(C::LastVisitAt.lt(cutoff)))).await?;
@@ -143,5 +148,5 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Ut
         // filter) would plan against the old row counts.
         db.execute_unprepared("ANALYZE customer_labels").await?;
     }
-    Ok(JobReport { changed, ..JobReport::default() })
+    Ok(Changes { changed, recipients: Vec::new() })
 }

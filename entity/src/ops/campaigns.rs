@@ -1,5 +1,5 @@
-//! Campaigns: who gets which email. Enqueuing writes one delivery row per (customer,
-//! campaign, period) with a set-based `INSERT … SELECT … ON CONFLICT DO NOTHING`, so running a
+//! Who gets which campaign email, for one restaurant. Enqueuing writes one delivery row per
+//! (customer, campaign, period) with `INSERT … SELECT … ON CONFLICT DO NOTHING`, so running a
 //! campaign twice, or on two replicas, writes each email once.
 //!
 //! An email goes only to a customer with an email address, `emailOptIn`, the campaign's own
@@ -7,16 +7,17 @@
 //! `blocked`.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use entity::entities::{CustomerStatus, customer, email_delivery};
-use entity::rules::occasions;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
-use crate::{JobError, JobReport, JobsConfig, Recipient};
+use crate::entities::{CustomerStatus, DeliveryStatus, customer, email_delivery};
+use crate::rules::occasions;
+use crate::rules::programme::Programme;
+use crate::{DomainError, DomainResult, Scope};
 
 /// Most recipients a dry run lists.
-const DRY_RUN_LIST: u64 = 10_000;
+pub const DRY_RUN_LIST: u64 = 10_000;
 /// Deliveries written per statement.
 const ENQUEUE_BATCH: usize = 2_000;
 
@@ -75,6 +76,34 @@ pub fn consented(campaign: Campaign) -> Condition {
         .add(customer::Column::Status.ne(CustomerStatus::Blocked))
 }
 
+/// A customer a run would email or change (dry runs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recipient {
+    pub customer_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub occasion_date: Option<NaiveDate>,
+}
+
+impl Recipient {
+    /// The recipient entry of a customer.
+    pub fn of(c: customer::Model, occasion_date: Option<NaiveDate>) -> Self {
+        Self { customer_id: c.id, name: c.name, email: c.email, occasion_date }
+    }
+}
+
+/// What enqueuing did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enqueued {
+    /// Deliveries written (dry run: recipients listed).
+    pub enqueued: u64,
+    /// Customers with the occasion who were not emailed for lack of consent, email or status.
+    pub skipped_consent: u64,
+    /// Dry runs: who would get an email.
+    pub recipients: Vec<Recipient>,
+}
+
 /// One group of customers due for a campaign, with the period and date the email is for.
 struct Due {
     who: Condition,
@@ -82,21 +111,17 @@ struct Due {
     occasion_date: Option<NaiveDate>,
 }
 
-fn due(config: &JobsConfig, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) -> Vec<Due> {
+fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) -> Vec<Due> {
     match campaign {
         Campaign::Birthday | Campaign::Anniversary => {
             let column = if campaign == Campaign::Birthday { customer::Column::BirthMd } else { customer::Column::AnniversaryMd };
-            occasions::window(today, config.occasion_lead_days)
+            occasions::window(today, p.occasion_lead_days)
                 .into_iter()
-                .map(|(day, keys)| Due {
-                    who: Condition::all().add(column.is_in(keys)),
-                    period_key: day.year().to_string(),
-                    occasion_date: Some(day),
-                })
+                .map(|(day, keys)| Due { who: Condition::all().add(column.is_in(keys)), period_key: day.year().to_string(), occasion_date: Some(day) })
                 .collect()
         }
         Campaign::WinBack => {
-            let since = now - Duration::days(i64::from(config.win_back_period_days));
+            let since = now - Duration::days(i64::from(p.win_back_days));
             let recently_sent = Query::select()
                 .expr(Expr::value(1))
                 .from(email_delivery::Entity)
@@ -115,46 +140,34 @@ fn due(config: &JobsConfig, campaign: Campaign, today: NaiveDate, now: DateTime<
     }
 }
 
-/// Writes the campaign's deliveries for `today` (or, in a dry run, lists who would get one).
+/// Writes the scope's restaurant's deliveries of `campaign` for its local date `today` (or,
+/// in a dry run, lists who would get one).
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    config: &JobsConfig,
+    scope: &Scope,
+    p: &Programme,
     campaign: Campaign,
     today: NaiveDate,
     now: DateTime<Utc>,
     dry_run: bool,
-) -> Result<JobReport, JobError> {
+) -> DomainResult<Enqueued> {
     use customer::Column as C;
     use email_delivery::Column as E;
-    let mut report = JobReport::default();
-    for group in due(config, campaign, today, now) {
-        report.skipped_consent += customer::Entity::find()
-            .filter(group.who.clone())
-            .filter(consented(campaign).not())
-            .count(db)
-            .await?;
-        let eligible = Condition::all().add(group.who).add(consented(campaign));
+    let mut report = Enqueued::default();
+    let ours = || Condition::all().add(C::RestaurantId.eq(&scope.restaurant_id));
+    for group in due(p, campaign, today, now) {
+        report.skipped_consent +=
+            customer::Entity::find().filter(ours()).filter(group.who.clone()).filter(consented(campaign).not()).count(db).await?;
+        let eligible = ours().add(group.who).add(consented(campaign));
         if dry_run {
             let rows = customer::Entity::find().filter(eligible).limit(DRY_RUN_LIST).all(db).await?;
-            report.recipients.extend(rows.into_iter().map(|c| Recipient {
-                customer_id: c.id,
-                restaurant_id: c.restaurant_id,
-                name: c.name,
-                email: c.email,
-                occasion_date: group.occasion_date,
-            }));
+            report.recipients.extend(rows.into_iter().map(|c| Recipient::of(c, group.occasion_date)));
             continue;
         }
         // Two phases: find who is due (a plain read), then write their rows in batches. One
         // INSERT … SELECT whose NOT EXISTS reads the table it writes can turn quadratic on
         // PostgreSQL (measured: ~250 rows/s at a million customers).
-        let ids: Vec<i64> = customer::Entity::find()
-            .select_only()
-            .column(C::Id)
-            .filter(eligible)
-            .into_tuple()
-            .all(db)
-            .await?;
+        let ids: Vec<i64> = customer::Entity::find().select_only().column(C::Id).filter(eligible).into_tuple().all(db).await?;
         for chunk in ids.chunks(ENQUEUE_BATCH) {
             let select = Query::select()
                 .column(C::RestaurantId)
@@ -163,19 +176,20 @@ pub async fn enqueue(
                 .expr(Expr::value(group.period_key.clone()))
                 .expr(Expr::value(group.occasion_date))
                 .column(C::Email)
-                .expr(Expr::value("pending"))
+                .expr(Expr::value(DeliveryStatus::Pending))
                 .expr(Expr::value(0))
                 .expr(Expr::value(now))
                 .expr(Expr::value(now))
                 .expr(Expr::value(now))
                 .from(customer::Entity)
                 .and_where(C::Id.is_in(chunk.iter().copied()))
+                .and_where(C::RestaurantId.eq(&scope.restaurant_id))
                 .to_owned();
             let insert = Query::insert()
                 .into_table(email_delivery::Entity)
                 .columns([E::RestaurantId, E::CustomerId, E::Campaign, E::PeriodKey, E::OccasionDate, E::Email, E::Status, E::Attempts, E::NextAttemptAt, E::CreatedAt, E::UpdatedAt])
                 .select_from(select)
-                .map_err(|e| JobError::Config(e.to_string()))?
+                .map_err(|e| DomainError::internal(e.to_string()))?
                 .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
                 .to_owned();
             report.enqueued += db.execute(&insert).await?.rows_affected();

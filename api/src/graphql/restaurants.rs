@@ -1,0 +1,182 @@
+//! The caller's restaurant and its settings: any role reads them, admins change them.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::restaurant;
+use entity::ops::restaurants::{self, RestaurantPatch, SchedulePatch, TierDiscountsPatch};
+
+use super::{app, scope};
+use crate::auth::{ADMIN, VIEWER};
+use crate::error::IntoGql;
+
+/// Occasion discount per tier, in percent.
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "TierDiscountsInput")]
+pub struct TierDiscounts {
+    pub bronze: Option<i32>,
+    pub silver: Option<i32>,
+    pub gold: Option<i32>,
+    pub platinum: Option<i32>,
+    pub vip: Option<i32>,
+}
+
+/// Local times of day (`HH:MM`, in the restaurant's time zone) its daily jobs run.
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "JobScheduleInput")]
+pub struct JobSchedule {
+    pub dormancy: Option<String>,
+    pub birthday: Option<String>,
+    pub anniversary: Option<String>,
+    pub win_back: Option<String>,
+}
+
+/// A restaurant and its programme settings.
+#[derive(SimpleObject)]
+pub struct Restaurant {
+    /// The slug its keys carry.
+    pub id: String,
+    pub name: String,
+    /// IANA time zone: its jobs run, "today" is decided and series are bucketed in it.
+    pub timezone: String,
+    /// Sender name of its emails.
+    pub sender_name: String,
+    /// From address of its emails.
+    pub mail_from: String,
+    pub reply_to: Option<String>,
+    /// Base URL of links in its emails (the service's own address when null).
+    pub public_url: Option<String>,
+    /// ISO 4217 currency code, for display.
+    pub currency: String,
+    /// Points an order earns per whole currency unit.
+    pub points_per_dollar: i64,
+    /// Points that make one currency unit of discount.
+    pub points_per_redeemed_dollar: i64,
+    /// Points a member earns for a referral.
+    pub referral_bonus: i64,
+    pub tier_discounts: TierDiscounts,
+    /// A last visit more than this many days ago makes a member dormant.
+    pub dormant_days: i32,
+    /// A last visit at least this many days ago (and not dormant) makes a member at risk.
+    pub at_risk_days: i32,
+    /// Birthday and anniversary emails go this many days ahead.
+    pub occasion_lead_days: i32,
+    /// At most one win-back email per member per this many days.
+    pub win_back_days: i32,
+    pub schedule: JobSchedule,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<restaurant::Model> for Restaurant {
+    fn from(r: restaurant::Model) -> Self {
+        Self {
+            tier_discounts: TierDiscounts {
+                bronze: Some(r.discount_bronze.into()),
+                silver: Some(r.discount_silver.into()),
+                gold: Some(r.discount_gold.into()),
+                platinum: Some(r.discount_platinum.into()),
+                vip: Some(r.discount_vip.into()),
+            },
+            schedule: JobSchedule { dormancy: Some(r.dormancy_at), birthday: Some(r.birthday_at), anniversary: Some(r.anniversary_at), win_back: Some(r.win_back_at) },
+            id: r.id,
+            name: r.name,
+            timezone: r.timezone,
+            sender_name: r.sender_name,
+            mail_from: r.mail_from,
+            reply_to: r.reply_to,
+            public_url: r.public_url,
+            currency: r.currency,
+            points_per_dollar: r.points_per_dollar,
+            points_per_redeemed_dollar: r.points_per_redeemed_dollar,
+            referral_bonus: r.referral_bonus,
+            dormant_days: r.dormant_days,
+            at_risk_days: r.at_risk_days,
+            occasion_lead_days: r.occasion_lead_days,
+            win_back_days: r.win_back_days,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Settings to change; omitted fields stay. An empty `replyTo` or `publicUrl` clears it.
+#[derive(InputObject)]
+pub struct RestaurantInput {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub sender_name: Option<String>,
+    pub mail_from: Option<String>,
+    pub reply_to: Option<String>,
+    pub public_url: Option<String>,
+    pub currency: Option<String>,
+    pub points_per_dollar: Option<i64>,
+    pub points_per_redeemed_dollar: Option<i64>,
+    pub referral_bonus: Option<i64>,
+    pub tier_discounts: Option<TierDiscounts>,
+    pub dormant_days: Option<i32>,
+    pub at_risk_days: Option<i32>,
+    pub occasion_lead_days: Option<i32>,
+    pub win_back_days: Option<i32>,
+    pub schedule: Option<JobSchedule>,
+}
+
+/// A percentage that does not fit a small integer is out of range either way.
+fn percent(v: Option<i32>) -> Option<i16> {
+    v.map(|v| i16::try_from(v).unwrap_or(if v < 0 { -1 } else { 101 }))
+}
+
+impl From<RestaurantInput> for RestaurantPatch {
+    fn from(i: RestaurantInput) -> Self {
+        Self {
+            name: i.name,
+            timezone: i.timezone,
+            sender_name: i.sender_name,
+            mail_from: i.mail_from,
+            reply_to: i.reply_to,
+            public_url: i.public_url,
+            currency: i.currency,
+            points_per_dollar: i.points_per_dollar,
+            points_per_redeemed_dollar: i.points_per_redeemed_dollar,
+            referral_bonus: i.referral_bonus,
+            tier_discounts: i.tier_discounts.map(|d| TierDiscountsPatch {
+                bronze: percent(d.bronze),
+                silver: percent(d.silver),
+                gold: percent(d.gold),
+                platinum: percent(d.platinum),
+                vip: percent(d.vip),
+            }),
+            dormant_days: i.dormant_days,
+            at_risk_days: i.at_risk_days,
+            occasion_lead_days: i.occasion_lead_days,
+            win_back_days: i.win_back_days,
+            schedule: i.schedule.map(|s| SchedulePatch { dormancy: s.dormancy, birthday: s.birthday, anniversary: s.anniversary, win_back: s.win_back }),
+        }
+    }
+}
+
+/// Restaurant queries.
+#[derive(Default)]
+pub struct RestaurantQuery;
+
+#[Object]
+impl RestaurantQuery {
+    /// Your restaurant and its settings.
+    #[graphql(guard = "VIEWER")]
+    async fn restaurant(&self, ctx: &Context<'_>) -> async_graphql::Result<Restaurant> {
+        Ok(restaurants::get(&app(ctx).db, &scope(ctx).restaurant_id).await.gql()?.into())
+    }
+}
+
+/// Restaurant mutations.
+#[derive(Default)]
+pub struct RestaurantMutation;
+
+#[Object]
+impl RestaurantMutation {
+    /// Changes your restaurant's settings (audited with old and new values). An invalid value
+    /// is refused with `VALIDATION` naming the field, and nothing changes.
+    #[graphql(guard = "ADMIN")]
+    async fn update_restaurant(&self, ctx: &Context<'_>, input: RestaurantInput) -> async_graphql::Result<Restaurant> {
+        Ok(restaurants::update(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
+    }
+}

@@ -1,0 +1,61 @@
+//! `restaurants`: one row per tenant with its display, email and programme settings. Every
+//! rule that depends on a setting reads the caller's restaurant's row (see
+//! [`crate::rules::programme::Programme`]).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "restaurants")]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    /// The slug API keys and tokens carry, e.g. `harbour-bistro`.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// Display name, used in emails and on the unsubscribe pages.
+    pub name: String,
+    /// IANA time zone: schedules run, "today" is decided and series are bucketed in it.
+    pub timezone: String,
+    /// Name shown as the sender of emails.
+    pub sender_name: String,
+    /// From address of emails.
+    pub mail_from: String,
+    /// Reply-To address of emails, when replies should go elsewhere.
+    pub reply_to: Option<String>,
+    /// Base URL of links in emails (unsubscribe); the service's own address when `None`.
+    pub public_url: Option<String>,
+    /// ISO 4217 code amounts are shown in, e.g. `USD`.
+    pub currency: String,
+    /// Points an order earns per whole currency unit.
+    pub points_per_dollar: i64,
+    /// Points that make one currency unit of discount when redeemed.
+    pub points_per_redeemed_dollar: i64,
+    /// Points a member earns when someone joins with their referral code.
+    pub referral_bonus: i64,
+    /// Occasion discount in percent per tier.
+    pub discount_bronze: i16,
+    pub discount_silver: i16,
+    pub discount_gold: i16,
+    pub discount_platinum: i16,
+    pub discount_vip: i16,
+    /// A last visit more than this many days ago makes a member dormant.
+    pub dormant_days: i32,
+    /// A last visit at least this many days ago (and not dormant) makes a member at risk.
+    pub at_risk_days: i32,
+    /// Birthday and anniversary emails go this many days ahead.
+    pub occasion_lead_days: i32,
+    /// A dormant member gets at most one win-back email per this many days.
+    pub win_back_days: i32,
+    /// Local time of day (`HH:MM`) each daily job runs.
+    pub dormancy_at: String,
+    pub birthday_at: String,
+    pub anniversary_at: String,
+    pub win_back_at: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,142 @@
+//! Campaign emails waiting, being sent and sent, of one restaurant. Rows are claimed
+//! (`pending` → `sending`) with a conditional update, so two workers never take the same row;
+//! the jobs crate sends them and records the outcome here.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::campaigns::Campaign;
+use crate::entities::{DeliveryStatus, customer, email_delivery};
+use crate::{DomainResult, Scope};
+
+/// Returns rows left `sending` since before `stale_before` (a worker that crashed mid-send) to
+/// `pending`; returns how many.
+pub async fn release_stale(db: &impl ConnectionTrait, scope: &Scope, stale_before: DateTime<Utc>) -> DomainResult<u64> {
+    use email_delivery::Column as E;
+    Ok(email_delivery::Entity::update_many()
+        .col_expr(E::Status, Expr::value(DeliveryStatus::Pending))
+        .filter(E::RestaurantId.eq(&scope.restaurant_id))
+        .filter(E::Status.eq(DeliveryStatus::Sending))
+        .filter(E::UpdatedAt.lt(stale_before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Claims up to `limit` due rows (of one campaign, or all): `pending` → `sending`, attempts
+/// counted. A row another worker claimed first is not returned.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    campaign: Option<Campaign>,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> DomainResult<Vec<email_delivery::Model>> {
+    use email_delivery::Column as E;
+    let mut due = Query::select()
+        .column(E::Id)
+        .from(email_delivery::Entity)
+        .and_where(E::RestaurantId.eq(&scope.restaurant_id))
+        .and_where(E::Status.eq(DeliveryStatus::Pending))
+        .and_where(E::NextAttemptAt.lte(now))
+        .order_by(E::Id, sea_orm::Order::Asc)
+        .limit(limit)
+        .to_owned();
+    if let Some(c) = campaign {
+        due.and_where(E::Campaign.eq(c.name()));
+    }
+    Ok(email_delivery::Entity::update_many()
+        .col_expr(E::Status, Expr::value(DeliveryStatus::Sending))
+        .col_expr(E::Attempts, Expr::col(E::Attempts).add(1))
+        .col_expr(E::UpdatedAt, Expr::value(super::now()))
+        .filter(E::Id.in_subquery(due))
+        .filter(E::Status.eq(DeliveryStatus::Pending))
+        .exec_with_returning(db)
+        .await?)
+}
+
+/// The scope's customers with these ids, by id (the recipients of a claimed batch).
+pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, customer::Model>> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(customer::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// How a send ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendResult {
+    Sent,
+    /// Not sent, for good (consent withdrawn, customer gone …).
+    Skipped(String),
+    /// Failed; try again at this time.
+    Retry { at: DateTime<Utc>, error: String },
+    /// Failed for good.
+    Failed(String),
+}
+
+/// Records how the send of claimed row `id` ended.
+pub async fn record(db: &impl ConnectionTrait, scope: &Scope, id: i64, result: SendResult) -> DomainResult<()> {
+    use email_delivery::Column as E;
+    let now = super::now();
+    let update = email_delivery::Entity::update_many()
+        .col_expr(E::UpdatedAt, Expr::value(now))
+        .filter(E::Id.eq(id))
+        .filter(E::RestaurantId.eq(&scope.restaurant_id));
+    let update = match result {
+        SendResult::Sent => update
+            .col_expr(E::Status, Expr::value(DeliveryStatus::Sent))
+            .col_expr(E::SentAt, Expr::value(now))
+            .col_expr(E::LastError, Expr::value(Option::<String>::None)),
+        SendResult::Skipped(why) => update.col_expr(E::Status, Expr::value(DeliveryStatus::Skipped)).col_expr(E::LastError, Expr::value(why)),
+        SendResult::Retry { at, error } => update
+            .col_expr(E::Status, Expr::value(DeliveryStatus::Pending))
+            .col_expr(E::NextAttemptAt, Expr::value(at))
+            .col_expr(E::LastError, Expr::value(error)),
+        SendResult::Failed(error) => update.col_expr(E::Status, Expr::value(DeliveryStatus::Failed)).col_expr(E::LastError, Expr::value(error)),
+    };
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// How many deliveries of `campaign` are in each status.
+pub async fn status_counts(db: &impl ConnectionTrait, scope: &Scope, campaign: Campaign) -> DomainResult<Vec<(DeliveryStatus, i64)>> {
+    use email_delivery::Column as E;
+    Ok(email_delivery::Entity::find()
+        .select_only()
+        .column(E::Status)
+        .column_as(E::Id.count(), "n")
+        .filter(E::RestaurantId.eq(&scope.restaurant_id))
+        .filter(E::Campaign.eq(campaign.name()))
+        .group_by(E::Status)
+        .into_tuple::<(DeliveryStatus, i64)>()
+        .all(db)
+        .await?)
+}
+
+/// Deliveries, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    campaign: Option<Campaign>,
+    status: Option<DeliveryStatus>,
+    limit: u64,
+    offset: u64,
+) -> DomainResult<Vec<email_delivery::Model>> {
+    use email_delivery::Column as E;
+    let mut q = email_delivery::Entity::find().filter(E::RestaurantId.eq(&scope.restaurant_id));
+    if let Some(c) = campaign {
+        q = q.filter(E::Campaign.eq(c.name()));
+    }
+    if let Some(s) = status {
+        q = q.filter(E::Status.eq(s));
+    }
+    Ok(q.order_by_desc(E::Id).limit(limit).offset(offset).all(db).await?)
+}
