@@ -230,7 +230,11 @@ impl TestApp {
     /// A timestamp `days` ago, as a SQL literal both databases compare correctly with stored
     /// values (on SQLite: the RFC 3339 text sqlx writes, since SQLite compares text).
     pub fn days_ago_sql(&self, days: i64) -> String {
-        let at = chrono::Utc::now() - chrono::Duration::days(days);
+        self.instant_sql(chrono::Utc::now() - chrono::Duration::days(days))
+    }
+
+    /// An instant as a SQL literal both databases compare correctly with stored values.
+    pub fn instant_sql(&self, at: chrono::DateTime<chrono::Utc>) -> String {
         match self.backend {
             Backend::Postgres => format!("'{}'::timestamptz", at.to_rfc3339()),
             Backend::Sqlite => format!("'{}'", at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)),

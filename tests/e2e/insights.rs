@@ -7,6 +7,35 @@ use serde_json::json;
 use crate::harness::{Backend, TestApp};
 use crate::{add_points, both, create_customer, on_both};
 
+both!(series_buckets_are_local_days_of_the_restaurant, |app| async move {
+    app.data("mutation { updateRestaurant(input: { timezone: \"Pacific/Auckland\" }) { id } }", json!({})).await;
+    let a = create_customer(&app, "+14155550101", "Ann").await;
+    for _ in 0..3 {
+        app.data(VISIT, json!({ "id": a, "a": 10 })).await;
+    }
+    // 23:30 on 1 March and 00:30 on 2 March in Auckland (NZDT, UTC+13) are both 1 March in UTC;
+    // 2 March 23:59 local is 10:59 UTC on 2 March.
+    let instants = ["2026-03-01T10:30:00Z", "2026-03-01T11:30:00Z", "2026-03-02T10:59:00Z"];
+    let db = app.db().await;
+    let ids: Vec<i64> = {
+        use sea_orm::{ConnectionTrait, Statement};
+        let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT id FROM visits ORDER BY id")).await.unwrap();
+        rows.iter().map(|r| r.try_get::<i64>("", "id").unwrap()).collect()
+    };
+    db.close().await.ok();
+    for (id, at) in ids.iter().zip(instants) {
+        let at = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&Utc);
+        app.sql(&format!("UPDATE visits SET visited_at = {} WHERE id = {id}", app.instant_sql(at))).await;
+    }
+    let q = "{ loyaltyStats { insights(from: \"2026-03-01\", to: \"2026-03-02\") { visits series { period visits } } } }";
+    let s = app.data(q, json!({})).await;
+    assert_eq!(
+        s["loyaltyStats"]["insights"],
+        json!({ "visits": 3, "series": [{ "period": "2026-03-01", "visits": 1 }, { "period": "2026-03-02", "visits": 2 }] }),
+        "days start at Auckland's midnight"
+    );
+});
+
 const VISIT: &str = "mutation($id: ID!, $a: Money!) { recordVisit(customerId: $id, orderAmount: $a) { visitId } }";
 
 both!(stats_match_hand_computed_figures, |app| async move {

@@ -4,7 +4,6 @@ use async_graphql::{Context, Enum, Object, SimpleObject};
 use std::future::Future;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use entity::ops::stats;
 use entity::{DomainResult, Scope};
 use sea_orm::DatabaseConnection;
@@ -64,7 +63,7 @@ pub enum StatsInterval {
     Month,
 }
 
-/// Visits and revenue of one bucket (UTC).
+/// Visits and revenue of one bucket (local dates of the restaurant).
 #[derive(SimpleObject)]
 pub struct SeriesPoint {
     /// First day of the bucket.
@@ -179,8 +178,8 @@ impl LoyaltyStats {
         })
     }
 
-    /// Visits, revenue, new vs returning customers and a series for `from`–`to` (inclusive,
-    /// UTC days, at most three years).
+    /// Visits, revenue, new vs returning customers and a series for `from`–`to` (inclusive
+    /// local dates of your restaurant, at most three years; buckets start at local midnight).
     async fn insights(
         &self,
         ctx: &Context<'_>,
@@ -188,37 +187,25 @@ impl LoyaltyStats {
         to: Date,
         #[graphql(default)] interval: StatsInterval,
     ) -> async_graphql::Result<PeriodInsights> {
-        let (db, scope) = (&app(ctx).db, scope(ctx));
-        let (start, end) = stats::check_period(from.0, to.0).gql()?;
         let interval = match interval {
             StatsInterval::Day => stats::Interval::Day,
             StatsInterval::Week => stats::Interval::Week,
             StatsInterval::Month => stats::Interval::Month,
         };
-        let mix = stats::mix(db, scope, start, end).await.gql()?;
-        let series = stats::series(db, scope, start, end, interval).await.gql()?;
-        let visitors = mix.new_customers + mix.returning_customers;
-        let months = ((to.0 - from.0).num_days() + 1) as f64 / 30.0;
-        let frequency = if visitors == 0 { 0.0 } else { mix.visits as f64 / visitors as f64 / months.max(1.0) };
+        let i = stats::insights(&app(ctx).db, scope(ctx), from.0, to.0, interval).await.gql()?;
         Ok(PeriodInsights {
             from,
             to,
-            visits: mix.visits,
-            revenue: Money(mix.revenue_cents),
-            avg_order_value: Money(entity::rules::visits::average_order_cents(mix.revenue_cents, mix.visits)),
-            new_customers: mix.new_customers,
-            returning_customers: mix.returning_customers,
-            visit_frequency: (frequency * 100.0).round() / 100.0,
-            series: series
+            visits: i.visits,
+            revenue: Money(i.revenue_cents),
+            avg_order_value: Money(i.average_order_cents),
+            new_customers: i.new_customers,
+            returning_customers: i.returning_customers,
+            visit_frequency: i.visit_frequency,
+            series: i
+                .series
                 .into_iter()
-                .filter_map(|p| {
-                    Some(SeriesPoint {
-                        period: Date(NaiveDate::parse_from_str(&p.period, "%Y-%m-%d").ok()?),
-                        visits: p.visits,
-                        revenue: Money(p.revenue_cents),
-                        customers: p.customers,
-                    })
-                })
+                .map(|p| SeriesPoint { period: Date(p.period), visits: p.visits, revenue: Money(p.revenue_cents), customers: p.customers })
                 .collect(),
         })
     }

@@ -143,7 +143,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
     ))
     .await?;
     txn.commit().await?;
-    if changed > ANALYZE_AFTER && db.get_database_backend() == sea_orm::DbBackend::Postgres {
+    if changed > ANALYZE_AFTER && super::dialect::has_planner_statistics(db.get_database_backend()) {
         // After a mass change the planner's statistics are stale; the next run (and every label
         // filter) would plan against the old row counts.
         db.execute_unprepared("ANALYZE customer_labels").await?;

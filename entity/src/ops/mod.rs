@@ -17,6 +17,7 @@ pub mod campaigns;
 pub mod cursor;
 pub mod customers;
 pub mod deliveries;
+mod dialect;
 pub mod dormancy;
 pub mod feedback;
 pub mod idempotency;
@@ -125,15 +126,12 @@ pub(crate) async fn newest_per_customer<E>(
 where
     E: sea_orm::EntityTrait,
 {
-    use sea_orm::{DbBackend, Statement};
+    use sea_orm::Statement;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
-    let param = |n: usize| match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_string(),
-    };
+    let param = |n: usize| dialect::placeholder(backend, n);
     let list: Vec<String> = (0..ids.len()).map(|i| param(i + 2)).collect();
     let table = E::default().table_name().to_string();
     let sql = format!(

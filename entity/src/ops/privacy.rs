@@ -4,7 +4,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, Statement, TransactionSession, TransactionTrait,
 };
 use serde_json::{Value, json};
@@ -112,13 +112,6 @@ struct LedgerSums {
     redeemed: i64,
 }
 
-fn param(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".into(),
-    }
-}
-
 /// Merges customer `source_id` into `target_id` atomically: ledger, visits, notes, occasions,
 /// favourite items, custom segments, deliveries and referrals move; visit statistics add up;
 /// missing contact details are taken over; balances are re-derived from the merged ledger. The
@@ -199,9 +192,9 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         "UPDATE email_deliveries SET customer_id = {t} WHERE customer_id = {s} AND NOT EXISTS \
          (SELECT 1 FROM email_deliveries e2 WHERE e2.customer_id = {t2} AND e2.campaign = email_deliveries.campaign \
           AND e2.period_key = email_deliveries.period_key)",
-        t = param(backend, 1),
-        s = param(backend, 2),
-        t2 = param(backend, 3)
+        t = super::dialect::placeholder(backend, 1),
+        s = super::dialect::placeholder(backend, 2),
+        t2 = super::dialect::placeholder(backend, 3)
     );
     txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
     email_delivery::Entity::delete_many().filter(email_delivery::Column::CustomerId.eq(source_id)).exec(&txn).await?;

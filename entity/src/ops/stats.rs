@@ -4,10 +4,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
+use super::dialect::placeholder;
 use crate::entities::{CustomerStatus, Tier, customer, visit};
+use crate::rules::programme::Programme;
+use crate::rules::series::{bucket_bounds, visit_frequency};
 use crate::rules::visits::average_order_cents;
 use crate::{DomainError, DomainResult, Scope};
 
@@ -127,71 +130,107 @@ pub async fn top(db: &impl ConnectionTrait, scope: &Scope, by: TopBy, limit: u64
 }
 
 /// Bucket size of a time series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interval {
-    Day,
-    /// Weeks start on Monday.
-    Week,
-    Month,
-}
+pub use crate::rules::series::Interval;
 
 /// Visits and revenue of one bucket.
-#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
-pub struct SeriesRow {
-    /// First day of the bucket, `YYYY-MM-DD` (UTC).
-    pub period: String,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesPoint {
+    /// First day of the bucket, a local date of the restaurant.
+    pub period: NaiveDate,
     pub visits: i64,
     pub revenue_cents: i64,
+    /// Distinct customers who visited.
     pub customers: i64,
 }
 
-/// The bucket expression, the one place where SQLite and PostgreSQL need different SQL.
-fn bucket_sql(backend: DbBackend, interval: Interval) -> &'static str {
-    match (backend, interval) {
-        (DbBackend::Sqlite, Interval::Day) => "strftime('%Y-%m-%d', visited_at)",
-        (DbBackend::Sqlite, Interval::Week) => "date(visited_at, '-' || ((CAST(strftime('%w', visited_at) AS INTEGER) + 6) % 7) || ' days')",
-        (DbBackend::Sqlite, Interval::Month) => "strftime('%Y-%m-01', visited_at)",
-        (_, Interval::Day) => "to_char(date_trunc('day', visited_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
-        (_, Interval::Week) => "to_char(date_trunc('week', visited_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
-        (_, Interval::Month) => "to_char(date_trunc('month', visited_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
-    }
-}
-
-/// Checks a reporting period.
-pub fn check_period(from: NaiveDate, to: NaiveDate) -> DomainResult<(DateTime<Utc>, DateTime<Utc>)> {
+/// Checks a reporting period: `from`–`to` inclusive, at most three years.
+pub fn check_period(from: NaiveDate, to: NaiveDate) -> DomainResult<()> {
     if to < from {
         return Err(DomainError::validation("to", "must not be before from"));
     }
     if (to - from).num_days() > 3 * 366 {
         return Err(DomainError::validation("to", "a period spans at most three years"));
     }
-    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let end = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    Ok((start, end))
+    Ok(())
 }
 
-/// Visits, revenue and visiting customers per bucket in `[start, end)`.
-pub async fn series(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    interval: Interval,
-) -> DomainResult<Vec<SeriesRow>> {
+/// Visits, revenue and visiting customers per bucket of `interval` over the local dates
+/// `from`–`to`, the buckets' bounds being local midnights of the restaurant's zone. The bounds
+/// are computed here and joined as a `VALUES` list, so the same SQL runs on SQLite (which has
+/// no time zones) and PostgreSQL. Buckets without visits are left out.
+pub async fn series(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, from: NaiveDate, to: NaiveDate, interval: Interval) -> DomainResult<Vec<SeriesPoint>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        bucket: i64,
+        visits: i64,
+        revenue_cents: i64,
+        customers: i64,
+    }
+    let days = bucket_bounds(from, to, interval);
+    let (start, end) = (p.start_of(from), p.start_of(to + chrono::Duration::days(1)));
+    let instants: Vec<DateTime<Utc>> = days.iter().map(|d| p.start_of(*d).clamp(start, end)).collect();
     let backend = db.get_database_backend();
-    let bucket = bucket_sql(backend, interval);
-    let (p1, p2, p3) = match backend {
-        DbBackend::Postgres => ("$1", "$2", "$3"),
-        _ => ("?", "?", "?"),
-    };
+    // Values in the order their placeholders appear (SQLite numbers `?` by position).
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut rows = Vec::new();
+    for (n, pair) in instants.windows(2).enumerate() {
+        let i = values.len();
+        rows.push(format!("({n}, {}, {})", placeholder(backend, i + 1), placeholder(backend, i + 2)));
+        values.push(pair[0].into());
+        values.push(pair[1].into());
+    }
+    values.push(scope.restaurant_id.clone().into());
     let sql = format!(
-        "SELECT {bucket} AS period, COUNT(*) AS visits, CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS revenue_cents, \
-         COUNT(DISTINCT customer_id) AS customers \
-         FROM visits WHERE restaurant_id = {p1} AND visited_at >= {p2} AND visited_at < {p3} \
-         GROUP BY {bucket} ORDER BY period"
+        "WITH b(n, lo, hi) AS (VALUES {}) \
+         SELECT CAST(b.n AS BIGINT) AS bucket, COUNT(v.id) AS visits, CAST(COALESCE(SUM(v.amount_cents), 0) AS BIGINT) AS revenue_cents, \
+         COUNT(DISTINCT v.customer_id) AS customers \
+         FROM b JOIN visits v ON v.visited_at >= b.lo AND v.visited_at < b.hi AND v.restaurant_id = {} \
+         GROUP BY b.n ORDER BY b.n",
+        rows.join(", "),
+        placeholder(backend, values.len())
     );
-    let stmt = Statement::from_sql_and_values(backend, sql, [scope.restaurant_id.clone().into(), start.into(), end.into()]);
-    Ok(SeriesRow::find_by_statement(stmt).all(db).await?)
+    let found = Row::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(db).await?;
+    found
+        .into_iter()
+        .map(|r| {
+            let period = usize::try_from(r.bucket).ok().and_then(|i| days.get(i)).copied();
+            let period = period.ok_or_else(|| DomainError::internal(format!("series bucket {} out of range", r.bucket)))?;
+            Ok(SeriesPoint { period, visits: r.visits, revenue_cents: r.revenue_cents, customers: r.customers })
+        })
+        .collect()
+}
+
+/// The figures of a reporting period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Insights {
+    pub visits: i64,
+    pub revenue_cents: i64,
+    pub average_order_cents: i64,
+    pub new_customers: i64,
+    pub returning_customers: i64,
+    /// Visits per visiting customer per 30 days.
+    pub visit_frequency: f64,
+    pub series: Vec<SeriesPoint>,
+}
+
+/// Visits, revenue, new vs returning customers, visit frequency and a series for the local
+/// dates `from`–`to` of the scope's restaurant.
+pub async fn insights(db: &impl ConnectionTrait, scope: &Scope, from: NaiveDate, to: NaiveDate, interval: Interval) -> DomainResult<Insights> {
+    check_period(from, to)?;
+    let p = super::restaurants::programme(db, scope).await?;
+    let (start, end) = (p.start_of(from), p.start_of(to + chrono::Duration::days(1)));
+    let mix = mix(db, scope, start, end).await?;
+    let series = series(db, scope, &p, from, to, interval).await?;
+    let visitors = mix.new_customers + mix.returning_customers;
+    Ok(Insights {
+        visits: mix.visits,
+        revenue_cents: mix.revenue_cents,
+        average_order_cents: crate::rules::visits::average_order_cents(mix.revenue_cents, mix.visits),
+        new_customers: mix.new_customers,
+        returning_customers: mix.returning_customers,
+        visit_frequency: visit_frequency(mix.visits, visitors, (to - from).num_days() + 1),
+        series,
+    })
 }
 
 /// New and returning customers in `[start, end)`: those whose first visit falls in the period,

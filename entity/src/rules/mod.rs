@@ -7,6 +7,7 @@ pub mod programme;
 pub mod referral;
 pub mod restaurant;
 pub mod segments;
+pub mod series;
 pub mod status;
 pub mod tags;
 pub mod tier;
