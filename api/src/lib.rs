@@ -22,6 +22,8 @@ use http::{HttpState, router};
 /// Connects, migrates and serves until SIGINT or SIGTERM. Prints
 /// `listening on http://ADDR/graphql` on stdout once the port is bound.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // A bad schedule stops every replica at start, not only the ones that run the scheduler.
+    jobs::scheduler::parse_cron(&config.cron_deliveries)?;
     let mut db = db::connect(&config).await.context("connecting to the database")?;
     let query_counter = config.count_queries.then(|| {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));

@@ -152,7 +152,13 @@ pub async fn start(ctx: JobContext) -> Result<JobScheduler, JobError> {
     {
         let (ctx, deliveries) = (ctx.clone(), deliveries.clone());
         tokio::spawn(async move {
-            if let Err(e) = catch_up(&ctx, &deliveries, Utc::now().trunc_subsecs(0)).await {
+            let now = Utc::now().trunc_subsecs(0);
+            match job_runs::abandon_stale(&ctx.db, now - Duration::seconds(STALE_RUN_SECS)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(runs = n, "runs whose replica stopped were marked abandoned; running their slots again"),
+                Err(e) => tracing::error!(error = %e, "marking abandoned runs failed"),
+            }
+            if let Err(e) = catch_up(&ctx, &deliveries, now).await {
                 tracing::error!(error = %e, "catching up missed scheduled runs failed");
             }
         });

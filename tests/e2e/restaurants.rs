@@ -342,3 +342,42 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
     assert_eq!(theirs["data"]["restaurant"]["pointsPerDollar"], 1, "updateRestaurant changes the caller's restaurant only");
     assert_eq!((snapshot(ann).await, snapshot(bob).await), before, "nothing of B changed");
 });
+
+both!(schedules_that_cannot_run_as_written_are_refused_at_start, |app| async move {
+    for cron in ["30 * * * * *", "*/20 * * * * *"] {
+        let (ok, _, err) = app.cli_result(&["jobs", "list", "--cron-deliveries", cron]).await;
+        assert!(!ok && err.contains("seconds) field must be 0"), "{cron}: {err}");
+    }
+    let (ok, out, _) = app.cli_result(&["jobs", "list", "--cron-deliveries", "0 */5 * * * *"]).await;
+    assert!(ok && out.contains("default") && out.contains("birthday 09:00"), "{out}");
+});
+
+async fn a_run_whose_replica_died_is_abandoned_and_its_slot_run_again(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url())]).await;
+    let (day, slot) = latest_nine(chrono_tz::UTC, Utc::now());
+    birthday_member(&app, &app.admin_key, "+14155550501", "Ann", "ann@example.com", &birthday_on(day)).await;
+    // A replica claimed today's birthday slot and died: its run is `running`, its heartbeat old.
+    let old = app.instant_sql(Utc::now() - Duration::minutes(5));
+    app.sql(&format!(
+        "INSERT INTO job_runs (job, restaurant_id, scheduled_for, \"trigger\", dry_run, started_at, heartbeat_at, outcome, counts) \
+         VALUES ('birthday', 'default', {}, 'schedule', false, {old}, {old}, 'running', '{{}}')",
+        app.instant_sql(slot)
+    ))
+    .await;
+    let scheduler = app.replica(&[("SMTP_URL", &sink.url()), ("LOYALTY_SCHEDULER", "true"), ("LOYALTY_CATCH_UP_HOURS", "24")]).await;
+    let q = "{ jobRuns(job: BIRTHDAY) { trigger outcome sent scheduledFor } }";
+    let mut runs = Value::Null;
+    for _ in 0..150 {
+        runs = scheduler.data(q, json!({})).await["jobRuns"].clone();
+        if runs[0]["outcome"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs.as_array().map(Vec::len), Some(1), "the same slot's row is taken over: {runs}");
+    assert_eq!((runs[0]["trigger"].as_str(), runs[0]["outcome"].as_str(), runs[0]["sent"].as_i64()), (Some("catch-up"), Some("succeeded"), Some(1)));
+    assert_eq!(sink.wait_for(1).await.len(), 1, "the birthday email the dead replica never sent");
+}
+
+on_both!(a_run_whose_replica_died_is_abandoned_and_its_slot_run_again);
