@@ -87,6 +87,7 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     let (status, page) = app.get(&path).await;
     assert_eq!(status, 200);
     assert!(page.contains("<form method=\"post\""), "{page}");
+    assert!(page.contains("marketing emails from Chez Test"), "the page names the restaurant: {page}");
     let flipped = if path.ends_with('0') { '1' } else { '0' };
     let forged = format!("{}{flipped}", &path[..path.len() - 1]);
     assert_eq!(app.get(&forged).await.0, 400);

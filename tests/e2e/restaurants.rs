@@ -109,6 +109,15 @@ both!(operators_manage_restaurants_with_the_cli, |app| async move {
     let changed: Value = serde_json::from_str(&app.cli(&["restaurants", "update", "harbour", "--set", "tierDiscounts.gold=12", "--set", "schedule.birthday=08:30"]).await).unwrap();
     assert_eq!((changed["discountGold"].as_i64(), changed["birthdayAt"].as_str()), (Some(12), Some("08:30")));
 
+    // A database from before restaurants had settings: keys and customers, no row. Every start
+    // (service or command) gives such a restaurant the configured defaults.
+    create_customer(&app, "+14155550601", "Old Timer").await;
+    app.sql("DELETE FROM restaurants WHERE id = 'default'").await;
+    let (ok, _, _) = app.cli_result(&["restaurants", "show", "default", "--restaurant-name", "Back Again", "--timezone", "Europe/Paris"]).await;
+    assert!(ok);
+    let restored = app.data("{ restaurant { id name timezone } }", json!({})).await;
+    assert_eq!(restored["restaurant"], json!({ "id": "default", "name": "Back Again", "timezone": "Europe/Paris" }));
+
     let key = app.create_key("brand-new", "admin").await;
     let (_, body) = app.gql_as(Some(&key), "{ restaurant { id timezone } }", json!({})).await;
     assert_eq!(body["data"]["restaurant"], json!({ "id": "brand-new", "timezone": "UTC" }), "a key for a new restaurant creates it with the defaults");
