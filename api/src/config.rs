@@ -92,6 +92,12 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_MAX_QUERY_COMPLEXITY", default_value_t = 5_000, global = true)]
     pub max_query_complexity: usize,
 
+    /// Origins browser frontends may call the API from (CORS), comma-separated, e.g.
+    /// `https://pos.example.com,https://app.example.com`; `*` allows any origin. None by default.
+    /// Credentials (cookies) are never allowed: tokens travel in the Authorization header.
+    #[arg(long, env = "LOYALTY_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
     /// Whether GraphQL introspection (used by GraphiQL) is allowed.
     #[arg(long, env = "LOYALTY_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,

@@ -12,6 +12,8 @@ pub mod code {
     pub const CUSTOMER_BLOCKED: &str = "CUSTOMER_BLOCKED";
     pub const IDEMPOTENCY_CONFLICT: &str = "IDEMPOTENCY_CONFLICT";
     pub const INTERNAL: &str = "INTERNAL";
+    /// The HTTP request itself is malformed (not JSON, no document, wrong content type …).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
 }
 
 /// An error a resolver returns.

@@ -1,15 +1,24 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql` and `/`, `GET /healthz`.
+//! The HTTP surface: GraphQL over HTTP (`POST /graphql`, and `GET /graphql?query=…` for
+//! queries), GraphiQL on `GET /graphql` and `/`, `GET /healthz`, CORS for browser frontends.
+//!
+//! GraphQL over HTTP follows the specification's rules: the response is
+//! `application/graphql-response+json` when the client accepts it (a document that fails to
+//! parse or validate, or whose variables do not fit, then answers 400) and `application/json`
+//! otherwise (always 200 for a well-formed request); a `POST` must be `application/json`
+//! (415 otherwise); a `GET` may only run queries (405 for mutations). Malformed requests get a
+//! JSON GraphQL error with code `BAD_REQUEST` and no internal detail.
 
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use entity::Scope;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -17,8 +26,8 @@ use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 
 use crate::auth::{AuthError, RateLimiter, authenticate};
-use crate::error::finish_errors;
-use crate::graphql::{AppState, LoyaltySchema, RequestContext, execute};
+use crate::error::{code, finish_errors};
+use crate::graphql::{AppState, LoyaltySchema, RequestContext, execute, is_introspection, is_mutation};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -27,6 +36,10 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct HttpState {
     pub schema: LoyaltySchema,
+    /// The schema without depth and complexity limits, for introspection-only documents.
+    pub introspection_schema: LoyaltySchema,
+    /// Origins browser frontends may call from (CORS); empty: none.
+    pub cors_origins: Vec<String>,
     pub app: AppState,
     /// Requests per second per API key.
     pub limiter: std::sync::Arc<RateLimiter>,
@@ -36,10 +49,27 @@ pub struct HttpState {
     pub query_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
+/// CORS for the configured origins (`*`: any origin). Bearer tokens travel in a header, so no
+/// credentials (cookies) are allowed.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::HeaderName::from_static("x-request-id")])
+        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(600))
+}
+
 /// The service's router.
 pub fn router(state: HttpState) -> Router {
-    Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+    let cors = (!state.cors_origins.is_empty()).then(|| cors(&state.cors_origins));
+    let router = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/", get(graphiql))
         .route("/healthz", get(healthz))
         .route("/debug/sql-queries", get(sql_queries))
@@ -52,12 +82,157 @@ pub fn router(state: HttpState) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
-async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-    let principal = match authenticate(&state.app.db, &state.app.keys, state.jwt.as_ref(), &headers).await {
+/// The response format a client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `application/graphql-response+json`: request errors answer 4xx.
+    GraphqlResponse,
+    /// `application/json`: every well-formed request answers 200.
+    Json,
+}
+
+impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Format::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// The format the `Accept` header prefers (the first acceptable one listed); `None` if it
+/// accepts neither.
+fn negotiate(headers: &HeaderMap) -> Option<Format> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Some(Format::Json) };
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        if parts.any(|p| p.replace(' ', "") == "q=0") {
+            continue;
+        }
+        match media.as_str() {
+            "application/graphql-response+json" => return Some(Format::GraphqlResponse),
+            "application/json" | "application/*" | "*/*" => return Some(Format::Json),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A JSON GraphQL error response for a request turned away before execution.
+fn request_error(status: StatusCode, format: Format, error_code: &str, message: &str, request_id: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": error_code, "requestId": request_id } }] });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    response
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string()
+}
+
+/// Reads a GraphQL request from the JSON object of a POST body or from GET parameters.
+fn parse_request(params: &serde_json::Map<String, serde_json::Value>) -> Result<async_graphql::Request, &'static str> {
+    use serde_json::Value;
+    let query = match params.get("query") {
+        Some(Value::String(q)) if !q.trim().is_empty() => q.clone(),
+        Some(Value::String(_)) | None | Some(Value::Null) => return Err("the request has no GraphQL document: send {\"query\": \"...\"}"),
+        Some(_) => return Err("\"query\" must be a string holding the GraphQL document"),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match params.get("operationName") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => request = request.operation_name(name.clone()),
+        Some(_) => return Err("\"operationName\" must be a string or null"),
+    }
+    match params.get("variables") {
+        None | Some(Value::Null) => {}
+        Some(v @ Value::Object(_)) => request = request.variables(async_graphql::Variables::from_json(v.clone())),
+        Some(_) => return Err("\"variables\" must be an object or null"),
+    }
+    match params.get("extensions") {
+        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+        Some(_) => return Err("\"extensions\" must be an object or null"),
+    }
+    Ok(request)
+}
+
+/// `POST /graphql`: a JSON body `{query, operationName?, variables?, extensions?}`.
+async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = request_id(&headers);
+    let Some(format) = negotiate(&headers) else {
+        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_REQUEST, "accept application/graphql-response+json or application/json", &request_id);
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if media != "application/json" && media != "application/graphql-response+json" {
+        let message = if media.is_empty() { "a GraphQL POST needs Content-Type: application/json" } else { "unsupported Content-Type: send the request as application/json" };
+        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, code::BAD_REQUEST, message, &request_id);
+    }
+    let params = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(params)) => params,
+        Ok(serde_json::Value::Array(_)) => {
+            return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "batched requests are not supported: send one request object", &request_id);
+        }
+        Ok(_) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "the body must be a JSON object", &request_id),
+        Err(_) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "the body is not valid JSON (or is nested too deeply)", &request_id),
+    };
+    let request = match parse_request(&params) {
+        Ok(r) => r,
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, message, &request_id),
+    };
+    run(&state, &headers, request, format, request_id).await
+}
+
+/// `GET /graphql`: GraphiQL for browsers; with `?query=…`, runs a query (never a mutation).
+async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let request_id = request_id(&headers);
+    let params = raw.as_deref().map(url_params).unwrap_or_default();
+    if !params.contains_key("query") {
+        return graphiql().await.into_response();
+    }
+    let Some(format) = negotiate(&headers) else {
+        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_REQUEST, "accept application/graphql-response+json or application/json", &request_id);
+    };
+    let mut params = params;
+    if let Some(serde_json::Value::String(v)) = params.get("variables").cloned() {
+        match serde_json::from_str(&v) {
+            Ok(json) => {
+                params.insert("variables".into(), json);
+            }
+            Err(_) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "\"variables\" must be a JSON object", &request_id),
+        }
+    }
+    let request = match parse_request(&params) {
+        Ok(r) => r,
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, message, &request_id),
+    };
+    if is_mutation(&request.query, request.operation_name.as_deref()) {
+        let mut response =
+            request_error(StatusCode::METHOD_NOT_ALLOWED, format, code::BAD_REQUEST, "mutations must be sent with POST", &request_id);
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    run(&state, &headers, request, format, request_id).await
+}
+
+/// `a=1&b=x%20y` as a map of strings.
+fn url_params(query: &str) -> serde_json::Map<String, serde_json::Value> {
+    let uri: axum::http::Uri = format!("/?{query}").parse().unwrap_or_default();
+    let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
+    pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect()
+}
+
+/// Authenticates, runs the request and writes the response in `format`.
+async fn run(state: &HttpState, headers: &HeaderMap, request: async_graphql::Request, format: Format, request_id: String) -> Response {
+    let principal = match authenticate(&state.app.db, &state.app.keys, state.jwt.as_ref(), headers).await {
         Ok(p) => p,
         Err(e) => return refuse(&e, &request_id),
     };
@@ -66,11 +241,18 @@ async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: Gr
     }
     let scope = Scope::new(principal.restaurant_id.clone(), principal.actor.clone()).in_request(request_id.clone());
     let ctx = RequestContext { scope, principal, request_id: request_id.clone() };
-    let request = request.into_inner();
+    let schema = if is_introspection(&request.query, request.operation_name.as_deref()) { &state.introspection_schema } else { &state.schema };
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or("-"));
-    let mut response = execute(&state.schema, &state.app, ctx, request).instrument(span).await;
+    let mut response = execute(schema, &state.app, ctx, request).instrument(span).await;
     finish_errors(&mut response, &request_id);
-    GraphQLResponse::from(response).into_response()
+    // A request error (the document did not parse or validate, or its variables did not fit)
+    // has no data at all.
+    let request_failed = !response.errors.is_empty() && response.data == async_graphql::Value::Null;
+    let status = if format == Format::GraphqlResponse && request_failed { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let body = serde_json::to_vec(&response).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec());
+    let mut http = (status, body).into_response();
+    http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    http
 }
 
 /// A GraphQL-shaped error for a request turned away before execution.
@@ -85,13 +267,12 @@ fn refuse(error: &AuthError, request_id: &str) -> Response {
     });
     let mut response = (status, axum::Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
 }
 
 async fn graphiql() -> impl IntoResponse {
-    use axum::http::{HeaderValue, header};
     let mut response = Html(GraphiQLSource::build().endpoint("/graphql").title("Loyalty GraphQL").finish()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

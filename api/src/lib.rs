@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 use config::Config;
-use graphql::{AppState, build_schema};
+use graphql::{AppState, build_introspection_schema, build_schema};
 use http::{HttpState, router};
 
 /// Connects, migrates and serves until SIGINT or SIGTERM. Prints
@@ -53,9 +53,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let stats = std::sync::Arc::new(graphql::stats::StatsCache::new(std::time::Duration::from_secs(config.stats_cache_secs)));
     let app = AppState { db, policy: config.policy(), jobs, keys, stats };
     let schema = build_schema(&config, Some(app.clone()));
+    let introspection_schema = build_introspection_schema(&config, Some(app.clone()));
+    let cors_origins: Vec<String> = config.cors_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();
     let limiter = std::sync::Arc::new(auth::RateLimiter::new(config.rate_limit));
     let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(auth::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
-    let state = HttpState { schema, app: app.clone(), limiter, jwt, query_counter };
+    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
     use axum::serve::ListenerExt;

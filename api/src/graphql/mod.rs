@@ -83,10 +83,21 @@ pub struct RequestContext {
 
 /// Builds the schema with the configured limits. `state` is `None` only for printing the SDL.
 pub fn build_schema(config: &Config, state: Option<AppState>) -> LoyaltySchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(config.max_query_depth)
-        .limit_complexity(config.max_query_complexity)
-        .extension(async_graphql::extensions::Tracing);
+    build(config, state, true)
+}
+
+/// The same schema without the depth and complexity limits, for documents that only introspect
+/// (GraphiQL's introspection query is deeper than data queries need to be). The introspection
+/// switch still applies.
+pub fn build_introspection_schema(config: &Config, state: Option<AppState>) -> LoyaltySchema {
+    build(config, state, false)
+}
+
+fn build(config: &Config, state: Option<AppState>, limited: bool) -> LoyaltySchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(async_graphql::extensions::Tracing);
+    if limited {
+        builder = builder.limit_depth(config.max_query_depth).limit_complexity(config.max_query_complexity);
+    }
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -94,6 +105,41 @@ pub fn build_schema(config: &Config, state: Option<AppState>) -> LoyaltySchema {
         builder = builder.data(state);
     }
     builder.finish()
+}
+
+/// The operation a document would run (the one named, or its only one), parsed; `None` if the
+/// document does not parse or names no such operation (execution then reports why).
+fn selected_operation(query: &str, operation_name: Option<&str>) -> Option<async_graphql::parser::types::OperationDefinition> {
+    use async_graphql::parser::types::DocumentOperations;
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let op = match doc.operations {
+        DocumentOperations::Single(op) => op,
+        DocumentOperations::Multiple(mut ops) => match operation_name {
+            Some(name) => ops.remove(name)?,
+            None if ops.len() == 1 => ops.into_values().next()?,
+            None => return None,
+        },
+    };
+    Some(op.node)
+}
+
+/// Whether the request's operation is a mutation or subscription (not to be run over `GET`).
+pub fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    selected_operation(query, operation_name).is_some_and(|op| op.ty != async_graphql::parser::types::OperationType::Query)
+}
+
+/// Whether the document's operation is a query that selects only introspection fields
+/// (`__schema`, `__type`, `__typename`). Only documents that mention `__schema` or `__type`
+/// are parsed for this.
+pub fn is_introspection(query: &str, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{OperationType, Selection};
+    if !query.contains("__schema") && !query.contains("__type") {
+        return false;
+    }
+    selected_operation(query, operation_name).is_some_and(|op| {
+        op.ty == OperationType::Query
+            && op.selection_set.node.items.iter().all(|s| matches!(&s.node, Selection::Field(f) if f.node.name.node.starts_with("__")))
+    })
 }
 
 /// Runs one request with its context and a fresh DataLoader.
@@ -205,5 +251,18 @@ mod tests {
             saved == sdl,
             "schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo nextest run -p api schema_file` and commit it"
         );
+    }
+}
+
+#[cfg(test)]
+mod introspection_tests {
+    #[test]
+    fn graphiqls_query_is_introspection_only() {
+        let q = include_str!("../../../tests/e2e/introspection.graphql");
+        assert!(super::is_introspection(q, None));
+        assert!(super::is_introspection("{ __type(name: \"Customer\") { name } __typename }", None));
+        assert!(!super::is_introspection("{ __schema { types { name } } customers { totalCount } }", None));
+        assert!(!super::is_introspection("{ customers { totalCount } }", None));
+        assert!(!super::is_introspection("mutation { __typename }", None));
     }
 }
