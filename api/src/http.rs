@@ -10,11 +10,10 @@
 
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use entity::Scope;
@@ -70,7 +69,8 @@ pub fn router(state: HttpState) -> Router {
     let cors = (!state.cors_origins.is_empty()).then(|| cors(&state.cors_origins));
     let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/", get(graphiql))
+        .route("/", get(crate::graphiql::page))
+        .merge(crate::graphiql::assets())
         .route("/healthz", get(healthz))
         .route("/debug/sql-queries", get(sql_queries))
         .route("/unsubscribe", get(crate::pages::unsubscribe_form).post(crate::pages::unsubscribe))
@@ -196,7 +196,7 @@ async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuer
     let request_id = request_id(&headers);
     let params = raw.as_deref().map(url_params).unwrap_or_default();
     if !params.contains_key("query") {
-        return graphiql().await.into_response();
+        return crate::graphiql::page().await;
     }
     let Some(format) = negotiate(&headers) else {
         return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_REQUEST, "accept application/graphql-response+json or application/json", &request_id);
@@ -269,15 +269,6 @@ fn refuse(error: &AuthError, request_id: &str) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    response
-}
-
-async fn graphiql() -> impl IntoResponse {
-    let mut response = Html(GraphiQLSource::build().endpoint("/graphql").title("Loyalty GraphQL").finish()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
 

@@ -5,6 +5,7 @@ mod harness;
 mod smtp;
 
 mod access;
+mod browser;
 mod campaigns;
 mod customers;
 mod feedback;
