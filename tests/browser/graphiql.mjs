@@ -44,9 +44,6 @@ try {
   }, null, { timeout: 20000 });
   result.response = JSON.parse(await editorText(".graphiql-response .CodeMirror"));
 
-  // The schema was first fetched with the placeholder header (401); with the key in place
-  // (the query above used it), fetch it again.
-  await page.click('[aria-label="Re-fetch GraphQL schema"]');
   await page.click('[aria-label="Show Documentation Explorer"]');
   await page.waitForSelector(".graphiql-doc-explorer", { timeout: 20000 });
   await page.waitForFunction(() => (document.querySelector(".graphiql-doc-explorer")?.innerText ?? "").includes("Mutation"), null, { timeout: 20000 });

@@ -54,6 +54,7 @@ both!(graphiql_works_offline_in_a_real_browser, |app| async move {
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("no result: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(result["ok"], true, "{result:#}");
     assert_eq!(result["blocked"], serde_json::json!([]), "the page asked for nothing outside the service");
+    assert_eq!(result["consoleErrors"], serde_json::json!([]), "no failed request or script error");
     assert!(result["defaultHeaders"].as_str().unwrap().contains("\"Authorization\": \"Bearer <paste your API key here>\""), "{result}");
     assert_eq!(result["response"]["data"]["restaurant"]["id"], "default");
     assert!(result["docsRoot"].as_str().unwrap().contains("mutation: Mutation"), "{result}");

@@ -51,10 +51,24 @@ both!(graphiqls_own_introspection_query_is_answered_despite_the_depth_limit, |ap
     assert!(app.gql(&mixed, json!({})).await["data"]["customers"].is_object(), "a document that also reads data runs with the limits");
 });
 
+both!(the_schema_can_be_introspected_without_a_key_but_nothing_else, |app| async move {
+    let (status, body) = app.gql_as(None, INTROSPECTION, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 20);
+    let (status, body) = app.gql_as(Some("lk_placeholder"), "{ __type(name: \"Customer\") { name } }", json!({})).await;
+    assert_eq!((status, body["data"]["__type"]["name"].as_str()), (200, Some("Customer")));
+    for data in ["{ __schema { queryType { name } } customers { totalCount } }", "{ restaurant { id } }", "mutation { __typename }"] {
+        let (status, body) = app.gql_as(None, data, json!({})).await;
+        assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (401, Some("UNAUTHENTICATED")), "{data}");
+    }
+});
+
 async fn introspection_can_still_be_turned_off(backend: crate::harness::Backend) {
     let app = crate::harness::TestApp::spawn_with(backend, &[("LOYALTY_INTROSPECTION", "false")]).await;
     let body = app.gql(INTROSPECTION, json!({})).await;
     assert!(body["data"]["__schema"].is_null() || body["errors"].is_array(), "{body}");
+    let (status, _) = app.gql_as(None, INTROSPECTION, json!({})).await;
+    assert_eq!(status, 200, "without a key it is still only the (disabled) introspection");
 }
 
 crate::on_both!(introspection_can_still_be_turned_off);
