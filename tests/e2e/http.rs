@@ -185,3 +185,29 @@ async fn browsers_on_allowed_origins_may_call_the_api(backend: crate::harness::B
 }
 
 crate::on_both!(browsers_on_allowed_origins_may_call_the_api);
+
+both!(text_with_nul_or_over_its_limit_is_refused_alike_on_both_databases, |app| async move {
+    let id = crate::create_customer(&app, "+14155550101", "Ann").await;
+    let nul = "a\u{0}b";
+    for (field, query, variables) in [
+        ("input.name", "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created } }", json!({ "input": { "phone": "+14155550102", "name": nul } })),
+        ("note", "mutation($id: ID!, $v: String!) { addNote(customerId: $id, note: $v) { id } }", json!({ "id": id, "v": nul })),
+        ("reason", "mutation($id: ID!, $v: String) { addPoints(customerId: $id, points: 5, reason: $v) { currentPoints } }", json!({ "id": id, "v": nul })),
+        ("idempotencyKey", "mutation($id: ID!, $v: String) { addPoints(customerId: $id, points: 5, idempotencyKey: $v) { currentPoints } }", json!({ "id": id, "v": nul })),
+        ("input.orderId", "mutation($input: OrderInput!) { recordOrder(input: $input) { pointsEarned } }", json!({ "input": { "phone": "+14155550101", "orderId": nul, "amount": 5 } })),
+        ("filter.search", "query($f: CustomerFilter) { customers(filter: $f) { totalCount } }", json!({ "f": { "search": nul } })),
+    ] {
+        let (code, message, err) = app.error(query, variables).await;
+        let got_field = err["extensions"]["field"].as_str().unwrap_or_default().to_string();
+        assert_eq!(code, "VALIDATION", "{field}: {message}");
+        assert!(got_field.ends_with(field.rsplit('.').next().unwrap()), "{field}: named {got_field}");
+    }
+    let inline = "mutation { addNote(customerId: \"1\", note: \"x\\u0000y\") { id } }";
+    let (code, _, err) = app.error(inline, json!({})).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("note")), "a literal in the document too");
+    let notes = app.data("query($id: ID!) { customer(id: $id) { notes { note } loyaltyPoints { current } } }", json!({ "id": id })).await;
+    assert_eq!(notes["customer"], json!({ "notes": [], "loyaltyPoints": { "current": 0 } }), "nothing was stored");
+    let long = "x".repeat(50_000);
+    let (code, message, err) = app.error("query($s: String) { customers(filter: { search: $s }) { totalCount } }", json!({ "s": long })).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("search")), "{message}");
+});

@@ -23,6 +23,7 @@ pub mod restaurants;
 pub mod scalars;
 pub mod segments;
 pub mod stats;
+pub mod text_guard;
 pub mod types;
 pub mod visits;
 
@@ -94,7 +95,9 @@ pub fn build_introspection_schema(config: &Config, state: Option<AppState>) -> L
 }
 
 fn build(config: &Config, state: Option<AppState>, limited: bool) -> LoyaltySchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(async_graphql::extensions::Tracing);
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(async_graphql::extensions::Tracing)
+        .extension(text_guard::TextGuard);
     if limited {
         builder = builder.limit_depth(config.max_query_depth).limit_complexity(config.max_query_complexity);
     }

@@ -543,6 +543,10 @@ fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>) -> S
     select
 }
 
+/// Longest search text accepted (longer ones are refused rather than sent to the database,
+/// whose pattern matching has its own, differing limits).
+pub const MAX_SEARCH_LEN: usize = 100;
+
 /// Name or email contains the text (case-insensitive), or the phone contains its digits.
 fn search_condition(search: &str) -> Condition {
     use customer::Column as C;
@@ -574,6 +578,7 @@ pub async fn list(
     at: PageAt,
     limit: u64,
 ) -> DomainResult<Page> {
+    check_filter(filter)?;
     let ids_below = match &at {
         PageAt::After(Cursor::Newest { id }) => Some(*id),
         _ => None,
@@ -590,8 +595,22 @@ pub async fn list(
     Ok(Page { items, page, limit, has_next_page, end_cursor })
 }
 
+/// Checks the free text of a filter.
+fn check_filter(filter: &CustomerFilter) -> DomainResult<()> {
+    if filter.search.as_deref().is_some_and(|s| s.trim().chars().count() > MAX_SEARCH_LEN) {
+        return Err(DomainError::validation("search", format!("must be at most {MAX_SEARCH_LEN} characters")));
+    }
+    for (field, value) in [("tag", &filter.tag), ("segment", &filter.segment)] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > 64) {
+            return Err(DomainError::validation(field, "must be at most 64 characters"));
+        }
+    }
+    Ok(())
+}
+
 /// How many of the scope's customers match `filter`.
 pub async fn count(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter) -> DomainResult<u64> {
+    check_filter(filter)?;
     Ok(filtered(scope, filter, None).count(db).await?)
 }
 
