@@ -47,6 +47,7 @@ both!(every_operation_checks_the_role, |app| async move {
     let operations: Vec<(&str, &str, String)> = vec![
         ("viewer", "customer", format!("{{ customer(id: \"{id}\") {{ name }} }}")),
         ("viewer", "customers", "{ customers { totalCount } }".into()),
+        ("viewer", "findCustomer", "{ findCustomer(phone: \"+14155550101\") { id } }".into()),
         ("viewer", "loyaltyStats", "{ loyaltyStats { summary { totalCustomers } } }".into()),
         ("viewer", "upcomingOccasions", "{ upcomingOccasions { name } }".into()),
         ("viewer", "segments", "{ segments { name } }".into()),

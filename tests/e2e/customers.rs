@@ -292,3 +292,36 @@ both!(concurrent_creates_of_one_phone_make_one_customer, |app| async move {
     let all = app.data("{ customers { totalCount } }", json!({})).await;
     assert_eq!(all["customers"]["totalCount"], 1);
 });
+
+both!(frontends_look_members_up_by_every_handle_and_find_none_without_error, |app| async move {
+    let q = "mutation { upsertCustomer(input: { phone: \"+14155550101\", name: \"Ann Lee\", email: \"Ann@Example.com\", userId: \"auth0|ann\" }) { customer { id referral { referralCode } } } }";
+    let created = app.data(q, json!({})).await["upsertCustomer"]["customer"].clone();
+    let (id, code) = (created["id"].as_str().unwrap().to_string(), created["referral"]["referralCode"].as_str().unwrap().to_string());
+    for args in [
+        format!("id: \"{id}\""),
+        "phone: \"(415) 555-0101\"".to_string(),
+        "email: \"ann@EXAMPLE.com\"".to_string(),
+        format!("referralCode: \"{}\"", code.to_lowercase()),
+        "userId: \"auth0|ann\"".to_string(),
+    ] {
+        let found = app.data(&format!("{{ customer({args}) {{ id }} }}"), json!({})).await;
+        assert_eq!(found["customer"]["id"], id.as_str(), "{args}");
+        if !args.starts_with("id") {
+            let found = app.data(&format!("{{ findCustomer({args}) {{ id }} }}"), json!({})).await;
+            assert_eq!(found["findCustomer"]["id"], id.as_str(), "{args}");
+        }
+    }
+    for args in ["phone: \"+14155550199\"", "email: \"nobody@example.com\"", "referralCode: \"ZZZ999999\"", "userId: \"nobody\""] {
+        let none = app.data(&format!("{{ findCustomer({args}) {{ id }} }}"), json!({})).await;
+        assert_eq!(none["findCustomer"], json!(null), "not a member yet: {args}");
+        let (code, message, _) = app.error(&format!("{{ customer({args}) {{ id }} }}"), json!({})).await;
+        assert_eq!(code, "NOT_FOUND", "{message}");
+    }
+    let (code, _, err) = app.error("{ findCustomer(email: \"not-an-email\") { id } }", json!({})).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("email")));
+    let (code, _, _) = app.error("{ findCustomer(phone: \"+14155550101\", email: \"ann@example.com\") { id } }", json!({})).await;
+    assert_eq!(code, "VALIDATION", "exactly one handle");
+    let other = app.create_key("elsewhere", "viewer").await;
+    let (_, body) = app.gql_as(Some(&other), "{ findCustomer(email: \"ann@example.com\") { id } }", json!({})).await;
+    assert_eq!(body["data"]["findCustomer"], json!(null), "another restaurant finds nobody");
+});

@@ -438,22 +438,59 @@ impl CustomerPage {
     }
 }
 
+/// The one lookup among the arguments given.
+fn lookup(id: Option<ID>, phone: Option<String>, email: Option<String>, referral_code: Option<String>, user_id: Option<String>) -> Result<ops::Lookup, ApiError> {
+    let given = [id.is_some(), phone.is_some(), email.is_some(), referral_code.is_some(), user_id.is_some()];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(ApiError::validation("id", "give exactly one of id, phone, email, referralCode and userId"));
+    }
+    Ok(match (id, phone, email, referral_code, user_id) {
+        (Some(id), ..) => ops::Lookup::Id(customer_id(&id)?),
+        (_, Some(phone), ..) => ops::Lookup::Phone(phone),
+        (_, _, Some(email), ..) => ops::Lookup::Email(email),
+        (_, _, _, Some(code), _) => ops::Lookup::ReferralCode(code),
+        (.., Some(user)) => ops::Lookup::UserId(user),
+        _ => unreachable!("exactly one was given"),
+    })
+}
+
 /// Customer queries.
 #[derive(Default)]
 pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
-    /// One customer by id or by phone number (give exactly one).
+    /// One customer by `id`, `phone`, `email`, `referralCode` or `userId` (give exactly one);
+    /// `NOT_FOUND` when there is none in your restaurant.
     #[graphql(guard = "VIEWER")]
-    async fn customer(&self, ctx: &Context<'_>, id: Option<ID>, phone: Option<String>) -> async_graphql::Result<Customer> {
-        let (db, scope) = (&app(ctx).db, scope(ctx));
-        let row = match (id, phone) {
-            (Some(id), None) => ops::find_by_id(db, scope, customer_id(&id).gql()?).await,
-            (None, Some(phone)) => ops::find_by_phone(db, scope, &app(ctx).policy, &phone).await,
-            _ => return Err(ApiError::validation("id", "give exactly one of id and phone")).gql(),
-        };
-        row.map(Customer).gql()
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        phone: Option<String>,
+        email: Option<String>,
+        referral_code: Option<String>,
+        user_id: Option<String>,
+    ) -> async_graphql::Result<Customer> {
+        let what = lookup(id, phone, email, referral_code, user_id).gql()?;
+        let label = what.to_string();
+        let row = ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what).await.gql()?;
+        row.map(Customer).ok_or_else(|| ApiError::not_found(label)).gql()
+    }
+
+    /// The member with this `phone`, `email`, `referralCode` or `userId` (give exactly one), or
+    /// `null` when the person is not a member yet (the POS's "sign up?" path).
+    #[graphql(guard = "VIEWER")]
+    async fn find_customer(
+        &self,
+        ctx: &Context<'_>,
+        phone: Option<String>,
+        email: Option<String>,
+        referral_code: Option<String>,
+        user_id: Option<String>,
+    ) -> async_graphql::Result<Option<Customer>> {
+        let what = lookup(None, phone, email, referral_code, user_id).gql()?;
+        Ok(ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what).await.gql()?.map(Customer))
     }
 
     /// Customers matching `filter`, one page at a time (`limit` at most the configured
