@@ -1,8 +1,10 @@
 //! Access control: every GraphQL request carries `Authorization: Bearer <token>`: an API key,
 //! or a signed token (JWT) from the configured login service. The token decides the restaurant
 //! every read and write is scoped to, and the role that guards each field (`viewer` < `staff` <
-//! `admin`). A missing or bad key is `UNAUTHENTICATED` (HTTP 401), a
-//! role too low for a field `FORBIDDEN`, too many requests from one key `RATE_LIMITED` (429).
+//! `admin`). A member's own token (role `customer`: issued by the login service, or minted by
+//! staff with `createMemberToken`) reaches only `me` and `updateMyConsent`. A missing or bad key
+//! is `UNAUTHENTICATED` (HTTP 401), a role too low for a field `FORBIDDEN`, too many requests from
+//! one key `RATE_LIMITED` (429).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,7 +13,7 @@ use std::time::Instant;
 use async_graphql::{Context, ErrorExtensions, Guard};
 use axum::http::HeaderMap;
 use entity::entities::Role;
-use entity::ops::keys::{self, Principal};
+use entity::ops::keys::{self, MemberRef, Principal};
 use sea_orm::DatabaseConnection;
 
 use crate::graphql::RequestContext;
@@ -26,14 +28,36 @@ pub const STAFF: RoleGuard = RoleGuard(Role::Staff);
 /// Campaigns, jobs and keys.
 pub const ADMIN: RoleGuard = RoleGuard(Role::Admin);
 
+fn forbidden(message: String) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
+}
+
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let principal = &ctx.data_unchecked::<RequestContext>().principal;
+        if principal.member.is_some() {
+            return Err(forbidden("a member's token reaches only `me` and `updateMyConsent`".into()));
+        }
         if principal.role >= self.0 {
             Ok(())
         } else {
             Err(async_graphql::Error::new(format!("this needs the {} role; your key has {}", self.0.label(), principal.role.label()))
                 .extend_with(|_, e| e.set("code", "FORBIDDEN")))
+        }
+    }
+}
+
+/// A field for a member's own token (customer apps) only.
+pub struct MemberGuard;
+
+/// `me` and `updateMyConsent`.
+pub const MEMBER: MemberGuard = MemberGuard;
+
+impl Guard for MemberGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        match ctx.data_unchecked::<RequestContext>().principal.member {
+            Some(_) => Ok(()),
+            None => Err(forbidden("this is for a member's own token (customer apps); staff read members with `customer`".into())),
         }
     }
 }
@@ -69,9 +93,15 @@ struct Claims {
     sub: String,
     /// The restaurant the token acts for.
     restaurant: String,
-    /// `viewer`, `staff` or `admin`.
+    /// `viewer`, `staff`, `admin`, or `customer` for a member's own token.
     role: String,
+    /// For `customer` tokens: the member's id (else the member whose `userId` is `sub`).
+    #[serde(default)]
+    customer_id: Option<i64>,
 }
+
+/// Issuer of the member tokens this service mints.
+const MEMBER_ISSUER: &str = "loyalty";
 
 /// Checks HS256 tokens of one login service: signature, expiry (`exp` is required), and the
 /// issuer when one is configured.
@@ -93,13 +123,46 @@ impl JwtVerifier {
 
     /// The principal of a genuine, unexpired token.
     pub fn verify(&self, token: &str) -> Option<Principal> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).ok()?;
-        let role = Role::from_label(&data.claims.role)?;
-        let restaurant = data.claims.restaurant.trim();
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).ok()?.claims;
+        let restaurant = claims.restaurant.trim();
         if restaurant.is_empty() || restaurant.len() > 64 {
             return None;
         }
-        Some(Principal { restaurant_id: restaurant.to_string(), role, actor: format!("jwt:{}", data.claims.sub.chars().take(100).collect::<String>()) })
+        let sub: String = claims.sub.chars().take(100).collect();
+        let (role, member) = match claims.role.as_str() {
+            "customer" => (Role::Viewer, Some(claims.customer_id.map_or_else(|| MemberRef::UserId(sub.clone()), MemberRef::Id))),
+            other => (Role::from_label(other)?, None),
+        };
+        let actor = if member.is_some() { format!("member:{sub}") } else { format!("jwt:{sub}") };
+        Some(Principal { restaurant_id: restaurant.to_string(), role, actor, member })
+    }
+}
+
+/// Short-lived member tokens minted by staff (`createMemberToken`) for a member's app or a
+/// kiosk: HS256 under a secret the service generates and keeps, issuer `loyalty`.
+pub struct MemberTokens {
+    encoding: jsonwebtoken::EncodingKey,
+    verifier: JwtVerifier,
+}
+
+impl MemberTokens {
+    /// Tokens signed with `secret`.
+    pub fn new(secret: &str) -> Self {
+        Self { encoding: jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()), verifier: JwtVerifier::new(secret, Some(MEMBER_ISSUER)) }
+    }
+
+    /// A token for member `customer_id` of `restaurant`, valid until `expires`.
+    pub fn mint(&self, restaurant: &str, customer_id: i64, expires: chrono::DateTime<chrono::Utc>) -> Result<String, jsonwebtoken::errors::Error> {
+        let claims = serde_json::json!({
+            "sub": format!("customer:{customer_id}"), "restaurant": restaurant, "role": "customer",
+            "customer_id": customer_id, "iss": MEMBER_ISSUER, "exp": expires.timestamp(),
+        });
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// The member principal of a genuine token this service minted.
+    pub fn verify(&self, token: &str) -> Option<Principal> {
+        self.verifier.verify(token).filter(|p| p.member.is_some())
     }
 }
 
@@ -144,6 +207,7 @@ impl KeyCache {
 pub async fn authenticate(
     db: &DatabaseConnection,
     cache: &KeyCache,
+    members: &MemberTokens,
     jwt: Option<&std::sync::Arc<JwtVerifier>>,
     headers: &HeaderMap,
 ) -> Result<Principal, AuthError> {
@@ -154,7 +218,7 @@ pub async fn authenticate(
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or(AuthError::Invalid)?;
     if !token.starts_with("lk_") {
-        return jwt.and_then(|v| v.verify(token)).ok_or(AuthError::Invalid);
+        return members.verify(token).or_else(|| jwt.and_then(|v| v.verify(token))).ok_or(AuthError::Invalid);
     }
     let hash = keys::hash(token.trim());
     if let Some(p) = cache.get(&hash) {

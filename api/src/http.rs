@@ -233,11 +233,11 @@ fn url_params(query: &str) -> serde_json::Map<String, serde_json::Value> {
 /// Authenticates, runs the request and writes the response in `format`.
 async fn run(state: &HttpState, headers: &HeaderMap, request: async_graphql::Request, format: Format, request_id: String) -> Response {
     let introspection = is_introspection(&request.query, request.operation_name.as_deref());
-    let principal = match authenticate(&state.app.db, &state.app.keys, state.jwt.as_ref(), headers).await {
+    let principal = match authenticate(&state.app.db, &state.app.keys, &state.app.member_tokens, state.jwt.as_ref(), headers).await {
         Ok(p) => p,
         // The schema is public (and can be switched off): GraphiQL lists it before a key is in.
         Err(AuthError::Missing | AuthError::Invalid) if introspection => {
-            entity::ops::keys::Principal { restaurant_id: String::new(), role: entity::entities::Role::Viewer, actor: "anonymous".into() }
+            entity::ops::keys::Principal { restaurant_id: String::new(), role: entity::entities::Role::Viewer, actor: "anonymous".into(), member: None }
         }
         Err(e) => return refuse(&e, &request_id),
     };

@@ -52,7 +52,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let keys = std::sync::Arc::new(auth::KeyCache::new(std::time::Duration::from_secs(config.key_cache_secs)));
     let stats = std::sync::Arc::new(graphql::stats::StatsCache::new(std::time::Duration::from_secs(config.stats_cache_secs)));
-    let app = AppState { db, policy: config.policy(), jobs, keys, stats };
+    let member_secret = entity::ops::service::generated(&db, entity::ops::service::MEMBER_TOKEN_SECRET).await?;
+    let member_tokens = std::sync::Arc::new(auth::MemberTokens::new(&member_secret));
+    let app = AppState { db, policy: config.policy(), jobs, keys, stats, member_tokens };
     let schema = build_schema(&config, Some(app.clone()));
     let introspection_schema = build_introspection_schema(&config, Some(app.clone()));
     let cors_origins: Vec<String> = config.cors_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();

@@ -39,12 +39,11 @@ both!(missing_bad_and_revoked_keys_are_unauthenticated, |app| async move {
     assert_eq!(app.gql_as(Some(&viewer), q, json!({})).await.0, 401, "revoked from the CLI");
 });
 
-both!(every_operation_checks_the_role, |app| async move {
-    let id = create_customer(&app, "+14155550101", "Ann").await;
-    app.data("mutation($id: ID!) { addPoints(customerId: $id, points: 500) { currentPoints } }", json!({ "id": id })).await;
-    let keys = [("viewer", key(&app, "VIEWER").await), ("staff", key(&app, "STAFF").await), ("admin", app.admin_key.clone())];
-    let rank = |role: &str| ["viewer", "staff", "admin"].iter().position(|r| *r == role).unwrap();
-    let operations: Vec<(&str, &str, String)> = vec![
+/// Every root field of the schema with the least role that may use it and a small document
+/// calling it (`ROLE` is replaced by the caller's role, for names that must differ); `id` is an
+/// existing customer.
+pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
+    vec![
         ("viewer", "customer", format!("{{ customer(id: \"{id}\") {{ name }} }}")),
         ("viewer", "customers", "{ customers { totalCount } }".into()),
         ("viewer", "findCustomer", "{ findCustomer(phone: \"+14155550101\") { id } }".into()),
@@ -70,6 +69,7 @@ both!(every_operation_checks_the_role, |app| async move {
         ("staff", "removeCustomersFromSegment", "mutation { removeCustomersFromSegment(segment: \"nope\", customerIds: [\"999\"]) }".into()),
         ("staff", "setCustomerDates", format!("mutation {{ setCustomerDates(customerId: \"{id}\", anniversary: null) {{ id }} }}")),
         ("staff", "createSegment", "mutation { createSegment(name: \"s-ROLE\") { name } }".into()),
+        ("staff", "createMemberToken", format!("mutation {{ createMemberToken(customerId: \"{id}\") {{ token }} }}")),
         ("admin", "runJob", "mutation { runJob(job: DORMANCY, dryRun: true) { run { outcome } } }".into()),
         ("admin", "jobRuns", "{ jobRuns { id } }".into()),
         ("admin", "campaignReports", "{ campaignReports { sent } }".into()),
@@ -82,7 +82,31 @@ both!(every_operation_checks_the_role, |app| async move {
         ("admin", "mergeCustomers", "mutation { mergeCustomers(sourceId: \"998\", targetId: \"999\") { id } }".into()),
         ("admin", "eraseCustomer", "mutation { eraseCustomer(id: \"999\") { id } }".into()),
         ("admin", "updateRestaurant", "mutation { updateRestaurant(input: { currency: \"USD\" }) { id } }".into()),
-    ];
+    ]
+}
+
+/// The root fields of the schema, from introspection.
+pub async fn root_fields(app: &TestApp) -> Vec<String> {
+    let schema = app.data("{ __schema { queryType { fields { name } } mutationType { fields { name } } } }", json!({})).await;
+    let mut names: Vec<String> = ["queryType", "mutationType"]
+        .iter()
+        .flat_map(|t| schema["__schema"][t]["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()))
+        .collect();
+    names.sort();
+    names
+}
+
+both!(every_operation_checks_the_role, |app| async move {
+    let id = create_customer(&app, "+14155550101", "Ann").await;
+    app.data("mutation($id: ID!) { addPoints(customerId: $id, points: 500) { currentPoints } }", json!({ "id": id })).await;
+    let keys = [("viewer", key(&app, "VIEWER").await), ("staff", key(&app, "STAFF").await), ("admin", app.admin_key.clone())];
+    let rank = |role: &str| ["viewer", "staff", "admin"].iter().position(|r| *r == role).unwrap();
+    let operations = operations(&id);
+    let mut covered: Vec<String> = operations.iter().map(|(_, name, _)| name.to_string()).collect();
+    covered.sort();
+    let member_only = ["me", "updateMyConsent"];
+    let expected: Vec<String> = root_fields(&app).await.into_iter().filter(|f| !member_only.contains(&f.as_str())).collect();
+    assert_eq!(covered, expected, "the table covers every root field");
     for (min, name, query) in &operations {
         for (role, token) in &keys {
             let query = query.replace("ROLE", role);

@@ -4,13 +4,14 @@
 mod harness;
 mod smtp;
 
-mod access;
+pub mod access;
 mod browser;
 mod campaigns;
 mod customers;
 mod feedback;
 mod http;
 mod insights;
+mod members;
 mod nested;
 mod orders_and_notes;
 mod points;

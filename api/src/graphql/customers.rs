@@ -205,7 +205,7 @@ impl From<visit::Model> for Visit {
     }
 }
 
-fn check_history(limit: i64, offset: i64) -> Result<(u64, u64), ApiError> {
+pub(crate) fn check_history(limit: i64, offset: i64) -> Result<(u64, u64), ApiError> {
     if !(1..=MAX_HISTORY as i64).contains(&limit) {
         return Err(ApiError::validation("limit", format!("must be between 1 and {MAX_HISTORY}")));
     }
@@ -577,6 +577,19 @@ fn patch<T, U: From<T>>(value: MaybeUndefined<T>) -> Patch<U> {
     }
 }
 
+impl From<MarketingConsentInput> for MarketingInput {
+    fn from(m: MarketingConsentInput) -> Self {
+        MarketingInput {
+            email_opt_in: m.email_opt_in,
+            sms_opt_in: m.sms_opt_in,
+            push_notifications: m.push_notifications,
+            special_offers: m.special_offers,
+            birthday_offers: m.birthday_offers,
+            anniversary_offers: m.anniversary_offers,
+        }
+    }
+}
+
 impl From<CustomerInput> for DomainInput {
     fn from(input: CustomerInput) -> Self {
         let prefs = input.preferences.unwrap_or_default();
@@ -592,14 +605,7 @@ impl From<CustomerInput> for DomainInput {
             allergies: prefs.allergies,
             spice_level: patch(prefs.spice_level),
             preferred_seating: patch(prefs.preferred_seating),
-            marketing: MarketingInput {
-                email_opt_in: m.email_opt_in,
-                sms_opt_in: m.sms_opt_in,
-                push_notifications: m.push_notifications,
-                special_offers: m.special_offers,
-                birthday_offers: m.birthday_offers,
-                anniversary_offers: m.anniversary_offers,
-            },
+            marketing: m.into(),
             segments: input.segments,
             status: input.status.map(Into::into),
             referral_code: input.referral_code,

@@ -13,6 +13,7 @@ pub mod customers;
 pub mod feedback;
 pub mod keys;
 pub mod loaders;
+pub mod me;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
@@ -39,6 +40,7 @@ pub struct Query(
     keys::KeyQuery,
     campaigns::CampaignQuery,
     privacy::PrivacyQuery,
+    me::MeQuery,
 );
 
 /// Every mutation.
@@ -56,6 +58,7 @@ pub struct Mutation(
     keys::KeyMutation,
     restaurants::RestaurantMutation,
     privacy::PrivacyMutation,
+    me::MeMutation,
 );
 
 /// The service's schema type.
@@ -72,6 +75,8 @@ pub struct AppState {
     pub keys: std::sync::Arc<crate::auth::KeyCache>,
     /// Recent whole-programme figures per restaurant.
     pub stats: std::sync::Arc<stats::StatsCache>,
+    /// Mints and checks members' own tokens.
+    pub member_tokens: std::sync::Arc<crate::auth::MemberTokens>,
 }
 
 /// Per request: who calls, for which restaurant, and the request's id for logs and errors.

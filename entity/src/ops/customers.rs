@@ -166,6 +166,59 @@ pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, loo
     Ok(query.one(db).await?)
 }
 
+/// The member a customer token stands for, or `NotFound` (erased, merged away, or never
+/// linked to the login service's user).
+pub async fn find_member(db: &impl ConnectionTrait, scope: &Scope, member: &super::keys::MemberRef) -> DomainResult<customer::Model> {
+    let lookup = match member {
+        super::keys::MemberRef::Id(id) => Lookup::Id(*id),
+        super::keys::MemberRef::UserId(user) => Lookup::UserId(user.clone()),
+    };
+    let label = lookup.to_string();
+    find(db, scope, &Policy::default(), lookup).await?.ok_or_else(|| DomainError::not_found(label))
+}
+
+/// Changes a member's consent flags (`None` leaves a flag), audited per changed flag with
+/// `source` (e.g. `customer-app`), in one transaction.
+pub async fn update_consent<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    customer_id: i64,
+    marketing: &MarketingInput,
+    source: &str,
+) -> DomainResult<customer::Model> {
+    let txn = begin_write(db).await?;
+    let before = find_by_id(&txn, scope, customer_id).await?;
+    let mut active: customer::ActiveModel = before.clone().into();
+    let m = marketing;
+    for (value, target) in [
+        (m.email_opt_in, &mut active.email_opt_in),
+        (m.sms_opt_in, &mut active.sms_opt_in),
+        (m.push_notifications, &mut active.push_opt_in),
+        (m.special_offers, &mut active.special_offers),
+        (m.birthday_offers, &mut active.birthday_offers),
+        (m.anniversary_offers, &mut active.anniversary_offers),
+    ] {
+        if let Some(v) = value {
+            *target = Set(v);
+        }
+    }
+    active.updated_at = Set(now());
+    let after = active.update(&txn).await?;
+    let (old, new) = (json_of(&before)?, json_of(&after)?);
+    for (key, name) in CONSENT {
+        if old[key] != new[key] {
+            let details = serde_json::json!({ "flag": name, "from": old[key], "to": new[key], "source": source });
+            super::audit::record(&txn, scope, "consent.changed", Some(customer_id), details).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(after)
+}
+
+fn json_of(c: &customer::Model) -> DomainResult<serde_json::Value> {
+    serde_json::to_value(c).map_err(DomainError::internal)
+}
+
 /// The customer with this phone number (any format the policy's region reads), or `NotFound`.
 pub async fn find_by_phone(
     db: &impl ConnectionTrait,

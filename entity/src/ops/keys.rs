@@ -16,6 +16,18 @@ pub struct Principal {
     pub role: Role,
     /// Recorded on ledger rows, notes and the audit log: `key:ID:NAME` or `jwt:SUBJECT`.
     pub actor: String,
+    /// For a member's own token (customer apps): which member. Such a principal may read and
+    /// change only that member (`me`, `updateMyConsent`); every staff field refuses it.
+    pub member: Option<MemberRef>,
+}
+
+/// The member a customer token stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberRef {
+    /// Minted by staff for this customer id.
+    Id(i64),
+    /// Issued by the login service: the member whose `userId` is the token's subject.
+    UserId(String),
 }
 
 const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
@@ -107,7 +119,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> DomainResul
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
         .await?;
-    Ok(key.map(|k| Principal { actor: format!("key:{}:{}", k.id, k.name), restaurant_id: k.restaurant_id, role: k.role }))
+    Ok(key.map(|k| Principal { actor: format!("key:{}:{}", k.id, k.name), restaurant_id: k.restaurant_id, role: k.role, member: None }))
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use crate::{DomainError, DomainResult};
 
 /// Key of the unsubscribe-link secret.
 pub const UNSUBSCRIBE_SECRET: &str = "unsubscribe_secret";
+/// Key of the secret that signs members' own tokens (`createMemberToken`).
+pub const MEMBER_TOKEN_SECRET: &str = "member_token_secret";
 /// Key of the deployment's id.
 pub const DEPLOYMENT_ID: &str = "deployment_id";
 

@@ -1,0 +1,184 @@
+//! Customer apps: a member's own token reads only that member (`me`) and changes only their own
+//! consent (`updateMyConsent`, audited with source `customer-app`). Staff mint short-lived
+//! member tokens with `createMemberToken`. The `Member` type leaves out what is for staff only:
+//! notes, allergies and preferences, tags and segments, feedback, ledger actors, referrers.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::{customer, point_transaction};
+use entity::ops::customers as ops;
+use entity::rules::tier;
+
+use super::customers::{LoyaltyPoints, Marketing, MarketingConsentInput, SpecialOccasion, Visit, check_history};
+use super::loaders::{HistoryOf, OccasionsOf, VisitsOf};
+use super::scalars::Date;
+use super::types::{LedgerKind, Tier, customer_id};
+use super::{app, loader, scope};
+use crate::auth::{MEMBER, STAFF};
+use crate::error::{ApiError, IntoGql};
+
+/// A member as their own app sees them.
+pub struct Member(pub customer::Model);
+
+/// One change of the member's points.
+#[derive(SimpleObject)]
+pub struct MemberPoints {
+    pub kind: LedgerKind,
+    /// Signed change of the balance.
+    pub points: i64,
+    pub balance_after: i64,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<point_transaction::Model> for MemberPoints {
+    fn from(m: point_transaction::Model) -> Self {
+        Self { kind: m.kind.into(), points: m.delta, balance_after: m.balance_after, reason: m.reason, created_at: m.created_at }
+    }
+}
+
+/// The member's referral code and what it earned.
+#[derive(SimpleObject)]
+pub struct MemberReferral {
+    pub referral_code: String,
+    pub referrals_count: i64,
+    pub referral_rewards: i64,
+}
+
+#[Object]
+impl Member {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn phone(&self) -> &str {
+        &self.0.phone
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn date_of_birth(&self) -> Option<Date> {
+        self.0.date_of_birth.map(Date)
+    }
+    async fn anniversary(&self) -> Option<Date> {
+        self.0.anniversary.map(Date)
+    }
+    async fn member_since(&self) -> DateTime<Utc> {
+        self.0.member_since
+    }
+    async fn loyalty_tier(&self) -> Tier {
+        self.0.tier.into()
+    }
+    /// Balance, and the lifetime points still needed for the next tier.
+    async fn loyalty_points(&self) -> LoyaltyPoints {
+        LoyaltyPoints {
+            current: self.0.points_current,
+            lifetime: self.0.points_lifetime,
+            redeemed: self.0.points_redeemed,
+            to_next_tier: tier::points_to_next_tier(self.0.points_lifetime),
+        }
+    }
+    async fn referral(&self) -> MemberReferral {
+        MemberReferral { referral_code: self.0.referral_code.clone(), referrals_count: self.0.referrals_count, referral_rewards: self.0.referral_rewards }
+    }
+    /// The member's own consent, which `updateMyConsent` changes.
+    async fn marketing(&self) -> Marketing {
+        let c = &self.0;
+        Marketing {
+            email_opt_in: c.email_opt_in,
+            sms_opt_in: c.sms_opt_in,
+            push_notifications: c.push_opt_in,
+            special_offers: c.special_offers,
+            birthday_offers: c.birthday_offers,
+            anniversary_offers: c.anniversary_offers,
+        }
+    }
+    async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
+        let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+    /// Points earned and redeemed, newest first.
+    async fn points_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] limit: i64,
+        #[graphql(default = 0)] offset: i64,
+    ) -> async_graphql::Result<Vec<MemberPoints>> {
+        let (limit, offset) = check_history(limit, offset).gql()?;
+        let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+    /// Visits, newest first.
+    async fn visits(&self, ctx: &Context<'_>, #[graphql(default = 20)] limit: i64, #[graphql(default = 0)] offset: i64) -> async_graphql::Result<Vec<Visit>> {
+        let (limit, offset) = check_history(limit, offset).gql()?;
+        let rows = loader(ctx).load_one(VisitsOf(self.0.id, limit, offset)).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+}
+
+/// A member token made by staff.
+#[derive(SimpleObject)]
+pub struct MemberToken {
+    /// `Authorization: Bearer <token>` for the member's app; shown once.
+    pub token: String,
+    pub customer_id: ID,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The member's principal.
+fn member<'a>(ctx: &Context<'a>) -> Result<&'a entity::ops::keys::MemberRef, ApiError> {
+    ctx.data_unchecked::<super::RequestContext>().principal.member.as_ref().ok_or_else(|| ApiError::not_found("member"))
+}
+
+/// Member queries.
+#[derive(Default)]
+pub struct MeQuery;
+
+#[Object]
+impl MeQuery {
+    /// The member whose token this is (customer apps only).
+    #[graphql(guard = "MEMBER")]
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
+        Ok(Member(ops::find_member(&app(ctx).db, scope(ctx), member(ctx).gql()?).await.gql()?))
+    }
+}
+
+/// Member mutations.
+#[derive(Default)]
+pub struct MeMutation;
+
+/// Longest life of a member token minted by staff, in minutes (a day).
+const MAX_TOKEN_MINUTES: i64 = 1_440;
+
+#[Object]
+impl MeMutation {
+    /// Changes the member's own consent (customer apps only); each change is audited with source
+    /// `customer-app`. Omitted flags stay.
+    #[graphql(guard = "MEMBER")]
+    async fn update_my_consent(&self, ctx: &Context<'_>, input: MarketingConsentInput) -> async_graphql::Result<Member> {
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        let me = ops::find_member(db, scope, member(ctx).gql()?).await.gql()?;
+        Ok(Member(ops::update_consent(db, scope, me.id, &input.into(), "customer-app").await.gql()?))
+    }
+
+    /// A short-lived token for one member's app or a kiosk (`minutes`, 1 to 1,440; 60 by
+    /// default): it reaches only `me` and `updateMyConsent`.
+    #[graphql(guard = "STAFF")]
+    async fn create_member_token(&self, ctx: &Context<'_>, #[graphql(name = "customerId")] member_id: ID, #[graphql(default = 60)] minutes: i64) -> async_graphql::Result<MemberToken> {
+        if !(1..=MAX_TOKEN_MINUTES).contains(&minutes) {
+            return Err(ApiError::validation("minutes", format!("must be between 1 and {MAX_TOKEN_MINUTES}"))).gql();
+        }
+        let (state, scope) = (app(ctx), scope(ctx));
+        let id = customer_id(&member_id).gql()?;
+        let member = ops::find_by_id(&state.db, scope, id).await.gql()?;
+        let expires_at = Utc::now() + chrono::Duration::minutes(minutes);
+        let token = state
+            .member_tokens
+            .mint(&scope.restaurant_id, member.id, expires_at)
+            .map_err(|e| ApiError::Domain(entity::DomainError::internal(e)))
+            .gql()?;
+        Ok(MemberToken { token, customer_id: ID(member.id.to_string()), expires_at })
+    }
+}
