@@ -28,12 +28,14 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// Applies pending migrations, then gives every restaurant that has keys or customers but no
-/// settings row one with the configured defaults (a migration cannot know them).
-pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {
+/// settings row one with the configured defaults (a migration cannot know them). Returns
+/// whether the database was brand new (no migration had been applied).
+pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result<bool> {
+    let fresh = Migrator::get_pending_migrations(db).await?.len() == Migrator::migrations().len();
     Migrator::up(db, None).await?;
     config.check_restaurant_defaults().map_err(|e| anyhow::anyhow!("the defaults for new restaurants are invalid: {e}"))?;
     for id in entity::ops::restaurants::ensure_known(db, &config.restaurant_defaults()).await? {
         tracing::info!(restaurant = %id, "restaurant given the default settings");
     }
-    Ok(())
+    Ok(fresh)
 }

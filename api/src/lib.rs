@@ -35,10 +35,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         });
         counter
     });
-    db::migrate(&db, &config).await.context("applying migrations")?;
+    let fresh = db::migrate(&db, &config).await.context("applying migrations")?;
     // Bound before the first key is made, so a busy port does not cost the only printed key.
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
-    first_admin_key(&db, &config).await?;
+    let first_key = first_admin_key(&db, &config).await?;
     let addr = listener.local_addr()?;
     let mut jobs_config = config.jobs();
     if config.public_url.is_none() {
@@ -46,7 +46,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let jobs = jobs::JobContext::new(db.clone(), jobs_config).await.context("setting up the jobs")?;
     let mut scheduler = if config.scheduler {
-        Some(jobs::scheduler::start(jobs.clone()).await.context("starting the scheduler")?)
+        // A brand-new database has missed nothing: no catch-up of slots before it existed.
+        Some(jobs::scheduler::start(jobs.clone(), !fresh).await.context("starting the scheduler")?)
     } else {
         None
     };
@@ -63,6 +64,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
+    match &first_key {
+        Some(key) => println!("GraphiQL: http://{addr}/ — in its Headers tab put {{\"Authorization\": \"Bearer {key}\"}}"),
+        None => println!("GraphiQL: http://{addr}/ — with an API key (`loyalty keys create --role admin` makes one)"),
+    }
     use axum::serve::ListenerExt;
     // Without TCP_NODELAY, small responses wait on delayed ACKs (tens of milliseconds).
     let listener = listener.tap_io(|tcp| {
@@ -78,16 +83,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// On the first start (no key at all), creates an admin key for the configured restaurant and
-/// prints it once, so GraphiQL can be used at once.
-async fn first_admin_key(db: &sea_orm::DatabaseConnection, config: &Config) -> anyhow::Result<()> {
+/// prints it once, so GraphiQL can be used at once; returns it.
+async fn first_admin_key(db: &sea_orm::DatabaseConnection, config: &Config) -> anyhow::Result<Option<String>> {
     if entity::ops::keys::any(db).await? {
-        return Ok(());
+        return Ok(None);
     }
     entity::ops::restaurants::ensure(db, &config.restaurant, &config.restaurant_defaults()).await?;
     let (row, key) = entity::ops::keys::create(db, &config.restaurant, entity::entities::Role::Admin, "first admin key", "first start").await?;
     tracing::warn!(prefix = %row.prefix, restaurant = %row.restaurant_id, "no API key existed: created an admin key (printed once on stdout)");
     println!("admin key for restaurant {:?} (shown once; keep it safe): {key}", row.restaurant_id);
-    Ok(())
+    Ok(Some(key))
 }
 
 async fn shutdown_signal() {

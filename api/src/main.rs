@@ -153,13 +153,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => api::serve(config).await,
         Command::Migrate => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             println!("migrations applied");
             Ok(())
         }
         Command::DemoData => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             let n = api::demo::load(&db, &config).await?;
             println!("demo data loaded: {n} customers in restaurant {:?}", config.restaurant);
             Ok(())
@@ -175,7 +175,7 @@ async fn main() -> anyhow::Result<()> {
                 println!("{:<12} {:<40} {}", job.name(), when, job.description());
             }
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             for r in restaurants::list(&db).await? {
                 let times: Vec<String> = jobs::scheduler::daily_times(&r).iter().map(|(j, at)| format!("{} {}", j.name(), at.format("%H:%M"))).collect();
                 println!("restaurant {:<20} {:<24} {}", r.id, r.timezone, times.join(", "));
@@ -184,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Jobs { action: JobsCommand::Run { job, dry_run } } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             let ctx = jobs::JobContext::new(db, config.jobs()).await?;
             let targets = if restaurant_given { vec![restaurants::get(&ctx.db, &config.restaurant).await?] } else { restaurants::list(&ctx.db).await? };
             let mut reports = serde_json::Map::new();
@@ -198,7 +198,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::ExportCustomer { id } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             let scope = entity::Scope::new(config.restaurant.clone(), "cli");
             let doc = entity::ops::privacy::export(&db, &scope, id).await?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -206,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys { action } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             match action {
                 KeysCommand::Create { role, name } => {
                     if restaurants::ensure(&db, &config.restaurant, &config.restaurant_defaults()).await? {
@@ -231,7 +231,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Restaurants { action } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
-            api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             match action {
                 RestaurantsCommand::Create { id, set } => {
                     let r = restaurants::create(&db, &id, &config.restaurant_defaults(), patch_from(&set)?).await?;

@@ -145,8 +145,9 @@ async fn tick(ctx: &JobContext, deliveries: &Cron, now: DateTime<Utc>) -> Result
     Ok(())
 }
 
-/// Starts the scheduler; it runs until the returned handle is shut down.
-pub async fn start(ctx: JobContext) -> Result<JobScheduler, JobError> {
+/// Starts the scheduler; it runs until the returned handle is shut down. With `catch_up`, it
+/// first runs the slots missed while no scheduler was up (not on a brand-new database).
+pub async fn start(ctx: JobContext, catch_up_missed: bool) -> Result<JobScheduler, JobError> {
     let deliveries = parse_cron(&ctx.config.deliveries_cron)?;
     tracing::info!(deliveries = %ctx.config.deliveries_cron, "scheduler started: daily jobs at each restaurant's local times");
     {
@@ -157,6 +158,9 @@ pub async fn start(ctx: JobContext) -> Result<JobScheduler, JobError> {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(runs = n, "runs whose replica stopped were marked abandoned; running their slots again"),
                 Err(e) => tracing::error!(error = %e, "marking abandoned runs failed"),
+            }
+            if !catch_up_missed {
+                return;
             }
             if let Err(e) = catch_up(&ctx, &deliveries, now).await {
                 tracing::error!(error = %e, "catching up missed scheduled runs failed");

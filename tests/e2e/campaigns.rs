@@ -179,20 +179,19 @@ async fn a_starting_scheduler_runs_the_slot_it_missed(backend: Backend) {
     let now = Utc::now();
     let missed = (now - Duration::minutes(30)).with_second(0).unwrap().with_nanosecond(0).unwrap();
     let later = now + Duration::hours(3);
-    let app = TestApp::spawn_with(
-        backend,
-        &[
-            ("LOYALTY_SCHEDULER", "true"),
-            ("LOYALTY_TIMEZONE", "UTC"),
-            ("LOYALTY_CATCH_UP_HOURS", "2"),
-            ("LOYALTY_BIRTHDAY_AT", &at(missed)),
-            ("LOYALTY_DORMANCY_AT", &at(later)),
-            ("LOYALTY_ANNIVERSARY_AT", &at(later)),
-            ("LOYALTY_WIN_BACK_AT", &at(later)),
-            ("LOYALTY_CRON_DELIVERIES", &format!("0 {} {} * * *", later.minute(), later.hour())),
-        ],
-    )
-    .await;
+    let env = [
+        ("LOYALTY_TIMEZONE", "UTC"),
+        ("LOYALTY_CATCH_UP_HOURS", "2"),
+        ("LOYALTY_BIRTHDAY_AT", &at(missed)),
+        ("LOYALTY_DORMANCY_AT", &at(later)),
+        ("LOYALTY_ANNIVERSARY_AT", &at(later)),
+        ("LOYALTY_WIN_BACK_AT", &at(later)),
+        ("LOYALTY_CRON_DELIVERIES", &format!("0 {} {} * * *", later.minute(), later.hour())),
+    ];
+    let first = TestApp::spawn_with(backend, &[env.as_slice(), &[("LOYALTY_SCHEDULER", "true")]].concat()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(first.data("{ jobRuns { id } }", json!({})).await["jobRuns"], json!([]), "a brand-new database runs no catch-up");
+    let app = first.replica(&[env.as_slice(), &[("LOYALTY_SCHEDULER", "true")]].concat()).await;
     let q = "query($job: JobName!) { jobRuns(job: $job) { trigger scheduledFor outcome } }";
     let mut runs = Value::Null;
     for _ in 0..100 {

@@ -44,6 +44,27 @@ fn admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// Connects to the PostgreSQL server the tests create their databases on, or fails within
+/// seconds saying how to get one.
+async fn connect_admin(url: &str) -> DatabaseConnection {
+    let mut options = sea_orm::ConnectOptions::new(url.to_string());
+    options.connect_timeout(Duration::from_secs(3)).acquire_timeout(Duration::from_secs(3)).sqlx_logging(false);
+    match tokio::time::timeout(Duration::from_secs(5), Database::connect(options)).await {
+        Ok(Ok(conn)) => conn,
+        outcome => {
+            let why = match outcome {
+                Ok(Err(e)) => e.to_string(),
+                _ => "no answer within 5 s".into(),
+            };
+            panic!(
+                "PostgreSQL is needed for the tests and could not be reached at {url} ({why}). Start it \
+                 (on Debian: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) or set \
+                 TEST_DATABASE_URL to a server where this user may create databases."
+            )
+        }
+    }
+}
+
 /// Replaces the database name of a PostgreSQL URL.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
@@ -67,9 +88,7 @@ impl TestApp {
             Backend::Postgres => {
                 let admin = admin_url();
                 let name = format!("loyalty_test_{id}");
-                let conn = Database::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
+                let conn = connect_admin(&admin).await;
                 conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
                 conn.close().await.ok();
                 (with_database(&admin, &name), Cleanup::Database { admin_url: admin, name })
@@ -257,7 +276,7 @@ impl Drop for TestApp {
                 let _ = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                     rt.block_on(async {
-                        let conn = Database::connect(&admin_url).await.ok()?;
+                        let conn = Database::connect(admin_url.as_str()).await.ok()?;
                         conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
                         conn.close().await.ok()
                     })
