@@ -1,9 +1,12 @@
-//! A realistic demo restaurant, so a newcomer sees data in GraphiQL at once. Loading it twice
-//! changes nothing: customers are upserted by phone and orders are idempotent by order id.
+//! A realistic demo restaurant, so a newcomer sees data in GraphiQL at once: 24 members with
+//! eight months of orders, every tier, regulars, at-risk and dormant members, birthdays this
+//! week, consented and unconsented emails, redemptions, notes and referrals. Loading it twice
+//! changes nothing: customers are upserted by phone, orders and bonuses are idempotent, and only
+//! orders recorded now are placed in the past.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use entity::ops::customers::{self, CustomerInput, MarketingInput, Patch};
-use entity::ops::{ledger, notes, orders};
+use entity::ops::{dormancy, ledger, notes, orders, restaurants, visits};
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
 
@@ -37,7 +40,7 @@ pub async fn load(db: &DatabaseConnection, config: &Config) -> Result<usize, Dom
             phone: phone.clone(),
             name: Some(name.clone()),
             email: Patch::Set(format!("{}.{}@example.com", FIRST[i % FIRST.len()], LAST[i % LAST.len()]).to_lowercase()),
-            date_of_birth: Patch::Set(NaiveDate::from_ymd_opt(1970 + (i as i32 * 7) % 35, 1 + (i as u32 * 5) % 12, 1 + (i as u32 * 11) % 28).unwrap_or_default()),
+            date_of_birth: Patch::Set(date_of_birth(i)),
             anniversary: if i % 4 == 0 { Patch::Set(NaiveDate::from_ymd_opt(2012, 6, 20).unwrap_or_default()) } else { Patch::Keep },
             dietary_restrictions: Some(match i % 5 {
                 0 => vec!["vegetarian".into()],
@@ -67,6 +70,10 @@ pub async fn load(db: &DatabaseConnection, config: &Config) -> Result<usize, Dom
         if i == 0 {
             first_code = Some(created.referral_code.clone());
         }
+        // Member i's orders go back from `recent` days ago, one every `gap` days: some come
+        // weekly, some are at risk (45-90 days), some dormant (over 90).
+        let recent = (i as i64 * 13) % 150;
+        let gap = 7 + (i as i64 % 4) * 6;
         for order in 0..(i % 9 + 1) {
             let items: Vec<orders::OrderItem> = (0..3)
                 .map(|k| {
@@ -76,8 +83,17 @@ pub async fn load(db: &DatabaseConnection, config: &Config) -> Result<usize, Dom
                 .collect();
             let amount = items.iter().map(|it| MENU.iter().find(|m| m.0 == it.item_id).map_or(0, |m| m.2) * it.quantity).sum::<i64>()
                 * (1 + (i as i64 % 4));
-            let input = orders::OrderInput { phone: phone.clone(), order_id: format!("demo-{i}-{order}"), amount_cents: amount, items };
-            orders::record_order(db, &scope, &policy, input).await?;
+            let order_id = format!("demo-{i}-{order}");
+            let input = orders::OrderInput { phone: phone.clone(), order_id: order_id.clone(), amount_cents: amount, items };
+            if !orders::record_order(db, &scope, &policy, input).await?.replayed {
+                let days = recent + (i % 9 - order) as i64 * gap;
+                visits::backdate_order(db, &scope, &order_id, entity::ops::now() - Duration::days(days) - Duration::hours(i as i64 % 5)).await?;
+            }
+        }
+        // Every tier is represented: bonus points by member.
+        let bonus = [0, 1_000, 2_500, 5_000, 10_000][i % 5];
+        if bonus > 0 {
+            ledger::add_points(db, &scope, created.id, bonus, Some("Welcome bonus (demo)"), Some(&format!("demo-bonus-{i}"))).await?;
         }
         if i % 4 == 1 {
             let key = format!("demo-redeem-{i}");
@@ -90,5 +106,20 @@ pub async fn load(db: &DatabaseConnection, config: &Config) -> Result<usize, Dom
             notes::add_note(db, &scope, created.id, "Prefers window seating. Celebrates with dessert.").await?;
         }
     }
+    // Dormant and at-risk labels for the orders just placed in the past.
+    let programme = restaurants::programme(db, &scope).await?;
+    dormancy::run(db, &scope, &programme, entity::ops::now(), false).await?;
     Ok(count)
+}
+
+/// Members 0-4 have their birthday this week (today and the next four days); the others are
+/// spread over the year.
+fn date_of_birth(i: usize) -> NaiveDate {
+    let fallback = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default();
+    if i < 5 {
+        let day = Utc::now().date_naive() + Duration::days(i as i64);
+        let year = 1984 + i as i32 * 3;
+        return NaiveDate::from_ymd_opt(year, day.month(), day.day()).or_else(|| NaiveDate::from_ymd_opt(year, 2, 28)).unwrap_or(fallback);
+    }
+    NaiveDate::from_ymd_opt(1970 + (i as i32 * 7) % 35, 1 + (i as u32 * 5) % 12, 1 + (i as u32 * 11) % 28).unwrap_or(fallback)
 }

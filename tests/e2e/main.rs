@@ -16,6 +16,7 @@ mod nested;
 mod orders_and_notes;
 mod points;
 mod privacy;
+mod readme;
 mod restaurants;
 mod segments;
 mod visits;

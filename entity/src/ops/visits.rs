@@ -77,3 +77,41 @@ pub(crate) async fn insert(
 pub async fn list_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], limit: u64, offset: u64) -> DomainResult<Vec<visit::Model>> {
     Ok(super::newest_per_customer::<visit::Entity>(db, scope, ids, "visited_at DESC, id DESC", limit, offset).await?)
 }
+
+/// Places an already recorded order at `at` (demo data, imports of past orders): its visit and
+/// ledger rows move there, and the customer's first and last visit, member-since and last
+/// activity follow, in one transaction. Counters and balances do not change.
+pub async fn backdate_order<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, order_id: &str, at: DateTime<Utc>) -> DomainResult<()> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::entities::{customer, point_transaction};
+    let txn = super::begin_write(db).await?;
+    let Some(order) = visit::Entity::find()
+        .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(visit::Column::OrderId.eq(order_id))
+        .one(&txn)
+        .await?
+    else {
+        return Err(DomainError::not_found(format!("order {order_id}")));
+    };
+    visit::Entity::update_many().col_expr(visit::Column::VisitedAt, Expr::value(at)).filter(visit::Column::Id.eq(order.id)).exec(&txn).await?;
+    point_transaction::Entity::update_many()
+        .col_expr(point_transaction::Column::CreatedAt, Expr::value(at))
+        .filter(point_transaction::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(point_transaction::Column::IdempotencyKey.eq(format!("order:{order_id}")))
+        .exec(&txn)
+        .await?;
+    let times: Vec<DateTime<Utc>> =
+        visit::Entity::find().filter(visit::Column::CustomerId.eq(order.customer_id)).all(&txn).await?.into_iter().map(|v| v.visited_at).collect();
+    let (first, last) = (times.iter().min().copied(), times.iter().max().copied());
+    let c = super::customers::find_by_id(&txn, scope, order.customer_id).await?;
+    let mut active: customer::ActiveModel = c.clone().into();
+    active.first_visit_at = Set(first);
+    active.last_visit_at = Set(last);
+    active.last_activity_at = Set(last.unwrap_or(c.last_activity_at));
+    active.member_since = Set(first.map_or(c.member_since, |f| f.min(c.member_since)));
+    active.update(&txn).await?;
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(())
+}

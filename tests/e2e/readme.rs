@@ -1,0 +1,52 @@
+//! Every GraphQL example in the README runs as written, in order, against a service loaded with
+//! `loyalty demo-data` — so the user's guide cannot drift from the service. Examples for
+//! customer apps (`me`, `updateMyConsent`) run with the member token the README's own
+//! `createMemberToken` example returned.
+
+use serde_json::json;
+
+use crate::both;
+
+/// The GraphQL documents of the README's ```graphql blocks, in order (a block may hold several,
+/// one after another).
+fn examples() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let mut docs = Vec::new();
+    for block in readme.split("```graphql\n").skip(1) {
+        let block = block.split("```").next().unwrap_or_default();
+        let (mut depth, mut current) = (0i32, String::new());
+        for ch in block.chars() {
+            current.push(ch);
+            match ch {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        docs.push(current.trim().to_string());
+                        current.clear();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    docs
+}
+
+both!(every_readme_example_runs_against_the_demo_data, |app| async move {
+    let loaded = app.cli(&["demo-data"]).await;
+    assert!(loaded.contains("24 customers"), "{loaded}");
+    let docs = examples();
+    assert!(docs.len() >= 18, "the README's examples were found: {}", docs.len());
+    let mut member_token: Option<String> = None;
+    for doc in &docs {
+        let for_member = doc.contains("updateMyConsent") || doc.trim_start_matches('{').trim_start().starts_with("me ");
+        let key = if for_member { member_token.clone().expect("the createMemberToken example comes first") } else { app.admin_key.clone() };
+        let (status, body) = app.gql_as(Some(&key), doc, json!({})).await;
+        assert_eq!(status, 200, "{doc}\n{body}");
+        assert!(body.get("errors").is_none(), "README example failed:\n{doc}\n{body:#}");
+        if let Some(token) = body["data"]["createMemberToken"]["token"].as_str() {
+            member_token = Some(token.to_string());
+        }
+    }
+});
