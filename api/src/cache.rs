@@ -87,6 +87,22 @@ where
     }
 }
 
+/// The whole-programme aggregates, kept per restaurant for `LOYALTY_STATS_CACHE_SECS` and
+/// refreshed in the background after that (they read every customer row: ~0.2 s at a million
+/// members).
+pub struct StatsCache {
+    pub(crate) tiers: TtlCache<String, Vec<entity::ops::stats::TierRow>>,
+    pub(crate) statuses: TtlCache<String, Vec<entity::ops::stats::StatusRow>>,
+    pub(crate) totals: TtlCache<String, entity::ops::stats::Totals>,
+}
+
+impl StatsCache {
+    /// Figures kept for `ttl` (zero: computed on every request).
+    pub fn new(ttl: Duration) -> Self {
+        Self { tiers: TtlCache::new(ttl), statuses: TtlCache::new(ttl), totals: TtlCache::new(ttl) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

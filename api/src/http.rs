@@ -24,9 +24,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 
-use crate::auth::{AuthError, RateLimiter, authenticate};
+use crate::auth::{AuthError, authenticate};
+use crate::credentials::{JwtVerifier, RateLimiter};
 use crate::error::{code, finish_errors};
-use crate::graphql::{AppState, LoyaltySchema, RequestContext, execute, is_introspection, is_mutation};
+use crate::graphql::LoyaltySchema;
+use crate::graphql::context::{AppState, RequestContext};
+use crate::graphql::execute::{execute, is_introspection, is_mutation};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -43,9 +46,15 @@ pub struct HttpState {
     /// Requests per second per API key.
     pub limiter: std::sync::Arc<RateLimiter>,
     /// Accepts signed tokens (JWT), when an issuer secret is configured.
-    pub jwt: Option<std::sync::Arc<crate::auth::JwtVerifier>>,
+    pub jwt: Option<std::sync::Arc<JwtVerifier>>,
     /// SQL statements run so far, when `--count-queries` is on.
     pub query_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+}
+
+impl axum::extract::FromRef<HttpState> for AppState {
+    fn from_ref(state: &HttpState) -> Self {
+        state.app.clone()
+    }
 }
 
 /// CORS for the configured origins (`*`: any origin). Bearer tokens travel in a header, so no

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod credentials;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -17,7 +18,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 use config::Config;
-use graphql::{AppState, build_introspection_schema, build_schema};
+use graphql::context::AppState;
+use graphql::{build_introspection_schema, build_schema};
 use http::{HttpState, router};
 
 /// Connects, migrates and serves until SIGINT or SIGTERM. Prints
@@ -51,16 +53,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
-    let keys = std::sync::Arc::new(auth::KeyCache::new(std::time::Duration::from_secs(config.key_cache_secs)));
-    let stats = std::sync::Arc::new(graphql::stats::StatsCache::new(std::time::Duration::from_secs(config.stats_cache_secs)));
+    let keys = std::sync::Arc::new(credentials::KeyCache::new(std::time::Duration::from_secs(config.key_cache_secs)));
+    let stats = std::sync::Arc::new(cache::StatsCache::new(std::time::Duration::from_secs(config.stats_cache_secs)));
     let member_secret = entity::ops::service::generated(&db, entity::ops::service::MEMBER_TOKEN_SECRET).await?;
-    let member_tokens = std::sync::Arc::new(auth::MemberTokens::new(&member_secret));
+    let member_tokens = std::sync::Arc::new(credentials::MemberTokens::new(&member_secret));
     let app = AppState { db, policy: config.policy(), jobs, keys, stats, member_tokens };
     let schema = build_schema(&config, Some(app.clone()));
     let introspection_schema = build_introspection_schema(&config, Some(app.clone()));
     let cors_origins: Vec<String> = config.cors_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();
-    let limiter = std::sync::Arc::new(auth::RateLimiter::new(config.rate_limit));
-    let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(auth::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
+    let limiter = std::sync::Arc::new(credentials::RateLimiter::new(config.rate_limit));
+    let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(credentials::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
     let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter };
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");

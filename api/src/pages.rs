@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::http::HttpState;
+use crate::graphql::context::AppState;
 
 /// The link's query.
 #[derive(Deserialize)]
@@ -58,9 +58,9 @@ fn gone() -> Response {
 }
 
 /// `GET /unsubscribe?token=…`: asks for confirmation, naming the restaurant.
-pub async fn unsubscribe_form(State(state): State<HttpState>, Query(q): Query<TokenQuery>) -> Response {
-    let Some(customer_id) = state.app.jobs.links.verify(&q.token) else { return invalid() };
-    let restaurant = match entity::ops::privacy::restaurant_of(&state.app.db, customer_id).await {
+pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
+    let restaurant = match entity::ops::privacy::restaurant_of(&app.db, customer_id).await {
         Ok(Some(r)) => r,
         Ok(None) => return gone(),
         Err(e) => return failed(&e, customer_id),
@@ -78,9 +78,9 @@ pub async fn unsubscribe_form(State(state): State<HttpState>, Query(q): Query<To
 }
 
 /// `POST /unsubscribe?token=…`: opts out at once.
-pub async fn unsubscribe(State(state): State<HttpState>, Query(q): Query<TokenQuery>) -> Response {
-    let Some(customer_id) = state.app.jobs.links.verify(&q.token) else { return invalid() };
-    match entity::ops::privacy::unsubscribe(&state.app.db, customer_id).await {
+pub async fn unsubscribe(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
+    match entity::ops::privacy::unsubscribe(&app.db, customer_id).await {
         Ok(Some(done)) => {
             tracing::info!(customer_id, restaurant = %done.restaurant.id, "customer unsubscribed from email");
             page(

@@ -9,7 +9,7 @@ use entity::DomainError;
 use jobs::{Campaign, Job, JobError};
 
 use super::scalars::Date;
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::ADMIN;
 use crate::error::{ApiError, IntoGql};
 

@@ -11,7 +11,7 @@ use entity::rules::{tier, visits as visit_rules};
 use super::loaders::{CustomerById, FavoritesOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf};
 use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, LedgerKind, Seating, SpiceLevel, Tier, customer_id};
-use super::{app, loader, scope};
+use super::context::{app, loader, scope};
 use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 
@@ -190,6 +190,32 @@ impl From<point_transaction::Model> for PointTransaction {
     }
 }
 
+/// One review.
+#[derive(SimpleObject)]
+pub struct Review {
+    pub id: ID,
+    /// Stars, 1 to 5.
+    pub rating: i32,
+    pub comment: Option<String>,
+    /// The visit reviewed, if any.
+    pub visit_id: Option<ID>,
+    pub recorded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::entities::feedback::Model> for Review {
+    fn from(m: entity::entities::feedback::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            rating: i32::from(m.rating),
+            comment: m.comment,
+            visit_id: m.visit_id.map(|v| ID(v.to_string())),
+            recorded_by: m.recorded_by,
+            created_at: m.created_at,
+        }
+    }
+}
+
 /// A recorded visit.
 #[derive(SimpleObject)]
 pub struct Visit {
@@ -321,7 +347,7 @@ impl Customer {
         self.0.status.into()
     }
     /// Reviews the customer gave, newest first (`feedback` summarises them).
-    async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::feedback::Review>> {
+    async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Review>> {
         let rows = loader(ctx).load_one(super::loaders::ReviewsOf(self.0.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }

@@ -1,42 +1,14 @@
 //! Customer feedback: reviews with a 1–5 rating, summarised on the customer.
 
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
-use entity::entities::feedback as review;
 use entity::ops::feedback;
 
-use super::customers::Customer;
+use super::customers::{Customer, Review};
 use super::loaders::CustomerById;
 use super::types::customer_id;
-use super::{app, loader, scope};
+use super::context::{app, loader, scope};
 use crate::auth::STAFF;
 use crate::error::{ApiError, IntoGql};
-
-/// One review.
-#[derive(SimpleObject)]
-pub struct Review {
-    pub id: ID,
-    /// Stars, 1 to 5.
-    pub rating: i32,
-    pub comment: Option<String>,
-    /// The visit reviewed, if any.
-    pub visit_id: Option<ID>,
-    pub recorded_by: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<review::Model> for Review {
-    fn from(m: review::Model) -> Self {
-        Self {
-            id: ID(m.id.to_string()),
-            rating: i32::from(m.rating),
-            comment: m.comment,
-            visit_id: m.visit_id.map(|v| ID(v.to_string())),
-            recorded_by: m.recorded_by,
-            created_at: m.created_at,
-        }
-    }
-}
 
 /// A recorded review and the customer's summary after it.
 #[derive(SimpleObject)]

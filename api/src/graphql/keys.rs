@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::entities::{Role, api_key};
 use entity::ops::keys;
 
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::ADMIN;
 use crate::error::IntoGql;
 

@@ -13,7 +13,7 @@ use super::customers::{LoyaltyPoints, Marketing, MarketingConsentInput, SpecialO
 use super::loaders::{HistoryOf, OccasionsOf, VisitsOf};
 use super::scalars::Date;
 use super::types::{LedgerKind, Tier, customer_id};
-use super::{app, loader, scope};
+use super::context::{app, loader, scope};
 use crate::auth::{MEMBER, STAFF};
 use crate::error::{ApiError, IntoGql};
 
@@ -129,7 +129,7 @@ pub struct MemberToken {
 
 /// The member's principal.
 fn member<'a>(ctx: &Context<'a>) -> Result<&'a entity::ops::keys::MemberRef, ApiError> {
-    ctx.data_unchecked::<super::RequestContext>().principal.member.as_ref().ok_or_else(|| ApiError::not_found("member"))
+    ctx.data_unchecked::<super::context::RequestContext>().principal.member.as_ref().ok_or_else(|| ApiError::not_found("member"))
 }
 
 /// Member queries.

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use entity::ops::notes;
 
 use super::customers::Note;
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::STAFF;
 use crate::error::IntoGql;
 

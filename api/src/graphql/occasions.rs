@@ -6,7 +6,7 @@ use entity::ops::occasions::{self, OccasionKind};
 
 use super::customers::{Customer, SpecialOccasion};
 use super::scalars::Date;
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 

@@ -7,7 +7,7 @@ use super::customers::Customer;
 use super::loaders::CustomerById;
 use super::scalars::Money;
 use super::types::{Tier, customer_id};
-use super::{app, loader, scope};
+use super::context::{app, loader, scope};
 use crate::auth::STAFF;
 use crate::error::IntoGql;
 

@@ -8,7 +8,7 @@ use entity::ops::{audit, privacy};
 use super::customers::Customer;
 use super::scalars::Date;
 use super::types::customer_id;
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::ADMIN;
 use crate::error::{ApiError, IntoGql};
 

@@ -5,7 +5,7 @@ use entity::ops::restaurants;
 use entity::rules::tier;
 
 use super::types::Tier;
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::VIEWER;
 use crate::error::IntoGql;
 

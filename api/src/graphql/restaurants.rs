@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::entities::restaurant;
 use entity::ops::restaurants::{self, RestaurantPatch, SchedulePatch, TierDiscountsPatch};
 
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::{ADMIN, VIEWER};
 use crate::error::IntoGql;
 

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::ops::segments;
 
 use super::types::customer_id;
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use std::future::Future;
-use std::time::Duration;
 
 use entity::ops::stats;
 use entity::{DomainResult, Scope};
@@ -11,7 +10,7 @@ use sea_orm::DatabaseConnection;
 use super::customers::Customer;
 use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, Tier};
-use super::{app, scope};
+use super::context::{app, scope};
 use crate::auth::VIEWER;
 use crate::cache::TtlCache;
 use crate::error::{ApiError, IntoGql};
@@ -91,26 +90,11 @@ pub struct PeriodInsights {
     pub series: Vec<SeriesPoint>,
 }
 
-/// The whole-programme aggregates, kept per restaurant for `LOYALTY_STATS_CACHE_SECS` and
-/// refreshed in the background after that (they read every customer row: ~0.2 s at a million
-/// members).
-pub struct StatsCache {
-    tiers: TtlCache<String, Vec<stats::TierRow>>,
-    statuses: TtlCache<String, Vec<stats::StatusRow>>,
-    totals: TtlCache<String, stats::Totals>,
-}
-
-impl StatsCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self { tiers: TtlCache::new(ttl), statuses: TtlCache::new(ttl), totals: TtlCache::new(ttl) }
-    }
-}
-
 /// The caller's restaurant's value in `pick(cache)`, loaded with `load` when missing (the
 /// loader owns its connection and scope: a stale value is refreshed in the background).
 async fn cached<V, F, Fut>(
     ctx: &Context<'_>,
-    pick: impl FnOnce(&StatsCache) -> &TtlCache<String, V>,
+    pick: impl FnOnce(&crate::cache::StatsCache) -> &TtlCache<String, V>,
     load: F,
 ) -> async_graphql::Result<V>
 where

@@ -132,20 +132,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
+/// The rows that belong to a customer name it (`belongs_to` on their side); the customer names
+/// none of them, so the entity modules import in one direction only.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::point_transaction::Entity")]
-    PointTransaction,
-    #[sea_orm(has_many = "super::visit::Entity")]
-    Visit,
-    #[sea_orm(has_many = "super::note::Entity")]
-    Note,
-    #[sea_orm(has_many = "super::favorite_item::Entity")]
-    FavoriteItem,
-    #[sea_orm(has_many = "super::special_occasion::Entity")]
-    SpecialOccasion,
-    #[sea_orm(has_many = "super::customer_label::Entity")]
-    CustomerLabel,
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -9,9 +9,20 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, NullOrdering};
 use sea_orm::{ColumnTrait, Order, QueryOrder, Select};
 use serde::{Deserialize, Serialize};
 
-use super::customers::CustomerSort;
 use crate::entities::customer::{self, Column as C};
 use crate::{DomainError, DomainResult};
+
+/// Order of the customer list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    /// Newest members first.
+    #[default]
+    Newest,
+    Name,
+    LifetimePoints,
+    LastVisit,
+    TotalSpent,
+}
 
 /// The position after a row in one sort order of the list; opaque to clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

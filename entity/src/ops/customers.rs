@@ -576,17 +576,7 @@ pub struct CustomerFilter {
     pub search: Option<String>,
 }
 
-/// Order of the customer list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum CustomerSort {
-    /// Newest members first.
-    #[default]
-    Newest,
-    Name,
-    LifetimePoints,
-    LastVisit,
-    TotalSpent,
-}
+pub use super::cursor::CustomerSort;
 
 /// One page of customers.
 #[derive(Debug, Clone)]
