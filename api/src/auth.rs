@@ -13,6 +13,7 @@ use entity::ops::keys::{self, Principal};
 use sea_orm::DatabaseConnection;
 
 use crate::credentials::{JwtVerifier, KeyCache, MemberTokens};
+use crate::error::ErrorCode;
 use crate::graphql::context::RequestContext;
 
 /// A field open to `role` and above.
@@ -26,7 +27,7 @@ pub const STAFF: RoleGuard = RoleGuard(Role::Staff);
 pub const ADMIN: RoleGuard = RoleGuard(Role::Admin);
 
 fn forbidden(message: String) -> async_graphql::Error {
-    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", ErrorCode::Forbidden.as_str()))
 }
 
 impl Guard for RoleGuard {
@@ -39,7 +40,7 @@ impl Guard for RoleGuard {
             Ok(())
         } else {
             Err(async_graphql::Error::new(format!("this needs the {} role; your key has {}", self.0.label(), principal.role.label()))
-                .extend_with(|_, e| e.set("code", "FORBIDDEN")))
+                .extend_with(|_, e| e.set("code", ErrorCode::Forbidden.as_str())))
         }
     }
 }
@@ -74,11 +75,11 @@ pub enum AuthError {
 
 impl AuthError {
     /// The error's stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AuthError::Missing | AuthError::Invalid => "UNAUTHENTICATED",
-            AuthError::RateLimited => "RATE_LIMITED",
-            AuthError::Internal => "INTERNAL",
+            AuthError::Missing | AuthError::Invalid => ErrorCode::Unauthenticated,
+            AuthError::RateLimited => ErrorCode::RateLimited,
+            AuthError::Internal => ErrorCode::Internal,
         }
     }
 }

@@ -4,16 +4,55 @@
 use async_graphql::{ErrorExtensions, Value};
 use entity::DomainError;
 
-/// Stable error codes clients can branch on.
-pub mod code {
-    pub const NOT_FOUND: &str = "NOT_FOUND";
-    pub const VALIDATION: &str = "VALIDATION";
-    pub const INSUFFICIENT_POINTS: &str = "INSUFFICIENT_POINTS";
-    pub const CUSTOMER_BLOCKED: &str = "CUSTOMER_BLOCKED";
-    pub const IDEMPOTENCY_CONFLICT: &str = "IDEMPOTENCY_CONFLICT";
-    pub const INTERNAL: &str = "INTERNAL";
+/// The stable error codes clients branch on (`extensions.code`); every layer's errors map into
+/// one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    NotFound,
+    Validation,
+    InsufficientPoints,
+    CustomerBlocked,
+    IdempotencyConflict,
+    /// No, a malformed, expired or revoked token (HTTP 401).
+    Unauthenticated,
+    /// The token's role (or kind) may not use the field.
+    Forbidden,
+    /// Too many requests for one key (HTTP 429).
+    RateLimited,
     /// The HTTP request itself is malformed (not JSON, no document, wrong content type …).
-    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    BadRequest,
+    /// The service failed; details only in the log.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as clients see it, e.g. `NOT_FOUND`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Validation => "VALIDATION",
+            ErrorCode::InsufficientPoints => "INSUFFICIENT_POINTS",
+            ErrorCode::CustomerBlocked => "CUSTOMER_BLOCKED",
+            ErrorCode::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    /// The code of a domain error.
+    pub fn of(err: &DomainError) -> Self {
+        match err {
+            DomainError::NotFound { .. } => ErrorCode::NotFound,
+            DomainError::Validation { .. } => ErrorCode::Validation,
+            DomainError::InsufficientPoints { .. } => ErrorCode::InsufficientPoints,
+            DomainError::CustomerBlocked { .. } => ErrorCode::CustomerBlocked,
+            DomainError::IdempotencyConflict { .. } => ErrorCode::IdempotencyConflict,
+            DomainError::Database(_) | DomainError::Internal(_) => ErrorCode::Internal,
+        }
+    }
 }
 
 /// An error a resolver returns.
@@ -45,34 +84,28 @@ impl ErrorExtensions for ApiError {
             ApiError::Domain(err) => err,
             ApiError::Shared(err) => err,
         };
+        let code = ErrorCode::of(err).as_str();
         match err {
-            DomainError::NotFound { .. } => async_graphql::Error::new(err.to_string()).extend_with(|_, e| e.set("code", code::NOT_FOUND)),
             DomainError::Validation { field, .. } => {
                 let field = field.clone();
                 async_graphql::Error::new(err.to_string()).extend_with(move |_, e| {
-                    e.set("code", code::VALIDATION);
+                    e.set("code", code);
                     e.set("field", field.as_str());
                 })
             }
             DomainError::InsufficientPoints { available, requested } => {
                 let (available, requested) = (*available, *requested);
                 async_graphql::Error::new(err.to_string()).extend_with(move |_, e| {
-                    e.set("code", code::INSUFFICIENT_POINTS);
+                    e.set("code", code);
                     e.set("available", available);
                     e.set("requested", requested);
                 })
             }
-            DomainError::CustomerBlocked { .. } => {
-                async_graphql::Error::new(err.to_string()).extend_with(|_, e| e.set("code", code::CUSTOMER_BLOCKED))
-            }
-            DomainError::IdempotencyConflict { .. } => {
-                async_graphql::Error::new(err.to_string()).extend_with(|_, e| e.set("code", code::IDEMPOTENCY_CONFLICT))
-            }
             DomainError::Database(_) | DomainError::Internal(_) => {
                 tracing::error!(error = %err, "internal error");
-                async_graphql::Error::new("internal error; the request id identifies it in the service log")
-                    .extend_with(|_, e| e.set("code", code::INTERNAL))
+                async_graphql::Error::new("internal error; the request id identifies it in the service log").extend_with(move |_, e| e.set("code", code))
             }
+            _ => async_graphql::Error::new(err.to_string()).extend_with(move |_, e| e.set("code", code)),
         }
     }
 }
@@ -95,7 +128,7 @@ pub fn finish_errors(response: &mut async_graphql::Response, request_id: &str) {
     for error in &mut response.errors {
         let ext = error.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            ext.set("code", code::VALIDATION);
+            ext.set("code", ErrorCode::Validation.as_str());
         }
         ext.set("requestId", Value::String(request_id.to_string()));
     }

@@ -26,7 +26,7 @@ use tracing::Instrument;
 
 use crate::auth::{AuthError, authenticate};
 use crate::credentials::{JwtVerifier, RateLimiter};
-use crate::error::{code, finish_errors};
+use crate::error::{ErrorCode, finish_errors};
 use crate::graphql::LoyaltySchema;
 use crate::graphql::context::{AppState, RequestContext};
 use crate::graphql::execute::{execute, is_introspection, is_mutation};
@@ -136,8 +136,8 @@ fn negotiate(headers: &HeaderMap) -> Option<Format> {
 }
 
 /// A JSON GraphQL error response for a request turned away before execution.
-fn request_error(status: StatusCode, format: Format, error_code: &str, message: &str, request_id: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": error_code, "requestId": request_id } }] });
+fn request_error(status: StatusCode, format: Format, error_code: ErrorCode, message: &str, request_id: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": error_code.as_str(), "requestId": request_id } }] });
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     response
@@ -177,25 +177,25 @@ fn parse_request(params: &serde_json::Map<String, serde_json::Value>) -> Result<
 async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = request_id(&headers);
     let Some(format) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_REQUEST, "accept application/graphql-response+json or application/json", &request_id);
+        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, ErrorCode::BadRequest, "accept application/graphql-response+json or application/json", &request_id);
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if media != "application/json" && media != "application/graphql-response+json" {
         let message = if media.is_empty() { "a GraphQL POST needs Content-Type: application/json" } else { "unsupported Content-Type: send the request as application/json" };
-        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, code::BAD_REQUEST, message, &request_id);
+        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, ErrorCode::BadRequest, message, &request_id);
     }
     let params = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(serde_json::Value::Object(params)) => params,
         Ok(serde_json::Value::Array(_)) => {
-            return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "batched requests are not supported: send one request object", &request_id);
+            return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "batched requests are not supported: send one request object", &request_id);
         }
-        Ok(_) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "the body must be a JSON object", &request_id),
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "the body is not valid JSON (or is nested too deeply)", &request_id),
+        Ok(_) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "the body must be a JSON object", &request_id),
+        Err(_) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "the body is not valid JSON (or is nested too deeply)", &request_id),
     };
     let request = match parse_request(&params) {
         Ok(r) => r,
-        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, message, &request_id),
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, message, &request_id),
     };
     run(&state, &headers, request, format, request_id).await
 }
@@ -208,7 +208,7 @@ async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuer
         return crate::graphiql::page().await;
     }
     let Some(format) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_REQUEST, "accept application/graphql-response+json or application/json", &request_id);
+        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, ErrorCode::BadRequest, "accept application/graphql-response+json or application/json", &request_id);
     };
     let mut params = params;
     if let Some(serde_json::Value::String(v)) = params.get("variables").cloned() {
@@ -216,16 +216,16 @@ async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuer
             Ok(json) => {
                 params.insert("variables".into(), json);
             }
-            Err(_) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, "\"variables\" must be a JSON object", &request_id),
+            Err(_) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "\"variables\" must be a JSON object", &request_id),
         }
     }
     let request = match parse_request(&params) {
         Ok(r) => r,
-        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, code::BAD_REQUEST, message, &request_id),
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, message, &request_id),
     };
     if is_mutation(&request.query, request.operation_name.as_deref()) {
         let mut response =
-            request_error(StatusCode::METHOD_NOT_ALLOWED, format, code::BAD_REQUEST, "mutations must be sent with POST", &request_id);
+            request_error(StatusCode::METHOD_NOT_ALLOWED, format, ErrorCode::BadRequest, "mutations must be sent with POST", &request_id);
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
@@ -276,10 +276,7 @@ fn refuse(error: &AuthError, request_id: &str) -> Response {
         AuthError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let body = serde_json::json!({
-        "errors": [{ "message": error.to_string(), "extensions": { "code": error.code(), "requestId": request_id } }]
-    });
-    let mut response = (status, axum::Json(body)).into_response();
+    let mut response = request_error(status, Format::Json, error.code(), &error.to_string(), request_id);
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }

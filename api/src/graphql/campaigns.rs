@@ -208,11 +208,9 @@ impl CampaignQuery {
     /// The newest job runs (at most 100), optionally of one job.
     #[graphql(guard = "ADMIN")]
     async fn job_runs(&self, ctx: &Context<'_>, job: Option<JobName>, #[graphql(default = 20)] limit: i64) -> async_graphql::Result<Vec<JobRun>> {
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::validation("limit", "must be between 1 and 100")).gql();
-        }
+        let (limit, _) = entity::rules::paging::check(limit, 0, 100).gql()?;
         let job = job.map(|j| Job::from(j).name());
-        let rows = job_runs::recent(&app(ctx).db, scope(ctx), job, limit as u64).await.gql()?;
+        let rows = job_runs::recent(&app(ctx).db, scope(ctx), job, limit).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -252,14 +250,8 @@ impl CampaignQuery {
         #[graphql(default = 50)] limit: i64,
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<Delivery>> {
-        let max = app(ctx).policy.max_page_size as i64;
-        if !(1..=max).contains(&limit) {
-            return Err(ApiError::validation("limit", format!("must be between 1 and {max}"))).gql();
-        }
-        if offset < 0 {
-            return Err(ApiError::validation("offset", "must not be negative")).gql();
-        }
-        let rows = deliveries::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit as u64, offset as u64)
+        let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
+        let rows = deliveries::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit, offset)
             .await
             .gql()?;
         Ok(rows.into_iter().map(Into::into).collect())

@@ -232,13 +232,7 @@ impl From<visit::Model> for Visit {
 }
 
 pub(crate) fn check_history(limit: i64, offset: i64) -> Result<(u64, u64), ApiError> {
-    if !(1..=MAX_HISTORY as i64).contains(&limit) {
-        return Err(ApiError::validation("limit", format!("must be between 1 and {MAX_HISTORY}")));
-    }
-    if offset < 0 {
-        return Err(ApiError::validation("offset", "must not be negative"));
-    }
-    Ok((limit as u64, offset as u64))
+    Ok(entity::rules::paging::check(limit, offset, MAX_HISTORY)?)
 }
 
 #[Object]

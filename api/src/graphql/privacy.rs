@@ -10,7 +10,7 @@ use super::scalars::Date;
 use super::types::customer_id;
 use super::context::{app, scope};
 use crate::auth::ADMIN;
-use crate::error::{ApiError, IntoGql};
+use crate::error::IntoGql;
 
 /// One entry of the audit trail.
 #[derive(SimpleObject)]
@@ -68,20 +68,14 @@ impl PrivacyQuery {
         #[graphql(default = 50)] limit: i64,
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<AuditEntry>> {
-        let max = app(ctx).policy.max_page_size as i64;
-        if !(1..=max).contains(&limit) {
-            return Err(ApiError::validation("limit", format!("must be between 1 and {max}"))).gql();
-        }
-        if offset < 0 {
-            return Err(ApiError::validation("offset", "must not be negative")).gql();
-        }
+        let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
         let filter = audit::AuditFilter {
             customer_id: customer_id.as_ref().map(super::types::customer_id).transpose().gql()?,
             action,
             from: from.map(|d| d.0.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
             to: to.map(|d| (d.0 + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
         };
-        let rows = audit::list(&app(ctx).db, scope(ctx), &filter, limit as u64, offset as u64).await.gql()?;
+        let rows = audit::list(&app(ctx).db, scope(ctx), &filter, limit, offset).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

@@ -13,7 +13,7 @@ use super::types::{CustomerStatus, Tier};
 use super::context::{app, scope};
 use crate::auth::VIEWER;
 use crate::cache::TtlCache;
-use crate::error::{ApiError, IntoGql};
+use crate::error::IntoGql;
 
 /// Customers of one tier.
 #[derive(SimpleObject)]
@@ -138,14 +138,12 @@ impl LoyaltyStats {
         #[graphql(default)] by: TopCustomersBy,
         #[graphql(default = 10)] limit: i64,
     ) -> async_graphql::Result<Vec<Customer>> {
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::validation("limit", "must be between 1 and 100")).gql();
-        }
+        let (limit, _) = entity::rules::paging::check(limit, 0, 100).gql()?;
         let by = match by {
             TopCustomersBy::LifetimePoints => stats::TopBy::LifetimePoints,
             TopCustomersBy::TotalSpent => stats::TopBy::TotalSpent,
         };
-        let rows = stats::top(&app(ctx).db, scope(ctx), by, limit as u64).await.gql()?;
+        let rows = stats::top(&app(ctx).db, scope(ctx), by, limit).await.gql()?;
         Ok(rows.into_iter().map(Customer).collect())
     }
 

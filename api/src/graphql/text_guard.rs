@@ -8,7 +8,7 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, Value, Variables};
 
-use crate::error::code;
+use crate::error::ErrorCode;
 
 /// The extension (added to the schema).
 pub struct TextGuard;
@@ -22,7 +22,7 @@ impl ExtensionFactory for TextGuard {
 fn refuse(field: &str) -> ServerError {
     let mut error = ServerError::new(format!("{field}: must not contain the NUL character"), None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
-    ext.set("code", code::VALIDATION);
+    ext.set("code", ErrorCode::Validation.as_str());
     ext.set("field", field);
     error.extensions = Some(ext);
     error

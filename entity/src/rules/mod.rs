@@ -3,6 +3,7 @@
 pub mod contact;
 pub mod money;
 pub mod occasions;
+pub mod paging;
 pub mod programme;
 pub mod referral;
 pub mod restaurant;
