@@ -4,7 +4,7 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::entities::{LabelKind, customer, favorite_item, note, point_transaction, special_occasion, visit};
-use entity::ops::cursor::Cursor;
+use entity::ops::customers::cursor::Cursor;
 use entity::ops::customers::{self as ops, CustomerInput as DomainInput, MarketingInput, PageAt, Patch};
 use entity::rules::{tier, visits as visit_rules};
 

@@ -14,7 +14,6 @@ use sea_orm::{
 
 pub mod audit;
 pub mod campaigns;
-pub mod cursor;
 pub mod customers;
 pub mod deliveries;
 mod dialect;

@@ -1,0 +1,71 @@
+//! Batched reads for the API's DataLoaders: one query per relation for a whole page.
+
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::entities::{customer, customer_label, favorite_item, special_occasion};
+use crate::{DomainResult, Scope};
+
+/// Customers by id (for a DataLoader); ids of other restaurants are left out.
+pub async fn by_ids(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<customer::Model>> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(customer::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Tags and segments of several customers, sorted by name.
+pub async fn labels_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<customer_label::Model>>> {
+    let rows = customer_label::Entity::find()
+        .filter(customer_label::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(customer_label::Column::CustomerId.is_in(ids.iter().copied()))
+        .order_by_asc(customer_label::Column::Name)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.customer_id))
+}
+
+/// Favourite items of several customers, most ordered first.
+pub async fn favorites_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<favorite_item::Model>>> {
+    let rows = favorite_item::Entity::find()
+        .filter(favorite_item::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(favorite_item::Column::CustomerId.is_in(ids.iter().copied()))
+        .order_by_desc(favorite_item::Column::OrderCount)
+        .order_by_asc(favorite_item::Column::ItemId)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.customer_id))
+}
+
+/// Special occasions of several customers, by date.
+pub async fn occasions_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<special_occasion::Model>>> {
+    let rows = special_occasion::Entity::find()
+        .filter(special_occasion::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(special_occasion::Column::CustomerId.is_in(ids.iter().copied()))
+        .order_by_asc(special_occasion::Column::Date)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.customer_id))
+}
+
+/// Groups rows by a key, keeping their order.
+pub fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+/// Customers referred by several customers (for a DataLoader), oldest first.
+pub async fn referrals_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<customer::Model>>> {
+    let rows = customer::Entity::find()
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(customer::Column::ReferredBy.is_in(ids.iter().copied()))
+        .order_by_asc(customer::Column::Id)
+        .all(db)
+        .await?;
+    Ok(group(rows, |c| c.referred_by.unwrap_or_default()))
+}

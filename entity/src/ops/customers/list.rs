@@ -1,0 +1,156 @@
+//! The filtered, sorted customer list (spec endpoint 3): page numbers or keyset cursors
+//! ([`super::cursor`]), counts only when asked for.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
+
+use super::cursor::{self, Cursor};
+use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label};
+use crate::{DomainError, DomainResult, Policy, Scope};
+
+/// Filters of the customer list (spec endpoint 3); all given ones must match.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub tier: Option<Tier>,
+    pub status: Option<CustomerStatus>,
+    pub segment: Option<String>,
+    pub tag: Option<String>,
+    /// Case-insensitive fragment of the name, email or phone number.
+    pub search: Option<String>,
+}
+
+pub use super::cursor::CustomerSort;
+
+/// One page of customers.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<customer::Model>,
+    /// The page number (from 1); `None` for a page asked for with a cursor.
+    pub page: Option<u64>,
+    pub limit: u64,
+    pub has_next_page: bool,
+    /// Where the next page starts (the last item's position), if the page has items.
+    pub end_cursor: Option<Cursor>,
+}
+
+/// Which page of the list: a page number (`OFFSET`) or the rows after a cursor (keyset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAt {
+    Number(u64),
+    After(Cursor),
+}
+
+/// Checks `page` (from 1) and `limit` (1 to the policy's maximum).
+pub fn check_page(policy: &Policy, page: i64, limit: i64) -> DomainResult<(u64, u64)> {
+    if !(1..=1_000_000).contains(&page) {
+        return Err(DomainError::validation("page", "must be between 1 and 1000000"));
+    }
+    let max = policy.max_page_size as i64;
+    if !(1..=max).contains(&limit) {
+        return Err(DomainError::validation("limit", format!("must be between 1 and {max}")));
+    }
+    Ok((page as u64, limit as u64))
+}
+
+/// The scope's customers matching `filter`. `ids_below` repeats a newest-first cursor's bound
+/// inside the label subqueries: PostgreSQL merges them with the customers in id order and does
+/// not carry the bound over by itself (a deep cursor page read 40k labels to skip them).
+fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>) -> Select<customer::Entity> {
+    use customer::Column as C;
+    let mut select = customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id));
+    if let Some(tier) = filter.tier {
+        select = select.filter(C::Tier.eq(tier));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(C::Status.eq(status));
+    }
+    for (kind, name) in [(LabelKind::Tag, &filter.tag), (LabelKind::Segment, &filter.segment)] {
+        if let Some(name) = name {
+            let mut labelled = Query::select()
+                .column(customer_label::Column::CustomerId)
+                .from(customer_label::Entity)
+                .and_where(customer_label::Column::RestaurantId.eq(&scope.restaurant_id))
+                .and_where(customer_label::Column::Kind.eq(kind))
+                .and_where(customer_label::Column::Name.eq(name.trim().to_lowercase()))
+                .to_owned();
+            if let Some(id) = ids_below {
+                labelled.and_where(customer_label::Column::CustomerId.lt(id));
+            }
+            select = select.filter(C::Id.in_subquery(labelled));
+        }
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        select = select.filter(search_condition(search));
+    }
+    select
+}
+
+/// Longest search text accepted (longer ones are refused rather than sent to the database,
+/// whose pattern matching has its own, differing limits).
+pub const MAX_SEARCH_LEN: usize = 100;
+
+/// Name or email contains the text (case-insensitive), or the phone contains its digits.
+fn search_condition(search: &str) -> Condition {
+    use customer::Column as C;
+    let escaped: String = search
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+    let mut any = Condition::any()
+        .add(Expr::expr(Func::lower(Expr::col(C::Name))).like(pattern()))
+        .add(Expr::expr(Func::lower(Expr::col(C::Email))).like(pattern()));
+    let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 3 {
+        any = any.add(C::Phone.contains(&digits));
+    }
+    any
+}
+
+/// One page of the scope's customers matching `filter`, by page number or after a cursor.
+pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter, sort: CustomerSort, at: PageAt, limit: u64) -> DomainResult<Page> {
+    check_filter(filter)?;
+    let ids_below = match &at {
+        PageAt::After(Cursor::Newest { id }) => Some(*id),
+        _ => None,
+    };
+    let select = cursor::order(filtered(scope, filter, ids_below), sort);
+    let (select, page) = match at {
+        PageAt::Number(page) => (select.offset((page - 1) * limit), Some(page)),
+        PageAt::After(after) => (select.filter(after.condition()), None),
+    };
+    let mut items = select.limit(limit + 1).all(db).await?;
+    let has_next_page = items.len() as u64 > limit;
+    items.truncate(limit as usize);
+    let end_cursor = items.last().map(|row| Cursor::after(sort, row));
+    Ok(Page {
+        items,
+        page,
+        limit,
+        has_next_page,
+        end_cursor,
+    })
+}
+
+/// Checks the free text of a filter.
+fn check_filter(filter: &CustomerFilter) -> DomainResult<()> {
+    if filter.search.as_deref().is_some_and(|s| s.trim().chars().count() > MAX_SEARCH_LEN) {
+        return Err(DomainError::validation("search", format!("must be at most {MAX_SEARCH_LEN} characters")));
+    }
+    for (field, value) in [("tag", &filter.tag), ("segment", &filter.segment)] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > 64) {
+            return Err(DomainError::validation(field, "must be at most 64 characters"));
+        }
+    }
+    Ok(())
+}
+
+/// How many of the scope's customers match `filter`.
+pub async fn count(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter) -> DomainResult<u64> {
+    check_filter(filter)?;
+    Ok(filtered(scope, filter, None).count(db).await?)
+}

@@ -1,0 +1,101 @@
+//! Finding one member: by id, phone, email, referral code or the login service's userId.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::entities::customer;
+use crate::rules::contact;
+use crate::{DomainError, DomainResult, Policy, Scope};
+
+/// Customer `id` in the scope's restaurant, or `NotFound`.
+pub async fn find_by_id(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<customer::Model> {
+    customer::Entity::find_by_id(id)
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("customer {id}")))
+}
+
+/// How a frontend names a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Id(i64),
+    /// Any format the policy's region reads.
+    Phone(String),
+    Email(String),
+    ReferralCode(String),
+    /// The login service's id of the person.
+    UserId(String),
+}
+
+impl std::fmt::Display for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lookup::Id(id) => write!(f, "customer {id}"),
+            Lookup::Phone(v) => write!(f, "customer with phone {v}"),
+            Lookup::Email(v) => write!(f, "customer with email {v}"),
+            Lookup::ReferralCode(v) => write!(f, "customer with referral code {v}"),
+            Lookup::UserId(v) => write!(f, "customer with userId {v}"),
+        }
+    }
+}
+
+/// The scope's member named by `lookup`, or `None` (the POS's "not a member yet"). A
+/// malformed phone or email is a `VALIDATION` error, not a miss.
+pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, lookup: Lookup) -> DomainResult<Option<customer::Model>> {
+    use customer::Column as C;
+    let column_is = |column: C, value: String| {
+        customer::Entity::find()
+            .filter(C::RestaurantId.eq(&scope.restaurant_id))
+            .filter(column.eq(value))
+    };
+    let query = match lookup {
+        Lookup::Id(id) => customer::Entity::find_by_id(id).filter(C::RestaurantId.eq(&scope.restaurant_id)),
+        Lookup::Phone(phone) => {
+            let phone = contact::normalize_phone(&phone, policy.phone_region).map_err(|e| DomainError::validation("phone", e))?;
+            column_is(C::Phone, phone)
+        }
+        Lookup::Email(email) => column_is(C::Email, contact::normalize_email(&email).map_err(|e| DomainError::validation("email", e))?),
+        Lookup::ReferralCode(code) => {
+            let code = code.trim().to_uppercase();
+            if code.is_empty() || code.len() > 20 {
+                return Err(DomainError::validation("referralCode", "must be 1 to 20 characters"));
+            }
+            column_is(C::ReferralCode, code)
+        }
+        Lookup::UserId(user) => {
+            let user = user.trim().to_string();
+            if user.is_empty() || user.len() > 100 {
+                return Err(DomainError::validation("userId", "must be 1 to 100 characters"));
+            }
+            column_is(C::UserId, user)
+        }
+    };
+    Ok(query.one(db).await?)
+}
+
+/// The member a customer token stands for, or `NotFound` (erased, merged away, or never
+/// linked to the login service's user).
+pub async fn find_member(db: &impl ConnectionTrait, scope: &Scope, member: &crate::ops::keys::MemberRef) -> DomainResult<customer::Model> {
+    let lookup = match member {
+        crate::ops::keys::MemberRef::Id(id) => Lookup::Id(*id),
+        crate::ops::keys::MemberRef::UserId(user) => Lookup::UserId(user.clone()),
+    };
+    let label = lookup.to_string();
+    find(db, scope, &Policy::default(), lookup).await?.ok_or_else(|| DomainError::not_found(label))
+}
+
+/// The customer with this phone number (any format the policy's region reads), or `NotFound`.
+pub async fn find_by_phone(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, phone: &str) -> DomainResult<customer::Model> {
+    let phone = contact::normalize_phone(phone, policy.phone_region).map_err(|e| DomainError::validation("phone", e))?;
+    find_by_normalized_phone(db, scope, &phone)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("customer with phone {phone}")))
+}
+
+pub(crate) async fn find_by_normalized_phone(db: &impl ConnectionTrait, scope: &Scope, phone: &str) -> DomainResult<Option<customer::Model>> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(customer::Column::Phone.eq(phone))
+        .one(db)
+        .await?)
+}

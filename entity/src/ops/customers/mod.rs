@@ -1,0 +1,14 @@
+//! Customer profiles: create-or-update by phone (spec endpoint 1, [`upsert`]), lookups
+//! (endpoint 2, [`lookup`]), the filtered, paginated list (endpoint 3, [`list`], with its keyset
+//! [`cursor`]) and batched reads for DataLoaders ([`batch`]). Everything is re-exported here.
+
+pub mod batch;
+pub mod cursor;
+pub mod list;
+pub mod lookup;
+pub mod upsert;
+
+pub use batch::*;
+pub use list::*;
+pub use lookup::*;
+pub use upsert::*;
