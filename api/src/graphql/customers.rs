@@ -331,8 +331,7 @@ impl Customer {
     async fn feedback(&self) -> Feedback {
         let c = &self.0;
         Feedback {
-            average_rating: (c.review_count > 0)
-                .then(|| (c.rating_total as f64 / c.review_count as f64 * 100.0).round() / 100.0),
+            average_rating: entity::rules::series::average_rating(c.rating_total, c.review_count),
             total_reviews: c.review_count,
             last_review_date: c.last_review_at,
         }

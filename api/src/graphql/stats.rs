@@ -120,7 +120,7 @@ impl LoyaltyStats {
             .map(|r| TierStats {
                 tier: r.tier.into(),
                 count: r.count,
-                avg_lifetime_points: (r.avg_lifetime_points * 100.0).round() / 100.0,
+                avg_lifetime_points: entity::rules::series::round2(r.avg_lifetime_points),
                 total_spent: Money(r.total_spent_cents),
             })
             .collect())

@@ -36,7 +36,7 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
     idempotency_key: Option<&str>,
 ) -> DomainResult<idempotency::Outcome<feedback::Model>> {
     let (rating, comment) = check(rating, comment)?;
-    let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    let key = idempotency_key.map(crate::rules::inputs::check_key).transpose()?;
     let request = (customer_id, rating, &comment, visit_id);
     idempotency::run(db, scope, key.as_deref(), "recordFeedback", &request, async |txn| {
         let at = now();

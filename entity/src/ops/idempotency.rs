@@ -15,26 +15,11 @@ use super::begin_write;
 use crate::entities::idempotency_key;
 use crate::{DomainError, DomainResult, Scope};
 
-/// Longest idempotency key accepted.
-pub const MAX_KEY_LEN: usize = 200;
-
 /// The result of an idempotent operation and whether it was replayed from an earlier call.
 #[derive(Debug, Clone)]
 pub struct Outcome<T> {
     pub value: T,
     pub replayed: bool,
-}
-
-/// Checks a client-supplied key.
-pub fn check_key(key: &str) -> DomainResult<String> {
-    let key = key.trim();
-    if key.is_empty() {
-        return Err(DomainError::validation("idempotencyKey", "must not be empty"));
-    }
-    if key.len() > MAX_KEY_LEN {
-        return Err(DomainError::validation("idempotencyKey", format!("must be at most {MAX_KEY_LEN} characters")));
-    }
-    Ok(key.to_string())
 }
 
 /// Runs `work` in one write transaction. With a `key`, the first call's result is saved and

@@ -9,13 +9,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::state::{self, Delta};
-use super::{check_points, idempotency, now};
+use super::{idempotency, now};
+use crate::rules::inputs::{check_key, check_points, check_reason};
 use crate::entities::{LedgerKind, Tier, customer, point_transaction};
 use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
-
-/// Longest reason text accepted.
-pub const MAX_REASON_LEN: usize = 500;
 
 /// A customer's balance right after a points change: what the point mutations return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,15 +44,6 @@ impl PointsOutcome {
     }
 }
 
-/// Checks an optional free-text reason.
-pub fn check_reason(reason: Option<&str>) -> DomainResult<Option<String>> {
-    let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
-    if reason.chars().count() > MAX_REASON_LEN {
-        return Err(DomainError::validation("reason", format!("must be at most {MAX_REASON_LEN} characters")));
-    }
-    Ok(Some(reason.to_string()))
-}
-
 /// Adds `points` to a customer (spec endpoint 4): tier upgrade and auto-tags follow.
 pub async fn add_points<D: TransactionTrait + ConnectionTrait>(
     db: &D,
@@ -66,7 +55,7 @@ pub async fn add_points<D: TransactionTrait + ConnectionTrait>(
 ) -> DomainResult<idempotency::Outcome<PointsOutcome>> {
     let points = check_points("points", points)?;
     let reason = check_reason(reason)?;
-    let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    let key = idempotency_key.map(check_key).transpose()?;
     let request = (customer_id, points, reason.clone());
     let p = super::restaurants::programme(db, scope).await?;
     idempotency::run(db, scope, key.as_deref(), "addPoints", &request, async |txn| {
@@ -91,7 +80,7 @@ pub async fn redeem_points<D: TransactionTrait + ConnectionTrait>(
 ) -> DomainResult<idempotency::Outcome<PointsOutcome>> {
     let points = check_points("points", points)?;
     let reason = check_reason(reason)?;
-    let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    let key = idempotency_key.map(check_key).transpose()?;
     let request = (customer_id, points, reason.clone());
     let p = super::restaurants::programme(db, scope).await?;
     idempotency::run(db, scope, key.as_deref(), "redeemPoints", &request, async |txn| {

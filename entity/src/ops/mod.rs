@@ -76,9 +76,6 @@ impl Default for Policy {
     }
 }
 
-/// Largest number of points one operation may add or redeem.
-pub const MAX_POINTS_PER_OPERATION: i64 = 1_000_000;
-
 /// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite, plain `BEGIN` elsewhere.
 pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
     db.begin_with_options(TransactionOptions {
@@ -92,20 +89,6 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
 /// the ones written.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
-}
-
-/// Checks a points amount for one operation.
-pub fn check_points(field: &str, points: i64) -> crate::DomainResult<i64> {
-    if points <= 0 {
-        return Err(crate::DomainError::validation(field, "must be a positive whole number"));
-    }
-    if points > MAX_POINTS_PER_OPERATION {
-        return Err(crate::DomainError::validation(
-            field,
-            format!("must be at most {MAX_POINTS_PER_OPERATION} in one operation"),
-        ));
-    }
-    Ok(points)
 }
 
 /// A transaction handle as used by the operations.

@@ -14,13 +14,12 @@ use sea_orm::{
 use super::customers::{self, Patch};
 use super::{begin_write, now};
 use crate::entities::{customer, special_occasion};
+use crate::rules::occasions::{check_date, check_name};
 use crate::rules::{contact, occasions};
 use crate::{DomainError, DomainResult, Scope};
 
 /// Most days `upcoming` looks ahead.
 pub const MAX_DAYS: u32 = 366;
-/// Longest occasion name.
-pub const MAX_NAME_LEN: usize = 100;
 
 /// Kinds of occasion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -171,25 +170,6 @@ async fn first_days_covering(
         last_day = Some(*day);
     }
     Ok(per_day.into_iter().filter(|(day, _, _)| Some(*day) <= last_day).map(|(_, key, _)| key).collect())
-}
-
-fn check_name(name: &str) -> DomainResult<String> {
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err(DomainError::validation("name", "must not be empty"));
-    }
-    if name.chars().count() > MAX_NAME_LEN {
-        return Err(DomainError::validation("name", format!("must be at most {MAX_NAME_LEN} characters")));
-    }
-    Ok(name)
-}
-
-fn check_date(date: NaiveDate) -> DomainResult<NaiveDate> {
-    use chrono::Datelike;
-    if !(1900..=2200).contains(&date.year()) {
-        return Err(DomainError::validation("date", "must be between the years 1900 and 2200"));
-    }
-    Ok(date)
 }
 
 /// Adds a custom occasion to a customer.

@@ -7,7 +7,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 use super::state::Delta;
-use super::visits::check_amount;
+use crate::rules::inputs::check_amount;
 use super::{customers, idempotency, ledger, now, visits};
 use crate::entities::{LedgerKind, Tier, favorite_item};
 use crate::{DomainError, DomainResult, Policy, Scope};

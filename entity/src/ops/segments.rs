@@ -11,11 +11,9 @@ use sea_orm::{
 
 use super::{begin_write, customers, now};
 use crate::entities::{LabelKind, customer_label, segment};
-use crate::rules::{contact, segments as rules};
+use crate::rules::segments::{check_description, check_name};
 use crate::{DomainError, DomainResult, Scope};
 
-/// Longest segment name.
-pub const MAX_NAME_LEN: usize = 60;
 /// Most customers added or removed in one call.
 pub const MAX_BATCH: usize = 1_000;
 
@@ -28,21 +26,6 @@ pub struct SegmentInfo {
     pub customer_count: i64,
 }
 
-/// Checks a custom segment name: lower-case letters, digits, `-` and `_`, not an automatic
-/// segment's name.
-pub fn check_name(field: &str, name: &str) -> DomainResult<String> {
-    let name = name.trim().to_lowercase().replace(' ', "-");
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-        return Err(DomainError::validation(field, format!("must be 1 to {MAX_NAME_LEN} characters")));
-    }
-    if !name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
-        return Err(DomainError::validation(field, "may hold only letters, digits, - and _"));
-    }
-    if rules::is_auto(&name) {
-        return Err(DomainError::validation(field, format!("{name} is an automatic segment kept by the rules")));
-    }
-    Ok(name)
-}
 
 fn description(auto: &str) -> &'static str {
     match auto {
@@ -71,7 +54,7 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<Vec<
         .into_iter()
         .collect();
     let count = |n: &str| counts.get(n).copied().unwrap_or(0);
-    let mut out: Vec<SegmentInfo> = rules::AUTO_SEGMENTS
+    let mut out: Vec<SegmentInfo> = crate::rules::segments::AUTO_SEGMENTS
         .iter()
         .map(|n| SegmentInfo { name: n.to_string(), automatic: true, description: Some(description(n).into()), customer_count: count(n) })
         .collect();
@@ -93,13 +76,6 @@ async fn find(db: &impl ConnectionTrait, scope: &Scope, name: &str) -> DomainRes
         .ok_or_else(|| DomainError::not_found(format!("segment {}", name.trim())))
 }
 
-fn check_description(d: Option<&str>) -> DomainResult<Option<String>> {
-    let Some(d) = d.map(str::trim).filter(|d| !d.is_empty()) else { return Ok(None) };
-    if d.chars().count() > 500 {
-        return Err(DomainError::validation("description", "must be at most 500 characters"));
-    }
-    Ok(Some(d.to_string()))
-}
 
 /// Makes sure the custom segments `names` exist (used when a profile names new ones).
 pub(crate) async fn ensure(db: &impl ConnectionTrait, scope: &Scope, names: &[String]) -> DomainResult<()> {
@@ -228,8 +204,3 @@ pub async fn remove_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope
         .rows_affected)
 }
 
-/// The custom segments named in a profile: normalised, none automatic.
-pub(crate) fn check_names(names: &[String]) -> DomainResult<Vec<String>> {
-    let names = contact::normalize_list(names).map_err(|e| DomainError::validation("segments", e))?;
-    names.iter().map(|n| check_name("segments", n)).collect()
-}

@@ -10,6 +10,7 @@ use sea_orm::{
 use super::dialect::placeholder;
 use crate::entities::{CustomerStatus, Tier, customer, visit};
 use crate::rules::programme::Programme;
+use crate::rules::inputs::check_period;
 use crate::rules::series::{bucket_bounds, visit_frequency};
 use crate::rules::visits::average_order_cents;
 use crate::{DomainError, DomainResult, Scope};
@@ -141,17 +142,6 @@ pub struct SeriesPoint {
     pub revenue_cents: i64,
     /// Distinct customers who visited.
     pub customers: i64,
-}
-
-/// Checks a reporting period: `from`–`to` inclusive, at most three years.
-pub fn check_period(from: NaiveDate, to: NaiveDate) -> DomainResult<()> {
-    if to < from {
-        return Err(DomainError::validation("to", "must not be before from"));
-    }
-    if (to - from).num_days() > 3 * 366 {
-        return Err(DomainError::validation("to", "a period spans at most three years"));
-    }
-    Ok(())
 }
 
 /// Visits, revenue and visiting customers per bucket of `interval` over the local dates

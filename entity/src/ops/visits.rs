@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::state::{self, Delta};
 use super::{idempotency, now};
 use crate::entities::visit;
-use crate::rules::money::MAX_AMOUNT_CENTS;
+use crate::rules::inputs::{check_amount, check_key};
 use crate::{DomainError, DomainResult, Scope};
 
 /// What recording a visit returns.
@@ -17,17 +17,6 @@ pub struct VisitOutcome {
     pub visit_id: i64,
     pub amount_cents: i64,
     pub visited_at: DateTime<Utc>,
-}
-
-/// Checks an order amount in cents.
-pub fn check_amount(field: &str, cents: i64) -> DomainResult<i64> {
-    if cents < 0 {
-        return Err(DomainError::validation(field, "must not be negative"));
-    }
-    if cents > MAX_AMOUNT_CENTS {
-        return Err(DomainError::validation(field, "must not exceed 1000000.00"));
-    }
-    Ok(cents)
 }
 
 /// Records a visit with an order amount (no points: orders earn them, see
@@ -40,7 +29,7 @@ pub async fn record_visit<D: TransactionTrait + ConnectionTrait>(
     idempotency_key: Option<&str>,
 ) -> DomainResult<idempotency::Outcome<VisitOutcome>> {
     let amount_cents = check_amount("orderAmount", amount_cents)?;
-    let key = idempotency_key.map(idempotency::check_key).transpose()?;
+    let key = idempotency_key.map(check_key).transpose()?;
     let p = super::restaurants::programme(db, scope).await?;
     idempotency::run(db, scope, key.as_deref(), "recordVisit", &(customer_id, amount_cents), async |txn| {
         let at = now();

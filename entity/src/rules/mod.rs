@@ -1,6 +1,7 @@
 //! Pure business rules of the loyalty program: no database, small and unit-tested.
 
 pub mod contact;
+pub mod inputs;
 pub mod money;
 pub mod occasions;
 pub mod paging;

@@ -1,6 +1,7 @@
 //! Yearly occasions (birthdays, anniversaries): a month-day key that an index can serve, and
 //! which dates a window of days covers, including 29 February in non-leap years.
 
+use crate::{DomainError, DomainResult};
 use chrono::{Datelike, Duration, NaiveDate};
 
 /// `month * 100 + day`, e.g. 515 for 15 May; stored beside the date so lookups use an index.
@@ -38,6 +39,30 @@ pub fn window(today: NaiveDate, lead_days: u32) -> Vec<(NaiveDate, Vec<i32>)> {
 /// celebrated on 28 February.
 pub fn years_at(since: NaiveDate, celebrated_on: NaiveDate) -> i32 {
     celebrated_on.year() - since.year()
+}
+
+/// Longest occasion name.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Checks an occasion name (1 to 100 characters, spaces folded).
+pub fn check_name(name: &str) -> DomainResult<String> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(DomainError::validation("name", "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(DomainError::validation("name", format!("must be at most {MAX_NAME_LEN} characters")));
+    }
+    Ok(name)
+}
+
+/// Checks an occasion date (years 1900 to 2200).
+pub fn check_date(date: NaiveDate) -> DomainResult<NaiveDate> {
+    use chrono::Datelike;
+    if !(1900..=2200).contains(&date.year()) {
+        return Err(DomainError::validation("date", "must be between the years 1900 and 2200"));
+    }
+    Ok(date)
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::contact;
+use crate::{DomainError, DomainResult};
+
 use super::programme::Programme;
 use super::tags;
 use crate::entities::{Tier, customer};
@@ -50,6 +53,40 @@ pub fn auto_segments(customer: &customer::Model, tags: &[&'static str], p: &Prog
         segments.push(AT_RISK);
     }
     segments
+}
+
+/// Longest segment name.
+pub const MAX_NAME_LEN: usize = 60;
+
+/// Checks a custom segment name: lower-case letters, digits, `-` and `_`, not an automatic
+/// segment's name.
+pub fn check_name(field: &str, name: &str) -> DomainResult<String> {
+    let name = name.trim().to_lowercase().replace(' ', "-");
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(DomainError::validation(field, format!("must be 1 to {MAX_NAME_LEN} characters")));
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+        return Err(DomainError::validation(field, "may hold only letters, digits, - and _"));
+    }
+    if is_auto(&name) {
+        return Err(DomainError::validation(field, format!("{name} is an automatic segment kept by the rules")));
+    }
+    Ok(name)
+}
+
+/// Checks a segment description (at most 500 characters; blank is none).
+pub fn check_description(d: Option<&str>) -> DomainResult<Option<String>> {
+    let Some(d) = d.map(str::trim).filter(|d| !d.is_empty()) else { return Ok(None) };
+    if d.chars().count() > 500 {
+        return Err(DomainError::validation("description", "must be at most 500 characters"));
+    }
+    Ok(Some(d.to_string()))
+}
+
+/// The custom segments named in a profile: normalised, none automatic.
+pub fn check_names(names: &[String]) -> DomainResult<Vec<String>> {
+    let names = contact::normalize_list(names).map_err(|e| DomainError::validation("segments", e))?;
+    names.iter().map(|n| check_name("segments", n)).collect()
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Reporting periods: the buckets of a series (days, weeks from Monday, months) as local dates
-//! of the restaurant, and the visit frequency of a period.
+//! Report figures: the buckets of a series (days, weeks from Monday, months) as local dates of
+//! the restaurant, the visit frequency of a period, averages rounded as reports show them.
 
 use chrono::{Datelike, Duration, Months, NaiveDate};
 
@@ -39,6 +39,16 @@ pub fn bucket_bounds(from: NaiveDate, to: NaiveDate, interval: Interval) -> Vec<
     bounds
 }
 
+/// A figure rounded to two decimals, as reports show averages.
+pub fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+/// The average star rating of `count` reviews totalling `total` stars; `None` without reviews.
+pub fn average_rating(total: i64, count: i64) -> Option<f64> {
+    (count > 0).then(|| round2(total as f64 / count as f64))
+}
+
 /// Visits per visiting customer per 30 days over a period of `days` days (at least one 30-day
 /// month), rounded to two decimals; 0 without visitors.
 pub fn visit_frequency(visits: i64, visitors: i64, days: i64) -> f64 {
@@ -46,7 +56,7 @@ pub fn visit_frequency(visits: i64, visitors: i64, days: i64) -> f64 {
         return 0.0;
     }
     let months = (days as f64 / 30.0).max(1.0);
-    (visits as f64 / visitors as f64 / months * 100.0).round() / 100.0
+    round2(visits as f64 / visitors as f64 / months)
 }
 
 #[cfg(test)]
@@ -62,6 +72,13 @@ mod tests {
         assert_eq!(bucket_bounds(d(2026, 3, 1), d(2026, 3, 3), Interval::Day), vec![d(2026, 3, 1), d(2026, 3, 2), d(2026, 3, 3), d(2026, 3, 4)]);
         assert_eq!(bucket_bounds(d(2026, 11, 26), d(2026, 12, 1), Interval::Week), vec![d(2026, 11, 23), d(2026, 11, 30), d(2026, 12, 7)]);
         assert_eq!(bucket_bounds(d(2026, 1, 31), d(2026, 3, 1), Interval::Month), vec![d(2026, 1, 1), d(2026, 2, 1), d(2026, 3, 1), d(2026, 4, 1)]);
+    }
+
+    #[test]
+    fn averages_are_rounded_to_two_decimals() {
+        assert_eq!(round2(2.345_6), 2.35);
+        assert_eq!(average_rating(14, 3), Some(4.67));
+        assert_eq!(average_rating(0, 0), None);
     }
 
     #[test]

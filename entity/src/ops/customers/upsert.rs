@@ -149,7 +149,7 @@ fn check(input: &CustomerInput, policy: &Policy, today: NaiveDate) -> DomainResu
             .map(contact::normalize_list)
             .transpose()
             .map_err(field("allergies"))?,
-        segments: input.segments.as_deref().map(crate::ops::segments::check_names).transpose()?,
+        segments: input.segments.as_deref().map(crate::rules::segments::check_names).transpose()?,
         referral_code: input.referral_code.as_deref().map(referral::normalize).filter(|c| !c.is_empty()),
     })
 }
