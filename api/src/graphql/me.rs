@@ -9,7 +9,10 @@ use entity::entities::{customer, point_transaction};
 use entity::ops::customers as ops;
 use entity::rules::tier;
 
-use super::customers::{LoyaltyPoints, Marketing, MarketingConsentInput, SpecialOccasion, Visit, check_history};
+use super::customers::MarketingConsentInput;
+use super::customers::types::{LoyaltyPoints, Marketing, check_history};
+use super::occasions::types::SpecialOccasion;
+use super::visits::types::Visit;
 use super::loaders::{HistoryOf, OccasionsOf, VisitsOf};
 use super::scalars::Date;
 use super::types::{LedgerKind, Tier, customer_id};

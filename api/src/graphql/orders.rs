@@ -3,7 +3,7 @@
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::ops::orders;
 
-use super::customers::Customer;
+use super::customers::types::Customer;
 use super::loaders::CustomerById;
 use super::scalars::Money;
 use super::types::{Tier, customer_id};

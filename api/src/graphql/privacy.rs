@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::entities::audit_entry;
 use entity::ops::{audit, privacy};
 
-use super::customers::Customer;
+use super::customers::types::Customer;
 use super::scalars::Date;
 use super::types::customer_id;
 use super::context::{app, scope};

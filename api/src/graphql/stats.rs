@@ -7,7 +7,7 @@ use entity::ops::stats;
 use entity::{DomainResult, Scope};
 use sea_orm::DatabaseConnection;
 
-use super::customers::Customer;
+use super::customers::types::Customer;
 use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, Tier};
 use super::context::{app, scope};

@@ -1,14 +1,17 @@
 //! Occasions (spec endpoint 8): what is coming up, and custom occasions and dates to change.
 
+pub mod types;
+
 use async_graphql::{Context, Enum, ID, MaybeUndefined, Object, SimpleObject};
 use entity::ops::customers::Patch;
 use entity::ops::occasions::{self, OccasionKind};
 
-use super::customers::{Customer, SpecialOccasion};
-use super::scalars::Date;
-use super::context::{app, scope};
 use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
+use crate::graphql::context::{app, scope};
+use crate::graphql::customers::types::Customer;
+use crate::graphql::scalars::Date;
+use types::SpecialOccasion;
 
 /// Kind of occasion.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -57,8 +60,12 @@ impl OccasionQuery {
         #[graphql(default = 500)] limit: i64,
     ) -> async_graphql::Result<Vec<UpcomingOccasion>> {
         let state = app(ctx);
-        let days = u32::try_from(days).map_err(|_| ApiError::validation("days", "must be between 1 and 366")).gql()?;
-        let limit = u64::try_from(limit).map_err(|_| ApiError::validation("limit", "must be between 1 and 5000")).gql()?;
+        let days = u32::try_from(days)
+            .map_err(|_| ApiError::validation("days", "must be between 1 and 366"))
+            .gql()?;
+        let limit = u64::try_from(limit)
+            .map_err(|_| ApiError::validation("limit", "must be between 1 and 5000"))
+            .gql()?;
         let rows = occasions::upcoming(&state.db, scope(ctx), from.map(|d| d.0), days, limit).await.gql()?;
         Ok(rows
             .into_iter()
@@ -111,7 +118,10 @@ impl OccasionMutation {
         recurring: Option<bool>,
     ) -> async_graphql::Result<SpecialOccasion> {
         let id = occasion_id(&id).gql()?;
-        Ok(occasions::update(&app(ctx).db, scope(ctx), id, name.as_deref(), date.map(|d| d.0), recurring).await.gql()?.into())
+        Ok(occasions::update(&app(ctx).db, scope(ctx), id, name.as_deref(), date.map(|d| d.0), recurring)
+            .await
+            .gql()?
+            .into())
     }
 
     /// Removes a custom occasion.
@@ -137,7 +147,9 @@ impl OccasionMutation {
             MaybeUndefined::Null => Patch::Clear,
             MaybeUndefined::Value(d) => Patch::Set(d.0),
         };
-        let row = occasions::set_dates(&app(ctx).db, scope(ctx), id, patch(date_of_birth), patch(anniversary)).await.gql()?;
+        let row = occasions::set_dates(&app(ctx).db, scope(ctx), id, patch(date_of_birth), patch(anniversary))
+            .await
+            .gql()?;
         Ok(Customer(row))
     }
 }

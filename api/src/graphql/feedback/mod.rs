@@ -1,14 +1,17 @@
 //! Customer feedback: reviews with a 1–5 rating, summarised on the customer.
 
+pub mod types;
+
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use entity::ops::feedback;
 
-use super::customers::{Customer, Review};
-use super::loaders::CustomerById;
-use super::types::customer_id;
-use super::context::{app, loader, scope};
 use crate::auth::STAFF;
 use crate::error::{ApiError, IntoGql};
+use crate::graphql::context::{app, loader, scope};
+use crate::graphql::customers::types::Customer;
+use crate::graphql::loaders::CustomerById;
+use crate::graphql::types::customer_id;
+use types::Review;
 
 /// A recorded review and the customer's summary after it.
 #[derive(SimpleObject)]
@@ -53,9 +56,21 @@ impl FeedbackMutation {
             Some(v) => Some(v.parse::<i64>().map_err(|_| ApiError::validation("visitId", "is not a visit id")).gql()?),
             None => None,
         };
-        let out = feedback::record(&app(ctx).db, scope(ctx), id, i64::from(rating), comment.as_deref(), visit, idempotency_key.as_deref())
-            .await
-            .gql()?;
-        Ok(FeedbackPayload { customer_id: out.value.customer_id, review: out.value.into(), replayed: out.replayed })
+        let out = feedback::record(
+            &app(ctx).db,
+            scope(ctx),
+            id,
+            i64::from(rating),
+            comment.as_deref(),
+            visit,
+            idempotency_key.as_deref(),
+        )
+        .await
+        .gql()?;
+        Ok(FeedbackPayload {
+            customer_id: out.value.customer_id,
+            review: out.value.into(),
+            replayed: out.replayed,
+        })
     }
 }

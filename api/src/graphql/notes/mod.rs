@@ -1,12 +1,14 @@
 //! Staff notes (spec endpoint 9).
 
+pub mod types;
+
 use async_graphql::{Context, ID, Object};
 use entity::ops::notes;
 
-use super::customers::Note;
-use super::context::{app, scope};
 use crate::auth::STAFF;
 use crate::error::IntoGql;
+use crate::graphql::context::{app, scope};
+use types::Note;
 
 /// Note mutations.
 #[derive(Default)]

@@ -1,15 +1,17 @@
 //! Points: add (spec endpoint 4) and redeem (endpoint 5).
 
+pub mod types;
+
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use entity::ops::{idempotency::Outcome, ledger};
 
-use super::customers::Customer;
-use super::loaders::CustomerById;
-use super::scalars::Money;
-use super::types::{Tier, customer_id};
-use super::context::{app, loader, scope};
 use crate::auth::STAFF;
 use crate::error::IntoGql;
+use crate::graphql::context::{app, loader, scope};
+use crate::graphql::customers::types::Customer;
+use crate::graphql::loaders::CustomerById;
+use crate::graphql::scalars::Money;
+use crate::graphql::types::{Tier, customer_id};
 
 /// A customer's balance right after a points change.
 #[derive(SimpleObject)]
@@ -43,7 +45,11 @@ impl PointsPayload {
 impl From<Outcome<ledger::PointsOutcome>> for PointsPayload {
     fn from(out: Outcome<ledger::PointsOutcome>) -> Self {
         let v = out.value;
-        let message = if v.delta >= 0 { format!("Added {} points", v.delta) } else { format!("Redeemed {} points", -v.delta) };
+        let message = if v.delta >= 0 {
+            format!("Added {} points", v.delta)
+        } else {
+            format!("Redeemed {} points", -v.delta)
+        };
         Self {
             message,
             customer_id: ID(v.customer_id.to_string()),
@@ -77,7 +83,9 @@ impl PointsMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<PointsPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
-        let out = ledger::add_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref()).await.gql()?;
+        let out = ledger::add_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref())
+            .await
+            .gql()?;
         Ok(out.into())
     }
 
@@ -93,7 +101,9 @@ impl PointsMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<PointsPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
-        let out = ledger::redeem_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref()).await.gql()?;
+        let out = ledger::redeem_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref())
+            .await
+            .gql()?;
         Ok(out.into())
     }
 }

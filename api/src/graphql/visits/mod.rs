@@ -1,16 +1,18 @@
 //! Visits (spec endpoint 6).
 
+pub mod types;
+
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::ops::visits;
 
-use super::customers::Customer;
-use super::loaders::CustomerById;
-use super::scalars::Money;
-use super::types::customer_id;
-use super::context::{app, loader, scope};
 use crate::auth::STAFF;
 use crate::error::IntoGql;
+use crate::graphql::context::{app, loader, scope};
+use crate::graphql::customers::types::Customer;
+use crate::graphql::loaders::CustomerById;
+use crate::graphql::scalars::Money;
+use crate::graphql::types::customer_id;
 
 /// A recorded visit and the customer's statistics after it.
 #[derive(SimpleObject)]
@@ -50,7 +52,9 @@ impl VisitMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<VisitPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
-        let out = visits::record_visit(&app(ctx).db, scope(ctx), id, order_amount.0, idempotency_key.as_deref()).await.gql()?;
+        let out = visits::record_visit(&app(ctx).db, scope(ctx), id, order_amount.0, idempotency_key.as_deref())
+            .await
+            .gql()?;
         let v = out.value;
         Ok(VisitPayload {
             visit_id: ID(v.visit_id.to_string()),

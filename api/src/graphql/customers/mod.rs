@@ -1,0 +1,262 @@
+//! Customers: the profile type, lookups (spec endpoint 2), the filtered list (endpoint 3) and
+//! create-or-update (endpoint 1).
+
+pub mod types;
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use entity::ops::customers::cursor::Cursor;
+use entity::ops::customers::{self as ops, CustomerInput as DomainInput, MarketingInput, PageAt, Patch};
+
+use crate::auth::{STAFF, VIEWER};
+use crate::error::{ApiError, IntoGql};
+use crate::graphql::context::{app, scope};
+use crate::graphql::scalars::Date;
+use crate::graphql::types::{CustomerStatus, Seating, SpiceLevel, Tier, customer_id};
+use types::{Customer, CustomerPage};
+
+/// Filters of the customer list; all given ones must match.
+#[derive(InputObject, Default)]
+pub struct CustomerFilter {
+    pub tier: Option<Tier>,
+    pub status: Option<CustomerStatus>,
+    pub segment: Option<String>,
+    pub tag: Option<String>,
+    /// Case-insensitive fragment of the name or email, or digits of the phone number.
+    pub search: Option<String>,
+}
+
+/// Order of the customer list.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "entity::ops::customers::CustomerSort")]
+pub enum CustomerSort {
+    /// Newest members first.
+    #[default]
+    Newest,
+    /// By name, A to Z.
+    Name,
+    /// Most lifetime points first.
+    LifetimePoints,
+    /// Most recent visit first.
+    LastVisit,
+    /// Highest total spend first.
+    TotalSpent,
+}
+
+/// The one lookup among the arguments given.
+fn lookup(
+    id: Option<ID>,
+    phone: Option<String>,
+    email: Option<String>,
+    referral_code: Option<String>,
+    user_id: Option<String>,
+) -> Result<ops::Lookup, ApiError> {
+    let given = [id.is_some(), phone.is_some(), email.is_some(), referral_code.is_some(), user_id.is_some()];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(ApiError::validation("id", "give exactly one of id, phone, email, referralCode and userId"));
+    }
+    Ok(match (id, phone, email, referral_code, user_id) {
+        (Some(id), ..) => ops::Lookup::Id(customer_id(&id)?),
+        (_, Some(phone), ..) => ops::Lookup::Phone(phone),
+        (_, _, Some(email), ..) => ops::Lookup::Email(email),
+        (_, _, _, Some(code), _) => ops::Lookup::ReferralCode(code),
+        (.., Some(user)) => ops::Lookup::UserId(user),
+        _ => unreachable!("exactly one was given"),
+    })
+}
+
+/// Customer queries.
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// One customer by `id`, `phone`, `email`, `referralCode` or `userId` (give exactly one);
+    /// `NOT_FOUND` when there is none in your restaurant.
+    #[graphql(guard = "VIEWER")]
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        phone: Option<String>,
+        email: Option<String>,
+        referral_code: Option<String>,
+        user_id: Option<String>,
+    ) -> async_graphql::Result<Customer> {
+        let what = lookup(id, phone, email, referral_code, user_id).gql()?;
+        let label = what.to_string();
+        let row = ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what).await.gql()?;
+        row.map(Customer).ok_or_else(|| ApiError::not_found(label)).gql()
+    }
+
+    /// The member with this `phone`, `email`, `referralCode` or `userId` (give exactly one), or
+    /// `null` when the person is not a member yet (the POS's "sign up?" path).
+    #[graphql(guard = "VIEWER")]
+    async fn find_customer(
+        &self,
+        ctx: &Context<'_>,
+        phone: Option<String>,
+        email: Option<String>,
+        referral_code: Option<String>,
+        user_id: Option<String>,
+    ) -> async_graphql::Result<Option<Customer>> {
+        let what = lookup(None, phone, email, referral_code, user_id).gql()?;
+        Ok(ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what).await.gql()?.map(Customer))
+    }
+
+    /// Customers matching `filter`, one page at a time (`limit` at most the configured
+    /// maximum, 200 by default): by `page` number, or with `after` set to the previous page's
+    /// `endCursor` (keyset pagination: as fast on the thousandth page as on the first).
+    #[graphql(guard = "VIEWER")]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CustomerFilter>,
+        #[graphql(default)] sort: CustomerSort,
+        #[graphql(default = 1)] page: i64,
+        #[graphql(default = 50)] limit: i64,
+        after: Option<String>,
+    ) -> async_graphql::Result<CustomerPage> {
+        let state = app(ctx);
+        let (page, limit) = ops::check_page(&state.policy, page, limit).gql()?;
+        let at = match after {
+            None => PageAt::Number(page),
+            Some(_) if page != 1 => return Err(ApiError::validation("after", "give either page or after, not both")).gql(),
+            Some(text) => PageAt::After(Cursor::decode(&text, sort.into()).gql()?),
+        };
+        let f = filter.unwrap_or_default();
+        let filter = ops::CustomerFilter {
+            tier: f.tier.map(Into::into),
+            status: f.status.map(Into::into),
+            segment: f.segment,
+            tag: f.tag,
+            search: f.search,
+        };
+        let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), at, limit).await.gql()?;
+        Ok(CustomerPage {
+            page,
+            filter,
+            total: tokio::sync::OnceCell::new(),
+        })
+    }
+}
+
+/// Dining preferences to set; omitted fields stay, `null` clears.
+#[derive(InputObject, Default)]
+pub struct PreferencesInput {
+    pub dietary_restrictions: Option<Vec<String>>,
+    pub allergies: Option<Vec<String>>,
+    pub spice_level: MaybeUndefined<SpiceLevel>,
+    pub preferred_seating: MaybeUndefined<Seating>,
+}
+
+/// Marketing consent to set; omitted flags stay (new customers start opted out).
+#[derive(InputObject, Default)]
+pub struct MarketingConsentInput {
+    pub email_opt_in: Option<bool>,
+    pub sms_opt_in: Option<bool>,
+    pub push_notifications: Option<bool>,
+    pub special_offers: Option<bool>,
+    pub birthday_offers: Option<bool>,
+    pub anniversary_offers: Option<bool>,
+}
+
+/// A customer profile to create or update, identified by phone number. Omitted fields stay as
+/// they are; `null` clears an optional field.
+#[derive(InputObject)]
+pub struct CustomerInput {
+    /// Any common format; stored in E.164. Numbers without `+country` are read in the
+    /// configured region.
+    pub phone: String,
+    /// Required to create a customer.
+    pub name: Option<String>,
+    pub email: MaybeUndefined<String>,
+    pub user_id: MaybeUndefined<String>,
+    pub date_of_birth: MaybeUndefined<Date>,
+    pub anniversary: MaybeUndefined<Date>,
+    pub preferences: Option<PreferencesInput>,
+    pub marketing: Option<MarketingConsentInput>,
+    /// Replaces the customer's marketing segments.
+    pub segments: Option<Vec<String>>,
+    /// ACTIVE, INACTIVE or BLOCKED (DORMANT is set by the rules).
+    pub status: Option<CustomerStatus>,
+    /// Referral code of the member who referred this customer.
+    pub referral_code: Option<String>,
+}
+
+fn patch<T, U: From<T>>(value: MaybeUndefined<T>) -> Patch<U> {
+    match value {
+        MaybeUndefined::Undefined => Patch::Keep,
+        MaybeUndefined::Null => Patch::Clear,
+        MaybeUndefined::Value(v) => Patch::Set(v.into()),
+    }
+}
+
+impl From<MarketingConsentInput> for MarketingInput {
+    fn from(m: MarketingConsentInput) -> Self {
+        MarketingInput {
+            email_opt_in: m.email_opt_in,
+            sms_opt_in: m.sms_opt_in,
+            push_notifications: m.push_notifications,
+            special_offers: m.special_offers,
+            birthday_offers: m.birthday_offers,
+            anniversary_offers: m.anniversary_offers,
+        }
+    }
+}
+
+impl From<CustomerInput> for DomainInput {
+    fn from(input: CustomerInput) -> Self {
+        let prefs = input.preferences.unwrap_or_default();
+        let m = input.marketing.unwrap_or_default();
+        DomainInput {
+            phone: input.phone,
+            name: input.name,
+            email: patch(input.email),
+            user_id: patch(input.user_id),
+            date_of_birth: patch(input.date_of_birth),
+            anniversary: patch(input.anniversary),
+            dietary_restrictions: prefs.dietary_restrictions,
+            allergies: prefs.allergies,
+            spice_level: patch(prefs.spice_level),
+            preferred_seating: patch(prefs.preferred_seating),
+            marketing: m.into(),
+            segments: input.segments,
+            status: input.status.map(Into::into),
+            referral_code: input.referral_code,
+        }
+    }
+}
+
+/// Result of a create-or-update.
+#[derive(SimpleObject)]
+pub struct UpsertCustomerPayload {
+    /// Whether a new customer was created.
+    pub created: bool,
+    /// "Customer profile created" or "Customer profile updated".
+    pub message: String,
+    pub customer: Customer,
+}
+
+/// Customer mutations.
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Creates a customer, or updates the one with this phone number (spec endpoint 1).
+    #[graphql(guard = "STAFF")]
+    async fn upsert_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> async_graphql::Result<UpsertCustomerPayload> {
+        let state = app(ctx);
+        let out = ops::upsert(&state.db, scope(ctx), &state.policy, input.into()).await.gql()?;
+        let message = if out.created {
+            "Customer profile created"
+        } else {
+            "Customer profile updated"
+        };
+        Ok(UpsertCustomerPayload {
+            created: out.created,
+            message: message.into(),
+            customer: Customer(out.customer),
+        })
+    }
+}

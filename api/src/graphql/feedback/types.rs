@@ -1,0 +1,30 @@
+//! The object type of reviews.
+
+use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, Utc};
+
+/// One review.
+#[derive(SimpleObject)]
+pub struct Review {
+    pub id: ID,
+    /// Stars, 1 to 5.
+    pub rating: i32,
+    pub comment: Option<String>,
+    /// The visit reviewed, if any.
+    pub visit_id: Option<ID>,
+    pub recorded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::entities::feedback::Model> for Review {
+    fn from(m: entity::entities::feedback::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            rating: i32::from(m.rating),
+            comment: m.comment,
+            visit_id: m.visit_id.map(|v| ID(v.to_string())),
+            recorded_by: m.recorded_by,
+            created_at: m.created_at,
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The object type of staff notes.
+
+use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::note;
+
+/// A staff note.
+#[derive(SimpleObject)]
+pub struct Note {
+    pub id: ID,
+    pub note: String,
+    pub added_by: String,
+    pub added_at: DateTime<Utc>,
+}
+
+impl From<note::Model> for Note {
+    fn from(m: note::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            note: m.note,
+            added_by: m.added_by,
+            added_at: m.created_at,
+        }
+    }
+}

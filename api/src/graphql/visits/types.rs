@@ -1,0 +1,27 @@
+//! The object type of visits.
+
+use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::visit;
+
+use crate::graphql::scalars::Money;
+
+/// A recorded visit.
+#[derive(SimpleObject)]
+pub struct Visit {
+    pub id: ID,
+    pub amount: Money,
+    pub order_id: Option<String>,
+    pub visited_at: DateTime<Utc>,
+}
+
+impl From<visit::Model> for Visit {
+    fn from(m: visit::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            amount: Money(m.amount_cents),
+            order_id: m.order_id,
+            visited_at: m.visited_at,
+        }
+    }
+}
