@@ -184,15 +184,9 @@ impl TestApp {
 
     /// Runs the `loyalty` command against this service's database and returns its stdout.
     pub async fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
-            .args(args)
-            .env("DATABASE_URL", &self.db_url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .await
-            .expect("run loyalty");
-        assert!(out.status.success(), "loyalty {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("utf-8")
+        let (ok, stdout, stderr) = self.cli_result(args).await;
+        assert!(ok, "loyalty {args:?}: {stderr}");
+        stdout
     }
 
     /// Runs the `loyalty` command against this service's database: `(success, stdout, stderr)`.

@@ -7,16 +7,15 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::entities::{customer, point_transaction};
 use entity::ops::customers as ops;
-use entity::rules::tier;
 
+use super::context::{app, loader, scope};
 use super::customers::MarketingConsentInput;
 use super::customers::types::{LoyaltyPoints, Marketing, check_history};
-use super::occasions::types::SpecialOccasion;
-use super::visits::types::Visit;
 use super::loaders::{HistoryOf, OccasionsOf, VisitsOf};
+use super::occasions::types::SpecialOccasion;
 use super::scalars::Date;
 use super::types::{LedgerKind, Tier, customer_id};
-use super::context::{app, loader, scope};
+use super::visits::types::Visit;
 use crate::auth::{MEMBER, STAFF};
 use crate::error::{ApiError, IntoGql};
 
@@ -36,7 +35,13 @@ pub struct MemberPoints {
 
 impl From<point_transaction::Model> for MemberPoints {
     fn from(m: point_transaction::Model) -> Self {
-        Self { kind: m.kind.into(), points: m.delta, balance_after: m.balance_after, reason: m.reason, created_at: m.created_at }
+        Self {
+            kind: m.kind.into(),
+            points: m.delta,
+            balance_after: m.balance_after,
+            reason: m.reason,
+            created_at: m.created_at,
+        }
     }
 }
 
@@ -76,27 +81,18 @@ impl Member {
     }
     /// Balance, and the lifetime points still needed for the next tier.
     async fn loyalty_points(&self) -> LoyaltyPoints {
-        LoyaltyPoints {
-            current: self.0.points_current,
-            lifetime: self.0.points_lifetime,
-            redeemed: self.0.points_redeemed,
-            to_next_tier: tier::points_to_next_tier(self.0.points_lifetime),
-        }
+        LoyaltyPoints::of(&self.0)
     }
     async fn referral(&self) -> MemberReferral {
-        MemberReferral { referral_code: self.0.referral_code.clone(), referrals_count: self.0.referrals_count, referral_rewards: self.0.referral_rewards }
+        MemberReferral {
+            referral_code: self.0.referral_code.clone(),
+            referrals_count: self.0.referrals_count,
+            referral_rewards: self.0.referral_rewards,
+        }
     }
     /// The member's own consent, which `updateMyConsent` changes.
     async fn marketing(&self) -> Marketing {
-        let c = &self.0;
-        Marketing {
-            email_opt_in: c.email_opt_in,
-            sms_opt_in: c.sms_opt_in,
-            push_notifications: c.push_opt_in,
-            special_offers: c.special_offers,
-            birthday_offers: c.birthday_offers,
-            anniversary_offers: c.anniversary_offers,
-        }
+        Marketing::of(&self.0)
     }
     async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
         let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.gql()?;
@@ -132,7 +128,11 @@ pub struct MemberToken {
 
 /// The member's principal.
 fn member<'a>(ctx: &Context<'a>) -> Result<&'a entity::ops::keys::MemberRef, ApiError> {
-    ctx.data_unchecked::<super::context::RequestContext>().principal.member.as_ref().ok_or_else(|| ApiError::not_found("member"))
+    ctx.data_unchecked::<super::context::RequestContext>()
+        .principal
+        .member
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("member"))
 }
 
 /// Member queries.
@@ -169,7 +169,12 @@ impl MeMutation {
     /// A short-lived token for one member's app or a kiosk (`minutes`, 1 to 1,440; 60 by
     /// default): it reaches only `me` and `updateMyConsent`.
     #[graphql(guard = "STAFF")]
-    async fn create_member_token(&self, ctx: &Context<'_>, #[graphql(name = "customerId")] member_id: ID, #[graphql(default = 60)] minutes: i64) -> async_graphql::Result<MemberToken> {
+    async fn create_member_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "customerId")] member_id: ID,
+        #[graphql(default = 60)] minutes: i64,
+    ) -> async_graphql::Result<MemberToken> {
         if !(1..=MAX_TOKEN_MINUTES).contains(&minutes) {
             return Err(ApiError::validation("minutes", format!("must be between 1 and {MAX_TOKEN_MINUTES}"))).gql();
         }
@@ -182,6 +187,10 @@ impl MeMutation {
             .mint(&scope.restaurant_id, member.id, expires_at)
             .map_err(|e| ApiError::Domain(entity::DomainError::internal(e)))
             .gql()?;
-        Ok(MemberToken { token, customer_id: ID(member.id.to_string()), expires_at })
+        Ok(MemberToken {
+            token,
+            customer_id: ID(member.id.to_string()),
+            expires_at,
+        })
     }
 }

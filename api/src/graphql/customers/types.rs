@@ -37,6 +37,18 @@ pub struct LoyaltyPoints {
     pub to_next_tier: Option<i64>,
 }
 
+impl LoyaltyPoints {
+    /// The balance of a customer row.
+    pub fn of(c: &customer::Model) -> Self {
+        Self {
+            current: c.points_current,
+            lifetime: c.points_lifetime,
+            redeemed: c.points_redeemed,
+            to_next_tier: tier::points_to_next_tier(c.points_lifetime),
+        }
+    }
+}
+
 /// Visit statistics.
 #[derive(SimpleObject)]
 pub struct VisitStats {
@@ -57,6 +69,20 @@ pub struct Marketing {
     pub special_offers: bool,
     pub birthday_offers: bool,
     pub anniversary_offers: bool,
+}
+
+impl Marketing {
+    /// The consent flags of a customer row.
+    pub fn of(c: &customer::Model) -> Self {
+        Self {
+            email_opt_in: c.email_opt_in,
+            sms_opt_in: c.sms_opt_in,
+            push_notifications: c.push_opt_in,
+            special_offers: c.special_offers,
+            birthday_offers: c.birthday_offers,
+            anniversary_offers: c.anniversary_offers,
+        }
+    }
 }
 
 /// Dining preferences.
@@ -172,12 +198,7 @@ impl Customer {
         self.0.tier.into()
     }
     async fn loyalty_points(&self) -> LoyaltyPoints {
-        LoyaltyPoints {
-            current: self.0.points_current,
-            lifetime: self.0.points_lifetime,
-            redeemed: self.0.points_redeemed,
-            to_next_tier: tier::points_to_next_tier(self.0.points_lifetime),
-        }
+        LoyaltyPoints::of(&self.0)
     }
     async fn member_since(&self) -> DateTime<Utc> {
         self.0.member_since
@@ -203,15 +224,7 @@ impl Customer {
         }
     }
     async fn marketing(&self) -> Marketing {
-        let c = &self.0;
-        Marketing {
-            email_opt_in: c.email_opt_in,
-            sms_opt_in: c.sms_opt_in,
-            push_notifications: c.push_opt_in,
-            special_offers: c.special_offers,
-            birthday_offers: c.birthday_offers,
-            anniversary_offers: c.anniversary_offers,
-        }
+        Marketing::of(&self.0)
     }
     /// Behaviour tags kept by the rules: high-value, frequent-visitor, new-customer, dormant.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {

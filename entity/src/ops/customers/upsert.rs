@@ -66,6 +66,25 @@ pub struct MarketingInput {
     pub anniversary_offers: Option<bool>,
 }
 
+impl MarketingInput {
+    /// Sets the flags given on `active`, leaving the others.
+    pub(crate) fn apply_to(&self, active: &mut customer::ActiveModel) {
+        let m = self;
+        for (value, target) in [
+            (m.email_opt_in, &mut active.email_opt_in),
+            (m.sms_opt_in, &mut active.sms_opt_in),
+            (m.push_notifications, &mut active.push_opt_in),
+            (m.special_offers, &mut active.special_offers),
+            (m.birthday_offers, &mut active.birthday_offers),
+            (m.anniversary_offers, &mut active.anniversary_offers),
+        ] {
+            if let Some(v) = value {
+                *target = Set(v);
+            }
+        }
+    }
+}
+
 /// Fields of a create-or-update. `phone` identifies the customer; `name` is required to create.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CustomerInput {
@@ -203,19 +222,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     if let Some(list) = checked.allergies {
         active.allergies = Set(StringList(list));
     }
-    let m = &input.marketing;
-    for (value, target) in [
-        (m.email_opt_in, &mut active.email_opt_in),
-        (m.sms_opt_in, &mut active.sms_opt_in),
-        (m.push_notifications, &mut active.push_opt_in),
-        (m.special_offers, &mut active.special_offers),
-        (m.birthday_offers, &mut active.birthday_offers),
-        (m.anniversary_offers, &mut active.anniversary_offers),
-    ] {
-        if let Some(v) = value {
-            *target = Set(v);
-        }
-    }
+    input.marketing.apply_to(&mut active);
     if let Some(status) = input.status {
         active.status = Set(status);
     }
@@ -444,19 +451,7 @@ pub async fn update_consent<D: TransactionTrait + ConnectionTrait>(
     let txn = begin_write(db).await?;
     let before = find_by_id(&txn, scope, customer_id).await?;
     let mut active: customer::ActiveModel = before.clone().into();
-    let m = marketing;
-    for (value, target) in [
-        (m.email_opt_in, &mut active.email_opt_in),
-        (m.sms_opt_in, &mut active.sms_opt_in),
-        (m.push_notifications, &mut active.push_opt_in),
-        (m.special_offers, &mut active.special_offers),
-        (m.birthday_offers, &mut active.birthday_offers),
-        (m.anniversary_offers, &mut active.anniversary_offers),
-    ] {
-        if let Some(v) = value {
-            *target = Set(v);
-        }
-    }
+    marketing.apply_to(&mut active);
     active.updated_at = Set(now());
     let after = active.update(&txn).await?;
     let (old, new) = (json_of(&before)?, json_of(&after)?);
