@@ -3,6 +3,7 @@
 
 use async_graphql::{ErrorExtensions, Value};
 use entity::DomainError;
+use entity::rules::rewards::VoucherProblem;
 
 /// The stable error codes clients branch on (`extensions.code`); every layer's errors map into
 /// one of these.
@@ -19,6 +20,14 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many requests for one key (HTTP 429).
     RateLimited,
+    /// A voucher was already used.
+    AlreadyRedeemed,
+    /// A voucher is past its expiry date.
+    VoucherExpired,
+    /// A voucher was voided.
+    VoucherVoided,
+    /// The member may not redeem this reward now (tier, window, stock).
+    RewardUnavailable,
     /// The HTTP request itself is malformed (not JSON, no document, wrong content type …).
     BadRequest,
     /// The service failed; details only in the log.
@@ -37,6 +46,10 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::AlreadyRedeemed => "ALREADY_REDEEMED",
+            ErrorCode::VoucherExpired => "VOUCHER_EXPIRED",
+            ErrorCode::VoucherVoided => "VOUCHER_VOIDED",
+            ErrorCode::RewardUnavailable => "REWARD_UNAVAILABLE",
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -50,6 +63,12 @@ impl ErrorCode {
             DomainError::InsufficientPoints { .. } => ErrorCode::InsufficientPoints,
             DomainError::CustomerBlocked { .. } => ErrorCode::CustomerBlocked,
             DomainError::IdempotencyConflict { .. } => ErrorCode::IdempotencyConflict,
+            DomainError::Voucher { problem, .. } => match problem {
+                VoucherProblem::AlreadyRedeemed => ErrorCode::AlreadyRedeemed,
+                VoucherProblem::Expired => ErrorCode::VoucherExpired,
+                VoucherProblem::Voided => ErrorCode::VoucherVoided,
+            },
+            DomainError::RewardUnavailable { .. } => ErrorCode::RewardUnavailable,
             DomainError::Database(_) | DomainError::Internal(_) => ErrorCode::Internal,
         }
     }

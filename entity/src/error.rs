@@ -21,6 +21,12 @@ pub enum DomainError {
     /// An idempotency key was reused with different arguments.
     #[error("idempotency key {key:?} was already used for a different request")]
     IdempotencyConflict { key: String },
+    /// A voucher that cannot be used (already used, expired or voided).
+    #[error("voucher {code}: {problem}")]
+    Voucher { code: String, problem: crate::rules::rewards::VoucherProblem },
+    /// A reward the member may not redeem now (tier, window, stock).
+    #[error("{reason}")]
+    RewardUnavailable { reason: String },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] DbErr),

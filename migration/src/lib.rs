@@ -14,6 +14,7 @@ mod m20261125_000008_search_indexes;
 mod m20261125_000009_feedback;
 mod m20261126_000010_restaurants;
 mod m20261126_000011_user_id_index;
+mod m20261126_000012_rewards;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_feedback::Migration),
             Box::new(m20261126_000010_restaurants::Migration),
             Box::new(m20261126_000011_user_id_index::Migration),
+            Box::new(m20261126_000012_rewards::Migration),
         ]
     }
 }

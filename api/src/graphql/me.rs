@@ -109,6 +109,11 @@ impl Member {
         let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
+    /// The member's vouchers (rewards redeemed), newest first.
+    async fn vouchers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::rewards::Voucher>> {
+        let rows = entity::ops::rewards::vouchers_of(&app(ctx).db, scope(ctx), self.0.id).await.gql()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
     /// Visits, newest first.
     async fn visits(&self, ctx: &Context<'_>, #[graphql(default = 20)] limit: i64, #[graphql(default = 0)] offset: i64) -> async_graphql::Result<Vec<Visit>> {
         let (limit, offset) = check_history(limit, offset).gql()?;

@@ -24,6 +24,7 @@ pub mod points;
 pub mod privacy;
 pub mod program;
 pub mod restaurants;
+pub mod rewards;
 pub mod scalars;
 pub mod segments;
 pub mod stats;
@@ -40,6 +41,7 @@ pub struct Query(
     segments::SegmentQuery,
     program::ProgramQuery,
     restaurants::RestaurantQuery,
+    rewards::RewardQuery,
     keys::KeyQuery,
     campaigns::CampaignQuery,
     privacy::PrivacyQuery,
@@ -60,6 +62,7 @@ pub struct Mutation(
     campaigns::CampaignMutation,
     keys::KeyMutation,
     restaurants::RestaurantMutation,
+    rewards::RewardMutation,
     privacy::PrivacyMutation,
     me::MeMutation,
 );

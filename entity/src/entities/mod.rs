@@ -12,10 +12,12 @@ pub mod job_run;
 pub mod note;
 pub mod point_transaction;
 pub mod restaurant;
+pub mod reward;
 pub mod segment;
 pub mod service_setting;
 pub mod special_occasion;
 pub mod visit;
+pub mod voucher;
 
 pub use api_key::Role;
 pub use customer::{CustomerStatus, Seating, SpiceLevel, StringList, Tier};
@@ -23,3 +25,5 @@ pub use customer_label::LabelKind;
 pub use email_delivery::DeliveryStatus;
 pub use job_run::{RunOutcome, RunTrigger};
 pub use point_transaction::LedgerKind;
+pub use reward::RewardKind;
+pub use voucher::VoucherStatus;

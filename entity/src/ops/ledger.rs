@@ -30,7 +30,7 @@ pub struct PointsOutcome {
 }
 
 impl PointsOutcome {
-    fn new(row: &customer::Model, entry: &point_transaction::Model, p: &Programme) -> Self {
+    pub(crate) fn new(row: &customer::Model, entry: &point_transaction::Model, p: &Programme) -> Self {
         Self {
             customer_id: row.id,
             transaction_id: entry.id,
@@ -118,7 +118,7 @@ pub(crate) async fn earn_in(
 
 /// Appends one ledger row for a change already applied to `row`.
 #[allow(clippy::too_many_arguments)]
-async fn append(
+pub(crate) async fn append(
     txn: &impl ConnectionTrait,
     scope: &Scope,
     row: &customer::Model,
@@ -153,4 +153,30 @@ pub async fn history_for(
     offset: u64,
 ) -> DomainResult<Vec<point_transaction::Model>> {
     Ok(super::newest_per_customer::<point_transaction::Entity>(db, scope, ids, "id DESC", limit, offset).await?)
+}
+
+/// A staff correction (`points` signed, not zero; a reason is required), as one `ADJUST` ledger
+/// row. It never takes the balance below zero (`INSUFFICIENT_POINTS`); an upward correction
+/// counts as earned (lifetime, tier), a downward one leaves lifetime as it is.
+pub async fn adjust_points<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    customer_id: i64,
+    points: i64,
+    reason: &str,
+    idempotency_key: Option<&str>,
+) -> DomainResult<idempotency::Outcome<PointsOutcome>> {
+    check_points("points", points.abs())?;
+    let reason = check_reason(Some(reason))?.ok_or_else(|| DomainError::validation("reason", "an adjustment needs a reason"))?;
+    let key = idempotency_key.map(check_key).transpose()?;
+    let request = (customer_id, points, reason.clone());
+    let p = super::restaurants::programme(db, scope).await?;
+    idempotency::run(db, scope, key.as_deref(), "adjustPoints", &request, async |txn| {
+        let at = now();
+        let row = state::apply(txn, scope, customer_id, Delta { adjusted: points, ..Delta::default() }, at).await?;
+        let row = state::refresh(txn, &p, row, at, false).await?;
+        let entry = append(txn, scope, &row, LedgerKind::Adjust, points, Some(reason.clone()), key.clone(), at).await?;
+        Ok(PointsOutcome::new(&row, &entry, &p))
+    })
+    .await
 }

@@ -28,6 +28,7 @@ pub mod occasions;
 pub mod orders;
 pub mod privacy;
 pub mod restaurants;
+pub mod rewards;
 pub mod segments;
 pub mod service;
 pub mod state;

@@ -84,7 +84,7 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     let points = p.points_for_amount(input.amount_cents);
     idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| {
         let at = now();
-        let delta = Delta { earned: points, redeemed: 0, visit_cents: Some(input.amount_cents) };
+        let delta = Delta { earned: points, visit_cents: Some(input.amount_cents), ..Delta::default() };
         let reason = Some(format!("Order #{order_id}"));
         let (row, entry) = ledger::earn_in(txn, scope, &p, customer.id, delta, LedgerKind::Earn, reason, Some(key.clone()), at).await?;
         let visit = visits::insert(txn, scope, row.id, input.amount_cents, Some(order_id.clone()), at).await?;

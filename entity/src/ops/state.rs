@@ -19,8 +19,12 @@ use crate::{DomainError, DomainResult, Scope};
 pub struct Delta {
     /// Points added to current and lifetime.
     pub earned: i64,
-    /// Points taken from current and added to redeemed; refused if the balance is short.
+    /// Points taken from current and added to redeemed; refused if the balance is short. A
+    /// negative value gives redeemed points back (a voided voucher).
     pub redeemed: i64,
+    /// A staff correction of current: added to lifetime too when positive; refused when it
+    /// would take the balance below zero.
+    pub adjusted: i64,
     /// A visit with this amount in cents.
     pub visit_cents: Option<i64>,
 }
@@ -52,6 +56,15 @@ pub async fn apply(
             .col_expr(C::PointsRedeemed, Expr::col(C::PointsRedeemed).add(delta.redeemed))
             .filter(C::PointsCurrent.gte(delta.redeemed));
     }
+    if delta.adjusted > 0 {
+        update = update
+            .col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).add(delta.adjusted))
+            .col_expr(C::PointsLifetime, Expr::col(C::PointsLifetime).add(delta.adjusted));
+    } else if delta.adjusted < 0 {
+        update = update
+            .col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).add(delta.adjusted))
+            .filter(C::PointsCurrent.gte(-delta.adjusted));
+    }
     if let Some(cents) = delta.visit_cents {
         update = update
             .col_expr(C::TotalVisits, Expr::col(C::TotalVisits).add(1))
@@ -64,7 +77,7 @@ pub async fn apply(
     }
     match update.exec_with_returning(db).await?.into_iter().next() {
         Some(row) => Ok(row),
-        None => Err(explain_refusal(db, scope, id, delta.redeemed).await?),
+        None => Err(explain_refusal(db, scope, id, std::cmp::Ord::max(delta.redeemed, -delta.adjusted)).await?),
     }
 }
 

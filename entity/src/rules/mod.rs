@@ -8,6 +8,7 @@ pub mod paging;
 pub mod programme;
 pub mod referral;
 pub mod restaurant;
+pub mod rewards;
 pub mod segments;
 pub mod series;
 pub mod status;

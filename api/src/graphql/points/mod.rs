@@ -89,6 +89,25 @@ impl PointsMutation {
         Ok(out.into())
     }
 
+    /// Corrects a balance by `points` (signed, not zero) with a required reason: one `ADJUST`
+    /// ledger row. Never takes the balance below zero (`INSUFFICIENT_POINTS`).
+    #[graphql(guard = "STAFF")]
+    async fn adjust_points(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        points: i64,
+        reason: String,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<PointsPayload> {
+        let id = super::types::customer_id(&customer_id).gql()?;
+        let out = ledger::adjust_points(&app(ctx).db, scope(ctx), id, points, &reason, idempotency_key.as_deref()).await.gql()?;
+        let mut payload = PointsPayload::from(out);
+        payload.message = format!("Adjusted by {} points", payload.points);
+        payload.discount = Money(0);
+        Ok(payload)
+    }
+
     /// Redeems points for a discount (100 points = $1). Fails with INSUFFICIENT_POINTS rather
     /// than going below zero; never lowers the tier.
     #[graphql(guard = "STAFF")]
