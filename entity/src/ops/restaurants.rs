@@ -119,9 +119,43 @@ pub async fn get(db: &impl ConnectionTrait, id: &str) -> DomainResult<restaurant
         .ok_or_else(|| DomainError::not_found(format!("restaurant {id:?}")))
 }
 
-/// The scope's restaurant's programme, as the rules use it.
+/// How long a restaurant's programme is reused by the operations of this process. Every write
+/// applies it, and a primary-key read per write cost 13-25% of their throughput (BENCHMARKS.md);
+/// a change made here clears it at once, one made by another replica or command holds there
+/// within this long.
+pub const PROGRAMME_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+
+type ProgrammeCache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Programme)>>;
+
+fn programme_cache() -> &'static ProgrammeCache {
+    static CACHE: std::sync::OnceLock<ProgrammeCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Forgets a restaurant's cached programme (after a change in this process).
+fn forget(id: &str) {
+    if let Ok(mut cache) = programme_cache().lock() {
+        cache.remove(id);
+    }
+}
+
+/// The scope's restaurant's programme, as the rules use it (reused for [`PROGRAMME_CACHE`]).
 pub async fn programme(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<Programme> {
-    Ok(Programme::from(&get(db, &scope.restaurant_id).await?))
+    let id = &scope.restaurant_id;
+    if let Ok(cache) = programme_cache().lock()
+        && let Some((at, p)) = cache.get(id)
+        && at.elapsed() < PROGRAMME_CACHE
+    {
+        return Ok(p.clone());
+    }
+    let p = Programme::from(&get(db, id).await?);
+    if let Ok(mut cache) = programme_cache().lock() {
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(id.clone(), (std::time::Instant::now(), p.clone()));
+    }
+    Ok(p)
 }
 
 /// Every restaurant, by id.
@@ -216,6 +250,7 @@ pub async fn update<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
     let saved = active.update(&txn).await?;
     audit::record(&txn, scope, "restaurant.updated", None, Value::Object(changed)).await?;
     sea_orm::TransactionSession::commit(txn).await?;
+    forget(&saved.id);
     Ok(saved)
 }
 
