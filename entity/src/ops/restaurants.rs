@@ -192,19 +192,23 @@ pub async fn ensure(db: &impl ConnectionTrait, id: &str, defaults: &restaurant::
 }
 
 /// Gives every restaurant that has API keys or customers but no row one with `defaults`;
-/// returns the ids it created.
+/// returns the ids it created. Customers are looked at only while no restaurant has a row (a
+/// database from before restaurants had settings): since then a customer can only be created in
+/// a restaurant that has one, and a scan of every customer on each start would be wasted.
 pub async fn ensure_known(db: &impl ConnectionTrait, defaults: &restaurant::Model) -> DomainResult<Vec<String>> {
     let mut ids: Vec<String> =
         api_key::Entity::find().select_only().column(api_key::Column::RestaurantId).distinct().into_tuple().all(db).await?;
-    ids.extend(
-        customer::Entity::find()
-            .select_only()
-            .column(customer::Column::RestaurantId)
-            .distinct()
-            .into_tuple::<String>()
-            .all(db)
-            .await?,
-    );
+    if restaurant::Entity::find().one(db).await?.is_none() {
+        ids.extend(
+            customer::Entity::find()
+                .select_only()
+                .column(customer::Column::RestaurantId)
+                .distinct()
+                .into_tuple::<String>()
+                .all(db)
+                .await?,
+        );
+    }
     ids.sort();
     ids.dedup();
     let have: Vec<String> = restaurant::Entity::find().all(db).await?.into_iter().map(|r| r.id).collect();
