@@ -15,6 +15,7 @@ mod m20261125_000009_feedback;
 mod m20261126_000010_restaurants;
 mod m20261126_000011_user_id_index;
 mod m20261126_000012_rewards;
+mod m20261126_000013_job_run_indexes;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_restaurants::Migration),
             Box::new(m20261126_000011_user_id_index::Migration),
             Box::new(m20261126_000012_rewards::Migration),
+            Box::new(m20261126_000013_job_run_indexes::Migration),
         ]
     }
 }
