@@ -122,7 +122,7 @@ pub async fn get(db: &impl ConnectionTrait, id: &str) -> DomainResult<restaurant
 /// How long a restaurant's programme is reused by the operations of this process. Every write
 /// applies it, and a primary-key read per write cost 13-25% of their throughput (BENCHMARKS.md);
 /// a change made here clears it at once, one made by another replica or command holds there
-/// within this long.
+/// within this long. Keyed by restaurant id: one process serves one database.
 pub const PROGRAMME_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
 
 type ProgrammeCache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Programme)>>;
