@@ -248,13 +248,16 @@ pub async fn redeem_voucher(db: &impl ConnectionTrait, scope: &Scope, code: &str
         .filter(voucher::Column::Id.eq(v.id))
         .filter(voucher::Column::Status.eq(VoucherStatus::Issued))
         .filter(voucher::Column::ExpiresAt.gt(at))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    let after = find(db, scope, code).await?;
-    if used.rows_affected == 0 {
-        return Err(problem(&after, rewards::usable(&after, at).err().unwrap_or(VoucherProblem::AlreadyRedeemed)));
+    match used.into_iter().next() {
+        Some(after) => Ok(after),
+        // Another terminal used (or voided) it between the check and the update.
+        None => {
+            let now_ = find(db, scope, code).await?;
+            Err(problem(&now_, rewards::usable(&now_, at).err().unwrap_or(VoucherProblem::AlreadyRedeemed)))
+        }
     }
-    Ok(after)
 }
 
 /// Cancels an unused voucher and gives its points back (one ledger row), in one transaction.
