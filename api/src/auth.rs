@@ -1,7 +1,7 @@
 //! Access control: every GraphQL request carries `Authorization: Bearer <token>`: an API key,
 //! or a signed token (JWT) from the configured login service. The token decides the restaurant
 //! every read and write is scoped to, and the role that guards each field (`viewer` < `staff` <
-//! `admin`). A member's own token (role `customer`: issued by the login service, or minted by
+//! `admin`, and `marketer`: campaigns and segments, customers without notes and allergies). A member's own token (role `customer`: issued by the login service, or minted by
 //! staff with `createMemberToken`) reaches only `me` and `updateMyConsent`. A missing or bad key
 //! is `UNAUTHENTICATED` (HTTP 401), a role too low for a field `FORBIDDEN`, too many requests from
 //! one key `RATE_LIMITED` (429).
@@ -16,15 +16,21 @@ use crate::credentials::{JwtVerifier, KeyCache, MemberTokens};
 use crate::error::ErrorCode;
 use crate::graphql::context::RequestContext;
 
-/// A field open to `role` and above.
-pub struct RoleGuard(pub Role);
+/// A field open to these roles; `name` is how an error names them.
+pub struct RoleGuard(pub &'static [Role], pub &'static str);
 
-/// Reading customers and statistics (`RESTAURANT_READ`).
-pub const VIEWER: RoleGuard = RoleGuard(Role::Viewer);
+/// Reading customers and statistics (`RESTAURANT_READ`): every staff role.
+pub const VIEWER: RoleGuard = RoleGuard(&[Role::Viewer, Role::Staff, Role::Marketer, Role::Admin], "viewer, staff, marketer or admin");
+/// Staff notes, allergies and dietary needs: every staff role but the marketer's.
+pub const CARE: RoleGuard = RoleGuard(&[Role::Viewer, Role::Staff, Role::Admin], "viewer, staff or admin");
 /// Changing customers, points, visits, orders and notes (`RESTAURANT_UPDATE`).
-pub const STAFF: RoleGuard = RoleGuard(Role::Staff);
-/// Campaigns, jobs and keys.
-pub const ADMIN: RoleGuard = RoleGuard(Role::Admin);
+pub const STAFF: RoleGuard = RoleGuard(&[Role::Staff, Role::Admin], "staff or admin");
+/// Managing segments: staff and marketers.
+pub const SEGMENTS: RoleGuard = RoleGuard(&[Role::Staff, Role::Marketer, Role::Admin], "staff, marketer or admin");
+/// Campaigns, their audiences, sends and reports.
+pub const MARKETING: RoleGuard = RoleGuard(&[Role::Marketer, Role::Admin], "marketer or admin");
+/// Jobs, keys, privacy and the restaurant's settings.
+pub const ADMIN: RoleGuard = RoleGuard(&[Role::Admin], "admin");
 
 fn forbidden(message: String) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", ErrorCode::Forbidden.as_str()))
@@ -36,10 +42,10 @@ impl Guard for RoleGuard {
         if principal.member.is_some() {
             return Err(forbidden("a member's token reaches only `me` and `updateMyConsent`".into()));
         }
-        if principal.role >= self.0 {
+        if self.0.contains(&principal.role) {
             Ok(())
         } else {
-            Err(async_graphql::Error::new(format!("this needs the {} role; your key has {}", self.0.label(), principal.role.label()))
+            Err(async_graphql::Error::new(format!("this needs the {} role; your key has {}", self.1, principal.role.label()))
                 .extend_with(|_, e| e.set("code", ErrorCode::Forbidden.as_str())))
         }
     }

@@ -159,6 +159,11 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_MAIL_RETRY_SECS", default_value_t = 60, global = true)]
     pub mail_retry_secs: u64,
 
+    /// Most emails one delivery run sends (0: no limit); the rest go on the next run. A
+    /// throttle for SMTP providers with sending limits.
+    #[arg(long, env = "LOYALTY_MAIL_MAX_PER_RUN", default_value_t = 0, global = true)]
+    pub mail_max_per_run: u64,
+
     /// Upper bound of one SMTP send in seconds.
     #[arg(long, env = "LOYALTY_MAIL_TIMEOUT_SECS", default_value_t = 15, global = true)]
     pub mail_timeout_secs: u64,
@@ -236,6 +241,9 @@ impl Config {
             birthday_at: self.birthday_at.clone(),
             anniversary_at: self.anniversary_at.clone(),
             win_back_at: self.win_back_at.clone(),
+            cap_emails: p.cap.emails as i32,
+            cap_days: p.cap.days as i32,
+            cap_occasions: p.cap.occasions,
             created_at: at,
             updated_at: at,
         }
@@ -257,6 +265,7 @@ impl Config {
             send_timeout_secs: self.mail_timeout_secs,
             deliveries_cron: self.cron_deliveries.clone(),
             catch_up_hours: self.catch_up_hours,
+            max_per_run: self.mail_max_per_run,
         }
     }
 

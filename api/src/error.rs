@@ -28,6 +28,8 @@ pub enum ErrorCode {
     VoucherVoided,
     /// The member may not redeem this reward now (tier, window, stock).
     RewardUnavailable,
+    /// The thing's state does not allow this now (e.g. editing a sent campaign).
+    InvalidState,
     /// The HTTP request itself is malformed (not JSON, no document, wrong content type …).
     BadRequest,
     /// The service failed; details only in the log.
@@ -50,6 +52,7 @@ impl ErrorCode {
             ErrorCode::VoucherExpired => "VOUCHER_EXPIRED",
             ErrorCode::VoucherVoided => "VOUCHER_VOIDED",
             ErrorCode::RewardUnavailable => "REWARD_UNAVAILABLE",
+            ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -69,6 +72,7 @@ impl ErrorCode {
                 VoucherProblem::Voided => ErrorCode::VoucherVoided,
             },
             DomainError::RewardUnavailable { .. } => ErrorCode::RewardUnavailable,
+            DomainError::InvalidState { .. } => ErrorCode::InvalidState,
             DomainError::Database(_) | DomainError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -124,7 +124,7 @@ enum KeysCommand {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    Role::from_label(text).ok_or_else(|| format!("unknown role {text:?}: viewer, staff or admin"))
+    Role::from_label(text).ok_or_else(|| format!("unknown role {text:?}: viewer, staff, marketer or admin"))
 }
 
 #[derive(Subcommand)]

@@ -14,6 +14,9 @@ use crate::graphql::context::AppState;
 pub struct TokenQuery {
     #[serde(default)]
     token: String,
+    /// The delivery whose email carried the link (for the campaign's unsubscribe count).
+    #[serde(default)]
+    d: Option<i64>,
 }
 
 fn escape(text: &str) -> String {
@@ -70,9 +73,10 @@ pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<Token
         &format!("Unsubscribe from {} emails", restaurant.name),
         &format!(
             "<p>Do you want to stop receiving marketing emails from {}?</p>\
-             <form method=\"post\" action=\"/unsubscribe?token={}\"><button type=\"submit\">Unsubscribe</button></form>",
+             <form method=\"post\" action=\"/unsubscribe?token={}{}\"><button type=\"submit\">Unsubscribe</button></form>",
             escape(&restaurant.name),
-            escape(&q.token)
+            escape(&q.token),
+            q.d.map(|d| format!("&amp;d={d}")).unwrap_or_default()
         ),
     )
 }
@@ -80,7 +84,7 @@ pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<Token
 /// `POST /unsubscribe?token=…`: opts out at once.
 pub async fn unsubscribe(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
     let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
-    match entity::ops::privacy::unsubscribe(&app.db, customer_id).await {
+    match entity::ops::privacy::unsubscribe(&app.db, customer_id, q.d).await {
         Ok(Some(done)) => {
             tracing::info!(customer_id, restaurant = %done.restaurant.id, "customer unsubscribed from email");
             page(

@@ -27,6 +27,9 @@ pub enum DomainError {
     /// A reward the member may not redeem now (tier, window, stock).
     #[error("{reason}")]
     RewardUnavailable { reason: String },
+    /// The thing is not in a state that allows this (e.g. editing a sent campaign).
+    #[error("{message}")]
+    InvalidState { message: String },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] DbErr),
@@ -36,6 +39,11 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// The thing's state does not allow the change.
+    pub fn invalid_state(message: impl std::fmt::Display) -> Self {
+        Self::InvalidState { message: message.to_string() }
+    }
+
     /// A validation error on `field`.
     pub fn validation(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Self::Validation { field: field.into(), message: message.to_string() }

@@ -78,6 +78,9 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         birthday_at: "09:00".into(),
         anniversary_at: "09:05".into(),
         win_back_at: "10:00".into(),
+        cap_emails: 2,
+        cap_days: 7,
+        cap_occasions: false,
         created_at: at,
         updated_at: at,
     }

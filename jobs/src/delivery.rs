@@ -14,13 +14,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::Scope;
-use entity::entities::{Tier, customer, email_delivery, restaurant};
+use entity::entities::{CustomerStatus, campaign, customer, email_delivery, restaurant};
 use entity::ops::deliveries::{self, SendResult};
-use entity::rules::occasions;
+use entity::rules::content::Vars;
+use entity::rules::{occasions, tier};
 use entity::rules::programme::Programme;
 use tokio::task::JoinSet;
 
-use crate::mailer::{EmailContext, SendError, Sender};
+use crate::mailer::{self, EmailContext, Rendered, SendError, Sender};
 use crate::{Campaign, JobContext, JobError, JobReport};
 
 /// Rows claimed per batch (and sent concurrently through the connection pool).
@@ -55,19 +56,24 @@ pub async fn deliver(
         programme: Programme::from(restaurant),
     };
     let letter = std::sync::Arc::new(letter);
-    loop {
-        let batch = deliveries::claim(&ctx.db, scope, campaign, now, BATCH).await?;
+    let mut budget = if ctx.config.max_per_run == 0 { u64::MAX } else { ctx.config.max_per_run };
+    while budget > 0 {
+        let batch = deliveries::claim(&ctx.db, scope, campaign, now, BATCH.min(budget)).await?;
         if batch.is_empty() {
             break;
         }
+        budget -= batch.len() as u64;
         let ids: Vec<i64> = batch.iter().map(|d| d.customer_id).collect();
         let customers = deliveries::recipients(&ctx.db, scope, &ids).await?;
+        let campaign_ids: Vec<i64> = batch.iter().filter_map(|d| d.campaign_id).collect();
+        let campaigns = deliveries::campaigns(&ctx.db, scope, &campaign_ids).await?;
         let mut sends = JoinSet::new();
         for row in batch {
             let (ctx, letter) = (ctx.clone(), letter.clone());
             let who = customers.get(&row.customer_id).cloned();
+            let content = row.campaign_id.and_then(|id| campaigns.get(&id).cloned());
             sends.spawn(async move {
-                let outcome = send_one(&ctx, &letter, &row, who.as_ref()).await;
+                let outcome = send_one(&ctx, &letter, &row, who.as_ref(), content.as_ref()).await;
                 (row, outcome)
             });
         }
@@ -95,37 +101,43 @@ enum Outcome {
     Failed(SendError),
 }
 
-async fn send_one(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::Model, who: Option<&customer::Model>) -> Outcome {
-    let Some(campaign) = Campaign::from_name(&row.campaign) else { return Outcome::Skipped("unknown campaign") };
-    let Some(c) = who else { return Outcome::Skipped("customer no longer exists") };
-    if !campaign.may_email(c) {
-        return Outcome::Skipped("consent withdrawn before sending");
+/// A marketer-built campaign's email for `c`, or why not.
+fn custom_email(letter: &Letterhead, content: Option<&campaign::Model>, c: &customer::Model, unsubscribe_url: &str) -> Result<Rendered, Outcome> {
+    let Some(content) = content else { return Err(Outcome::Skipped("campaign deleted")) };
+    let offers = content.offer.is_none() || c.special_offers;
+    if c.email.is_none() || !c.email_opt_in || !offers || c.status == CustomerStatus::Blocked {
+        return Err(Outcome::Skipped("consent withdrawn before sending"));
     }
-    let Some(address) = c.email.as_deref() else { return Outcome::Skipped("no email address") };
+    let vars = Vars::of(c, &letter.restaurant, content.offer.as_deref(), unsubscribe_url);
+    let rendered = mailer::render_content(&content.subject, &content.body_text, &content.body_html, &vars).map_err(|e| Outcome::Failed(SendError::Build(e)))?;
+    Ok(mailer::with_footer(rendered, &letter.restaurant, unsubscribe_url))
+}
+
+async fn send_one(
+    ctx: &JobContext,
+    letter: &Letterhead,
+    row: &email_delivery::Model,
+    who: Option<&customer::Model>,
+    content: Option<&campaign::Model>,
+) -> Outcome {
+    let Some(c) = who else { return Outcome::Skipped("customer no longer exists") };
     let sender = match &letter.sender {
         Ok(s) => s,
         Err(e) => return Outcome::Failed(SendError::Build(e.to_string())),
     };
-    let years = match (campaign, row.occasion_date) {
-        (Campaign::Birthday, Some(on)) => c.date_of_birth.map(|d| occasions::years_at(d, on)),
-        (Campaign::Anniversary, Some(on)) => c.anniversary.map(|d| occasions::years_at(d, on)),
-        _ => None,
+    let unsubscribe_url = ctx.links.url_for_delivery(&letter.link_base, c.id, row.id);
+    let rendered = if row.campaign_id.is_some() {
+        match custom_email(letter, content, c, &unsubscribe_url) {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
+        }
+    } else {
+        match builtin_email(ctx, letter, row, c, &unsubscribe_url) {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
+        }
     };
-    let unsubscribe_url = ctx.links.url(&letter.link_base, c.id);
-    let email_ctx = EmailContext {
-        first_name: c.name.split_whitespace().next().unwrap_or(&c.name).to_string(),
-        name: c.name.clone(),
-        restaurant: letter.restaurant.clone(),
-        tier: tier_name(c.tier),
-        discount_percent: letter.programme.discount_percent(c.tier),
-        points: c.points_current,
-        years: years.filter(|y| *y > 0),
-        unsubscribe_url: unsubscribe_url.clone(),
-    };
-    let rendered = match ctx.mailer.templates.render(campaign, &email_ctx) {
-        Ok(r) => r,
-        Err(e) => return Outcome::Failed(SendError::Build(e.to_string())),
-    };
+    let Some(address) = c.email.as_deref() else { return Outcome::Skipped("no email address") };
     let message_id = format!("<delivery-{}.{}@loyalty>", row.id, ctx.deployment_id);
     let message = match ctx.mailer.build(sender, address, &c.name, &rendered, &unsubscribe_url, &message_id) {
         Ok(m) => m,
@@ -137,15 +149,53 @@ async fn send_one(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::M
     }
 }
 
-fn tier_name(t: Tier) -> String {
-    match t {
-        Tier::Bronze => "Bronze",
-        Tier::Silver => "Silver",
-        Tier::Gold => "Gold",
-        Tier::Platinum => "Platinum",
-        Tier::Vip => "VIP",
+/// A built-in campaign's email for `c`, or why not.
+fn builtin_email(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::Model, c: &customer::Model, unsubscribe_url: &str) -> Result<Rendered, Outcome> {
+    let Some(campaign) = Campaign::from_name(&row.campaign) else { return Err(Outcome::Skipped("unknown campaign")) };
+    if !campaign.may_email(c) {
+        return Err(Outcome::Skipped("consent withdrawn before sending"));
     }
-    .to_string()
+    let years = match (campaign, row.occasion_date) {
+        (Campaign::Birthday, Some(on)) => c.date_of_birth.map(|d| occasions::years_at(d, on)),
+        (Campaign::Anniversary, Some(on)) => c.anniversary.map(|d| occasions::years_at(d, on)),
+        _ => None,
+    };
+    let email_ctx = EmailContext {
+        first_name: c.name.split_whitespace().next().unwrap_or(&c.name).to_string(),
+        name: c.name.clone(),
+        restaurant: letter.restaurant.clone(),
+        tier: tier::display_name(c.tier).to_string(),
+        discount_percent: letter.programme.discount_percent(c.tier),
+        points: c.points_current,
+        years: years.filter(|y| *y > 0),
+        unsubscribe_url: unsubscribe_url.to_string(),
+    };
+    ctx.mailer.templates.render(campaign, &email_ctx).map_err(|e| Outcome::Failed(SendError::Build(e.to_string())))
+}
+
+/// A campaign's email as member `c` would receive it (footer included; consent not checked).
+pub fn preview(ctx: &JobContext, restaurant: &restaurant::Model, content: &campaign::Model, c: &customer::Model) -> Result<Rendered, String> {
+    let unsubscribe_url = ctx.links.url(ctx.link_base(restaurant), c.id);
+    let vars = Vars::of(c, &restaurant.name, content.offer.as_deref(), &unsubscribe_url);
+    let rendered = mailer::render_content(&content.subject, &content.body_text, &content.body_html, &vars)?;
+    Ok(mailer::with_footer(rendered, &restaurant.name, &unsubscribe_url))
+}
+
+/// Sends one test email of a campaign to `to`, rendered for a made-up member and marked as a
+/// test (`[Test]` subject, `X-Loyalty-Test` header). It is not a delivery: not recorded, not
+/// counted, not capped.
+pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content: &campaign::Model, to: &str) -> Result<(), SendError> {
+    if !ctx.mailer.is_configured() {
+        return Err(SendError::NotConfigured);
+    }
+    let sender = Sender::of(restaurant)?;
+    let unsubscribe_url = format!("{}/unsubscribe", ctx.link_base(restaurant).trim_end_matches('/'));
+    let vars = Vars::sample(&restaurant.name, content.offer.as_deref());
+    let rendered = mailer::render_content(&content.subject, &content.body_text, &content.body_html, &vars).map_err(SendError::Build)?;
+    let rendered = mailer::with_footer(rendered, &restaurant.name, &unsubscribe_url);
+    let message_id = format!("<test-{}-{}.{}@loyalty>", content.id, entity::ops::now().timestamp_millis(), ctx.deployment_id);
+    let message = ctx.mailer.build_test(&sender, to, &rendered, &unsubscribe_url, &message_id)?;
+    ctx.mailer.send(message).await
 }
 
 /// Delay before retry number `attempts` (1-based): base, 2×base, 4×base …, at most a day.

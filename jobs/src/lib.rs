@@ -17,7 +17,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use entity::Scope;
 use entity::entities::{RunTrigger, job_run, restaurant};
-use entity::ops::{campaigns, dormancy, job_runs, service};
+use entity::ops::{campaigns, dormancy, job_runs, sends, service};
 use entity::rules::programme::Programme;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
@@ -50,6 +50,8 @@ pub struct JobsConfig {
     pub deliveries_cron: String,
     /// How far back a starting scheduler runs the slots that no replica ran (0: never).
     pub catch_up_hours: u32,
+    /// Most emails one delivery run sends (0: no limit).
+    pub max_per_run: u64,
 }
 
 /// The jobs there are.
@@ -65,11 +67,13 @@ pub enum Job {
     WinBack,
     /// Retries pending deliveries of every campaign.
     Deliveries,
+    /// Starts the marketer-built campaigns that are due and sends their emails.
+    Campaigns,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 5] = [Job::Dormancy, Job::Birthday, Job::Anniversary, Job::WinBack, Job::Deliveries];
+    pub const ALL: [Job; 6] = [Job::Dormancy, Job::Birthday, Job::Anniversary, Job::WinBack, Job::Deliveries, Job::Campaigns];
 
     /// The job's name, as used on the command line and in job runs.
     pub fn name(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Job {
             Job::Anniversary => "anniversary",
             Job::WinBack => "win-back",
             Job::Deliveries => "deliveries",
+            Job::Campaigns => "campaigns",
         }
     }
 
@@ -90,6 +95,7 @@ impl Job {
             Job::Anniversary => "email anniversary offers to opted-in customers",
             Job::WinBack => "email win-back offers to dormant, opted-in customers",
             Job::Deliveries => "retry pending emails of every campaign",
+            Job::Campaigns => "start due marketer-built campaigns and send their emails (checked every minute)",
         }
     }
 
@@ -99,7 +105,7 @@ impl Job {
             Job::Birthday => Some(Campaign::Birthday),
             Job::Anniversary => Some(Campaign::Anniversary),
             Job::WinBack => Some(Campaign::WinBack),
-            Job::Dormancy | Job::Deliveries => None,
+            Job::Dormancy | Job::Deliveries | Job::Campaigns => None,
         }
     }
 }
@@ -142,6 +148,10 @@ pub struct JobReport {
     pub enqueued: u64,
     /// Customers with the occasion who were not emailed for lack of consent, email or status.
     pub skipped_consent: u64,
+    /// Customers left out for the frequency cap.
+    pub capped: u64,
+    /// Campaign sends started (or taken over).
+    pub sends: u64,
     pub sent: u64,
     /// Deliveries that failed for good.
     pub failed: u64,
@@ -264,8 +274,22 @@ async fn execute(
             let changes = dormancy::run(&ctx.db, scope, &p, now, dry_run).await?;
             Ok(JobReport { changed: changes.changed, recipients: changes.recipients, ..JobReport::default() })
         }
-        Job::Deliveries if dry_run => Ok(JobReport::default()),
-        Job::Deliveries => delivery::deliver(ctx, restaurant, scope, None, now).await,
+        Job::Deliveries | Job::Campaigns if dry_run => Ok(JobReport::default()),
+        Job::Deliveries => {
+            let report = delivery::deliver(ctx, restaurant, scope, None, now).await?;
+            sends::finish(&ctx.db, scope).await?;
+            Ok(report)
+        }
+        Job::Campaigns => {
+            let written = sends::enqueue_due(&ctx.db, scope, &p, now).await?;
+            let mut report = delivery::deliver(ctx, restaurant, scope, None, now).await?;
+            sends::finish(&ctx.db, scope).await?;
+            report.sends = written.sends;
+            report.enqueued = written.enqueued;
+            report.capped = written.capped;
+            report.skipped_consent = written.left_out - written.capped;
+            Ok(report)
+        }
         Job::Birthday | Job::Anniversary | Job::WinBack => {
             let campaign = job.campaign().expect("campaign job");
             let written = campaigns::enqueue(&ctx.db, scope, &p, campaign, today, now, dry_run).await?;

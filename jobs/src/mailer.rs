@@ -13,6 +13,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use entity::entities::restaurant;
+use entity::rules::content::{Part, Vars, render};
 
 use crate::{Campaign, JobError, JobsConfig};
 
@@ -81,6 +82,36 @@ impl Templates {
     }
 }
 
+/// Renders marketer-written content ([`entity::rules::content`]) for one member.
+pub fn render_content(subject: &str, text: &str, html: &str, vars: &Vars) -> Result<Rendered, String> {
+    Ok(Rendered { subject: render(Part::Subject, subject, vars)?, text: render(Part::Text, text, vars)?, html: render(Part::Html, html, vars)? })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Adds the footer every marketing email carries whatever its template says: why the member
+/// gets it and the unsubscribe link (text and HTML; in the HTML before `</body>` when there is
+/// one).
+pub fn with_footer(mut email: Rendered, restaurant: &str, unsubscribe_url: &str) -> Rendered {
+    email.text = format!(
+        "{}\n\n--\nYou receive this email because you joined the {restaurant} loyalty program.\nUnsubscribe from marketing emails: {unsubscribe_url}\n",
+        email.text.trim_end()
+    );
+    let footer = format!(
+        "<p style=\"font-size: 12px; color: #777; margin-top: 32px;\">You receive this email because you joined the {} loyalty program. \
+         <a href=\"{}\">Unsubscribe</a> from marketing emails at any time.</p>",
+        escape(restaurant),
+        escape(unsubscribe_url)
+    );
+    email.html = match email.html.to_ascii_lowercase().rfind("</body>") {
+        Some(at) => format!("{}{footer}{}", &email.html[..at], &email.html[at..]),
+        None => format!("{}\n{footer}", email.html),
+    };
+    email
+}
+
 /// `List-Unsubscribe: <url>`.
 #[derive(Clone)]
 struct ListUnsubscribe(String);
@@ -110,6 +141,22 @@ impl Header for ListUnsubscribePost {
     }
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
+    }
+}
+
+/// `X-Loyalty-Test: yes` on test emails (not deliveries, not counted).
+#[derive(Clone)]
+struct TestMarker;
+
+impl Header for TestMarker {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Loyalty-Test")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "yes".to_string())
     }
 }
 
@@ -184,6 +231,26 @@ impl Mailer {
 
     /// Builds the campaign email for one recipient.
     pub fn build(&self, sender: &Sender, to: &str, to_name: &str, email: &Rendered, unsubscribe_url: &str, message_id: &str) -> Result<Message, SendError> {
+        self.build_with(sender, to, to_name, email, unsubscribe_url, message_id, false)
+    }
+
+    /// Builds a test email: the subject starts with `[Test]` and it carries `X-Loyalty-Test`.
+    pub fn build_test(&self, sender: &Sender, to: &str, email: &Rendered, unsubscribe_url: &str, message_id: &str) -> Result<Message, SendError> {
+        let email = Rendered { subject: format!("[Test] {}", email.subject), ..email.clone() };
+        self.build_with(sender, to, "", &email, unsubscribe_url, message_id, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_with(
+        &self,
+        sender: &Sender,
+        to: &str,
+        to_name: &str,
+        email: &Rendered,
+        unsubscribe_url: &str,
+        message_id: &str,
+        test: bool,
+    ) -> Result<Message, SendError> {
         let to: Mailbox = format!("{} <{to}>", to_name.replace(['<', '>', '"'], ""))
             .parse()
             .or_else(|_| to.parse())
@@ -191,6 +258,9 @@ impl Mailer {
         let mut builder = Message::builder().from(sender.from.clone());
         if let Some(reply_to) = &sender.reply_to {
             builder = builder.reply_to(reply_to.clone());
+        }
+        if test {
+            builder = builder.header(TestMarker);
         }
         builder
             .to(to)

@@ -16,10 +16,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveTime, SubsecRound, Timelike, Utc};
 use croner::Cron;
-use croner::parser::{CronParser, Seconds};
 use entity::Scope;
 use entity::entities::{RunTrigger, restaurant};
-use entity::ops::{job_runs, restaurants};
+use entity::ops::{job_runs, restaurants, sends};
 use entity::rules::programme::{Programme, parse_time_of_day, slot_on};
 use tokio_cron_scheduler::JobScheduler;
 
@@ -29,18 +28,7 @@ use crate::{Job, JobContext, JobError, STALE_RUN_SECS, run_job};
 /// works in whole minutes, so a seconds field other than `0` is refused rather than silently
 /// never (or only once a minute) run.
 pub fn parse_cron(expr: &str) -> Result<Cron, JobError> {
-    let seconds = expr.split_whitespace().next().unwrap_or_default();
-    if seconds != "0" {
-        return Err(JobError::Config(format!(
-            "cron expression {expr:?}: jobs run on whole minutes, so its first (seconds) field must be 0, e.g. \"0 */15 * * * *\""
-        )));
-    }
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map_err(|e| JobError::Config(format!("cron expression {expr:?}: {e}")))
+    entity::rules::schedule::parse_cron(expr).map_err(JobError::Config)
 }
 
 /// The daily jobs, with the local time of day a restaurant runs each.
@@ -134,7 +122,9 @@ async fn tick(ctx: &JobContext, deliveries: &Cron, now: DateTime<Utc>) -> Result
         });
     }
     let all = restaurants::list(&ctx.db).await?;
-    for (job, r) in due_slots(&all, deliveries, minute) {
+    let busy = sends::restaurants_with_work(&ctx.db, now).await?;
+    let campaigns = all.iter().filter(|r| busy.contains(&r.id)).map(|r| (Job::Campaigns, r));
+    for (job, r) in due_slots(&all, deliveries, minute).into_iter().chain(campaigns) {
         let (ctx, r) = (ctx.clone(), r.clone());
         tokio::spawn(async move {
             if let Err(e) = run_job(&ctx, &r, job, RunTrigger::Schedule, false, Some(minute)).await {
@@ -214,6 +204,9 @@ mod tests {
             birthday_at: "09:00".into(),
             anniversary_at: "09:05".into(),
             win_back_at: "10:00".into(),
+            cap_emails: 2,
+            cap_days: 7,
+            cap_occasions: false,
             created_at: at,
             updated_at: at,
         }

@@ -1,4 +1,5 @@
-//! One-click unsubscribe links: `{base}/unsubscribe?token=ID.SIGNATURE`, where the base is the
+//! One-click unsubscribe links: `{base}/unsubscribe?token=ID.SIGNATURE` (in a delivery's email
+//! `?d=DELIVERY&token=…`, so its campaign counts the unsubscribe), where the base is the
 //! restaurant's public URL (or the service's) and the signature an HMAC-SHA256 of the customer
 //! id under the deployment's secret. A forged or altered token is refused. Opting out
 //! (`entity::ops::privacy::unsubscribe`) turns `emailOptIn` off at once; no login needed.
@@ -32,6 +33,13 @@ impl Links {
     /// The link for a customer, under `base` (e.g. `https://loyalty.example.com`).
     pub fn url(&self, base: &str, customer_id: i64) -> String {
         format!("{}/unsubscribe?token={}", base.trim_end_matches('/'), self.token(customer_id))
+    }
+
+    /// The link in one delivery's email: also names the delivery, so the campaign's report
+    /// counts the unsubscribe (the delivery id is not signed: it only attributes, and only to
+    /// the customer's own deliveries).
+    pub fn url_for_delivery(&self, base: &str, customer_id: i64, delivery_id: i64) -> String {
+        format!("{}/unsubscribe?d={delivery_id}&token={}", base.trim_end_matches('/'), self.token(customer_id))
     }
 
     /// The customer a token was made for, if it is genuine.

@@ -74,7 +74,7 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     let list_unsubscribe = header("List-Unsubscribe").unwrap();
     let link = list_unsubscribe.trim_matches(['<', '>']).to_string();
     assert!(text.contains(&link), "the text part carries the same link");
-    assert!(link.starts_with(&format!("{}/unsubscribe?token=", app.base)), "{link}");
+    assert!(link.starts_with(&format!("{}/unsubscribe?d=", app.base)), "{link}");
 
     let again = run(&app, "BIRTHDAY", false).await;
     assert_eq!((again["run"]["enqueued"].as_i64(), again["run"]["sent"].as_i64()), (Some(0), Some(0)));

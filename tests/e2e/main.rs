@@ -11,6 +11,7 @@ mod customers;
 mod feedback;
 mod http;
 mod insights;
+mod marketing;
 mod members;
 mod nested;
 mod orders_and_notes;

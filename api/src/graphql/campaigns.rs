@@ -10,7 +10,7 @@ use jobs::{Campaign, Job, JobError};
 
 use super::scalars::Date;
 use super::context::{app, scope};
-use crate::auth::ADMIN;
+use crate::auth::{ADMIN, MARKETING};
 use crate::error::{ApiError, IntoGql};
 
 /// A scheduled job.
@@ -26,6 +26,9 @@ pub enum JobName {
     WinBack,
     /// Retries pending emails.
     Deliveries,
+    /// Starts due marketer-built campaigns and sends their emails (the scheduler checks every
+    /// minute).
+    Campaigns,
 }
 
 impl From<JobName> for Job {
@@ -36,6 +39,7 @@ impl From<JobName> for Job {
             JobName::Anniversary => Job::Anniversary,
             JobName::WinBack => Job::WinBack,
             JobName::Deliveries => Job::Deliveries,
+            JobName::Campaigns => Job::Campaigns,
         }
     }
 }
@@ -108,6 +112,10 @@ pub struct JobRun {
     pub enqueued: i64,
     /// Customers with the occasion who were not emailed for lack of consent, email or status.
     pub skipped_for_consent: i64,
+    /// Customers left out for the frequency cap.
+    pub capped: i64,
+    /// Campaign sends started (the `campaigns` job).
+    pub sends: i64,
     pub sent: i64,
     pub failed: i64,
     pub retrying: i64,
@@ -121,6 +129,8 @@ impl From<job_run::Model> for JobRun {
             changed: n("changed"),
             enqueued: n("enqueued"),
             skipped_for_consent: n("skippedConsent"),
+            capped: n("capped"),
+            sends: n("sends"),
             sent: n("sent"),
             failed: n("failed"),
             retrying: n("retrying"),
@@ -214,8 +224,8 @@ impl CampaignQuery {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Every campaign's emails by state in your restaurant.
-    #[graphql(guard = "ADMIN")]
+    /// Every built-in campaign's emails by state in your restaurant.
+    #[graphql(guard = "MARKETING")]
     async fn campaign_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignReport>> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let mut reports = Vec::new();
@@ -241,7 +251,7 @@ impl CampaignQuery {
     }
 
     /// Emails of your restaurant, newest first.
-    #[graphql(guard = "ADMIN")]
+    #[graphql(guard = "MARKETING")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,

@@ -17,6 +17,8 @@ pub enum KeyRole {
     Viewer,
     /// Also change customers, points, visits, orders and notes.
     Staff,
+    /// Customers without notes and allergies, statistics, segments and campaigns.
+    Marketer,
     /// Also campaigns, jobs and keys.
     Admin,
 }

@@ -16,6 +16,7 @@ pub mod execute;
 pub mod feedback;
 pub mod keys;
 pub mod loaders;
+pub mod marketing;
 pub mod me;
 pub mod notes;
 pub mod occasions;
@@ -44,6 +45,7 @@ pub struct Query(
     rewards::RewardQuery,
     keys::KeyQuery,
     campaigns::CampaignQuery,
+    marketing::MarketingQuery,
     privacy::PrivacyQuery,
     me::MeQuery,
 );
@@ -60,6 +62,7 @@ pub struct Mutation(
     occasions::OccasionMutation,
     segments::SegmentMutation,
     campaigns::CampaignMutation,
+    marketing::MarketingMutation,
     keys::KeyMutation,
     restaurants::RestaurantMutation,
     rewards::RewardMutation,

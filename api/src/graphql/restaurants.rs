@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::entities::restaurant;
-use entity::ops::restaurants::{self, RestaurantPatch, SchedulePatch, TierDiscountsPatch};
+use entity::ops::restaurants::{self, FrequencyCapPatch, RestaurantPatch, SchedulePatch, TierDiscountsPatch};
 
 use super::context::{app, scope};
 use crate::auth::{ADMIN, VIEWER};
@@ -28,6 +28,17 @@ pub struct JobSchedule {
     pub birthday: Option<String>,
     pub anniversary: Option<String>,
     pub win_back: Option<String>,
+}
+
+/// The frequency cap: at most `emails` marketing emails per member per `days` days (0 days: no
+/// cap); birthday and anniversary emails count only with `includeOccasions`. Members over the
+/// cap are left out of a send and counted as `capped`.
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "FrequencyCapInput")]
+pub struct FrequencyCap {
+    pub emails: Option<i32>,
+    pub days: Option<i32>,
+    pub include_occasions: Option<bool>,
 }
 
 /// A restaurant and its programme settings.
@@ -63,6 +74,7 @@ pub struct Restaurant {
     /// At most one win-back email per member per this many days.
     pub win_back_days: i32,
     pub schedule: JobSchedule,
+    pub frequency_cap: FrequencyCap,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -78,6 +90,7 @@ impl From<restaurant::Model> for Restaurant {
                 vip: Some(r.discount_vip.into()),
             },
             schedule: JobSchedule { dormancy: Some(r.dormancy_at), birthday: Some(r.birthday_at), anniversary: Some(r.anniversary_at), win_back: Some(r.win_back_at) },
+            frequency_cap: FrequencyCap { emails: Some(r.cap_emails), days: Some(r.cap_days), include_occasions: Some(r.cap_occasions) },
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -118,6 +131,7 @@ pub struct RestaurantInput {
     pub occasion_lead_days: Option<i32>,
     pub win_back_days: Option<i32>,
     pub schedule: Option<JobSchedule>,
+    pub frequency_cap: Option<FrequencyCap>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -150,6 +164,7 @@ impl From<RestaurantInput> for RestaurantPatch {
             occasion_lead_days: i.occasion_lead_days,
             win_back_days: i.win_back_days,
             schedule: i.schedule.map(|s| SchedulePatch { dormancy: s.dormancy, birthday: s.birthday, anniversary: s.anniversary, win_back: s.win_back }),
+            frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }
 }

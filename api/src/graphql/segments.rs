@@ -2,11 +2,12 @@
 //! Customers are filtered by segment with `customers(filter: { segment: … })`.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use entity::ops::segments;
+use entity::ops::{restaurants, segments};
 
+use super::marketing::types::AudienceRule;
 use super::types::customer_id;
 use super::context::{app, scope};
-use crate::auth::{STAFF, VIEWER};
+use crate::auth::{SEGMENTS, VIEWER};
 use crate::error::{ApiError, IntoGql};
 
 /// A segment and how many customers are in it.
@@ -16,12 +17,15 @@ pub struct Segment {
     /// Kept by the rules (see `description`); cannot be changed by hand.
     pub automatic: bool,
     pub description: Option<String>,
+    /// Members now (a rule segment's is counted live).
     pub customer_count: i64,
+    /// A rule segment's rule; list and automatic segments have none.
+    pub rule: Option<AudienceRule>,
 }
 
 impl From<segments::SegmentInfo> for Segment {
     fn from(s: segments::SegmentInfo) -> Self {
-        Self { name: s.name, automatic: s.automatic, description: s.description, customer_count: s.customer_count }
+        Self { name: s.name, automatic: s.automatic, description: s.description, customer_count: s.customer_count, rule: s.rule.map(Into::into) }
     }
 }
 
@@ -38,7 +42,9 @@ impl SegmentQuery {
     /// Every segment: automatic ones first, then custom ones by name.
     #[graphql(guard = "VIEWER")]
     async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Segment>> {
-        Ok(segments::list(&app(ctx).db, scope(ctx)).await.gql()?.into_iter().map(Into::into).collect())
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        let p = restaurants::programme(db, scope).await.gql()?;
+        Ok(segments::list(db, scope, &p).await.gql()?.into_iter().map(Into::into).collect())
     }
 }
 
@@ -48,35 +54,46 @@ pub struct SegmentMutation;
 
 #[Object]
 impl SegmentMutation {
-    /// Creates a custom segment (name: letters, digits, `-`, `_`; stored lower-case).
-    #[graphql(guard = "STAFF")]
-    async fn create_segment(&self, ctx: &Context<'_>, name: String, description: Option<String>) -> async_graphql::Result<Segment> {
-        Ok(segments::create(&app(ctx).db, scope(ctx), &name, description.as_deref()).await.gql()?.into())
+    /// Creates a custom segment (name: letters, digits, `-`, `_`; stored lower-case): a list
+    /// (members added by hand), or with `rule` a rule segment whose members are whoever matches.
+    #[graphql(guard = "SEGMENTS")]
+    async fn create_segment(&self, ctx: &Context<'_>, name: String, description: Option<String>, rule: Option<AudienceRule>) -> async_graphql::Result<Segment> {
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        let p = restaurants::programme(db, scope).await.gql()?;
+        Ok(segments::create(db, scope, &p, &name, description.as_deref(), rule.map(Into::into)).await.gql()?.into())
+    }
+
+    /// Replaces a rule segment's rule.
+    #[graphql(guard = "SEGMENTS")]
+    async fn update_segment_rule(&self, ctx: &Context<'_>, name: String, rule: AudienceRule) -> async_graphql::Result<Segment> {
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        let p = restaurants::programme(db, scope).await.gql()?;
+        Ok(segments::set_rule(db, scope, &p, &name, rule.into()).await.gql()?.into())
     }
 
     /// Renames a custom segment; its members follow.
-    #[graphql(guard = "STAFF")]
+    #[graphql(guard = "SEGMENTS")]
     async fn rename_segment(&self, ctx: &Context<'_>, name: String, new_name: String) -> async_graphql::Result<bool> {
         segments::rename(&app(ctx).db, scope(ctx), &name, &new_name).await.gql()?;
         Ok(true)
     }
 
     /// Deletes a custom segment (its customers stay, without it).
-    #[graphql(guard = "STAFF")]
+    #[graphql(guard = "SEGMENTS")]
     async fn delete_segment(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<bool> {
         segments::delete(&app(ctx).db, scope(ctx), &name).await.gql()?;
         Ok(true)
     }
 
     /// Adds customers (1 to 1,000) to a custom segment; returns how many were new to it.
-    #[graphql(guard = "STAFF")]
+    #[graphql(guard = "SEGMENTS")]
     async fn add_customers_to_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
         let ids = ids(&customer_ids).gql()?;
         segments::add_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()
     }
 
     /// Removes customers from a custom segment; returns how many were in it.
-    #[graphql(guard = "STAFF")]
+    #[graphql(guard = "SEGMENTS")]
     async fn remove_customers_from_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
         let ids = ids(&customer_ids).gql()?;
         segments::remove_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()

@@ -16,13 +16,17 @@ pub enum Role {
     /// `RESTAURANT_UPDATE`: also points, redemptions, visits, orders, notes, profiles.
     #[sea_orm(string_value = "staff")]
     Staff,
+    /// Reads customers (not staff notes, allergies or dietary needs) and statistics, manages
+    /// segments and campaigns; no points, keys, erasure or merges.
+    #[sea_orm(string_value = "marketer")]
+    Marketer,
     /// Also campaigns, jobs and keys.
     #[sea_orm(string_value = "admin")]
     Admin,
 }
 
 impl Role {
-    /// The role's name as keys, tokens and the CLI spell it (`viewer`, `staff`, `admin`).
+    /// The role's name as keys, tokens and the CLI spell it (`viewer`, `staff`, `marketer`, `admin`).
     pub fn label(self) -> String {
         self.to_value()
     }

@@ -48,6 +48,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// The marketer-built campaign and its send this email belongs to (built-in campaigns:
+    /// none).
+    pub campaign_id: Option<i64>,
+    pub send_id: Option<i64>,
+    /// When the member unsubscribed through this email's link.
+    pub unsubscribed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,8 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod campaign;
+pub mod campaign_send;
 pub mod customer;
 pub mod customer_label;
 pub mod email_delivery;
@@ -20,6 +22,8 @@ pub mod visit;
 pub mod voucher;
 
 pub use api_key::Role;
+pub use campaign::{CampaignKind, CampaignState, ScheduleKind};
+pub use campaign_send::SendState;
 pub use customer::{CustomerStatus, Seating, SpiceLevel, StringList, Tier};
 pub use customer_label::LabelKind;
 pub use email_delivery::DeliveryStatus;

@@ -51,6 +51,11 @@ pub struct Model {
     pub birthday_at: String,
     pub anniversary_at: String,
     pub win_back_at: String,
+    /// Frequency cap: at most `cap_emails` marketing emails per member per `cap_days` days
+    /// (0 days: no cap); occasion emails count only with `cap_occasions`.
+    pub cap_emails: i32,
+    pub cap_days: i32,
+    pub cap_occasions: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,9 @@ pub struct Model {
     /// Unique per restaurant, lower-case.
     pub name: String,
     pub description: Option<String>,
+    /// A rule segment's saved filter ([`crate::rules::audience::AudienceRule`] as JSON); a
+    /// list segment (members added by hand) has none.
+    pub rule: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::campaigns::Campaign;
-use crate::entities::{DeliveryStatus, customer, email_delivery};
+use crate::entities::{CampaignState, DeliveryStatus, campaign, customer, email_delivery};
 use crate::{DomainResult, Scope};
 
 /// Returns rows left `sending` since before `stale_before` (a worker that crashed mid-send) to
@@ -27,7 +27,8 @@ pub async fn release_stale(db: &impl ConnectionTrait, scope: &Scope, stale_befor
 }
 
 /// Claims up to `limit` due rows (of one campaign, or all): `pending` → `sending`, attempts
-/// counted. A row another worker claimed first is not returned.
+/// counted. A row another worker claimed first is not returned, nor one of a paused or
+/// cancelled campaign.
 pub async fn claim(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -48,6 +49,13 @@ pub async fn claim(
     if let Some(c) = campaign {
         due.and_where(E::Campaign.eq(c.name()));
     }
+    let held = Query::select()
+        .column(campaign::Column::Id)
+        .from(campaign::Entity)
+        .and_where(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
+        .and_where(campaign::Column::State.is_in([CampaignState::Paused, CampaignState::Cancelled]))
+        .to_owned();
+    due.cond_where(Condition::any().add(E::CampaignId.is_null()).add(E::CampaignId.not_in_subquery(held)));
     Ok(email_delivery::Entity::update_many()
         .col_expr(E::Status, Expr::value(DeliveryStatus::Sending))
         .col_expr(E::Attempts, Expr::col(E::Attempts).add(1))
@@ -63,6 +71,18 @@ pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -
     Ok(customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(customer::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// The scope's marketer-built campaigns with these ids, by id (what a claimed batch renders).
+pub async fn campaigns(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, crate::entities::campaign::Model>> {
+    Ok(campaign::Entity::find()
+        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?
         .into_iter()

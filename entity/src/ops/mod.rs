@@ -12,6 +12,7 @@ use sea_orm::{
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub mod audience;
 pub mod audit;
 pub mod campaigns;
 pub mod customers;
@@ -23,6 +24,7 @@ pub mod idempotency;
 pub mod job_runs;
 pub mod keys;
 pub mod ledger;
+pub mod marketing;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
@@ -30,6 +32,7 @@ pub mod privacy;
 pub mod restaurants;
 pub mod rewards;
 pub mod segments;
+pub mod sends;
 pub mod service;
 pub mod state;
 pub mod stats;

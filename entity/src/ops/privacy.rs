@@ -291,7 +291,7 @@ pub struct Unsubscribed {
 /// Turns email marketing off for the customer of a signed unsubscribe link, in the customer's
 /// own restaurant, audited with source `unsubscribe-link`. `None` if the customer no longer
 /// exists.
-pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, customer_id: i64) -> DomainResult<Option<Unsubscribed>> {
+pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, customer_id: i64, delivery: Option<i64>) -> DomainResult<Option<Unsubscribed>> {
     let txn = begin_write(db).await?;
     let Some(c) = customer::Entity::find_by_id(customer_id).one(&txn).await? else { return Ok(None) };
     let scope = Scope::new(c.restaurant_id.clone(), "customer");
@@ -306,6 +306,14 @@ pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, customer
             .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
             .exec(&txn)
             .await?;
+        if let Some(id) = delivery {
+            email_delivery::Entity::update_many()
+                .col_expr(email_delivery::Column::UnsubscribedAt, Expr::value(now()))
+                .filter(email_delivery::Column::Id.eq(id))
+                .filter(email_delivery::Column::CustomerId.eq(customer_id))
+                .exec(&txn)
+                .await?;
+        }
     }
     txn.commit().await?;
     Ok(Some(Unsubscribed { restaurant, email: c.email }))

@@ -30,6 +30,15 @@ pub struct TierDiscountsPatch {
     pub vip: Option<i16>,
 }
 
+/// The frequency cap to change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FrequencyCapPatch {
+    pub emails: Option<i32>,
+    pub days: Option<i32>,
+    pub include_occasions: Option<bool>,
+}
+
 /// Local times of day (`HH:MM`) of the daily jobs to change.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -62,6 +71,7 @@ pub struct RestaurantPatch {
     pub occasion_lead_days: Option<i32>,
     pub win_back_days: Option<i32>,
     pub schedule: Option<SchedulePatch>,
+    pub frequency_cap: Option<FrequencyCapPatch>,
 }
 
 impl RestaurantPatch {
@@ -107,6 +117,11 @@ impl RestaurantPatch {
             set(&mut r.birthday_at, s.birthday);
             set(&mut r.anniversary_at, s.anniversary);
             set(&mut r.win_back_at, s.win_back);
+        }
+        if let Some(c) = self.frequency_cap {
+            set(&mut r.cap_emails, c.emails);
+            set(&mut r.cap_days, c.days);
+            set(&mut r.cap_occasions, c.include_occasions);
         }
     }
 }

@@ -1,16 +1,20 @@
 //! Marketing segments: the automatic ones kept by the rules ([`crate::rules::segments`]) and a
-//! restaurant's custom ones, created, renamed and deleted here, with members added and removed.
+//! restaurant's custom ones, created, renamed and deleted here. A custom segment is a list
+//! (members added and removed by hand) or a rule ([`crate::rules::audience`]) whose members are
+//! whoever matches it now, counted live in SQL.
 
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait,
 };
 
 use super::{begin_write, customers, now};
-use crate::entities::{LabelKind, customer_label, segment};
+use crate::entities::{CampaignState, LabelKind, campaign, customer_label, segment};
+use crate::rules::audience::{self as rules, AudienceRule};
+use crate::rules::programme::Programme;
 use crate::rules::segments::{check_description, check_name};
 use crate::{DomainError, DomainResult, Scope};
 
@@ -24,6 +28,8 @@ pub struct SegmentInfo {
     pub automatic: bool,
     pub description: Option<String>,
     pub customer_count: i64,
+    /// A rule segment's rule.
+    pub rule: Option<AudienceRule>,
 }
 
 
@@ -39,7 +45,7 @@ fn description(auto: &str) -> &'static str {
 }
 
 /// Every segment of the restaurant: automatic ones first, then custom ones by name.
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<Vec<SegmentInfo>> {
+pub async fn list(db: &impl ConnectionTrait, scope: &Scope, p: &Programme) -> DomainResult<Vec<SegmentInfo>> {
     use customer_label::Column as L;
     let counts: HashMap<String, i64> = customer_label::Entity::find()
         .select_only()
@@ -56,14 +62,21 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<Vec<
     let count = |n: &str| counts.get(n).copied().unwrap_or(0);
     let mut out: Vec<SegmentInfo> = crate::rules::segments::AUTO_SEGMENTS
         .iter()
-        .map(|n| SegmentInfo { name: n.to_string(), automatic: true, description: Some(description(n).into()), customer_count: count(n) })
+        .map(|n| SegmentInfo { name: n.to_string(), automatic: true, description: Some(description(n).into()), customer_count: count(n), rule: None })
         .collect();
     let custom = segment::Entity::find()
         .filter(segment::Column::RestaurantId.eq(&scope.restaurant_id))
         .order_by_asc(segment::Column::Name)
         .all(db)
         .await?;
-    out.extend(custom.into_iter().map(|s| SegmentInfo { customer_count: count(&s.name), name: s.name, automatic: false, description: s.description }));
+    for s in custom {
+        let rule = s.rule.as_deref().map(AudienceRule::from_json).transpose()?;
+        let customer_count = match &rule {
+            Some(r) => super::audience::count_rule(db, scope, p, r, now()).await? as i64,
+            None => count(&s.name),
+        };
+        out.push(SegmentInfo { customer_count, name: s.name, automatic: false, description: s.description, rule });
+    }
     Ok(out)
 }
 
@@ -97,23 +110,54 @@ pub(crate) async fn ensure(db: &impl ConnectionTrait, scope: &Scope, names: &[St
     Ok(())
 }
 
-/// Creates a custom segment.
-pub async fn create(db: &impl ConnectionTrait, scope: &Scope, name: &str, description: Option<&str>) -> DomainResult<SegmentInfo> {
+/// Creates a custom segment: a list, or with `rule` a rule segment (its size counted now).
+pub async fn create(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, name: &str, description: Option<&str>, rule: Option<AudienceRule>) -> DomainResult<SegmentInfo> {
     let name = check_name("name", name)?;
     let description = check_description(description)?;
+    let rule = rule.map(rules::check).transpose()?;
     if find(db, scope, &name).await.is_ok() {
         return Err(DomainError::validation("name", format!("a segment named {name} already exists")));
+    }
+    if let Some(r) = &rule {
+        check_no_self_reference(&name, r)?;
     }
     segment::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         name: Set(name.clone()),
         description: Set(description.clone()),
+        rule: Set(rule.as_ref().map(AudienceRule::to_json)),
         created_at: Set(now()),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    Ok(SegmentInfo { name, automatic: false, description, customer_count: 0 })
+    let customer_count = match &rule {
+        Some(r) => super::audience::count_rule(db, scope, p, r, now()).await? as i64,
+        None => 0,
+    };
+    Ok(SegmentInfo { name, automatic: false, description, customer_count, rule })
+}
+
+fn check_no_self_reference(name: &str, rule: &AudienceRule) -> DomainResult<()> {
+    if rule.segments.iter().any(|s| s == name) || rule.any_of.iter().any(|r| check_no_self_reference(name, r).is_err()) {
+        return Err(DomainError::validation("rule.segments", format!("segment {name} cannot contain itself")));
+    }
+    Ok(())
+}
+
+/// Replaces a rule segment's rule (a list segment stays a list).
+pub async fn set_rule(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, name: &str, rule: AudienceRule) -> DomainResult<SegmentInfo> {
+    let current = find(db, scope, name).await?;
+    if current.rule.is_none() {
+        return Err(DomainError::validation("name", format!("segment {} is a list; its members are added by hand", current.name)));
+    }
+    let rule = rules::check(rule)?;
+    check_no_self_reference(&current.name, &rule)?;
+    let mut active: segment::ActiveModel = current.clone().into();
+    active.rule = Set(Some(rule.to_json()));
+    active.update(db).await?;
+    let customer_count = super::audience::count_rule(db, scope, p, &rule, now()).await? as i64;
+    Ok(SegmentInfo { name: current.name, automatic: false, description: current.description, customer_count, rule: Some(rule) })
 }
 
 /// Renames a custom segment; its members follow.
@@ -135,6 +179,12 @@ pub async fn rename<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope
         .filter(L::Name.eq(&current.name))
         .exec(&txn)
         .await?;
+    campaign::Entity::update_many()
+        .col_expr(campaign::Column::AudienceSegment, Expr::value(new_name.clone()))
+        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign::Column::AudienceSegment.eq(&current.name))
+        .exec(&txn)
+        .await?;
     let mut active: segment::ActiveModel = current.into();
     active.name = Set(new_name);
     active.update(&txn).await?;
@@ -146,6 +196,15 @@ pub async fn rename<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope
 pub async fn delete<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str) -> DomainResult<()> {
     let txn = begin_write(db).await?;
     let current = find(&txn, scope, name).await?;
+    let users = campaign::Entity::find()
+        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign::Column::AudienceSegment.eq(&current.name))
+        .filter(campaign::Column::State.is_in([CampaignState::Draft, CampaignState::Scheduled, CampaignState::Sending, CampaignState::Paused]))
+        .count(&txn)
+        .await?;
+    if users > 0 {
+        return Err(DomainError::invalid_state(format!("segment {} is the audience of {users} unsent campaign(s); change their audience first", current.name)));
+    }
     use customer_label::Column as L;
     customer_label::Entity::delete_many()
         .filter(L::RestaurantId.eq(&scope.restaurant_id))
@@ -173,6 +232,9 @@ async fn check_members(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) ->
 pub async fn add_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, ids: &[i64]) -> DomainResult<u64> {
     let txn = begin_write(db).await?;
     let seg = find(&txn, scope, name).await?;
+    if seg.rule.is_some() {
+        return Err(DomainError::validation("segment", format!("segment {} is a rule segment; its members are whoever matches its rule", seg.name)));
+    }
     check_members(&txn, scope, ids).await?;
     let rows = ids.iter().map(|id| customer_label::ActiveModel {
         customer_id: Set(*id),

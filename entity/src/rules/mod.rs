@@ -1,6 +1,8 @@
 //! Pure business rules of the loyalty program: no database, small and unit-tested.
 
+pub mod audience;
 pub mod contact;
+pub mod content;
 pub mod inputs;
 pub mod money;
 pub mod occasions;
@@ -9,6 +11,7 @@ pub mod programme;
 pub mod referral;
 pub mod restaurant;
 pub mod rewards;
+pub mod schedule;
 pub mod segments;
 pub mod series;
 pub mod status;

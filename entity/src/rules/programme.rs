@@ -28,6 +28,17 @@ pub struct Programme {
     pub occasion_lead_days: u32,
     /// At most one win-back email per this many days.
     pub win_back_days: u32,
+    /// How many marketing emails a member may get in a window.
+    pub cap: FrequencyCap,
+}
+
+/// At most `emails` marketing emails per member per `days` days (`days` 0: no cap); occasion
+/// emails (birthday, anniversary) count and are capped only with `occasions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrequencyCap {
+    pub emails: u32,
+    pub days: u32,
+    pub occasions: bool,
 }
 
 impl Default for Programme {
@@ -43,6 +54,7 @@ impl Default for Programme {
             at_risk_days: 45,
             occasion_lead_days: 0,
             win_back_days: 30,
+            cap: FrequencyCap { emails: 2, days: 7, occasions: false },
         }
     }
 }
@@ -60,6 +72,7 @@ impl From<&restaurant::Model> for Programme {
             at_risk_days: i64::from(r.at_risk_days),
             occasion_lead_days: r.occasion_lead_days.max(0) as u32,
             win_back_days: r.win_back_days.max(1) as u32,
+            cap: FrequencyCap { emails: r.cap_emails.max(1) as u32, days: r.cap_days.max(0) as u32, occasions: r.cap_occasions },
         }
     }
 }

@@ -81,6 +81,8 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
         .map_err(|_| DomainError::validation("atRiskDays", "must be at least 1 and less than dormantDays"))?;
     range("occasionLeadDays", i64::from(r.occasion_lead_days), 0, 30)?;
     range("winBackDays", i64::from(r.win_back_days), 1, 365)?;
+    range("frequencyCap.emails", i64::from(r.cap_emails), 1, 100)?;
+    range("frequencyCap.days", i64::from(r.cap_days), 0, 365)?;
     for (field, value) in [
         ("schedule.dormancy", &r.dormancy_at),
         ("schedule.birthday", &r.birthday_at),

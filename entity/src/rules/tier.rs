@@ -26,6 +26,22 @@ pub fn next_tier(current: Tier, lifetime_points: i64) -> Tier {
     current.max(tier_for(lifetime_points))
 }
 
+/// The tier's name as members read it, e.g. `Gold`, `VIP`.
+pub fn display_name(t: Tier) -> &'static str {
+    match t {
+        Tier::Bronze => "Bronze",
+        Tier::Silver => "Silver",
+        Tier::Gold => "Gold",
+        Tier::Platinum => "Platinum",
+        Tier::Vip => "VIP",
+    }
+}
+
+/// The tier after `t`, or `None` at the top.
+pub fn above(t: Tier) -> Option<Tier> {
+    THRESHOLDS.iter().map(|(tier, _)| *tier).find(|tier| *tier > t)
+}
+
 /// Lifetime points needed for the next tier, or `None` at the top.
 pub fn points_to_next_tier(lifetime_points: i64) -> Option<i64> {
     THRESHOLDS

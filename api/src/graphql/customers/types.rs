@@ -7,6 +7,7 @@ use entity::ops::customers::cursor::Cursor;
 use entity::ops::customers::{self as ops};
 use entity::rules::{tier, visits as visit_rules};
 
+use crate::auth::CARE;
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, loader, scope};
 use crate::graphql::feedback::types::Review;
@@ -91,7 +92,11 @@ impl Marketing {
 pub struct Preferences {
     #[graphql(skip)]
     pub customer_id: i64,
+    /// Not for marketers.
+    #[graphql(guard = "CARE")]
     pub dietary_restrictions: Vec<String>,
+    /// Not for marketers.
+    #[graphql(guard = "CARE")]
     pub allergies: Vec<String>,
     pub spice_level: Option<SpiceLevel>,
     pub preferred_seating: Option<Seating>,
@@ -265,7 +270,8 @@ impl Customer {
         let rows = loader(ctx).load_one(crate::graphql::loaders::ReviewsOf(self.0.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
-    /// Staff notes, newest first.
+    /// Staff notes, newest first (not for marketers).
+    #[graphql(guard = "CARE")]
     async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
         let rows = loader(ctx).load_one(NotesOf(self.0.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())

@@ -1,0 +1,159 @@
+//! Campaigns the marketing team builds: content, audience, preview, test send, schedule, pause,
+//! resume, cancel and results. Sending is the `campaigns` job's (every minute) and the delivery
+//! job's; see `entity::ops::sends`.
+
+use async_graphql::{Context, ID, Object};
+use entity::ops::marketing::{self, CampaignPatch, Schedule};
+use entity::ops::{customers, restaurants};
+use entity::rules::content::VARIABLES;
+
+use super::context::{app, scope};
+use super::types::customer_id;
+use crate::auth::MARKETING;
+use crate::error::{ApiError, IntoGql};
+
+pub mod types;
+
+use types::{Campaign, CampaignAudience, CampaignInput, CampaignScheduleInput, CampaignState, EmailPreview, TemplateVariable};
+
+fn campaign_id(id: &ID) -> Result<i64, ApiError> {
+    id.parse::<i64>().map_err(|_| ApiError::not_found(format!("campaign {}", id.as_str())))
+}
+
+impl From<CampaignInput> for CampaignPatch {
+    fn from(i: CampaignInput) -> Self {
+        Self { name: i.name, audience: i.audience.map(Into::into), subject: i.subject, body_text: i.body_text, body_html: i.body_html, offer: i.offer }
+    }
+}
+
+fn schedule_of(s: CampaignScheduleInput) -> Result<Schedule, ApiError> {
+    match (s.send_now.unwrap_or(false), s.send_at, s.cron) {
+        (true, None, None) => Ok(Schedule::Now),
+        (false, Some(at), None) => Ok(Schedule::At(at)),
+        (false, None, Some(cron)) => Ok(Schedule::Recurring(cron)),
+        _ => Err(ApiError::validation("schedule", "give exactly one of sendNow: true, sendAt or cron")),
+    }
+}
+
+/// Campaign queries.
+#[derive(Default)]
+pub struct MarketingQuery;
+
+#[Object]
+impl MarketingQuery {
+    /// Your restaurant's campaigns, newest first (at most 100 a page).
+    #[graphql(guard = "MARKETING")]
+    async fn campaigns(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<CampaignState>,
+        #[graphql(default = 50)] limit: i64,
+        #[graphql(default = 0)] offset: i64,
+    ) -> async_graphql::Result<Vec<Campaign>> {
+        let (limit, offset) = entity::rules::paging::check(limit, offset, 100).gql()?;
+        let rows = marketing::list(&app(ctx).db, scope(ctx), state.map(Into::into), limit, offset).await.gql()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// One campaign.
+    #[graphql(guard = "MARKETING")]
+    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+        Ok(marketing::get(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+    }
+
+    /// Who the campaign would reach now: how many receive it, how many are left out and why
+    /// (no email, no consent, blocked, over the frequency cap), and the first recipients.
+    #[graphql(guard = "MARKETING")]
+    async fn campaign_audience(&self, ctx: &Context<'_>, id: ID, #[graphql(default = 10)] sample: i64) -> async_graphql::Result<CampaignAudience> {
+        let (sample, _) = entity::rules::paging::check(sample.max(1), 0, 100).gql()?;
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        let p = restaurants::programme(db, scope).await.gql()?;
+        let c = marketing::get(db, scope, campaign_id(&id).gql()?).await.gql()?;
+        let (breakdown, members) = marketing::audience_of(db, scope, &p, &c, sample, entity::ops::now()).await.gql()?;
+        Ok(CampaignAudience::of(breakdown, members))
+    }
+
+    /// The campaign's email as this member would receive it (whether or not they may be
+    /// emailed).
+    #[graphql(guard = "MARKETING")]
+    async fn preview_campaign(&self, ctx: &Context<'_>, id: ID, customer_id: ID) -> async_graphql::Result<EmailPreview> {
+        let (state, scope) = (app(ctx), scope(ctx));
+        let c = marketing::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
+        let member = customers::find_by_id(&state.db, scope, self::customer_id(&customer_id).gql()?).await.gql()?;
+        let restaurant = restaurants::get(&state.db, &scope.restaurant_id).await.gql()?;
+        let email = jobs::delivery::preview(&state.jobs, &restaurant, &c, &member).map_err(|e| ApiError::validation("template", e)).gql()?;
+        Ok(EmailPreview { subject: email.subject, text: email.text, html: email.html })
+    }
+
+    /// The variables campaign templates may use.
+    #[graphql(guard = "MARKETING")]
+    async fn template_variables(&self) -> Vec<TemplateVariable> {
+        VARIABLES.iter().map(|(name, description)| TemplateVariable { name: name.to_string(), description: description.to_string() }).collect()
+    }
+}
+
+/// Campaign mutations.
+#[derive(Default)]
+pub struct MarketingMutation;
+
+#[Object]
+impl MarketingMutation {
+    /// Creates a draft campaign. A template that does not compile or names an unknown variable
+    /// is `VALIDATION`, with the line.
+    #[graphql(guard = "MARKETING")]
+    async fn create_campaign(&self, ctx: &Context<'_>, input: CampaignInput) -> async_graphql::Result<Campaign> {
+        Ok(marketing::create(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
+    }
+
+    /// Changes a campaign that has not started sending (`INVALID_STATE` once it has).
+    #[graphql(guard = "MARKETING")]
+    async fn update_campaign(&self, ctx: &Context<'_>, id: ID, input: CampaignInput) -> async_graphql::Result<Campaign> {
+        Ok(marketing::update(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?, input.into()).await.gql()?.into())
+    }
+
+    /// A new draft with the campaign's audience and content.
+    #[graphql(guard = "MARKETING")]
+    async fn duplicate_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+        Ok(marketing::duplicate(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+    }
+
+    /// Schedules a draft (or reschedules a scheduled campaign): now, at a local time in your
+    /// restaurant's zone (not in the past), or on a cron schedule there.
+    #[graphql(guard = "MARKETING")]
+    async fn schedule_campaign(&self, ctx: &Context<'_>, id: ID, schedule: CampaignScheduleInput) -> async_graphql::Result<Campaign> {
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        let when = schedule_of(schedule).gql()?;
+        let p = restaurants::programme(db, scope).await.gql()?;
+        Ok(marketing::schedule(db, scope, &p, campaign_id(&id).gql()?, when, entity::ops::now()).await.gql()?.into())
+    }
+
+    /// Pauses a scheduled or sending campaign: nothing more of it goes out until resumed.
+    #[graphql(guard = "MARKETING")]
+    async fn pause_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+        Ok(marketing::pause(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+    }
+
+    /// Resumes a paused campaign; the rest of its emails go out, none twice.
+    #[graphql(guard = "MARKETING")]
+    async fn resume_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+        Ok(marketing::resume(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+    }
+
+    /// Cancels a campaign that is not sent; its unsent emails are dropped.
+    #[graphql(guard = "MARKETING")]
+    async fn cancel_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+        Ok(marketing::cancel(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+    }
+
+    /// Sends one test email of the campaign to `to`, rendered for a sample member, with a
+    /// `[Test]` subject. It is not a delivery: not recorded, not counted.
+    #[graphql(guard = "MARKETING")]
+    async fn send_test_email(&self, ctx: &Context<'_>, id: ID, to: String) -> async_graphql::Result<bool> {
+        let (state, scope) = (app(ctx), scope(ctx));
+        let to = entity::rules::contact::normalize_email(&to).map_err(|e| ApiError::validation("to", e)).gql()?;
+        let c = marketing::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
+        let restaurant = restaurants::get(&state.db, &scope.restaurant_id).await.gql()?;
+        jobs::delivery::send_test(&state.jobs, &restaurant, &c, &to).await.map_err(|e| ApiError::validation("to", format!("the test email was not sent: {e}"))).gql()?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,409 @@
+//! The object and input types of campaigns, audiences and their reports.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::entities::{campaign, campaign_send, customer};
+use entity::ops::audience::{Breakdown, Target};
+use entity::ops::sends::{self, SendReport};
+use entity::rules::audience as rules;
+
+use crate::error::IntoGql;
+use crate::graphql::context::{app, scope};
+use crate::graphql::scalars::{Date, Money};
+use crate::graphql::types::{CustomerStatus, Tier};
+
+/// A filter over members (a rule segment's, or a campaign's own). Every condition given must
+/// hold; `anyOf` holds when one of its rules does. Dates are the restaurant's calendar days.
+#[derive(SimpleObject, InputObject, Clone, Default)]
+#[graphql(input_name = "AudienceRuleInput")]
+pub struct AudienceRule {
+    /// Tier is one of these.
+    pub tiers: Option<Vec<Tier>>,
+    /// Tier is this one or higher.
+    pub min_tier: Option<Tier>,
+    pub statuses: Option<Vec<CustomerStatus>>,
+    /// Has at least one of these behaviour tags.
+    pub tags: Option<Vec<String>>,
+    /// In at least one of these segments (automatic, list or rule).
+    pub segments: Option<Vec<String>>,
+    pub min_visits: Option<i64>,
+    pub max_visits: Option<i64>,
+    pub min_spent: Option<Money>,
+    pub max_spent: Option<Money>,
+    /// Average order value bounds (members without visits never match them).
+    pub min_average_order: Option<Money>,
+    pub max_average_order: Option<Money>,
+    /// Last visit on a day before this one.
+    pub last_visit_before: Option<Date>,
+    /// Last visit on this day or later.
+    pub last_visit_after: Option<Date>,
+    /// Visited within the last this many days.
+    pub visited_within_days: Option<i64>,
+    /// Not visited within the last this many days (never visited counts).
+    pub not_visited_within_days: Option<i64>,
+    pub member_since_before: Option<Date>,
+    pub member_since_after: Option<Date>,
+    /// Birthday in this month (1-12).
+    pub birthday_month: Option<i32>,
+    pub email_opt_in: Option<bool>,
+    pub sms_opt_in: Option<bool>,
+    pub special_offers: Option<bool>,
+    pub birthday_offers: Option<bool>,
+    pub anniversary_offers: Option<bool>,
+    /// At least one of these rules holds.
+    pub any_of: Option<Vec<AudienceRule>>,
+}
+
+impl From<AudienceRule> for rules::AudienceRule {
+    fn from(r: AudienceRule) -> Self {
+        let list = |v: Option<Vec<String>>| v.unwrap_or_default();
+        Self {
+            tiers: r.tiers.unwrap_or_default().into_iter().map(Into::into).collect(),
+            min_tier: r.min_tier.map(Into::into),
+            statuses: r.statuses.unwrap_or_default().into_iter().map(Into::into).collect(),
+            tags: list(r.tags),
+            segments: list(r.segments),
+            min_visits: r.min_visits,
+            max_visits: r.max_visits,
+            min_spent_cents: r.min_spent.map(|m| m.0),
+            max_spent_cents: r.max_spent.map(|m| m.0),
+            min_average_order_cents: r.min_average_order.map(|m| m.0),
+            max_average_order_cents: r.max_average_order.map(|m| m.0),
+            last_visit_before: r.last_visit_before.map(|d| d.0),
+            last_visit_after: r.last_visit_after.map(|d| d.0),
+            visited_within_days: r.visited_within_days,
+            not_visited_within_days: r.not_visited_within_days,
+            member_since_before: r.member_since_before.map(|d| d.0),
+            member_since_after: r.member_since_after.map(|d| d.0),
+            birthday_month: r.birthday_month.map(|m| u32::try_from(m).unwrap_or(0)),
+            email_opt_in: r.email_opt_in,
+            sms_opt_in: r.sms_opt_in,
+            special_offers: r.special_offers,
+            birthday_offers: r.birthday_offers,
+            anniversary_offers: r.anniversary_offers,
+            any_of: r.any_of.unwrap_or_default().into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<rules::AudienceRule> for AudienceRule {
+    fn from(r: rules::AudienceRule) -> Self {
+        let list = |v: Vec<String>| (!v.is_empty()).then_some(v);
+        Self {
+            tiers: (!r.tiers.is_empty()).then(|| r.tiers.into_iter().map(Into::into).collect()),
+            min_tier: r.min_tier.map(Into::into),
+            statuses: (!r.statuses.is_empty()).then(|| r.statuses.into_iter().map(Into::into).collect()),
+            tags: list(r.tags),
+            segments: list(r.segments),
+            min_visits: r.min_visits,
+            max_visits: r.max_visits,
+            min_spent: r.min_spent_cents.map(Money),
+            max_spent: r.max_spent_cents.map(Money),
+            min_average_order: r.min_average_order_cents.map(Money),
+            max_average_order: r.max_average_order_cents.map(Money),
+            last_visit_before: r.last_visit_before.map(Date),
+            last_visit_after: r.last_visit_after.map(Date),
+            visited_within_days: r.visited_within_days,
+            not_visited_within_days: r.not_visited_within_days,
+            member_since_before: r.member_since_before.map(Date),
+            member_since_after: r.member_since_after.map(Date),
+            birthday_month: r.birthday_month.map(|m| m as i32),
+            email_opt_in: r.email_opt_in,
+            sms_opt_in: r.sms_opt_in,
+            special_offers: r.special_offers,
+            birthday_offers: r.birthday_offers,
+            anniversary_offers: r.anniversary_offers,
+            any_of: (!r.any_of.is_empty()).then(|| r.any_of.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+/// Who a campaign targets: a segment (automatic, list or rule), an inline rule, or both (members
+/// must match both). Either way only members who may be emailed receive it.
+#[derive(SimpleObject, InputObject, Clone, Default)]
+#[graphql(input_name = "AudienceInput")]
+pub struct Audience {
+    pub segment: Option<String>,
+    pub rule: Option<AudienceRule>,
+}
+
+impl From<Audience> for Target {
+    fn from(a: Audience) -> Self {
+        Target { segment: a.segment, rule: a.rule.map(Into::into) }
+    }
+}
+
+/// What a campaign is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::entities::CampaignKind")]
+pub enum CampaignKind {
+    /// Built by the marketing team.
+    Custom,
+    Birthday,
+    Anniversary,
+    WinBack,
+}
+
+/// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::entities::CampaignState")]
+pub enum CampaignState {
+    Draft,
+    Scheduled,
+    Sending,
+    Paused,
+    Sent,
+    Cancelled,
+    /// A built-in campaign: always on, run by its job.
+    BuiltIn,
+}
+
+/// When a campaign goes out.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::entities::ScheduleKind")]
+pub enum ScheduleKind {
+    Now,
+    At,
+    Recurring,
+}
+
+/// A campaign's schedule.
+#[derive(SimpleObject)]
+pub struct CampaignSchedule {
+    pub kind: ScheduleKind,
+    /// `AT`: local date and time in the restaurant's zone.
+    pub send_at: Option<String>,
+    /// `RECURRING`: cron (seconds field 0) in the restaurant's zone.
+    pub cron: Option<String>,
+}
+
+/// When to send: exactly one of the three.
+#[derive(InputObject)]
+pub struct CampaignScheduleInput {
+    /// As soon as possible (within a minute).
+    pub send_now: Option<bool>,
+    /// Once, at this local date and time (`YYYY-MM-DDTHH:MM`) in the restaurant's zone.
+    pub send_at: Option<String>,
+    /// Repeatedly, on this cron schedule (`sec min hour day month weekday`, seconds 0) in the
+    /// restaurant's zone.
+    pub cron: Option<String>,
+}
+
+/// A campaign's content and audience. On create, `name`, `subject`, `bodyText` and `bodyHtml`
+/// are required; on update, omitted fields stay. Templates are minijinja over the variables of
+/// `templateVariables`; an empty `offer` removes the offer.
+#[derive(InputObject, Default)]
+pub struct CampaignInput {
+    pub name: Option<String>,
+    pub audience: Option<Audience>,
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+    pub body_html: Option<String>,
+    /// An offer makes the campaign need `specialOffers` consent too.
+    pub offer: Option<String>,
+}
+
+/// One send of a campaign (one-off campaigns have one; recurring ones one per run) and what
+/// became of its emails.
+#[derive(SimpleObject)]
+pub struct CampaignSend {
+    pub id: ID,
+    /// The scheduled time the send is for.
+    pub slot: DateTime<Utc>,
+    /// `enqueuing`, `enqueued`, `done` or `cancelled`.
+    pub state: String,
+    /// Members the audience matched when the send started.
+    pub audience: i64,
+    /// Left out: no email address.
+    pub no_email: i64,
+    /// Left out: no consent.
+    pub skipped_for_consent: i64,
+    /// Left out: blocked.
+    pub blocked: i64,
+    /// Left out: over the frequency cap.
+    pub capped: i64,
+    /// Emails written for sending.
+    pub enqueued: i64,
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Written, then not sent: consent withdrawn before sending, or the campaign cancelled.
+    pub skipped: i64,
+    /// Members who unsubscribed through this send's emails.
+    pub unsubscribes: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<SendReport> for CampaignSend {
+    fn from(r: SendReport) -> Self {
+        let s: campaign_send::Model = r.send;
+        Self {
+            id: ID(s.id.to_string()),
+            slot: s.slot,
+            state: sea_orm::ActiveEnum::to_value(&s.state),
+            audience: s.audience,
+            no_email: s.no_email,
+            skipped_for_consent: s.no_consent,
+            blocked: s.blocked,
+            capped: s.capped,
+            enqueued: r.enqueued,
+            pending: r.pending,
+            sent: r.sent,
+            failed: r.failed,
+            skipped: r.skipped,
+            unsubscribes: r.unsubscribes,
+            started_at: s.started_at,
+            finished_at: s.finished_at,
+        }
+    }
+}
+
+/// A campaign's figures over all its sends.
+#[derive(SimpleObject, Default)]
+pub struct CampaignTotals {
+    pub sends: i64,
+    pub audience: i64,
+    pub enqueued: i64,
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub skipped_for_consent: i64,
+    pub capped: i64,
+    pub unsubscribes: i64,
+}
+
+/// A campaign the marketing team built (or a built-in one's editable wording).
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Campaign {
+    pub id: ID,
+    pub name: String,
+    pub kind: CampaignKind,
+    pub state: CampaignState,
+    pub audience: Audience,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub offer: Option<String>,
+    pub schedule: Option<CampaignSchedule>,
+    /// When the next send starts.
+    pub next_send_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub row_id: i64,
+}
+
+impl From<campaign::Model> for Campaign {
+    fn from(c: campaign::Model) -> Self {
+        let rule = c.audience_rule.as_deref().and_then(|r| rules::AudienceRule::from_json(r).ok()).map(Into::into);
+        Self {
+            id: ID(c.id.to_string()),
+            row_id: c.id,
+            name: c.name,
+            kind: c.kind.into(),
+            state: c.state.into(),
+            audience: Audience { segment: c.audience_segment, rule },
+            subject: c.subject,
+            body_text: c.body_text,
+            body_html: c.body_html,
+            offer: c.offer,
+            schedule: c.schedule_kind.map(|k| CampaignSchedule { kind: k.into(), send_at: c.send_at_local, cron: c.cron }),
+            next_send_at: c.next_run_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            sent_at: c.sent_at,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Campaign {
+    /// Its sends, newest first, with what became of their emails.
+    async fn sends(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignSend>> {
+        Ok(sends::reports(&app(ctx).db, scope(ctx), self.row_id).await.gql()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Its figures over all sends.
+    async fn totals(&self, ctx: &Context<'_>) -> async_graphql::Result<CampaignTotals> {
+        let mut t = CampaignTotals::default();
+        for r in sends::reports(&app(ctx).db, scope(ctx), self.row_id).await.gql()? {
+            t.sends += 1;
+            t.audience += r.send.audience;
+            t.skipped_for_consent += r.send.no_consent;
+            t.capped += r.send.capped;
+            t.enqueued += r.enqueued;
+            t.pending += r.pending;
+            t.sent += r.sent;
+            t.failed += r.failed;
+            t.skipped += r.skipped;
+            t.unsubscribes += r.unsubscribes;
+        }
+        Ok(t)
+    }
+}
+
+/// A member of an audience (a sample).
+#[derive(SimpleObject)]
+pub struct AudienceMember {
+    pub customer_id: ID,
+    pub name: String,
+    pub email: Option<String>,
+    pub tier: Tier,
+}
+
+impl From<customer::Model> for AudienceMember {
+    fn from(c: customer::Model) -> Self {
+        Self { customer_id: ID(c.id.to_string()), name: c.name, email: c.email, tier: c.tier.into() }
+    }
+}
+
+/// Who a campaign would reach now, who is left out and why, and a sample of recipients.
+#[derive(SimpleObject)]
+pub struct CampaignAudience {
+    /// Members the audience matches.
+    pub audience: i64,
+    /// Who would get the email.
+    pub recipients: i64,
+    pub no_email: i64,
+    /// No consent (`emailOptIn`, plus `specialOffers` for a campaign with an offer).
+    pub no_consent: i64,
+    pub blocked: i64,
+    /// Over the frequency cap.
+    pub capped: i64,
+    pub sample: Vec<AudienceMember>,
+}
+
+impl CampaignAudience {
+    /// The figures and the sample.
+    pub fn of(b: Breakdown, sample: Vec<customer::Model>) -> Self {
+        let n = |v: u64| v as i64;
+        Self {
+            audience: n(b.audience),
+            recipients: n(b.recipients),
+            no_email: n(b.no_email),
+            no_consent: n(b.no_consent),
+            blocked: n(b.blocked),
+            capped: n(b.capped),
+            sample: sample.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// An email as one member would receive it.
+#[derive(SimpleObject)]
+pub struct EmailPreview {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A variable campaign templates may use.
+#[derive(SimpleObject)]
+pub struct TemplateVariable {
+    pub name: String,
+    pub description: String,
+}

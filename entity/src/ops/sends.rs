@@ -1,0 +1,331 @@
+//! Sending marketer-built campaigns. A due campaign is taken by one worker with a conditional
+//! update (`scheduled` → `sending`) in the same transaction that writes its send row (unique per
+//! campaign and slot), so replicas never start a slot twice. The send then writes one delivery
+//! per recipient (`INSERT … SELECT … ON CONFLICT DO NOTHING` on the deliveries' unique key
+//! `(customer, "custom", "send-ID")`) in batches, beating `claimed_at`; a send whose worker died
+//! is taken over and finishes without duplicates. The delivery job sends the rows (consent is
+//! checked again right before), and [`finish`] closes sends whose rows are all final.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
+};
+
+use super::audience::{self, Breakdown};
+use super::marketing::{consent_of, target_of};
+use super::{begin_write, now};
+use crate::entities::{CampaignState, DeliveryStatus, ScheduleKind, SendState, campaign, campaign_send, customer, email_delivery};
+use crate::rules::programme::Programme;
+use crate::rules::schedule;
+use crate::{DomainError, DomainResult, Scope};
+
+/// Deliveries written per statement.
+const BATCH: usize = 2_000;
+/// A send whose `claimed_at` is older than this is taken to be from a worker that died.
+pub const STALE_ENQUEUE_SECS: i64 = 120;
+/// The `campaign` value of marketer-built campaigns' deliveries.
+pub const CUSTOM: &str = "custom";
+
+/// What starting and enqueuing sends did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enqueued {
+    pub sends: u64,
+    pub enqueued: u64,
+    pub left_out: u64,
+    pub capped: u64,
+}
+
+/// Whether any restaurant has a campaign due at `now` or a send whose worker died (one cheap
+/// query the scheduler asks each minute).
+pub async fn restaurants_with_work(db: &impl ConnectionTrait, now: DateTime<Utc>) -> DomainResult<Vec<String>> {
+    let mut ids: Vec<String> = campaign::Entity::find()
+        .select_only()
+        .column(campaign::Column::RestaurantId)
+        .filter(campaign::Column::State.eq(CampaignState::Scheduled))
+        .filter(campaign::Column::NextRunAt.lte(now))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let stale: Vec<String> = campaign_send::Entity::find()
+        .select_only()
+        .column(campaign_send::Column::RestaurantId)
+        .filter(campaign_send::Column::State.eq(SendState::Enqueuing))
+        .filter(campaign_send::Column::ClaimedAt.lt(now - Duration::seconds(STALE_ENQUEUE_SECS)))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    ids.extend(stale);
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Takes one due campaign: `scheduled` → `sending`, with its send row, in one transaction.
+/// Returns `None` when another worker took it first.
+async fn start<D: ConnectionTrait + TransactionTrait>(
+    db: &D,
+    scope: &Scope,
+    p: &Programme,
+    c: &campaign::Model,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<campaign_send::Model>> {
+    let Some(slot) = c.next_run_at else { return Ok(None) };
+    let next = match (c.schedule_kind, &c.cron) {
+        (Some(ScheduleKind::Recurring), Some(expr)) => schedule::parse_cron(expr).ok().and_then(|cron| schedule::next_after(&cron, p.timezone, now.max(slot))),
+        _ => None,
+    };
+    let txn = begin_write(db).await?;
+    let taken = campaign::Entity::update_many()
+        .col_expr(campaign::Column::State, Expr::value(CampaignState::Sending))
+        .col_expr(campaign::Column::NextRunAt, Expr::value(next))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+        .filter(campaign::Column::Id.eq(c.id))
+        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign::Column::State.eq(CampaignState::Scheduled))
+        .filter(campaign::Column::NextRunAt.eq(slot))
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected == 0 {
+        return Ok(None);
+    }
+    let send = campaign_send::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        campaign_id: Set(c.id),
+        slot: Set(slot),
+        state: Set(SendState::Enqueuing),
+        audience: Set(0),
+        no_email: Set(0),
+        no_consent: Set(0),
+        blocked: Set(0),
+        capped: Set(0),
+        claimed_at: Set(Some(now)),
+        started_at: Set(now),
+        enqueued_at: Set(None),
+        finished_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Some(send))
+}
+
+/// Sends whose worker died mid-enqueue, taken over by this worker.
+async fn take_stale(db: &impl ConnectionTrait, scope: &Scope, now: DateTime<Utc>) -> DomainResult<Vec<campaign_send::Model>> {
+    let stale = campaign_send::Entity::find()
+        .filter(campaign_send::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign_send::Column::State.eq(SendState::Enqueuing))
+        .filter(campaign_send::Column::ClaimedAt.lt(now - Duration::seconds(STALE_ENQUEUE_SECS)))
+        .all(db)
+        .await?;
+    let mut taken = Vec::new();
+    for s in stale {
+        let done = campaign_send::Entity::update_many()
+            .col_expr(campaign_send::Column::ClaimedAt, Expr::value(now))
+            .filter(campaign_send::Column::Id.eq(s.id))
+            .filter(campaign_send::Column::ClaimedAt.eq(s.claimed_at))
+            .exec(db)
+            .await?;
+        if done.rows_affected == 1 {
+            taken.push(s);
+        }
+    }
+    Ok(taken)
+}
+
+/// Starts every due campaign of the restaurant and writes the deliveries of its sends (and of
+/// sends a dead worker left half-written).
+pub async fn enqueue_due<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, p: &Programme, now: DateTime<Utc>) -> DomainResult<Enqueued> {
+    let due = campaign::Entity::find()
+        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign::Column::State.eq(CampaignState::Scheduled))
+        .filter(campaign::Column::NextRunAt.lte(now))
+        .order_by_asc(campaign::Column::NextRunAt)
+        .all(db)
+        .await?;
+    let mut sends = Vec::new();
+    for c in &due {
+        if let Some(send) = start(db, scope, p, c, now).await? {
+            sends.push(send);
+        }
+    }
+    sends.extend(take_stale(db, scope, now).await?);
+    let mut report = Enqueued::default();
+    for send in sends {
+        let c = super::marketing::get(db, scope, send.campaign_id).await?;
+        let b = enqueue(db, scope, p, &c, &send, now).await?;
+        report.sends += 1;
+        report.left_out += b.no_email + b.no_consent + b.blocked + b.capped;
+        report.capped += b.capped;
+        report.enqueued += enqueued_count(db, send.id).await?;
+    }
+    Ok(report)
+}
+
+async fn enqueued_count(db: &impl ConnectionTrait, send_id: i64) -> DomainResult<u64> {
+    Ok(email_delivery::Entity::find().filter(email_delivery::Column::SendId.eq(send_id)).count(db).await?)
+}
+
+/// Writes one send's deliveries: records who is left out and why, then one row per eligible
+/// member, in batches. Stops (and marks the send cancelled) if the campaign is cancelled
+/// meanwhile.
+async fn enqueue(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, c: &campaign::Model, send: &campaign_send::Model, now: DateTime<Utc>) -> DomainResult<Breakdown> {
+    use customer::Column as C;
+    use email_delivery::Column as E;
+    let audience_cond = audience::condition(db, scope, p, &target_of(c)?, now).await?;
+    let own = Condition::any().add(E::SendId.is_null()).add(E::SendId.ne(send.id));
+    let groups = audience::groups(audience_cond, consent_of(c), p, now, Some(own));
+    let b = audience::breakdown(db, &groups).await?;
+    campaign_send::Entity::update_many()
+        .col_expr(campaign_send::Column::Audience, Expr::value(b.audience as i64))
+        .col_expr(campaign_send::Column::NoEmail, Expr::value(b.no_email as i64))
+        .col_expr(campaign_send::Column::NoConsent, Expr::value(b.no_consent as i64))
+        .col_expr(campaign_send::Column::Blocked, Expr::value(b.blocked as i64))
+        .col_expr(campaign_send::Column::Capped, Expr::value(b.capped as i64))
+        .filter(campaign_send::Column::Id.eq(send.id))
+        .exec(db)
+        .await?;
+    let ids: Vec<i64> = customer::Entity::find().select_only().column(C::Id).filter(groups.eligible).order_by_asc(C::Id).into_tuple().all(db).await?;
+    let period = format!("send-{}", send.id);
+    for chunk in ids.chunks(BATCH) {
+        let state: Option<CampaignState> = campaign::Entity::find_by_id(c.id).select_only().column(campaign::Column::State).into_tuple().one(db).await?;
+        if state == Some(CampaignState::Cancelled) {
+            return Ok(b);
+        }
+        let select = Query::select()
+            .column(C::RestaurantId)
+            .column(C::Id)
+            .expr(Expr::value(CUSTOM))
+            .expr(Expr::value(period.clone()))
+            .column(C::Email)
+            .expr(Expr::value(DeliveryStatus::Pending))
+            .expr(Expr::value(0))
+            .expr(Expr::value(now))
+            .expr(Expr::value(now))
+            .expr(Expr::value(now))
+            .expr(Expr::value(c.id))
+            .expr(Expr::value(send.id))
+            .from(customer::Entity)
+            .and_where(C::Id.is_in(chunk.iter().copied()))
+            .and_where(C::RestaurantId.eq(&scope.restaurant_id))
+            .and_where(C::Email.is_not_null())
+            .to_owned();
+        let insert = Query::insert()
+            .into_table(email_delivery::Entity)
+            .columns([E::RestaurantId, E::CustomerId, E::Campaign, E::PeriodKey, E::Email, E::Status, E::Attempts, E::NextAttemptAt, E::CreatedAt, E::UpdatedAt, E::CampaignId, E::SendId])
+            .select_from(select)
+            .map_err(|e| DomainError::internal(e.to_string()))?
+            .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
+            .to_owned();
+        db.execute(&insert).await?;
+        campaign_send::Entity::update_many()
+            .col_expr(campaign_send::Column::ClaimedAt, Expr::value(super::now()))
+            .filter(campaign_send::Column::Id.eq(send.id))
+            .exec(db)
+            .await?;
+    }
+    campaign_send::Entity::update_many()
+        .col_expr(campaign_send::Column::State, Expr::value(SendState::Enqueued))
+        .col_expr(campaign_send::Column::EnqueuedAt, Expr::value(super::now()))
+        .filter(campaign_send::Column::Id.eq(send.id))
+        .filter(campaign_send::Column::State.eq(SendState::Enqueuing))
+        .exec(db)
+        .await?;
+    Ok(b)
+}
+
+/// Closes the restaurant's enqueued sends whose deliveries are all final: the send is `done`;
+/// its campaign `sent` (one-off) or `scheduled` again (recurring). Returns how many closed.
+pub async fn finish(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<u64> {
+    use email_delivery::Column as E;
+    let open = campaign_send::Entity::find()
+        .filter(campaign_send::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign_send::Column::State.eq(SendState::Enqueued))
+        .all(db)
+        .await?;
+    let mut closed = 0;
+    for send in open {
+        let unfinished = email_delivery::Entity::find()
+            .filter(E::SendId.eq(send.id))
+            .filter(E::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Sending]))
+            .count(db)
+            .await?;
+        if unfinished > 0 {
+            continue;
+        }
+        let at = now();
+        campaign_send::Entity::update_many()
+            .col_expr(campaign_send::Column::State, Expr::value(SendState::Done))
+            .col_expr(campaign_send::Column::FinishedAt, Expr::value(at))
+            .filter(campaign_send::Column::Id.eq(send.id))
+            .filter(campaign_send::Column::State.eq(SendState::Enqueued))
+            .exec(db)
+            .await?;
+        let c = super::marketing::get(db, scope, send.campaign_id).await?;
+        let recurring = c.schedule_kind == Some(ScheduleKind::Recurring) && c.next_run_at.is_some();
+        let (state, sent_at) = if recurring { (CampaignState::Scheduled, c.sent_at) } else { (CampaignState::Sent, Some(at)) };
+        campaign::Entity::update_many()
+            .col_expr(campaign::Column::State, Expr::value(state))
+            .col_expr(campaign::Column::SentAt, Expr::value(sent_at))
+            .col_expr(campaign::Column::UpdatedAt, Expr::value(at))
+            .filter(campaign::Column::Id.eq(c.id))
+            .filter(campaign::Column::State.eq(CampaignState::Sending))
+            .exec(db)
+            .await?;
+        closed += 1;
+    }
+    Ok(closed)
+}
+
+/// One send's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendReport {
+    pub send: campaign_send::Model,
+    pub enqueued: i64,
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Written, then not sent: consent withdrawn before sending, or the campaign cancelled.
+    pub skipped: i64,
+    /// Members who unsubscribed through this send's emails.
+    pub unsubscribes: i64,
+}
+
+/// The campaign's sends, newest first, with their delivery figures.
+pub async fn reports(db: &impl ConnectionTrait, scope: &Scope, campaign_id: i64) -> DomainResult<Vec<SendReport>> {
+    use email_delivery::Column as E;
+    let sends = campaign_send::Entity::find()
+        .filter(campaign_send::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign_send::Column::CampaignId.eq(campaign_id))
+        .order_by_desc(campaign_send::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for send in sends {
+        let counts: Vec<(DeliveryStatus, i64)> = email_delivery::Entity::find()
+            .select_only()
+            .column(E::Status)
+            .column_as(E::Id.count(), "n")
+            .filter(E::SendId.eq(send.id))
+            .group_by(E::Status)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let n = |s: DeliveryStatus| counts.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
+        let unsubscribes = email_delivery::Entity::find().filter(E::SendId.eq(send.id)).filter(E::UnsubscribedAt.is_not_null()).count(db).await? as i64;
+        out.push(SendReport {
+            enqueued: counts.iter().map(|(_, n)| n).sum(),
+            pending: n(DeliveryStatus::Pending) + n(DeliveryStatus::Sending),
+            sent: n(DeliveryStatus::Sent),
+            failed: n(DeliveryStatus::Failed),
+            skipped: n(DeliveryStatus::Skipped),
+            unsubscribes,
+            send,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,188 @@
+//! Campaign content: the subject, text body and HTML body a marketer writes, as minijinja
+//! templates over a small set of variables ([`VARIABLES`]). Rendering is sandboxed: no loader
+//! (so no file access, `include` or `extends`), strict undefined variables, bounded work (fuel)
+//! and output; HTML bodies escape every variable. [`check`] refuses, on save, a template that
+//! does not compile, names an unknown variable or fails on a sample member, naming the line.
+//! The unsubscribe footer is added by the mailer whatever the template says.
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::entities::customer;
+use crate::rules::tier;
+use crate::{DomainError, DomainResult};
+
+/// The variables a template may use, with what they hold.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("first_name", "the member's first name"),
+    ("name", "the member's full name"),
+    ("tier", "the member's tier, e.g. Gold"),
+    ("points", "the member's current points"),
+    ("next_tier", "the tier after the member's (empty at the top)"),
+    ("points_to_next_tier", "lifetime points still needed for the next tier (0 at the top)"),
+    ("referral_code", "the member's referral code"),
+    ("restaurant", "the restaurant's name"),
+    ("offer", "the campaign's offer text (empty when it has none)"),
+    ("unsubscribe_url", "the member's one-click unsubscribe link (the footer carries it anyway)"),
+];
+
+/// Longest subject template, in bytes.
+pub const MAX_SUBJECT: usize = 500;
+/// Longest body template, in bytes.
+pub const MAX_BODY: usize = 100_000;
+/// Longest rendered part, in bytes.
+pub const MAX_OUTPUT: usize = 256 * 1024;
+/// Work one rendering may do (minijinja instructions).
+pub const FUEL: u64 = 200_000;
+
+/// What one member's email is rendered with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vars {
+    pub first_name: String,
+    pub name: String,
+    pub tier: String,
+    pub points: i64,
+    pub next_tier: String,
+    pub points_to_next_tier: i64,
+    pub referral_code: String,
+    pub restaurant: String,
+    pub offer: String,
+    pub unsubscribe_url: String,
+}
+
+impl Vars {
+    /// The variables of member `c`'s email from `restaurant` with `offer`.
+    pub fn of(c: &customer::Model, restaurant: &str, offer: Option<&str>, unsubscribe_url: &str) -> Self {
+        Self {
+            first_name: c.name.split_whitespace().next().unwrap_or(&c.name).to_string(),
+            name: c.name.clone(),
+            tier: tier::display_name(c.tier).to_string(),
+            points: c.points_current,
+            next_tier: tier::above(c.tier).map(|t| tier::display_name(t).to_string()).unwrap_or_default(),
+            points_to_next_tier: tier::points_to_next_tier(c.points_lifetime).unwrap_or(0),
+            referral_code: c.referral_code.clone(),
+            restaurant: restaurant.to_string(),
+            offer: offer.unwrap_or_default().to_string(),
+            unsubscribe_url: unsubscribe_url.to_string(),
+        }
+    }
+
+    /// A made-up member, for checking templates and for test emails.
+    pub fn sample(restaurant: &str, offer: Option<&str>) -> Self {
+        Self {
+            first_name: "Alex".into(),
+            name: "Alex Sample".into(),
+            tier: "Gold".into(),
+            points: 2_750,
+            next_tier: "Platinum".into(),
+            points_to_next_tier: 2_250,
+            referral_code: "ALEX2750".into(),
+            restaurant: restaurant.to_string(),
+            offer: offer.unwrap_or_default().to_string(),
+            unsubscribe_url: "https://example.com/unsubscribe".into(),
+        }
+    }
+}
+
+/// Which part of an email a template is: the kind decides escaping and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Subject,
+    Text,
+    Html,
+}
+
+fn environment(part: Part) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    let html = part == Part::Html;
+    env.set_auto_escape_callback(move |_| if html { AutoEscape::Html } else { AutoEscape::None });
+    env
+}
+
+fn located(e: &minijinja::Error) -> String {
+    let detail = e.detail().map_or_else(|| e.kind().to_string(), str::to_string);
+    match e.line() {
+        Some(line) => format!("line {line}: {detail}"),
+        None => detail,
+    }
+}
+
+/// Renders `source` for one member; the error says what failed, and where.
+pub fn render(part: Part, source: &str, vars: &Vars) -> Result<String, String> {
+    let env = environment(part);
+    let template = env.template_from_str(source).map_err(|e| located(&e))?;
+    let out = template.render(minijinja::value::Serde(vars)).map_err(|e| located(&e))?;
+    if out.len() > MAX_OUTPUT {
+        return Err(format!("the rendered text is over {} KiB", MAX_OUTPUT / 1024));
+    }
+    Ok(match part {
+        Part::Subject => out.split_whitespace().collect::<Vec<_>>().join(" "),
+        Part::Text | Part::Html => out,
+    })
+}
+
+/// Checks a template on save: size, syntax, only known variables, and a sample rendering.
+/// Refusals are `VALIDATION` on `field`, with the line.
+pub fn check(field: &str, part: Part, source: &str) -> DomainResult<()> {
+    let max = if part == Part::Subject { MAX_SUBJECT } else { MAX_BODY };
+    if source.len() > max {
+        return Err(DomainError::validation(field, format!("must be at most {max} bytes")));
+    }
+    if source.trim().is_empty() {
+        return Err(DomainError::validation(field, "must not be empty"));
+    }
+    let env = environment(part);
+    let template = env.template_from_str(source).map_err(|e| DomainError::validation(field, located(&e)))?;
+    let mut unknown: Vec<String> =
+        template.undeclared_variables(false).into_iter().filter(|v| !VARIABLES.iter().any(|(k, _)| k == v) && env.globals().all(|(g, _)| g != v)).collect();
+    unknown.sort();
+    if let Some(name) = unknown.first() {
+        let line = source.lines().position(|l| l.contains(name.as_str())).map_or(String::new(), |i| format!("line {}: ", i + 1));
+        let known: Vec<&str> = VARIABLES.iter().map(|(k, _)| *k).collect();
+        return Err(DomainError::validation(field, format!("{line}unknown variable `{name}`; the variables are {}", known.join(", "))));
+    }
+    render(part, source, &Vars::sample("Sample Bistro", Some("a free dessert"))).map(|_| ()).map_err(|e| DomainError::validation(field, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(part: Part, source: &str) -> String {
+        match check("body", part, source) {
+            Err(DomainError::Validation { message, .. }) => message,
+            other => panic!("accepted {source:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn variables_render_and_html_is_escaped() {
+        let mut vars = Vars::sample("Chez <Test>", None);
+        vars.first_name = "Ann & Bo".into();
+        assert_eq!(render(Part::Subject, "Hi {{ first_name }},\n  {{ tier }}!", &vars).unwrap(), "Hi Ann & Bo, Gold!");
+        assert_eq!(render(Part::Html, "<p>{{ restaurant }}</p>", &vars).unwrap(), "<p>Chez &lt;Test&gt;</p>");
+        assert_eq!(render(Part::Text, "{% if offer %}x{% else %}none{% endif %} {{ points_to_next_tier }}", &vars).unwrap(), "none 2250");
+        check("subject", Part::Subject, "{{ first_name | upper }}, {{ points }} points").unwrap();
+    }
+
+    #[test]
+    fn broken_and_unknown_are_refused_with_the_line() {
+        assert!(refused(Part::Text, "Hello\n{% if %}").starts_with("line 2:"), "{}", refused(Part::Text, "Hello\n{% if %}"));
+        let unknown = refused(Part::Html, "<p>Hi</p>\n<p>{{ favourite_dish }}</p>");
+        assert!(unknown.starts_with("line 2: unknown variable `favourite_dish`"), "{unknown}");
+        assert!(refused(Part::Text, "{{ name | no_such_filter }}").contains("no_such_filter"));
+        assert!(refused(Part::Text, "{% include \"/etc/passwd\" %}").contains("line 1"), "no file access");
+        assert!(refused(Part::Text, "  ").contains("empty"));
+        assert!(refused(Part::Subject, &"x".repeat(MAX_SUBJECT + 1)).contains("at most"));
+    }
+
+    #[test]
+    fn work_and_output_are_bounded() {
+        let busy = "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}";
+        assert!(render(Part::Text, busy, &Vars::sample("R", None)).is_err(), "out of fuel");
+        let big = "{% for a in range(9000) %}{{ name }}{{ name }}{{ name }}{{ name }}{{ name }}{{ name }}{% endfor %}";
+        assert!(render(Part::Text, big, &Vars::sample("R", None)).is_err(), "output bounded");
+    }
+}
