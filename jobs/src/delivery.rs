@@ -10,18 +10,20 @@
 //! across deployments (`<delivery-ID.DEPLOYMENT@loyalty>`), so receiving systems can drop the
 //! copy.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::Scope;
-use entity::entities::{CustomerStatus, campaign, customer, email_delivery, restaurant};
+use entity::entities::{CampaignKind, CustomerStatus, campaign, customer, email_delivery, restaurant};
 use entity::ops::deliveries::{self, SendResult};
+use entity::ops::marketing;
 use entity::rules::content::Vars;
-use entity::rules::{occasions, tier};
+use entity::rules::occasions;
 use entity::rules::programme::Programme;
 use tokio::task::JoinSet;
 
-use crate::mailer::{self, EmailContext, Rendered, SendError, Sender};
+use crate::mailer::{self, Rendered, SendError, Sender};
 use crate::{Campaign, JobContext, JobError, JobReport};
 
 /// Rows claimed per batch (and sent concurrently through the connection pool).
@@ -31,6 +33,15 @@ pub const STALE_SENDING_MINUTES: i64 = 10;
 
 /// Whether the missing SMTP server was already reported (it is said once, not every run).
 static SAID_NO_SMTP: AtomicBool = AtomicBool::new(false);
+
+/// Every built-in campaign's row of the restaurant.
+pub async fn builtins(db: &sea_orm::DatabaseConnection, scope: &Scope) -> Result<HashMap<Campaign, campaign::Model>, JobError> {
+    let mut out = HashMap::new();
+    for campaign in Campaign::ALL {
+        out.insert(campaign, builtin(db, scope, campaign).await?);
+    }
+    Ok(out)
+}
 
 /// Sends every due delivery of the restaurant (of one campaign, or all) and reports the
 /// outcome.
@@ -54,6 +65,7 @@ pub async fn deliver(
         restaurant: restaurant.name.clone(),
         link_base: ctx.link_base(restaurant).to_string(),
         programme: Programme::from(restaurant),
+        builtins: builtins(&ctx.db, scope).await?,
     };
     let letter = std::sync::Arc::new(letter);
     let mut budget = if ctx.config.max_per_run == 0 { u64::MAX } else { ctx.config.max_per_run };
@@ -92,6 +104,8 @@ struct Letterhead {
     restaurant: String,
     link_base: String,
     programme: Programme,
+    /// The built-in campaigns' wording, as the restaurant's marketers left it.
+    builtins: HashMap<Campaign, campaign::Model>,
 }
 
 /// What happened to one row.
@@ -101,16 +115,32 @@ enum Outcome {
     Failed(SendError),
 }
 
-/// A marketer-built campaign's email for `c`, or why not.
-fn custom_email(letter: &Letterhead, content: Option<&campaign::Model>, c: &customer::Model, unsubscribe_url: &str) -> Result<Rendered, Outcome> {
-    let Some(content) = content else { return Err(Outcome::Skipped("campaign deleted")) };
-    let offers = content.offer.is_none() || c.special_offers;
-    if c.email.is_none() || !c.email_opt_in || !offers || c.status == CustomerStatus::Blocked {
+/// The restaurant's row of a built-in campaign (its wording), created with the default wording
+/// on first use.
+pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: Campaign) -> Result<campaign::Model, JobError> {
+    let kind = match campaign {
+        Campaign::Birthday => CampaignKind::Birthday,
+        Campaign::Anniversary => CampaignKind::Anniversary,
+        Campaign::WinBack => CampaignKind::WinBack,
+    };
+    Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign)).await?)
+}
+
+/// Which content a row is sent with, and whether `c` may still receive it.
+fn content_for<'a>(letter: &'a Letterhead, row: &email_delivery::Model, custom: Option<&'a campaign::Model>, c: &customer::Model) -> Result<&'a campaign::Model, Outcome> {
+    if row.campaign_id.is_some() {
+        let Some(content) = custom else { return Err(Outcome::Skipped("campaign deleted")) };
+        let offers = content.offer.is_none() || c.special_offers;
+        if c.email.is_none() || !c.email_opt_in || !offers || c.status == CustomerStatus::Blocked {
+            return Err(Outcome::Skipped("consent withdrawn before sending"));
+        }
+        return Ok(content);
+    }
+    let Some(campaign) = Campaign::from_name(&row.campaign) else { return Err(Outcome::Skipped("unknown campaign")) };
+    if !campaign.may_email(c) {
         return Err(Outcome::Skipped("consent withdrawn before sending"));
     }
-    let vars = Vars::of(c, &letter.restaurant, content.offer.as_deref(), unsubscribe_url);
-    let rendered = mailer::render_content(&content.subject, &content.body_text, &content.body_html, &vars).map_err(|e| Outcome::Failed(SendError::Build(e)))?;
-    Ok(mailer::with_footer(rendered, &letter.restaurant, unsubscribe_url))
+    letter.builtins.get(&campaign).ok_or(Outcome::Skipped("unknown campaign"))
 }
 
 async fn send_one(
@@ -118,26 +148,30 @@ async fn send_one(
     letter: &Letterhead,
     row: &email_delivery::Model,
     who: Option<&customer::Model>,
-    content: Option<&campaign::Model>,
+    custom: Option<&campaign::Model>,
 ) -> Outcome {
     let Some(c) = who else { return Outcome::Skipped("customer no longer exists") };
+    let content = match content_for(letter, row, custom, c) {
+        Ok(content) => content,
+        Err(outcome) => return outcome,
+    };
+    let Some(address) = c.email.as_deref() else { return Outcome::Skipped("no email address") };
     let sender = match &letter.sender {
         Ok(s) => s,
         Err(e) => return Outcome::Failed(SendError::Build(e.to_string())),
     };
     let unsubscribe_url = ctx.links.url_for_delivery(&letter.link_base, c.id, row.id);
-    let rendered = if row.campaign_id.is_some() {
-        match custom_email(letter, content, c, &unsubscribe_url) {
-            Ok(r) => r,
-            Err(outcome) => return outcome,
-        }
-    } else {
-        match builtin_email(ctx, letter, row, c, &unsubscribe_url) {
-            Ok(r) => r,
-            Err(outcome) => return outcome,
-        }
+    let mut vars = Vars::of(c, &letter.programme, &letter.restaurant, content.offer.as_deref(), &unsubscribe_url);
+    vars.years = match (row.campaign.as_str(), row.occasion_date) {
+        ("birthday", Some(on)) => c.date_of_birth.map_or(0, |d| occasions::years_at(d, on)),
+        ("anniversary", Some(on)) => c.anniversary.map_or(0, |d| occasions::years_at(d, on)),
+        _ => 0,
+    }
+    .max(0);
+    let rendered = match mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(SendError::Build(e)),
     };
-    let Some(address) = c.email.as_deref() else { return Outcome::Skipped("no email address") };
     let message_id = format!("<delivery-{}.{}@loyalty>", row.id, ctx.deployment_id);
     let message = match ctx.mailer.build(sender, address, &c.name, &rendered, &unsubscribe_url, &message_id) {
         Ok(m) => m,
@@ -149,36 +183,11 @@ async fn send_one(
     }
 }
 
-/// A built-in campaign's email for `c`, or why not.
-fn builtin_email(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::Model, c: &customer::Model, unsubscribe_url: &str) -> Result<Rendered, Outcome> {
-    let Some(campaign) = Campaign::from_name(&row.campaign) else { return Err(Outcome::Skipped("unknown campaign")) };
-    if !campaign.may_email(c) {
-        return Err(Outcome::Skipped("consent withdrawn before sending"));
-    }
-    let years = match (campaign, row.occasion_date) {
-        (Campaign::Birthday, Some(on)) => c.date_of_birth.map(|d| occasions::years_at(d, on)),
-        (Campaign::Anniversary, Some(on)) => c.anniversary.map(|d| occasions::years_at(d, on)),
-        _ => None,
-    };
-    let email_ctx = EmailContext {
-        first_name: c.name.split_whitespace().next().unwrap_or(&c.name).to_string(),
-        name: c.name.clone(),
-        restaurant: letter.restaurant.clone(),
-        tier: tier::display_name(c.tier).to_string(),
-        discount_percent: letter.programme.discount_percent(c.tier),
-        points: c.points_current,
-        years: years.filter(|y| *y > 0),
-        unsubscribe_url: unsubscribe_url.to_string(),
-    };
-    ctx.mailer.templates.render(campaign, &email_ctx).map_err(|e| Outcome::Failed(SendError::Build(e.to_string())))
-}
-
 /// A campaign's email as member `c` would receive it (footer included; consent not checked).
 pub fn preview(ctx: &JobContext, restaurant: &restaurant::Model, content: &campaign::Model, c: &customer::Model) -> Result<Rendered, String> {
     let unsubscribe_url = ctx.links.url(ctx.link_base(restaurant), c.id);
-    let vars = Vars::of(c, &restaurant.name, content.offer.as_deref(), &unsubscribe_url);
-    let rendered = mailer::render_content(&content.subject, &content.body_text, &content.body_html, &vars)?;
-    Ok(mailer::with_footer(rendered, &restaurant.name, &unsubscribe_url))
+    let vars = Vars::of(c, &Programme::from(restaurant), &restaurant.name, content.offer.as_deref(), &unsubscribe_url);
+    mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars)
 }
 
 /// Sends one test email of a campaign to `to`, rendered for a made-up member and marked as a
@@ -189,12 +198,11 @@ pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content
         return Err(SendError::NotConfigured);
     }
     let sender = Sender::of(restaurant)?;
-    let unsubscribe_url = format!("{}/unsubscribe", ctx.link_base(restaurant).trim_end_matches('/'));
-    let vars = Vars::sample(&restaurant.name, content.offer.as_deref());
-    let rendered = mailer::render_content(&content.subject, &content.body_text, &content.body_html, &vars).map_err(SendError::Build)?;
-    let rendered = mailer::with_footer(rendered, &restaurant.name, &unsubscribe_url);
+    let mut vars = Vars::sample(&restaurant.name, content.offer.as_deref());
+    vars.unsubscribe_url = format!("{}/unsubscribe", ctx.link_base(restaurant).trim_end_matches('/'));
+    let rendered = mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars).map_err(SendError::Build)?;
     let message_id = format!("<test-{}-{}.{}@loyalty>", content.id, entity::ops::now().timestamp_millis(), ctx.deployment_id);
-    let message = ctx.mailer.build_test(&sender, to, &rendered, &unsubscribe_url, &message_id)?;
+    let message = ctx.mailer.build_test(&sender, to, &rendered, &vars.unsubscribe_url, &message_id)?;
     ctx.mailer.send(message).await
 }
 

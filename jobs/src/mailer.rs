@@ -1,50 +1,50 @@
-//! Email: templates (minijinja, embedded at compile time, one folder per campaign with
-//! `subject.txt`, `body.txt` and `body.html`) and delivery over SMTP with lettre's pooled
+//! Email: composing a member's email from campaign content (minijinja templates checked by
+//! `entity::rules::content`; the built-in campaigns' default wording is embedded at compile
+//! time, one folder per campaign with `subject.txt`, `body.txt` and `body.html`) and delivery over SMTP with lettre's pooled
 //! async transport. Every marketing email is multipart (text + HTML) and carries
 //! `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use minijinja::Environment;
-use serde::Serialize;
+use std::sync::OnceLock;
+
+use minijinja::value::Value;
+use minijinja::{Environment, context};
 
 use entity::entities::restaurant;
 use entity::rules::content::{Part, Vars, render};
 
 use crate::{Campaign, JobError, JobsConfig};
 
-/// Templates, by name, compiled into the binary.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
-    ("footer.txt", include_str!("../templates/footer.txt")),
-    ("birthday/subject.txt", include_str!("../templates/birthday/subject.txt")),
-    ("birthday/body.txt", include_str!("../templates/birthday/body.txt")),
-    ("birthday/body.html", include_str!("../templates/birthday/body.html")),
-    ("anniversary/subject.txt", include_str!("../templates/anniversary/subject.txt")),
-    ("anniversary/body.txt", include_str!("../templates/anniversary/body.txt")),
-    ("anniversary/body.html", include_str!("../templates/anniversary/body.html")),
-    ("win-back/subject.txt", include_str!("../templates/win-back/subject.txt")),
-    ("win-back/body.txt", include_str!("../templates/win-back/body.txt")),
-    ("win-back/body.html", include_str!("../templates/win-back/body.html")),
-];
+/// The layout marketing emails' HTML is set in (unless the content is a whole document).
+const LAYOUT: &str = include_str!("../templates/layout.html");
 
-/// What the templates can use.
-#[derive(Debug, Clone, Serialize)]
-pub struct EmailContext {
-    pub first_name: String,
-    pub name: String,
-    pub restaurant: String,
-    /// Display name of the tier, e.g. `Gold`.
-    pub tier: String,
-    pub discount_percent: u8,
-    pub points: i64,
-    /// Age or years married on the occasion, when known.
-    pub years: Option<i32>,
-    pub unsubscribe_url: String,
+/// The default wording of a built-in campaign: name, subject, text body and HTML body, from its
+/// folder in `templates/`. Marketers change it with `updateCampaign`.
+pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'static str, &'static str) {
+    match campaign {
+        Campaign::Birthday => (
+            "Birthday",
+            include_str!("../templates/birthday/subject.txt"),
+            include_str!("../templates/birthday/body.txt"),
+            include_str!("../templates/birthday/body.html"),
+        ),
+        Campaign::Anniversary => (
+            "Anniversary",
+            include_str!("../templates/anniversary/subject.txt"),
+            include_str!("../templates/anniversary/body.txt"),
+            include_str!("../templates/anniversary/body.html"),
+        ),
+        Campaign::WinBack => (
+            "Win-back",
+            include_str!("../templates/win-back/subject.txt"),
+            include_str!("../templates/win-back/body.txt"),
+            include_str!("../templates/win-back/body.html"),
+        ),
+    }
 }
 
 /// A rendered email.
@@ -55,61 +55,48 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// Renders the campaign templates.
-#[derive(Clone)]
-pub struct Templates {
-    env: Arc<Environment<'static>>,
-}
-
-impl Templates {
-    /// Loads the embedded templates.
-    pub fn new() -> Result<Self, JobError> {
+fn layout() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
         let mut env = Environment::new();
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)?;
-        }
-        Ok(Self { env: Arc::new(env) })
-    }
-
-    /// Renders `campaign` for one customer.
-    pub fn render(&self, campaign: Campaign, ctx: &EmailContext) -> Result<Rendered, JobError> {
-        let render = |part: &str| self.env.get_template(&format!("{}/{part}", campaign.name()))?.render(minijinja::value::Serde(ctx));
-        Ok(Rendered {
-            subject: render("subject.txt")?.trim().to_string(),
-            text: render("body.txt")?,
-            html: render("body.html")?,
-        })
-    }
+        env.add_template("layout.html", LAYOUT).expect("the layout compiles");
+        env
+    })
 }
 
-/// Renders marketer-written content ([`entity::rules::content`]) for one member.
-pub fn render_content(subject: &str, text: &str, html: &str, vars: &Vars) -> Result<Rendered, String> {
-    Ok(Rendered { subject: render(Part::Subject, subject, vars)?, text: render(Part::Text, text, vars)?, html: render(Part::Html, html, vars)? })
+/// One member's email from campaign content ([`entity::rules::content`]): the parts rendered,
+/// the HTML set in the layout (unless it is a whole document), and the footer every marketing
+/// email carries whatever its template says: why the member gets it and the unsubscribe link.
+pub fn compose(subject: &str, text: &str, html: &str, vars: &Vars) -> Result<Rendered, String> {
+    let subject = render(Part::Subject, subject, vars)?;
+    let text = render(Part::Text, text, vars)?;
+    let html = render(Part::Html, html, vars)?;
+    let footer = format!(
+        "<p style=\"font-size: 12px; color: #777; margin-top: 32px;\">You receive this email because you joined the {} loyalty program ({} member). \
+         <a href=\"{}\">Unsubscribe</a> from marketing emails at any time.</p>",
+        escape(&vars.restaurant),
+        escape(&vars.tier),
+        escape(&vars.unsubscribe_url)
+    );
+    let html = match html.to_ascii_lowercase().rfind("</body>") {
+        Some(at) if html.to_ascii_lowercase().contains("<html") => format!("{}{footer}{}", &html[..at], &html[at..]),
+        _ => layout()
+            .get_template("layout.html")
+            .and_then(|t| t.render(context! { subject => &subject, restaurant => &vars.restaurant, content => Value::from_safe_string(format!("{html}\n{footer}")) }))
+            .map_err(|e| e.to_string())?,
+    };
+    let text = format!(
+        "{}\n\n--\nYou receive this email because you joined the {} loyalty program ({} member).\nUnsubscribe from marketing emails: {}\n",
+        text.trim_end(),
+        vars.restaurant,
+        vars.tier,
+        vars.unsubscribe_url
+    );
+    Ok(Rendered { subject, text, html })
 }
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Adds the footer every marketing email carries whatever its template says: why the member
-/// gets it and the unsubscribe link (text and HTML; in the HTML before `</body>` when there is
-/// one).
-pub fn with_footer(mut email: Rendered, restaurant: &str, unsubscribe_url: &str) -> Rendered {
-    email.text = format!(
-        "{}\n\n--\nYou receive this email because you joined the {restaurant} loyalty program.\nUnsubscribe from marketing emails: {unsubscribe_url}\n",
-        email.text.trim_end()
-    );
-    let footer = format!(
-        "<p style=\"font-size: 12px; color: #777; margin-top: 32px;\">You receive this email because you joined the {} loyalty program. \
-         <a href=\"{}\">Unsubscribe</a> from marketing emails at any time.</p>",
-        escape(restaurant),
-        escape(unsubscribe_url)
-    );
-    email.html = match email.html.to_ascii_lowercase().rfind("</body>") {
-        Some(at) => format!("{}{footer}{}", &email.html[..at], &email.html[at..]),
-        None => format!("{}\n{footer}", email.html),
-    };
-    email
 }
 
 /// `List-Unsubscribe: <url>`.
@@ -205,7 +192,6 @@ impl Sender {
 pub struct Mailer {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
     timeout: Duration,
-    pub templates: Templates,
 }
 
 impl Mailer {
@@ -221,7 +207,7 @@ impl Mailer {
                     .build(),
             ),
         };
-        Ok(Self { transport, timeout: Duration::from_secs(config.send_timeout_secs), templates: Templates::new()? })
+        Ok(Self { transport, timeout: Duration::from_secs(config.send_timeout_secs) })
     }
 
     /// Whether an SMTP server is configured.
@@ -293,39 +279,46 @@ impl Mailer {
 mod tests {
     use super::*;
 
-    fn ctx() -> EmailContext {
-        EmailContext {
-            first_name: "Ann".into(),
-            name: "Ann <Lee>".into(),
-            restaurant: "Chez Test".into(),
-            tier: "Gold".into(),
-            discount_percent: 10,
-            points: 1234,
-            years: Some(10),
-            unsubscribe_url: "http://x/unsubscribe?token=t&a=b".into(),
-        }
+    fn vars(discount: u8) -> Vars {
+        let mut v = Vars::sample("Chez Test", None);
+        v.first_name = "Ann".into();
+        v.name = "Ann <Lee>".into();
+        v.discount_percent = discount;
+        v.tier = if discount > 0 { "Gold".into() } else { "Bronze".into() };
+        v.unsubscribe_url = "http://x/unsubscribe?token=t&a=b".into();
+        v
     }
 
     #[test]
-    fn every_campaign_renders_both_parts() {
-        let t = Templates::new().unwrap();
+    fn every_builtin_campaign_passes_the_checks_and_renders_both_parts() {
         for campaign in Campaign::ALL {
-            let r = t.render(campaign, &ctx()).unwrap();
+            let (_, subject, text, html) = builtin_default(campaign);
+            for (part, source) in [(Part::Subject, subject), (Part::Text, text), (Part::Html, html)] {
+                entity::rules::content::check("body", part, source).unwrap_or_else(|e| panic!("{campaign:?}: {e}"));
+            }
+            let r = compose(subject, text, html, &vars(10)).unwrap();
             assert!(r.subject.contains("Ann"), "{campaign:?}: {}", r.subject);
             assert!(r.text.contains("http://x/unsubscribe?token=t&a=b"), "{campaign:?} text has the raw link");
             assert!(r.html.contains("unsubscribe?token=t&amp;a=b"), "{campaign:?} html escapes the link");
-            assert!(r.html.contains("<html"), "{campaign:?} html uses the layout");
+            assert!(r.html.contains("<html") && r.html.contains("<h1 style=\"font-size: 24px; margin-top: 0;\">Chez Test</h1>"), "{campaign:?} html uses the layout");
         }
     }
 
     #[test]
     fn discounts_follow_the_tier() {
-        let t = Templates::new().unwrap();
-        let r = t.render(Campaign::Birthday, &ctx()).unwrap();
+        let (_, subject, text, html) = builtin_default(Campaign::Birthday);
+        let r = compose(subject, text, html, &vars(10)).unwrap();
         assert!(r.text.contains("10% off"));
-        let bronze = EmailContext { discount_percent: 0, tier: "Bronze".into(), ..ctx() };
-        let r = t.render(Campaign::Birthday, &bronze).unwrap();
+        let r = compose(subject, text, html, &vars(0)).unwrap();
         assert!(!r.text.contains("% off"));
         assert!(r.text.contains("dessert is on the house"));
+    }
+
+    #[test]
+    fn a_whole_document_keeps_its_own_frame_and_still_gets_the_footer() {
+        let r = compose("Hi", "Hi", "<html><body><p>Mine</p></body></html>", &vars(0)).unwrap();
+        assert!(r.html.starts_with("<html><body><p>Mine</p><p style="), "{}", r.html);
+        assert!(r.html.ends_with("</body></html>"));
+        assert!(r.html.contains("Unsubscribe</a>"));
     }
 }

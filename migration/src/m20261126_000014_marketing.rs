@@ -38,6 +38,7 @@ enum Campaigns {
     RestaurantId,
     Name,
     Kind,
+    BuiltinKey,
     State,
     AudienceSegment,
     AudienceRule,
@@ -100,6 +101,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(C::RestaurantId, 64))
                     .col(string_len(C::Name, 100))
                     .col(string_len(C::Kind, 16))
+                    .col(string_len_null(C::BuiltinKey, 16))
                     .col(string_len(C::State, 16))
                     .col(string_len_null(C::AudienceSegment, 64))
                     .col(text_null(C::AudienceRule))
@@ -119,6 +121,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager.create_index(Index::create().name("ix_campaigns_restaurant").table(C::Table).col(C::RestaurantId).col(C::Id).to_owned()).await?;
+        manager
+            .create_index(Index::create().name("ux_campaigns_builtin").table(C::Table).col(C::RestaurantId).col(C::BuiltinKey).unique().to_owned())
+            .await?;
         manager.create_index(Index::create().name("ix_campaigns_due").table(C::Table).col(C::State).col(C::NextRunAt).to_owned()).await?;
 
         use CampaignSends as S;

@@ -3,7 +3,7 @@
 //! send at that slot through a real SMTP server on loopback, pause and resume, the frequency
 //! cap, refusals, roles and tenant isolation.
 
-use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
@@ -286,7 +286,7 @@ async fn bad_templates_times_and_roles_are_refused_and_restaurants_are_isolated(
         assert_eq!(code, "NOT_FOUND", "{q}");
     }
     let theirs = as_key(&app, &other, CREATE, content("Theirs", json!({ "rule": {} }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
-    let audience = as_key(&app, &other, "query($id: ID!) { campaignAudience(id: $id) { audience } campaigns { name } }", json!({ "id": theirs })).await;
+    let audience = as_key(&app, &other, "query($id: ID!) { campaignAudience(id: $id) { audience } campaigns(kind: CUSTOM) { name } }", json!({ "id": theirs })).await;
     assert_eq!(audience, json!({ "campaignAudience": { "audience": 0 }, "campaigns": [{ "name": "Theirs" }] }), "only their own members and campaigns");
     let seg = as_key(&app, &other, "mutation { createSegment(name: \"everyone\", rule: {}) { customerCount } }", json!({})).await;
     assert_eq!(seg["createSegment"]["customerCount"], 0);
@@ -294,3 +294,41 @@ async fn bad_templates_times_and_roles_are_refused_and_restaurants_are_isolated(
 }
 
 on_both!(bad_templates_times_and_roles_are_refused_and_restaurants_are_isolated);
+
+async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    let marketer = app.create_key("default", "marketer").await;
+    let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
+    let builtins = listed["campaigns"].as_array().unwrap();
+    let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 3, "{listed}");
+    assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK"));
+    let birthday = builtins.iter().find(|c| c["kind"] == "BIRTHDAY").unwrap();
+    assert_eq!(birthday["state"], "BUILT_IN");
+    let id = birthday["id"].as_str().unwrap();
+
+    let (code, _) = refused(&app, &marketer, "mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { id } }", json!({ "id": id })).await;
+    assert_eq!(code, "VALIDATION", "a built-in runs on its job's schedule");
+    let (code, _) = refused(&app, &marketer, "mutation($id: ID!) { updateCampaign(id: $id, input: { audience: { rule: {} } }) { id } }", json!({ "id": id })).await;
+    assert_eq!(code, "VALIDATION", "its audience is its job's rule");
+    as_key(
+        &app,
+        &marketer,
+        "mutation($id: ID!) { updateCampaign(id: $id, input: { subject: \"{{ first_name }}, {{ years }} candles at {{ restaurant }}\" }) { subject } }",
+        json!({ "id": id }),
+    )
+    .await;
+
+    let d = Utc::now().date_naive();
+    let birthday = format!("1992-{}", d.format("%m-%d"));
+    member(&app, "+14155550101", "Ann Lee", json!({ "email": "ann@example.com", "dateOfBirth": birthday, "marketing": { "emailOptIn": true, "birthdayOffers": true } })).await;
+    let out = run(&app, "BIRTHDAY").await;
+    assert_eq!(out["sent"], 1, "{out}");
+    let mail = sink.wait_for(1).await;
+    let years = d.year() - 1992;
+    assert_eq!(mail[0].parsed().subject(), Some(format!("Ann, {years} candles at Chez Test").as_str()));
+    assert!(mail[0].parsed().body_text(0).unwrap().contains("wishes you a wonderful day"), "the body keeps its default wording");
+}
+
+on_both!(built_in_campaigns_keep_their_rules_and_take_new_wording);

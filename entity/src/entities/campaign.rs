@@ -68,6 +68,8 @@ pub struct Model {
     pub restaurant_id: String,
     pub name: String,
     pub kind: CampaignKind,
+    /// Built-in campaigns: their kind again, unique per restaurant (custom ones: none).
+    pub builtin_key: Option<String>,
     pub state: CampaignState,
     /// Target segment (automatic, list or rule), or none with `audience_rule`.
     pub audience_segment: Option<String>,

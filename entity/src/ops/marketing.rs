@@ -7,7 +7,7 @@
 //! ([`builtin`]) holding their editable wording; their audience and timing stay their jobs'.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
@@ -82,9 +82,19 @@ pub async fn get(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainRes
         .ok_or_else(|| DomainError::not_found(format!("campaign {id}")))
 }
 
-/// The restaurant's campaigns, newest first, optionally in one state.
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope, state: Option<CampaignState>, limit: u64, offset: u64) -> DomainResult<Vec<campaign::Model>> {
+/// The restaurant's campaigns, newest first, optionally of one kind and in one state.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    kind: Option<CampaignKind>,
+    state: Option<CampaignState>,
+    limit: u64,
+    offset: u64,
+) -> DomainResult<Vec<campaign::Model>> {
     let mut q = campaign::Entity::find().filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id));
+    if let Some(k) = kind {
+        q = q.filter(campaign::Column::Kind.eq(k));
+    }
     if let Some(s) = state {
         q = q.filter(campaign::Column::State.eq(s));
     }
@@ -105,6 +115,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: &Scope, patch: CampaignPat
         restaurant_id: Set(scope.restaurant_id.clone()),
         name: Set(name),
         kind: Set(CampaignKind::Custom),
+        builtin_key: Set(None),
         state: Set(CampaignState::Draft),
         audience_segment: Set(target.segment),
         audience_rule: Set(target.rule.map(|r| r.to_json())),
@@ -332,10 +343,11 @@ pub async fn builtin(db: &impl ConnectionTrait, scope: &Scope, kind: CampaignKin
     }
     let (name, subject, text, html) = default;
     let at = now();
-    Ok(campaign::ActiveModel {
+    let row = campaign::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         name: Set(name.into()),
         kind: Set(kind),
+        builtin_key: Set(Some(sea_orm::ActiveEnum::to_value(&kind))),
         state: Set(CampaignState::BuiltIn),
         audience_segment: Set(None),
         audience_rule: Set(None),
@@ -352,9 +364,17 @@ pub async fn builtin(db: &impl ConnectionTrait, scope: &Scope, kind: CampaignKin
         updated_at: Set(at),
         sent_at: Set(None),
         ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    };
+    campaign::Entity::insert(row)
+        .on_conflict(OnConflict::columns([campaign::Column::RestaurantId, campaign::Column::BuiltinKey]).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    campaign::Entity::find()
+        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(campaign::Column::Kind.eq(kind))
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::internal("built-in campaign row missing after insert"))
 }
 
 /// Who campaign `c` would reach now, who is left out and why, and the first `sample` recipients.

@@ -9,6 +9,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::entities::customer;
+use crate::rules::programme::Programme;
 use crate::rules::tier;
 use crate::{DomainError, DomainResult};
 
@@ -23,6 +24,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("referral_code", "the member's referral code"),
     ("restaurant", "the restaurant's name"),
     ("offer", "the campaign's offer text (empty when it has none)"),
+    ("discount_percent", "the member's tier discount on occasion offers, in percent (restaurant setting)"),
+    ("years", "birthday and anniversary emails: age or years married on the day (0 when unknown)"),
     ("unsubscribe_url", "the member's one-click unsubscribe link (the footer carries it anyway)"),
 ];
 
@@ -47,12 +50,14 @@ pub struct Vars {
     pub referral_code: String,
     pub restaurant: String,
     pub offer: String,
+    pub discount_percent: u8,
+    pub years: i32,
     pub unsubscribe_url: String,
 }
 
 impl Vars {
-    /// The variables of member `c`'s email from `restaurant` with `offer`.
-    pub fn of(c: &customer::Model, restaurant: &str, offer: Option<&str>, unsubscribe_url: &str) -> Self {
+    /// The variables of member `c`'s email from `restaurant` (programme `p`) with `offer`.
+    pub fn of(c: &customer::Model, p: &Programme, restaurant: &str, offer: Option<&str>, unsubscribe_url: &str) -> Self {
         Self {
             first_name: c.name.split_whitespace().next().unwrap_or(&c.name).to_string(),
             name: c.name.clone(),
@@ -63,6 +68,8 @@ impl Vars {
             referral_code: c.referral_code.clone(),
             restaurant: restaurant.to_string(),
             offer: offer.unwrap_or_default().to_string(),
+            discount_percent: p.discount_percent(c.tier),
+            years: 0,
             unsubscribe_url: unsubscribe_url.to_string(),
         }
     }
@@ -79,6 +86,8 @@ impl Vars {
             referral_code: "ALEX2750".into(),
             restaurant: restaurant.to_string(),
             offer: offer.unwrap_or_default().to_string(),
+            discount_percent: 10,
+            years: 30,
             unsubscribe_url: "https://example.com/unsubscribe".into(),
         }
     }

@@ -14,7 +14,7 @@ use crate::error::{ApiError, IntoGql};
 
 pub mod types;
 
-use types::{Campaign, CampaignAudience, CampaignInput, CampaignScheduleInput, CampaignState, EmailPreview, TemplateVariable};
+use types::{Campaign, CampaignAudience, CampaignKind, CampaignInput, CampaignScheduleInput, CampaignState, EmailPreview, TemplateVariable};
 
 fn campaign_id(id: &ID) -> Result<i64, ApiError> {
     id.parse::<i64>().map_err(|_| ApiError::not_found(format!("campaign {}", id.as_str())))
@@ -41,17 +41,21 @@ pub struct MarketingQuery;
 
 #[Object]
 impl MarketingQuery {
-    /// Your restaurant's campaigns, newest first (at most 100 a page).
+    /// Your restaurant's campaigns, newest first (at most 100 a page), the built-in birthday,
+    /// anniversary and win-back ones included (their wording is editable).
     #[graphql(guard = "MARKETING")]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
+        kind: Option<CampaignKind>,
         state: Option<CampaignState>,
         #[graphql(default = 50)] limit: i64,
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<Campaign>> {
         let (limit, offset) = entity::rules::paging::check(limit, offset, 100).gql()?;
-        let rows = marketing::list(&app(ctx).db, scope(ctx), state.map(Into::into), limit, offset).await.gql()?;
+        let (db, scope) = (&app(ctx).db, scope(ctx));
+        jobs::delivery::builtins(db, scope).await.map_err(|e| ApiError::Domain(entity::DomainError::internal(e))).gql()?;
+        let rows = marketing::list(db, scope, kind.map(Into::into), state.map(Into::into), limit, offset).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
