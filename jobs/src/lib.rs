@@ -296,6 +296,7 @@ async fn execute(
             let mut report = JobReport {
                 enqueued: written.enqueued,
                 skipped_consent: written.skipped_consent,
+                capped: written.capped,
                 recipients: written.recipients,
                 ..JobReport::default()
             };

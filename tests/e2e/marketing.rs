@@ -95,6 +95,8 @@ async fn a_marketer_builds_a_rule_campaign_and_it_goes_out_once_at_its_local_tim
     assert_eq!(seg["createSegment"]["rule"], rule);
     let listed = as_key(&app, &marketer, "{ segments { name customerCount } }", json!({})).await;
     assert!(listed["segments"].as_array().unwrap().contains(&json!({ "name": "gold-regulars", "customerCount": 3 })), "{listed}");
+    let members = as_key(&app, &marketer, "{ customers(filter: { segment: \"gold-regulars\" }) { totalCount } }", json!({})).await;
+    assert_eq!(members["customers"]["totalCount"], 3, "the customer list filters by a rule segment too");
 
     let created = as_key(&app, &marketer, CREATE, content("Gold evening", json!({ "segment": "gold-regulars" }))).await;
     let id = created["createCampaign"]["id"].as_str().unwrap().to_string();
@@ -208,6 +210,10 @@ async fn pause_stops_a_send_midway_and_resume_finishes_it_once(backend: Backend)
     app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }", json!({ "id": second })).await;
     let capped = run(&app, "CAMPAIGNS").await;
     assert_eq!((capped["enqueued"].as_i64(), capped["capped"].as_i64()), (Some(0), Some(5)), "capped members are counted, not sent: {capped}");
+
+    app.sql("UPDATE customers SET status = 'dormant'").await;
+    let win_back = run(&app, "WIN_BACK").await;
+    assert_eq!((win_back["enqueued"].as_i64(), win_back["capped"].as_i64()), (Some(0), Some(5)), "win-back is marketing: capped too: {win_back}");
 
     let third = app.data(CREATE, content("Cancelled", json!({ "rule": { "emailOptIn": true } }))).await;
     let third = third["createCampaign"]["id"].as_str().unwrap().to_string();
@@ -332,3 +338,27 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
 }
 
 on_both!(built_in_campaigns_keep_their_rules_and_take_new_wording);
+
+async fn replicas_racing_for_a_due_campaign_send_each_email_once(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    let env = [("SMTP_URL", sink.url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let replica = app.replica(&env).await;
+    for i in 0..30 {
+        member(&app, &format!("+141555503{i:02}"), &format!("Guest{i}"), opted_in(&format!("r{i}@example.com"))).await;
+    }
+    let id = app.data(CREATE, content("Race", json!({ "rule": { "emailOptIn": true } }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
+    app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }", json!({ "id": id })).await;
+    let (a, b) = tokio::join!(run(&app, "CAMPAIGNS"), run(&replica, "CAMPAIGNS"));
+    assert_eq!(a["sends"].as_i64().unwrap() + b["sends"].as_i64().unwrap(), 1, "one replica starts the send: {a} {b}");
+    assert_eq!(a["sent"].as_i64().unwrap() + b["sent"].as_i64().unwrap(), 30, "{a} {b}");
+    let mut to: Vec<String> = sink.wait_for(30).await.into_iter().flat_map(|m| m.to).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!((to.len(), sink.received().len()), (30, 30), "each member once");
+    let done = app.data("query($id: ID!) { campaign(id: $id) { state totals { sends enqueued sent } } }", json!({ "id": id })).await;
+    assert_eq!(done["campaign"], json!({ "state": "SENT", "totals": { "sends": 1, "enqueued": 30, "sent": 30 } }));
+}
+
+on_both!(replicas_racing_for_a_due_campaign_send_each_email_once);

@@ -4,7 +4,8 @@
 //!
 //! An email goes only to a customer with an email address, `emailOptIn`, the campaign's own
 //! flag (`birthdayOffers`, `anniversaryOffers`, `specialOffers`) and a status other than
-//! `blocked`.
+//! `blocked`, and under the restaurant's frequency cap (win-back always counts as marketing;
+//! birthday and anniversary only when the cap includes occasions).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
@@ -100,6 +101,9 @@ pub struct Enqueued {
     pub enqueued: u64,
     /// Customers with the occasion who were not emailed for lack of consent, email or status.
     pub skipped_consent: u64,
+    /// Customers left out for the restaurant's frequency cap (win-back always; occasions when
+    /// the cap includes them).
+    pub capped: u64,
     /// Dry runs: who would get an email.
     pub recipients: Vec<Recipient>,
 }
@@ -158,7 +162,12 @@ pub async fn enqueue(
     for group in due(p, campaign, today, now) {
         report.skipped_consent +=
             customer::Entity::find().filter(ours()).filter(group.who.clone()).filter(consented(campaign).not()).count(db).await?;
-        let eligible = ours().add(group.who).add(consented(campaign));
+        let mut eligible = ours().add(group.who).add(consented(campaign));
+        let capped = if campaign == Campaign::WinBack || p.cap.occasions { super::audience::capped(p, now, None) } else { None };
+        if let Some(capped) = capped {
+            report.capped += customer::Entity::find().filter(eligible.clone()).filter(capped.clone()).count(db).await?;
+            eligible = eligible.add(capped.not());
+        }
         if dry_run {
             let rows = customer::Entity::find().filter(eligible).limit(DRY_RUN_LIST).all(db).await?;
             report.recipients.extend(rows.into_iter().map(|c| Recipient::of(c, group.occasion_date)));

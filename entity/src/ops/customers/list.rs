@@ -5,7 +5,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
 
 use super::cursor::{self, Cursor};
-use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label};
+use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, segment};
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// Filters of the customer list (spec endpoint 3); all given ones must match.
@@ -55,16 +55,24 @@ pub fn check_page(policy: &Policy, page: i64, limit: i64) -> DomainResult<(u64, 
 /// The scope's customers matching `filter`. `ids_below` repeats a newest-first cursor's bound
 /// inside the label subqueries: PostgreSQL merges them with the customers in id order and does
 /// not carry the bound over by itself (a deep cursor page read 40k labels to skip them).
-fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>) -> Select<customer::Entity> {
+/// `rule` is the condition of a rule segment `filter.segment` names ([`rule_of`]).
+fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule: Option<Condition>) -> Select<customer::Entity> {
     use customer::Column as C;
     let mut select = customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id));
+    let segment = match rule {
+        Some(rule) => {
+            select = select.filter(rule);
+            None
+        }
+        None => filter.segment.clone(),
+    };
     if let Some(tier) = filter.tier {
         select = select.filter(C::Tier.eq(tier));
     }
     if let Some(status) = filter.status {
         select = select.filter(C::Status.eq(status));
     }
-    for (kind, name) in [(LabelKind::Tag, &filter.tag), (LabelKind::Segment, &filter.segment)] {
+    for (kind, name) in [(LabelKind::Tag, &filter.tag), (LabelKind::Segment, &segment)] {
         if let Some(name) = name {
             let mut labelled = Query::select()
                 .column(customer_label::Column::CustomerId)
@@ -118,7 +126,8 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFil
         PageAt::After(Cursor::Newest { id }) => Some(*id),
         _ => None,
     };
-    let select = cursor::order(filtered(scope, filter, ids_below), sort);
+    let rule = rule_of(db, scope, filter).await?;
+    let select = cursor::order(filtered(scope, filter, ids_below, rule), sort);
     let (select, page) = match at {
         PageAt::Number(page) => (select.offset((page - 1) * limit), Some(page)),
         PageAt::After(after) => (select.filter(after.condition()), None),
@@ -152,5 +161,27 @@ fn check_filter(filter: &CustomerFilter) -> DomainResult<()> {
 /// How many of the scope's customers match `filter`.
 pub async fn count(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter) -> DomainResult<u64> {
     check_filter(filter)?;
-    Ok(filtered(scope, filter, None).count(db).await?)
+    let rule = rule_of(db, scope, filter).await?;
+    Ok(filtered(scope, filter, None, rule).count(db).await?)
+}
+
+/// The condition of the rule segment `filter.segment` names, if it names one (list and
+/// automatic segments are labels).
+async fn rule_of(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter) -> DomainResult<Option<Condition>> {
+    let Some(name) = filter.segment.as_deref().map(|n| n.trim().to_lowercase()) else { return Ok(None) };
+    if crate::rules::segments::is_auto(&name) {
+        return Ok(None);
+    }
+    let ruled = segment::Entity::find()
+        .filter(segment::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(segment::Column::Name.eq(&name))
+        .filter(segment::Column::Rule.is_not_null())
+        .count(db)
+        .await?;
+    if ruled == 0 {
+        return Ok(None);
+    }
+    let p = crate::ops::restaurants::programme(db, scope).await?;
+    let target = crate::ops::audience::Target { segment: Some(name), rule: None };
+    Ok(Some(crate::ops::audience::condition(db, scope, &p, &target, crate::ops::now()).await?))
 }
