@@ -18,7 +18,7 @@ use entity::Scope;
 use entity::entities::{CampaignKind, CustomerStatus, campaign, customer, email_delivery, restaurant};
 use entity::ops::deliveries::{self, SendResult};
 use entity::ops::marketing;
-use entity::rules::content::Vars;
+use entity::rules::content::{Compiled, Vars};
 use entity::rules::occasions;
 use entity::rules::programme::Programme;
 use tokio::task::JoinSet;
@@ -79,13 +79,16 @@ pub async fn deliver(
         let customers = deliveries::recipients(&ctx.db, scope, &ids).await?;
         let campaign_ids: Vec<i64> = batch.iter().filter_map(|d| d.campaign_id).collect();
         let campaigns = deliveries::campaigns(&ctx.db, scope, &campaign_ids).await?;
+        let compiled: std::sync::Arc<HashMap<i64, Result<Compiled, String>>> = std::sync::Arc::new(
+            campaigns.values().chain(letter.builtins.values()).map(|c| (c.id, Compiled::new(&c.subject, &c.body_text, &c.body_html))).collect(),
+        );
         let mut sends = JoinSet::new();
         for row in batch {
-            let (ctx, letter) = (ctx.clone(), letter.clone());
+            let (ctx, letter, compiled) = (ctx.clone(), letter.clone(), compiled.clone());
             let who = customers.get(&row.customer_id).cloned();
             let content = row.campaign_id.and_then(|id| campaigns.get(&id).cloned());
             sends.spawn(async move {
-                let outcome = send_one(&ctx, &letter, &row, who.as_ref(), content.as_ref()).await;
+                let outcome = send_one(&ctx, &letter, &row, who.as_ref(), content.as_ref(), &compiled).await;
                 (row, outcome)
             });
         }
@@ -149,6 +152,7 @@ async fn send_one(
     row: &email_delivery::Model,
     who: Option<&customer::Model>,
     custom: Option<&campaign::Model>,
+    compiled: &HashMap<i64, Result<Compiled, String>>,
 ) -> Outcome {
     let Some(c) = who else { return Outcome::Skipped("customer no longer exists") };
     let content = match content_for(letter, row, custom, c) {
@@ -168,7 +172,12 @@ async fn send_one(
         _ => 0,
     }
     .max(0);
-    let rendered = match mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars) {
+    let rendered = match compiled.get(&content.id) {
+        Some(Ok(templates)) => mailer::compose_with(templates, &vars),
+        Some(Err(e)) => Err(e.clone()),
+        None => mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars),
+    };
+    let rendered = match rendered {
         Ok(r) => r,
         Err(e) => return Outcome::Failed(SendError::Build(e)),
     };

@@ -15,7 +15,7 @@ use minijinja::value::Value;
 use minijinja::{Environment, context};
 
 use entity::entities::restaurant;
-use entity::rules::content::{Part, Vars, render};
+use entity::rules::content::{Compiled, Parts, Vars};
 
 use crate::{Campaign, JobError, JobsConfig};
 
@@ -68,9 +68,12 @@ fn layout() -> &'static Environment<'static> {
 /// the HTML set in the layout (unless it is a whole document), and the footer every marketing
 /// email carries whatever its template says: why the member gets it and the unsubscribe link.
 pub fn compose(subject: &str, text: &str, html: &str, vars: &Vars) -> Result<Rendered, String> {
-    let subject = render(Part::Subject, subject, vars)?;
-    let text = render(Part::Text, text, vars)?;
-    let html = render(Part::Html, html, vars)?;
+    compose_with(&Compiled::new(subject, text, html)?, vars)
+}
+
+/// [`compose`] with templates compiled once (a delivery batch compiles each campaign once).
+pub fn compose_with(compiled: &Compiled, vars: &Vars) -> Result<Rendered, String> {
+    let Parts { subject, text, html } = compiled.render(vars)?;
     let footer = format!(
         "<p style=\"font-size: 12px; color: #777; margin-top: 32px;\">You receive this email because you joined the {} loyalty program ({} member). \
          <a href=\"{}\">Unsubscribe</a> from marketing emails at any time.</p>",
@@ -278,6 +281,8 @@ impl Mailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use entity::rules::content::Part;
 
     fn vars(discount: u8) -> Vars {
         let mut v = Vars::sample("Chez Test", None);

