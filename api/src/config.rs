@@ -244,6 +244,8 @@ impl Config {
             cap_emails: p.cap.emails as i32,
             cap_days: p.cap.days as i32,
             cap_occasions: p.cap.occasions,
+            win_back_percent: 0,
+            benefit_days: 30,
             created_at: at,
             updated_at: at,
         }

@@ -81,6 +81,8 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         cap_emails: 2,
         cap_days: 7,
         cap_occasions: false,
+        win_back_percent: 0,
+        benefit_days: 30,
         created_at: at,
         updated_at: at,
     }

@@ -18,6 +18,7 @@ use entity::Scope;
 use entity::entities::{CampaignKind, CustomerStatus, campaign, customer, email_delivery, restaurant};
 use entity::ops::deliveries::{self, SendResult};
 use entity::ops::marketing;
+use entity::ops::rewards::{self, Benefit};
 use entity::rules::content::{Compiled, Vars};
 use entity::rules::occasions;
 use entity::rules::programme::Programme;
@@ -61,6 +62,7 @@ pub async fn deliver(
     }
     deliveries::release_stale(&ctx.db, scope, now - Duration::minutes(STALE_SENDING_MINUTES)).await?;
     let letter = Letterhead {
+        scope: scope.clone(),
         sender: Sender::of(restaurant).map_err(|e| JobError::Config(format!("restaurant {}: {e}", restaurant.id))),
         restaurant: restaurant.name.clone(),
         link_base: ctx.link_base(restaurant).to_string(),
@@ -103,6 +105,7 @@ pub async fn deliver(
 
 /// What every email of one restaurant shares.
 struct Letterhead {
+    scope: Scope,
     sender: Result<Sender, JobError>,
     restaurant: String,
     link_base: String,
@@ -172,6 +175,16 @@ async fn send_one(
         _ => 0,
     }
     .max(0);
+    if let Some(benefit) = benefit(&letter.programme, row, c) {
+        match rewards::issue_benefit(&ctx.db, &letter.scope, c.id, &benefit, entity::ops::now()).await {
+            Ok(v) => {
+                vars.voucher_code = v.code;
+                vars.voucher_percent = benefit.percent;
+                vars.voucher_expires = v.expires_at.with_timezone(&letter.programme.timezone).date_naive().to_string();
+            }
+            Err(e) => return Outcome::Failed(SendError::Data(e.to_string())),
+        }
+    }
     let rendered = match compiled.get(&content.id) {
         Some(Ok(templates)) => mailer::compose_with(templates, &vars),
         Some(Err(e)) => Err(e.clone()),
@@ -190,6 +203,24 @@ async fn send_one(
         Ok(()) => Outcome::Sent,
         Err(e) => Outcome::Failed(e),
     }
+}
+
+/// The voucher a built-in campaign's email carries: the birthday one worth the member's tier
+/// discount (once a year), the win-back one worth the restaurant's win-back offer (once per
+/// win-back email); none when the percentage is 0.
+fn benefit(p: &Programme, row: &email_delivery::Model, c: &customer::Model) -> Option<Benefit> {
+    let (source, percent, title) = match row.campaign.as_str() {
+        "birthday" => ("birthday", p.discount_percent(c.tier), "Birthday"),
+        "win-back" => ("win-back", p.win_back_percent, "Welcome back"),
+        _ => return None,
+    };
+    (row.campaign_id.is_none() && percent > 0).then(|| Benefit {
+        source,
+        period_key: row.period_key.clone(),
+        title: format!("{title}: {percent}% off"),
+        percent,
+        valid_days: p.benefit_days,
+    })
 }
 
 /// A campaign's email as member `c` would receive it (footer included; consent not checked).

@@ -163,12 +163,15 @@ pub enum SendError {
     Smtp(String),
     #[error("SMTP send timed out after {0} s")]
     Timeout(u64),
+    /// The email's data (e.g. its voucher) could not be read or written.
+    #[error("database: {0}")]
+    Data(String),
 }
 
 impl SendError {
     /// Whether trying again later may help.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, SendError::NotConfigured | SendError::Smtp(_) | SendError::Timeout(_))
+        matches!(self, SendError::NotConfigured | SendError::Smtp(_) | SendError::Timeout(_) | SendError::Data(_))
     }
 }
 
@@ -289,6 +292,7 @@ mod tests {
         v.first_name = "Ann".into();
         v.name = "Ann <Lee>".into();
         v.discount_percent = discount;
+        (v.voucher_code, v.voucher_percent, v.voucher_expires) = (String::new(), 0, String::new());
         v.tier = if discount > 0 { "Gold".into() } else { "Bronze".into() };
         v.unsubscribe_url = "http://x/unsubscribe?token=t&a=b".into();
         v

@@ -207,6 +207,8 @@ mod tests {
             cap_emails: 2,
             cap_days: 7,
             cap_occasions: false,
+            win_back_percent: 0,
+            benefit_days: 30,
             created_at: at,
             updated_at: at,
         }

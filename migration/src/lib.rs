@@ -17,6 +17,7 @@ mod m20261126_000011_user_id_index;
 mod m20261126_000012_rewards;
 mod m20261126_000013_job_run_indexes;
 mod m20261126_000014_marketing;
+mod m20261126_000015_benefit_vouchers;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_rewards::Migration),
             Box::new(m20261126_000013_job_run_indexes::Migration),
             Box::new(m20261126_000014_marketing::Migration),
+            Box::new(m20261126_000015_benefit_vouchers::Migration),
         ]
     }
 }

@@ -127,3 +127,57 @@ both!(adjustments_need_a_reason_and_never_go_below_zero, |app| async move {
     assert_eq!(history["customer"]["pointsHistory"][0], json!({ "kind": "ADJUST", "points": 50, "reason": "Missed visit" }));
     assert_ledger_matches(&app).await;
 });
+
+async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backend: crate::harness::Backend) {
+    use chrono::Utc;
+    let sink = crate::smtp::SmtpSink::start().await;
+    let app = crate::harness::TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0")]).await;
+    app.data("mutation { updateRestaurant(input: { timezone: \"UTC\", winBackVoucherPercent: 15, benefitVoucherDays: 14 }) { winBackVoucherPercent } }", json!({})).await;
+    let today = Utc::now().date_naive();
+    let upsert = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
+    let consent = json!({ "emailOptIn": true, "birthdayOffers": true, "specialOffers": true });
+    let ann = app.data(upsert, json!({ "input": { "phone": "+14155550101", "name": "Ann", "email": "ann@example.com", "dateOfBirth": format!("1992-{}", today.format("%m-%d")), "marketing": consent } })).await;
+    let ann = ann["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
+    add_points(&app, &ann, 3_000).await;
+    let bob = app.data(upsert, json!({ "input": { "phone": "+14155550102", "name": "Bob", "email": "bob@example.com", "dateOfBirth": format!("1992-{}", today.format("%m-%d")), "marketing": consent } })).await;
+    let bob = bob["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
+
+    let run = |job: &'static str| {
+        let app = &app;
+        async move { app.data("mutation($j: JobName!) { runJob(job: $j) { run { sent } } }", json!({ "j": job })).await["runJob"]["run"]["sent"].clone() }
+    };
+    assert_eq!(run("BIRTHDAY").await, 2);
+    let mails = sink.wait_for(2).await;
+    let text_of = |to: &str| mails.iter().find(|m| m.to == vec![to.to_string()]).unwrap().parsed().body_text(0).unwrap().to_string();
+    let ann_text = text_of("ann@example.com");
+    let vouchers = app.data("query($c: ID!) { vouchers(customerId: $c) { code title percentOff status expiresAt } }", json!({ "c": ann })).await;
+    let voucher = &vouchers["vouchers"][0];
+    assert_eq!((voucher["title"].as_str(), voucher["percentOff"].as_i64()), (Some("Birthday: 10% off"), Some(10)), "gold: 10% off: {vouchers}");
+    let code_text = voucher["code"].as_str().unwrap().to_string();
+    assert!(ann_text.contains(&format!("Show this code when you pay: {code_text} (10% off, valid until {})", today + chrono::Duration::days(14))), "{ann_text}");
+    assert!(!text_of("bob@example.com").contains("Show this code"), "bronze has no discount, so no voucher");
+    assert_eq!(app.data("query($c: ID!) { vouchers(customerId: $c) { code } }", json!({ "c": bob })).await["vouchers"], json!([]));
+
+    let check = app.data(CHECK, json!({ "code": code_text })).await;
+    assert_eq!((check["voucher"]["usable"].as_bool(), check["voucher"]["percentOff"].as_i64()), (Some(true), Some(10)));
+    app.data(USE, json!({ "code": code_text, "o": "order-1" })).await;
+    let again = app.gql(USE, json!({ "code": code_text, "o": "order-2" })).await;
+    assert_eq!(code(&again), Some("ALREADY_REDEEMED"));
+
+    app.sql(&format!("DELETE FROM email_deliveries WHERE customer_id = {ann}")).await;
+    assert_eq!(run("BIRTHDAY").await, 1, "the email is written again (its row was removed)");
+    let vouchers = app.data("query($c: ID!) { vouchers(customerId: $c) { code } }", json!({ "c": ann })).await;
+    assert_eq!(vouchers["vouchers"].as_array().unwrap().len(), 1, "one birthday voucher a year, whatever reruns do");
+    let resent = sink.wait_for(3).await;
+    assert!(resent[2].parsed().body_text(0).unwrap().contains(&code_text), "the same code again");
+
+    app.sql(&format!("UPDATE customers SET status = 'dormant' WHERE id = {bob}")).await;
+    assert_eq!(run("WIN_BACK").await, 1);
+    let bob_vouchers = app.data("query($c: ID!) { vouchers(customerId: $c) { code title percentOff } }", json!({ "c": bob })).await;
+    assert_eq!(bob_vouchers["vouchers"][0]["title"], "Welcome back: 15% off");
+    let win_back = sink.wait_for(4).await;
+    assert!(win_back[3].parsed().body_text(0).unwrap().contains(bob_vouchers["vouchers"][0]["code"].as_str().unwrap()));
+    assert_ledger_matches(&app).await;
+}
+
+crate::on_both!(birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once);

@@ -75,6 +75,10 @@ pub struct Restaurant {
     pub win_back_days: i32,
     pub schedule: JobSchedule,
     pub frequency_cap: FrequencyCap,
+    /// The win-back email's voucher, in percent off (0: none).
+    pub win_back_voucher_percent: i32,
+    /// Days a birthday or win-back voucher stays valid.
+    pub benefit_voucher_days: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -91,6 +95,8 @@ impl From<restaurant::Model> for Restaurant {
             },
             schedule: JobSchedule { dormancy: Some(r.dormancy_at), birthday: Some(r.birthday_at), anniversary: Some(r.anniversary_at), win_back: Some(r.win_back_at) },
             frequency_cap: FrequencyCap { emails: Some(r.cap_emails), days: Some(r.cap_days), include_occasions: Some(r.cap_occasions) },
+            win_back_voucher_percent: r.win_back_percent.into(),
+            benefit_voucher_days: r.benefit_days,
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -132,6 +138,8 @@ pub struct RestaurantInput {
     pub win_back_days: Option<i32>,
     pub schedule: Option<JobSchedule>,
     pub frequency_cap: Option<FrequencyCap>,
+    pub win_back_voucher_percent: Option<i32>,
+    pub benefit_voucher_days: Option<i32>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -164,6 +172,8 @@ impl From<RestaurantInput> for RestaurantPatch {
             occasion_lead_days: i.occasion_lead_days,
             win_back_days: i.win_back_days,
             schedule: i.schedule.map(|s| SchedulePatch { dormancy: s.dormancy, birthday: s.birthday, anniversary: s.anniversary, win_back: s.win_back }),
+            win_back_voucher_percent: percent(i.win_back_voucher_percent),
+            benefit_voucher_days: i.benefit_voucher_days,
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

@@ -56,6 +56,10 @@ pub struct Model {
     pub cap_emails: i32,
     pub cap_days: i32,
     pub cap_occasions: bool,
+    /// The win-back email's voucher, in percent off (0: none).
+    pub win_back_percent: i16,
+    /// Days a birthday or win-back voucher stays valid.
+    pub benefit_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

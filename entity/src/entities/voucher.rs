@@ -30,7 +30,7 @@ pub struct Model {
     pub customer_id: i64,
     pub reward_id: Option<i64>,
     pub code: String,
-    /// `reward` (for now).
+    /// `reward` (bought with points), or the campaign that gave it: `birthday`, `win-back`.
     pub source: String,
     /// What it is called on the receipt, e.g. the reward's name.
     pub title: String,
@@ -46,6 +46,9 @@ pub struct Model {
     pub redeemed_at: Option<DateTimeUtc>,
     pub redeemed_order_id: Option<String>,
     pub voided_at: Option<DateTimeUtc>,
+    /// Benefit vouchers: the period they are for (a birthday's year, a win-back's date),
+    /// unique per member and source.
+    pub period_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

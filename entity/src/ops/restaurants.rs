@@ -72,6 +72,8 @@ pub struct RestaurantPatch {
     pub win_back_days: Option<i32>,
     pub schedule: Option<SchedulePatch>,
     pub frequency_cap: Option<FrequencyCapPatch>,
+    pub win_back_voucher_percent: Option<i16>,
+    pub benefit_voucher_days: Option<i32>,
 }
 
 impl RestaurantPatch {
@@ -118,6 +120,8 @@ impl RestaurantPatch {
             set(&mut r.anniversary_at, s.anniversary);
             set(&mut r.win_back_at, s.win_back);
         }
+        set(&mut r.win_back_percent, self.win_back_voucher_percent);
+        set(&mut r.benefit_days, self.benefit_voucher_days);
         if let Some(c) = self.frequency_cap {
             set(&mut r.cap_emails, c.emails);
             set(&mut r.cap_days, c.days);

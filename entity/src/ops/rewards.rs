@@ -4,7 +4,7 @@
 //! unused voucher gives its points back in a ledger row.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionSession, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
@@ -203,6 +203,61 @@ async fn issue(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64, rewa
         return Ok(row.insert(txn).await?);
     }
     Err(DomainError::internal("no free voucher code after 8 tries"))
+}
+
+/// A tier benefit a campaign gives: a percentage off, for one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Benefit {
+    /// `birthday` or `win-back`.
+    pub source: &'static str,
+    /// The period it is for: a birthday's year, a win-back email's date.
+    pub period_key: String,
+    pub title: String,
+    pub percent: u8,
+    pub valid_days: u32,
+}
+
+/// The member's voucher for `benefit`: issued once per (member, source, period) — a retry, a
+/// rerun or another replica gets the same voucher back.
+pub async fn issue_benefit(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64, benefit: &Benefit, at: DateTime<Utc>) -> DomainResult<voucher::Model> {
+    use voucher::Column as V;
+    let existing = || {
+        voucher::Entity::find()
+            .filter(V::RestaurantId.eq(&scope.restaurant_id))
+            .filter(V::CustomerId.eq(customer_id))
+            .filter(V::Source.eq(benefit.source))
+            .filter(V::PeriodKey.eq(&benefit.period_key))
+            .one(db)
+    };
+    if let Some(v) = existing().await? {
+        return Ok(v);
+    }
+    let row = voucher::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        customer_id: Set(customer_id),
+        reward_id: Set(None),
+        code: Set(rewards::new_code()),
+        source: Set(benefit.source.into()),
+        title: Set(benefit.title.clone()),
+        points_cost: Set(0),
+        kind: Set(RewardKind::PercentOff),
+        amount_cents: Set(None),
+        percent: Set(Some(i16::from(benefit.percent))),
+        item_id: Set(None),
+        status: Set(VoucherStatus::Issued),
+        issued_at: Set(at),
+        expires_at: Set(at + Duration::days(i64::from(benefit.valid_days))),
+        redeemed_at: Set(None),
+        redeemed_order_id: Set(None),
+        voided_at: Set(None),
+        period_key: Set(Some(benefit.period_key.clone())),
+        ..Default::default()
+    };
+    voucher::Entity::insert(row)
+        .on_conflict(OnConflict::columns([V::CustomerId, V::Source, V::PeriodKey]).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    existing().await?.ok_or_else(|| DomainError::internal("benefit voucher missing after insert"))
 }
 
 /// A member's vouchers, newest first.

@@ -26,6 +26,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("offer", "the campaign's offer text (empty when it has none)"),
     ("discount_percent", "the member's tier discount on occasion offers, in percent (restaurant setting)"),
     ("years", "birthday and anniversary emails: age or years married on the day (0 when unknown)"),
+    ("voucher_code", "birthday and win-back emails: the code of the member's voucher (empty when none)"),
+    ("voucher_percent", "the voucher's percentage off (0 when none)"),
+    ("voucher_expires", "the voucher's last day, YYYY-MM-DD (empty when none)"),
     ("unsubscribe_url", "the member's one-click unsubscribe link (the footer carries it anyway)"),
 ];
 
@@ -52,6 +55,9 @@ pub struct Vars {
     pub offer: String,
     pub discount_percent: u8,
     pub years: i32,
+    pub voucher_code: String,
+    pub voucher_percent: u8,
+    pub voucher_expires: String,
     pub unsubscribe_url: String,
 }
 
@@ -70,6 +76,9 @@ impl Vars {
             offer: offer.unwrap_or_default().to_string(),
             discount_percent: p.discount_percent(c.tier),
             years: 0,
+            voucher_code: String::new(),
+            voucher_percent: 0,
+            voucher_expires: String::new(),
             unsubscribe_url: unsubscribe_url.to_string(),
         }
     }
@@ -88,6 +97,9 @@ impl Vars {
             offer: offer.unwrap_or_default().to_string(),
             discount_percent: 10,
             years: 30,
+            voucher_code: "SAMPL-E1234".into(),
+            voucher_percent: 10,
+            voucher_expires: "2030-12-31".into(),
             unsubscribe_url: "https://example.com/unsubscribe".into(),
         }
     }

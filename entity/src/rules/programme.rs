@@ -30,6 +30,10 @@ pub struct Programme {
     pub win_back_days: u32,
     /// How many marketing emails a member may get in a window.
     pub cap: FrequencyCap,
+    /// The win-back email's voucher, in percent off (0: none).
+    pub win_back_percent: u8,
+    /// Days a birthday or win-back voucher stays valid.
+    pub benefit_days: u32,
 }
 
 /// At most `emails` marketing emails per member per `days` days (`days` 0: no cap); occasion
@@ -55,6 +59,8 @@ impl Default for Programme {
             occasion_lead_days: 0,
             win_back_days: 30,
             cap: FrequencyCap { emails: 2, days: 7, occasions: false },
+            win_back_percent: 0,
+            benefit_days: 30,
         }
     }
 }
@@ -73,6 +79,8 @@ impl From<&restaurant::Model> for Programme {
             occasion_lead_days: r.occasion_lead_days.max(0) as u32,
             win_back_days: r.win_back_days.max(1) as u32,
             cap: FrequencyCap { emails: r.cap_emails.max(1) as u32, days: r.cap_days.max(0) as u32, occasions: r.cap_occasions },
+            win_back_percent: pct(r.win_back_percent),
+            benefit_days: r.benefit_days.max(1) as u32,
         }
     }
 }

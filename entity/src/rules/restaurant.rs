@@ -82,6 +82,8 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
     range("occasionLeadDays", i64::from(r.occasion_lead_days), 0, 30)?;
     range("winBackDays", i64::from(r.win_back_days), 1, 365)?;
     range("frequencyCap.emails", i64::from(r.cap_emails), 1, 100)?;
+    range("winBackVoucherPercent", i64::from(r.win_back_percent), 0, 100)?;
+    range("benefitVoucherDays", i64::from(r.benefit_days), 1, 366)?;
     range("frequencyCap.days", i64::from(r.cap_days), 0, 365)?;
     for (field, value) in [
         ("schedule.dormancy", &r.dormancy_at),
