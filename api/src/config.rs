@@ -246,6 +246,7 @@ impl Config {
             cap_occasions: p.cap.occasions,
             win_back_percent: 0,
             benefit_days: 30,
+            refunds_lower_tier: false,
             created_at: at,
             updated_at: at,
         }

@@ -83,6 +83,7 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         cap_occasions: false,
         win_back_percent: 0,
         benefit_days: 30,
+        refunds_lower_tier: false,
         created_at: at,
         updated_at: at,
     }

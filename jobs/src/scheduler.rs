@@ -209,6 +209,7 @@ mod tests {
             cap_occasions: false,
             win_back_percent: 0,
             benefit_days: 30,
+            refunds_lower_tier: false,
             created_at: at,
             updated_at: at,
         }

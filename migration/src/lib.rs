@@ -18,6 +18,7 @@ mod m20261126_000012_rewards;
 mod m20261126_000013_job_run_indexes;
 mod m20261126_000014_marketing;
 mod m20261126_000015_benefit_vouchers;
+mod m20261126_000016_refunds;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_job_run_indexes::Migration),
             Box::new(m20261126_000014_marketing::Migration),
             Box::new(m20261126_000015_benefit_vouchers::Migration),
+            Box::new(m20261126_000016_refunds::Migration),
         ]
     }
 }

@@ -74,6 +74,7 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("staff", "redeemPoints", format!("mutation {{ redeemPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
         ("staff", "recordVisit", format!("mutation {{ recordVisit(customerId: \"{id}\", orderAmount: 1) {{ visitId }} }}")),
         ("staff", "recordOrder", "mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"x\", amount: 1 }) { pointsEarned } }".into()),
+        ("staff", "refundOrder", "mutation { refundOrder(input: { orderId: \"nope\" }) { replayed } }".into()),
         ("staff", "addNote", format!("mutation {{ addNote(customerId: \"{id}\", note: \"hi\") {{ id }} }}")),
         ("staff", "recordFeedback", format!("mutation {{ recordFeedback(customerId: \"{id}\", rating: 4) {{ replayed }} }}")),
         ("staff", "addSpecialOccasion", format!("mutation {{ addSpecialOccasion(customerId: \"{id}\", name: \"x\", date: \"2020-01-01\") {{ id }} }}")),

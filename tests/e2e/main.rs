@@ -19,6 +19,7 @@ mod points;
 mod privacy;
 mod rewards;
 mod readme;
+mod refunds;
 mod restaurants;
 mod segments;
 mod visits;
@@ -66,7 +67,7 @@ pub async fn assert_ledger_matches(app: &TestApp) {
     let db = app.db().await;
     let sql = "SELECT c.id, c.points_current, c.points_lifetime, c.points_redeemed,
                       CAST(COALESCE(SUM(t.delta), 0) AS BIGINT) AS sum_all,
-                      CAST(COALESCE(SUM(CASE WHEN t.delta > 0 AND t.kind <> 'redeem' THEN t.delta ELSE 0 END), 0) AS BIGINT) AS sum_earned,
+                      CAST(COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN t.delta WHEN t.delta > 0 AND t.kind <> 'redeem' THEN t.delta ELSE 0 END), 0) AS BIGINT) AS sum_earned,
                       CAST(COALESCE(SUM(CASE WHEN t.kind = 'redeem' THEN -t.delta ELSE 0 END), 0) AS BIGINT) AS sum_redeemed
                FROM customers c LEFT JOIN point_transactions t ON t.customer_id = c.id
                GROUP BY c.id, c.points_current, c.points_lifetime, c.points_redeemed";

@@ -1,7 +1,7 @@
 //! The spec's order integration: one mutation the POS calls when an order completes.
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
-use entity::ops::orders;
+use entity::ops::{orders, refunds};
 
 use super::customers::types::Customer;
 use super::loaders::CustomerById;
@@ -57,6 +57,59 @@ impl OrderPayload {
     }
 }
 
+/// A refund (or void) of a recorded order.
+#[derive(InputObject)]
+pub struct RefundInput {
+    pub order_id: String,
+    /// How much to refund; omitted: whatever is left of the charge.
+    pub amount: Option<Money>,
+    /// The lines refunded (their favourite counts are taken back); a full refund or a void
+    /// takes back every line of the order.
+    #[graphql(default)]
+    pub items: Vec<OrderItemInput>,
+    /// Void the order: refund what is left and remove its visit.
+    #[graphql(default = false)]
+    pub void: bool,
+    /// The POS's id of this refund: a retry with the same id changes nothing. A full refund or
+    /// a void needs none (doing it twice changes nothing).
+    pub refund_id: Option<String>,
+}
+
+/// What a refund took back.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct RefundPayload {
+    pub order_id: String,
+    pub customer_id: ID,
+    /// Refunded by this call.
+    pub refunded: Money,
+    /// Refunded of the order in all.
+    pub total_refunded: Money,
+    pub points_reversed: i64,
+    /// Points the refund should have taken back but the balance no longer held (recorded on
+    /// the ledger row).
+    pub points_not_recovered: i64,
+    pub current_points: i64,
+    pub lifetime_points: i64,
+    pub tier: Tier,
+    pub visit_removed: bool,
+    /// True when this refund had been made before and this is the saved result.
+    pub replayed: bool,
+}
+
+#[ComplexObject]
+impl RefundPayload {
+    /// The customer as it is now.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let id = customer_id(&self.customer_id).gql()?;
+        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer))
+    }
+}
+
+fn items_of(items: Vec<OrderItemInput>) -> Vec<orders::OrderItem> {
+    items.into_iter().map(|i| orders::OrderItem { item_id: i.item_id, name: i.name, quantity: i.quantity }).collect()
+}
+
 /// Order mutations.
 #[derive(Default)]
 pub struct OrderMutation;
@@ -72,11 +125,7 @@ impl OrderMutation {
             phone: input.phone,
             order_id: input.order_id,
             amount_cents: input.amount.0,
-            items: input
-                .items
-                .into_iter()
-                .map(|i| orders::OrderItem { item_id: i.item_id, name: i.name, quantity: i.quantity })
-                .collect(),
+            items: items_of(input.items),
         };
         let out = orders::record_order(&state.db, scope(ctx), &state.policy, order).await.gql()?;
         let v = out.value;
@@ -88,6 +137,37 @@ impl OrderMutation {
             current_points: v.current,
             lifetime_points: v.lifetime,
             tier: v.tier.into(),
+            replayed: out.replayed,
+        })
+    }
+
+    /// Refunds a recorded order, in full (no `amount`) or in part, or voids it: takes back its
+    /// share of points (one `REFUND` ledger row; never below a zero balance, what could not be
+    /// taken back is reported), total spent and favourite counts; a void also removes its visit.
+    /// More than is left of the charge is `VALIDATION`. Tiers are lowered only if the
+    /// restaurant's `refundsLowerTier` says so.
+    #[graphql(guard = "STAFF")]
+    async fn refund_order(&self, ctx: &Context<'_>, input: RefundInput) -> async_graphql::Result<RefundPayload> {
+        let refund = refunds::RefundInput {
+            order_id: input.order_id,
+            amount_cents: input.amount.map(|m| m.0),
+            items: items_of(input.items),
+            void: input.void,
+            refund_id: input.refund_id,
+        };
+        let out = refunds::refund_order(&app(ctx).db, scope(ctx), refund).await.gql()?;
+        let v = out.value;
+        Ok(RefundPayload {
+            order_id: v.order_id,
+            customer_id: ID(v.customer_id.to_string()),
+            refunded: Money(v.refunded_cents),
+            total_refunded: Money(v.total_refunded_cents),
+            points_reversed: v.points_reversed,
+            points_not_recovered: v.points_not_recovered,
+            current_points: v.current,
+            lifetime_points: v.lifetime,
+            tier: v.tier.into(),
+            visit_removed: v.visit_removed,
             replayed: out.replayed,
         })
     }

@@ -79,6 +79,8 @@ pub struct Restaurant {
     pub win_back_voucher_percent: i32,
     /// Days a birthday or win-back voucher stays valid.
     pub benefit_voucher_days: i32,
+    /// Whether a refund may lower a member's tier (it never does otherwise).
+    pub refunds_lower_tier: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -97,6 +99,7 @@ impl From<restaurant::Model> for Restaurant {
             frequency_cap: FrequencyCap { emails: Some(r.cap_emails), days: Some(r.cap_days), include_occasions: Some(r.cap_occasions) },
             win_back_voucher_percent: r.win_back_percent.into(),
             benefit_voucher_days: r.benefit_days,
+            refunds_lower_tier: r.refunds_lower_tier,
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -140,6 +143,7 @@ pub struct RestaurantInput {
     pub frequency_cap: Option<FrequencyCap>,
     pub win_back_voucher_percent: Option<i32>,
     pub benefit_voucher_days: Option<i32>,
+    pub refunds_lower_tier: Option<bool>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -174,6 +178,7 @@ impl From<RestaurantInput> for RestaurantPatch {
             schedule: i.schedule.map(|s| SchedulePatch { dormancy: s.dormancy, birthday: s.birthday, anniversary: s.anniversary, win_back: s.win_back }),
             win_back_voucher_percent: percent(i.win_back_voucher_percent),
             benefit_voucher_days: i.benefit_voucher_days,
+            refunds_lower_tier: i.refunds_lower_tier,
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

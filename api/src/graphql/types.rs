@@ -57,6 +57,8 @@ pub enum LedgerKind {
     Adjust,
     ReferralBonus,
     Expire,
+    /// An order's points taken back on refund.
+    Refund,
 }
 
 /// Parses a customer id; anything that is not one is simply not found.

@@ -23,6 +23,9 @@ pub enum LedgerKind {
     /// Points that expired.
     #[sea_orm(string_value = "expire")]
     Expire,
+    /// Points an order earned, taken back when it was refunded (counts against lifetime too).
+    #[sea_orm(string_value = "refund")]
+    Refund,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]

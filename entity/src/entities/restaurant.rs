@@ -60,6 +60,8 @@ pub struct Model {
     pub win_back_percent: i16,
     /// Days a birthday or win-back voucher stays valid.
     pub benefit_days: i32,
+    /// Whether a refund may lower a member's tier (it never does otherwise).
+    pub refunds_lower_tier: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,13 @@ pub struct Model {
     /// The POS order id, unique per restaurant, when the visit came from an order.
     pub order_id: Option<String>,
     pub visited_at: DateTimeUtc,
+    /// An order's lines (`[{"itemId": …, "quantity": …}]`), for reversing favourites on refund.
+    pub items: Option<String>,
+    /// Points the order earned (orders recorded before refunds existed: none, and a refund
+    /// uses the restaurant's current rate).
+    pub points_earned: Option<i64>,
+    /// How much of the order's charge has been refunded.
+    pub refunded_cents: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

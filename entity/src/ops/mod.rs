@@ -29,6 +29,7 @@ pub mod notes;
 pub mod occasions;
 pub mod orders;
 pub mod privacy;
+pub mod refunds;
 pub mod restaurants;
 pub mod rewards;
 pub mod segments;

@@ -3,13 +3,13 @@
 //! counts as a visit and updates favourite items, all in one transaction, once per order id.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 use super::state::Delta;
 use crate::rules::inputs::check_amount;
 use super::{customers, idempotency, ledger, now, visits};
-use crate::entities::{LedgerKind, Tier, favorite_item};
+use crate::entities::{LedgerKind, Tier, favorite_item, visit};
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// Most line items in one order.
@@ -35,6 +35,14 @@ pub struct OrderItem {
     pub quantity: i64,
 }
 
+/// An order line as a visit keeps it (for refunds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    pub item_id: String,
+    pub quantity: i64,
+}
+
 /// What recording an order returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderOutcome {
@@ -48,16 +56,19 @@ pub struct OrderOutcome {
     pub tier: Tier,
 }
 
-fn check(input: &OrderInput) -> DomainResult<()> {
-    let order_id = input.order_id.trim();
+pub(crate) fn check_order_id(order_id: &str) -> DomainResult<String> {
+    let order_id = order_id.trim();
     if order_id.is_empty() || order_id.len() > 100 {
         return Err(DomainError::validation("orderId", "must be 1 to 100 characters"));
     }
-    check_amount("amount", input.amount_cents)?;
-    if input.items.len() > MAX_ITEMS {
+    Ok(order_id.to_string())
+}
+
+pub(crate) fn check_items(items: &[OrderItem]) -> DomainResult<()> {
+    if items.len() > MAX_ITEMS {
         return Err(DomainError::validation("items", format!("at most {MAX_ITEMS} items per order")));
     }
-    for item in &input.items {
+    for item in items {
         if item.item_id.trim().is_empty() || item.item_id.len() > 100 {
             return Err(DomainError::validation("items.itemId", "must be 1 to 100 characters"));
         }
@@ -66,6 +77,12 @@ fn check(input: &OrderInput) -> DomainResult<()> {
         }
     }
     Ok(())
+}
+
+fn check(input: &OrderInput) -> DomainResult<()> {
+    check_order_id(&input.order_id)?;
+    check_amount("amount", input.amount_cents)?;
+    check_items(&input.items)
 }
 
 /// Records a completed order for the member with the order's phone number. The order id is the
@@ -88,6 +105,13 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
         let reason = Some(format!("Order #{order_id}"));
         let (row, entry) = ledger::earn_in(txn, scope, &p, customer.id, delta, LedgerKind::Earn, reason, Some(key.clone()), at).await?;
         let visit = visits::insert(txn, scope, row.id, input.amount_cents, Some(order_id.clone()), at).await?;
+        let lines: Vec<Line> = input.items.iter().map(|i| Line { item_id: i.item_id.trim().to_string(), quantity: i.quantity }).collect();
+        visit::Entity::update_many()
+            .col_expr(visit::Column::PointsEarned, Expr::value(points))
+            .col_expr(visit::Column::Items, Expr::value(serde_json::to_string(&lines).unwrap_or_default()))
+            .filter(visit::Column::Id.eq(visit.id))
+            .exec(txn)
+            .await?;
         count_items(txn, scope, row.id, &input.items, at).await?;
         Ok(OrderOutcome {
             customer_id: row.id,

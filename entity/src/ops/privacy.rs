@@ -211,7 +211,15 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         .column_as(Expr::expr(Func::coalesce([Func::sum(Expr::col(point_transaction::Column::Delta)).into(), Expr::value(0)])).cast_as("BIGINT"), "current")
         .column_as(
             Expr::expr(Func::coalesce([
-                Func::sum(Expr::case(point_transaction::Column::Delta.gt(0), Expr::col(point_transaction::Column::Delta)).finally(0)).into(),
+                Func::sum(
+                    Expr::case(point_transaction::Column::Kind.eq(crate::entities::LedgerKind::Refund), Expr::col(point_transaction::Column::Delta))
+                        .case(
+                            point_transaction::Column::Delta.gt(0).and(point_transaction::Column::Kind.ne(crate::entities::LedgerKind::Redeem)),
+                            Expr::col(point_transaction::Column::Delta),
+                        )
+                        .finally(0),
+                )
+                .into(),
                 Expr::value(0),
             ]))
             .cast_as("BIGINT"),

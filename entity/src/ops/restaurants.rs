@@ -74,6 +74,7 @@ pub struct RestaurantPatch {
     pub frequency_cap: Option<FrequencyCapPatch>,
     pub win_back_voucher_percent: Option<i16>,
     pub benefit_voucher_days: Option<i32>,
+    pub refunds_lower_tier: Option<bool>,
 }
 
 impl RestaurantPatch {
@@ -122,6 +123,7 @@ impl RestaurantPatch {
         }
         set(&mut r.win_back_percent, self.win_back_voucher_percent);
         set(&mut r.benefit_days, self.benefit_voucher_days);
+        set(&mut r.refunds_lower_tier, self.refunds_lower_tier);
         if let Some(c) = self.frequency_cap {
             set(&mut r.cap_emails, c.emails);
             set(&mut r.cap_days, c.days);

@@ -29,6 +29,54 @@ pub struct Delta {
     pub visit_cents: Option<i64>,
 }
 
+/// The scope's customer `id`, locked for the rest of the transaction (a no-op update: PostgreSQL
+/// holds the row lock until commit; SQLite's write transactions are exclusive already), so a
+/// change computed from its values cannot race another.
+pub async fn lock(db: &impl ConnectionTrait, scope: &Scope, id: i64, now: DateTime<Utc>) -> DomainResult<customer::Model> {
+    customer::Entity::update_many()
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::Id.eq(id))
+        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| DomainError::not_found(format!("customer {id}")))
+}
+
+/// Takes back what a refunded order gave a [`lock`]ed customer `c`: `points` from current and
+/// lifetime (at most the balance), `cents` of spend, and with `remove_visit` the visit (first
+/// and last visit then come from the visits left); sets `tier`.
+#[allow(clippy::too_many_arguments)]
+pub async fn unearn(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    c: &customer::Model,
+    points: i64,
+    cents: i64,
+    remove_visit: bool,
+    tier: crate::entities::Tier,
+    now: DateTime<Utc>,
+) -> DomainResult<customer::Model> {
+    use customer::Column as C;
+    let mut update = customer::Entity::update_many()
+        .col_expr(C::PointsCurrent, Expr::value(c.points_current - points))
+        .col_expr(C::PointsLifetime, Expr::value(c.points_lifetime - points))
+        .col_expr(C::TotalSpentCents, Expr::value(std::cmp::Ord::max(c.total_spent_cents - cents, 0)))
+        .col_expr(C::Tier, Expr::value(tier))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(c.id))
+        .filter(C::RestaurantId.eq(&scope.restaurant_id));
+    if remove_visit {
+        let (first, last) = super::refunds::visit_bounds(db, c.id).await?;
+        update = update
+            .col_expr(C::TotalVisits, Expr::value(std::cmp::Ord::max(c.total_visits - 1, 0)))
+            .col_expr(C::FirstVisitAt, Expr::value(first))
+            .col_expr(C::LastVisitAt, Expr::value(last));
+    }
+    update.exec_with_returning(db).await?.into_iter().next().ok_or_else(|| DomainError::not_found(format!("customer {}", c.id)))
+}
+
 /// Applies `delta` to customer `id` atomically and returns the updated row. Fails with
 /// `NotFound`, `CustomerBlocked` or `InsufficientPoints` and then changes nothing.
 pub async fn apply(

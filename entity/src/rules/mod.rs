@@ -9,6 +9,7 @@ pub mod occasions;
 pub mod paging;
 pub mod programme;
 pub mod referral;
+pub mod refunds;
 pub mod restaurant;
 pub mod rewards;
 pub mod schedule;

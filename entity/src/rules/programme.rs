@@ -34,6 +34,8 @@ pub struct Programme {
     pub win_back_percent: u8,
     /// Days a birthday or win-back voucher stays valid.
     pub benefit_days: u32,
+    /// Whether a refund may lower a member's tier.
+    pub refunds_lower_tier: bool,
 }
 
 /// At most `emails` marketing emails per member per `days` days (`days` 0: no cap); occasion
@@ -61,6 +63,7 @@ impl Default for Programme {
             cap: FrequencyCap { emails: 2, days: 7, occasions: false },
             win_back_percent: 0,
             benefit_days: 30,
+            refunds_lower_tier: false,
         }
     }
 }
@@ -81,6 +84,7 @@ impl From<&restaurant::Model> for Programme {
             cap: FrequencyCap { emails: r.cap_emails.max(1) as u32, days: r.cap_days.max(0) as u32, occasions: r.cap_occasions },
             win_back_percent: pct(r.win_back_percent),
             benefit_days: r.benefit_days.max(1) as u32,
+            refunds_lower_tier: r.refunds_lower_tier,
         }
     }
 }
