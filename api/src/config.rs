@@ -247,6 +247,11 @@ impl Config {
             win_back_percent: 0,
             benefit_days: 30,
             refunds_lower_tier: false,
+            expiry_months: 0,
+            expiry_warning_days: 30,
+            expiry_started_at: None,
+            expiry_shortened_at: None,
+            expiry_previous_months: 0,
             created_at: at,
             updated_at: at,
         }

@@ -128,6 +128,7 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
         Campaign::Birthday => CampaignKind::Birthday,
         Campaign::Anniversary => CampaignKind::Anniversary,
         Campaign::WinBack => CampaignKind::WinBack,
+        Campaign::PointsExpiry => CampaignKind::PointsExpiry,
     };
     Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign)).await?)
 }
@@ -175,6 +176,10 @@ async fn send_one(
         _ => 0,
     }
     .max(0);
+    if row.campaign == Campaign::PointsExpiry.name() {
+        vars.expiring_points = c.points_current;
+        vars.expires_on = row.occasion_date.map(|d| d.to_string()).unwrap_or_default();
+    }
     if let Some(benefit) = benefit(&letter.programme, row, c) {
         match rewards::issue_benefit(&ctx.db, &letter.scope, c.id, &benefit, entity::ops::now()).await {
             Ok(v) => {

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use entity::Scope;
 use entity::entities::{RunTrigger, job_run, restaurant};
-use entity::ops::{campaigns, dormancy, job_runs, sends, service};
+use entity::ops::{campaigns, dormancy, expiry, job_runs, sends, service};
 use entity::rules::programme::Programme;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
@@ -69,11 +69,13 @@ pub enum Job {
     Deliveries,
     /// Starts the marketer-built campaigns that are due and sends their emails.
     Campaigns,
+    /// Warns members whose points expire soon and expires the balances that are due.
+    PointsExpiry,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 6] = [Job::Dormancy, Job::Birthday, Job::Anniversary, Job::WinBack, Job::Deliveries, Job::Campaigns];
+    pub const ALL: [Job; 7] = [Job::Dormancy, Job::PointsExpiry, Job::Birthday, Job::Anniversary, Job::WinBack, Job::Deliveries, Job::Campaigns];
 
     /// The job's name, as used on the command line and in job runs.
     pub fn name(self) -> &'static str {
@@ -84,6 +86,7 @@ impl Job {
             Job::WinBack => "win-back",
             Job::Deliveries => "deliveries",
             Job::Campaigns => "campaigns",
+            Job::PointsExpiry => "points-expiry",
         }
     }
 
@@ -96,6 +99,7 @@ impl Job {
             Job::WinBack => "email win-back offers to dormant, opted-in customers",
             Job::Deliveries => "retry pending emails of every campaign",
             Job::Campaigns => "start due marketer-built campaigns and send their emails (checked every minute)",
+            Job::PointsExpiry => "warn members whose points expire soon, then expire the balances that are due (restaurants with a policy)",
         }
     }
 
@@ -105,6 +109,7 @@ impl Job {
             Job::Birthday => Some(Campaign::Birthday),
             Job::Anniversary => Some(Campaign::Anniversary),
             Job::WinBack => Some(Campaign::WinBack),
+            Job::PointsExpiry => Some(Campaign::PointsExpiry),
             Job::Dormancy | Job::Deliveries | Job::Campaigns => None,
         }
     }
@@ -273,6 +278,21 @@ async fn execute(
         Job::Dormancy => {
             let changes = dormancy::run(&ctx.db, scope, &p, now, dry_run).await?;
             Ok(JobReport { changed: changes.changed, recipients: changes.recipients, ..JobReport::default() })
+        }
+        Job::PointsExpiry => {
+            let run = expiry::run(&ctx.db, scope, &p, now, dry_run).await?;
+            let mut report = JobReport {
+                changed: run.expired,
+                enqueued: run.warned,
+                skipped_consent: run.skipped_consent,
+                recipients: run.recipients,
+                ..JobReport::default()
+            };
+            if !dry_run {
+                let sent = delivery::deliver(ctx, restaurant, scope, Some(Campaign::PointsExpiry), now).await?;
+                (report.sent, report.failed, report.retrying) = (sent.sent, sent.failed, sent.retrying);
+            }
+            Ok(report)
         }
         Job::Deliveries | Job::Campaigns if dry_run => Ok(JobReport::default()),
         Job::Deliveries => {

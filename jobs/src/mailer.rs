@@ -38,6 +38,12 @@ pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'sta
             include_str!("../templates/anniversary/body.txt"),
             include_str!("../templates/anniversary/body.html"),
         ),
+        Campaign::PointsExpiry => (
+            "Points expiry warning",
+            include_str!("../templates/points-expiry/subject.txt"),
+            include_str!("../templates/points-expiry/body.txt"),
+            include_str!("../templates/points-expiry/body.html"),
+        ),
         Campaign::WinBack => (
             "Win-back",
             include_str!("../templates/win-back/subject.txt"),

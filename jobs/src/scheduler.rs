@@ -33,7 +33,7 @@ pub fn parse_cron(expr: &str) -> Result<Cron, JobError> {
 
 /// The daily jobs, with the local time of day a restaurant runs each.
 pub fn daily_times(r: &restaurant::Model) -> Vec<(Job, NaiveTime)> {
-    [(Job::Dormancy, &r.dormancy_at), (Job::Birthday, &r.birthday_at), (Job::Anniversary, &r.anniversary_at), (Job::WinBack, &r.win_back_at)]
+    [(Job::Dormancy, &r.dormancy_at), (Job::PointsExpiry, &r.dormancy_at), (Job::Birthday, &r.birthday_at), (Job::Anniversary, &r.anniversary_at), (Job::WinBack, &r.win_back_at)]
         .into_iter()
         .filter_map(|(job, at)| Some((job, parse_time_of_day(at)?)))
         .collect()
@@ -210,6 +210,11 @@ mod tests {
             win_back_percent: 0,
             benefit_days: 30,
             refunds_lower_tier: false,
+            expiry_months: 0,
+            expiry_warning_days: 30,
+            expiry_started_at: None,
+            expiry_shortened_at: None,
+            expiry_previous_months: 0,
             created_at: at,
             updated_at: at,
         }
@@ -271,6 +276,7 @@ mod tests {
                 (Job::Birthday, at(2, 9, 0)),
                 (Job::Anniversary, at(2, 9, 5)),
                 (Job::Dormancy, at(3, 2, 30)),
+                (Job::PointsExpiry, at(3, 2, 30)),
                 (Job::Birthday, at(3, 9, 0)),
                 (Job::Anniversary, at(3, 9, 5)),
                 (Job::WinBack, at(3, 10, 0)),

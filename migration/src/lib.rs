@@ -19,6 +19,7 @@ mod m20261126_000013_job_run_indexes;
 mod m20261126_000014_marketing;
 mod m20261126_000015_benefit_vouchers;
 mod m20261126_000016_refunds;
+mod m20261126_000017_points_expiry;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000014_marketing::Migration),
             Box::new(m20261126_000015_benefit_vouchers::Migration),
             Box::new(m20261126_000016_refunds::Migration),
+            Box::new(m20261126_000017_points_expiry::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod access;
 mod browser;
 mod campaigns;
 mod customers;
+mod expiry;
 mod feedback;
 mod http;
 mod insights;

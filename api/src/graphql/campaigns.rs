@@ -29,6 +29,8 @@ pub enum JobName {
     /// Starts due marketer-built campaigns and sends their emails (the scheduler checks every
     /// minute).
     Campaigns,
+    /// Warns members whose points expire soon, then expires the balances that are due.
+    PointsExpiry,
 }
 
 impl From<JobName> for Job {
@@ -40,6 +42,7 @@ impl From<JobName> for Job {
             JobName::WinBack => Job::WinBack,
             JobName::Deliveries => Job::Deliveries,
             JobName::Campaigns => Job::Campaigns,
+            JobName::PointsExpiry => Job::PointsExpiry,
         }
     }
 }

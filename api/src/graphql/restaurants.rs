@@ -81,6 +81,11 @@ pub struct Restaurant {
     pub benefit_voucher_days: i32,
     /// Whether a refund may lower a member's tier (it never does otherwise).
     pub refunds_lower_tier: bool,
+    /// Points expire after this many months without activity (earning, redeeming, a visit);
+    /// 0: never. Switching it on or shortening it never moves a member's date earlier.
+    pub points_expiry_months: i32,
+    /// Members are warned by email (with consent) this many days before.
+    pub expiry_warning_days: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -100,6 +105,8 @@ impl From<restaurant::Model> for Restaurant {
             win_back_voucher_percent: r.win_back_percent.into(),
             benefit_voucher_days: r.benefit_days,
             refunds_lower_tier: r.refunds_lower_tier,
+            points_expiry_months: r.expiry_months,
+            expiry_warning_days: r.expiry_warning_days,
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -144,6 +151,8 @@ pub struct RestaurantInput {
     pub win_back_voucher_percent: Option<i32>,
     pub benefit_voucher_days: Option<i32>,
     pub refunds_lower_tier: Option<bool>,
+    pub points_expiry_months: Option<i32>,
+    pub expiry_warning_days: Option<i32>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -179,6 +188,8 @@ impl From<RestaurantInput> for RestaurantPatch {
             win_back_voucher_percent: percent(i.win_back_voucher_percent),
             benefit_voucher_days: i.benefit_voucher_days,
             refunds_lower_tier: i.refunds_lower_tier,
+            points_expiry_months: i.points_expiry_months,
+            expiry_warning_days: i.expiry_warning_days,
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

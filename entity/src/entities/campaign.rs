@@ -19,6 +19,8 @@ pub enum CampaignKind {
     Anniversary,
     #[sea_orm(string_value = "win-back")]
     WinBack,
+    #[sea_orm(string_value = "points-expiry")]
+    PointsExpiry,
 }
 
 /// Where a campaign stands: draft → scheduled → sending → sent, with paused and cancelled.

@@ -62,6 +62,14 @@ pub struct Model {
     pub benefit_days: i32,
     /// Whether a refund may lower a member's tier (it never does otherwise).
     pub refunds_lower_tier: bool,
+    /// Points expire after this many months without activity (0: never); see
+    /// [`crate::rules::expiry`] for the bookkeeping columns.
+    pub expiry_months: i32,
+    /// Members are warned this many days before their points expire.
+    pub expiry_warning_days: i32,
+    pub expiry_started_at: Option<DateTimeUtc>,
+    pub expiry_shortened_at: Option<DateTimeUtc>,
+    pub expiry_previous_months: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -28,11 +28,13 @@ pub enum Campaign {
     Birthday,
     Anniversary,
     WinBack,
+    /// The warning before a member's points expire (written by the expiry job).
+    PointsExpiry,
 }
 
 impl Campaign {
     /// Every campaign.
-    pub const ALL: [Campaign; 3] = [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack];
+    pub const ALL: [Campaign; 4] = [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack, Campaign::PointsExpiry];
 
     /// Name stored on deliveries and used for the template folder.
     pub fn name(self) -> &'static str {
@@ -40,6 +42,7 @@ impl Campaign {
             Campaign::Birthday => "birthday",
             Campaign::Anniversary => "anniversary",
             Campaign::WinBack => "win-back",
+            Campaign::PointsExpiry => "points-expiry",
         }
     }
 
@@ -54,6 +57,7 @@ impl Campaign {
             Campaign::Birthday => customer::Column::BirthdayOffers,
             Campaign::Anniversary => customer::Column::AnniversaryOffers,
             Campaign::WinBack => customer::Column::SpecialOffers,
+            Campaign::PointsExpiry => customer::Column::EmailOptIn,
         }
     }
 
@@ -63,6 +67,7 @@ impl Campaign {
             Campaign::Birthday => c.birthday_offers,
             Campaign::Anniversary => c.anniversary_offers,
             Campaign::WinBack => c.special_offers,
+            Campaign::PointsExpiry => true,
         };
         c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
     }
@@ -124,6 +129,7 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
                 .map(|(day, keys)| Due { who: Condition::all().add(column.is_in(keys)), period_key: day.year().to_string(), occasion_date: Some(day) })
                 .collect()
         }
+        Campaign::PointsExpiry => Vec::new(),
         Campaign::WinBack => {
             let since = now - Duration::days(i64::from(p.win_back_days));
             let recently_sent = Query::select()

@@ -19,6 +19,7 @@ pub mod customers;
 pub mod deliveries;
 mod dialect;
 pub mod dormancy;
+pub mod expiry;
 pub mod feedback;
 pub mod idempotency;
 pub mod job_runs;

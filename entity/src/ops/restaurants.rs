@@ -75,6 +75,9 @@ pub struct RestaurantPatch {
     pub win_back_voucher_percent: Option<i16>,
     pub benefit_voucher_days: Option<i32>,
     pub refunds_lower_tier: Option<bool>,
+    /// Months without activity after which points expire (0: never; 12 is usual).
+    pub points_expiry_months: Option<i32>,
+    pub expiry_warning_days: Option<i32>,
 }
 
 impl RestaurantPatch {
@@ -124,6 +127,8 @@ impl RestaurantPatch {
         set(&mut r.win_back_percent, self.win_back_voucher_percent);
         set(&mut r.benefit_days, self.benefit_voucher_days);
         set(&mut r.refunds_lower_tier, self.refunds_lower_tier);
+        set(&mut r.expiry_months, self.points_expiry_months);
+        set(&mut r.expiry_warning_days, self.expiry_warning_days);
         if let Some(c) = self.frequency_cap {
             set(&mut r.cap_emails, c.emails);
             set(&mut r.cap_days, c.days);
@@ -264,6 +269,12 @@ pub async fn update<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
     let mut new = old.clone();
     patch.apply_to(&mut new);
     check(&new)?;
+    if new.expiry_months != old.expiry_months {
+        let policy = Programme::from(&old).expiry.change(new.expiry_months.max(0) as u32, now());
+        new.expiry_started_at = policy.started_at;
+        new.expiry_shortened_at = policy.shortened_at;
+        new.expiry_previous_months = policy.previous_months as i32;
+    }
     let changed = changes(&old, &new);
     if changed.is_empty() {
         return Ok(old);

@@ -29,6 +29,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("voucher_code", "birthday and win-back emails: the code of the member's voucher (empty when none)"),
     ("voucher_percent", "the voucher's percentage off (0 when none)"),
     ("voucher_expires", "the voucher's last day, YYYY-MM-DD (empty when none)"),
+    ("expiring_points", "points-expiry warnings: the points that will expire (0 otherwise)"),
+    ("expires_on", "points-expiry warnings: the day they expire, YYYY-MM-DD (empty otherwise)"),
     ("unsubscribe_url", "the member's one-click unsubscribe link (the footer carries it anyway)"),
 ];
 
@@ -58,6 +60,8 @@ pub struct Vars {
     pub voucher_code: String,
     pub voucher_percent: u8,
     pub voucher_expires: String,
+    pub expiring_points: i64,
+    pub expires_on: String,
     pub unsubscribe_url: String,
 }
 
@@ -79,6 +83,8 @@ impl Vars {
             voucher_code: String::new(),
             voucher_percent: 0,
             voucher_expires: String::new(),
+            expiring_points: 0,
+            expires_on: String::new(),
             unsubscribe_url: unsubscribe_url.to_string(),
         }
     }
@@ -100,6 +106,8 @@ impl Vars {
             voucher_code: "SAMPL-E1234".into(),
             voucher_percent: 10,
             voucher_expires: "2030-12-31".into(),
+            expiring_points: 2_750,
+            expires_on: "2030-12-31".into(),
             unsubscribe_url: "https://example.com/unsubscribe".into(),
         }
     }

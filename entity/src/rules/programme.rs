@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use super::expiry::ExpiryPolicy;
 use crate::entities::{Tier, restaurant};
 
 /// What the rules need to know of one restaurant.
@@ -36,6 +37,10 @@ pub struct Programme {
     pub benefit_days: u32,
     /// Whether a refund may lower a member's tier.
     pub refunds_lower_tier: bool,
+    /// When balances expire.
+    pub expiry: ExpiryPolicy,
+    /// Members are warned this many days before their points expire.
+    pub expiry_warning_days: u32,
 }
 
 /// At most `emails` marketing emails per member per `days` days (`days` 0: no cap); occasion
@@ -64,6 +69,8 @@ impl Default for Programme {
             win_back_percent: 0,
             benefit_days: 30,
             refunds_lower_tier: false,
+            expiry: ExpiryPolicy::default(),
+            expiry_warning_days: 30,
         }
     }
 }
@@ -85,6 +92,13 @@ impl From<&restaurant::Model> for Programme {
             win_back_percent: pct(r.win_back_percent),
             benefit_days: r.benefit_days.max(1) as u32,
             refunds_lower_tier: r.refunds_lower_tier,
+            expiry: ExpiryPolicy {
+                months: r.expiry_months.max(0) as u32,
+                started_at: r.expiry_started_at,
+                shortened_at: r.expiry_shortened_at,
+                previous_months: r.expiry_previous_months.max(0) as u32,
+            },
+            expiry_warning_days: r.expiry_warning_days.max(0) as u32,
         }
     }
 }

@@ -83,6 +83,8 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
     range("winBackDays", i64::from(r.win_back_days), 1, 365)?;
     range("frequencyCap.emails", i64::from(r.cap_emails), 1, 100)?;
     range("winBackVoucherPercent", i64::from(r.win_back_percent), 0, 100)?;
+    range("pointsExpiryMonths", i64::from(r.expiry_months), 0, 120)?;
+    range("expiryWarningDays", i64::from(r.expiry_warning_days), 0, 365)?;
     range("benefitVoucherDays", i64::from(r.benefit_days), 1, 366)?;
     range("frequencyCap.days", i64::from(r.cap_days), 0, 365)?;
     for (field, value) in [

@@ -27,6 +27,7 @@ pub struct Customer(pub customer::Model);
 
 /// Points balance.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct LoyaltyPoints {
     /// Available to redeem.
     pub current: i64,
@@ -36,6 +37,29 @@ pub struct LoyaltyPoints {
     pub redeemed: i64,
     /// Lifetime points still needed for the next tier; null at VIP.
     pub to_next_tier: Option<i64>,
+    #[graphql(skip)]
+    pub last_activity: DateTime<Utc>,
+}
+
+/// Points that will expire, and when.
+#[derive(SimpleObject)]
+pub struct ExpiringPoints {
+    pub points: i64,
+    /// The day they expire, in the restaurant's zone.
+    pub on: Date,
+}
+
+#[ComplexObject]
+impl LoyaltyPoints {
+    /// What will expire next and when, under the restaurant's expiry policy (null when its
+    /// points never expire or the balance is empty). Any activity moves the date on.
+    async fn expiring(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ExpiringPoints>> {
+        if self.current <= 0 {
+            return Ok(None);
+        }
+        let p = entity::ops::restaurants::programme(&app(ctx).db, scope(ctx)).await.gql()?;
+        Ok(p.expiry.expires_at(self.last_activity).map(|at| ExpiringPoints { points: self.current, on: Date(at.with_timezone(&p.timezone).date_naive()) }))
+    }
 }
 
 impl LoyaltyPoints {
@@ -46,6 +70,7 @@ impl LoyaltyPoints {
             lifetime: c.points_lifetime,
             redeemed: c.points_redeemed,
             to_next_tier: tier::points_to_next_tier(c.points_lifetime),
+            last_activity: c.last_activity_at,
         }
     }
 }

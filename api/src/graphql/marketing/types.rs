@@ -142,6 +142,8 @@ pub enum CampaignKind {
     Birthday,
     Anniversary,
     WinBack,
+    /// The warning before a member's points expire.
+    PointsExpiry,
 }
 
 /// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.

@@ -1,0 +1,128 @@
+//! Points expiry, run daily per restaurant by the `points-expiry` job: a warning email (with
+//! consent) `expiryWarningDays` before a balance expires, one per expiry date; then one
+//! `EXPIRE` ledger row per member whose balance has expired, taking it to zero (a rerun finds
+//! nothing left to take). Who has expired is decided in SQL from bounds the policy computes
+//! ([`crate::rules::expiry::ExpiryPolicy::expired_by`]), never by loading every member.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait};
+
+use super::campaigns::{Campaign, Recipient, consented};
+use super::{begin_write, ledger, state};
+use crate::entities::{DeliveryStatus, LedgerKind, customer, email_delivery};
+use crate::rules::expiry::ExpiredBy;
+use crate::rules::programme::Programme;
+use crate::{DomainResult, Scope};
+
+/// Members whose balance has expired by the bounds.
+fn expired(scope: &Scope, b: &ExpiredBy) -> Condition {
+    use customer::Column as C;
+    let mut all = Condition::all().add(C::RestaurantId.eq(&scope.restaurant_id)).add(C::PointsCurrent.gt(0)).add(C::LastActivityAt.lte(b.latest));
+    if let Some((t, before)) = b.shortened {
+        all = all.add(Condition::any().add(C::LastActivityAt.gte(t)).add(C::LastActivityAt.lte(before)));
+    }
+    all
+}
+
+/// What an expiry run did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiryRun {
+    /// Members whose balance expired.
+    pub expired: u64,
+    /// Points that expired.
+    pub points: i64,
+    /// Warning emails written.
+    pub warned: u64,
+    /// Members with points expiring soon who were not warned for lack of consent or email.
+    pub skipped_consent: u64,
+    /// Dry runs: whose balance would expire.
+    pub recipients: Vec<Recipient>,
+}
+
+/// Writes the warning emails of members whose points expire within the warning window (one per
+/// member and expiry date), then expires the balances due at `now`.
+pub async fn run<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, p: &Programme, now: DateTime<Utc>, dry_run: bool) -> DomainResult<ExpiryRun> {
+    let mut report = ExpiryRun::default();
+    if !dry_run {
+        warn(db, scope, p, now, &mut report).await?;
+    }
+    let Some(due) = p.expiry.expired_by(now) else { return Ok(report) };
+    let rows: Vec<(i64, String, Option<String>)> = customer::Entity::find()
+        .select_only()
+        .columns([customer::Column::Id, customer::Column::Name, customer::Column::Email])
+        .filter(expired(scope, &due))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, name, email) in rows {
+        if dry_run {
+            report.expired += 1;
+            report.recipients.push(Recipient { customer_id: id, name, email, occasion_date: None });
+            continue;
+        }
+        let txn = begin_write(db).await?;
+        let c = state::lock(&txn, scope, id, now).await?;
+        if c.points_current <= 0 || !due.holds(c.last_activity_at) {
+            continue;
+        }
+        let row = customer::Entity::update_many()
+            .col_expr(customer::Column::PointsCurrent, Expr::value(0))
+            .filter(customer::Column::Id.eq(id))
+            .exec_with_returning(&txn)
+            .await?;
+        let Some(row) = row.into_iter().next() else { continue };
+        let months = p.expiry.months;
+        let reason = format!("Expired after {months} months without activity");
+        ledger::append(&txn, scope, &row, LedgerKind::Expire, -c.points_current, Some(reason), None, now).await?;
+        txn.commit().await?;
+        report.expired += 1;
+        report.points += c.points_current;
+    }
+    Ok(report)
+}
+
+/// Writes the warning deliveries (campaign `points-expiry`, period and occasion date = the
+/// expiry date) of members whose points expire within the warning window.
+async fn warn(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, now: DateTime<Utc>, report: &mut ExpiryRun) -> DomainResult<()> {
+    let window_end = now + Duration::days(i64::from(p.expiry_warning_days));
+    let Some(soon) = p.expiry.expired_by(window_end) else { return Ok(()) };
+    let mut due_soon = expired(scope, &soon);
+    if let Some(now_due) = p.expiry.expired_by(now) {
+        due_soon = due_soon.add(expired(scope, &now_due).not());
+    }
+    let campaign = Campaign::PointsExpiry;
+    report.skipped_consent += customer::Entity::find().filter(due_soon.clone()).filter(consented(campaign).not()).count(db).await?;
+    let rows: Vec<(i64, DateTime<Utc>, Option<String>)> = customer::Entity::find()
+        .select_only()
+        .columns([customer::Column::Id, customer::Column::LastActivityAt, customer::Column::Email])
+        .filter(due_soon)
+        .filter(consented(campaign))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, last_activity, email) in rows {
+        let (Some(on), Some(email)) = (p.expiry.expires_at(last_activity), email) else { continue };
+        let day = on.with_timezone(&p.timezone).date_naive();
+        let row = email_delivery::ActiveModel {
+            restaurant_id: Set(scope.restaurant_id.clone()),
+            customer_id: Set(id),
+            campaign: Set(campaign.name().into()),
+            period_key: Set(day.to_string()),
+            occasion_date: Set(Some(day)),
+            email: Set(email),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        use email_delivery::Column as E;
+        report.warned += email_delivery::Entity::insert(row)
+            .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
