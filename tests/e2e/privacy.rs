@@ -101,6 +101,11 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
     app.data("mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"T1\", amount: 30, items: [{ itemId: \"soup\" }] }) { pointsEarned } }", json!({})).await;
     app.data("mutation { recordOrder(input: { phone: \"+14155550102\", orderId: \"S1\", amount: 70, items: [{ itemId: \"soup\", quantity: 2 }, { itemId: \"pie\" }] }) { pointsEarned } }", json!({})).await;
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"duplicate\") { id } }", json!({ "id": source })).await;
+    let reward = app.data("mutation { createReward(input: { name: \"Coffee\", pointsCost: 50, kind: FREE_ITEM, itemId: \"coffee\" }) { id } }", json!({})).await;
+    let voucher = app
+        .data("mutation($c: ID!, $r: ID!) { redeemReward(customerId: $c, rewardId: $r) { voucher { code } } }", json!({ "c": source, "r": reward["createReward"]["id"] }))
+        .await["redeemReward"]["voucher"]["code"]
+        .clone();
 
     let merged = app
         .data(
@@ -114,7 +119,9 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
     assert_eq!(merged["name"], "Ann Lee", "the target's details win");
     assert_eq!(merged["email"], "ann@example.com", "missing details are taken over");
     assert_eq!(merged["dateOfBirth"], "1990-05-15");
-    assert_eq!(merged["loyaltyPoints"], json!({ "current": 700 + 30 + 400 - 100 + 70, "lifetime": 1200, "redeemed": 100 }));
+    assert_eq!(merged["loyaltyPoints"], json!({ "current": 700 + 30 + 400 - 100 + 70 - 50, "lifetime": 1200, "redeemed": 150 }));
+    let vouchers = app.data("query($id: ID!) { vouchers(customerId: $id) { code status } }", json!({ "id": target })).await;
+    assert_eq!(vouchers["vouchers"], json!([{ "code": voucher, "status": "ISSUED" }]), "the duplicate's vouchers follow");
     assert_eq!(merged["loyaltyTier"], "SILVER");
     assert_eq!(merged["visitStats"], json!({ "totalVisits": 2, "totalSpent": 100.0 }));
     assert_eq!(merged["referral"]["referredBy"]["name"], "Ref");

@@ -113,7 +113,7 @@ struct LedgerSums {
 }
 
 /// Merges customer `source_id` into `target_id` atomically: ledger, visits, notes, occasions,
-/// favourite items, custom segments, deliveries and referrals move; visit statistics add up;
+/// favourite items, custom segments, deliveries, vouchers and referrals move; visit statistics add up;
 /// missing contact details are taken over; balances are re-derived from the merged ledger. The
 /// source profile is deleted.
 pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, source_id: i64, target_id: i64) -> DomainResult<customer::Model> {
@@ -198,6 +198,16 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     );
     txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
     email_delivery::Entity::delete_many().filter(email_delivery::Column::CustomerId.eq(source_id)).exec(&txn).await?;
+    // Vouchers follow too; a benefit voucher for a period the target already has one for (the
+    // same year's birthday) stays behind and goes with the source.
+    let sql = format!(
+        "UPDATE vouchers SET customer_id = {t} WHERE customer_id = {s} AND (period_key IS NULL OR NOT EXISTS \
+         (SELECT 1 FROM vouchers v2 WHERE v2.customer_id = {t2} AND v2.source = vouchers.source AND v2.period_key = vouchers.period_key))",
+        t = super::dialect::placeholder(backend, 1),
+        s = super::dialect::placeholder(backend, 2),
+        t2 = super::dialect::placeholder(backend, 3)
+    );
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
 
     customer::Entity::update_many()
         .col_expr(customer::Column::ReferredBy, Expr::value(target_id))
