@@ -6,9 +6,8 @@
 //! refunds can never refund more than was charged; tiers are lowered only when the restaurant
 //! allows it.
 
-use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -153,20 +152,4 @@ async fn take_back_favourites(txn: &impl ConnectionTrait, customer_id: i64, line
     }
     favorite_item::Entity::delete_many().filter(F::CustomerId.eq(customer_id)).filter(F::OrderCount.lte(0)).exec(txn).await?;
     Ok(())
-}
-
-/// A member's first and last visit, if any.
-type Bounds = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-/// The first and last visit of a member from their remaining visits (after a void).
-pub(crate) async fn visit_bounds(txn: &impl ConnectionTrait, customer_id: i64) -> DomainResult<Bounds> {
-    let bounds: Option<Bounds> = visit::Entity::find()
-        .select_only()
-        .column_as(visit::Column::VisitedAt.min(), "first")
-        .column_as(visit::Column::VisitedAt.max(), "last")
-        .filter(visit::Column::CustomerId.eq(customer_id))
-        .into_tuple()
-        .one(txn)
-        .await?;
-    Ok(bounds.unwrap_or((None, None)))
 }

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::entities::{CustomerStatus, LabelKind, customer, customer_label};
 use crate::rules::programme::Programme;
@@ -68,13 +68,29 @@ pub async fn unearn(
         .filter(C::Id.eq(c.id))
         .filter(C::RestaurantId.eq(&scope.restaurant_id));
     if remove_visit {
-        let (first, last) = super::refunds::visit_bounds(db, c.id).await?;
+        let (first, last) = visit_bounds(db, c.id).await?;
         update = update
             .col_expr(C::TotalVisits, Expr::value(std::cmp::Ord::max(c.total_visits - 1, 0)))
             .col_expr(C::FirstVisitAt, Expr::value(first))
             .col_expr(C::LastVisitAt, Expr::value(last));
     }
     update.exec_with_returning(db).await?.into_iter().next().ok_or_else(|| DomainError::not_found(format!("customer {}", c.id)))
+}
+
+/// A member's first and last visit, if any.
+type Bounds = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The first and last visit of a member from their remaining visits (after a void).
+pub(crate) async fn visit_bounds(txn: &impl ConnectionTrait, customer_id: i64) -> DomainResult<Bounds> {
+    let bounds: Option<Bounds> = crate::entities::visit::Entity::find()
+        .select_only()
+        .column_as(crate::entities::visit::Column::VisitedAt.min(), "first")
+        .column_as(crate::entities::visit::Column::VisitedAt.max(), "last")
+        .filter(crate::entities::visit::Column::CustomerId.eq(customer_id))
+        .into_tuple()
+        .one(txn)
+        .await?;
+    Ok(bounds.unwrap_or((None, None)))
 }
 
 /// Applies `delta` to customer `id` atomically and returns the updated row. Fails with
