@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::Scope;
-use entity::entities::{CampaignKind, CustomerStatus, campaign, customer, email_delivery, restaurant};
+use entity::entities::{CampaignKind, CustomerStatus, audit_entry, campaign, customer, email_delivery, restaurant};
 use entity::ops::deliveries::{self, SendResult};
 use entity::ops::marketing;
 use entity::ops::rewards::{self, Benefit};
@@ -79,6 +79,7 @@ pub async fn deliver(
         budget -= batch.len() as u64;
         let ids: Vec<i64> = batch.iter().map(|d| d.customer_id).collect();
         let customers = deliveries::recipients(&ctx.db, scope, &ids).await?;
+        let consents = std::sync::Arc::new(deliveries::consent_entries(&ctx.db, scope, &ids).await?);
         let campaign_ids: Vec<i64> = batch.iter().filter_map(|d| d.campaign_id).collect();
         let campaigns = deliveries::campaigns(&ctx.db, scope, &campaign_ids).await?;
         let compiled: std::sync::Arc<HashMap<i64, Result<Compiled, String>>> = std::sync::Arc::new(
@@ -86,11 +87,11 @@ pub async fn deliver(
         );
         let mut sends = JoinSet::new();
         for row in batch {
-            let (ctx, letter, compiled) = (ctx.clone(), letter.clone(), compiled.clone());
+            let (ctx, letter, compiled, consents) = (ctx.clone(), letter.clone(), compiled.clone(), consents.clone());
             let who = customers.get(&row.customer_id).cloned();
             let content = row.campaign_id.and_then(|id| campaigns.get(&id).cloned());
             sends.spawn(async move {
-                let outcome = send_one(&ctx, &letter, &row, who.as_ref(), content.as_ref(), &compiled).await;
+                let outcome = send_one(&ctx, &letter, &row, who.as_ref(), content.as_ref(), &compiled, &consents).await;
                 (row, outcome)
             });
         }
@@ -116,7 +117,8 @@ struct Letterhead {
 
 /// What happened to one row.
 enum Outcome {
-    Sent,
+    /// Sent, with the proof of the consent it relied on.
+    Sent(serde_json::Value),
     Skipped(&'static str),
     Failed(SendError),
 }
@@ -157,6 +159,7 @@ async fn send_one(
     who: Option<&customer::Model>,
     custom: Option<&campaign::Model>,
     compiled: &HashMap<i64, Result<Compiled, String>>,
+    consents: &[audit_entry::Model],
 ) -> Outcome {
     let Some(c) = who else { return Outcome::Skipped("customer no longer exists") };
     let content = match content_for(letter, row, custom, c) {
@@ -204,8 +207,14 @@ async fn send_one(
         Ok(m) => m,
         Err(e) => return Outcome::Failed(e),
     };
+    let flags: &[&str] = match (row.campaign_id, Campaign::from_name(&row.campaign)) {
+        (None, Some(builtin)) => builtin.consent_flags(),
+        _ if content.offer.is_some() => &["emailOptIn", "specialOffers"],
+        _ => &["emailOptIn"],
+    };
+    let consent = deliveries::consent_proof(c, flags, consents, entity::ops::now());
     match ctx.mailer.send(message).await {
-        Ok(()) => Outcome::Sent,
+        Ok(()) => Outcome::Sent(consent),
         Err(e) => Outcome::Failed(e),
     }
 }
@@ -260,9 +269,9 @@ pub fn backoff(base_secs: u64, attempts: i32) -> Duration {
 fn result_of(ctx: &JobContext, row: &email_delivery::Model, outcome: Outcome, report: &mut JobReport) -> SendResult {
     let (id, attempts) = (row.id, row.attempts);
     match outcome {
-        Outcome::Sent => {
+        Outcome::Sent(consent) => {
             report.sent += 1;
-            SendResult::Sent
+            SendResult::Sent { consent }
         }
         Outcome::Skipped(why) => SendResult::Skipped(why.into()),
         Outcome::Failed(e) if e.is_retryable() && attempts < ctx.config.max_attempts => {

@@ -20,6 +20,7 @@ mod m20261126_000014_marketing;
 mod m20261126_000015_benefit_vouchers;
 mod m20261126_000016_refunds;
 mod m20261126_000017_points_expiry;
+mod m20261126_000018_delivery_consent;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000015_benefit_vouchers::Migration),
             Box::new(m20261126_000016_refunds::Migration),
             Box::new(m20261126_000017_points_expiry::Migration),
+            Box::new(m20261126_000018_delivery_consent::Migration),
         ]
     }
 }

@@ -148,6 +148,15 @@ async fn a_marketer_builds_a_rule_campaign_and_it_goes_out_once_at_its_local_tim
 
     let again = run(&app, "CAMPAIGNS").await;
     assert_eq!((again["sends"].as_i64(), again["sent"].as_i64()), (Some(0), Some(0)), "a second run sends nothing");
+    let proof = as_key(&app, &marketer, "{ deliveries { customerId consent } }", json!({})).await;
+    let consent = &proof["deliveries"][0]["consent"];
+    assert_eq!(proof["deliveries"][0]["customerId"], ann.as_str());
+    assert_eq!(consent["flags"]["emailOptIn"]["value"], true, "{consent}");
+    assert!(consent["flags"]["emailOptIn"]["grantedBy"]["auditEntryId"].is_number(), "the audit entry that granted it: {consent}");
+    assert_eq!(consent["flags"]["emailOptIn"]["grantedBy"]["source"], "api");
+    assert!(consent["flags"].get("specialOffers").is_none(), "no offer, so only emailOptIn was relied on");
+    let export = app.data("query($id: ID!) { exportCustomer(id: $id) }", json!({ "id": ann })).await;
+    assert_eq!(export["exportCustomer"]["emailDeliveries"][0]["consent"], *consent, "the export carries it");
     assert_eq!(sink.received().len(), 2);
 
     let after = as_key(&app, &marketer, &format!("query($id: ID!) {{ campaign(id: $id) {{ {CAMPAIGN} }} }}"), json!({ "id": id })).await;

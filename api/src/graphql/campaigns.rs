@@ -180,6 +180,9 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// Proof of consent, written when it was sent: each consent flag the email relied on, its
+    /// value then, and the audit entry that granted it (`grantedBy`).
+    pub consent: Option<async_graphql::Json<serde_json::Value>>,
 }
 
 impl From<email_delivery::Model> for Delivery {
@@ -196,6 +199,7 @@ impl From<email_delivery::Model> for Delivery {
             last_error: m.last_error,
             created_at: m.created_at,
             sent_at: m.sent_at,
+            consent: m.consent.map(async_graphql::Json),
         }
     }
 }

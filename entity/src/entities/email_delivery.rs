@@ -54,6 +54,9 @@ pub struct Model {
     pub send_id: Option<i64>,
     /// When the member unsubscribed through this email's link.
     pub unsubscribed_at: Option<DateTimeUtc>,
+    /// Proof of consent, written when the email was sent: each consent flag it relied on,
+    /// its value then, and the audit entry that granted it.
+    pub consent: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -61,6 +61,16 @@ impl Campaign {
         }
     }
 
+    /// The consent flags (GraphQL names) this campaign's emails rely on.
+    pub fn consent_flags(self) -> &'static [&'static str] {
+        match self {
+            Campaign::Birthday => &["emailOptIn", "birthdayOffers"],
+            Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
+            Campaign::WinBack => &["emailOptIn", "specialOffers"],
+            Campaign::PointsExpiry => &["emailOptIn"],
+        }
+    }
+
     /// Whether `c` may receive this campaign now.
     pub fn may_email(self, c: &customer::Model) -> bool {
         let flag = match self {

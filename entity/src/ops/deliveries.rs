@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::campaigns::Campaign;
-use crate::entities::{CampaignState, DeliveryStatus, campaign, customer, email_delivery};
+use crate::entities::{CampaignState, DeliveryStatus, audit_entry, campaign, customer, email_delivery};
 use crate::{DomainResult, Scope};
 
 /// Returns rows left `sending` since before `stale_before` (a worker that crashed mid-send) to
@@ -90,10 +90,47 @@ pub async fn campaigns(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) ->
         .collect())
 }
 
+/// The `consent.changed` audit entries of these customers, newest first (what a claimed batch
+/// proves its consent with).
+pub async fn consent_entries(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<audit_entry::Model>> {
+    use audit_entry::Column as A;
+    Ok(audit_entry::Entity::find()
+        .filter(A::RestaurantId.eq(&scope.restaurant_id))
+        .filter(A::Action.eq("consent.changed"))
+        .filter(A::CustomerId.is_in(ids.iter().copied()))
+        .order_by_desc(A::Id)
+        .all(db)
+        .await?)
+}
+
+/// The proof of consent of one email: for each flag it needs (`emailOptIn`, `specialOffers` …),
+/// the member's value at sending and the latest audit entry that set it (`null` when none did,
+/// e.g. data imported before the audit trail).
+pub fn consent_proof(c: &customer::Model, flags: &[&str], entries: &[audit_entry::Model], at: DateTime<Utc>) -> serde_json::Value {
+    let value = |flag: &str| match flag {
+        "emailOptIn" => c.email_opt_in,
+        "specialOffers" => c.special_offers,
+        "birthdayOffers" => c.birthday_offers,
+        "anniversaryOffers" => c.anniversary_offers,
+        "smsOptIn" => c.sms_opt_in,
+        _ => c.push_opt_in,
+    };
+    let mut proof = serde_json::Map::new();
+    for flag in flags {
+        let granted = entries
+            .iter()
+            .find(|e| e.customer_id == Some(c.id) && e.details.get("flag").and_then(|f| f.as_str()) == Some(flag))
+            .map(|e| serde_json::json!({ "auditEntryId": e.id, "at": e.created_at, "source": e.details.get("source"), "actor": e.actor }));
+        proof.insert(flag.to_string(), serde_json::json!({ "value": value(flag), "grantedBy": granted }));
+    }
+    serde_json::json!({ "checkedAt": at, "flags": proof })
+}
+
 /// How a send ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendResult {
-    Sent,
+    /// Sent, relying on this consent (see [`consent_proof`]).
+    Sent { consent: serde_json::Value },
     /// Not sent, for good (consent withdrawn, customer gone …).
     Skipped(String),
     /// Failed; try again at this time.
@@ -111,7 +148,8 @@ pub async fn record(db: &impl ConnectionTrait, scope: &Scope, id: i64, result: S
         .filter(E::Id.eq(id))
         .filter(E::RestaurantId.eq(&scope.restaurant_id));
     let update = match result {
-        SendResult::Sent => update
+        SendResult::Sent { consent } => update
+            .col_expr(E::Consent, Expr::value(consent))
             .col_expr(E::Status, Expr::value(DeliveryStatus::Sent))
             .col_expr(E::SentAt, Expr::value(now))
             .col_expr(E::LastError, Expr::value(Option::<String>::None)),
