@@ -131,8 +131,10 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
         Campaign::Anniversary => CampaignKind::Anniversary,
         Campaign::WinBack => CampaignKind::WinBack,
         Campaign::PointsExpiry => CampaignKind::PointsExpiry,
+        Campaign::Welcome => CampaignKind::Welcome,
+        Campaign::AtRisk => CampaignKind::AtRisk,
     };
-    Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign)).await?)
+    Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
 }
 
 /// Which content a row is sent with, and whether `c` may still receive it.

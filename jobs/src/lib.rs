@@ -71,11 +71,16 @@ pub enum Job {
     Campaigns,
     /// Warns members whose points expire soon and expires the balances that are due.
     PointsExpiry,
+    /// Automation: welcome emails after a first visit or sign-up (when switched on).
+    Welcome,
+    /// Automation: a nudge to members who entered the at-risk window (when switched on).
+    AtRisk,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 7] = [Job::Dormancy, Job::PointsExpiry, Job::Birthday, Job::Anniversary, Job::WinBack, Job::Deliveries, Job::Campaigns];
+    pub const ALL: [Job; 9] =
+        [Job::Dormancy, Job::PointsExpiry, Job::Birthday, Job::Anniversary, Job::WinBack, Job::Welcome, Job::AtRisk, Job::Deliveries, Job::Campaigns];
 
     /// The job's name, as used on the command line and in job runs.
     pub fn name(self) -> &'static str {
@@ -87,6 +92,8 @@ impl Job {
             Job::Deliveries => "deliveries",
             Job::Campaigns => "campaigns",
             Job::PointsExpiry => "points-expiry",
+            Job::Welcome => "welcome",
+            Job::AtRisk => "at-risk",
         }
     }
 
@@ -100,6 +107,8 @@ impl Job {
             Job::Deliveries => "retry pending emails of every campaign",
             Job::Campaigns => "start due marketer-built campaigns and send their emails (checked every minute)",
             Job::PointsExpiry => "warn members whose points expire soon, then expire the balances that are due (restaurants with a policy)",
+            Job::Welcome => "automation (off until switched on): welcome email after a first visit or sign-up",
+            Job::AtRisk => "automation (off until switched on): nudge members who entered the at-risk window",
         }
     }
 
@@ -110,6 +119,8 @@ impl Job {
             Job::Anniversary => Some(Campaign::Anniversary),
             Job::WinBack => Some(Campaign::WinBack),
             Job::PointsExpiry => Some(Campaign::PointsExpiry),
+            Job::Welcome => Some(Campaign::Welcome),
+            Job::AtRisk => Some(Campaign::AtRisk),
             Job::Dormancy | Job::Deliveries | Job::Campaigns => None,
         }
     }
@@ -310,8 +321,12 @@ async fn execute(
             report.skipped_consent = written.left_out - written.capped;
             Ok(report)
         }
-        Job::Birthday | Job::Anniversary | Job::WinBack => {
+        Job::Birthday | Job::Anniversary | Job::WinBack | Job::Welcome | Job::AtRisk => {
             let campaign = job.campaign().expect("campaign job");
+            if !dry_run && delivery::builtin(&ctx.db, scope, campaign).await?.state == entity::entities::CampaignState::Paused {
+                tracing::info!(job = job.name(), restaurant = %restaurant.id, "switched off for this restaurant");
+                return Ok(JobReport::default());
+            }
             let written = campaigns::enqueue(&ctx.db, scope, &p, campaign, today, now, dry_run).await?;
             let mut report = JobReport {
                 enqueued: written.enqueued,

@@ -38,6 +38,18 @@ pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'sta
             include_str!("../templates/anniversary/body.txt"),
             include_str!("../templates/anniversary/body.html"),
         ),
+        Campaign::Welcome => (
+            "Welcome",
+            include_str!("../templates/welcome/subject.txt"),
+            include_str!("../templates/welcome/body.txt"),
+            include_str!("../templates/welcome/body.html"),
+        ),
+        Campaign::AtRisk => (
+            "At-risk nudge",
+            include_str!("../templates/at-risk/subject.txt"),
+            include_str!("../templates/at-risk/body.txt"),
+            include_str!("../templates/at-risk/body.html"),
+        ),
         Campaign::PointsExpiry => (
             "Points expiry warning",
             include_str!("../templates/points-expiry/subject.txt"),

@@ -11,7 +11,7 @@ use crate::smtp::SmtpSink;
 use crate::{add_points, on_both};
 
 const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
-const RUN: &str = "mutation($job: JobName!) { runJob(job: $job) { run { outcome sends enqueued capped sent failed } } }";
+const RUN: &str = "mutation($job: JobName!) { runJob(job: $job) { run { outcome sends enqueued capped sent failed changed } } }";
 const CAMPAIGN: &str = "id name state subject offer audience { segment rule { minTier emailOptIn } } schedule { kind sendAt cron } nextSendAt sentAt
     totals { sends audience enqueued sent skippedForConsent capped unsubscribes }
     sends { state audience noEmail skippedForConsent blocked capped enqueued pending sent failed skipped }";
@@ -317,7 +317,7 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
     let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
     let builtins = listed["campaigns"].as_array().unwrap();
     let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 4, "{listed}");
+    assert_eq!(kinds.len(), 6, "{listed}");
     assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK") && kinds.contains(&"POINTS_EXPIRY"));
     let birthday = builtins.iter().find(|c| c["kind"] == "BIRTHDAY").unwrap();
     assert_eq!(birthday["state"], "BUILT_IN");
@@ -371,3 +371,43 @@ async fn replicas_racing_for_a_due_campaign_send_each_email_once(backend: Backen
 }
 
 on_both!(replicas_racing_for_a_due_campaign_send_each_email_once);
+
+async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_on(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    app.data("mutation { updateRestaurant(input: { frequencyCap: { days: 0 } }) { id } }", json!({})).await;
+    let listed = app.data("{ campaigns(state: PAUSED) { id kind } }", json!({})).await;
+    let id_of = |kind: &str| listed["campaigns"].as_array().unwrap().iter().find(|c| c["kind"] == kind).unwrap()["id"].as_str().unwrap().to_string();
+    let (welcome, at_risk) = (id_of("WELCOME"), id_of("AT_RISK"));
+
+    let ann = member(&app, "+14155550101", "Ann", opted_in("ann@example.com")).await;
+    let bob = member(&app, "+14155550102", "Bob", json!({ "email": "bob@example.com" })).await;
+    visit(&app, &ann).await;
+    visit(&app, &bob).await;
+    assert_eq!(run(&app, "WELCOME").await["sent"], 0, "automations start switched off");
+    let on = app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": welcome })).await;
+    assert_eq!(on["resumeCampaign"]["state"], "BUILT_IN");
+    assert_eq!(run(&app, "WELCOME").await["sent"], 1, "Ann only: Bob gave no consent");
+    assert_eq!(run(&app, "WELCOME").await["sent"], 0, "once per member");
+    let mail = sink.wait_for(1).await;
+    assert_eq!((mail[0].to[0].as_str(), mail[0].parsed().subject()), ("ann@example.com", Some("Welcome to Chez Test, Ann!")));
+
+    app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": at_risk })).await;
+    app.sql(&format!("UPDATE customers SET last_visit_at = {} WHERE id = {ann}", app.days_ago_sql(50))).await;
+    run(&app, "DORMANCY").await;
+    assert_eq!(run(&app, "AT_RISK").await["sent"], 1, "Ann entered the at-risk window");
+    assert_eq!(run(&app, "AT_RISK").await["sent"], 0, "one nudge per entry, not one per day");
+    visit(&app, &ann).await;
+    run(&app, "DORMANCY").await;
+    assert_eq!(run(&app, "AT_RISK").await["sent"], 0, "back to active");
+    app.sql(&format!("UPDATE customers SET last_visit_at = {} WHERE id = {ann}", app.days_ago_sql(48))).await;
+    run(&app, "DORMANCY").await;
+    assert_eq!(run(&app, "AT_RISK").await["sent"], 1, "a new entry, a new nudge");
+    let off = app.data("mutation($id: ID!) { pauseCampaign(id: $id) { state } }", json!({ "id": at_risk })).await;
+    assert_eq!(off["pauseCampaign"]["state"], "PAUSED", "switched off again");
+    let (code, _, _) = app.error("mutation($id: ID!) { cancelCampaign(id: $id) { state } }", json!({ "id": at_risk })).await;
+    assert_eq!(code, "INVALID_STATE", "a built-in is switched off, not cancelled");
+    assert_eq!(sink.wait_for(3).await.len(), 3);
+}
+
+on_both!(welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_on);

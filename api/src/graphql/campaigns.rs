@@ -31,6 +31,10 @@ pub enum JobName {
     Campaigns,
     /// Warns members whose points expire soon, then expires the balances that are due.
     PointsExpiry,
+    /// Automation: welcome emails (when switched on with `resumeCampaign`).
+    Welcome,
+    /// Automation: at-risk nudges (when switched on with `resumeCampaign`).
+    AtRisk,
 }
 
 impl From<JobName> for Job {
@@ -43,6 +47,8 @@ impl From<JobName> for Job {
             JobName::Deliveries => Job::Deliveries,
             JobName::Campaigns => Job::Campaigns,
             JobName::PointsExpiry => Job::PointsExpiry,
+            JobName::Welcome => Job::Welcome,
+            JobName::AtRisk => Job::AtRisk,
         }
     }
 }

@@ -21,6 +21,10 @@ pub enum CampaignKind {
     WinBack,
     #[sea_orm(string_value = "points-expiry")]
     PointsExpiry,
+    #[sea_orm(string_value = "welcome")]
+    Welcome,
+    #[sea_orm(string_value = "at-risk")]
+    AtRisk,
 }
 
 /// Where a campaign stands: draft → scheduled → sending → sent, with paused and cancelled.

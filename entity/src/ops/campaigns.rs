@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
-use crate::entities::{CustomerStatus, DeliveryStatus, customer, email_delivery};
+use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, customer, customer_label, email_delivery};
 use crate::rules::occasions;
 use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
@@ -30,11 +30,29 @@ pub enum Campaign {
     WinBack,
     /// The warning before a member's points expire (written by the expiry job).
     PointsExpiry,
+    /// Automation: one welcome email after a member's first visit (or sign-up with consent).
+    Welcome,
+    /// Automation: a nudge when a member enters the at-risk window, once per entry.
+    AtRisk,
 }
 
 impl Campaign {
     /// Every campaign.
-    pub const ALL: [Campaign; 4] = [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack, Campaign::PointsExpiry];
+    pub const ALL: [Campaign; 6] = [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack, Campaign::PointsExpiry, Campaign::Welcome, Campaign::AtRisk];
+
+    /// Automations are off until a restaurant switches them on.
+    pub fn starts_off(self) -> bool {
+        matches!(self, Campaign::Welcome | Campaign::AtRisk)
+    }
+
+    /// Whether the frequency cap applies (marketing, not occasions unless the cap says so).
+    pub fn capped(self, p: &Programme) -> bool {
+        match self {
+            Campaign::WinBack | Campaign::Welcome | Campaign::AtRisk => true,
+            Campaign::Birthday | Campaign::Anniversary => p.cap.occasions,
+            Campaign::PointsExpiry => false,
+        }
+    }
 
     /// Name stored on deliveries and used for the template folder.
     pub fn name(self) -> &'static str {
@@ -43,6 +61,8 @@ impl Campaign {
             Campaign::Anniversary => "anniversary",
             Campaign::WinBack => "win-back",
             Campaign::PointsExpiry => "points-expiry",
+            Campaign::Welcome => "welcome",
+            Campaign::AtRisk => "at-risk",
         }
     }
 
@@ -57,7 +77,8 @@ impl Campaign {
             Campaign::Birthday => customer::Column::BirthdayOffers,
             Campaign::Anniversary => customer::Column::AnniversaryOffers,
             Campaign::WinBack => customer::Column::SpecialOffers,
-            Campaign::PointsExpiry => customer::Column::EmailOptIn,
+            Campaign::PointsExpiry | Campaign::Welcome => customer::Column::EmailOptIn,
+            Campaign::AtRisk => customer::Column::SpecialOffers,
         }
     }
 
@@ -67,7 +88,8 @@ impl Campaign {
             Campaign::Birthday => &["emailOptIn", "birthdayOffers"],
             Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
             Campaign::WinBack => &["emailOptIn", "specialOffers"],
-            Campaign::PointsExpiry => &["emailOptIn"],
+            Campaign::PointsExpiry | Campaign::Welcome => &["emailOptIn"],
+            Campaign::AtRisk => &["emailOptIn", "specialOffers"],
         }
     }
 
@@ -77,7 +99,8 @@ impl Campaign {
             Campaign::Birthday => c.birthday_offers,
             Campaign::Anniversary => c.anniversary_offers,
             Campaign::WinBack => c.special_offers,
-            Campaign::PointsExpiry => true,
+            Campaign::PointsExpiry | Campaign::Welcome => true,
+            Campaign::AtRisk => c.special_offers,
         };
         c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
     }
@@ -123,10 +146,16 @@ pub struct Enqueued {
     pub recipients: Vec<Recipient>,
 }
 
+/// How far back the welcome automation looks for first visits and sign-ups (a daily job, with
+/// room for a missed day; the delivery key makes it once per member).
+const WELCOME_WINDOW_DAYS: i64 = 3;
+
 /// One group of customers due for a campaign, with the period and date the email is for.
 struct Due {
     who: Condition,
-    period_key: String,
+    /// The period the email is for: a value, or a column expression (at-risk: the last visit,
+    /// so each entry into the window is its own period).
+    period_key: sea_orm::sea_query::SimpleExpr,
     occasion_date: Option<NaiveDate>,
 }
 
@@ -136,7 +165,7 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
             let column = if campaign == Campaign::Birthday { customer::Column::BirthMd } else { customer::Column::AnniversaryMd };
             occasions::window(today, p.occasion_lead_days)
                 .into_iter()
-                .map(|(day, keys)| Due { who: Condition::all().add(column.is_in(keys)), period_key: day.year().to_string(), occasion_date: Some(day) })
+                .map(|(day, keys)| Due { who: Condition::all().add(column.is_in(keys)), period_key: Expr::value(day.year().to_string()), occasion_date: Some(day) })
                 .collect()
         }
         Campaign::PointsExpiry => Vec::new(),
@@ -153,7 +182,30 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
                 who: Condition::all()
                     .add(customer::Column::Status.eq(CustomerStatus::Dormant))
                     .add(Condition::all().add(Expr::exists(recently_sent)).not()),
-                period_key: today.to_string(),
+                period_key: Expr::value(today.to_string()),
+                occasion_date: None,
+            }]
+        }
+        Campaign::Welcome => {
+            let since = now - Duration::days(WELCOME_WINDOW_DAYS);
+            vec![Due {
+                who: Condition::any()
+                    .add(customer::Column::FirstVisitAt.gte(since))
+                    .add(Condition::all().add(customer::Column::MemberSince.gte(since)).add(customer::Column::EmailOptIn.eq(true))),
+                period_key: Expr::value("first"),
+                occasion_date: None,
+            }]
+        }
+        Campaign::AtRisk => {
+            let labelled = Query::select()
+                .column(customer_label::Column::CustomerId)
+                .from(customer_label::Entity)
+                .and_where(customer_label::Column::Kind.eq(LabelKind::Segment))
+                .and_where(customer_label::Column::Name.eq("at-risk"))
+                .to_owned();
+            vec![Due {
+                who: Condition::all().add(customer::Column::Id.in_subquery(labelled)).add(customer::Column::LastVisitAt.is_not_null()),
+                period_key: Expr::col((customer::Entity, customer::Column::LastVisitAt)).cast_as("TEXT"),
                 occasion_date: None,
             }]
         }
@@ -179,7 +231,7 @@ pub async fn enqueue(
         report.skipped_consent +=
             customer::Entity::find().filter(ours()).filter(group.who.clone()).filter(consented(campaign).not()).count(db).await?;
         let mut eligible = ours().add(group.who).add(consented(campaign));
-        let capped = if campaign == Campaign::WinBack || p.cap.occasions { super::audience::capped(p, now, None) } else { None };
+        let capped = if campaign.capped(p) { super::audience::capped(p, now, None) } else { None };
         if let Some(capped) = capped {
             report.capped += customer::Entity::find().filter(eligible.clone()).filter(capped.clone()).count(db).await?;
             eligible = eligible.add(capped.not());
@@ -198,7 +250,7 @@ pub async fn enqueue(
                 .column(C::RestaurantId)
                 .column(C::Id)
                 .expr(Expr::value(campaign.name()))
-                .expr(Expr::value(group.period_key.clone()))
+                .expr(group.period_key.clone())
                 .expr(Expr::value(group.occasion_date))
                 .column(C::Email)
                 .expr(Expr::value(DeliveryStatus::Pending))

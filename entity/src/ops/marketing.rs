@@ -279,11 +279,15 @@ async fn set_state(db: &impl ConnectionTrait, scope: &Scope, c: &campaign::Model
 }
 
 /// Pauses a scheduled or sending campaign: nothing more of it is sent (emails already handed
-/// to the SMTP server are not recalled) until [`resume`].
+/// to the SMTP server are not recalled) until [`resume`]. Pausing a built-in campaign switches
+/// it off (its job writes no emails) until resumed.
 pub async fn pause(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<campaign::Model> {
     let c = get(db, scope, id).await?;
-    if !matches!(c.state, CampaignState::Scheduled | CampaignState::Sending) {
-        return Err(DomainError::invalid_state(format!("campaign {id} is {}; only a scheduled or sending campaign can be paused", sea_orm::ActiveEnum::to_value(&c.state))));
+    if !matches!(c.state, CampaignState::Scheduled | CampaignState::Sending | CampaignState::BuiltIn) {
+        return Err(DomainError::invalid_state(format!(
+            "campaign {id} is {}; only a scheduled, sending or built-in campaign can be paused",
+            sea_orm::ActiveEnum::to_value(&c.state)
+        )));
     }
     let row = set_state(db, scope, &c, CampaignState::Paused, Some(c.state)).await?;
     audit::record(db, scope, "campaign.paused", None, json!({ "campaign": id })).await?;
@@ -305,7 +309,7 @@ pub async fn resume(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
 pub async fn cancel<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, id: i64) -> DomainResult<campaign::Model> {
     let txn = begin_write(db).await?;
     let c = get(&txn, scope, id).await?;
-    if matches!(c.state, CampaignState::Sent | CampaignState::Cancelled | CampaignState::BuiltIn) {
+    if matches!(c.state, CampaignState::Sent | CampaignState::Cancelled | CampaignState::BuiltIn) || c.kind != CampaignKind::Custom {
         return Err(DomainError::invalid_state(format!("campaign {id} is {}; it cannot be cancelled", sea_orm::ActiveEnum::to_value(&c.state))));
     }
     let row = set_state(&txn, scope, &c, CampaignState::Cancelled, None).await?;
@@ -331,8 +335,9 @@ pub async fn cancel<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
     Ok(row)
 }
 
-/// The built-in campaign `kind`'s row (created with `default` wording on first use).
-pub async fn builtin(db: &impl ConnectionTrait, scope: &Scope, kind: CampaignKind, default: (&str, &str, &str, &str)) -> DomainResult<campaign::Model> {
+/// The built-in campaign `kind`'s row (created with `default` wording on first use; switched
+/// off — paused — when it `starts_off`, as automations do).
+pub async fn builtin(db: &impl ConnectionTrait, scope: &Scope, kind: CampaignKind, default: (&str, &str, &str, &str), starts_off: bool) -> DomainResult<campaign::Model> {
     let found = campaign::Entity::find()
         .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(campaign::Column::Kind.eq(kind))
@@ -348,7 +353,7 @@ pub async fn builtin(db: &impl ConnectionTrait, scope: &Scope, kind: CampaignKin
         name: Set(name.into()),
         kind: Set(kind),
         builtin_key: Set(Some(sea_orm::ActiveEnum::to_value(&kind))),
-        state: Set(CampaignState::BuiltIn),
+        state: Set(if starts_off { CampaignState::Paused } else { CampaignState::BuiltIn }),
         audience_segment: Set(None),
         audience_rule: Set(None),
         subject: Set(subject.into()),
@@ -359,7 +364,7 @@ pub async fn builtin(db: &impl ConnectionTrait, scope: &Scope, kind: CampaignKin
         send_at_local: Set(None),
         cron: Set(None),
         next_run_at: Set(None),
-        resume_state: Set(None),
+        resume_state: Set(starts_off.then_some(CampaignState::BuiltIn)),
         created_at: Set(at),
         updated_at: Set(at),
         sent_at: Set(None),

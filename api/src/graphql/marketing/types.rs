@@ -144,6 +144,10 @@ pub enum CampaignKind {
     WinBack,
     /// The warning before a member's points expire.
     PointsExpiry,
+    /// Automation: one welcome email after a member's first visit or sign-up.
+    Welcome,
+    /// Automation: a nudge when a member enters the at-risk window.
+    AtRisk,
 }
 
 /// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.
