@@ -21,6 +21,7 @@ mod m20261126_000015_benefit_vouchers;
 mod m20261126_000016_refunds;
 mod m20261126_000017_points_expiry;
 mod m20261126_000018_delivery_consent;
+mod m20261126_000019_holdout;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000016_refunds::Migration),
             Box::new(m20261126_000017_points_expiry::Migration),
             Box::new(m20261126_000018_delivery_consent::Migration),
+            Box::new(m20261126_000019_holdout::Migration),
         ]
     }
 }

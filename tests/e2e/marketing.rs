@@ -411,3 +411,46 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
 }
 
 on_both!(welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_on);
+
+async fn a_holdout_group_is_kept_out_and_results_are_measured_against_it(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(member(&app, &format!("+141555504{i:02}"), &format!("Guest{i}"), opted_in(&format!("h{i}@example.com"))).await);
+    }
+    let mut input = content("Tasting menu", json!({ "rule": { "emailOptIn": true } }));
+    input["input"]["holdoutPercent"] = json!(50);
+    input["input"]["attributionDays"] = json!(7);
+    let id = app.data(CREATE, input).await["createCampaign"]["id"].as_str().unwrap().to_string();
+    app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }", json!({ "id": id })).await;
+    run(&app, "CAMPAIGNS").await;
+
+    let held = app.data("{ deliveries(status: HELD_OUT, limit: 100) { customerId status } }", json!({})).await;
+    let held: Vec<String> = held["deliveries"].as_array().unwrap().iter().map(|d| d["customerId"].as_str().unwrap().to_string()).collect();
+    assert!(!held.is_empty() && held.len() < 20, "a share is held out: {}", held.len());
+    let mails = sink.wait_for(20 - held.len()).await;
+    assert_eq!(mails.len(), 20 - held.len(), "the control group gets no email");
+    let report = app.data("query($id: ID!) { campaign(id: $id) { holdoutPercent totals { heldOut enqueued sent } } }", json!({ "id": id })).await;
+    assert_eq!(report["campaign"]["totals"], json!({ "heldOut": held.len(), "enqueued": 20 - held.len(), "sent": 20 - held.len() }));
+
+    let recipients: Vec<&String> = ids.iter().filter(|i| !held.contains(i)).collect();
+    for r in &recipients[..2] {
+        visit(&app, r).await;
+    }
+    visit(&app, &held[0]).await;
+    let q = "query($id: ID!) { campaign(id: $id) { sends { attribution { days visitRateLift
+        recipients { members visitors visits revenue visitRate } holdout { members visitors visits revenue } } } } }";
+    let a = app.data(q, json!({ "id": id })).await["campaign"]["sends"][0]["attribution"].clone();
+    assert_eq!(a["days"], 7);
+    assert_eq!(a["recipients"]["members"].as_i64(), Some(recipients.len() as i64));
+    assert_eq!((a["recipients"]["visitors"].as_i64(), a["recipients"]["visits"].as_i64(), a["recipients"]["revenue"].as_f64()), (Some(2), Some(2), Some(40.0)));
+    assert_eq!((a["holdout"]["members"].as_i64(), a["holdout"]["visitors"].as_i64()), (Some(held.len() as i64), Some(1)));
+    let lift = 2.0 / recipients.len() as f64 - 1.0 / held.len() as f64;
+    assert!((a["visitRateLift"].as_f64().unwrap() - lift).abs() < 1e-9, "{a}");
+
+    let (code, _, _) = app.error("mutation { createCampaign(input: { name: \"x\", subject: \"s\", bodyText: \"t\", bodyHtml: \"h\", holdoutPercent: 80 }) { id } }", json!({})).await;
+    assert_eq!(code, "VALIDATION");
+}
+
+on_both!(a_holdout_group_is_kept_out_and_results_are_measured_against_it);

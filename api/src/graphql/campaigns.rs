@@ -79,6 +79,8 @@ pub enum DeliveryStatus {
     Sent,
     Failed,
     Skipped,
+    /// In the campaign's control group: never sent.
+    HeldOut,
 }
 
 impl From<DeliveryStatus> for Status {
@@ -89,6 +91,7 @@ impl From<DeliveryStatus> for Status {
             DeliveryStatus::Sent => Status::Sent,
             DeliveryStatus::Failed => Status::Failed,
             DeliveryStatus::Skipped => Status::Skipped,
+            DeliveryStatus::HeldOut => Status::HeldOut,
         }
     }
 }

@@ -97,6 +97,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// Share of the audience (percent) kept as a control group: not emailed, recorded.
+    pub holdout_percent: i32,
+    /// Days after a send during which recipients' visits, revenue and redemptions count.
+    pub attribution_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,9 @@ pub enum DeliveryStatus {
     /// Not sent: consent was withdrawn, or the customer is gone.
     #[sea_orm(string_value = "skipped")]
     Skipped,
+    /// In the campaign's control group: never sent, kept to measure the campaign against.
+    #[sea_orm(string_value = "held-out")]
+    HeldOut,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]

@@ -30,6 +30,10 @@ pub struct CampaignPatch {
     pub body_text: Option<String>,
     pub body_html: Option<String>,
     pub offer: Option<String>,
+    /// Percent of the audience kept as a control group (0 to 50).
+    pub holdout_percent: Option<i32>,
+    /// Days after a send that count for its results (1 to 90).
+    pub attribution_days: Option<i32>,
 }
 
 /// When to send.
@@ -56,6 +60,16 @@ fn check_offer(offer: &str) -> DomainResult<Option<String>> {
         return Err(DomainError::validation("offer", "must be at most 500 characters"));
     }
     Ok((!offer.is_empty()).then(|| offer.to_string()))
+}
+
+fn check_results(holdout: Option<i32>, days: Option<i32>) -> DomainResult<()> {
+    if holdout.is_some_and(|h| !(0..=50).contains(&h)) {
+        return Err(DomainError::validation("holdoutPercent", "must be between 0 and 50"));
+    }
+    if days.is_some_and(|d| !(1..=90).contains(&d)) {
+        return Err(DomainError::validation("attributionDays", "must be between 1 and 90"));
+    }
+    Ok(())
 }
 
 fn check_target(t: Target) -> DomainResult<Target> {
@@ -110,6 +124,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: &Scope, patch: CampaignPat
     check_template("bodyText", Part::Text, &text)?;
     check_template("bodyHtml", Part::Html, &html)?;
     let target = check_target(patch.audience.unwrap_or_default())?;
+    check_results(patch.holdout_percent, patch.attribution_days)?;
     let at = now();
     let row = campaign::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
@@ -131,6 +146,8 @@ pub async fn create(db: &impl ConnectionTrait, scope: &Scope, patch: CampaignPat
         created_at: Set(at),
         updated_at: Set(at),
         sent_at: Set(None),
+        holdout_percent: Set(patch.holdout_percent.unwrap_or(0)),
+        attribution_days: Set(patch.attribution_days.unwrap_or(14)),
         ..Default::default()
     }
     .insert(db)
@@ -181,6 +198,15 @@ pub async fn update<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
         row.offer = Set(check_offer(offer)?);
         changed.push("offer");
     }
+    check_results(patch.holdout_percent, patch.attribution_days)?;
+    if let Some(h) = patch.holdout_percent {
+        row.holdout_percent = Set(h);
+        changed.push("holdoutPercent");
+    }
+    if let Some(d) = patch.attribution_days {
+        row.attribution_days = Set(d);
+        changed.push("attributionDays");
+    }
     if let Some(t) = patch.audience {
         let t = check_target(t)?;
         row.audience_segment = Set(t.segment);
@@ -208,6 +234,8 @@ pub async fn duplicate(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Dom
         body_text: Some(c.body_text),
         body_html: Some(c.body_html),
         offer: c.offer,
+        holdout_percent: Some(c.holdout_percent),
+        attribution_days: Some(c.attribution_days),
     };
     create(db, scope, patch).await
 }

@@ -7,7 +7,7 @@
 //! checked again right before), and [`finish`] closes sends whose rows are all final.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait,
@@ -75,7 +75,7 @@ async fn start<D: ConnectionTrait + TransactionTrait>(
 ) -> DomainResult<Option<campaign_send::Model>> {
     let Some(slot) = c.next_run_at else { return Ok(None) };
     let next = match (c.schedule_kind, &c.cron) {
-        (Some(ScheduleKind::Recurring), Some(expr)) => schedule::parse_cron(expr).ok().and_then(|cron| schedule::next_after(&cron, p.timezone, now.max(slot))),
+        (Some(ScheduleKind::Recurring), Some(expr)) => schedule::parse_cron(expr).ok().and_then(|cron| schedule::next_after(&cron, p.timezone, std::cmp::max(now, slot))),
         _ => None,
     };
     let txn = begin_write(db).await?;
@@ -196,13 +196,17 @@ async fn enqueue(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, c: &ca
         if state == Some(CampaignState::Cancelled) {
             return Ok(b);
         }
+        // The control group: a stable pseudo-random share of members per campaign (the same
+        // members are held out of every send of it), decided in SQL.
+        let held_out = Expr::col((customer::Entity, C::Id)).mul(2_654_435_761_i64).add(c.id * 7_919).modulo(100).lt(c.holdout_percent);
+        let status = Expr::case(held_out, Expr::value(DeliveryStatus::HeldOut)).finally(Expr::value(DeliveryStatus::Pending));
         let select = Query::select()
             .column(C::RestaurantId)
             .column(C::Id)
             .expr(Expr::value(CUSTOM))
             .expr(Expr::value(period.clone()))
             .column(C::Email)
-            .expr(Expr::value(DeliveryStatus::Pending))
+            .expr(status)
             .expr(Expr::value(0))
             .expr(Expr::value(now))
             .expr(Expr::value(now))
@@ -293,6 +297,8 @@ pub struct SendReport {
     pub skipped: i64,
     /// Members who unsubscribed through this send's emails.
     pub unsubscribes: i64,
+    /// Members kept in the control group (not emailed).
+    pub held_out: i64,
 }
 
 /// The campaign's sends, newest first, with their delivery figures.
@@ -318,7 +324,8 @@ pub async fn reports(db: &impl ConnectionTrait, scope: &Scope, campaign_id: i64)
         let n = |s: DeliveryStatus| counts.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
         let unsubscribes = email_delivery::Entity::find().filter(E::SendId.eq(send.id)).filter(E::UnsubscribedAt.is_not_null()).count(db).await? as i64;
         out.push(SendReport {
-            enqueued: counts.iter().map(|(_, n)| n).sum(),
+            held_out: n(DeliveryStatus::HeldOut),
+            enqueued: counts.iter().map(|(_, n)| n).sum::<i64>() - n(DeliveryStatus::HeldOut),
             pending: n(DeliveryStatus::Pending) + n(DeliveryStatus::Sending),
             sent: n(DeliveryStatus::Sent),
             failed: n(DeliveryStatus::Failed),
@@ -326,6 +333,73 @@ pub async fn reports(db: &impl ConnectionTrait, scope: &Scope, campaign_id: i64)
             unsubscribes,
             send,
         });
+    }
+    Ok(out)
+}
+
+/// What one group of a send (its recipients, or its control group) did within the attribution
+/// window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupResult {
+    pub members: i64,
+    /// Members with at least one visit in the window.
+    pub visitors: i64,
+    pub visits: i64,
+    pub revenue_cents: i64,
+    pub redemptions: i64,
+}
+
+/// A send's results: its recipients (emails sent) against its control group, over the
+/// campaign's attribution window from the send's start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attribution {
+    pub days: i32,
+    pub recipients: GroupResult,
+    pub holdout: GroupResult,
+}
+
+/// The results of send `send_id` of the scope's restaurant, computed in SQL.
+pub async fn attribution(db: &impl ConnectionTrait, scope: &Scope, send_id: i64) -> DomainResult<Attribution> {
+    let send = campaign_send::Entity::find_by_id(send_id)
+        .filter(campaign_send::Column::RestaurantId.eq(&scope.restaurant_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("send {send_id}")))?;
+    let c = super::marketing::get(db, scope, send.campaign_id).await?;
+    let (from, to) = (send.started_at, send.started_at + Duration::days(i64::from(c.attribution_days)));
+    let backend = db.get_database_backend();
+    let ph = |n| super::dialect::placeholder(backend, n);
+    let mut out = Attribution { days: c.attribution_days, ..Attribution::default() };
+    for (status, group) in [(DeliveryStatus::Sent, &mut out.recipients), (DeliveryStatus::HeldOut, &mut out.holdout)] {
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS members, \
+                    CAST(COALESCE(SUM(CASE WHEN v.n > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS visitors, \
+                    CAST(COALESCE(SUM(v.n), 0) AS BIGINT) AS visits, \
+                    CAST(COALESCE(SUM(v.revenue), 0) AS BIGINT) AS revenue, \
+                    CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS redemptions \
+             FROM email_deliveries d \
+             LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(amount_cents) AS revenue FROM visits \
+                        WHERE restaurant_id = {p1} AND visited_at >= {p2} AND visited_at < {p3} GROUP BY customer_id) v ON v.customer_id = d.customer_id \
+             LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM point_transactions \
+                        WHERE restaurant_id = {p4} AND kind = 'redeem' AND delta < 0 AND created_at >= {p5} AND created_at < {p6} GROUP BY customer_id) r ON r.customer_id = d.customer_id \
+             WHERE d.send_id = {p7} AND d.status = {p8}",
+            p1 = ph(1), p2 = ph(2), p3 = ph(3), p4 = ph(4), p5 = ph(5), p6 = ph(6), p7 = ph(7), p8 = ph(8)
+        );
+        let values: Vec<sea_orm::Value> = vec![
+            scope.restaurant_id.clone().into(),
+            from.into(),
+            to.into(),
+            scope.restaurant_id.clone().into(),
+            from.into(),
+            to.into(),
+            send.id.into(),
+            sea_orm::ActiveEnum::to_value(&status).into(),
+        ];
+        let row = db.query_one_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+        if let Some(row) = row {
+            let get = |c: &str| row.try_get::<i64>("", c).unwrap_or(0);
+            *group = GroupResult { members: get("members"), visitors: get("visitors"), visits: get("visits"), revenue_cents: get("revenue"), redemptions: get("redemptions") };
+        }
     }
     Ok(out)
 }

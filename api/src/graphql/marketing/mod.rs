@@ -22,7 +22,16 @@ fn campaign_id(id: &ID) -> Result<i64, ApiError> {
 
 impl From<CampaignInput> for CampaignPatch {
     fn from(i: CampaignInput) -> Self {
-        Self { name: i.name, audience: i.audience.map(Into::into), subject: i.subject, body_text: i.body_text, body_html: i.body_html, offer: i.offer }
+        Self {
+            name: i.name,
+            audience: i.audience.map(Into::into),
+            subject: i.subject,
+            body_text: i.body_text,
+            body_html: i.body_html,
+            offer: i.offer,
+            holdout_percent: i.holdout_percent,
+            attribution_days: i.attribution_days,
+        }
     }
 }
 

@@ -207,13 +207,23 @@ pub struct CampaignInput {
     pub body_html: Option<String>,
     /// An offer makes the campaign need `specialOffers` consent too.
     pub offer: Option<String>,
+    /// Percent of the audience kept as a control group (0 to 50; default 0): a stable random
+    /// share of members, recorded and never emailed, to measure the campaign against.
+    pub holdout_percent: Option<i32>,
+    /// Days after a send during which visits, revenue and redemptions count (1 to 90; 14).
+    pub attribution_days: Option<i32>,
 }
 
 /// One send of a campaign (one-off campaigns have one; recurring ones one per run) and what
 /// became of its emails.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct CampaignSend {
     pub id: ID,
+    #[graphql(skip)]
+    pub row_id: i64,
+    /// Members kept in the control group (not emailed).
+    pub held_out: i64,
     /// The scheduled time the send is for.
     pub slot: DateTime<Utc>,
     /// `enqueuing`, `enqueued`, `done` or `cancelled`.
@@ -246,6 +256,8 @@ impl From<SendReport> for CampaignSend {
         let s: campaign_send::Model = r.send;
         Self {
             id: ID(s.id.to_string()),
+            row_id: s.id,
+            held_out: r.held_out,
             slot: s.slot,
             state: sea_orm::ActiveEnum::to_value(&s.state),
             audience: s.audience,
@@ -265,6 +277,64 @@ impl From<SendReport> for CampaignSend {
     }
 }
 
+/// What one group did within the attribution window.
+#[derive(SimpleObject)]
+pub struct GroupResult {
+    pub members: i64,
+    /// Members with a visit in the window.
+    pub visitors: i64,
+    pub visits: i64,
+    pub revenue: Money,
+    pub redemptions: i64,
+    /// Visitors per member.
+    pub visit_rate: f64,
+    pub revenue_per_member: Money,
+}
+
+impl From<sends::GroupResult> for GroupResult {
+    fn from(g: sends::GroupResult) -> Self {
+        let per = |v: i64| if g.members > 0 { v as f64 / g.members as f64 } else { 0.0 };
+        Self {
+            visit_rate: per(g.visitors),
+            revenue_per_member: Money(if g.members > 0 { g.revenue_cents / g.members } else { 0 }),
+            members: g.members,
+            visitors: g.visitors,
+            visits: g.visits,
+            revenue: Money(g.revenue_cents),
+            redemptions: g.redemptions,
+        }
+    }
+}
+
+/// A send's results: recipients against the control group within `days` of the send, and the
+/// difference per member (lift).
+#[derive(SimpleObject)]
+pub struct Attribution {
+    pub days: i32,
+    pub recipients: GroupResult,
+    pub holdout: GroupResult,
+    /// Recipients' visit rate minus the control group's.
+    pub visit_rate_lift: f64,
+    /// Recipients' revenue per member minus the control group's.
+    pub revenue_per_member_lift: Money,
+}
+
+#[ComplexObject]
+impl CampaignSend {
+    /// Visits, revenue and redemptions of recipients and of the control group after this send.
+    async fn attribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Attribution> {
+        let a = sends::attribution(&app(ctx).db, scope(ctx), self.row_id).await.gql()?;
+        let (recipients, holdout) = (GroupResult::from(a.recipients), GroupResult::from(a.holdout));
+        Ok(Attribution {
+            days: a.days,
+            visit_rate_lift: recipients.visit_rate - holdout.visit_rate,
+            revenue_per_member_lift: Money(recipients.revenue_per_member.0 - holdout.revenue_per_member.0),
+            recipients,
+            holdout,
+        })
+    }
+}
+
 /// A campaign's figures over all its sends.
 #[derive(SimpleObject, Default)]
 pub struct CampaignTotals {
@@ -278,6 +348,7 @@ pub struct CampaignTotals {
     pub skipped_for_consent: i64,
     pub capped: i64,
     pub unsubscribes: i64,
+    pub held_out: i64,
 }
 
 /// A campaign the marketing team built (or a built-in one's editable wording).
@@ -293,6 +364,8 @@ pub struct Campaign {
     pub body_text: String,
     pub body_html: String,
     pub offer: Option<String>,
+    pub holdout_percent: i32,
+    pub attribution_days: i32,
     pub schedule: Option<CampaignSchedule>,
     /// When the next send starts.
     pub next_send_at: Option<DateTime<Utc>>,
@@ -317,6 +390,8 @@ impl From<campaign::Model> for Campaign {
             body_text: c.body_text,
             body_html: c.body_html,
             offer: c.offer,
+            holdout_percent: c.holdout_percent,
+            attribution_days: c.attribution_days,
             schedule: c.schedule_kind.map(|k| CampaignSchedule { kind: k.into(), send_at: c.send_at_local, cron: c.cron }),
             next_send_at: c.next_run_at,
             created_at: c.created_at,
@@ -347,6 +422,7 @@ impl Campaign {
             t.failed += r.failed;
             t.skipped += r.skipped;
             t.unsubscribes += r.unsubscribes;
+            t.held_out += r.held_out;
         }
         Ok(t)
     }
