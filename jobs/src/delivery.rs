@@ -133,6 +133,7 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
         Campaign::PointsExpiry => CampaignKind::PointsExpiry,
         Campaign::Welcome => CampaignKind::Welcome,
         Campaign::AtRisk => CampaignKind::AtRisk,
+        Campaign::TierUp => CampaignKind::TierUp,
     };
     Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
 }

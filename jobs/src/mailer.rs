@@ -50,6 +50,12 @@ pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'sta
             include_str!("../templates/at-risk/body.txt"),
             include_str!("../templates/at-risk/body.html"),
         ),
+        Campaign::TierUp => (
+            "Tier up",
+            include_str!("../templates/tier-up/subject.txt"),
+            include_str!("../templates/tier-up/body.txt"),
+            include_str!("../templates/tier-up/body.html"),
+        ),
         Campaign::PointsExpiry => (
             "Points expiry warning",
             include_str!("../templates/points-expiry/subject.txt"),

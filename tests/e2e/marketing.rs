@@ -317,7 +317,7 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
     let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
     let builtins = listed["campaigns"].as_array().unwrap();
     let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 6, "{listed}");
+    assert_eq!(kinds.len(), 7, "{listed}");
     assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK") && kinds.contains(&"POINTS_EXPIRY"));
     let birthday = builtins.iter().find(|c| c["kind"] == "BIRTHDAY").unwrap();
     assert_eq!(birthday["state"], "BUILT_IN");
@@ -408,6 +408,17 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
     let (code, _, _) = app.error("mutation($id: ID!) { cancelCampaign(id: $id) { state } }", json!({ "id": at_risk })).await;
     assert_eq!(code, "INVALID_STATE", "a built-in is switched off, not cancelled");
     assert_eq!(sink.wait_for(3).await.len(), 3);
+
+    let tier_up = id_of("TIER_UP");
+    add_points(&app, &ann, 1_200).await;
+    assert_eq!(run(&app, "DELIVERIES").await["sent"], 0, "off: no email for the upgrade");
+    app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": tier_up })).await;
+    add_points(&app, &ann, 1_500).await;
+    assert_eq!(run(&app, "DELIVERIES").await["sent"], 1, "right after the upgrade to gold");
+    let mail = sink.wait_for(4).await;
+    assert_eq!(mail[3].parsed().subject(), Some("Congratulations Ann, you are now a Gold member!"));
+    add_points(&app, &ann, 100).await;
+    assert_eq!(run(&app, "DELIVERIES").await["sent"], 0, "no upgrade, no email");
 }
 
 on_both!(welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_on);

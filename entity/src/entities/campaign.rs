@@ -25,6 +25,8 @@ pub enum CampaignKind {
     Welcome,
     #[sea_orm(string_value = "at-risk")]
     AtRisk,
+    #[sea_orm(string_value = "tier-up")]
+    TierUp,
 }
 
 /// Where a campaign stands: draft → scheduled → sending → sent, with paused and cancelled.

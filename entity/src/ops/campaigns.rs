@@ -34,15 +34,18 @@ pub enum Campaign {
     Welcome,
     /// Automation: a nudge when a member enters the at-risk window, once per entry.
     AtRisk,
+    /// Automation: congratulations right after a tier upgrade (written when it happens).
+    TierUp,
 }
 
 impl Campaign {
     /// Every campaign.
-    pub const ALL: [Campaign; 6] = [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack, Campaign::PointsExpiry, Campaign::Welcome, Campaign::AtRisk];
+    pub const ALL: [Campaign; 7] =
+        [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack, Campaign::PointsExpiry, Campaign::Welcome, Campaign::AtRisk, Campaign::TierUp];
 
     /// Automations are off until a restaurant switches them on.
     pub fn starts_off(self) -> bool {
-        matches!(self, Campaign::Welcome | Campaign::AtRisk)
+        matches!(self, Campaign::Welcome | Campaign::AtRisk | Campaign::TierUp)
     }
 
     /// Whether the frequency cap applies (marketing, not occasions unless the cap says so).
@@ -50,7 +53,7 @@ impl Campaign {
         match self {
             Campaign::WinBack | Campaign::Welcome | Campaign::AtRisk => true,
             Campaign::Birthday | Campaign::Anniversary => p.cap.occasions,
-            Campaign::PointsExpiry => false,
+            Campaign::PointsExpiry | Campaign::TierUp => false,
         }
     }
 
@@ -63,6 +66,7 @@ impl Campaign {
             Campaign::PointsExpiry => "points-expiry",
             Campaign::Welcome => "welcome",
             Campaign::AtRisk => "at-risk",
+            Campaign::TierUp => "tier-up",
         }
     }
 
@@ -77,7 +81,7 @@ impl Campaign {
             Campaign::Birthday => customer::Column::BirthdayOffers,
             Campaign::Anniversary => customer::Column::AnniversaryOffers,
             Campaign::WinBack => customer::Column::SpecialOffers,
-            Campaign::PointsExpiry | Campaign::Welcome => customer::Column::EmailOptIn,
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => customer::Column::EmailOptIn,
             Campaign::AtRisk => customer::Column::SpecialOffers,
         }
     }
@@ -88,7 +92,7 @@ impl Campaign {
             Campaign::Birthday => &["emailOptIn", "birthdayOffers"],
             Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
             Campaign::WinBack => &["emailOptIn", "specialOffers"],
-            Campaign::PointsExpiry | Campaign::Welcome => &["emailOptIn"],
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => &["emailOptIn"],
             Campaign::AtRisk => &["emailOptIn", "specialOffers"],
         }
     }
@@ -99,7 +103,7 @@ impl Campaign {
             Campaign::Birthday => c.birthday_offers,
             Campaign::Anniversary => c.anniversary_offers,
             Campaign::WinBack => c.special_offers,
-            Campaign::PointsExpiry | Campaign::Welcome => true,
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => true,
             Campaign::AtRisk => c.special_offers,
         };
         c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
@@ -168,7 +172,7 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
                 .map(|(day, keys)| Due { who: Condition::all().add(column.is_in(keys)), period_key: Expr::value(day.year().to_string()), occasion_date: Some(day) })
                 .collect()
         }
-        Campaign::PointsExpiry => Vec::new(),
+        Campaign::PointsExpiry | Campaign::TierUp => Vec::new(),
         Campaign::WinBack => {
             let since = now - Duration::days(i64::from(p.win_back_days));
             let recently_sent = Query::select()

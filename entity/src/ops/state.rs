@@ -93,6 +93,43 @@ pub(crate) async fn visit_bounds(txn: &impl ConnectionTrait, customer_id: i64) -
     Ok(bounds.unwrap_or((None, None)))
 }
 
+/// The tier-up automation: when it is switched on for the member's restaurant and the member may
+/// be emailed, writes the congratulations email for `tier` (once per member and tier; the
+/// delivery job sends it).
+async fn tier_up(db: &impl ConnectionTrait, row: &customer::Model, tier: crate::entities::Tier, now: DateTime<Utc>) -> DomainResult<()> {
+    use crate::entities::{CampaignKind, CampaignState, DeliveryStatus, campaign, email_delivery};
+    let Some(email) = row.email.clone().filter(|_| row.email_opt_in && row.status != CustomerStatus::Blocked) else { return Ok(()) };
+    let on = campaign::Entity::find()
+        .filter(campaign::Column::RestaurantId.eq(&row.restaurant_id))
+        .filter(campaign::Column::Kind.eq(CampaignKind::TierUp))
+        .filter(campaign::Column::State.eq(CampaignState::BuiltIn))
+        .one(db)
+        .await?
+        .is_some();
+    if !on {
+        return Ok(());
+    }
+    use email_delivery::Column as E;
+    let delivery = email_delivery::ActiveModel {
+        restaurant_id: Set(row.restaurant_id.clone()),
+        customer_id: Set(row.id),
+        campaign: Set("tier-up".into()),
+        period_key: Set(sea_orm::ActiveEnum::to_value(&tier)),
+        email: Set(email),
+        status: Set(DeliveryStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    email_delivery::Entity::insert(delivery)
+        .on_conflict(sea_orm::sea_query::OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Applies `delta` to customer `id` atomically and returns the updated row. Fails with
 /// `NotFound`, `CustomerBlocked` or `InsufficientPoints` and then changes nothing.
 pub async fn apply(
@@ -179,6 +216,9 @@ pub async fn refresh(
     sync_labels(db, &row, &wanted_tags, &wanted_segments).await?;
 
     let status = derived_status(row.status, wanted_tags.contains(&tags::DORMANT), visited_now);
+    if tier > row.tier {
+        tier_up(db, &row, tier, now).await?;
+    }
     if tier == row.tier && status == row.status {
         return Ok(row);
     }

@@ -148,6 +148,8 @@ pub enum CampaignKind {
     Welcome,
     /// Automation: a nudge when a member enters the at-risk window.
     AtRisk,
+    /// Automation: congratulations right after a tier upgrade.
+    TierUp,
 }
 
 /// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.
