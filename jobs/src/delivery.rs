@@ -134,6 +134,7 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
         Campaign::Welcome => CampaignKind::Welcome,
         Campaign::AtRisk => CampaignKind::AtRisk,
         Campaign::TierUp => CampaignKind::TierUp,
+        Campaign::Occasion => CampaignKind::Occasion,
     };
     Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
 }
@@ -182,6 +183,18 @@ async fn send_one(
         _ => 0,
     }
     .max(0);
+    if let Some(day) = row.occasion_date {
+        vars.occasion_date = day.to_string();
+    }
+    if row.campaign == Campaign::Occasion.name()
+        && let Some(day) = row.occasion_date
+    {
+        match entity::ops::occasions::names_on(&ctx.db, &letter.scope, c.id, day).await {
+            Ok(names) if !names.is_empty() => vars.occasion = names.join(" and "),
+            Ok(_) => return Outcome::Skipped("the occasion was removed"),
+            Err(e) => return Outcome::Failed(SendError::Data(e.to_string())),
+        }
+    }
     if row.campaign == Campaign::PointsExpiry.name() {
         vars.expiring_points = c.points_current;
         vars.expires_on = row.occasion_date.map(|d| d.to_string()).unwrap_or_default();

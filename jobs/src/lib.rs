@@ -75,12 +75,24 @@ pub enum Job {
     Welcome,
     /// Automation: a nudge to members who entered the at-risk window (when switched on).
     AtRisk,
+    /// Automation: custom occasions on their day (when switched on).
+    Occasions,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 9] =
-        [Job::Dormancy, Job::PointsExpiry, Job::Birthday, Job::Anniversary, Job::WinBack, Job::Welcome, Job::AtRisk, Job::Deliveries, Job::Campaigns];
+    pub const ALL: [Job; 10] = [
+        Job::Dormancy,
+        Job::PointsExpiry,
+        Job::Birthday,
+        Job::Anniversary,
+        Job::Occasions,
+        Job::WinBack,
+        Job::Welcome,
+        Job::AtRisk,
+        Job::Deliveries,
+        Job::Campaigns,
+    ];
 
     /// The job's name, as used on the command line and in job runs.
     pub fn name(self) -> &'static str {
@@ -94,6 +106,7 @@ impl Job {
             Job::PointsExpiry => "points-expiry",
             Job::Welcome => "welcome",
             Job::AtRisk => "at-risk",
+            Job::Occasions => "occasions",
         }
     }
 
@@ -109,6 +122,7 @@ impl Job {
             Job::PointsExpiry => "warn members whose points expire soon, then expire the balances that are due (restaurants with a policy)",
             Job::Welcome => "automation (off until switched on): welcome email after a first visit or sign-up",
             Job::AtRisk => "automation (off until switched on): nudge members who entered the at-risk window",
+            Job::Occasions => "automation (off until switched on): email members on the custom occasions staff added",
         }
     }
 
@@ -121,6 +135,7 @@ impl Job {
             Job::PointsExpiry => Some(Campaign::PointsExpiry),
             Job::Welcome => Some(Campaign::Welcome),
             Job::AtRisk => Some(Campaign::AtRisk),
+            Job::Occasions => Some(Campaign::Occasion),
             Job::Dormancy | Job::Deliveries | Job::Campaigns => None,
         }
     }
@@ -321,7 +336,7 @@ async fn execute(
             report.skipped_consent = written.left_out - written.capped;
             Ok(report)
         }
-        Job::Birthday | Job::Anniversary | Job::WinBack | Job::Welcome | Job::AtRisk => {
+        Job::Birthday | Job::Anniversary | Job::WinBack | Job::Welcome | Job::AtRisk | Job::Occasions => {
             let campaign = job.campaign().expect("campaign job");
             if !dry_run && delivery::builtin(&ctx.db, scope, campaign).await?.state == entity::entities::CampaignState::Paused {
                 tracing::info!(job = job.name(), restaurant = %restaurant.id, "switched off for this restaurant");

@@ -50,6 +50,12 @@ pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'sta
             include_str!("../templates/at-risk/body.txt"),
             include_str!("../templates/at-risk/body.html"),
         ),
+        Campaign::Occasion => (
+            "Special occasion",
+            include_str!("../templates/occasion/subject.txt"),
+            include_str!("../templates/occasion/body.txt"),
+            include_str!("../templates/occasion/body.html"),
+        ),
         Campaign::TierUp => (
             "Tier up",
             include_str!("../templates/tier-up/subject.txt"),

@@ -317,7 +317,7 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
     let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
     let builtins = listed["campaigns"].as_array().unwrap();
     let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 7, "{listed}");
+    assert_eq!(kinds.len(), 8, "{listed}");
     assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK") && kinds.contains(&"POINTS_EXPIRY"));
     let birthday = builtins.iter().find(|c| c["kind"] == "BIRTHDAY").unwrap();
     assert_eq!(birthday["state"], "BUILT_IN");
@@ -419,6 +419,17 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
     assert_eq!(mail[3].parsed().subject(), Some("Congratulations Ann, you are now a Gold member!"));
     add_points(&app, &ann, 100).await;
     assert_eq!(run(&app, "DELIVERIES").await["sent"], 0, "no upgrade, no email");
+
+    let today = Utc::now().date_naive().to_string();
+    app.data("mutation($id: ID!, $d: Date!) { addSpecialOccasion(customerId: $id, name: \"Graduation\", date: $d) { id } }", json!({ "id": ann, "d": today })).await;
+    app.data("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"First date\", date: \"2020-01-01\", recurring: false) { id } }", json!({ "id": bob })).await;
+    assert_eq!(run(&app, "OCCASIONS").await["sent"], 0, "off");
+    app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": id_of("OCCASION") })).await;
+    assert_eq!(run(&app, "OCCASIONS").await["sent"], 1, "Ann's graduation, on its day");
+    assert_eq!(run(&app, "OCCASIONS").await["sent"], 0, "once");
+    let mail = sink.wait_for(5).await;
+    assert_eq!(mail[4].parsed().subject(), Some("Ann, let us celebrate your Graduation!"));
+    assert!(mail[4].parsed().body_text(0).unwrap().contains(&format!("coming up on {today}")));
 }
 
 on_both!(welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_on);

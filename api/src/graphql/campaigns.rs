@@ -35,6 +35,8 @@ pub enum JobName {
     Welcome,
     /// Automation: at-risk nudges (when switched on with `resumeCampaign`).
     AtRisk,
+    /// Automation: custom occasions on their day (when switched on with `resumeCampaign`).
+    Occasions,
 }
 
 impl From<JobName> for Job {
@@ -49,6 +51,7 @@ impl From<JobName> for Job {
             JobName::PointsExpiry => Job::PointsExpiry,
             JobName::Welcome => Job::Welcome,
             JobName::AtRisk => Job::AtRisk,
+            JobName::Occasions => Job::Occasions,
         }
     }
 }

@@ -27,6 +27,8 @@ pub enum CampaignKind {
     AtRisk,
     #[sea_orm(string_value = "tier-up")]
     TierUp,
+    #[sea_orm(string_value = "occasion")]
+    Occasion,
 }
 
 /// Where a campaign stands: draft → scheduled → sending → sent, with paused and cancelled.

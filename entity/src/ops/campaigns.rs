@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
-use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, customer, customer_label, email_delivery};
+use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, customer, customer_label, email_delivery, special_occasion};
 use crate::rules::occasions;
 use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
@@ -36,23 +36,34 @@ pub enum Campaign {
     AtRisk,
     /// Automation: congratulations right after a tier upgrade (written when it happens).
     TierUp,
+    /// Automation: the custom occasions staff add, on the day (or the restaurant's lead days
+    /// ahead), like birthdays.
+    Occasion,
 }
 
 impl Campaign {
     /// Every campaign.
-    pub const ALL: [Campaign; 7] =
-        [Campaign::Birthday, Campaign::Anniversary, Campaign::WinBack, Campaign::PointsExpiry, Campaign::Welcome, Campaign::AtRisk, Campaign::TierUp];
+    pub const ALL: [Campaign; 8] = [
+        Campaign::Birthday,
+        Campaign::Anniversary,
+        Campaign::WinBack,
+        Campaign::PointsExpiry,
+        Campaign::Welcome,
+        Campaign::AtRisk,
+        Campaign::TierUp,
+        Campaign::Occasion,
+    ];
 
     /// Automations are off until a restaurant switches them on.
     pub fn starts_off(self) -> bool {
-        matches!(self, Campaign::Welcome | Campaign::AtRisk | Campaign::TierUp)
+        matches!(self, Campaign::Welcome | Campaign::AtRisk | Campaign::TierUp | Campaign::Occasion)
     }
 
     /// Whether the frequency cap applies (marketing, not occasions unless the cap says so).
     pub fn capped(self, p: &Programme) -> bool {
         match self {
             Campaign::WinBack | Campaign::Welcome | Campaign::AtRisk => true,
-            Campaign::Birthday | Campaign::Anniversary => p.cap.occasions,
+            Campaign::Birthday | Campaign::Anniversary | Campaign::Occasion => p.cap.occasions,
             Campaign::PointsExpiry | Campaign::TierUp => false,
         }
     }
@@ -67,6 +78,7 @@ impl Campaign {
             Campaign::Welcome => "welcome",
             Campaign::AtRisk => "at-risk",
             Campaign::TierUp => "tier-up",
+            Campaign::Occasion => "occasion",
         }
     }
 
@@ -82,7 +94,7 @@ impl Campaign {
             Campaign::Anniversary => customer::Column::AnniversaryOffers,
             Campaign::WinBack => customer::Column::SpecialOffers,
             Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => customer::Column::EmailOptIn,
-            Campaign::AtRisk => customer::Column::SpecialOffers,
+            Campaign::AtRisk | Campaign::Occasion => customer::Column::SpecialOffers,
         }
     }
 
@@ -93,7 +105,7 @@ impl Campaign {
             Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
             Campaign::WinBack => &["emailOptIn", "specialOffers"],
             Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => &["emailOptIn"],
-            Campaign::AtRisk => &["emailOptIn", "specialOffers"],
+            Campaign::AtRisk | Campaign::Occasion => &["emailOptIn", "specialOffers"],
         }
     }
 
@@ -104,7 +116,7 @@ impl Campaign {
             Campaign::Anniversary => c.anniversary_offers,
             Campaign::WinBack => c.special_offers,
             Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => true,
-            Campaign::AtRisk => c.special_offers,
+            Campaign::AtRisk | Campaign::Occasion => c.special_offers,
         };
         c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
     }
@@ -173,6 +185,21 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
                 .collect()
         }
         Campaign::PointsExpiry | Campaign::TierUp => Vec::new(),
+        Campaign::Occasion => occasions::window(today, p.occasion_lead_days)
+            .into_iter()
+            .map(|(day, keys)| {
+                let celebrated = Query::select()
+                    .column(special_occasion::Column::CustomerId)
+                    .from(special_occasion::Entity)
+                    .cond_where(
+                        Condition::all().add(special_occasion::Column::Md.is_in(keys)).add(
+                            Condition::any().add(special_occasion::Column::Recurring.eq(true)).add(special_occasion::Column::Date.eq(day)),
+                        ),
+                    )
+                    .to_owned();
+                Due { who: Condition::all().add(customer::Column::Id.in_subquery(celebrated)), period_key: Expr::value(day.to_string()), occasion_date: Some(day) }
+            })
+            .collect(),
         Campaign::WinBack => {
             let since = now - Duration::days(i64::from(p.win_back_days));
             let recently_sent = Query::select()

@@ -261,3 +261,19 @@ pub async fn set_dates<D: TransactionTrait + ConnectionTrait>(
     sea_orm::TransactionSession::commit(txn).await?;
     Ok(row)
 }
+
+/// The names of member `customer_id`'s custom occasions celebrated on `day` (for its email).
+pub async fn names_on(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64, day: NaiveDate) -> DomainResult<Vec<String>> {
+    use special_occasion::Column as S;
+    let keys = crate::rules::occasions::keys_celebrated_on(day);
+    Ok(special_occasion::Entity::find()
+        .filter(S::RestaurantId.eq(&scope.restaurant_id))
+        .filter(S::CustomerId.eq(customer_id))
+        .filter(S::Md.is_in(keys))
+        .filter(Condition::any().add(S::Recurring.eq(true)).add(S::Date.eq(day)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.name)
+        .collect())
+}

@@ -31,6 +31,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("voucher_expires", "the voucher's last day, YYYY-MM-DD (empty when none)"),
     ("expiring_points", "points-expiry warnings: the points that will expire (0 otherwise)"),
     ("expires_on", "points-expiry warnings: the day they expire, YYYY-MM-DD (empty otherwise)"),
+    ("occasion", "custom occasion emails: the occasion's name, e.g. Graduation (empty otherwise)"),
+    ("occasion_date", "occasion emails: the day it is celebrated, YYYY-MM-DD (empty otherwise)"),
     ("unsubscribe_url", "the member's one-click unsubscribe link (the footer carries it anyway)"),
 ];
 
@@ -62,6 +64,8 @@ pub struct Vars {
     pub voucher_expires: String,
     pub expiring_points: i64,
     pub expires_on: String,
+    pub occasion: String,
+    pub occasion_date: String,
     pub unsubscribe_url: String,
 }
 
@@ -85,6 +89,8 @@ impl Vars {
             voucher_expires: String::new(),
             expiring_points: 0,
             expires_on: String::new(),
+            occasion: String::new(),
+            occasion_date: String::new(),
             unsubscribe_url: unsubscribe_url.to_string(),
         }
     }
@@ -108,6 +114,8 @@ impl Vars {
             voucher_expires: "2030-12-31".into(),
             expiring_points: 2_750,
             expires_on: "2030-12-31".into(),
+            occasion: "Graduation".into(),
+            occasion_date: "2030-06-15".into(),
             unsubscribe_url: "https://example.com/unsubscribe".into(),
         }
     }

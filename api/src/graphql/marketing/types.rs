@@ -150,6 +150,8 @@ pub enum CampaignKind {
     AtRisk,
     /// Automation: congratulations right after a tier upgrade.
     TierUp,
+    /// Automation: custom occasions on their day.
+    Occasion,
 }
 
 /// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.
