@@ -252,6 +252,7 @@ impl Config {
             expiry_started_at: None,
             expiry_shortened_at: None,
             expiry_previous_months: 0,
+            digest_emails: String::new(),
             created_at: at,
             updated_at: at,
         }

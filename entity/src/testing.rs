@@ -89,6 +89,7 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         expiry_started_at: None,
         expiry_shortened_at: None,
         expiry_previous_months: 0,
+        digest_emails: String::new(),
         created_at: at,
         updated_at: at,
     }

@@ -77,12 +77,16 @@ pub enum Job {
     AtRisk,
     /// Automation: custom occasions on their day (when switched on).
     Occasions,
+    /// The morning brief to staff: today's and tomorrow's occasions with each guest's tier,
+    /// favourites, allergies and latest note.
+    StaffDigest,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 10] = [
+    pub const ALL: [Job; 11] = [
         Job::Dormancy,
+        Job::StaffDigest,
         Job::PointsExpiry,
         Job::Birthday,
         Job::Anniversary,
@@ -107,6 +111,7 @@ impl Job {
             Job::Welcome => "welcome",
             Job::AtRisk => "at-risk",
             Job::Occasions => "occasions",
+            Job::StaffDigest => "staff-digest",
         }
     }
 
@@ -123,6 +128,7 @@ impl Job {
             Job::Welcome => "automation (off until switched on): welcome email after a first visit or sign-up",
             Job::AtRisk => "automation (off until switched on): nudge members who entered the at-risk window",
             Job::Occasions => "automation (off until switched on): email members on the custom occasions staff added",
+            Job::StaffDigest => "email the pre-shift brief (today's and tomorrow's occasions) to the restaurant's staff digest addresses",
         }
     }
 
@@ -136,7 +142,7 @@ impl Job {
             Job::Welcome => Some(Campaign::Welcome),
             Job::AtRisk => Some(Campaign::AtRisk),
             Job::Occasions => Some(Campaign::Occasion),
-            Job::Dormancy | Job::Deliveries | Job::Campaigns => None,
+            Job::Dormancy | Job::Deliveries | Job::Campaigns | Job::StaffDigest => None,
         }
     }
 }
@@ -320,6 +326,7 @@ async fn execute(
             }
             Ok(report)
         }
+        Job::StaffDigest => delivery::staff_digest(ctx, restaurant, scope, today, dry_run).await,
         Job::Deliveries | Job::Campaigns if dry_run => Ok(JobReport::default()),
         Job::Deliveries => {
             let report = delivery::deliver(ctx, restaurant, scope, None, now).await?;

@@ -85,6 +85,26 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// The staff digest's templates (staff-facing: no footer, no unsubscribe).
+fn digest_env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.add_template("subject.txt", include_str!("../templates/staff-digest/subject.txt")).expect("digest subject compiles");
+        env.add_template("body.txt", include_str!("../templates/staff-digest/body.txt")).expect("digest text compiles");
+        env.add_template("body.html", include_str!("../templates/staff-digest/body.html")).expect("digest html compiles");
+        env
+    })
+}
+
+/// The staff digest of `restaurant` for `today` listing `guests`.
+pub fn digest(restaurant: &str, today: &str, guests: &[entity::ops::digest::Guest]) -> Result<Rendered, String> {
+    let env = digest_env();
+    let ctx = context! { restaurant => restaurant, today => today, guests => minijinja::value::Serde(guests) };
+    let render = |name: &str| env.get_template(name).and_then(|t| t.render(&ctx)).map_err(|e| e.to_string());
+    Ok(Rendered { subject: render("subject.txt")?.trim().to_string(), text: render("body.txt")?, html: render("body.html")? })
+}
+
 fn layout() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -254,6 +274,18 @@ impl Mailer {
     /// Builds the campaign email for one recipient.
     pub fn build(&self, sender: &Sender, to: &str, to_name: &str, email: &Rendered, unsubscribe_url: &str, message_id: &str) -> Result<Message, SendError> {
         self.build_with(sender, to, to_name, email, unsubscribe_url, message_id, false)
+    }
+
+    /// Builds a message to staff (the digest): no unsubscribe headers.
+    pub fn build_notice(&self, sender: &Sender, to: &str, email: &Rendered, message_id: &str) -> Result<Message, SendError> {
+        let to: Mailbox = to.parse().map_err(|e| SendError::Address(format!("{to}: {e}")))?;
+        Message::builder()
+            .from(sender.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .message_id(Some(message_id.to_string()))
+            .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
+            .map_err(|e| SendError::Build(e.to_string()))
     }
 
     /// Builds a test email: the subject starts with `[Test]` and it carries `X-Loyalty-Test`.

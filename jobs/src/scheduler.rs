@@ -33,7 +33,7 @@ pub fn parse_cron(expr: &str) -> Result<Cron, JobError> {
 
 /// The daily jobs, with the local time of day a restaurant runs each.
 pub fn daily_times(r: &restaurant::Model) -> Vec<(Job, NaiveTime)> {
-    [(Job::Dormancy, &r.dormancy_at), (Job::PointsExpiry, &r.dormancy_at), (Job::Birthday, &r.birthday_at), (Job::Anniversary, &r.anniversary_at), (Job::WinBack, &r.win_back_at), (Job::Welcome, &r.birthday_at), (Job::AtRisk, &r.win_back_at), (Job::Occasions, &r.anniversary_at)]
+    [(Job::Dormancy, &r.dormancy_at), (Job::PointsExpiry, &r.dormancy_at), (Job::StaffDigest, &r.dormancy_at), (Job::Birthday, &r.birthday_at), (Job::Anniversary, &r.anniversary_at), (Job::WinBack, &r.win_back_at), (Job::Welcome, &r.birthday_at), (Job::AtRisk, &r.win_back_at), (Job::Occasions, &r.anniversary_at)]
         .into_iter()
         .filter_map(|(job, at)| Some((job, parse_time_of_day(at)?)))
         .collect()
@@ -215,6 +215,7 @@ mod tests {
             expiry_started_at: None,
             expiry_shortened_at: None,
             expiry_previous_months: 0,
+            digest_emails: String::new(),
             created_at: at,
             updated_at: at,
         }
@@ -278,6 +279,7 @@ mod tests {
                 (Job::Occasions, at(2, 9, 5)),
                 (Job::Dormancy, at(3, 2, 30)),
                 (Job::PointsExpiry, at(3, 2, 30)),
+                (Job::StaffDigest, at(3, 2, 30)),
                 (Job::Birthday, at(3, 9, 0)),
                 (Job::Welcome, at(3, 9, 0)),
                 (Job::Anniversary, at(3, 9, 5)),

@@ -22,6 +22,7 @@ mod m20261126_000016_refunds;
 mod m20261126_000017_points_expiry;
 mod m20261126_000018_delivery_consent;
 mod m20261126_000019_holdout;
+mod m20261126_000020_staff_digest;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000017_points_expiry::Migration),
             Box::new(m20261126_000018_delivery_consent::Migration),
             Box::new(m20261126_000019_holdout::Migration),
+            Box::new(m20261126_000020_staff_digest::Migration),
         ]
     }
 }

@@ -476,3 +476,36 @@ async fn a_holdout_group_is_kept_out_and_results_are_measured_against_it(backend
 }
 
 on_both!(a_holdout_group_is_kept_out_and_results_are_measured_against_it);
+
+async fn the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    app.data("mutation { updateRestaurant(input: { timezone: \"UTC\", staffDigestEmails: [\"Host@Chez.test\", \"chef@chez.test\"] }) { staffDigestEmails } }", json!({})).await;
+    let day = |offset: i64| (Utc::now().date_naive() + Duration::days(offset)).format("1992-%m-%d").to_string();
+    let ann = member(&app, "+14155550101", "Ann Lee", json!({ "dateOfBirth": day(0), "preferences": { "allergies": ["peanuts"], "dietaryRestrictions": ["vegetarian"] } })).await;
+    app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"window table, please\") { id } }", json!({ "id": ann })).await;
+    app.data("mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"D-1\", amount: 40, items: [{ itemId: \"tiramisu\", name: \"Tiramisu\", quantity: 2 }] }) { pointsEarned } }", json!({})).await;
+    member(&app, "+14155550102", "Bob Ray", json!({ "anniversary": day(1) })).await;
+    member(&app, "+14155550103", "Cat Sun", json!({ "dateOfBirth": day(5) })).await;
+    let other = app.create_key("elsewhere", "admin").await;
+    let (_, body) = app
+        .gql_as(Some(&other), "mutation($d: Date!) { upsertCustomer(input: { phone: \"+14155550109\", name: \"Zed Elsewhere\", dateOfBirth: $d }) { created } }", json!({ "d": day(0) }))
+        .await;
+    assert_eq!(body["data"]["upsertCustomer"]["created"], true);
+
+    let out = run(&app, "STAFF_DIGEST").await;
+    assert_eq!((out["changed"].as_i64(), out["sent"].as_i64()), (Some(2), Some(2)), "two guests, two staff addresses: {out}");
+    let mails = sink.wait_for(2).await;
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, vec!["chef@chez.test", "host@chez.test"]);
+    let text = mails[0].parsed().body_text(0).unwrap().to_string();
+    for expected in ["Ann Lee (Bronze), Birthday (", "Allergies: peanuts", "Dietary: vegetarian", "Favourites: Tiramisu", "Latest note: window table, please", "Bob Ray (Bronze), Anniversary"] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(!text.contains("Cat Sun") && !text.contains("Zed"), "only today and tomorrow, only this restaurant: {text}");
+    assert!(mails[0].parsed().subject().unwrap().contains("2 guests"), "{:?}", mails[0].parsed().subject());
+    assert!(!mails[0].data.contains("List-Unsubscribe"), "a staff email, not marketing");
+}
+
+on_both!(the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies);

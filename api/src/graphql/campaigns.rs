@@ -37,6 +37,8 @@ pub enum JobName {
     AtRisk,
     /// Automation: custom occasions on their day (when switched on with `resumeCampaign`).
     Occasions,
+    /// The pre-shift brief to the restaurant's `staffDigestEmails`.
+    StaffDigest,
 }
 
 impl From<JobName> for Job {
@@ -52,6 +54,7 @@ impl From<JobName> for Job {
             JobName::Welcome => Job::Welcome,
             JobName::AtRisk => Job::AtRisk,
             JobName::Occasions => Job::Occasions,
+            JobName::StaffDigest => Job::StaffDigest,
         }
     }
 }

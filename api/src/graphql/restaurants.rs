@@ -86,6 +86,8 @@ pub struct Restaurant {
     pub points_expiry_months: i32,
     /// Members are warned by email (with consent) this many days before.
     pub expiry_warning_days: i32,
+    /// Staff addresses the morning digest goes to (today's and tomorrow's occasions).
+    pub staff_digest_emails: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -107,6 +109,7 @@ impl From<restaurant::Model> for Restaurant {
             refunds_lower_tier: r.refunds_lower_tier,
             points_expiry_months: r.expiry_months,
             expiry_warning_days: r.expiry_warning_days,
+            staff_digest_emails: r.digest_emails.split(',').filter(|a| !a.is_empty()).map(String::from).collect(),
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -153,6 +156,7 @@ pub struct RestaurantInput {
     pub refunds_lower_tier: Option<bool>,
     pub points_expiry_months: Option<i32>,
     pub expiry_warning_days: Option<i32>,
+    pub staff_digest_emails: Option<Vec<String>>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -190,6 +194,7 @@ impl From<RestaurantInput> for RestaurantPatch {
             refunds_lower_tier: i.refunds_lower_tier,
             points_expiry_months: i.points_expiry_months,
             expiry_warning_days: i.expiry_warning_days,
+            staff_digest_emails: i.staff_digest_emails,
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

@@ -70,6 +70,8 @@ pub struct Model {
     pub expiry_started_at: Option<DateTimeUtc>,
     pub expiry_shortened_at: Option<DateTimeUtc>,
     pub expiry_previous_months: i32,
+    /// Staff addresses the morning digest goes to, comma-separated (empty: none).
+    pub digest_emails: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,7 @@ pub mod campaigns;
 pub mod customers;
 pub mod deliveries;
 mod dialect;
+pub mod digest;
 pub mod dormancy;
 pub mod expiry;
 pub mod feedback;

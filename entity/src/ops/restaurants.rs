@@ -78,6 +78,8 @@ pub struct RestaurantPatch {
     /// Months without activity after which points expire (0: never; 12 is usual).
     pub points_expiry_months: Option<i32>,
     pub expiry_warning_days: Option<i32>,
+    /// Staff addresses of the morning digest (replaces the list; empty: no digest).
+    pub staff_digest_emails: Option<Vec<String>>,
 }
 
 impl RestaurantPatch {
@@ -129,6 +131,9 @@ impl RestaurantPatch {
         set(&mut r.refunds_lower_tier, self.refunds_lower_tier);
         set(&mut r.expiry_months, self.points_expiry_months);
         set(&mut r.expiry_warning_days, self.expiry_warning_days);
+        if let Some(list) = self.staff_digest_emails {
+            r.digest_emails = list.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(",");
+        }
         if let Some(c) = self.frequency_cap {
             set(&mut r.cap_emails, c.emails);
             set(&mut r.cap_days, c.days);

@@ -84,6 +84,10 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
     range("frequencyCap.emails", i64::from(r.cap_emails), 1, 100)?;
     range("winBackVoucherPercent", i64::from(r.win_back_percent), 0, 100)?;
     range("pointsExpiryMonths", i64::from(r.expiry_months), 0, 120)?;
+    let digest: Vec<&str> = r.digest_emails.split(',').filter(|a| !a.is_empty()).collect();
+    if digest.len() > 10 || digest.iter().any(|a| crate::rules::contact::normalize_email(a).is_err()) {
+        return Err(DomainError::validation("staffDigestEmails", "must be at most 10 valid email addresses"));
+    }
     range("expiryWarningDays", i64::from(r.expiry_warning_days), 0, 365)?;
     range("benefitVoucherDays", i64::from(r.benefit_days), 1, 366)?;
     range("frequencyCap.days", i64::from(r.cap_days), 0, 365)?;
