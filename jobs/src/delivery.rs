@@ -135,6 +135,7 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
         Campaign::AtRisk => CampaignKind::AtRisk,
         Campaign::TierUp => CampaignKind::TierUp,
         Campaign::Occasion => CampaignKind::Occasion,
+        Campaign::WelcomeFollowUp => CampaignKind::WelcomeFollowUp,
     };
     Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
 }

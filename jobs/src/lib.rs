@@ -77,6 +77,8 @@ pub enum Job {
     AtRisk,
     /// Automation: custom occasions on their day (when switched on).
     Occasions,
+    /// Automation: the second welcome email to members who have not returned (when switched on).
+    WelcomeFollowUp,
     /// The morning brief to staff: today's and tomorrow's occasions with each guest's tier,
     /// favourites, allergies and latest note.
     StaffDigest,
@@ -84,7 +86,7 @@ pub enum Job {
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 11] = [
+    pub const ALL: [Job; 12] = [
         Job::Dormancy,
         Job::StaffDigest,
         Job::PointsExpiry,
@@ -93,6 +95,7 @@ impl Job {
         Job::Occasions,
         Job::WinBack,
         Job::Welcome,
+        Job::WelcomeFollowUp,
         Job::AtRisk,
         Job::Deliveries,
         Job::Campaigns,
@@ -112,6 +115,7 @@ impl Job {
             Job::AtRisk => "at-risk",
             Job::Occasions => "occasions",
             Job::StaffDigest => "staff-digest",
+            Job::WelcomeFollowUp => "welcome-follow-up",
         }
     }
 
@@ -128,6 +132,7 @@ impl Job {
             Job::Welcome => "automation (off until switched on): welcome email after a first visit or sign-up",
             Job::AtRisk => "automation (off until switched on): nudge members who entered the at-risk window",
             Job::Occasions => "automation (off until switched on): email members on the custom occasions staff added",
+            Job::WelcomeFollowUp => "automation (off until switched on): second welcome email 14 days after a first visit, if not returned",
             Job::StaffDigest => "email the pre-shift brief (today's and tomorrow's occasions) to the restaurant's staff digest addresses",
         }
     }
@@ -142,6 +147,7 @@ impl Job {
             Job::Welcome => Some(Campaign::Welcome),
             Job::AtRisk => Some(Campaign::AtRisk),
             Job::Occasions => Some(Campaign::Occasion),
+            Job::WelcomeFollowUp => Some(Campaign::WelcomeFollowUp),
             Job::Dormancy | Job::Deliveries | Job::Campaigns | Job::StaffDigest => None,
         }
     }
@@ -343,7 +349,7 @@ async fn execute(
             report.skipped_consent = written.left_out - written.capped;
             Ok(report)
         }
-        Job::Birthday | Job::Anniversary | Job::WinBack | Job::Welcome | Job::AtRisk | Job::Occasions => {
+        Job::Birthday | Job::Anniversary | Job::WinBack | Job::Welcome | Job::WelcomeFollowUp | Job::AtRisk | Job::Occasions => {
             let campaign = job.campaign().expect("campaign job");
             if !dry_run && delivery::builtin(&ctx.db, scope, campaign).await?.state == entity::entities::CampaignState::Paused {
                 tracing::info!(job = job.name(), restaurant = %restaurant.id, "switched off for this restaurant");

@@ -50,6 +50,12 @@ pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'sta
             include_str!("../templates/at-risk/body.txt"),
             include_str!("../templates/at-risk/body.html"),
         ),
+        Campaign::WelcomeFollowUp => (
+            "Welcome, second email",
+            include_str!("../templates/welcome-2/subject.txt"),
+            include_str!("../templates/welcome-2/body.txt"),
+            include_str!("../templates/welcome-2/body.html"),
+        ),
         Campaign::Occasion => (
             "Special occasion",
             include_str!("../templates/occasion/subject.txt"),

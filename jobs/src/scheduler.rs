@@ -33,7 +33,18 @@ pub fn parse_cron(expr: &str) -> Result<Cron, JobError> {
 
 /// The daily jobs, with the local time of day a restaurant runs each.
 pub fn daily_times(r: &restaurant::Model) -> Vec<(Job, NaiveTime)> {
-    [(Job::Dormancy, &r.dormancy_at), (Job::PointsExpiry, &r.dormancy_at), (Job::StaffDigest, &r.dormancy_at), (Job::Birthday, &r.birthday_at), (Job::Anniversary, &r.anniversary_at), (Job::WinBack, &r.win_back_at), (Job::Welcome, &r.birthday_at), (Job::AtRisk, &r.win_back_at), (Job::Occasions, &r.anniversary_at)]
+    [
+        (Job::Dormancy, &r.dormancy_at),
+        (Job::PointsExpiry, &r.dormancy_at),
+        (Job::StaffDigest, &r.dormancy_at),
+        (Job::Birthday, &r.birthday_at),
+        (Job::Anniversary, &r.anniversary_at),
+        (Job::WinBack, &r.win_back_at),
+        (Job::Welcome, &r.birthday_at),
+        (Job::WelcomeFollowUp, &r.birthday_at),
+        (Job::AtRisk, &r.win_back_at),
+        (Job::Occasions, &r.anniversary_at),
+    ]
         .into_iter()
         .filter_map(|(job, at)| Some((job, parse_time_of_day(at)?)))
         .collect()
@@ -282,6 +293,7 @@ mod tests {
                 (Job::StaffDigest, at(3, 2, 30)),
                 (Job::Birthday, at(3, 9, 0)),
                 (Job::Welcome, at(3, 9, 0)),
+                (Job::WelcomeFollowUp, at(3, 9, 0)),
                 (Job::Anniversary, at(3, 9, 5)),
                 (Job::Occasions, at(3, 9, 5)),
                 (Job::WinBack, at(3, 10, 0)),
@@ -290,7 +302,7 @@ mod tests {
             ]
         );
         let exact = catch_up_slots(&r, &never(), at(3, 9, 0), Duration::hours(1));
-        assert_eq!(exact, vec![(Job::Birthday, at(3, 9, 0)), (Job::Welcome, at(3, 9, 0))], "a slot at this very minute counts");
+        assert_eq!(exact, vec![(Job::Birthday, at(3, 9, 0)), (Job::Welcome, at(3, 9, 0)), (Job::WelcomeFollowUp, at(3, 9, 0))], "a slot at this very minute counts");
         let auckland = catch_up_slots(&restaurant("n", "Pacific/Auckland"), &never(), at(3, 10, 2), Duration::hours(24));
         assert!(auckland.contains(&(Job::Birthday, at(2, 20, 0))), "slots are the restaurant's local times: {auckland:?}");
     }

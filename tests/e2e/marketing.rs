@@ -317,7 +317,7 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
     let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
     let builtins = listed["campaigns"].as_array().unwrap();
     let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 8, "{listed}");
+    assert_eq!(kinds.len(), 9, "{listed}");
     assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK") && kinds.contains(&"POINTS_EXPIRY"));
     let birthday = builtins.iter().find(|c| c["kind"] == "BIRTHDAY").unwrap();
     assert_eq!(birthday["state"], "BUILT_IN");
@@ -430,6 +430,15 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
     let mail = sink.wait_for(5).await;
     assert_eq!(mail[4].parsed().subject(), Some("Ann, let us celebrate your Graduation!"));
     assert!(mail[4].parsed().body_text(0).unwrap().contains(&format!("coming up on {today}")));
+
+    let dan = member(&app, "+14155550104", "Dan", opted_in("dan@example.com")).await;
+    visit(&app, &dan).await;
+    app.sql(&format!("UPDATE customers SET first_visit_at = {} WHERE id IN ({dan}, {ann})", app.days_ago_sql(15))).await;
+    app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": id_of("WELCOME_FOLLOW_UP") })).await;
+    assert_eq!(run(&app, "WELCOME_FOLLOW_UP").await["sent"], 1, "Dan has not returned; Ann has");
+    assert_eq!(run(&app, "WELCOME_FOLLOW_UP").await["sent"], 0, "once");
+    let mail = sink.wait_for(6).await;
+    assert_eq!(mail[5].to, vec!["dan@example.com"]);
 }
 
 on_both!(welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_on);

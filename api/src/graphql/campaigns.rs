@@ -39,6 +39,8 @@ pub enum JobName {
     Occasions,
     /// The pre-shift brief to the restaurant's `staffDigestEmails`.
     StaffDigest,
+    /// Automation: the second welcome email (when switched on with `resumeCampaign`).
+    WelcomeFollowUp,
 }
 
 impl From<JobName> for Job {
@@ -55,6 +57,7 @@ impl From<JobName> for Job {
             JobName::AtRisk => Job::AtRisk,
             JobName::Occasions => Job::Occasions,
             JobName::StaffDigest => Job::StaffDigest,
+            JobName::WelcomeFollowUp => Job::WelcomeFollowUp,
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum CampaignKind {
     TierUp,
     #[sea_orm(string_value = "occasion")]
     Occasion,
+    #[sea_orm(string_value = "welcome-2")]
+    WelcomeFollowUp,
 }
 
 /// Where a campaign stands: draft → scheduled → sending → sent, with paused and cancelled.

@@ -39,11 +39,17 @@ pub enum Campaign {
     /// Automation: the custom occasions staff add, on the day (or the restaurant's lead days
     /// ahead), like birthdays.
     Occasion,
+    /// Automation: the second welcome email, [`WELCOME_FOLLOW_UP_DAYS`] after a first visit, to
+    /// members who have not returned.
+    WelcomeFollowUp,
 }
+
+/// Days after a first visit the second welcome email goes to members who have not returned.
+pub const WELCOME_FOLLOW_UP_DAYS: i64 = 14;
 
 impl Campaign {
     /// Every campaign.
-    pub const ALL: [Campaign; 8] = [
+    pub const ALL: [Campaign; 9] = [
         Campaign::Birthday,
         Campaign::Anniversary,
         Campaign::WinBack,
@@ -52,17 +58,18 @@ impl Campaign {
         Campaign::AtRisk,
         Campaign::TierUp,
         Campaign::Occasion,
+        Campaign::WelcomeFollowUp,
     ];
 
     /// Automations are off until a restaurant switches them on.
     pub fn starts_off(self) -> bool {
-        matches!(self, Campaign::Welcome | Campaign::AtRisk | Campaign::TierUp | Campaign::Occasion)
+        matches!(self, Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::AtRisk | Campaign::TierUp | Campaign::Occasion)
     }
 
     /// Whether the frequency cap applies (marketing, not occasions unless the cap says so).
     pub fn capped(self, p: &Programme) -> bool {
         match self {
-            Campaign::WinBack | Campaign::Welcome | Campaign::AtRisk => true,
+            Campaign::WinBack | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::AtRisk => true,
             Campaign::Birthday | Campaign::Anniversary | Campaign::Occasion => p.cap.occasions,
             Campaign::PointsExpiry | Campaign::TierUp => false,
         }
@@ -79,6 +86,7 @@ impl Campaign {
             Campaign::AtRisk => "at-risk",
             Campaign::TierUp => "tier-up",
             Campaign::Occasion => "occasion",
+            Campaign::WelcomeFollowUp => "welcome-2",
         }
     }
 
@@ -93,7 +101,7 @@ impl Campaign {
             Campaign::Birthday => customer::Column::BirthdayOffers,
             Campaign::Anniversary => customer::Column::AnniversaryOffers,
             Campaign::WinBack => customer::Column::SpecialOffers,
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => customer::Column::EmailOptIn,
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp => customer::Column::EmailOptIn,
             Campaign::AtRisk | Campaign::Occasion => customer::Column::SpecialOffers,
         }
     }
@@ -104,7 +112,7 @@ impl Campaign {
             Campaign::Birthday => &["emailOptIn", "birthdayOffers"],
             Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
             Campaign::WinBack => &["emailOptIn", "specialOffers"],
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => &["emailOptIn"],
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp => &["emailOptIn"],
             Campaign::AtRisk | Campaign::Occasion => &["emailOptIn", "specialOffers"],
         }
     }
@@ -115,7 +123,7 @@ impl Campaign {
             Campaign::Birthday => c.birthday_offers,
             Campaign::Anniversary => c.anniversary_offers,
             Campaign::WinBack => c.special_offers,
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::TierUp => true,
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp => true,
             Campaign::AtRisk | Campaign::Occasion => c.special_offers,
         };
         c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
@@ -224,6 +232,17 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
                     .add(customer::Column::FirstVisitAt.gte(since))
                     .add(Condition::all().add(customer::Column::MemberSince.gte(since)).add(customer::Column::EmailOptIn.eq(true))),
                 period_key: Expr::value("first"),
+                occasion_date: None,
+            }]
+        }
+        Campaign::WelcomeFollowUp => {
+            let due_at = now - Duration::days(WELCOME_FOLLOW_UP_DAYS);
+            vec![Due {
+                who: Condition::all()
+                    .add(customer::Column::FirstVisitAt.lte(due_at))
+                    .add(customer::Column::FirstVisitAt.gte(due_at - Duration::days(WELCOME_WINDOW_DAYS)))
+                    .add(customer::Column::TotalVisits.lte(1)),
+                period_key: Expr::value("second"),
                 occasion_date: None,
             }]
         }

@@ -152,6 +152,8 @@ pub enum CampaignKind {
     TierUp,
     /// Automation: custom occasions on their day.
     Occasion,
+    /// Automation: the second welcome email, 14 days after a first visit, if not returned.
+    WelcomeFollowUp,
 }
 
 /// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.
