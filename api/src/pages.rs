@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use entity::rules::content::escape_html;
+
 use crate::graphql::context::AppState;
 
 /// The link's query.
@@ -19,16 +21,13 @@ pub struct TokenQuery {
     d: Option<i64>,
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{title}</title></head><body style=\"font-family: sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem;\">\
          <h1>{title}</h1>{body}</body></html>",
-        title = escape(title)
+        title = escape_html(title)
     );
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
@@ -74,8 +73,8 @@ pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<Token
         &format!(
             "<p>Do you want to stop receiving marketing emails from {}?</p>\
              <form method=\"post\" action=\"/unsubscribe?token={}{}\"><button type=\"submit\">Unsubscribe</button></form>",
-            escape(&restaurant.name),
-            escape(&q.token),
+            escape_html(&restaurant.name),
+            escape_html(&q.token),
             q.d.map(|d| format!("&amp;d={d}")).unwrap_or_default()
         ),
     )
@@ -92,8 +91,8 @@ pub async fn unsubscribe(State(app): State<AppState>, Query(q): Query<TokenQuery
                 "You are unsubscribed",
                 &format!(
                     "<p>{} will receive no more marketing emails from {}.</p>",
-                    escape(done.email.as_deref().unwrap_or("Your address")),
-                    escape(&done.restaurant.name)
+                    escape_html(done.email.as_deref().unwrap_or("Your address")),
+                    escape_html(&done.restaurant.name)
                 ),
             )
         }

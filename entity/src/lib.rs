@@ -12,8 +12,9 @@ pub mod entities;
 pub mod error;
 pub mod ops;
 pub mod rules;
-#[cfg(test)]
-pub(crate) mod testing;
+/// Fixtures for the workspace's unit tests (the jobs crate's too).
+#[doc(hidden)]
+pub mod testing;
 
 pub use error::{DomainError, DomainResult};
 pub use ops::{Policy, Scope};

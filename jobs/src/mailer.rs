@@ -15,7 +15,7 @@ use minijinja::value::Value;
 use minijinja::{Environment, context};
 
 use entity::entities::restaurant;
-use entity::rules::content::{Compiled, Parts, Vars};
+use entity::rules::content::{Compiled, Parts, Vars, escape_html};
 
 use crate::{Campaign, JobError, JobsConfig};
 
@@ -133,9 +133,9 @@ pub fn compose_with(compiled: &Compiled, vars: &Vars) -> Result<Rendered, String
     let footer = format!(
         "<p style=\"font-size: 12px; color: #777; margin-top: 32px;\">You receive this email because you joined the {} loyalty program ({} member). \
          <a href=\"{}\">Unsubscribe</a> from marketing emails at any time.</p>",
-        escape(&vars.restaurant),
-        escape(&vars.tier),
-        escape(&vars.unsubscribe_url)
+        escape_html(&vars.restaurant),
+        escape_html(&vars.tier),
+        escape_html(&vars.unsubscribe_url)
     );
     let html = match html.to_ascii_lowercase().rfind("</body>") {
         Some(at) if html.to_ascii_lowercase().contains("<html") => format!("{}{footer}{}", &html[..at], &html[at..]),
@@ -154,9 +154,6 @@ pub fn compose_with(compiled: &Compiled, vars: &Vars) -> Result<Rendered, String
     Ok(Rendered { subject, text, html })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// `List-Unsubscribe: <url>`.
 #[derive(Clone)]

@@ -189,47 +189,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn restaurant(id: &str, tz: &str) -> restaurant::Model {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        restaurant::Model {
-            id: id.into(),
-            name: id.into(),
-            timezone: tz.into(),
-            sender_name: id.into(),
-            mail_from: "hello@example.com".into(),
-            reply_to: None,
-            public_url: None,
-            currency: "USD".into(),
-            points_per_dollar: 1,
-            points_per_redeemed_dollar: 100,
-            referral_bonus: 100,
-            discount_bronze: 0,
-            discount_silver: 5,
-            discount_gold: 10,
-            discount_platinum: 15,
-            discount_vip: 20,
-            dormant_days: 90,
-            at_risk_days: 45,
-            occasion_lead_days: 0,
-            win_back_days: 30,
-            dormancy_at: "02:30".into(),
-            birthday_at: "09:00".into(),
-            anniversary_at: "09:05".into(),
-            win_back_at: "10:00".into(),
-            cap_emails: 2,
-            cap_days: 7,
-            cap_occasions: false,
-            win_back_percent: 0,
-            benefit_days: 30,
-            refunds_lower_tier: false,
-            expiry_months: 0,
-            expiry_warning_days: 30,
-            expiry_started_at: None,
-            expiry_shortened_at: None,
-            expiry_previous_months: 0,
-            digest_emails: String::new(),
-            created_at: at,
-            updated_at: at,
-        }
+        restaurant::Model { id: id.into(), name: id.into(), timezone: tz.into(), dormancy_at: "02:30".into(), ..entity::testing::restaurant_fixture() }
     }
 
     fn never() -> Cron {

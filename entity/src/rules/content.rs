@@ -121,6 +121,11 @@ impl Vars {
     }
 }
 
+/// `text` escaped for HTML text and attribute values.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
 /// Which part of an email a template is: the kind decides escaping and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
