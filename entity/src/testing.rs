@@ -90,6 +90,8 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         expiry_shortened_at: None,
         expiry_previous_months: 0,
         digest_emails: String::new(),
+        welcome_follow_up_days: 14,
+        nearing_points: 100,
         created_at: at,
         updated_at: at,
     }

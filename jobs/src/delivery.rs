@@ -136,6 +136,8 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
         Campaign::TierUp => CampaignKind::TierUp,
         Campaign::Occasion => CampaignKind::Occasion,
         Campaign::WelcomeFollowUp => CampaignKind::WelcomeFollowUp,
+        Campaign::MemberAnniversary => CampaignKind::MemberAnniversary,
+        Campaign::NearingReward => CampaignKind::NearingReward,
     };
     Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
 }
@@ -181,6 +183,7 @@ async fn send_one(
     vars.years = match (row.campaign.as_str(), row.occasion_date) {
         ("birthday", Some(on)) => c.date_of_birth.map_or(0, |d| occasions::years_at(d, on)),
         ("anniversary", Some(on)) => c.anniversary.map_or(0, |d| occasions::years_at(d, on)),
+        ("membership", Some(on)) => occasions::years_at(letter.programme.today(c.member_since), on),
         _ => 0,
     }
     .max(0);
@@ -195,6 +198,11 @@ async fn send_one(
             Ok(_) => return Outcome::Skipped("the occasion was removed"),
             Err(e) => return Outcome::Failed(SendError::Data(e.to_string())),
         }
+    }
+    if row.campaign == Campaign::NearingReward.name()
+        && let Err(outcome) = nearing(ctx, letter, row, c, &mut vars).await
+    {
+        return outcome;
     }
     if row.campaign == Campaign::PointsExpiry.name() {
         vars.expiring_points = c.points_current;
@@ -234,6 +242,26 @@ async fn send_one(
         Ok(()) => Outcome::Sent(consent),
         Err(e) => Outcome::Failed(e),
     }
+}
+
+/// Fills in the reward a "nearing a reward" email is about, or skips it when the member reached
+/// the reward or tier before the email went out (or the reward was taken out of the catalogue).
+async fn nearing(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::Model, c: &customer::Model, vars: &mut Vars) -> Result<(), Outcome> {
+    let Some(id) = entity::ops::campaigns::nearing_reward_id(&row.period_key) else {
+        let still_next = row.period_key.strip_prefix("tier-").is_some_and(|t| t == vars.next_tier.to_lowercase());
+        return if still_next { Ok(()) } else { Err(Outcome::Skipped("the tier was reached before sending")) };
+    };
+    let reward = match rewards::get(&ctx.db, &letter.scope, id).await {
+        Ok(r) if !r.archived => r,
+        Ok(_) | Err(entity::DomainError::NotFound { .. }) => return Err(Outcome::Skipped("the reward is no longer offered")),
+        Err(e) => return Err(Outcome::Failed(SendError::Data(e.to_string()))),
+    };
+    if c.points_current >= reward.points_cost {
+        return Err(Outcome::Skipped("the reward was reached before sending"));
+    }
+    vars.reward = reward.name;
+    vars.points_to_reward = reward.points_cost - c.points_current;
+    Ok(())
 }
 
 /// The voucher a built-in campaign's email carries: the birthday one worth the member's tier

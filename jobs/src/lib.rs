@@ -82,18 +82,24 @@ pub enum Job {
     /// The morning brief to staff: today's and tomorrow's occasions with each guest's tier,
     /// favourites, allergies and latest note.
     StaffDigest,
+    /// Automation: the yearly anniversary of joining (when switched on).
+    MemberAnniversary,
+    /// Automation: members close to a reward or their next tier (when switched on).
+    NearingReward,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 12] = [
+    pub const ALL: [Job; 14] = [
         Job::Dormancy,
         Job::StaffDigest,
         Job::PointsExpiry,
         Job::Birthday,
         Job::Anniversary,
         Job::Occasions,
+        Job::MemberAnniversary,
         Job::WinBack,
+        Job::NearingReward,
         Job::Welcome,
         Job::WelcomeFollowUp,
         Job::AtRisk,
@@ -116,6 +122,8 @@ impl Job {
             Job::Occasions => "occasions",
             Job::StaffDigest => "staff-digest",
             Job::WelcomeFollowUp => "welcome-follow-up",
+            Job::MemberAnniversary => "member-anniversary",
+            Job::NearingReward => "nearing-reward",
         }
     }
 
@@ -132,7 +140,9 @@ impl Job {
             Job::Welcome => "automation (off until switched on): welcome email after a first visit or sign-up",
             Job::AtRisk => "automation (off until switched on): nudge members who entered the at-risk window",
             Job::Occasions => "automation (off until switched on): email members on the custom occasions staff added",
-            Job::WelcomeFollowUp => "automation (off until switched on): second welcome email 14 days after a first visit, if not returned",
+            Job::WelcomeFollowUp => "automation (off until switched on): second welcome email welcomeFollowUpDays (14) after a first visit, if not returned",
+            Job::MemberAnniversary => "automation (off until switched on): email members on the anniversary of the day they joined",
+            Job::NearingReward => "automation (off until switched on): email members within nearingRewardPoints of a reward or their next tier",
             Job::StaffDigest => "email the pre-shift brief (today's and tomorrow's occasions) to the restaurant's staff digest addresses",
         }
     }
@@ -148,6 +158,8 @@ impl Job {
             Job::AtRisk => Some(Campaign::AtRisk),
             Job::Occasions => Some(Campaign::Occasion),
             Job::WelcomeFollowUp => Some(Campaign::WelcomeFollowUp),
+            Job::MemberAnniversary => Some(Campaign::MemberAnniversary),
+            Job::NearingReward => Some(Campaign::NearingReward),
             Job::Dormancy | Job::Deliveries | Job::Campaigns | Job::StaffDigest => None,
         }
     }
@@ -349,7 +361,15 @@ async fn execute(
             report.skipped_consent = written.left_out - written.capped;
             Ok(report)
         }
-        Job::Birthday | Job::Anniversary | Job::WinBack | Job::Welcome | Job::WelcomeFollowUp | Job::AtRisk | Job::Occasions => {
+        Job::Birthday
+        | Job::Anniversary
+        | Job::WinBack
+        | Job::Welcome
+        | Job::WelcomeFollowUp
+        | Job::AtRisk
+        | Job::Occasions
+        | Job::MemberAnniversary
+        | Job::NearingReward => {
             let campaign = job.campaign().expect("campaign job");
             if !dry_run && delivery::builtin(&ctx.db, scope, campaign).await?.state == entity::entities::CampaignState::Paused {
                 tracing::info!(job = job.name(), restaurant = %restaurant.id, "switched off for this restaurant");

@@ -62,6 +62,18 @@ pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'sta
             include_str!("../templates/occasion/body.txt"),
             include_str!("../templates/occasion/body.html"),
         ),
+        Campaign::MemberAnniversary => (
+            "Membership anniversary",
+            include_str!("../templates/membership/subject.txt"),
+            include_str!("../templates/membership/body.txt"),
+            include_str!("../templates/membership/body.html"),
+        ),
+        Campaign::NearingReward => (
+            "Nearing a reward",
+            include_str!("../templates/nearing-reward/subject.txt"),
+            include_str!("../templates/nearing-reward/body.txt"),
+            include_str!("../templates/nearing-reward/body.html"),
+        ),
         Campaign::TierUp => (
             "Tier up",
             include_str!("../templates/tier-up/subject.txt"),

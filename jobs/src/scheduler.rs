@@ -44,6 +44,8 @@ pub fn daily_times(r: &restaurant::Model) -> Vec<(Job, NaiveTime)> {
         (Job::WelcomeFollowUp, &r.birthday_at),
         (Job::AtRisk, &r.win_back_at),
         (Job::Occasions, &r.anniversary_at),
+        (Job::MemberAnniversary, &r.anniversary_at),
+        (Job::NearingReward, &r.win_back_at),
     ]
         .into_iter()
         .filter_map(|(job, at)| Some((job, parse_time_of_day(at)?)))
@@ -83,7 +85,7 @@ pub fn catch_up_slots(r: &restaurant::Model, deliveries: &Cron, now: DateTime<Ut
             .map(|back| slot_on(tz, today - Duration::days(back), at))
             .filter(|slot| *slot <= now && *slot > now - window)
             .collect();
-        let keep = if matches!(job, Job::Birthday | Job::Anniversary | Job::Occasions) { MAX_CATCH_UP_SLOTS } else { 1 };
+        let keep = if matches!(job, Job::Birthday | Job::Anniversary | Job::Occasions | Job::MemberAnniversary) { MAX_CATCH_UP_SLOTS } else { 1 };
         slots.extend(recent.into_iter().take(keep).map(|slot| (job, slot)));
     }
     if let Some(slot) = deliveries.iter_before(now + Duration::seconds(1)).next().filter(|slot| *slot > now - window) {
@@ -248,6 +250,7 @@ mod tests {
                 (Job::Birthday, at(2, 9, 0)),
                 (Job::Anniversary, at(2, 9, 5)),
                 (Job::Occasions, at(2, 9, 5)),
+                (Job::MemberAnniversary, at(2, 9, 5)),
                 (Job::Dormancy, at(3, 2, 30)),
                 (Job::PointsExpiry, at(3, 2, 30)),
                 (Job::StaffDigest, at(3, 2, 30)),
@@ -256,8 +259,10 @@ mod tests {
                 (Job::WelcomeFollowUp, at(3, 9, 0)),
                 (Job::Anniversary, at(3, 9, 5)),
                 (Job::Occasions, at(3, 9, 5)),
+                (Job::MemberAnniversary, at(3, 9, 5)),
                 (Job::WinBack, at(3, 10, 0)),
                 (Job::AtRisk, at(3, 10, 0)),
+                (Job::NearingReward, at(3, 10, 0)),
                 (Job::Deliveries, at(3, 10, 0)),
             ]
         );

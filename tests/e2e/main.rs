@@ -5,6 +5,7 @@ mod harness;
 mod smtp;
 
 pub mod access;
+mod automations;
 mod browser;
 mod campaigns;
 mod customers;

@@ -317,7 +317,7 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
     let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
     let builtins = listed["campaigns"].as_array().unwrap();
     let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 9, "{listed}");
+    assert_eq!(kinds.len(), 11, "{listed}");
     assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK") && kinds.contains(&"POINTS_EXPIRY"));
     let birthday = builtins.iter().find(|c| c["kind"] == "BIRTHDAY").unwrap();
     assert_eq!(birthday["state"], "BUILT_IN");

@@ -41,6 +41,11 @@ pub enum JobName {
     StaffDigest,
     /// Automation: the second welcome email (when switched on with `resumeCampaign`).
     WelcomeFollowUp,
+    /// Automation: the anniversary of joining (when switched on with `resumeCampaign`).
+    MemberAnniversary,
+    /// Automation: members close to a reward or their next tier (when switched on with
+    /// `resumeCampaign`).
+    NearingReward,
 }
 
 impl From<JobName> for Job {
@@ -58,6 +63,8 @@ impl From<JobName> for Job {
             JobName::Occasions => Job::Occasions,
             JobName::StaffDigest => Job::StaffDigest,
             JobName::WelcomeFollowUp => Job::WelcomeFollowUp,
+            JobName::MemberAnniversary => Job::MemberAnniversary,
+            JobName::NearingReward => Job::NearingReward,
         }
     }
 }

@@ -88,6 +88,12 @@ pub struct Restaurant {
     pub expiry_warning_days: i32,
     /// Staff addresses the morning digest goes to (today's and tomorrow's occasions).
     pub staff_digest_emails: Vec<String>,
+    /// Days after a first visit the second welcome email goes to members who have not
+    /// returned (automation `WELCOME_FOLLOW_UP`).
+    pub welcome_follow_up_days: i32,
+    /// A member this many points (or fewer) from a reward of the catalogue or from the next
+    /// tier gets the "nearing a reward" email (automation `NEARING_REWARD`).
+    pub nearing_reward_points: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -110,6 +116,8 @@ impl From<restaurant::Model> for Restaurant {
             points_expiry_months: r.expiry_months,
             expiry_warning_days: r.expiry_warning_days,
             staff_digest_emails: r.digest_emails.split(',').filter(|a| !a.is_empty()).map(String::from).collect(),
+            welcome_follow_up_days: r.welcome_follow_up_days,
+            nearing_reward_points: r.nearing_points,
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -157,6 +165,8 @@ pub struct RestaurantInput {
     pub points_expiry_months: Option<i32>,
     pub expiry_warning_days: Option<i32>,
     pub staff_digest_emails: Option<Vec<String>>,
+    pub welcome_follow_up_days: Option<i32>,
+    pub nearing_reward_points: Option<i32>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -195,6 +205,8 @@ impl From<RestaurantInput> for RestaurantPatch {
             points_expiry_months: i.points_expiry_months,
             expiry_warning_days: i.expiry_warning_days,
             staff_digest_emails: i.staff_digest_emails,
+            welcome_follow_up_days: i.welcome_follow_up_days,
+            nearing_reward_points: i.nearing_reward_points,
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

@@ -31,6 +31,10 @@ pub enum CampaignKind {
     Occasion,
     #[sea_orm(string_value = "welcome-2")]
     WelcomeFollowUp,
+    #[sea_orm(string_value = "membership")]
+    MemberAnniversary,
+    #[sea_orm(string_value = "nearing-reward")]
+    NearingReward,
 }
 
 /// Where a campaign stands: draft → scheduled → sending → sent, with paused and cancelled.

@@ -72,6 +72,11 @@ pub struct Model {
     pub expiry_previous_months: i32,
     /// Staff addresses the morning digest goes to, comma-separated (empty: none).
     pub digest_emails: String,
+    /// Days after a first visit the second welcome email goes to members who have not returned.
+    pub welcome_follow_up_days: i32,
+    /// A member this many points (or fewer) from a reward or their next tier gets the
+    /// "nearing a reward" email.
+    pub nearing_points: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,12 +8,12 @@
 //! birthday and anniversary only when the cap includes occasions).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
-use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, customer, customer_label, email_delivery, special_occasion};
-use crate::rules::occasions;
+use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, Tier, customer, customer_label, email_delivery, reward, special_occasion};
+use crate::rules::{occasions, rewards, tier};
 use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
 
@@ -39,17 +39,19 @@ pub enum Campaign {
     /// Automation: the custom occasions staff add, on the day (or the restaurant's lead days
     /// ahead), like birthdays.
     Occasion,
-    /// Automation: the second welcome email, [`WELCOME_FOLLOW_UP_DAYS`] after a first visit, to
-    /// members who have not returned.
+    /// Automation: the second welcome email, the restaurant's `welcome_follow_up_days` after a
+    /// first visit, to members who have not returned.
     WelcomeFollowUp,
+    /// Automation: the yearly anniversary of the day a member joined (`member_since`).
+    MemberAnniversary,
+    /// Automation: a member within the restaurant's `nearing_points` of a reward of the
+    /// catalogue or of the next tier.
+    NearingReward,
 }
-
-/// Days after a first visit the second welcome email goes to members who have not returned.
-pub const WELCOME_FOLLOW_UP_DAYS: i64 = 14;
 
 impl Campaign {
     /// Every campaign.
-    pub const ALL: [Campaign; 9] = [
+    pub const ALL: [Campaign; 11] = [
         Campaign::Birthday,
         Campaign::Anniversary,
         Campaign::WinBack,
@@ -59,18 +61,20 @@ impl Campaign {
         Campaign::TierUp,
         Campaign::Occasion,
         Campaign::WelcomeFollowUp,
+        Campaign::MemberAnniversary,
+        Campaign::NearingReward,
     ];
 
     /// Automations are off until a restaurant switches them on.
     pub fn starts_off(self) -> bool {
-        matches!(self, Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::AtRisk | Campaign::TierUp | Campaign::Occasion)
+        !matches!(self, Campaign::Birthday | Campaign::Anniversary | Campaign::WinBack | Campaign::PointsExpiry)
     }
 
     /// Whether the frequency cap applies (marketing, not occasions unless the cap says so).
     pub fn capped(self, p: &Programme) -> bool {
         match self {
-            Campaign::WinBack | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::AtRisk => true,
-            Campaign::Birthday | Campaign::Anniversary | Campaign::Occasion => p.cap.occasions,
+            Campaign::WinBack | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::AtRisk | Campaign::NearingReward => true,
+            Campaign::Birthday | Campaign::Anniversary | Campaign::Occasion | Campaign::MemberAnniversary => p.cap.occasions,
             Campaign::PointsExpiry | Campaign::TierUp => false,
         }
     }
@@ -87,6 +91,8 @@ impl Campaign {
             Campaign::TierUp => "tier-up",
             Campaign::Occasion => "occasion",
             Campaign::WelcomeFollowUp => "welcome-2",
+            Campaign::MemberAnniversary => "membership",
+            Campaign::NearingReward => "nearing-reward",
         }
     }
 
@@ -101,7 +107,7 @@ impl Campaign {
             Campaign::Birthday => customer::Column::BirthdayOffers,
             Campaign::Anniversary => customer::Column::AnniversaryOffers,
             Campaign::WinBack => customer::Column::SpecialOffers,
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp => customer::Column::EmailOptIn,
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp | Campaign::MemberAnniversary | Campaign::NearingReward => customer::Column::EmailOptIn,
             Campaign::AtRisk | Campaign::Occasion => customer::Column::SpecialOffers,
         }
     }
@@ -112,7 +118,7 @@ impl Campaign {
             Campaign::Birthday => &["emailOptIn", "birthdayOffers"],
             Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
             Campaign::WinBack => &["emailOptIn", "specialOffers"],
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp => &["emailOptIn"],
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp | Campaign::MemberAnniversary | Campaign::NearingReward => &["emailOptIn"],
             Campaign::AtRisk | Campaign::Occasion => &["emailOptIn", "specialOffers"],
         }
     }
@@ -123,7 +129,7 @@ impl Campaign {
             Campaign::Birthday => c.birthday_offers,
             Campaign::Anniversary => c.anniversary_offers,
             Campaign::WinBack => c.special_offers,
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp => true,
+            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp | Campaign::MemberAnniversary | Campaign::NearingReward => true,
             Campaign::AtRisk | Campaign::Occasion => c.special_offers,
         };
         c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
@@ -183,7 +189,10 @@ struct Due {
     occasion_date: Option<NaiveDate>,
 }
 
-fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) -> Vec<Due> {
+/// How many years back the membership anniversary looks for members who joined on the day.
+const MEMBER_YEARS: i32 = 50;
+
+fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, catalogue: &[reward::Model]) -> Vec<Due> {
     match campaign {
         Campaign::Birthday | Campaign::Anniversary => {
             let column = if campaign == Campaign::Birthday { customer::Column::BirthMd } else { customer::Column::AnniversaryMd };
@@ -236,7 +245,7 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
             }]
         }
         Campaign::WelcomeFollowUp => {
-            let due_at = now - Duration::days(WELCOME_FOLLOW_UP_DAYS);
+            let due_at = now - Duration::days(i64::from(p.welcome_follow_up_days));
             vec![Due {
                 who: Condition::all()
                     .add(customer::Column::FirstVisitAt.lte(due_at))
@@ -246,6 +255,20 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
                 occasion_date: None,
             }]
         }
+        Campaign::MemberAnniversary => occasions::window(today, p.occasion_lead_days)
+            .into_iter()
+            .map(|(day, keys)| {
+                let joined = occasions::same_day_in_past_years(&keys, day, MEMBER_YEARS).into_iter().fold(Condition::any(), |any, d| {
+                    any.add(
+                        Condition::all()
+                            .add(customer::Column::MemberSince.gte(p.start_of(d)))
+                            .add(customer::Column::MemberSince.lt(p.start_of(d + Duration::days(1)))),
+                    )
+                });
+                Due { who: joined, period_key: Expr::value(day.year().to_string()), occasion_date: Some(day) }
+            })
+            .collect(),
+        Campaign::NearingReward => nearing(p, catalogue, now),
         Campaign::AtRisk => {
             let labelled = Query::select()
                 .column(customer_label::Column::CustomerId)
@@ -260,6 +283,47 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>) 
             }]
         }
     }
+}
+
+/// Members nearing their next tier (lifetime points within `nearing_points` of it, once per
+/// tier: period `tier-NAME`), then members nearing the cheapest reward of the catalogue they
+/// cannot afford yet (balance within `nearing_points` of its cost, tier allowed; once per
+/// reward until they redeem something: period `reward-ID-REDEEMED`). A member nearing a tier
+/// is not also told of a reward the same run.
+fn nearing(p: &Programme, catalogue: &[reward::Model], now: DateTime<Utc>) -> Vec<Due> {
+    use customer::Column as C;
+    let distance = p.nearing_points;
+    let mut groups = Vec::new();
+    let mut near_tier = Condition::any();
+    for pair in tier::THRESHOLDS.windows(2) {
+        let ((_, reached), (next, at)) = (pair[0], pair[1]);
+        let below: Vec<Tier> = tier::THRESHOLDS.iter().map(|(t, _)| *t).filter(|t| *t < next).collect();
+        let who = Condition::all().add(C::PointsLifetime.gte(std::cmp::max(reached, at - distance))).add(C::PointsLifetime.lt(at)).add(C::Tier.is_in(below));
+        near_tier = near_tier.add(who.clone());
+        groups.push(Due { who, period_key: Expr::value(format!("tier-{}", tier::display_name(next).to_lowercase())), occasion_date: None });
+    }
+    let mut offered: Vec<&reward::Model> = catalogue.iter().filter(|r| rewards::unavailable(r, Tier::Vip, now).is_none()).collect();
+    offered.sort_by_key(|r| (r.points_cost, r.id));
+    let allowed = |r: &reward::Model| tier::THRESHOLDS.iter().map(|(t, _)| *t).filter(|t| *t >= r.min_tier).collect::<Vec<_>>();
+    for (i, r) in offered.iter().enumerate() {
+        let mut who = Condition::all()
+            .add(C::PointsCurrent.lt(r.points_cost))
+            .add(C::PointsCurrent.gte(r.points_cost - distance))
+            .add(C::Tier.is_in(allowed(r)))
+            .add(Condition::all().add(near_tier.clone()).not());
+        for cheaper in offered[..i].iter().filter(|c| c.points_cost < r.points_cost) {
+            who = who.add(Condition::all().add(C::PointsCurrent.lt(cheaper.points_cost)).add(C::Tier.is_in(allowed(cheaper))).not());
+        }
+        let period_key = Expr::value(format!("reward-{}-", r.id))
+            .binary(BinOper::Custom("||"), Expr::col((customer::Entity, C::PointsRedeemed)).cast_as("TEXT"));
+        groups.push(Due { who, period_key, occasion_date: None });
+    }
+    groups
+}
+
+/// The reward a "nearing a reward" delivery's period names (`reward-ID-…`), if any.
+pub fn nearing_reward_id(period_key: &str) -> Option<i64> {
+    period_key.strip_prefix("reward-")?.split('-').next()?.parse().ok()
 }
 
 /// Writes the scope's restaurant's deliveries of `campaign` for its local date `today` (or,
@@ -277,7 +341,8 @@ pub async fn enqueue(
     use email_delivery::Column as E;
     let mut report = Enqueued::default();
     let ours = || Condition::all().add(C::RestaurantId.eq(&scope.restaurant_id));
-    for group in due(p, campaign, today, now) {
+    let catalogue = if campaign == Campaign::NearingReward { super::rewards::list(db, scope, false).await? } else { Vec::new() };
+    for group in due(p, campaign, today, now, &catalogue) {
         report.skipped_consent +=
             customer::Entity::find().filter(ours()).filter(group.who.clone()).filter(consented(campaign).not()).count(db).await?;
         let mut eligible = ours().add(group.who).add(consented(campaign));

@@ -6,7 +6,7 @@
 //! on the same day changes nothing.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait};
 
 use super::campaigns::{DRY_RUN_LIST, Recipient};
@@ -111,6 +111,12 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
                         .to_owned(),
                 )
                 .map_err(DomainError::internal)?
+                // A manual run racing another replica's adds the same labels: each is added once.
+                .on_conflict(
+                    OnConflict::columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name])
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .to_owned();
             changed += txn.execute(&insert).await?.rows_affected();
         }

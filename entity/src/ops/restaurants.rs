@@ -80,6 +80,10 @@ pub struct RestaurantPatch {
     pub expiry_warning_days: Option<i32>,
     /// Staff addresses of the morning digest (replaces the list; empty: no digest).
     pub staff_digest_emails: Option<Vec<String>>,
+    /// Days after a first visit of the second welcome email (1 to 90).
+    pub welcome_follow_up_days: Option<i32>,
+    /// Points from a reward or the next tier that trigger the "nearing a reward" email.
+    pub nearing_reward_points: Option<i32>,
 }
 
 impl RestaurantPatch {
@@ -131,6 +135,8 @@ impl RestaurantPatch {
         set(&mut r.refunds_lower_tier, self.refunds_lower_tier);
         set(&mut r.expiry_months, self.points_expiry_months);
         set(&mut r.expiry_warning_days, self.expiry_warning_days);
+        set(&mut r.welcome_follow_up_days, self.welcome_follow_up_days);
+        set(&mut r.nearing_points, self.nearing_reward_points);
         if let Some(list) = self.staff_digest_emails {
             r.digest_emails = list.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(",");
         }

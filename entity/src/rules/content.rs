@@ -33,6 +33,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("expires_on", "points-expiry warnings: the day they expire, YYYY-MM-DD (empty otherwise)"),
     ("occasion", "custom occasion emails: the occasion's name, e.g. Graduation (empty otherwise)"),
     ("occasion_date", "occasion emails: the day it is celebrated, YYYY-MM-DD (empty otherwise)"),
+    ("reward", "nearing-a-reward emails: the reward the member is close to (empty when it is a tier, and otherwise)"),
+    ("points_to_reward", "nearing-a-reward emails: points the member still needs for it (0 otherwise)"),
     ("unsubscribe_url", "the member's one-click unsubscribe link (the footer carries it anyway)"),
 ];
 
@@ -66,6 +68,8 @@ pub struct Vars {
     pub expires_on: String,
     pub occasion: String,
     pub occasion_date: String,
+    pub reward: String,
+    pub points_to_reward: i64,
     pub unsubscribe_url: String,
 }
 
@@ -91,6 +95,8 @@ impl Vars {
             expires_on: String::new(),
             occasion: String::new(),
             occasion_date: String::new(),
+            reward: String::new(),
+            points_to_reward: 0,
             unsubscribe_url: unsubscribe_url.to_string(),
         }
     }
@@ -116,6 +122,8 @@ impl Vars {
             expires_on: "2030-12-31".into(),
             occasion: "Graduation".into(),
             occasion_date: "2030-06-15".into(),
+            reward: "Free dessert".into(),
+            points_to_reward: 120,
             unsubscribe_url: "https://example.com/unsubscribe".into(),
         }
     }

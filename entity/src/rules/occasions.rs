@@ -41,6 +41,14 @@ pub fn years_at(since: NaiveDate, celebrated_on: NaiveDate) -> i32 {
     celebrated_on.year() - since.year()
 }
 
+/// The dates in the `years` years before `day`'s whose month-day key is one of `keys` (the
+/// keys celebrated on `day`): the days members who joined on a past "same day" joined.
+pub fn same_day_in_past_years(keys: &[i32], day: NaiveDate, years: i32) -> Vec<NaiveDate> {
+    (day.year() - years..day.year())
+        .flat_map(|y| keys.iter().filter_map(move |k| NaiveDate::from_ymd_opt(y, (*k / 100) as u32, (*k % 100) as u32)))
+        .collect()
+}
+
 /// Longest occasion name.
 pub const MAX_NAME_LEN: usize = 100;
 
@@ -91,6 +99,14 @@ mod tests {
         let w = window(d(2026, 12, 30), 3);
         let days: Vec<_> = w.iter().map(|(day, keys)| (*day, keys[0])).collect();
         assert_eq!(days, vec![(d(2026, 12, 30), 1230), (d(2026, 12, 31), 1231), (d(2027, 1, 1), 101), (d(2027, 1, 2), 102)]);
+    }
+
+    #[test]
+    fn past_same_days_include_leap_days_on_the_28th_and_never_this_year() {
+        let days = same_day_in_past_years(&keys_celebrated_on(d(2027, 2, 28)), d(2027, 2, 28), 4);
+        assert_eq!(days, vec![d(2023, 2, 28), d(2024, 2, 28), d(2024, 2, 29), d(2025, 2, 28), d(2026, 2, 28)]);
+        assert_eq!(same_day_in_past_years(&[1201], d(2026, 12, 1), 1), vec![d(2025, 12, 1)]);
+        assert!(same_day_in_past_years(&[1201], d(2026, 12, 1), 0).is_empty());
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct Programme {
     pub expiry: ExpiryPolicy,
     /// Members are warned this many days before their points expire.
     pub expiry_warning_days: u32,
+    /// Days after a first visit the second welcome email goes to members who have not returned.
+    pub welcome_follow_up_days: u32,
+    /// Points from a reward or the next tier at which a member is "nearing" it.
+    pub nearing_points: i64,
 }
 
 /// At most `emails` marketing emails per member per `days` days (`days` 0: no cap); occasion
@@ -71,6 +75,8 @@ impl Default for Programme {
             refunds_lower_tier: false,
             expiry: ExpiryPolicy::default(),
             expiry_warning_days: 30,
+            welcome_follow_up_days: 14,
+            nearing_points: 100,
         }
     }
 }
@@ -99,6 +105,8 @@ impl From<&restaurant::Model> for Programme {
                 previous_months: r.expiry_previous_months.max(0) as u32,
             },
             expiry_warning_days: r.expiry_warning_days.max(0) as u32,
+            welcome_follow_up_days: r.welcome_follow_up_days.max(1) as u32,
+            nearing_points: i64::from(r.nearing_points.max(1)),
         }
     }
 }

@@ -89,6 +89,8 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
         return Err(DomainError::validation("staffDigestEmails", "must be at most 10 valid email addresses"));
     }
     range("expiryWarningDays", i64::from(r.expiry_warning_days), 0, 365)?;
+    range("welcomeFollowUpDays", i64::from(r.welcome_follow_up_days), 1, 90)?;
+    range("nearingRewardPoints", i64::from(r.nearing_points), 1, 100_000)?;
     range("benefitVoucherDays", i64::from(r.benefit_days), 1, 366)?;
     range("frequencyCap.days", i64::from(r.cap_days), 0, 365)?;
     for (field, value) in [
@@ -139,6 +141,8 @@ mod tests {
         assert_eq!(refused(|r| r.at_risk_days = 90), "atRiskDays");
         assert_eq!(refused(|r| r.occasion_lead_days = 31), "occasionLeadDays");
         assert_eq!(refused(|r| r.win_back_days = 0), "winBackDays");
+        assert_eq!(refused(|r| r.welcome_follow_up_days = 0), "welcomeFollowUpDays");
+        assert_eq!(refused(|r| r.nearing_points = 0), "nearingRewardPoints");
         assert_eq!(refused(|r| r.birthday_at = "9am".into()), "schedule.birthday");
     }
 

@@ -152,8 +152,13 @@ pub enum CampaignKind {
     TierUp,
     /// Automation: custom occasions on their day.
     Occasion,
-    /// Automation: the second welcome email, 14 days after a first visit, if not returned.
+    /// Automation: the second welcome email, `welcomeFollowUpDays` after a first visit, if not
+    /// returned.
     WelcomeFollowUp,
+    /// Automation: the yearly anniversary of the day a member joined.
+    MemberAnniversary,
+    /// Automation: a member within `nearingRewardPoints` of a reward or of the next tier.
+    NearingReward,
 }
 
 /// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.

@@ -1,0 +1,210 @@
+//! The automations a restaurant switches on, end to end through a real SMTP server on
+//! loopback: the membership anniversary, "nearing a reward" (a reward of the catalogue or the
+//! next tier), the second welcome email's delay as a setting; every automation job emails only
+//! the restaurant it runs for; and two replicas running the automations at once send each
+//! email once.
+
+use chrono::{Datelike, Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, TestApp};
+use crate::on_both;
+use crate::smtp::{Mail, SmtpSink};
+
+/// Every automation job, in the order a day runs them (dormancy first: it keeps `at-risk`).
+const AUTOMATION_JOBS: [&str; 8] =
+    ["DORMANCY", "WELCOME", "WELCOME_FOLLOW_UP", "AT_RISK", "OCCASIONS", "MEMBER_ANNIVERSARY", "NEARING_REWARD", "DELIVERIES"];
+
+/// One restaurant's admin, seen through its own key.
+struct Admin<'a> {
+    app: &'a TestApp,
+    key: String,
+}
+
+impl Admin<'_> {
+    async fn data(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.app.gql_as(Some(&self.key), query, variables).await;
+        assert!(status == 200 && body.get("errors").is_none(), "{query}: {body:#}");
+        body["data"].clone()
+    }
+
+    async fn member(&self, phone: &str, name: &str, email: &str) -> String {
+        let input = json!({ "phone": phone, "name": name, "email": email, "marketing": { "emailOptIn": true, "specialOffers": true } });
+        let data = self.data("mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }", json!({ "input": input })).await;
+        data["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string()
+    }
+
+    async fn points(&self, id: &str, points: i64) {
+        self.data("mutation($id: ID!, $p: Int!) { addPoints(customerId: $id, points: $p, reason: \"test\") { currentPoints } }", json!({ "id": id, "p": points })).await;
+    }
+
+    async fn run(&self, job: &str) -> Value {
+        let data = self.data("mutation($job: JobName!) { runJob(job: $job) { run { outcome enqueued sent failed } } }", json!({ "job": job })).await;
+        data["runJob"]["run"].clone()
+    }
+
+    /// Switches every automation on, and the frequency cap off (these tests count emails).
+    async fn switch_on_automations(&self) {
+        self.data("mutation { updateRestaurant(input: { frequencyCap: { days: 0 } }) { id } }", json!({})).await;
+        let paused = self.data("{ campaigns(state: PAUSED) { id kind } }", json!({})).await;
+        for c in paused["campaigns"].as_array().unwrap() {
+            self.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": c["id"] })).await;
+        }
+    }
+}
+
+async fn spawn(backend: Backend, sink: &SmtpSink) -> TestApp {
+    TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0"), ("LOYALTY_RESTAURANT_NAME", "Chez Test")]).await
+}
+
+/// The same instant `years` years ago (a day earlier for 29 February).
+fn years_ago(years: i32) -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    now.with_year(now.year() - years).unwrap_or(now - Duration::days(365 * i64::from(years) + 1))
+}
+
+/// Members of one restaurant who each qualify for one automation today, their addresses
+/// starting with `prefix`; returns how many emails the automation jobs owe them.
+async fn candidates(admin: &Admin<'_>, prefix: &str, phones: u32) -> usize {
+    let app = admin.app;
+    let phone = |n: u32| format!("+1415555{:04}", phones + n);
+    let new = admin.member(&phone(1), "Nina New", &format!("{prefix}-new@example.com")).await;
+    admin.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": new })).await;
+    let lapsed = admin.member(&phone(2), "Lars Lapsed", &format!("{prefix}-lapsed@example.com")).await;
+    admin.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": lapsed })).await;
+    app.sql(&format!("UPDATE customers SET first_visit_at = {}, last_visit_at = {}, member_since = {} WHERE id = {lapsed}", app.days_ago_sql(15), app.days_ago_sql(50), app.days_ago_sql(60))).await;
+    let party = admin.member(&phone(3), "Olga Occasion", &format!("{prefix}-occasion@example.com")).await;
+    app.sql(&format!("UPDATE customers SET member_since = {} WHERE id = {party}", app.days_ago_sql(40))).await;
+    let today = Utc::now().date_naive().to_string();
+    admin.data("mutation($id: ID!, $d: Date!) { addSpecialOccasion(customerId: $id, name: \"Graduation\", date: $d) { id } }", json!({ "id": party, "d": today })).await;
+    let loyal = admin.member(&phone(4), "Mia Member", &format!("{prefix}-member@example.com")).await;
+    app.sql(&format!("UPDATE customers SET member_since = {} WHERE id = {loyal}", app.instant_sql(years_ago(3)))).await;
+    let close = admin.member(&phone(5), "Ned Near", &format!("{prefix}-near@example.com")).await;
+    admin.points(&close, 950).await;
+    let up = admin.member(&phone(6), "Tia Tier", &format!("{prefix}-tier@example.com")).await;
+    admin.points(&up, 1_200).await;
+    app.sql(&format!("UPDATE customers SET member_since = {} WHERE id IN ({close}, {up})", app.days_ago_sql(20))).await;
+    // welcome (Nina), follow-up and at-risk (Lars), occasion (Olga), member anniversary (Mia),
+    // nearing silver (Ned), tier-up (Tia); the sign-ups of Olga, Ned and Tia are older than
+    // the welcome window, Mia's too.
+    7
+}
+
+fn addresses(mail: &[Mail]) -> Vec<String> {
+    let mut to: Vec<String> = mail.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    to
+}
+
+async fn the_membership_anniversary_and_nearing_a_reward_fire_once_per_occurrence(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink).await;
+    let admin = Admin { app: &app, key: app.admin_key.clone() };
+    admin.switch_on_automations().await;
+
+    let ann = admin.member("+14155550101", "Ann Two", "ann@example.com").await;
+    let bob = admin.member("+14155550102", "Bob Soon", "bob@example.com").await;
+    admin.member("+14155550103", "Cid Today", "cid@example.com").await;
+    let dee = admin.member("+14155550104", "Dee Quiet", "dee@example.com").await;
+    app.sql(&format!("UPDATE customers SET member_since = {}, email_opt_in = (1 = 0) WHERE id = {dee}", app.instant_sql(years_ago(2)))).await;
+    app.sql(&format!("UPDATE customers SET member_since = {} WHERE id = {ann}", app.instant_sql(years_ago(2)))).await;
+    app.sql(&format!("UPDATE customers SET member_since = {} WHERE id = {bob}", app.instant_sql(years_ago(1) - Duration::days(3)))).await;
+    assert_eq!(admin.run("MEMBER_ANNIVERSARY").await["sent"], 1, "Ann only: Bob's is in three days, Cid joined today, Dee gave no consent");
+    assert_eq!(admin.run("MEMBER_ANNIVERSARY").await["sent"], 0, "once a year");
+    let mail = sink.wait_for(1).await;
+    assert_eq!((mail[0].to[0].as_str(), mail[0].parsed().subject()), ("ann@example.com", Some("Ann, 2 years with Chez Test!")));
+
+    let reward = admin.data("mutation { createReward(input: { name: \"Free tiramisu\", pointsCost: 500, kind: FREE_ITEM, itemId: \"tiramisu\" }) { id } }", json!({})).await;
+    assert!(reward["createReward"]["id"].is_string());
+    let eve = admin.member("+14155550105", "Eve Close", "eve@example.com").await;
+    let fay = admin.member("+14155550106", "Fay Silver", "fay@example.com").await;
+    let gus = admin.member("+14155550107", "Gus Far", "gus@example.com").await;
+    admin.points(&eve, 450).await;
+    admin.points(&fay, 950).await;
+    admin.points(&gus, 300).await;
+    assert_eq!(admin.run("NEARING_REWARD").await["sent"], 2, "Eve is 50 points from the tiramisu, Fay 50 from silver; Gus is 200 away");
+    assert_eq!(admin.run("NEARING_REWARD").await["sent"], 0, "once per occurrence, not once per day");
+    let mail = sink.wait_for(3).await;
+    let subject_to = |to: &str| mail.iter().find(|m| m.to[0] == to).and_then(|m| m.parsed().subject().map(String::from));
+    assert_eq!(subject_to("eve@example.com").as_deref(), Some("Eve, only 50 points to Free tiramisu!"));
+    assert_eq!(subject_to("fay@example.com").as_deref(), Some("Fay, only 50 points to Silver!"));
+
+    admin.data("mutation($id: ID!) { redeemPoints(customerId: $id, points: 400) { currentPoints } }", json!({ "id": eve })).await;
+    admin.points(&eve, 420).await;
+    assert_eq!(admin.run("NEARING_REWARD").await["sent"], 1, "after a redemption, nearing the reward again is a new occurrence");
+    let mail = sink.wait_for(4).await;
+    assert_eq!(mail[3].parsed().subject(), Some("Eve, only 30 points to Free tiramisu!"));
+
+    let (code, _, err) = app.error("mutation { updateRestaurant(input: { welcomeFollowUpDays: 0 }) { id } }", json!({})).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("welcomeFollowUpDays")));
+    let (code, _, err) = app.error("mutation { updateRestaurant(input: { nearingRewardPoints: -5 }) { id } }", json!({})).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("nearingRewardPoints")));
+    let set = admin.data("mutation { updateRestaurant(input: { welcomeFollowUpDays: 7 }) { welcomeFollowUpDays nearingRewardPoints } }", json!({})).await;
+    assert_eq!(set["updateRestaurant"], json!({ "welcomeFollowUpDays": 7, "nearingRewardPoints": 100 }));
+    let hal = admin.member("+14155550108", "Hal Once", "hal@example.com").await;
+    admin.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": hal })).await;
+    app.sql(&format!("UPDATE customers SET first_visit_at = {}, member_since = {} WHERE id = {hal}", app.days_ago_sql(8), app.days_ago_sql(8))).await;
+    assert_eq!(admin.run("WELCOME_FOLLOW_UP").await["sent"], 1, "8 days after a first visit, with the delay set to 7");
+    assert_eq!(sink.wait_for(5).await[4].to, vec!["hal@example.com"]);
+}
+
+on_both!(the_membership_anniversary_and_nearing_a_reward_fire_once_per_occurrence);
+
+async fn every_automation_job_emails_only_the_restaurant_it_runs_for(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink).await;
+    let ours = Admin { app: &app, key: app.admin_key.clone() };
+    let theirs = Admin { app: &app, key: app.create_key("other", "admin").await };
+    ours.switch_on_automations().await;
+    theirs.switch_on_automations().await;
+    let owed = candidates(&ours, "ours", 1000).await;
+    assert_eq!(candidates(&theirs, "theirs", 2000).await, owed);
+
+    for job in AUTOMATION_JOBS {
+        ours.run(job).await;
+    }
+    let mail = sink.wait_for(owed).await;
+    let to = addresses(&mail);
+    assert_eq!(to.len(), owed, "every automation fired once for our members: {to:?}");
+    assert!(to.iter().all(|a| a.starts_with("ours-")), "no email to another restaurant's members: {to:?}");
+    let theirs_pending = theirs.data("{ deliveries(limit: 50) { email status } }", json!({})).await;
+    assert!(
+        theirs_pending["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "pending"),
+        "their only deliveries are the tier-up written when points were added, still waiting: {theirs_pending}"
+    );
+
+    for job in AUTOMATION_JOBS {
+        theirs.run(job).await;
+    }
+    let mail = sink.wait_for(2 * owed).await;
+    let to = addresses(&mail);
+    assert_eq!(to.iter().filter(|a| a.starts_with("theirs-")).count(), owed, "{to:?}");
+    assert_eq!(to.iter().filter(|a| a.starts_with("ours-")).count(), owed, "ours got nothing more: {to:?}");
+    let listed = ours.data("{ deliveries(limit: 50) { email } }", json!({})).await;
+    assert!(listed["deliveries"].as_array().unwrap().iter().all(|d| d["email"].as_str().unwrap().starts_with("ours-")), "{listed}");
+}
+
+on_both!(every_automation_job_emails_only_the_restaurant_it_runs_for);
+
+async fn two_replicas_running_the_automations_send_each_email_once(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink).await;
+    let replica = app.replica(&[("SMTP_URL", &sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0")]).await;
+    let here = Admin { app: &app, key: app.admin_key.clone() };
+    let there = Admin { app: &replica, key: app.admin_key.clone() };
+    here.switch_on_automations().await;
+    let owed = candidates(&here, "r", 1000).await;
+    for job in AUTOMATION_JOBS {
+        let (a, b) = tokio::join!(here.run(job), there.run(job));
+        assert_eq!((a["outcome"].as_str(), b["outcome"].as_str()), (Some("succeeded"), Some("succeeded")), "{job}: {a} {b}");
+    }
+    let mail = sink.wait_for(owed).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut sent: Vec<(String, String)> = sink.received().iter().map(|m| (m.to[0].clone(), m.parsed().subject().unwrap_or_default().to_string())).collect();
+    sent.sort();
+    let total = sent.len();
+    sent.dedup();
+    assert_eq!((total, sent.len(), mail.len()), (owed, owed, owed), "each email once: {sent:?}");
+}
+
+on_both!(two_replicas_running_the_automations_send_each_email_once);
