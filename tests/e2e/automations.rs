@@ -122,6 +122,10 @@ async fn the_membership_anniversary_and_nearing_a_reward_fire_once_per_occurrenc
     admin.points(&eve, 450).await;
     admin.points(&fay, 950).await;
     admin.points(&gus, 300).await;
+    let listed = admin.data("mutation { runJob(job: NEARING_REWARD, dryRun: true) { recipients { email } } }", json!({})).await;
+    let mut would: Vec<&str> = listed["runJob"]["recipients"].as_array().unwrap().iter().map(|r| r["email"].as_str().unwrap()).collect();
+    would.sort();
+    assert_eq!(would, vec!["eve@example.com", "fay@example.com"], "a dry run lists who would get it and sends nothing");
     assert_eq!(admin.run("NEARING_REWARD").await["sent"], 2, "Eve is 50 points from the tiramisu, Fay 50 from silver; Gus is 200 away");
     assert_eq!(admin.run("NEARING_REWARD").await["sent"], 0, "once per occurrence, not once per day");
     let mail = sink.wait_for(3).await;
