@@ -194,6 +194,11 @@ pub struct Config {
     /// 0 never runs a slot late.
     #[arg(long, env = "LOYALTY_CATCH_UP_HOURS", default_value_t = 24, global = true)]
     pub catch_up_hours: u32,
+
+    /// Serve `/metrics` on this address only (e.g. 127.0.0.1:9090, not public) instead of on
+    /// the main port.
+    #[arg(long, env = "LOYALTY_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 fn parse_phone_region(text: &str) -> Result<RegionId, String> {

@@ -37,6 +37,31 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::NotFound,
+        ErrorCode::Validation,
+        ErrorCode::InsufficientPoints,
+        ErrorCode::CustomerBlocked,
+        ErrorCode::IdempotencyConflict,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::AlreadyRedeemed,
+        ErrorCode::VoucherExpired,
+        ErrorCode::VoucherVoided,
+        ErrorCode::RewardUnavailable,
+        ErrorCode::InvalidState,
+        ErrorCode::BadRequest,
+        ErrorCode::Internal,
+    ];
+
+    /// The code named `name` as clients see it, as its own static text (`OTHER` for a name that
+    /// is no code), so that metrics labels stay a fixed set.
+    pub fn from_name(name: &str) -> &'static str {
+        Self::ALL.iter().map(|c| c.as_str()).find(|c| *c == name).unwrap_or("OTHER")
+    }
+
     /// The code as clients see it, e.g. `NOT_FOUND`.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -49,6 +49,10 @@ pub struct HttpState {
     pub jwt: Option<std::sync::Arc<JwtVerifier>>,
     /// SQL statements run so far, when `--count-queries` is on.
     pub query_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// The schema's root fields, the operation labels of the metrics.
+    pub operations: std::sync::Arc<crate::metrics::Operations>,
+    /// Whether `/metrics` is on the main router (no `--metrics-bind`).
+    pub metrics_public: bool,
 }
 
 impl axum::extract::FromRef<HttpState> for AppState {
@@ -81,6 +85,8 @@ pub fn router(state: HttpState) -> Router {
         .route("/", get(crate::graphiql::page))
         .merge(crate::graphiql::assets())
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/debug/sql-queries", get(sql_queries))
         .route("/unsubscribe", get(crate::pages::unsubscribe_form).post(crate::pages::unsubscribe))
         .with_state(state)
@@ -96,6 +102,11 @@ pub fn router(state: HttpState) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// The router of `--metrics-bind`: `/metrics` alone.
+pub fn metrics_router(state: HttpState) -> Router {
+    Router::new().route("/metrics", get(metrics_anywhere)).with_state(state)
 }
 
 /// The response format a client asked for.
@@ -239,8 +250,18 @@ fn url_params(query: &str) -> serde_json::Map<String, serde_json::Value> {
     pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect()
 }
 
-/// Authenticates, runs the request and writes the response in `format`.
+/// Runs the request ([`run_counted`]) and counts it for `/metrics`.
 async fn run(state: &HttpState, headers: &HeaderMap, request: async_graphql::Request, format: Format, request_id: String) -> Response {
+    let started = std::time::Instant::now();
+    let operation = state.operations.label(&request.query);
+    let (response, code) = run_counted(state, headers, request, format, request_id).await;
+    crate::metrics::request(&operation, code, started.elapsed().as_secs_f64());
+    response
+}
+
+/// Authenticates, runs the request and writes the response in `format`; returns it with its
+/// outcome code (`OK`, or the first error's code).
+async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_graphql::Request, format: Format, request_id: String) -> (Response, &'static str) {
     let introspection = is_introspection(&request.query, request.operation_name.as_deref());
     let principal = match authenticate(&state.app.db, &state.app.keys, &state.app.member_tokens, state.jwt.as_ref(), headers).await {
         Ok(p) => p,
@@ -248,10 +269,11 @@ async fn run(state: &HttpState, headers: &HeaderMap, request: async_graphql::Req
         Err(AuthError::Missing | AuthError::Invalid) if introspection => {
             entity::ops::keys::Principal { restaurant_id: String::new(), role: entity::entities::Role::Viewer, actor: "anonymous".into(), member: None }
         }
-        Err(e) => return refuse(&e, &request_id),
+        Err(e) => return (refuse(&e, &request_id), e.code().as_str()),
     };
     if !state.limiter.allow(&principal.actor) {
-        return refuse(&AuthError::RateLimited, &request_id);
+        crate::metrics::rate_limited();
+        return (refuse(&AuthError::RateLimited, &request_id), ErrorCode::RateLimited.as_str());
     }
     let scope = Scope::new(principal.restaurant_id.clone(), principal.actor.clone()).in_request(request_id.clone());
     let ctx = RequestContext { scope, principal, request_id: request_id.clone() };
@@ -266,7 +288,11 @@ async fn run(state: &HttpState, headers: &HeaderMap, request: async_graphql::Req
     let body = serde_json::to_vec(&response).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec());
     let mut http = (status, body).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    http
+    let code = response.errors.first().map_or("OK", |e| {
+        let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(ToString::to_string).unwrap_or_default();
+        ErrorCode::from_name(code.trim_matches('"'))
+    });
+    (http, code)
 }
 
 /// A GraphQL-shaped error for a request turned away before execution.
@@ -290,12 +316,54 @@ async fn sql_queries(State(state): State<HttpState>) -> impl IntoResponse {
     }
 }
 
-async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
-    match state.app.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok"),
+/// Liveness: the process answers.
+async fn healthz() -> impl IntoResponse {
+    (StatusCode::OK, "ok")
+}
+
+/// How long readiness waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Readiness: the database answers and every migration this build knows is applied.
+async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
+    use migration::MigratorTrait;
+    let check = async {
+        state.app.db.ping().await?;
+        migration::Migrator::get_pending_migrations(&state.app.db).await
+    };
+    // A load balancer asks often: a database that does not answer is "not ready" within
+    // seconds, not after the pool's acquire timeout.
+    match tokio::time::timeout(READY_TIMEOUT, check).await {
+        Ok(Ok(pending)) if pending.is_empty() => (StatusCode::OK, "ready".to_string()),
+        Ok(Ok(pending)) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {} migrations are not applied", pending.len())),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer".to_string())
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer".to_string()),
+    }
+}
+
+/// `/metrics` on the main port, unless `--metrics-bind` moved it elsewhere.
+async fn metrics(State(state): State<HttpState>) -> Response {
+    if !state.metrics_public {
+        return (StatusCode::NOT_FOUND, "metrics are served on the --metrics-bind address").into_response();
+    }
+    metrics_anywhere(State(state)).await
+}
+
+async fn metrics_anywhere(State(state): State<HttpState>) -> Response {
+    match crate::metrics::render(&state.app.db).await {
+        Ok(text) => {
+            let mut response = (StatusCode::OK, text).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+            response
+        }
         Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            tracing::error!(error = %e, "metrics could not be read");
+            (StatusCode::SERVICE_UNAVAILABLE, "metrics could not be read").into_response()
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod graphiql;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod pages;
 pub mod telemetry;
 
@@ -63,7 +64,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let cors_origins: Vec<String> = config.cors_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();
     let limiter = std::sync::Arc::new(credentials::RateLimiter::new(config.rate_limit));
     let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(credentials::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
-    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter };
+    let operations = std::sync::Arc::new(metrics::Operations::from_sdl(&schema.sdl()));
+    let metrics_public = config.metrics_bind.is_none();
+    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter, operations, metrics_public };
+    if let Some(bind) = config.metrics_bind {
+        let metrics_listener = TcpListener::bind(bind).await.with_context(|| format!("binding the metrics address {bind}"))?;
+        println!("metrics on http://{}/metrics", metrics_listener.local_addr()?);
+        let router = http::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics_listener, router).with_graceful_shutdown(shutdown_signal()).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     tracing::info!(%addr, restaurant = %config.restaurant, "loyalty service started");
     println!("listening on http://{addr}/graphql");
     match &first_key {

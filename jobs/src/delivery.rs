@@ -25,6 +25,7 @@ use entity::rules::programme::Programme;
 use tokio::task::JoinSet;
 
 use crate::mailer::{self, Rendered, SendError, Sender};
+use crate::metrics;
 use crate::{Campaign, JobContext, JobError, JobReport};
 
 /// Rows claimed per batch (and sent concurrently through the connection pool).
@@ -346,17 +347,23 @@ fn result_of(ctx: &JobContext, row: &email_delivery::Model, outcome: Outcome, re
     match outcome {
         Outcome::Sent(consent) => {
             report.sent += 1;
+            metrics::email("sent");
             SendResult::Sent { consent }
         }
-        Outcome::Skipped(why) => SendResult::Skipped(why.into()),
+        Outcome::Skipped(why) => {
+            metrics::email("skipped");
+            SendResult::Skipped(why.into())
+        }
         Outcome::Failed(e) if e.is_retryable() && attempts < ctx.config.max_attempts => {
             tracing::warn!(delivery = id, attempts, error = %e, "email not sent; will retry");
             report.retrying += 1;
+            metrics::email("retrying");
             SendResult::Retry { at: entity::ops::now() + backoff(ctx.config.retry_base_secs, attempts), error: e.to_string() }
         }
         Outcome::Failed(e) => {
             tracing::error!(delivery = id, attempts, error = %e, "email failed for good");
             report.failed += 1;
+            metrics::email("failed");
             SendResult::Failed(e.to_string())
         }
     }

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 pub mod delivery;
 pub mod mailer;
+pub mod metrics;
 pub mod scheduler;
 pub mod unsubscribe;
 
@@ -290,6 +291,12 @@ pub async fn run_job(
     beat.abort();
     let counts = result.as_ref().map(counts).map_err(ToString::to_string);
     let run = job_runs::finish(&ctx.db, run, counts).await?;
+    metrics::job_run(job.name(), &restaurant.id, if result.is_ok() { "succeeded" } else { "failed" });
+    if let Ok(report) = &result
+        && !dry_run
+    {
+        metrics::enqueued(report.enqueued);
+    }
     match result {
         Ok(report) => {
             tracing::info!(job = job.name(), restaurant = %restaurant.id, report.changed, report.enqueued, report.sent, report.failed, "job finished");

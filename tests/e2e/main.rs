@@ -16,6 +16,7 @@ mod insights;
 mod marketing;
 mod members;
 mod nested;
+mod operations;
 mod orders_and_notes;
 mod points;
 mod privacy;

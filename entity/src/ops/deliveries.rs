@@ -179,6 +179,22 @@ pub async fn status_counts(db: &impl ConnectionTrait, scope: &Scope, campaign: C
         .await?)
 }
 
+/// The emails waiting to be sent, per restaurant: how many, and since when the oldest waits
+/// (its creation). An operator's view across restaurants, for `/metrics`; it names no customer.
+pub async fn backlog(db: &impl ConnectionTrait) -> DomainResult<Vec<(String, i64, Option<DateTime<Utc>>)>> {
+    use email_delivery::Column as E;
+    Ok(email_delivery::Entity::find()
+        .select_only()
+        .column(E::RestaurantId)
+        .column_as(E::Id.count(), "n")
+        .column_as(E::CreatedAt.min(), "oldest")
+        .filter(E::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Sending]))
+        .group_by(E::RestaurantId)
+        .into_tuple::<(String, i64, Option<DateTime<Utc>>)>()
+        .all(db)
+        .await?)
+}
+
 /// Deliveries, newest first.
 pub async fn list(
     db: &impl ConnectionTrait,

@@ -1,0 +1,121 @@
+//! What an operator sees: `/metrics` counting a known sequence of requests, a job run and its
+//! email; `/metrics` on a separate address; liveness and readiness, which fails while the
+//! database is unreachable or a migration is missing and recovers.
+
+use serde_json::json;
+
+use crate::harness::{Backend, TestApp};
+use crate::on_both;
+use crate::smtp::SmtpSink;
+
+/// The value of the sample `name{labels}` in an OpenMetrics text (0 when absent).
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0.0)
+}
+
+async fn metrics_count_a_known_sequence_of_requests_and_a_job_run(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url())]).await;
+    for _ in 0..3 {
+        app.data("{ customers { totalCount } }", json!({})).await;
+    }
+    for _ in 0..2 {
+        app.error("{ customer(id: \"999\") { id } }", json!({})).await;
+    }
+    let (status, _) = app.gql_as(None, "{ customers { totalCount } }", json!({})).await;
+    assert_eq!(status, 401);
+    app.gql("{ notAField }", json!({})).await;
+    let created = app
+        .data("mutation { upsertCustomer(input: { phone: \"+14155550100\", name: \"Ann Metrics\", email: \"ann@example.com\", marketing: { emailOptIn: true } }) { customer { id } } }", json!({}))
+        .await;
+    let id = created["upsertCustomer"]["customer"]["id"].clone();
+    app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 10) { visitId } }", json!({ "id": id })).await;
+    let welcome = app.data("{ campaigns(state: PAUSED) { id kind } }", json!({})).await["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "WELCOME")
+        .unwrap()["id"]
+        .clone();
+    app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": welcome })).await;
+    app.data("mutation { runJob(job: WELCOME) { run { sent } } }", json!({})).await;
+    app.data("mutation { runJob(job: DORMANCY) { run { changed } } }", json!({})).await;
+
+    let (status, text) = app.get("/metrics").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"customers\",code=\"OK\"}"), 3.0, "{text}");
+    assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"customer\",code=\"NOT_FOUND\"}"), 2.0);
+    assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"customers\",code=\"UNAUTHENTICATED\"}"), 1.0);
+    assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"other\",code=\"VALIDATION\"}"), 1.0, "unknown fields are `other`, never their text");
+    assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"runJob\",code=\"OK\"}"), 2.0);
+    assert_eq!(sample(&text, "loyalty_graphql_request_duration_seconds_count{operation=\"customers\"}"), 4.0);
+    assert!(!text.contains("notAField") && !text.contains("Ann"), "no document text or personal data in labels");
+    assert_eq!(sample(&text, "loyalty_job_runs_total{job=\"welcome\",restaurant=\"default\",outcome=\"succeeded\"}"), 1.0);
+    assert_eq!(sample(&text, "loyalty_job_runs_total{job=\"dormancy\",restaurant=\"default\",outcome=\"succeeded\"}"), 1.0);
+    assert_eq!(sample(&text, "loyalty_emails_total{outcome=\"enqueued\"}"), 1.0);
+    assert_eq!(sample(&text, "loyalty_emails_total{outcome=\"sent\"}"), 1.0);
+    assert_eq!(sink.wait_for(1).await.len(), 1);
+    assert_eq!(sample(&text, "loyalty_db_pool_connections{state=\"max\"}"), 4.0);
+    assert_eq!(sample(&text, "loyalty_delivery_backlog{restaurant=\"default\"}"), 0.0, "every restaurant has a backlog series");
+    assert!(text.contains("loyalty_delivery_backlog_oldest_age_seconds{restaurant=\"default\"} 0"), "{text}");
+    for family in ["loyalty_delivery_backlog", "loyalty_delivery_backlog_oldest_age_seconds", "loyalty_rate_limited_requests"] {
+        assert!(text.contains(&format!("# TYPE {family} ")), "{family} is exposed");
+    }
+    assert!(text.trim_end().ends_with("# EOF"));
+}
+
+on_both!(metrics_count_a_known_sequence_of_requests_and_a_job_run);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limited_requests_are_counted_and_metrics_can_move_to_their_own_address() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("LOYALTY_RATE_LIMIT", "1"), ("LOYALTY_METRICS_BIND", &bind)]).await;
+    let mut refused = 0;
+    for _ in 0..10 {
+        let (status, _) = app.gql_as(Some(&app.admin_key), "{ customers { totalCount } }", json!({})).await;
+        refused += u32::from(status == 429);
+    }
+    assert!(refused > 0, "a burst above the limit is refused");
+    assert_eq!(app.get("/metrics").await.0, 404, "not on the public port when --metrics-bind is set");
+    let text = reqwest::get(format!("http://{bind}/metrics")).await.unwrap().text().await.unwrap();
+    assert_eq!(sample(&text, "loyalty_rate_limited_requests_total"), f64::from(refused), "{text}");
+    assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"customers\",code=\"RATE_LIMITED\"}"), f64::from(refused));
+}
+
+async fn readiness_needs_every_migration_applied(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.get("/healthz").await, (200, "ok".to_string()));
+    assert_eq!(app.get("/readyz").await, (200, "ready".to_string()));
+    app.sql("DELETE FROM seaql_migrations WHERE version = (SELECT MAX(version) FROM seaql_migrations)").await;
+    assert_eq!(app.get("/readyz").await, (503, "not ready: 1 migrations are not applied".to_string()));
+    assert_eq!(app.get("/healthz").await.0, 200, "the process is alive all the same");
+}
+
+on_both!(readiness_needs_every_migration_applied);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let name = app.db_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    assert_eq!(app.get("/readyz").await.0, 200);
+    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    admin.execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await.unwrap();
+    admin.execute_unprepared(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")).await.unwrap();
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!((status, body.as_str()), (503, "not ready: the database does not answer"));
+    assert_eq!(app.get("/healthz").await.0, 200);
+    admin.execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await.unwrap();
+    let mut ready = false;
+    for _ in 0..40 {
+        if app.get("/readyz").await.0 == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(ready, "ready again once the database answers");
+    assert_eq!(app.data("{ customers { totalCount } }", json!({})).await["customers"]["totalCount"], 0);
+}
