@@ -1,10 +1,13 @@
-//! Database connection and migrations.
+//! Database connection and migrations, and the embedded database's backup and restore.
 
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::{Context as _, bail};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use crate::config::Config;
 
@@ -38,4 +41,78 @@ pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result
         tracing::info!(restaurant = %id, "restaurant given the default settings");
     }
     Ok(fresh)
+}
+
+/// The file of a `sqlite:` database URL (`None` for other databases and in-memory ones).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// The lock file beside a SQLite database: every running service holds it shared, `restore`
+/// exclusively.
+fn lock_file(db: &Path) -> std::io::Result<File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    OpenOptions::new().create(true).truncate(false).write(true).open(PathBuf::from(name))
+}
+
+/// Marks the SQLite database as served for as long as the returned file lives (`None` for
+/// PostgreSQL), so that `restore` refuses to overwrite it.
+pub fn hold_serving_lock(config: &Config) -> anyhow::Result<Option<File>> {
+    let Some(path) = sqlite_path(&config.database_url) else { return Ok(None) };
+    let file = lock_file(&path).with_context(|| format!("creating the lock file beside {}", path.display()))?;
+    file.lock_shared().with_context(|| format!("locking {}", path.display()))?;
+    Ok(Some(file))
+}
+
+/// Writes a consistent copy of the SQLite database to `to` while the service may be serving
+/// (`VACUUM INTO`: one read transaction, so the copy is the database at one instant); returns
+/// its size in bytes.
+pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<u64> {
+    if sqlite_path(&config.database_url).is_none() {
+        bail!("`loyalty backup` copies the embedded SQLite database; for PostgreSQL use pg_dump or point-in-time recovery (see docs/deployment.md)");
+    }
+    if to.exists() {
+        bail!("{} exists already: choose a new file (a backup never overwrites one)", to.display());
+    }
+    let target = to.to_str().context("the backup path must be valid UTF-8")?;
+    let db = connect(config).await.context("connecting to the database")?;
+    db.execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''"))).await.context("writing the backup")?;
+    db.close().await?;
+    Ok(std::fs::metadata(to)?.len())
+}
+
+/// Replaces the SQLite database with the backup `from`, after checking the backup is a sound
+/// loyalty database; refuses while a service runs on the database.
+pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
+    let Some(path) = sqlite_path(&config.database_url) else {
+        bail!("`loyalty restore` restores the embedded SQLite database; for PostgreSQL use pg_restore (see docs/deployment.md)");
+    };
+    if !from.is_file() {
+        bail!("{} is not a file", from.display());
+    }
+    let lock = lock_file(&path).with_context(|| format!("creating the lock file beside {}", path.display()))?;
+    if lock.try_lock().is_err() {
+        bail!("refusing to restore: a loyalty service is running on {} (stop every one first)", path.display());
+    }
+    let source = Database::connect(format!("sqlite://{}?mode=ro", from.display())).await.with_context(|| format!("opening {}", from.display()))?;
+    let check = source.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA integrity_check")).await;
+    let sound = matches!(&check, Ok(Some(row)) if row.try_get_by_index::<String>(0).is_ok_and(|v| v == "ok"));
+    let migrations = source.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT COUNT(*) FROM seaql_migrations")).await;
+    source.close().await?;
+    if !sound || migrations.is_err() {
+        bail!("{} is not a sound loyalty database (integrity check or migrations table missing)", from.display());
+    }
+    let staging = path.with_extension("restoring");
+    std::fs::copy(from, &staging).with_context(|| format!("copying {}", from.display()))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+    std::fs::rename(&staging, &path).with_context(|| format!("replacing {}", path.display()))?;
+    drop(lock);
+    Ok(())
 }

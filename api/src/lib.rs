@@ -38,6 +38,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         });
         counter
     });
+    let _serving = db::hold_serving_lock(&config)?;
     let fresh = db::migrate(&db, &config).await.context("applying migrations")?;
     // Bound before the first key is made, so a busy port does not cost the only printed key.
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;

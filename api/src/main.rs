@@ -49,6 +49,10 @@ enum Command {
         #[command(subcommand)]
         action: RestaurantsCommand,
     },
+    /// Write a consistent copy of the SQLite database to FILE (also while the service runs).
+    Backup { file: std::path::PathBuf },
+    /// Replace the SQLite database with the backup FILE (refused while a service runs on it).
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -151,6 +155,16 @@ async fn main() -> anyhow::Result<()> {
     api::telemetry::init(config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => api::serve(config).await,
+        Command::Backup { file } => {
+            let bytes = api::db::backup(&config, &file).await?;
+            println!("backed up to {} ({bytes} bytes)", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            api::db::restore(&config, &file).await?;
+            println!("restored from {}; start the service to use it", file.display());
+            Ok(())
+        }
         Command::Migrate => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;

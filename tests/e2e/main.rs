@@ -6,6 +6,7 @@ mod smtp;
 
 pub mod access;
 mod automations;
+mod backup;
 mod browser;
 mod campaigns;
 mod customers;
@@ -66,8 +67,14 @@ pub async fn add_points(app: &TestApp, id: &str, points: i64) -> Value {
 
 /// Asserts that every customer's balances equal the sums of its ledger rows.
 pub async fn assert_ledger_matches(app: &TestApp) {
-    use sea_orm::{ConnectionTrait, Statement};
     let db = app.db().await;
+    assert_ledger_matches_on(&db).await;
+    db.close().await.ok();
+}
+
+/// Asserts that every customer's balances in `db` equal the sums of its ledger rows.
+pub async fn assert_ledger_matches_on(db: &sea_orm::DatabaseConnection) {
+    use sea_orm::{ConnectionTrait, Statement};
     let sql = "SELECT c.id, c.points_current, c.points_lifetime, c.points_redeemed,
                       CAST(COALESCE(SUM(t.delta), 0) AS BIGINT) AS sum_all,
                       CAST(COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN t.delta WHEN t.delta > 0 AND t.kind <> 'redeem' THEN t.delta ELSE 0 END), 0) AS BIGINT) AS sum_earned,
@@ -81,5 +88,4 @@ pub async fn assert_ledger_matches(app: &TestApp) {
         assert_eq!(get("points_lifetime"), get("sum_earned"), "lifetime = earned for customer {}", get("id"));
         assert_eq!(get("points_redeemed"), get("sum_redeemed"), "redeemed = ledger for customer {}", get("id"));
     }
-    db.close().await.ok();
 }
