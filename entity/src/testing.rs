@@ -92,6 +92,10 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         digest_emails: String::new(),
         welcome_follow_up_days: 14,
         nearing_points: 100,
+        keep_idempotency_days: 30,
+        keep_job_run_days: 90,
+        keep_delivery_days: 400,
+        erase_inactive_months: 0,
         created_at: at,
         updated_at: at,
     }

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use entity::Scope;
 use entity::entities::{RunTrigger, job_run, restaurant};
-use entity::ops::{campaigns, dormancy, expiry, job_runs, sends, service};
+use entity::ops::{campaigns, dormancy, expiry, job_runs, retention, sends, service};
 use entity::rules::programme::Programme;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
@@ -87,14 +87,18 @@ pub enum Job {
     MemberAnniversary,
     /// Automation: members close to a reward or their next tier (when switched on).
     NearingReward,
+    /// Purges old idempotency keys, job runs and finished deliveries; erases inactive members
+    /// when the restaurant's policy says so.
+    Retention,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them.
-    pub const ALL: [Job; 14] = [
+    pub const ALL: [Job; 15] = [
         Job::Dormancy,
         Job::StaffDigest,
         Job::PointsExpiry,
+        Job::Retention,
         Job::Birthday,
         Job::Anniversary,
         Job::Occasions,
@@ -125,6 +129,7 @@ impl Job {
             Job::WelcomeFollowUp => "welcome-follow-up",
             Job::MemberAnniversary => "member-anniversary",
             Job::NearingReward => "nearing-reward",
+            Job::Retention => "retention",
         }
     }
 
@@ -144,6 +149,7 @@ impl Job {
             Job::WelcomeFollowUp => "automation (off until switched on): second welcome email welcomeFollowUpDays (14) after a first visit, if not returned",
             Job::MemberAnniversary => "automation (off until switched on): email members on the anniversary of the day they joined",
             Job::NearingReward => "automation (off until switched on): email members within nearingRewardPoints of a reward or their next tier",
+            Job::Retention => "purge idempotency keys, job runs and finished deliveries past their retention; erase members inactive for eraseInactiveAfterMonths (when set)",
             Job::StaffDigest => "email the pre-shift brief (today's and tomorrow's occasions) to the restaurant's staff digest addresses",
         }
     }
@@ -161,7 +167,7 @@ impl Job {
             Job::WelcomeFollowUp => Some(Campaign::WelcomeFollowUp),
             Job::MemberAnniversary => Some(Campaign::MemberAnniversary),
             Job::NearingReward => Some(Campaign::NearingReward),
-            Job::Dormancy | Job::Deliveries | Job::Campaigns | Job::StaffDigest => None,
+            Job::Dormancy | Job::Deliveries | Job::Campaigns | Job::StaffDigest | Job::Retention => None,
         }
     }
 }
@@ -213,6 +219,10 @@ pub struct JobReport {
     pub failed: u64,
     /// Deliveries that failed and wait for a retry.
     pub retrying: u64,
+    /// Rows purged past their retention (retention).
+    pub purged: u64,
+    /// Members erased for inactivity (retention).
+    pub erased: u64,
     /// Who would be changed or emailed (dry runs only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recipients: Vec<Recipient>,
@@ -352,6 +362,10 @@ async fn execute(
             Ok(report)
         }
         Job::StaffDigest => delivery::staff_digest(ctx, restaurant, scope, today, dry_run).await,
+        Job::Retention => {
+            let done = retention::run(&ctx.db, scope, &p, now, dry_run).await?;
+            Ok(JobReport { purged: done.rows(), erased: done.erased, recipients: done.recipients, ..JobReport::default() })
+        }
         Job::Deliveries | Job::Campaigns if dry_run => Ok(JobReport::default()),
         Job::Deliveries => {
             let report = delivery::deliver(ctx, restaurant, scope, None, now).await?;

@@ -24,6 +24,7 @@ mod m20261126_000018_delivery_consent;
 mod m20261126_000019_holdout;
 mod m20261126_000020_staff_digest;
 mod m20261201_000021_automation_settings;
+mod m20261201_000022_retention;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000019_holdout::Migration),
             Box::new(m20261126_000020_staff_digest::Migration),
             Box::new(m20261201_000021_automation_settings::Migration),
+            Box::new(m20261201_000022_retention::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ mod rewards;
 mod readme;
 mod refunds;
 mod restaurants;
+mod retention;
 mod segments;
 mod visits;
 

@@ -46,6 +46,9 @@ pub enum JobName {
     /// Automation: members close to a reward or their next tier (when switched on with
     /// `resumeCampaign`).
     NearingReward,
+    /// Purges idempotency keys, job runs and finished deliveries past the restaurant's
+    /// retention, and erases inactive members when `eraseInactiveAfterMonths` is set.
+    Retention,
 }
 
 impl From<JobName> for Job {
@@ -65,6 +68,7 @@ impl From<JobName> for Job {
             JobName::WelcomeFollowUp => Job::WelcomeFollowUp,
             JobName::MemberAnniversary => Job::MemberAnniversary,
             JobName::NearingReward => Job::NearingReward,
+            JobName::Retention => Job::Retention,
         }
     }
 }
@@ -147,6 +151,10 @@ pub struct JobRun {
     pub sent: i64,
     pub failed: i64,
     pub retrying: i64,
+    /// Rows purged past their retention (`retention`).
+    pub purged: i64,
+    /// Members erased for inactivity (`retention`).
+    pub erased: i64,
 }
 
 impl From<job_run::Model> for JobRun {
@@ -162,6 +170,8 @@ impl From<job_run::Model> for JobRun {
             sent: n("sent"),
             failed: n("failed"),
             retrying: n("retrying"),
+            purged: n("purged"),
+            erased: n("erased"),
             job: m.job,
             trigger: m.trigger.label(),
             dry_run: m.dry_run,

@@ -94,6 +94,17 @@ pub struct Restaurant {
     /// A member this many points (or fewer) from a reward of the catalogue or from the next
     /// tier gets the "nearing a reward" email (automation `NEARING_REWARD`).
     pub nearing_reward_points: i32,
+    /// Days idempotency keys are kept (30); a retry after that is a new request.
+    pub idempotency_retention_days: i32,
+    /// Days job runs are kept (90).
+    pub job_run_retention_days: i32,
+    /// Days finished deliveries are kept (400; at least 60 and the frequency cap's and win-back's
+    /// windows). Campaign reports count only the deliveries still kept.
+    pub delivery_retention_days: i32,
+    /// Members without activity (earning, redeeming, a visit, a profile change) for this many
+    /// months are erased like `eraseCustomer` by the daily `retention` job; 0 (the default):
+    /// never.
+    pub erase_inactive_after_months: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -118,6 +129,10 @@ impl From<restaurant::Model> for Restaurant {
             staff_digest_emails: r.digest_emails.split(',').filter(|a| !a.is_empty()).map(String::from).collect(),
             welcome_follow_up_days: r.welcome_follow_up_days,
             nearing_reward_points: r.nearing_points,
+            idempotency_retention_days: r.keep_idempotency_days,
+            job_run_retention_days: r.keep_job_run_days,
+            delivery_retention_days: r.keep_delivery_days,
+            erase_inactive_after_months: r.erase_inactive_months,
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -167,6 +182,10 @@ pub struct RestaurantInput {
     pub staff_digest_emails: Option<Vec<String>>,
     pub welcome_follow_up_days: Option<i32>,
     pub nearing_reward_points: Option<i32>,
+    pub idempotency_retention_days: Option<i32>,
+    pub job_run_retention_days: Option<i32>,
+    pub delivery_retention_days: Option<i32>,
+    pub erase_inactive_after_months: Option<i32>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -207,6 +226,10 @@ impl From<RestaurantInput> for RestaurantPatch {
             staff_digest_emails: i.staff_digest_emails,
             welcome_follow_up_days: i.welcome_follow_up_days,
             nearing_reward_points: i.nearing_reward_points,
+            idempotency_retention_days: i.idempotency_retention_days,
+            job_run_retention_days: i.job_run_retention_days,
+            delivery_retention_days: i.delivery_retention_days,
+            erase_inactive_after_months: i.erase_inactive_after_months,
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

@@ -77,6 +77,14 @@ pub struct Model {
     /// A member this many points (or fewer) from a reward or their next tier gets the
     /// "nearing a reward" email.
     pub nearing_points: i32,
+    /// Days an idempotency key is kept (a retry after that is a new request).
+    pub keep_idempotency_days: i32,
+    /// Days a job run is kept.
+    pub keep_job_run_days: i32,
+    /// Days a finished delivery (sent, failed, skipped, held out) is kept.
+    pub keep_delivery_days: i32,
+    /// Members without activity for this many months are erased (0: never).
+    pub erase_inactive_months: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -33,6 +33,7 @@ pub mod orders;
 pub mod privacy;
 pub mod refunds;
 pub mod restaurants;
+pub mod retention;
 pub mod rewards;
 pub mod segments;
 pub mod sends;

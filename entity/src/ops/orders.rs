@@ -100,6 +100,15 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     let p = super::restaurants::programme(db, scope).await?;
     let points = p.points_for_amount(input.amount_cents);
     idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| {
+        // Its key may have been purged after the retention window; the visit still knows it.
+        let recorded = visit::Entity::find()
+            .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
+            .filter(visit::Column::OrderId.eq(&order_id))
+            .one(txn)
+            .await?;
+        if let Some(v) = recorded {
+            return Err(DomainError::invalid_state(format!("order {order_id} was already recorded on {}", v.visited_at.date_naive())));
+        }
         let at = now();
         let delta = Delta { earned: points, visit_cents: Some(input.amount_cents), ..Delta::default() };
         let reason = Some(format!("Order #{order_id}"));

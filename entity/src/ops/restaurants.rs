@@ -84,6 +84,14 @@ pub struct RestaurantPatch {
     pub welcome_follow_up_days: Option<i32>,
     /// Points from a reward or the next tier that trigger the "nearing a reward" email.
     pub nearing_reward_points: Option<i32>,
+    /// Days idempotency keys are kept (a retry after that is a new request).
+    pub idempotency_retention_days: Option<i32>,
+    /// Days job runs are kept.
+    pub job_run_retention_days: Option<i32>,
+    /// Days finished deliveries are kept (at least the frequency cap's and win-back's windows).
+    pub delivery_retention_days: Option<i32>,
+    /// Erase members inactive for this many months (0: never).
+    pub erase_inactive_after_months: Option<i32>,
 }
 
 impl RestaurantPatch {
@@ -137,6 +145,10 @@ impl RestaurantPatch {
         set(&mut r.expiry_warning_days, self.expiry_warning_days);
         set(&mut r.welcome_follow_up_days, self.welcome_follow_up_days);
         set(&mut r.nearing_points, self.nearing_reward_points);
+        set(&mut r.keep_idempotency_days, self.idempotency_retention_days);
+        set(&mut r.keep_job_run_days, self.job_run_retention_days);
+        set(&mut r.keep_delivery_days, self.delivery_retention_days);
+        set(&mut r.erase_inactive_months, self.erase_inactive_after_months);
         if let Some(list) = self.staff_digest_emails {
             r.digest_emails = list.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(",");
         }

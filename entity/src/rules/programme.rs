@@ -45,6 +45,24 @@ pub struct Programme {
     pub welcome_follow_up_days: u32,
     /// Points from a reward or the next tier at which a member is "nearing" it.
     pub nearing_points: i64,
+    /// How long what piles up is kept.
+    pub retention: Retention,
+}
+
+/// How long a restaurant keeps what piles up, and when inactive members are erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub idempotency_days: u32,
+    pub job_run_days: u32,
+    pub delivery_days: u32,
+    /// 0: never.
+    pub erase_inactive_months: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { idempotency_days: 30, job_run_days: 90, delivery_days: 400, erase_inactive_months: 0 }
+    }
 }
 
 /// At most `emails` marketing emails per member per `days` days (`days` 0: no cap); occasion
@@ -77,6 +95,7 @@ impl Default for Programme {
             expiry_warning_days: 30,
             welcome_follow_up_days: 14,
             nearing_points: 100,
+            retention: Retention::default(),
         }
     }
 }
@@ -107,6 +126,12 @@ impl From<&restaurant::Model> for Programme {
             expiry_warning_days: r.expiry_warning_days.max(0) as u32,
             welcome_follow_up_days: r.welcome_follow_up_days.max(1) as u32,
             nearing_points: i64::from(r.nearing_points.max(1)),
+            retention: Retention {
+                idempotency_days: r.keep_idempotency_days.max(1) as u32,
+                job_run_days: r.keep_job_run_days.max(1) as u32,
+                delivery_days: r.keep_delivery_days.max(1) as u32,
+                erase_inactive_months: r.erase_inactive_months.max(0) as u32,
+            },
         }
     }
 }

@@ -91,6 +91,16 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
     range("expiryWarningDays", i64::from(r.expiry_warning_days), 0, 365)?;
     range("welcomeFollowUpDays", i64::from(r.welcome_follow_up_days), 1, 90)?;
     range("nearingRewardPoints", i64::from(r.nearing_points), 1, 100_000)?;
+    range("idempotencyRetentionDays", i64::from(r.keep_idempotency_days), 1, 3_650)?;
+    range("jobRunRetentionDays", i64::from(r.keep_job_run_days), 7, 3_650)?;
+    let least = [60, r.cap_days, r.win_back_days].into_iter().max().unwrap_or(60);
+    range("deliveryRetentionDays", i64::from(r.keep_delivery_days), i64::from(least), 3_650).map_err(|_| {
+        DomainError::validation("deliveryRetentionDays", format!("must be from {least} (at least 60 days, the frequency cap's and the win-back period) to 3650"))
+    })?;
+    if r.erase_inactive_months != 0 {
+        range("eraseInactiveAfterMonths", i64::from(r.erase_inactive_months), 6, 240)
+            .map_err(|_| DomainError::validation("eraseInactiveAfterMonths", "must be 0 (never) or 6 to 240 months"))?;
+    }
     range("benefitVoucherDays", i64::from(r.benefit_days), 1, 366)?;
     range("frequencyCap.days", i64::from(r.cap_days), 0, 365)?;
     for (field, value) in [
@@ -143,6 +153,10 @@ mod tests {
         assert_eq!(refused(|r| r.win_back_days = 0), "winBackDays");
         assert_eq!(refused(|r| r.welcome_follow_up_days = 0), "welcomeFollowUpDays");
         assert_eq!(refused(|r| r.nearing_points = 0), "nearingRewardPoints");
+        assert_eq!(refused(|r| r.keep_idempotency_days = 0), "idempotencyRetentionDays");
+        assert_eq!(refused(|r| r.keep_delivery_days = 59), "deliveryRetentionDays");
+        assert_eq!(refused(|r| (r.win_back_days, r.keep_delivery_days) = (90, 80)), "deliveryRetentionDays");
+        assert_eq!(refused(|r| r.erase_inactive_months = 3), "eraseInactiveAfterMonths");
         assert_eq!(refused(|r| r.birthday_at = "9am".into()), "schedule.birthday");
     }
 
