@@ -89,9 +89,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let lifecycle = app.jobs.lifecycle.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Runs in flight (a runJob request, a scheduled slot) claim no more emails from now.
+            lifecycle.begin_stop();
+        })
+        .await?;
     if let Some(s) = scheduler.as_mut() {
         let _ = s.shutdown().await;
+    }
+    match app.jobs.lifecycle.stop(&app.db, STOP_GRACE).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(emails = n, "handed back emails claimed but not sent, for another replica"),
+        Err(e) => tracing::error!(error = %e, "could not hand back the claimed emails; they return after the stale window"),
     }
     app.db.close().await?;
     tracing::info!("loyalty service stopped");
@@ -111,7 +123,11 @@ async fn first_admin_key(db: &sea_orm::DatabaseConnection, config: &Config) -> a
     Ok(Some(key))
 }
 
-async fn shutdown_signal() {
+/// How long a stopping service waits for its delivery batches to finish.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -200,6 +200,12 @@ async fn main() -> anyhow::Result<()> {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
             let ctx = jobs::JobContext::new(db, config.jobs()).await?;
+            let lifecycle = ctx.lifecycle.clone();
+            // SIGTERM lets the batch being sent finish and be recorded, then the run stops.
+            tokio::spawn(async move {
+                api::shutdown_signal().await;
+                lifecycle.begin_stop();
+            });
             let targets = if restaurant_given { vec![restaurants::get(&ctx.db, &config.restaurant).await?] } else { restaurants::list(&ctx.db).await? };
             let mut reports = serde_json::Map::new();
             for r in &targets {

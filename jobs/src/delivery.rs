@@ -72,11 +72,13 @@ pub async fn deliver(
     };
     let letter = std::sync::Arc::new(letter);
     let mut budget = if ctx.config.max_per_run == 0 { u64::MAX } else { ctx.config.max_per_run };
-    while budget > 0 {
+    let _active = ctx.lifecycle.enter();
+    while budget > 0 && !ctx.lifecycle.is_stopping() {
         let batch = deliveries::claim(&ctx.db, scope, campaign, now, BATCH.min(budget)).await?;
         if batch.is_empty() {
             break;
         }
+        ctx.lifecycle.claimed(batch.iter().map(|d| d.id));
         budget -= batch.len() as u64;
         let ids: Vec<i64> = batch.iter().map(|d| d.customer_id).collect();
         let customers = deliveries::recipients(&ctx.db, scope, &ids).await?;
@@ -100,6 +102,7 @@ pub async fn deliver(
             let (row, outcome) = joined.map_err(|e| JobError::Config(format!("send task failed: {e}")))?;
             let result = result_of(ctx, &row, outcome, &mut report);
             deliveries::record(&ctx.db, scope, row.id, result).await?;
+            ctx.lifecycle.settled(row.id);
         }
     }
     Ok(report)

@@ -23,6 +23,7 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 pub mod delivery;
+pub mod lifecycle;
 pub mod mailer;
 pub mod metrics;
 pub mod scheduler;
@@ -244,6 +245,8 @@ pub struct JobContext {
     pub links: unsubscribe::Links,
     /// This deployment's id (generated once), part of every `Message-ID`.
     pub deployment_id: String,
+    /// Whether the process is stopping, and the emails its runs hold.
+    pub lifecycle: std::sync::Arc<lifecycle::Lifecycle>,
 }
 
 impl JobContext {
@@ -255,7 +258,7 @@ impl JobContext {
             _ => service::generated(&db, service::UNSUBSCRIBE_SECRET).await?,
         };
         let deployment_id = service::generated(&db, service::DEPLOYMENT_ID).await?.chars().take(20).collect();
-        Ok(Self { db, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id })
+        Ok(Self { db, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id, lifecycle: Default::default() })
     }
 
     /// Base URL of links in the restaurant's emails.

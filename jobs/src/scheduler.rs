@@ -125,6 +125,9 @@ pub async fn catch_up(ctx: &JobContext, deliveries: &Cron, now: DateTime<Utc>) -
 /// One tick: marks runs whose replica died as abandoned (and runs their slots again), then
 /// starts the slots due this minute.
 async fn tick(ctx: &JobContext, deliveries: &Cron, now: DateTime<Utc>) -> Result<(), JobError> {
+    if ctx.lifecycle.is_stopping() {
+        return Ok(());
+    }
     let minute = now.with_second(0).unwrap_or(now);
     if job_runs::abandon_stale(&ctx.db, now - Duration::seconds(STALE_RUN_SECS)).await? > 0 {
         tracing::warn!("runs whose replica stopped were marked abandoned; running their slots again");

@@ -27,6 +27,7 @@ mod refunds;
 mod restaurants;
 mod retention;
 mod segments;
+mod shutdown;
 mod visits;
 
 use harness::TestApp;

@@ -179,6 +179,20 @@ pub async fn status_counts(db: &impl ConnectionTrait, scope: &Scope, campaign: C
         .await?)
 }
 
+/// Returns emails this process claimed but did not send (it is stopping) to `pending`, due at
+/// once, so another replica sends them now; rows already recorded are left alone. Returns how
+/// many were handed back. The ids are the process's own claims, whatever their restaurant.
+pub async fn hand_back(db: &impl ConnectionTrait, ids: &[i64]) -> DomainResult<u64> {
+    let update = Query::update()
+        .table(email_delivery::Entity)
+        .value(email_delivery::Column::Status, Expr::value(DeliveryStatus::Pending))
+        .value(email_delivery::Column::NextAttemptAt, Expr::value(super::now()))
+        .and_where(email_delivery::Column::Id.is_in(ids.iter().copied()))
+        .and_where(email_delivery::Column::Status.eq(DeliveryStatus::Sending))
+        .to_owned();
+    Ok(db.execute(&update).await?.rows_affected())
+}
+
 /// The emails waiting to be sent, per restaurant: how many, and since when the oldest waits
 /// (its creation). An operator's view across restaurants, for `/metrics`; it names no customer.
 pub async fn backlog(db: &impl ConnectionTrait) -> DomainResult<Vec<(String, i64, Option<DateTime<Utc>>)>> {
