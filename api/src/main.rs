@@ -53,6 +53,16 @@ enum Command {
     Backup { file: std::path::PathBuf },
     /// Replace the SQLite database with the backup FILE (refused while a service runs on it).
     Restore { file: std::path::PathBuf },
+    /// Copy every table from one database into another, empty one (e.g. the SQLite file into
+    /// PostgreSQL), showing progress, then verify row counts and every balance.
+    MigrateData {
+        /// The source database URL (e.g. sqlite://loyalty.db).
+        #[arg(long)]
+        from: String,
+        /// The target database URL (e.g. postgres://loyalty@db/loyalty); migrated first.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -163,6 +173,31 @@ async fn main() -> anyhow::Result<()> {
         Command::Restore { file } => {
             api::db::restore(&config, &file).await?;
             println!("restored from {}; start the service to use it", file.display());
+            Ok(())
+        }
+        Command::MigrateData { from, to } => {
+            let connect = |url: &str| {
+                let mut c = config.clone();
+                c.database_url = url.to_string();
+                async move { api::db::connect(&c).await.with_context(|| format!("connecting to {}", api::db::redacted(&c.database_url))) }
+            };
+            let (source, target) = (connect(&from).await?, connect(&to).await?);
+            let mut source_config = config.clone();
+            source_config.database_url = from.clone();
+            api::db::migrate(&source, &source_config).await.context("bringing the source up to date")?;
+            let mut target_config = config.clone();
+            target_config.database_url = to.clone();
+            api::db::migrate(&target, &target_config).await.context("migrating the target")?;
+            let mut last = String::new();
+            let copied = entity::ops::transfer::copy_all(&source, &target, &mut |table, done, total| {
+                if table != last || done == total || done % 10_000 == 0 {
+                    eprintln!("{table}: {done}/{total}");
+                    last = table.to_string();
+                }
+            })
+            .await?;
+            let rows: u64 = copied.iter().map(|c| c.rows).sum();
+            println!("copied {rows} rows in {} tables; verified: the same rows in every table, every balance equals its ledger", copied.len());
             Ok(())
         }
         Command::Migrate => {

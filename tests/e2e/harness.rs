@@ -78,25 +78,23 @@ fn with_database(url: &str, name: &str) -> String {
 impl TestApp {
     /// Starts the service on `backend` with extra environment variables.
     pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let (db_url, cleanup) = match backend {
-            Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("loyalty-test-{id}"));
-                std::fs::create_dir_all(&dir).expect("temp dir");
-                (format!("sqlite://{}?mode=rwc", dir.join("loyalty.db").display()), Cleanup::Dir(dir))
-            }
-            Backend::Postgres => {
-                let admin = admin_url();
-                let name = format!("loyalty_test_{id}");
-                let conn = connect_admin(&admin).await;
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-                conn.close().await.ok();
-                (with_database(&admin, &name), Cleanup::Database { admin_url: admin, name })
-            }
-        };
+        let (db_url, cleanup) = new_database(backend).await;
         let (child, base, admin_key) = start(&db_url, env).await;
         assert!(admin_key.starts_with("lk_"), "the first start prints an admin key");
         TestApp { base, admin_key, db_url, backend, client: reqwest::Client::new(), child: Some(child), cleanup }
+    }
+
+    /// A fresh, empty database of `backend` with no service on it (yet); dropped with the value.
+    pub async fn empty(backend: Backend) -> TestApp {
+        let (db_url, cleanup) = new_database(backend).await;
+        TestApp { base: String::new(), admin_key: String::new(), db_url, backend, client: reqwest::Client::new(), child: None, cleanup }
+    }
+
+    /// Starts the service on this value's database (made with [`TestApp::empty`] and filled
+    /// since); requests then use `admin_key`.
+    pub async fn start_service(&mut self, admin_key: &str) {
+        let (child, base, _) = start(&self.db_url, &[]).await;
+        (self.child, self.base, self.admin_key) = (Some(child), base, admin_key.to_string());
     }
 
     /// Starts another service process on this app's database (a second replica), with extra
@@ -111,6 +109,26 @@ impl TestApp {
             client: reqwest::Client::new(),
             child: Some(child),
             cleanup: Cleanup::None,
+        }
+    }
+}
+
+/// A new SQLite file or PostgreSQL database, and how to remove it.
+async fn new_database(backend: Backend) -> (String, Cleanup) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("loyalty-test-{id}"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            (format!("sqlite://{}?mode=rwc", dir.join("loyalty.db").display()), Cleanup::Dir(dir))
+        }
+        Backend::Postgres => {
+            let admin = admin_url();
+            let name = format!("loyalty_test_{id}");
+            let conn = connect_admin(&admin).await;
+            conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+            conn.close().await.ok();
+            (with_database(&admin, &name), Cleanup::Database { admin_url: admin, name })
         }
     }
 }

@@ -16,6 +16,7 @@ mod http;
 mod insights;
 mod marketing;
 mod members;
+mod migrate_data;
 mod nested;
 mod operations;
 mod orders_and_notes;

@@ -40,6 +40,7 @@ pub mod sends;
 pub mod service;
 pub mod state;
 pub mod stats;
+pub mod transfer;
 pub mod visits;
 
 /// Who is acting, for which restaurant. Built per request (or per job run).
