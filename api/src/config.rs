@@ -199,6 +199,11 @@ pub struct Config {
     /// the main port.
     #[arg(long, env = "LOYALTY_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,
+
+    /// Export traces (request and job spans) over OTLP/HTTP to this URL, e.g.
+    /// http://127.0.0.1:4318/v1/traces; unset: no export.
+    #[arg(long, env = "LOYALTY_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
 }
 
 fn parse_phone_region(text: &str) -> Result<RegionId, String> {

@@ -162,7 +162,7 @@ async fn main() -> anyhow::Result<()> {
     let restaurant_given = matches!(matches.value_source("restaurant"), Some(ValueSource::CommandLine | ValueSource::EnvVariable));
     let cli = Cli::from_arg_matches(&matches)?;
     let config = cli.config;
-    api::telemetry::init(config.log_format);
+    let _telemetry = api::telemetry::init(config.log_format, config.otlp_endpoint.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => api::serve(config).await,
         Command::Backup { file } => {

@@ -97,6 +97,14 @@ impl TestApp {
         (self.child, self.base, self.admin_key) = (Some(child), base, admin_key.to_string());
     }
 
+    /// Sends the service SIGTERM and waits for it to exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("a running service");
+        let pid = child.id().expect("a pid").to_string();
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+        tokio::time::timeout(Duration::from_secs(60), child.wait()).await.expect("stops within a minute").expect("exit status")
+    }
+
     /// Starts another service process on this app's database (a second replica), with extra
     /// environment variables; it stops when dropped and leaves the database to this app.
     pub async fn replica(&self, env: &[(&str, &str)]) -> TestApp {

@@ -119,3 +119,71 @@ async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
     assert!(ready, "ready again once the database answers");
     assert_eq!(app.data("{ customers { totalCount } }", json!({})).await["customers"]["totalCount"], 0);
 }
+
+/// A minimal OTLP/HTTP collector on loopback: records the path and body of every request.
+async fn collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .unwrap_or(0);
+                    while buf.len() < end + 4 + length {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
+                    store.lock().unwrap().push((path, buf[end + 4..end + 4 + length].to_vec()));
+                    buf.drain(..end + 4 + length);
+                    let reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+                    if socket.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}/v1/traces"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_and_job_spans_are_exported_over_otlp_when_configured() {
+    let (endpoint, seen) = collector().await;
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("LOYALTY_OTLP_ENDPOINT", &endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "100")]).await;
+    app.data("{ customers { totalCount } }", json!({})).await;
+    app.data("mutation { runJob(job: DORMANCY) { run { outcome } } }", json!({})).await;
+    let contains = |bytes: &[u8], word: &str| bytes.windows(word.len()).any(|w| w == word.as_bytes());
+    let mut exported = false;
+    for _ in 0..100 {
+        let got = seen.lock().unwrap().clone();
+        let body: Vec<u8> = got.iter().filter(|(path, _)| path == "/v1/traces").flat_map(|(_, b)| b.clone()).collect();
+        if contains(&body, "graphql") && contains(&body, "job") && contains(&body, "dormancy") {
+            assert!(contains(&body, "loyalty"), "the service name is on the resource");
+            exported = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(exported, "the request's and the job run's spans reach the collector");
+    assert_eq!(app.get("/healthz").await.0, 200);
+}

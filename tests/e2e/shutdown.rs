@@ -22,8 +22,8 @@ async fn count(app: &TestApp, status: &str) -> i64 {
     n
 }
 
-async fn a_process_stopped_mid_send_leaves_no_email_claimed(backend: Backend) {
-    let sink = SmtpSink::start().await;
+/// A service with a campaign to [`MEMBERS`] opted-in members, due now.
+async fn due_campaign(backend: Backend, sink: &SmtpSink) -> TestApp {
     let app = TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url())]).await;
     let upsert = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created } }";
     for chunk in (0..MEMBERS).collect::<Vec<_>>().chunks(20) {
@@ -41,7 +41,12 @@ async fn a_process_stopped_mid_send_leaves_no_email_claimed(backend: Backend) {
         .await;
     let id = created["createCampaign"]["id"].clone();
     app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }", json!({ "id": id })).await;
+    app
+}
 
+async fn a_process_stopped_mid_send_leaves_no_email_claimed(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = due_campaign(backend, &sink).await;
     let mut sender = tokio::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
         .args(["jobs", "run", "campaigns", "--restaurant", "default"])
         .env("DATABASE_URL", &app.db_url)
@@ -62,10 +67,18 @@ async fn a_process_stopped_mid_send_leaves_no_email_claimed(backend: Backend) {
     let status = tokio::time::timeout(Duration::from_secs(30), sender.wait()).await.expect("stops within the grace period").unwrap();
     assert!(status.success(), "a stopped run ends cleanly: {status}");
 
-    assert_eq!(count(&app, "sending").await, 0, "no email is left claimed for the stale window");
-    let sent = count(&app, "sent").await;
+    nothing_left_claimed(&app, &sink).await;
+}
+
+on_both!(a_process_stopped_mid_send_leaves_no_email_claimed);
+
+/// After a stop mid-send: nothing `sending`, the run stopped early, and another process sends
+/// the rest, each email once.
+async fn nothing_left_claimed(app: &TestApp, sink: &SmtpSink) {
+    assert_eq!(count(app, "sending").await, 0, "no email is left claimed for the stale window");
+    let sent = count(app, "sent").await;
     assert!(sent < MEMBERS as i64, "the run stopped early ({sent} sent)");
-    assert_eq!(sent + count(&app, "pending").await, MEMBERS as i64, "nothing lost");
+    assert_eq!(sent + count(app, "pending").await, MEMBERS as i64, "nothing lost");
 
     let rest = app.data("mutation { runJob(job: DELIVERIES) { run { sent } } }", json!({})).await;
     assert_eq!(rest["runJob"]["run"]["sent"].as_i64().unwrap() + sent, MEMBERS as i64, "another process sends the rest at once");
@@ -75,4 +88,24 @@ async fn a_process_stopped_mid_send_leaves_no_email_claimed(backend: Backend) {
     assert_eq!((to.len(), sink.received().len()), (MEMBERS, MEMBERS), "each email once");
 }
 
-on_both!(a_process_stopped_mid_send_leaves_no_email_claimed);
+async fn a_replica_stopped_mid_send_finishes_its_batch_and_hands_back_the_rest(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = due_campaign(backend, &sink).await;
+    let mut replica = app.replica(&[("SMTP_URL", &sink.url())]).await;
+    let (url, key) = (format!("{}/graphql", replica.base), app.admin_key.clone());
+    let running = tokio::spawn(async move {
+        let body = json!({ "query": "mutation { runJob(job: CAMPAIGNS) { run { outcome sent } } }" });
+        reqwest::Client::new().post(url).bearer_auth(key).json(&body).send().await.map(|r| r.status().as_u16())
+    });
+    let started = tokio::time::Instant::now();
+    while count(&app, "sent").await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the send did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = replica.terminate().await;
+    assert!(status.success(), "the replica stops cleanly: {status}");
+    assert_eq!(running.await.unwrap().ok(), Some(200), "the request in flight was answered before the replica stopped");
+    nothing_left_claimed(&app, &sink).await;
+}
+
+on_both!(a_replica_stopped_mid_send_finishes_its_batch_and_hands_back_the_rest);
