@@ -200,6 +200,10 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// Parsed GraphQL documents kept for reuse by their text (0: parse every request).
+    #[arg(long, env = "LOYALTY_DOCUMENT_CACHE", default_value_t = 1_000, global = true)]
+    pub document_cache: usize,
+
     /// Export traces (request and job spans) over OTLP/HTTP to this URL, e.g.
     /// http://127.0.0.1:4318/v1/traces; unset: no export.
     #[arg(long, env = "LOYALTY_OTLP_ENDPOINT", global = true)]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod graphiql;
 pub mod graphql;
@@ -59,7 +60,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let stats = std::sync::Arc::new(cache::StatsCache::new(std::time::Duration::from_secs(config.stats_cache_secs)));
     let member_secret = entity::ops::service::generated(&db, entity::ops::service::MEMBER_TOKEN_SECRET).await?;
     let member_tokens = std::sync::Arc::new(credentials::MemberTokens::new(&member_secret));
-    let app = AppState { db, policy: config.policy(), jobs, keys, stats, member_tokens };
+    let documents = std::sync::Arc::new(documents::DocumentCache::new(config.document_cache));
+    let app = AppState { db, policy: config.policy(), jobs, keys, stats, member_tokens, documents };
     let schema = build_schema(&config, Some(app.clone()));
     let introspection_schema = build_introspection_schema(&config, Some(app.clone()));
     let cors_origins: Vec<String> = config.cors_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();

@@ -22,6 +22,7 @@ mod operations;
 mod orders_and_notes;
 mod points;
 mod privacy;
+mod projection;
 mod rewards;
 mod readme;
 mod refunds;

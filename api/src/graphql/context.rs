@@ -22,6 +22,8 @@ pub struct AppState {
     pub stats: std::sync::Arc<crate::cache::StatsCache>,
     /// Mints and checks members' own tokens.
     pub member_tokens: std::sync::Arc<crate::credentials::MemberTokens>,
+    /// Parsed documents by their text.
+    pub documents: std::sync::Arc<crate::documents::DocumentCache>,
 }
 
 /// Per request: who calls, for which restaurant, and the request's id for logs and errors.

@@ -49,7 +49,8 @@ pub fn is_introspection(query: &str, operation_name: Option<&str>) -> bool {
 /// long lists do), so every key a level of the query asks for is registered before that level's
 /// batch is fetched. A page of customers thus costs one query per relation whatever its size,
 /// with no timer to tune.
-pub async fn execute(schema: &LoyaltySchema, state: &AppState, ctx: RequestContext, request: async_graphql::Request) -> async_graphql::Response {
+pub async fn execute(schema: &LoyaltySchema, state: &AppState, ctx: RequestContext, mut request: async_graphql::Request) -> async_graphql::Response {
+    state.documents.prepare(&mut request);
     let (tx, rx) = std::sync::mpsc::channel::<futures_util::future::BoxFuture<'static, ()>>();
     let tx = std::sync::Mutex::new(tx);
     let loader = DataLoader::new(loaders::DbLoader::new(state.db.clone(), ctx.scope.clone()), move |fetch| {

@@ -129,4 +129,31 @@ mod tests {
             "schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo nextest run -p api schema_file` and commit it"
         );
     }
+
+    /// A field added to `Customer` without its columns in `FIELD_COLUMNS` would make reads
+    /// fetch every column (and its resolver refuse to run on a projected row): list it.
+    #[test]
+    fn every_customer_field_names_its_columns() {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let config = Cli::parse_from(["loyalty"]).config;
+        let doc = async_graphql::parser::parse_schema(build_schema(&config, None).sdl()).unwrap();
+        let fields: Vec<String> = doc
+            .definitions
+            .iter()
+            .find_map(|d| match d {
+                TypeSystemDefinition::Type(t) if t.node.name.node == "Customer" => match &t.node.kind {
+                    TypeKind::Object(o) => Some(o.fields.iter().map(|f| f.node.name.node.to_string()).collect()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .unwrap();
+        let listed: Vec<&str> = customers::types::FIELD_COLUMNS.iter().map(|(name, _)| *name).filter(|n| *n != "__typename").collect();
+        for field in &fields {
+            assert!(listed.contains(&field.as_str()), "Customer.{field} is not in FIELD_COLUMNS");
+        }
+        for name in listed {
+            assert!(fields.iter().any(|f| f == name), "FIELD_COLUMNS lists {name}, which Customer does not have");
+        }
+    }
 }

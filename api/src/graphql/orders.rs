@@ -53,7 +53,7 @@ impl OrderPayload {
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer))
+        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer::from))
     }
 }
 
@@ -102,7 +102,7 @@ impl RefundPayload {
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer))
+        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer::from))
     }
 }
 

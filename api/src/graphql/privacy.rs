@@ -91,7 +91,7 @@ impl PrivacyMutation {
     #[graphql(guard = "ADMIN")]
     async fn erase_customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
         let id = customer_id(&id).gql()?;
-        Ok(Customer(privacy::erase(&app(ctx).db, scope(ctx), id).await.gql()?))
+        Ok(Customer::from(privacy::erase(&app(ctx).db, scope(ctx), id).await.gql()?))
     }
 
     /// Merges a duplicate profile (`sourceId`) into `targetId`: history, statistics, segments
@@ -100,6 +100,6 @@ impl PrivacyMutation {
     async fn merge_customers(&self, ctx: &Context<'_>, source_id: ID, target_id: ID) -> async_graphql::Result<Customer> {
         let source = customer_id(&source_id).gql()?;
         let target = customer_id(&target_id).gql()?;
-        Ok(Customer(privacy::merge(&app(ctx).db, scope(ctx), source, target).await.gql()?))
+        Ok(Customer::from(privacy::merge(&app(ctx).db, scope(ctx), source, target).await.gql()?))
     }
 }

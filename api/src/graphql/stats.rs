@@ -144,7 +144,7 @@ impl LoyaltyStats {
             TopCustomersBy::TotalSpent => stats::TopBy::TotalSpent,
         };
         let rows = stats::top(&app(ctx).db, scope(ctx), by, limit).await.gql()?;
-        Ok(rows.into_iter().map(Customer).collect())
+        Ok(rows.into_iter().map(Customer::from).collect())
     }
 
     async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<StatsSummary> {

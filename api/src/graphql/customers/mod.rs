@@ -84,8 +84,9 @@ impl CustomerQuery {
     ) -> async_graphql::Result<Customer> {
         let what = lookup(id, phone, email, referral_code, user_id).gql()?;
         let label = what.to_string();
-        let row = ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what).await.gql()?;
-        row.map(Customer).ok_or_else(|| ApiError::not_found(label)).gql()
+        let read = types::projection(ctx.look_ahead());
+        let row = ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?;
+        row.map(|row| Customer::projected(row, read)).ok_or_else(|| ApiError::not_found(label)).gql()
     }
 
     /// The member with this `phone`, `email`, `referralCode` or `userId` (give exactly one), or
@@ -100,7 +101,8 @@ impl CustomerQuery {
         user_id: Option<String>,
     ) -> async_graphql::Result<Option<Customer>> {
         let what = lookup(None, phone, email, referral_code, user_id).gql()?;
-        Ok(ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what).await.gql()?.map(Customer))
+        let read = types::projection(ctx.look_ahead());
+        Ok(ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?.map(|row| Customer::projected(row, read)))
     }
 
     /// Customers matching `filter`, one page at a time (`limit` at most the configured
@@ -131,9 +133,11 @@ impl CustomerQuery {
             tag: f.tag,
             search: f.search,
         };
-        let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), at, limit).await.gql()?;
+        let read = types::projection(ctx.look_ahead().field("items"));
+        let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), at, limit, &read).await.gql()?;
         Ok(CustomerPage {
             page,
+            read,
             filter,
             total: tokio::sync::OnceCell::new(),
         })
@@ -256,7 +260,7 @@ impl CustomerMutation {
         Ok(UpsertCustomerPayload {
             created: out.created,
             message: message.into(),
-            customer: Customer(out.customer),
+            customer: Customer::from(out.customer),
         })
     }
 }

@@ -22,8 +22,12 @@ use crate::graphql::visits::types::Visit;
 /// Most rows a nested history field returns at once.
 const MAX_HISTORY: u64 = 100;
 
-/// A loyalty member of the caller's restaurant.
-pub struct Customer(pub customer::Model);
+/// A loyalty member of the caller's restaurant, read in full or with the columns its
+/// selection needs ([`projection`]).
+pub struct Customer {
+    row: customer::Model,
+    read: ops::Projection,
+}
 
 /// Points balance.
 #[derive(SimpleObject)]
@@ -177,13 +181,13 @@ impl Referral {
     async fn referred_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let Some(id) = self.referred_by_id else { return Ok(None) };
         let row = loader(ctx).load_one(CustomerById(id)).await.gql()?;
-        Ok(row.map(Customer))
+        Ok(row.map(Customer::from))
     }
 
     /// The members this one referred, oldest first.
     async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Customer>> {
         let rows = loader(ctx).load_one(ReferralsOf(self.customer_id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
+        Ok(rows.unwrap_or_default().into_iter().map(Customer::from).collect())
     }
 }
 
@@ -199,110 +203,195 @@ pub(crate) fn check_history(limit: i64, offset: i64) -> Result<(u64, u64), ApiEr
     Ok(entity::rules::paging::check(limit, offset, MAX_HISTORY)?)
 }
 
+/// The columns each field of [`Customer`] shows: the one table both the reads' projection
+/// (from the GraphQL selection) and the resolvers' checks use. Nested lists and labels need
+/// only the id, which every read includes. A selected field missing here makes the read fetch
+/// every column; a field whose resolver asks for columns that were not read is an error, never
+/// a default (a test checks that every field of the schema is listed).
+pub const FIELD_COLUMNS: &[(&str, &[customer::Column])] = {
+    use customer::Column as C;
+    &[
+        ("__typename", &[]),
+        ("id", &[]),
+        ("userId", &[C::UserId]),
+        ("phone", &[C::Phone]),
+        ("email", &[C::Email]),
+        ("name", &[C::Name]),
+        ("dateOfBirth", &[C::DateOfBirth]),
+        ("anniversary", &[C::Anniversary]),
+        ("loyaltyTier", &[C::Tier]),
+        ("loyaltyPoints", &[C::PointsCurrent, C::PointsLifetime, C::PointsRedeemed, C::LastActivityAt]),
+        ("memberSince", &[C::MemberSince]),
+        ("visitStats", &[C::TotalVisits, C::FirstVisitAt, C::LastVisitAt, C::TotalSpentCents]),
+        ("preferences", &[C::DietaryRestrictions, C::Allergies, C::SpiceLevel, C::PreferredSeating]),
+        ("marketing", &[C::EmailOptIn, C::SmsOptIn, C::PushOptIn, C::SpecialOffers, C::BirthdayOffers, C::AnniversaryOffers]),
+        ("tags", &[]),
+        ("segments", &[]),
+        ("referral", &[C::ReferralCode, C::ReferredBy, C::ReferralsCount, C::ReferralRewards]),
+        ("specialOccasions", &[]),
+        ("feedback", &[C::RatingTotal, C::ReviewCount, C::LastReviewAt]),
+        ("status", &[C::Status]),
+        ("reviews", &[]),
+        ("notes", &[]),
+        ("lastActivity", &[C::LastActivityAt]),
+        ("pointsHistory", &[]),
+        ("visits", &[]),
+        ("createdAt", &[C::CreatedAt]),
+        ("updatedAt", &[C::UpdatedAt]),
+    ]
+};
+
+fn columns_of(field: &str) -> Option<&'static [customer::Column]> {
+    FIELD_COLUMNS.iter().find(|(name, _)| *name == field).map(|(_, cols)| *cols)
+}
+
+/// The columns a selection of customer fields needs (every column when it selects a field
+/// [`FIELD_COLUMNS`] does not list).
+pub fn projection(selection: async_graphql::Lookahead<'_>) -> ops::Projection {
+    let mut cols = Vec::new();
+    for field in selection.selection_fields() {
+        for child in field.selection_set() {
+            match columns_of(child.name()) {
+                Some(needed) => cols.extend_from_slice(needed),
+                None => return ops::Projection::All,
+            }
+        }
+    }
+    ops::Projection::only(cols)
+}
+
+impl From<customer::Model> for Customer {
+    /// A customer read in full.
+    fn from(row: customer::Model) -> Self {
+        Customer { row, read: ops::Projection::All }
+    }
+}
+
+impl Customer {
+    /// A customer read with `read`'s columns only.
+    pub fn projected(row: customer::Model, read: ops::Projection) -> Self {
+        Customer { row, read }
+    }
+
+    /// The row, for resolving `field`: an error if the read did not fetch its columns.
+    fn field(&self, field: &str) -> async_graphql::Result<&customer::Model> {
+        if let ops::Projection::Only(_) = self.read {
+            let missing = columns_of(field).is_none_or(|cols| cols.iter().any(|c| !self.read.includes(*c)));
+            if missing {
+                tracing::error!(field, "a customer field was resolved without its columns");
+                return Err(ApiError::Domain(entity::DomainError::internal(format!("customer field {field} resolved without its columns")))).gql();
+            }
+        }
+        Ok(&self.row)
+    }
+}
+
 #[Object]
 impl Customer {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row.id.to_string())
     }
     /// Account id in the ordering platform, when linked.
-    async fn user_id(&self) -> Option<&str> {
-        self.0.user_id.as_deref()
+    async fn user_id(&self) -> async_graphql::Result<Option<&str>> {
+        Ok(self.field("userId")?.user_id.as_deref())
     }
     /// E.164 phone number.
-    async fn phone(&self) -> &str {
-        &self.0.phone
+    async fn phone(&self) -> async_graphql::Result<&str> {
+        Ok(&self.field("phone")?.phone)
     }
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+    async fn email(&self) -> async_graphql::Result<Option<&str>> {
+        Ok(self.field("email")?.email.as_deref())
     }
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> async_graphql::Result<&str> {
+        Ok(&self.field("name")?.name)
     }
-    async fn date_of_birth(&self) -> Option<Date> {
-        self.0.date_of_birth.map(Date)
+    async fn date_of_birth(&self) -> async_graphql::Result<Option<Date>> {
+        Ok(self.field("dateOfBirth")?.date_of_birth.map(Date))
     }
-    async fn anniversary(&self) -> Option<Date> {
-        self.0.anniversary.map(Date)
+    async fn anniversary(&self) -> async_graphql::Result<Option<Date>> {
+        Ok(self.field("anniversary")?.anniversary.map(Date))
     }
-    async fn loyalty_tier(&self) -> Tier {
-        self.0.tier.into()
+    async fn loyalty_tier(&self) -> async_graphql::Result<Tier> {
+        Ok(self.field("loyaltyTier")?.tier.into())
     }
-    async fn loyalty_points(&self) -> LoyaltyPoints {
-        LoyaltyPoints::of(&self.0)
+    async fn loyalty_points(&self) -> async_graphql::Result<LoyaltyPoints> {
+        Ok(LoyaltyPoints::of(self.field("loyaltyPoints")?))
     }
-    async fn member_since(&self) -> DateTime<Utc> {
-        self.0.member_since
+    async fn member_since(&self) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.field("memberSince")?.member_since)
     }
-    async fn visit_stats(&self) -> VisitStats {
-        let c = &self.0;
-        VisitStats {
+    async fn visit_stats(&self) -> async_graphql::Result<VisitStats> {
+        let c = self.field("visitStats")?;
+        Ok(VisitStats {
             total_visits: c.total_visits,
             first_visit: c.first_visit_at,
             last_visit: c.last_visit_at,
             total_spent: Money(c.total_spent_cents),
             average_order_value: Money(visit_rules::average_order_cents(c.total_spent_cents, c.total_visits)),
             average_visits_per_month: visit_rules::average_visits_per_month(c.total_visits, c.first_visit_at, Utc::now()),
-        }
+        })
     }
-    async fn preferences(&self) -> Preferences {
-        Preferences {
-            customer_id: self.0.id,
-            dietary_restrictions: self.0.dietary_restrictions.0.clone(),
-            allergies: self.0.allergies.0.clone(),
-            spice_level: self.0.spice_level.map(Into::into),
-            preferred_seating: self.0.preferred_seating.map(Into::into),
-        }
+    async fn preferences(&self) -> async_graphql::Result<Preferences> {
+        let c = self.field("preferences")?;
+        Ok(Preferences {
+            customer_id: c.id,
+            dietary_restrictions: c.dietary_restrictions.0.clone(),
+            allergies: c.allergies.0.clone(),
+            spice_level: c.spice_level.map(Into::into),
+            preferred_seating: c.preferred_seating.map(Into::into),
+        })
     }
-    async fn marketing(&self) -> Marketing {
-        Marketing::of(&self.0)
+    async fn marketing(&self) -> async_graphql::Result<Marketing> {
+        Ok(Marketing::of(self.field("marketing")?))
     }
     /// Behaviour tags kept by the rules: high-value, frequent-visitor, new-customer, dormant.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
-        let tags = loader(ctx).load_one(LabelsOf(self.0.id, LabelKind::Tag)).await.gql()?;
+        let tags = loader(ctx).load_one(LabelsOf(self.row.id, LabelKind::Tag)).await.gql()?;
         Ok(tags.unwrap_or_default())
     }
     /// Marketing segments.
     async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
-        let segments = loader(ctx).load_one(LabelsOf(self.0.id, LabelKind::Segment)).await.gql()?;
+        let segments = loader(ctx).load_one(LabelsOf(self.row.id, LabelKind::Segment)).await.gql()?;
         Ok(segments.unwrap_or_default())
     }
-    async fn referral(&self) -> Referral {
-        Referral {
-            referral_code: self.0.referral_code.clone(),
-            customer_id: self.0.id,
-            referred_by_id: self.0.referred_by,
-            referrals_count: self.0.referrals_count,
-            referral_rewards: self.0.referral_rewards,
-        }
+    async fn referral(&self) -> async_graphql::Result<Referral> {
+        let c = self.field("referral")?;
+        Ok(Referral {
+            referral_code: c.referral_code.clone(),
+            customer_id: c.id,
+            referred_by_id: c.referred_by,
+            referrals_count: c.referrals_count,
+            referral_rewards: c.referral_rewards,
+        })
     }
     async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
-        let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.gql()?;
+        let rows = loader(ctx).load_one(OccasionsOf(self.row.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
-    async fn feedback(&self) -> Feedback {
-        let c = &self.0;
-        Feedback {
+    async fn feedback(&self) -> async_graphql::Result<Feedback> {
+        let c = self.field("feedback")?;
+        Ok(Feedback {
             average_rating: entity::rules::series::average_rating(c.rating_total, c.review_count),
             total_reviews: c.review_count,
             last_review_date: c.last_review_at,
-        }
+        })
     }
-    async fn status(&self) -> CustomerStatus {
-        self.0.status.into()
+    async fn status(&self) -> async_graphql::Result<CustomerStatus> {
+        Ok(self.field("status")?.status.into())
     }
     /// Reviews the customer gave, newest first (`feedback` summarises them).
     async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Review>> {
-        let rows = loader(ctx).load_one(crate::graphql::loaders::ReviewsOf(self.0.id)).await.gql()?;
+        let rows = loader(ctx).load_one(crate::graphql::loaders::ReviewsOf(self.row.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     /// Staff notes, newest first (not for marketers).
     #[graphql(guard = "CARE")]
     async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
-        let rows = loader(ctx).load_one(NotesOf(self.0.id)).await.gql()?;
+        let rows = loader(ctx).load_one(NotesOf(self.row.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
-    async fn last_activity(&self) -> DateTime<Utc> {
-        self.0.last_activity_at
+    async fn last_activity(&self) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.field("lastActivity")?.last_activity_at)
     }
     /// The points ledger, newest first.
     async fn points_history(
@@ -312,26 +401,28 @@ impl Customer {
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<PointTransaction>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.gql()?;
+        let rows = loader(ctx).load_one(HistoryOf(self.row.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     /// Visits, newest first.
     async fn visits(&self, ctx: &Context<'_>, #[graphql(default = 20)] limit: i64, #[graphql(default = 0)] offset: i64) -> async_graphql::Result<Vec<Visit>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(VisitsOf(self.0.id, limit, offset)).await.gql()?;
+        let rows = loader(ctx).load_one(VisitsOf(self.row.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.field("createdAt")?.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.field("updatedAt")?.updated_at)
     }
 }
 
 /// One page of customers.
 pub struct CustomerPage {
     pub(crate) page: ops::Page,
+    /// The columns the page's rows were read with.
+    pub(crate) read: ops::Projection,
     pub(crate) filter: ops::CustomerFilter,
     pub(crate) total: tokio::sync::OnceCell<u64>,
 }
@@ -349,7 +440,7 @@ impl CustomerPage {
 #[Object]
 impl CustomerPage {
     async fn items(&self) -> Vec<Customer> {
-        self.page.items.iter().cloned().map(Customer).collect()
+        self.page.items.iter().cloned().map(|row| Customer::projected(row, self.read.clone())).collect()
     }
     /// The page number; null for a page asked for with `after`.
     async fn page(&self) -> Option<u64> {

@@ -28,7 +28,7 @@ pub struct FeedbackPayload {
 impl FeedbackPayload {
     /// The customer as it is now, with `feedback { averageRating totalReviews lastReviewDate }`.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        Ok(loader(ctx).load_one(CustomerById(self.customer_id)).await.gql()?.map(Customer))
+        Ok(loader(ctx).load_one(CustomerById(self.customer_id)).await.gql()?.map(Customer::from))
     }
 }
 

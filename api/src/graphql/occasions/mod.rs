@@ -76,7 +76,7 @@ impl OccasionQuery {
                     OccasionKind::Custom => OccasionType::Custom,
                 },
                 name: u.name,
-                customer: Customer(u.customer),
+                customer: Customer::from(u.customer),
                 date: Date(u.date),
                 days_until: u.days_until,
                 years: u.years,
@@ -150,6 +150,6 @@ impl OccasionMutation {
         let row = occasions::set_dates(&app(ctx).db, scope(ctx), id, patch(date_of_birth), patch(anniversary))
             .await
             .gql()?;
-        Ok(Customer(row))
+        Ok(Customer::from(row))
     }
 }

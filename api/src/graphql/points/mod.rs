@@ -38,7 +38,7 @@ impl PointsPayload {
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer))
+        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer::from))
     }
 }
 

@@ -31,7 +31,7 @@ impl VisitPayload {
     /// The customer as it is now: visit statistics, tags and status.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer))
+        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer::from))
     }
 }
 

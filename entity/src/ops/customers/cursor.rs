@@ -37,6 +37,18 @@ pub enum Cursor {
 
 impl Cursor {
     /// The position right after `row` in the order `sort`.
+    /// The columns [`Cursor::after`] reads of a row.
+    pub fn columns(sort: CustomerSort) -> Vec<customer::Column> {
+        use customer::Column as C;
+        match sort {
+            CustomerSort::Newest => vec![C::Id],
+            CustomerSort::Name => vec![C::Name, C::Id],
+            CustomerSort::LifetimePoints => vec![C::PointsLifetime, C::Id],
+            CustomerSort::LastVisit => vec![C::LastVisitAt, C::Id],
+            CustomerSort::TotalSpent => vec![C::TotalSpentCents, C::Id],
+        }
+    }
+
     pub fn after(sort: CustomerSort, row: &customer::Model) -> Self {
         let id = row.id;
         match sort {

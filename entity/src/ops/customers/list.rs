@@ -5,6 +5,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
 
 use super::cursor::{self, Cursor};
+use super::projection::Projection;
 use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, segment};
 use crate::{DomainError, DomainResult, Policy, Scope};
 
@@ -119,8 +120,17 @@ fn search_condition(search: &str) -> Condition {
     any
 }
 
-/// One page of the scope's customers matching `filter`, by page number or after a cursor.
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter, sort: CustomerSort, at: PageAt, limit: u64) -> DomainResult<Page> {
+/// One page of the scope's customers matching `filter`, by page number or after a cursor,
+/// reading the columns of `projection` (and those the cursor needs).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    at: PageAt,
+    limit: u64,
+    projection: &Projection,
+) -> DomainResult<Page> {
     check_filter(filter)?;
     let ids_below = match &at {
         PageAt::After(Cursor::Newest { id }) => Some(*id),
@@ -132,7 +142,11 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFil
         PageAt::Number(page) => (select.offset((page - 1) * limit), Some(page)),
         PageAt::After(after) => (select.filter(after.condition()), None),
     };
-    let mut items = select.limit(limit + 1).all(db).await?;
+    let projection = match projection {
+        Projection::All => Projection::All,
+        Projection::Only(cols) => Projection::only(cols.iter().copied().chain(Cursor::columns(sort))),
+    };
+    let mut items = projection.read(db, select.limit(limit + 1)).await?;
     let has_next_page = items.len() as u64 > limit;
     items.truncate(limit as usize);
     let end_cursor = items.last().map(|row| Cursor::after(sort, row));

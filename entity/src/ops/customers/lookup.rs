@@ -1,6 +1,8 @@
 //! Finding one member: by id, phone, email, referral code or the login service's userId.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use super::projection::Projection;
 
 use crate::entities::customer;
 use crate::rules::contact;
@@ -39,9 +41,9 @@ impl std::fmt::Display for Lookup {
     }
 }
 
-/// The scope's member named by `lookup`, or `None` (the POS's "not a member yet"). A
-/// malformed phone or email is a `VALIDATION` error, not a miss.
-pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, lookup: Lookup) -> DomainResult<Option<customer::Model>> {
+/// The scope's member named by `lookup`, or `None` (the POS's "not a member yet"), with the
+/// columns of `projection`. A malformed phone or email is a `VALIDATION` error, not a miss.
+pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, lookup: Lookup, projection: &Projection) -> DomainResult<Option<customer::Model>> {
     use customer::Column as C;
     let column_is = |column: C, value: String| {
         customer::Entity::find()
@@ -70,7 +72,7 @@ pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, loo
             column_is(C::UserId, user)
         }
     };
-    Ok(query.one(db).await?)
+    Ok(projection.read(db, query.limit(1)).await?.pop())
 }
 
 /// The member a customer token stands for, or `NotFound` (erased, merged away, or never
@@ -81,7 +83,7 @@ pub async fn find_member(db: &impl ConnectionTrait, scope: &Scope, member: &crat
         crate::ops::keys::MemberRef::UserId(user) => Lookup::UserId(user.clone()),
     };
     let label = lookup.to_string();
-    find(db, scope, &Policy::default(), lookup).await?.ok_or_else(|| DomainError::not_found(label))
+    find(db, scope, &Policy::default(), lookup, &Projection::All).await?.ok_or_else(|| DomainError::not_found(label))
 }
 
 /// The customer with this phone number (any format the policy's region reads), or `NotFound`.

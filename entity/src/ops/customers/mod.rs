@@ -6,9 +6,11 @@ pub mod batch;
 pub mod cursor;
 pub mod list;
 pub mod lookup;
+pub mod projection;
 pub mod upsert;
 
 pub use batch::*;
 pub use list::*;
 pub use lookup::*;
+pub use projection::Projection;
 pub use upsert::*;

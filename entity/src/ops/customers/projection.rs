@@ -1,0 +1,166 @@
+//! Reads of `customers` that fetch only the columns a caller needs (the GraphQL selection):
+//! `SELECT` of those columns alone, decoded by position, so a list asking for names and tiers
+//! never reads, sends or decodes preferences, consent flags or timestamps. The other fields of
+//! the returned [`customer::Model`] hold placeholders; [`Projection::includes`] says which are
+//! real, and the API refuses to show a field whose columns were not read.
+
+use sea_orm::{ConnectionTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select};
+
+use crate::entities::{CustomerStatus, StringList, Tier, customer};
+use crate::{DomainError, DomainResult};
+
+/// Which columns a read fetches.
+#[derive(Debug, Clone, Default)]
+pub enum Projection {
+    /// Every column (writes, jobs, and any selection not mapped to columns).
+    #[default]
+    All,
+    /// These columns and the id.
+    Only(Vec<customer::Column>),
+}
+
+impl Projection {
+    /// The columns `wanted` and the id, each once.
+    pub fn only(wanted: impl IntoIterator<Item = customer::Column>) -> Self {
+        let mut cols = vec![customer::Column::Id];
+        for c in wanted {
+            if !cols.iter().any(|k| same(*k, c)) {
+                cols.push(c);
+            }
+        }
+        Projection::Only(cols)
+    }
+
+    /// Whether the column was read.
+    pub fn includes(&self, column: customer::Column) -> bool {
+        match self {
+            Projection::All => true,
+            Projection::Only(cols) => cols.iter().any(|k| same(*k, column)),
+        }
+    }
+
+    /// Reads the rows of `select` (a query on `customers`, filtered and ordered) with this
+    /// projection.
+    pub async fn read(&self, db: &impl ConnectionTrait, select: Select<customer::Entity>) -> DomainResult<Vec<customer::Model>> {
+        let Projection::Only(cols) = self else { return Ok(select.all(db).await?) };
+        let mut select = select.select_only();
+        for c in cols {
+            select = select.column(*c);
+        }
+        let rows = db.query_all_raw(select.build(db.get_database_backend())).await?;
+        rows.iter().map(|row| decode(row, cols)).collect()
+    }
+}
+
+/// Whether two columns are the same (the generated enum has no `PartialEq`).
+fn same(a: customer::Column, b: customer::Column) -> bool {
+    a as u8 == b as u8
+}
+
+/// The placeholder row the columns that were not read are taken from.
+fn placeholder() -> customer::Model {
+    let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    customer::Model {
+        id: 0,
+        restaurant_id: String::new(),
+        user_id: None,
+        phone: String::new(),
+        email: None,
+        name: String::new(),
+        date_of_birth: None,
+        anniversary: None,
+        birth_md: None,
+        anniversary_md: None,
+        tier: Tier::Bronze,
+        points_current: 0,
+        points_lifetime: 0,
+        points_redeemed: 0,
+        member_since: epoch,
+        total_visits: 0,
+        first_visit_at: None,
+        last_visit_at: None,
+        total_spent_cents: 0,
+        dietary_restrictions: StringList::default(),
+        allergies: StringList::default(),
+        spice_level: None,
+        preferred_seating: None,
+        email_opt_in: false,
+        sms_opt_in: false,
+        push_opt_in: false,
+        special_offers: false,
+        birthday_offers: false,
+        anniversary_offers: false,
+        referral_code: String::new(),
+        referred_by: None,
+        referrals_count: 0,
+        referral_rewards: 0,
+        rating_total: 0,
+        review_count: 0,
+        last_review_at: None,
+        status: CustomerStatus::Active,
+        last_activity_at: epoch,
+        created_at: epoch,
+        updated_at: epoch,
+    }
+}
+
+/// One row of a projected read: column `i` of the result is `cols[i]`.
+fn decode(row: &QueryResult, cols: &[customer::Column]) -> DomainResult<customer::Model> {
+    use customer::Column as C;
+    let mut m = placeholder();
+    for (i, c) in cols.iter().enumerate() {
+        macro_rules! get {
+            ($field:ident) => {
+                m.$field = row.try_get_by_index(i).map_err(|e| DomainError::internal(format!("customers.{}: {e}", stringify!($field))))?
+            };
+        }
+        match c {
+            C::Id => get!(id),
+            C::RestaurantId => get!(restaurant_id),
+            C::UserId => get!(user_id),
+            C::Phone => get!(phone),
+            C::Email => get!(email),
+            C::Name => get!(name),
+            C::DateOfBirth => get!(date_of_birth),
+            C::Anniversary => get!(anniversary),
+            C::BirthMd => get!(birth_md),
+            C::AnniversaryMd => get!(anniversary_md),
+            C::Tier => get!(tier),
+            C::PointsCurrent => get!(points_current),
+            C::PointsLifetime => get!(points_lifetime),
+            C::PointsRedeemed => get!(points_redeemed),
+            C::MemberSince => get!(member_since),
+            C::TotalVisits => get!(total_visits),
+            C::FirstVisitAt => get!(first_visit_at),
+            C::LastVisitAt => get!(last_visit_at),
+            C::TotalSpentCents => get!(total_spent_cents),
+            C::DietaryRestrictions => get!(dietary_restrictions),
+            C::Allergies => get!(allergies),
+            C::SpiceLevel => get!(spice_level),
+            C::PreferredSeating => get!(preferred_seating),
+            C::EmailOptIn => get!(email_opt_in),
+            C::SmsOptIn => get!(sms_opt_in),
+            C::PushOptIn => get!(push_opt_in),
+            C::SpecialOffers => get!(special_offers),
+            C::BirthdayOffers => get!(birthday_offers),
+            C::AnniversaryOffers => get!(anniversary_offers),
+            C::ReferralCode => get!(referral_code),
+            C::ReferredBy => get!(referred_by),
+            C::ReferralsCount => get!(referrals_count),
+            C::ReferralRewards => get!(referral_rewards),
+            C::RatingTotal => get!(rating_total),
+            C::ReviewCount => get!(review_count),
+            C::LastReviewAt => get!(last_review_at),
+            C::Status => get!(status),
+            C::LastActivityAt => get!(last_activity_at),
+            C::CreatedAt => get!(created_at),
+            C::UpdatedAt => get!(updated_at),
+        }
+    }
+    Ok(m)
+}
+
+/// Every column, for checking that each decodes alone.
+pub fn every_column() -> Vec<customer::Column> {
+    customer::Column::iter().collect()
+}
