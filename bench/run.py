@@ -166,6 +166,12 @@ SCENARIOS = [
     ("upcoming occasions (7 days)", "{upcomingOccasions(days:7){date customer{id}}}", "'{}'"),
 ]
 
+# The embedded default: what a single restaurant on the SQLite file can expect (`--sqlite`).
+SQLITE_SCENARIOS = [s for s in SCENARIOS if s[0] in ("lookup by phone", "list tier, page 1", "add points (random)")] + [
+    ("record order (random)", "mutation($p:String!,$o:String!){recordOrder(input:{phone:$p,orderId:$o,amount:42.5}){pointsEarned}}",
+     "string.format('{\"p\":\"%s\",\"o\":\"o%d-%d\"}', phone_of(unblocked(math.random(2, N))), id, math.random(1, 2000000000))"),
+]
+
 # The same questions asked of PostGraphile (the peer): a customer by phone, and the first 50
 # gold customers newest first. PostGraphile exposes only unique constraints as lookup fields;
 # the (restaurant_id, phone) unique index is reached through a condition, which uses it.
@@ -303,8 +309,11 @@ def main():
     ap.add_argument("--only", default="", help="run only scenarios whose name contains this text (no jobs, no peer unless it matches)")
     ap.add_argument("--no-peer", action="store_true", help="skip PostGraphile")
     ap.add_argument("--jobs-only", action="store_true", help="seed and run the jobs, no HTTP load, pgbench or peer (with --only: the jobs whose label contains it)")
+    ap.add_argument("--sqlite", action="store_true", help="the embedded default: seed N (100,000 unless --customers) in PostgreSQL, copy it to a SQLite file with `loyalty migrate-data`, and run the SQLite scenarios (lookup, list, add points, record order) on it; no pgbench, peer or jobs")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = ap.parse_args()
+    if args.sqlite and "--customers" not in sys.argv:
+        args.customers = 100_000
     if args.quick:
         args.customers, args.duration = 10_000, 3
     n = args.customers
@@ -328,6 +337,18 @@ def main():
         t0 = time.time()
         sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(BENCH / "seed.sql")])
         results["seed_s"] = time.time() - t0
+    scenarios = SCENARIOS
+    results["backend"] = "PostgreSQL"
+    if args.sqlite:
+        lite = Path(tempfile.gettempdir()) / "loyalty-bench.db"
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(str(lite) + suffix).unlink(missing_ok=True)
+        lite_url = f"sqlite://{lite}?mode=rwc"
+        t0 = time.time()
+        sh([str(BIN), "migrate-data", "--from", url, "--to", lite_url], env=env)
+        results["copy_s"] = time.time() - t0
+        env = dict(env, DATABASE_URL=lite_url)
+        scenarios, args.no_peer, results["backend"] = SQLITE_SCENARIOS, True, "SQLite"
     key = sh([str(BIN), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
 
     port = free_port()
@@ -342,7 +363,7 @@ def main():
         marks = {"__DEEP__": deep_page, "__CURSOR__": before["data"]["customers"]["endCursor"] or ""}
         results["deep_page"] = deep_page
         results["scenarios"] = []
-        for name, query, variables in SCENARIOS:
+        for name, query, variables in scenarios:
             if not wanted(name):
                 continue
             for c in levels:
@@ -356,6 +377,11 @@ def main():
         server.wait(timeout=30)
 
     results["pgbench"] = []
+    if args.sqlite:
+        results.update(peer=[], peer_name=None, jobs=[], sink_messages=0, balance_mismatches=None)
+        print(json.dumps(results, indent=2))
+        write_markdown(results, Path(args.out))
+        return
     # pgbench opens one server connection per client: stay below max_connections.
     max_clients = int(sh(["psql", url, "-At", "-c", "SHOW max_connections"]).stdout.strip()) - 20
     for name, script in [("lookup by phone", PGBENCH_LOOKUP), ("points update + ledger", PGBENCH_POINTS)]:
@@ -439,7 +465,11 @@ def write_markdown(r, out: Path):
     cores = os.cpu_count()
     mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
     seeded = f"Seeding took {r['seed_s']:.1f} s." if r["seed_s"] is not None else "Database reused (not seeded by this run)."
-    lines = [f"\n## Run of {r['date']} — N = {r['n']:,} customers\n",
+    backend = r.get("backend", "PostgreSQL")
+    title = f"\n## Run of {r['date']} — N = {r['n']:,} customers" + (f" on {backend}" if backend != "PostgreSQL" else "") + "\n"
+    if "copy_s" in r:
+        seeded += f" Copied to the SQLite file with `loyalty migrate-data` in {r['copy_s']:.1f} s."
+    lines = [title,
              f"Machine: {cores} cores, {mem_gib} GiB, {platform.platform()}; service, PostgreSQL, the peer and wrk on the same machine.",
              f"Command: `{r['command']}`. {seeded}" + (f" Deep page = page {r['deep_page']} (offset {(r['deep_page'] - 1) * 50}; the cursor scenario asks for the same rows with `after`)." if r["scenarios"] else "")]
     if r["scenarios"]:

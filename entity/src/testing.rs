@@ -2,56 +2,27 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::entities::{CustomerStatus, StringList, Tier, customer};
+use crate::entities::customer;
 
 /// A customer with no visits and no points.
 pub fn customer_fixture(now: DateTime<Utc>) -> customer::Model {
     customer::Model {
         id: 1,
         restaurant_id: "r".into(),
-        user_id: None,
         phone: "+14155550123".into(),
-        email: None,
         name: "Ann".into(),
-        date_of_birth: None,
-        anniversary: None,
-        birth_md: None,
-        anniversary_md: None,
-        tier: Tier::Bronze,
-        points_current: 0,
-        points_lifetime: 0,
-        points_redeemed: 0,
-        member_since: now,
-        total_visits: 0,
-        first_visit_at: None,
-        last_visit_at: None,
-        total_spent_cents: 0,
-        dietary_restrictions: StringList::default(),
-        allergies: StringList::default(),
-        spice_level: None,
-        preferred_seating: None,
-        email_opt_in: false,
-        sms_opt_in: false,
-        push_opt_in: false,
-        special_offers: false,
-        birthday_offers: false,
-        anniversary_offers: false,
         referral_code: "ANNAAAAAA".into(),
-        referred_by: None,
-        referrals_count: 0,
-        referral_rewards: 0,
-        rating_total: 0,
-        review_count: 0,
-        last_review_at: None,
-        status: CustomerStatus::Active,
+        member_since: now,
         last_activity_at: now,
         created_at: now,
         updated_at: now,
+        ..crate::ops::customers::projection::placeholder()
     }
 }
 
 /// A valid restaurant with the spec's programme values.
 pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
+    let p = crate::rules::programme::Programme::default();
     let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 1, 0, 0, 0).unwrap();
     crate::entities::restaurant::Model {
         id: "harbour-bistro".into(),
@@ -90,12 +61,12 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         expiry_shortened_at: None,
         expiry_previous_months: 0,
         digest_emails: String::new(),
-        welcome_follow_up_days: 14,
-        nearing_points: 100,
-        keep_idempotency_days: 30,
-        keep_job_run_days: 90,
-        keep_delivery_days: 400,
-        erase_inactive_months: 0,
+        welcome_follow_up_days: p.welcome_follow_up_days as i32,
+        nearing_points: p.nearing_points as i32,
+        keep_idempotency_days: p.retention.idempotency_days as i32,
+        keep_job_run_days: p.retention.job_run_days as i32,
+        keep_delivery_days: p.retention.delivery_days as i32,
+        erase_inactive_months: p.retention.erase_inactive_months as i32,
         created_at: at,
         updated_at: at,
     }

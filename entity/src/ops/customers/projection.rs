@@ -57,8 +57,9 @@ fn same(a: customer::Column, b: customer::Column) -> bool {
     a as u8 == b as u8
 }
 
-/// The placeholder row the columns that were not read are taken from.
-fn placeholder() -> customer::Model {
+/// The placeholder row the columns that were not read are taken from: no visits, no points,
+/// nothing consented, every timestamp at the epoch.
+pub fn placeholder() -> customer::Model {
     let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
     customer::Model {
         id: 0,
