@@ -86,9 +86,13 @@ pub fn build_introspection_schema(config: &Config, state: Option<AppState>) -> L
 }
 
 fn build(config: &Config, state: Option<AppState>, limited: bool) -> LoyaltySchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(async_graphql::extensions::Tracing)
-        .extension(text_guard::TextGuard);
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(text_guard::TextGuard);
+    // async-graphql's spans per request phase and field cost CPU on every field even when the
+    // log filter drops them: the extension is there only when its spans are enabled
+    // (`RUST_LOG=info,async_graphql=info`).
+    if tracing::enabled!(target: "async_graphql::graphql", tracing::Level::INFO) {
+        builder = builder.extension(async_graphql::extensions::Tracing);
+    }
     if limited {
         builder = builder.limit_depth(config.max_query_depth).limit_complexity(config.max_query_complexity);
     }
