@@ -77,3 +77,57 @@ impl Lifecycle {
         entity::ops::deliveries::hand_back(db, &ids).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use entity::entities::{DeliveryStatus, email_delivery};
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ActiveModelTrait, Database, EntityTrait, IntoActiveModel, Set};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stop_hands_back_what_is_still_claimed_and_leaves_recorded_rows_alone() {
+        let path = std::env::temp_dir().join(format!("loyalty-lifecycle-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let now = entity::ops::now();
+        entity::testing::customer_fixture(now).into_active_model().reset_all().insert(&db).await.unwrap();
+        let row = |status, key: &str| email_delivery::ActiveModel {
+            restaurant_id: Set("r".into()),
+            customer_id: Set(1),
+            campaign: Set("birthday".into()),
+            period_key: Set(key.into()),
+            email: Set("ann@example.com".into()),
+            status: Set(status),
+            attempts: Set(1),
+            next_attempt_at: Set(now),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let held = row(DeliveryStatus::Sending, "2026").insert(&db).await.unwrap();
+        let sent = row(DeliveryStatus::Sent, "2025").insert(&db).await.unwrap();
+        let life = Arc::new(Lifecycle::default());
+        life.claimed([held.id, sent.id]);
+        let busy = life.enter();
+        assert!(!life.is_stopping());
+        let stopping = {
+            let life = life.clone();
+            let db = db.clone();
+            tokio::spawn(async move { life.stop(&db, Duration::from_secs(5)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(life.is_stopping(), "runs see the stop at once");
+        drop(busy);
+        assert_eq!(stopping.await.unwrap().unwrap(), 1, "the stop waited for the batch, then handed back the row still sending");
+        let status = |id| {
+            let db = db.clone();
+            async move { email_delivery::Entity::find_by_id(id).one(&db).await.unwrap().unwrap().status }
+        };
+        assert_eq!(status(held.id).await, DeliveryStatus::Pending);
+        assert_eq!(status(sent.id).await, DeliveryStatus::Sent, "a recorded row is never handed back");
+        let _ = std::fs::remove_file(&path);
+    }
+}
