@@ -19,6 +19,10 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .max_connections(config.pool_size())
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a pooled connection on every checkout by default: one more round trip per
+        // request. Only connections idle long enough to have been dropped are pinged; a broken
+        // busy one fails its statement and is discarded.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
