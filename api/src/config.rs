@@ -164,6 +164,11 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_MAIL_MAX_PER_RUN", default_value_t = 0, global = true)]
     pub mail_max_per_run: u64,
 
+    /// Allow `SMTP_URL` credentials over plain SMTP (no `smtps://` or `?tls=required`) to a server
+    /// that is not on loopback; refused at start otherwise.
+    #[arg(long, env = "LOYALTY_ALLOW_PLAIN_SMTP", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub allow_plain_smtp: bool,
+
     /// Upper bound of one SMTP send in seconds.
     #[arg(long, env = "LOYALTY_MAIL_TIMEOUT_SECS", default_value_t = 15, global = true)]
     pub mail_timeout_secs: u64,
@@ -295,6 +300,7 @@ impl Config {
             deliveries_cron: self.cron_deliveries.clone(),
             catch_up_hours: self.catch_up_hours,
             max_per_run: self.mail_max_per_run,
+            allow_plain_smtp: self.allow_plain_smtp,
         }
     }
 

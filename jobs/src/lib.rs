@@ -54,6 +54,8 @@ pub struct JobsConfig {
     pub catch_up_hours: u32,
     /// Most emails one delivery run sends (0: no limit).
     pub max_per_run: u64,
+    /// Allow SMTP credentials over a connection without TLS to a non-loopback server.
+    pub allow_plain_smtp: bool,
 }
 
 /// The jobs there are.

@@ -258,6 +258,28 @@ impl Sender {
     }
 }
 
+/// Refuses an SMTP URL that would send a password in clear to another machine: credentials
+/// need `smtps://` or `?tls=required` unless the server is on loopback or `allow_plain` says so.
+pub fn check_smtp_url(url: &str, allow_plain: bool) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else { return Err("SMTP_URL must look like smtp://host:port or smtps://user:pass@host".into()) };
+    let (authority, query) = rest.split_once('?').map_or((rest, ""), |(a, q)| (a, q));
+    let authority = authority.split('/').next().unwrap_or_default();
+    let (credentials, host_port) = authority.rsplit_once('@').map_or((None, authority), |(c, h)| (Some(c), h));
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
+    };
+    let tls = scheme.eq_ignore_ascii_case("smtps") || query.split('&').any(|p| p.eq_ignore_ascii_case("tls=required"));
+    let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if credentials.is_some_and(|c| !c.is_empty()) && !tls && !loopback && !allow_plain {
+        return Err(format!(
+            "SMTP_URL would send the password to {host} without TLS: use smtps://… or smtp://…?tls=required \
+             (or set LOYALTY_ALLOW_PLAIN_SMTP=true if that network is trusted)"
+        ));
+    }
+    Ok(())
+}
+
 /// Sends emails; without an SMTP URL it sends nothing and deliveries stay pending.
 #[derive(Clone)]
 pub struct Mailer {
@@ -271,12 +293,13 @@ impl Mailer {
     pub fn new(config: &JobsConfig) -> Result<Self, JobError> {
         let transport = match config.smtp_url.as_deref().filter(|u| !u.is_empty()) {
             None => None,
-            Some(url) => Some(
+            Some(url) => Some({
+                check_smtp_url(url, config.allow_plain_smtp).map_err(JobError::Config)?;
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| JobError::Config(format!("SMTP_URL: {e}")))?
                     .timeout(Some(Duration::from_secs(config.send_timeout_secs)))
-                    .build(),
-            ),
+                    .build()
+            }),
         };
         Ok(Self { transport, timeout: Duration::from_secs(config.send_timeout_secs) })
     }
@@ -361,6 +384,19 @@ impl Mailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_never_travel_in_clear_to_another_machine() {
+        assert!(check_smtp_url("smtp://user:secret@mail.example.com:587", false).unwrap_err().contains("without TLS"));
+        assert!(check_smtp_url("smtp://user:secret@mail.example.com:587?tls=required", false).is_ok());
+        assert!(check_smtp_url("smtps://user:secret@mail.example.com", false).is_ok());
+        assert!(check_smtp_url("smtp://user:secret@127.0.0.1:2525", false).is_ok(), "loopback");
+        assert!(check_smtp_url("smtp://user:secret@[::1]:2525", false).is_ok(), "loopback v6");
+        assert!(check_smtp_url("smtp://user:secret@localhost:25", false).is_ok());
+        assert!(check_smtp_url("smtp://relay.internal:25", false).is_ok(), "no credentials");
+        assert!(check_smtp_url("smtp://user:secret@mail.example.com:587", true).is_ok(), "allowed explicitly");
+        assert!(check_smtp_url("mail.example.com", false).is_err());
+    }
 
     use entity::rules::content::Part;
 

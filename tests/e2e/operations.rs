@@ -187,3 +187,29 @@ async fn request_and_job_spans_are_exported_over_otlp_when_configured() {
     assert!(exported, "the request's and the job run's spans reach the collector");
     assert_eq!(app.get("/healthz").await.0, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_for_plain_smtp_to_another_machine_is_refused_at_start() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let plain = "smtp://user:secret@mail.example.com:587";
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--scheduler", "false"])
+            .env("DATABASE_URL", &app.db_url)
+            .env("SMTP_URL", plain)
+            .output(),
+    )
+    .await
+    .expect("refused at once, not served")
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("without TLS") && err.contains("tls=required"), "{err}");
+    assert!(!err.contains("secret"), "the message does not repeat the password: {err}");
+    let (ok, _, err) = app.cli_result(&["jobs", "run", "deliveries", "--smtp-url", plain]).await;
+    assert!(!ok && err.contains("without TLS"), "{err}");
+    let (ok, _, err) = app.cli_result(&["jobs", "run", "deliveries", "--smtp-url", &format!("{plain}?tls=required")]).await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = app.cli_result(&["jobs", "run", "deliveries", "--smtp-url", plain, "--allow-plain-smtp", "true"]).await;
+    assert!(ok, "allowed when told so: {err}");
+}
