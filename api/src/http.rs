@@ -255,7 +255,7 @@ async fn run(state: &HttpState, headers: &HeaderMap, request: async_graphql::Req
     let started = std::time::Instant::now();
     let operation = state.operations.label(&request.query);
     let (response, code) = run_counted(state, headers, request, format, request_id).await;
-    crate::metrics::request(&operation, code, started.elapsed().as_secs_f64());
+    crate::metrics::request(operation, code, started.elapsed().as_secs_f64());
     response
 }
 
