@@ -24,6 +24,22 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://loyalty.db?mode=rwc", global = true)]
     pub database_url: String,
 
+    /// The master key that wraps the keys of personal data: 64 hex digits or base64 of 32
+    /// bytes. Never stored in the database. Unset (and no key file), the embedded SQLite
+    /// database uses the file `<database>.master-key`, created on first start.
+    #[arg(long, env = "LOYALTY_MASTER_KEY", hide_env_values = true, global = true)]
+    pub master_key: Option<String>,
+
+    /// A file holding the master key (instead of `LOYALTY_MASTER_KEY`).
+    #[arg(long, env = "LOYALTY_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<std::path::PathBuf>,
+
+    /// The key store's database (customer and restaurant keys). Default: the file
+    /// `<database>.keys` beside a SQLite database, the same database on PostgreSQL. Kept apart
+    /// from the data, backups of the data carry no key that an erasure destroys.
+    #[arg(long, env = "LOYALTY_KEYSTORE_URL", global = true)]
+    pub keystore_url: Option<String>,
+
     /// Address the HTTP server listens on.
     #[arg(long, env = "LOYALTY_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,

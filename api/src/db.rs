@@ -9,14 +9,21 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
+use entity::crypto::Key;
+use entity::ops::vault::Vault;
+
 use crate::config::Config;
 
 /// Connects with the configured pool. SQLite runs in WAL mode with a busy timeout, so readers
 /// never block and writers queue instead of failing; the file is created if missing.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(config.database_url.clone());
+    connect_url(&config.database_url, config.pool_size()).await
+}
+
+async fn connect_url(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_string());
     options
-        .max_connections(config.pool_size())
+        .max_connections(pool)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         // sqlx pings a pooled connection on every checkout by default: one more round trip per
@@ -45,6 +52,96 @@ pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result
         tracing::info!(restaurant = %id, "restaurant given the default settings");
     }
     Ok(fresh)
+}
+
+/// The key store's URL when it is not the data's database: the configured one, or the file
+/// `<database>.keys` beside a SQLite database. `None`: the data's own database.
+pub fn keystore_url(config: &Config) -> Option<String> {
+    if let Some(url) = &config.keystore_url {
+        return Some(url.clone());
+    }
+    sqlite_path(&config.database_url).map(|p| format!("sqlite://{}.keys?mode=rwc", p.display()))
+}
+
+/// The default master key file beside a SQLite database.
+fn default_key_file(config: &Config) -> Option<PathBuf> {
+    sqlite_path(&config.database_url).map(|p| PathBuf::from(format!("{}.master-key", p.display())))
+}
+
+/// Connects to the key store (the data's connection when they are one database), applies its
+/// migrations and opens it with the master key; refuses a missing or wrong key. On the
+/// embedded default's first start, creates the master key file (owner-only) and says so.
+pub async fn open_vault(config: &Config) -> anyhow::Result<Vault> {
+    let store = keystore(config).await?;
+    let master = match (config.master_key.as_ref().filter(|k| !k.is_empty()), &config.master_key_file) {
+        (Some(text), _) => Some(Key::parse(text).context("LOYALTY_MASTER_KEY")?),
+        (None, Some(file)) => Some(read_key_file(file)?),
+        (None, None) => match default_key_file(config) {
+            Some(file) if file.exists() => Some(read_key_file(&file)?),
+            Some(file) if !keystore_in_use(&store).await? => {
+                let key = Key::generate();
+                write_key_file(&file, &key)?;
+                println!("created the master key file {} (owner-only): keep it safe and apart from backups; without it the personal data cannot be read", file.display());
+                Some(key)
+            }
+            _ => None,
+        },
+    };
+    Ok(Vault::open(store, master).await?)
+}
+
+/// The key store's connection pool, migrated: its own pool even when it is the data's
+/// database, so that a key read or made inside a write transaction never waits for a
+/// connection that transactions hold.
+pub async fn keystore(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    use migration::keystore::KeystoreMigrator;
+    let url = keystore_url(config).unwrap_or_else(|| config.database_url.clone());
+    let store = connect_url(&url, (config.pool_size() / 2).max(2)).await.with_context(|| format!("connecting to the key store {}", redacted(&url)))?;
+    KeystoreMigrator::up(&store, None).await.context("applying the key store's migrations")?;
+    Ok(store)
+}
+
+/// Seals the personal values written before encryption (once, after the migration that
+/// brought it), restaurant by restaurant in batches, logging progress.
+pub async fn seal_unsealed(db: &DatabaseConnection, vault: &Vault) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for r in entity::ops::restaurants::list(db).await? {
+        let scope = entity::Scope::new(r.id.clone(), "encryption", vault.clone());
+        loop {
+            let n = entity::ops::customers::personal::seal_unsealed(db, &scope, 500).await?;
+            if n == 0 {
+                break;
+            }
+            total += n;
+            tracing::info!(restaurant = %r.id, sealed = total, "sealing personal data written before encryption");
+        }
+    }
+    if total > 0 {
+        println!("sealed the personal data of {total} customers written before encryption");
+    }
+    Ok(total)
+}
+
+async fn keystore_in_use(store: &DatabaseConnection) -> anyhow::Result<bool> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    Ok(entity::entities::key_check::Entity::find().count(store).await? > 0)
+}
+
+fn read_key_file(file: &Path) -> anyhow::Result<Key> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading the master key file {}", file.display()))?;
+    Key::parse(&text).with_context(|| format!("the master key file {}", file.display()))
+}
+
+fn write_key_file(file: &Path, key: &Key) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(file).with_context(|| format!("creating the master key file {}", file.display()))?;
+    writeln!(f, "{}", key.to_hex())?;
+    f.sync_all()?;
+    Ok(())
 }
 
 /// The file of a `sqlite:` database URL (`None` for other databases and in-memory ones).

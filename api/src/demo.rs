@@ -26,8 +26,8 @@ const MENU: [(&str, &str, i64); 8] = [
 ];
 
 /// Loads the demo customers, orders, redemptions and notes; returns how many customers.
-pub async fn load(db: &DatabaseConnection, config: &Config) -> Result<usize, DomainError> {
-    let scope = Scope::new(config.restaurant.clone(), "demo-data");
+pub async fn load(db: &DatabaseConnection, vault: &entity::ops::vault::Vault, config: &Config) -> Result<usize, DomainError> {
+    let scope = Scope::new(config.restaurant.clone(), "demo-data", vault.clone());
     entity::ops::restaurants::ensure(db, &config.restaurant, &config.restaurant_defaults()).await?;
     let policy = config.policy();
     let mut first_code: Option<String> = None;

@@ -32,13 +32,15 @@ pub enum ErrorCode {
     InvalidState,
     /// The HTTP request itself is malformed (not JSON, no document, wrong content type …).
     BadRequest,
+    /// Personal data whose key an erasure destroyed (read from a copy taken before it).
+    DataErased,
     /// The service failed; details only in the log.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::InsufficientPoints,
@@ -53,6 +55,7 @@ impl ErrorCode {
         ErrorCode::RewardUnavailable,
         ErrorCode::InvalidState,
         ErrorCode::BadRequest,
+        ErrorCode::DataErased,
         ErrorCode::Internal,
     ];
 
@@ -79,6 +82,7 @@ impl ErrorCode {
             ErrorCode::RewardUnavailable => "REWARD_UNAVAILABLE",
             ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::DataErased => "DATA_ERASED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -98,6 +102,7 @@ impl ErrorCode {
             },
             DomainError::RewardUnavailable { .. } => ErrorCode::RewardUnavailable,
             DomainError::InvalidState { .. } => ErrorCode::InvalidState,
+            DomainError::Erased { .. } => ErrorCode::DataErased,
             DomainError::Database(_) | DomainError::Internal(_) => ErrorCode::Internal,
         }
     }

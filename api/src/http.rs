@@ -275,7 +275,7 @@ async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_grap
         crate::metrics::rate_limited();
         return (refuse(&AuthError::RateLimited, &request_id), ErrorCode::RateLimited.as_str());
     }
-    let scope = Scope::new(principal.restaurant_id.clone(), principal.actor.clone()).in_request(request_id.clone());
+    let scope = Scope::new(principal.restaurant_id.clone(), principal.actor.clone(), state.app.vault.clone()).in_request(request_id.clone());
     let ctx = RequestContext { scope, principal, request_id: request_id.clone() };
     let schema = if introspection { &state.introspection_schema } else { &state.schema };
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or("-"));

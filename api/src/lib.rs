@@ -41,6 +41,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     });
     let _serving = db::hold_serving_lock(&config)?;
     let fresh = db::migrate(&db, &config).await.context("applying migrations")?;
+    let vault = db::open_vault(&config).await?;
+    db::seal_unsealed(&db, &vault).await?;
     // Bound before the first key is made, so a busy port does not cost the only printed key.
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let first_key = first_admin_key(&db, &config).await?;
@@ -49,7 +51,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if config.public_url.is_none() {
         jobs_config.public_url = format!("http://{addr}");
     }
-    let jobs = jobs::JobContext::new(db.clone(), jobs_config).await.context("setting up the jobs")?;
+    let jobs = jobs::JobContext::new(db.clone(), vault.clone(), jobs_config).await.context("setting up the jobs")?;
     let mut scheduler = if config.scheduler {
         // A brand-new database has missed nothing: no catch-up of slots before it existed.
         Some(jobs::scheduler::start(jobs.clone(), !fresh).await.context("starting the scheduler")?)
@@ -61,7 +63,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let member_secret = entity::ops::service::generated(&db, entity::ops::service::MEMBER_TOKEN_SECRET).await?;
     let member_tokens = std::sync::Arc::new(credentials::MemberTokens::new(&member_secret));
     let documents = std::sync::Arc::new(documents::DocumentCache::new(config.document_cache));
-    let app = AppState { db, policy: config.policy(), jobs, keys, stats, member_tokens, documents };
+    let app = AppState { db, vault, policy: config.policy(), jobs, keys, stats, member_tokens, documents };
     let schema = build_schema(&config, Some(app.clone()));
     let introspection_schema = build_introspection_schema(&config, Some(app.clone()));
     let cors_origins: Vec<String> = config.cors_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();

@@ -185,9 +185,12 @@ async fn main() -> anyhow::Result<()> {
             let mut source_config = config.clone();
             source_config.database_url = from.clone();
             api::db::migrate(&source, &source_config).await.context("bringing the source up to date")?;
+            let source_vault = api::db::open_vault(&source_config).await.context("opening the source's key store")?;
+            api::db::seal_unsealed(&source, &source_vault).await?;
             let mut target_config = config.clone();
             target_config.database_url = to.clone();
             api::db::migrate(&target, &target_config).await.context("migrating the target")?;
+            let target_keys = api::db::keystore(&target_config).await.context("the target's key store")?;
             let mut last = String::new();
             let copied = entity::ops::transfer::copy_all(&source, &target, &mut |table, done, total| {
                 if table != last || done == total || done % 10_000 == 0 {
@@ -196,20 +199,29 @@ async fn main() -> anyhow::Result<()> {
                 }
             })
             .await?;
-            let rows: u64 = copied.iter().map(|c| c.rows).sum();
-            println!("copied {rows} rows in {} tables; verified: the same rows in every table, every balance equals its ledger", copied.len());
+            let keys = entity::ops::transfer::copy_keys(source_vault.connection()?, &target_keys, &mut |table, done, total| {
+                if done == total {
+                    eprintln!("{table}: {done}/{total}");
+                }
+            })
+            .await?;
+            let rows: u64 = copied.iter().chain(&keys).map(|c| c.rows).sum();
+            println!("copied {rows} rows in {} tables (the keys included); verified: the same rows in every table, every balance equals its ledger", copied.len() + keys.len());
             Ok(())
         }
         Command::Migrate => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let vault = api::db::open_vault(&config).await?;
+            api::db::seal_unsealed(&db, &vault).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::DemoData => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let n = api::demo::load(&db, &config).await?;
+            let vault = api::db::open_vault(&config).await?;
+            let n = api::demo::load(&db, &vault, &config).await?;
             println!("demo data loaded: {n} customers in restaurant {:?}", config.restaurant);
             Ok(())
         }
@@ -234,7 +246,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Jobs { action: JobsCommand::Run { job, dry_run } } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let ctx = jobs::JobContext::new(db, config.jobs()).await?;
+            let vault = api::db::open_vault(&config).await?;
+            let ctx = jobs::JobContext::new(db, vault, config.jobs()).await?;
             let lifecycle = ctx.lifecycle.clone();
             // SIGTERM lets the batch being sent finish and be recorded, then the run stops.
             tokio::spawn(async move {
@@ -254,7 +267,8 @@ async fn main() -> anyhow::Result<()> {
         Command::ExportCustomer { id } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let scope = entity::Scope::new(config.restaurant.clone(), "cli");
+            let vault = api::db::open_vault(&config).await?;
+            let scope = entity::Scope::new(config.restaurant.clone(), "cli", vault);
             let doc = entity::ops::privacy::export(&db, &scope, id).await?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(())
@@ -300,7 +314,7 @@ async fn main() -> anyhow::Result<()> {
                 }
                 RestaurantsCommand::Show { id } => print_restaurant(&restaurants::get(&db, id.as_deref().unwrap_or(&config.restaurant)).await?)?,
                 RestaurantsCommand::Update { id, set } => {
-                    let scope = Scope::new(id.unwrap_or_else(|| config.restaurant.clone()), "cli");
+                    let scope = Scope::new(id.unwrap_or_else(|| config.restaurant.clone()), "cli", entity::ops::vault::Vault::detached());
                     let r = restaurants::update(&db, &scope, patch_from(&set)?).await?;
                     print_restaurant(&r)?;
                 }

@@ -83,7 +83,7 @@ pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<Token
 /// `POST /unsubscribe?token=…`: opts out at once.
 pub async fn unsubscribe(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
     let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
-    match entity::ops::privacy::unsubscribe(&app.db, customer_id, q.d).await {
+    match entity::ops::privacy::unsubscribe(&app.db, &app.vault, customer_id, q.d).await {
         Ok(Some(done)) => {
             tracing::info!(customer_id, restaurant = %done.restaurant.id, "customer unsubscribed from email");
             page(

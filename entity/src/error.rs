@@ -30,6 +30,9 @@ pub enum DomainError {
     /// The thing is not in a state that allows this (e.g. editing a sent campaign).
     #[error("{message}")]
     InvalidState { message: String },
+    /// Personal data whose key was destroyed by an erasure (a copy of the data from before it).
+    #[error("{what}'s personal data was erased")]
+    Erased { what: String },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] DbErr),

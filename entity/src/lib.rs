@@ -8,6 +8,7 @@
 // Amounts in cents are written dollars_cents (`45_99`, `1_000_000_00`), on purpose.
 #![allow(clippy::inconsistent_digit_grouping)]
 
+pub mod crypto;
 pub mod entities;
 pub mod error;
 pub mod ops;

@@ -9,7 +9,7 @@ pub fn customer_fixture(now: DateTime<Utc>) -> customer::Model {
     customer::Model {
         id: 1,
         restaurant_id: "r".into(),
-        phone: "+14155550123".into(),
+        phone: crate::entities::customer::Sealed("+14155550123".into()),
         name: "Ann".into(),
         referral_code: "ANNAAAAAA".into(),
         member_since: now,

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Duration, Utc};
 use entity::Scope;
 use entity::entities::{CampaignKind, CustomerStatus, audit_entry, campaign, customer, email_delivery, restaurant};
+use entity::ops::customers::Personal;
 use entity::ops::deliveries::{self, SendResult};
 use entity::ops::marketing;
 use entity::ops::rewards::{self, Benefit};
@@ -167,17 +168,17 @@ async fn send_one(
     ctx: &JobContext,
     letter: &Letterhead,
     row: &email_delivery::Model,
-    who: Option<&customer::Model>,
+    who: Option<&(customer::Model, Personal)>,
     custom: Option<&campaign::Model>,
     compiled: &HashMap<i64, Result<Compiled, String>>,
     consents: &[audit_entry::Model],
 ) -> Outcome {
-    let Some(c) = who else { return Outcome::Skipped("customer no longer exists") };
+    let Some((c, personal)) = who else { return Outcome::Skipped("customer no longer exists") };
     let content = match content_for(letter, row, custom, c) {
         Ok(content) => content,
         Err(outcome) => return outcome,
     };
-    let Some(address) = c.email.as_deref() else { return Outcome::Skipped("no email address") };
+    let Some(address) = personal.email.as_deref() else { return Outcome::Skipped("no email address") };
     let sender = match &letter.sender {
         Ok(s) => s,
         Err(e) => return Outcome::Failed(SendError::Build(e.to_string())),
@@ -185,8 +186,8 @@ async fn send_one(
     let unsubscribe_url = ctx.links.url_for_delivery(&letter.link_base, c.id, row.id);
     let mut vars = Vars::of(c, &letter.programme, &letter.restaurant, content.offer.as_deref(), &unsubscribe_url);
     vars.years = match (row.campaign.as_str(), row.occasion_date) {
-        ("birthday", Some(on)) => c.date_of_birth.map_or(0, |d| occasions::years_at(d, on)),
-        ("anniversary", Some(on)) => c.anniversary.map_or(0, |d| occasions::years_at(d, on)),
+        ("birthday", Some(on)) => personal.date_of_birth.map_or(0, |d| occasions::years_at(d, on)),
+        ("anniversary", Some(on)) => personal.anniversary.map_or(0, |d| occasions::years_at(d, on)),
         ("membership", Some(on)) => occasions::years_at(letter.programme.today(c.member_since), on),
         _ => 0,
     }

@@ -242,6 +242,8 @@ pub struct RunSummary {
 #[derive(Clone)]
 pub struct JobContext {
     pub db: DatabaseConnection,
+    /// The keys of personal data (recipients' addresses are sealed).
+    pub vault: entity::ops::vault::Vault,
     pub config: JobsConfig,
     pub mailer: mailer::Mailer,
     pub links: unsubscribe::Links,
@@ -253,14 +255,14 @@ pub struct JobContext {
 
 impl JobContext {
     /// Builds the mailer and loads (or creates) the unsubscribe secret and the deployment id.
-    pub async fn new(db: DatabaseConnection, config: JobsConfig) -> Result<Self, JobError> {
+    pub async fn new(db: DatabaseConnection, vault: entity::ops::vault::Vault, config: JobsConfig) -> Result<Self, JobError> {
         let mailer = mailer::Mailer::new(&config)?;
         let secret = match &config.secret {
             Some(s) if !s.is_empty() => s.clone(),
             _ => service::generated(&db, service::UNSUBSCRIBE_SECRET).await?,
         };
         let deployment_id = service::generated(&db, service::DEPLOYMENT_ID).await?.chars().take(20).collect();
-        Ok(Self { db, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id, lifecycle: Default::default() })
+        Ok(Self { db, vault, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id, lifecycle: Default::default() })
     }
 
     /// Base URL of links in the restaurant's emails.
@@ -285,7 +287,7 @@ pub async fn run_job(
     dry_run: bool,
     slot: Option<DateTime<Utc>>,
 ) -> Result<Option<RunSummary>, JobError> {
-    let scope = Scope::new(restaurant.id.clone(), format!("job:{}", job.name()));
+    let scope = Scope::new(restaurant.id.clone(), format!("job:{}", job.name()), ctx.vault.clone());
     let Some(run) = job_runs::start(&ctx.db, &scope, job.name(), trigger, dry_run, slot).await? else {
         tracing::info!(job = job.name(), restaurant = %restaurant.id, ?slot, "slot already taken by another replica");
         return Ok(None);
@@ -434,7 +436,8 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
         Migrator::up(&db, None).await.unwrap();
-        let (a, b) = (Scope::new("a", "test"), Scope::new("b", "test"));
+        let vault = entity::ops::vault::Vault::detached();
+        let (a, b) = (Scope::new("a", "test", vault.clone()), Scope::new("b", "test", vault));
         let slot = Some(entity::ops::now());
         let first = job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap();
         assert!(first.is_some());

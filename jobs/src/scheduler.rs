@@ -105,7 +105,7 @@ pub async fn catch_up(ctx: &JobContext, deliveries: &Cron, now: DateTime<Utc>) -
     }
     let mut ran = 0;
     for r in restaurants::list(&ctx.db).await? {
-        let scope = Scope::new(r.id.clone(), "scheduler");
+        let scope = Scope::new(r.id.clone(), "scheduler", ctx.vault.clone());
         let done: HashSet<(String, DateTime<Utc>)> = job_runs::slots_since(&ctx.db, &scope, now - window).await?.into_iter().collect();
         for (job, slot) in catch_up_slots(&r, deliveries, now, window) {
             if done.contains(&(job.name().to_string(), slot)) {

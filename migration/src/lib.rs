@@ -25,6 +25,8 @@ mod m20261126_000019_holdout;
 mod m20261126_000020_staff_digest;
 mod m20261201_000021_automation_settings;
 mod m20261201_000022_retention;
+mod m20261201_000023_sealed_personal_data;
+pub mod keystore;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -55,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000020_staff_digest::Migration),
             Box::new(m20261201_000021_automation_settings::Migration),
             Box::new(m20261201_000022_retention::Migration),
+            Box::new(m20261201_000023_sealed_personal_data::Migration),
         ]
     }
 }

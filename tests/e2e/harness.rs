@@ -13,6 +13,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// The master key every test service gets (unless a test sets `LOYALTY_MASTER_KEY` itself; an
+/// empty value leaves the embedded default's key file to the service).
+pub const MASTER_KEY: &str = "7f3c2a1b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b";
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -148,6 +152,7 @@ async fn start(db_url: &str, env: &[(&str, &str)]) -> (Child, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_loyalty"));
     cmd.arg("serve")
         .env("DATABASE_URL", db_url)
+        .env("LOYALTY_MASTER_KEY", MASTER_KEY)
         .env("LOYALTY_BIND", "127.0.0.1:0")
         .env("LOYALTY_DB_POOL", "4")
         .env("LOYALTY_SCHEDULER", "false")
@@ -220,6 +225,7 @@ impl TestApp {
         let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
             .args(args)
             .env("DATABASE_URL", &self.db_url)
+            .env("LOYALTY_MASTER_KEY", MASTER_KEY)
             .env("RUST_LOG", "warn")
             .output()
             .await

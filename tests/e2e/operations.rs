@@ -197,6 +197,7 @@ async fn a_password_for_plain_smtp_to_another_machine_is_refused_at_start() {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
             .args(["serve", "--bind", "127.0.0.1:0", "--scheduler", "false"])
             .env("DATABASE_URL", &app.db_url)
+            .env("LOYALTY_MASTER_KEY", crate::harness::MASTER_KEY)
             .env("SMTP_URL", plain)
             .output(),
     )

@@ -50,6 +50,7 @@ async fn a_process_stopped_mid_send_leaves_no_email_claimed(backend: Backend) {
     let mut sender = tokio::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
         .args(["jobs", "run", "campaigns", "--restaurant", "default"])
         .env("DATABASE_URL", &app.db_url)
+        .env("LOYALTY_MASTER_KEY", crate::harness::MASTER_KEY)
         .env("SMTP_URL", sink.url())
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())

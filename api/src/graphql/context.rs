@@ -13,6 +13,8 @@ use super::loaders;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The keys of personal data.
+    pub vault: entity::ops::vault::Vault,
     pub policy: Policy,
     /// The scheduled jobs, for running them on demand and reporting on them.
     pub jobs: jobs::JobContext,

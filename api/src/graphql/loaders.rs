@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, special_occasion, visit};
 use entity::ops::{customers, feedback, ledger, notes, visits};
+use entity::ops::vault::CustomerKey;
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
 
@@ -26,6 +27,9 @@ impl DbLoader {
 /// A customer by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CustomerById(pub i64);
+/// A customer's key in the key store, by its id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CustomerKeyOf(pub String);
 /// A customer's tags or segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LabelsOf(pub i64, pub LabelKind);
@@ -169,6 +173,17 @@ impl Loader<VisitsOf> for DbLoader {
             out.extend(customers::group(rows, |r| r.customer_id).into_iter().map(|(id, v)| (VisitsOf(id, limit, offset), v)));
         }
         Ok(out)
+    }
+}
+
+impl Loader<CustomerKeyOf> for DbLoader {
+    type Value = CustomerKey;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[CustomerKeyOf]) -> LoadResult<CustomerKeyOf, CustomerKey> {
+        let ids: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        let found = self.scope.vault.customer_keys(&self.scope.restaurant_id, &ids).await?;
+        Ok(found.into_iter().map(|(id, key)| (CustomerKeyOf(id), key)).collect())
     }
 }
 

@@ -20,7 +20,15 @@ use crate::auth::{MEMBER, STAFF};
 use crate::error::{ApiError, IntoGql};
 
 /// A member as their own app sees them.
-pub struct Member(pub customer::Model);
+pub struct Member(pub customer::Model, pub entity::ops::customers::Personal);
+
+impl Member {
+    /// The member of `row`, its personal values opened.
+    pub async fn open(scope: &entity::Scope, row: customer::Model) -> Result<Self, ApiError> {
+        let personal = entity::ops::customers::personal::open(scope, &row).await?;
+        Ok(Member(row, personal))
+    }
+}
 
 /// One change of the member's points.
 #[derive(SimpleObject)]
@@ -62,16 +70,16 @@ impl Member {
         &self.0.name
     }
     async fn phone(&self) -> &str {
-        &self.0.phone
+        &self.1.phone
     }
     async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+        self.1.email.as_deref()
     }
     async fn date_of_birth(&self) -> Option<Date> {
-        self.0.date_of_birth.map(Date)
+        self.1.date_of_birth.map(Date)
     }
     async fn anniversary(&self) -> Option<Date> {
-        self.0.anniversary.map(Date)
+        self.1.anniversary.map(Date)
     }
     async fn member_since(&self) -> DateTime<Utc> {
         self.0.member_since
@@ -149,7 +157,8 @@ impl MeQuery {
     /// The member whose token this is (customer apps only).
     #[graphql(guard = "MEMBER")]
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
-        Ok(Member(ops::find_member(&app(ctx).db, scope(ctx), member(ctx).gql()?).await.gql()?))
+        let row = ops::find_member(&app(ctx).db, scope(ctx), member(ctx).gql()?).await.gql()?;
+        Member::open(scope(ctx), row).await.gql()
     }
 }
 
@@ -168,7 +177,8 @@ impl MeMutation {
     async fn update_my_consent(&self, ctx: &Context<'_>, input: MarketingConsentInput) -> async_graphql::Result<Member> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let me = ops::find_member(db, scope, member(ctx).gql()?).await.gql()?;
-        Ok(Member(ops::update_consent(db, scope, me.id, &input.into(), "customer-app").await.gql()?))
+        let row = ops::update_consent(db, scope, me.id, &input.into(), "customer-app").await.gql()?;
+        Member::open(scope, row).await.gql()
     }
 
     /// A short-lived token for one member's app or a kiosk (`minutes`, 1 to 1,440; 60 by

@@ -67,9 +67,15 @@ pub enum Seating {
     PrivateRoom,
 }
 
-/// A list of short strings stored as a JSON array (dietary restrictions, allergies).
+/// A list of short strings stored as a JSON array (dietary restrictions, allergies, before
+/// they are sealed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
 pub struct StringList(pub Vec<String>);
+
+/// A personal value as stored: sealed text (`e1.…`, see [`crate::crypto`]), opened only through
+/// [`crate::ops::customers::personal`]. Its own type, so that no code can use it as the value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, DeriveValueType)]
+pub struct Sealed(pub String);
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "customers")]
@@ -79,13 +85,16 @@ pub struct Model {
     pub restaurant_id: String,
     /// Id of the customer's account in the ordering platform, when linked.
     pub user_id: Option<String>,
-    /// E.164, unique per restaurant.
-    pub phone: String,
-    /// Lower-cased, validated.
-    pub email: Option<String>,
+    /// E.164, sealed; unique per restaurant through `phone_index`.
+    pub phone: Sealed,
+    /// Lower-cased, validated, sealed.
+    pub email: Option<Sealed>,
+    /// In clear, for staff lists and the search (see `docs/encryption.md`).
     pub name: String,
-    pub date_of_birth: Option<Date>,
-    pub anniversary: Option<Date>,
+    /// `YYYY-MM-DD`, sealed.
+    pub date_of_birth: Option<Sealed>,
+    /// `YYYY-MM-DD`, sealed.
+    pub anniversary: Option<Sealed>,
     /// [`crate::rules::occasions::month_day_key`] of the date of birth, for indexed lookups.
     pub birth_md: Option<i32>,
     /// [`crate::rules::occasions::month_day_key`] of the anniversary.
@@ -102,8 +111,10 @@ pub struct Model {
     pub last_visit_at: Option<DateTimeUtc>,
     pub total_spent_cents: i64,
 
-    pub dietary_restrictions: StringList,
-    pub allergies: StringList,
+    /// A JSON array of strings, sealed.
+    pub dietary_restrictions: Sealed,
+    /// A JSON array of strings, sealed.
+    pub allergies: Sealed,
     pub spice_level: Option<SpiceLevel>,
     pub preferred_seating: Option<Seating>,
 
@@ -130,6 +141,15 @@ pub struct Model {
     pub last_activity_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+
+    /// Keyed blind index of the E.164 phone (exact lookups, uniqueness).
+    pub phone_index: Option<String>,
+    /// Keyed blind index of the email.
+    pub email_index: Option<String>,
+    /// Keyed blind index of the phone's last four digits (the search).
+    pub phone_last4: Option<String>,
+    /// The customer's key in the key store; `None` before the backfill and after erasure.
+    pub key_id: Option<String>,
 }
 
 /// The rows that belong to a customer name it (`belongs_to` on their side); the customer names

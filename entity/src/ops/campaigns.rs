@@ -156,9 +156,10 @@ pub struct Recipient {
 }
 
 impl Recipient {
-    /// The recipient entry of a customer.
-    pub fn of(c: customer::Model, occasion_date: Option<NaiveDate>) -> Self {
-        Self { customer_id: c.id, name: c.name, email: c.email, occasion_date }
+    /// The recipient entries of customers (their emails opened).
+    pub async fn of_all(scope: &Scope, rows: Vec<customer::Model>, occasion_date: Option<NaiveDate>) -> DomainResult<Vec<Self>> {
+        let opened = super::customers::personal::open_many(scope, &rows).await?;
+        Ok(rows.into_iter().zip(opened).map(|(c, p)| Self { customer_id: c.id, name: c.name, email: p.email, occasion_date }).collect())
     }
 }
 
@@ -353,7 +354,7 @@ pub async fn enqueue(
         }
         if dry_run {
             let rows = customer::Entity::find().filter(eligible).limit(DRY_RUN_LIST).all(db).await?;
-            report.recipients.extend(rows.into_iter().map(|c| Recipient::of(c, group.occasion_date)));
+            report.recipients.extend(Recipient::of_all(scope, rows, group.occasion_date).await?);
             continue;
         }
         // Two phases: find who is due (a plain read), then write their rows in batches. One

@@ -9,6 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::campaigns::Campaign;
+use super::customers::Personal;
 use crate::entities::{CampaignState, DeliveryStatus, audit_entry, campaign, customer, email_delivery};
 use crate::{DomainResult, Scope};
 
@@ -67,15 +68,14 @@ pub async fn claim(
 }
 
 /// The scope's customers with these ids, by id (the recipients of a claimed batch).
-pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, customer::Model>> {
-    Ok(customer::Entity::find()
+pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, (customer::Model, Personal)>> {
+    let rows = customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(customer::Column::Id.is_in(ids.iter().copied()))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect())
+        .await?;
+    let opened = super::customers::personal::open_many(scope, &rows).await?;
+    Ok(rows.into_iter().zip(opened).map(|(c, p)| (c.id, (c, p))).collect())
 }
 
 /// The scope's marketer-built campaigns with these ids, by id (what a claimed batch renders).
@@ -226,5 +226,7 @@ pub async fn list(
     if let Some(s) = status {
         q = q.filter(E::Status.eq(s));
     }
-    Ok(q.order_by_desc(E::Id).limit(limit).offset(offset).all(db).await?)
+    let mut rows = q.order_by_desc(E::Id).limit(limit).offset(offset).all(db).await?;
+    super::customers::personal::open_emails(scope, rows.iter_mut().map(|r| &mut r.email)).await?;
+    Ok(rows)
 }

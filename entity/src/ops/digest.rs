@@ -53,9 +53,9 @@ pub async fn brief(db: &impl sea_orm::ConnectionTrait, scope: &Scope, today: Nai
                 date: u.date,
                 years: u.years,
                 tier: tier::display_name(c.tier).into(),
-                phone: c.phone.clone(),
-                allergies: c.allergies.0.clone(),
-                dietary: c.dietary_restrictions.0.clone(),
+                phone: u.personal.phone.clone(),
+                allergies: u.personal.allergies.clone(),
+                dietary: u.personal.dietary_restrictions.clone(),
                 favourites: favs.into_iter().take(3).map(|f| f.name.unwrap_or(f.item_id)).collect(),
                 latest_note: notes.iter().find(|n| n.customer_id == c.id).map(|n| n.note.clone()),
             }

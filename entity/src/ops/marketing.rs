@@ -418,7 +418,7 @@ pub async fn audience_of(
     c: &campaign::Model,
     sample: u64,
     at: DateTime<Utc>,
-) -> DomainResult<(audience::Breakdown, Vec<crate::entities::customer::Model>)> {
+) -> DomainResult<(audience::Breakdown, Vec<(crate::entities::customer::Model, super::customers::Personal)>)> {
     if c.kind != CampaignKind::Custom {
         return Err(DomainError::validation("id", "a built-in campaign's audience is its job's rule; see runJob(dryRun: true)"));
     }
@@ -426,5 +426,6 @@ pub async fn audience_of(
     let groups = audience::groups(cond, consent_of(c), p, at, None);
     let breakdown = audience::breakdown(db, &groups).await?;
     let sample = audience::sample(db, groups.eligible, sample).await?;
-    Ok((breakdown, sample))
+    let opened = super::customers::personal::open_many(scope, &sample).await?;
+    Ok((breakdown, sample.into_iter().zip(opened).collect()))
 }

@@ -41,10 +41,11 @@ pub mod service;
 pub mod state;
 pub mod stats;
 pub mod transfer;
+pub mod vault;
 pub mod visits;
 
 /// Who is acting, for which restaurant. Built per request (or per job run).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Scope {
     /// Every read and write is limited to this restaurant.
     pub restaurant_id: String,
@@ -52,12 +53,14 @@ pub struct Scope {
     pub actor: String,
     /// The request's id, recorded in the audit log (`-` outside requests).
     pub request_id: String,
+    /// The keys of the restaurant's personal data.
+    pub vault: vault::Vault,
 }
 
 impl Scope {
-    /// A scope for `restaurant_id` acting as `actor`.
-    pub fn new(restaurant_id: impl Into<String>, actor: impl Into<String>) -> Self {
-        Self { restaurant_id: restaurant_id.into(), actor: actor.into(), request_id: "-".into() }
+    /// A scope for `restaurant_id` acting as `actor`, with the service's `vault`.
+    pub fn new(restaurant_id: impl Into<String>, actor: impl Into<String>, vault: vault::Vault) -> Self {
+        Self { restaurant_id: restaurant_id.into(), actor: actor.into(), request_id: "-".into(), vault }
     }
 
     /// The same scope, within request `request_id`.

@@ -35,6 +35,8 @@ pub struct Upcoming {
     pub kind: OccasionKind,
     pub name: String,
     pub customer: customer::Model,
+    /// The customer's personal values, opened.
+    pub personal: customers::Personal,
     /// When it is celebrated this time.
     pub date: NaiveDate,
     pub days_until: i64,
@@ -70,11 +72,12 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
     }
     let keys: Vec<i32> = day_of.keys().copied().collect();
     let mut out = Vec::new();
-    let push = |out: &mut Vec<Upcoming>, kind, name: String, c: &customer::Model, date: NaiveDate, since: Option<NaiveDate>, recurring, id| {
+    let push = |out: &mut Vec<Upcoming>, kind, name: String, (c, p): (&customer::Model, &customers::Personal), date: NaiveDate, since: Option<NaiveDate>, recurring, id| {
         out.push(Upcoming {
             kind,
             name,
             customer: c.clone(),
+            personal: p.clone(),
             date,
             days_until: (date - today).num_days(),
             years: since.map(|s| occasions::years_at(s, date)).filter(|y| *y > 0),
@@ -102,13 +105,14 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
             .limit(limit)
             .all(db)
             .await?;
-        for c in &people {
+        let opened = customers::personal::open_many(scope, &people).await?;
+        for (c, p) in people.iter().zip(&opened) {
             let (md, since, name) = match kind {
-                OccasionKind::Birthday => (c.birth_md, c.date_of_birth, "Birthday"),
-                _ => (c.anniversary_md, c.anniversary, "Anniversary"),
+                OccasionKind::Birthday => (c.birth_md, p.date_of_birth, "Birthday"),
+                _ => (c.anniversary_md, p.anniversary, "Anniversary"),
             };
             if let Some(date) = md.and_then(|k| day_of.get(&k)) {
-                push(&mut out, kind, name.into(), c, *date, since, true, None);
+                push(&mut out, kind, name.into(), (c, p), *date, since, true, None);
             }
         }
     }
@@ -124,9 +128,11 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
         .all(db)
         .await?;
     let ids: Vec<i64> = custom.iter().map(|o| o.customer_id).collect();
-    let owners: HashMap<i64, customer::Model> = customers::by_ids(db, scope, &ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    let owner_rows = customers::by_ids(db, scope, &ids).await?;
+    let opened = customers::personal::open_many(scope, &owner_rows).await?;
+    let owners: HashMap<i64, (&customer::Model, &customers::Personal)> = owner_rows.iter().zip(&opened).map(|(c, p)| (c.id, (c, p))).collect();
     for o in custom {
-        let Some(c) = owners.get(&o.customer_id) else { continue };
+        let Some(&c) = owners.get(&o.customer_id) else { continue };
         let (date, since) = if o.recurring { (day_of.get(&o.md).copied(), Some(o.date)) } else { (Some(o.date), None) };
         if let Some(date) = date {
             push(&mut out, OccasionKind::Custom, o.name.clone(), c, date, since, o.recurring, Some(o.id));
@@ -254,8 +260,13 @@ pub async fn set_dates<D: TransactionTrait + ConnectionTrait>(
     let date_of_birth = check(date_of_birth, "dateOfBirth")?;
     let anniversary = check(anniversary, "anniversary")?;
     let txn = begin_write(db).await?;
-    let mut active: customer::ActiveModel = customers::find_by_id(&txn, scope, customer_id).await?.into();
-    customers::apply_dates(&mut active, date_of_birth, anniversary);
+    let row = customers::find_by_id(&txn, scope, customer_id).await?;
+    let key = customers::personal::key_for(scope, Some(&row)).await?;
+    let mut p = customers::personal::open_with(&row, Some(&key))?;
+    let indexes = customers::Indexes::of(scope).await?;
+    let mut active: customer::ActiveModel = row.into();
+    customers::apply_dates(&mut active, &mut p, date_of_birth, anniversary);
+    customers::personal::seal_into(&mut active, &p, &key, &indexes);
     active.updated_at = Set(now());
     let row = active.update(&txn).await?;
     sea_orm::TransactionSession::commit(txn).await?;

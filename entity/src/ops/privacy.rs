@@ -9,23 +9,26 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use super::vault::Vault;
 use super::{audit, begin_write, customers, now, state};
 use crate::entities::{
-    CustomerStatus, LabelKind, StringList, audit_entry, customer, customer_label, email_delivery, favorite_item, feedback, note,
+    CustomerStatus, LabelKind, audit_entry, customer, customer_label, email_delivery, favorite_item, feedback, note,
     point_transaction, special_occasion, visit,
 };
+use crate::entities::customer::Sealed;
 use crate::rules::segments::AUTO_SEGMENTS;
 use crate::{DomainError, DomainResult, Scope};
 
 /// Everything held about one customer, as one JSON document.
 pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<Value> {
     let c = customers::find_by_id(db, scope, id).await?;
+    let c = customers::personal::clear_view(&c, &customers::personal::open(scope, &c).await?)?;
     macro_rules! rows {
         ($entity:ident, $order:expr) => {
             $entity::Entity::find().filter($entity::Column::CustomerId.eq(id)).order_by_asc($order).all(db).await?
         };
     }
-    let doc = json!({
+    let mut doc = json!({
         "exportedAt": now(),
         "customer": c,
         "labels": rows!(customer_label, customer_label::Column::Name),
@@ -43,6 +46,7 @@ pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
             .all(db)
             .await?,
     });
+    customers::personal::open_in(scope, &mut doc).await?;
     Ok(doc)
 }
 
@@ -53,17 +57,26 @@ pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
 pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, id: i64) -> DomainResult<customer::Model> {
     let txn = begin_write(db).await?;
     let c = customers::find_by_id(&txn, scope, id).await?;
+    // The key goes first: once it is gone, nothing sealed under it opens, here or in any copy
+    // of the database, even if the rest of the erasure must be retried.
+    if let Some(key_id) = &c.key_id {
+        scope.vault.shred(&scope.restaurant_id, key_id).await?;
+    }
     let mut active: customer::ActiveModel = c.into();
     active.name = Set("Erased customer".into());
-    active.phone = Set(format!("erased-{id}"));
+    active.phone = Set(Sealed(format!("erased-{id}")));
+    active.phone_index = Set(Some(format!("erased-{id}")));
+    active.phone_last4 = Set(None);
+    active.email_index = Set(None);
+    active.key_id = Set(None);
     active.email = Set(None);
     active.user_id = Set(None);
     active.date_of_birth = Set(None);
     active.anniversary = Set(None);
     active.birth_md = Set(None);
     active.anniversary_md = Set(None);
-    active.dietary_restrictions = Set(StringList::default());
-    active.allergies = Set(StringList::default());
+    active.dietary_restrictions = Set(Sealed("[]".into()));
+    active.allergies = Set(Sealed("[]".into()));
     active.spice_level = Set(None);
     active.preferred_seating = Set(None);
     active.email_opt_in = Set(false);
@@ -273,20 +286,25 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     a.review_count = Set(target.review_count + source.review_count);
     a.last_review_at = Set(std::cmp::max(target.last_review_at, source.last_review_at));
     a.referred_by = Set(referred_by);
-    if target.email.is_none() {
-        a.email = Set(source.email.clone());
+    // Details taken over are opened with the source's key and sealed again under the target's.
+    let from = customers::personal::open(scope, &source).await?;
+    let key = customers::personal::key_for(scope, Some(&target)).await?;
+    let mut into = customers::personal::open_with(&target, Some(&key))?;
+    if into.email.is_none() {
+        into.email = from.email;
     }
     if target.user_id.is_none() {
         a.user_id = Set(source.user_id.clone());
     }
-    if target.date_of_birth.is_none() {
-        a.date_of_birth = Set(source.date_of_birth);
+    if into.date_of_birth.is_none() {
+        into.date_of_birth = from.date_of_birth;
         a.birth_md = Set(source.birth_md);
     }
-    if target.anniversary.is_none() {
-        a.anniversary = Set(source.anniversary);
+    if into.anniversary.is_none() {
+        into.anniversary = from.anniversary;
         a.anniversary_md = Set(source.anniversary_md);
     }
+    customers::personal::seal_into(&mut a, &into, &key, &customers::Indexes::of(scope).await?);
     a.updated_at = Set(now());
     let row = a.update(&txn).await?;
     customer::Entity::delete_by_id(source_id).exec(&txn).await?;
@@ -309,10 +327,11 @@ pub struct Unsubscribed {
 /// Turns email marketing off for the customer of a signed unsubscribe link, in the customer's
 /// own restaurant, audited with source `unsubscribe-link`. `None` if the customer no longer
 /// exists.
-pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, customer_id: i64, delivery: Option<i64>) -> DomainResult<Option<Unsubscribed>> {
+pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, vault: &Vault, customer_id: i64, delivery: Option<i64>) -> DomainResult<Option<Unsubscribed>> {
     let txn = begin_write(db).await?;
     let Some(c) = customer::Entity::find_by_id(customer_id).one(&txn).await? else { return Ok(None) };
-    let scope = Scope::new(c.restaurant_id.clone(), "customer");
+    let scope = Scope::new(c.restaurant_id.clone(), "customer", vault.clone());
+    let email = customers::personal::open(&scope, &c).await?.email;
     let restaurant = super::restaurants::get(&txn, &scope.restaurant_id).await?;
     if c.email_opt_in {
         let details = json!({ "flag": "emailOptIn", "from": true, "to": false, "source": "unsubscribe-link" });
@@ -334,7 +353,7 @@ pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, customer
         }
     }
     txn.commit().await?;
-    Ok(Some(Unsubscribed { restaurant, email: c.email }))
+    Ok(Some(Unsubscribed { restaurant, email }))
 }
 
 /// The restaurant of a customer an unsubscribe link names, for its confirmation page.

@@ -79,7 +79,7 @@ pub async fn run<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, p
         if let Some(cutoff) = cutoff {
             out.erased = customer::Entity::find().filter(inactive(scope, cutoff)).count(db).await?;
             let rows = customer::Entity::find().filter(inactive(scope, cutoff)).order_by_asc(customer::Column::Id).limit(DRY_RUN_LIST).all(db).await?;
-            out.recipients = rows.into_iter().map(|c| Recipient::of(c, None)).collect();
+            out.recipients = Recipient::of_all(scope, rows, None).await?;
         }
         return Ok(out);
     }

@@ -115,7 +115,7 @@ async fn tier_up(db: &impl ConnectionTrait, row: &customer::Model, tier: crate::
         customer_id: Set(row.id),
         campaign: Set("tier-up".into()),
         period_key: Set(sea_orm::ActiveEnum::to_value(&tier)),
-        email: Set(email),
+        email: Set(email.0),
         status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),

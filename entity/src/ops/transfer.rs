@@ -57,6 +57,22 @@ pub async fn copy_all(from: &impl ConnectionTrait, to: &impl ConnectionTrait, pr
     Ok(done)
 }
 
+/// Copies the key store `from` into the empty key store `to` (the master key stays the same),
+/// verifying the counts. Refuses a target that holds keys already.
+pub async fn copy_keys(from: &impl ConnectionTrait, to: &impl ConnectionTrait, progress: &mut dyn FnMut(&str, u64, u64)) -> DomainResult<Vec<Copied>> {
+    use crate::entities::{customer_key, data_key, key_check};
+    if key_check::Entity::find().count(to).await? > 0 || data_key::Entity::find().count(to).await? > 0 {
+        return Err(DomainError::invalid_state("the target key store already holds keys: move data into an empty one"));
+    }
+    let done = vec![
+        copy_table::<key_check::Entity>(from, to, progress).await?,
+        copy_table::<data_key::Entity>(from, to, progress).await?,
+        copy_table::<customer_key::Entity>(from, to, progress).await?,
+    ];
+    verify_counts(from, to, &done).await?;
+    Ok(done)
+}
+
 async fn copy_table<E>(from: &impl ConnectionTrait, to: &impl ConnectionTrait, progress: &mut dyn FnMut(&str, u64, u64)) -> DomainResult<Copied>
 where
     E: EntityTrait,
@@ -115,6 +131,15 @@ async fn copy_customers(from: &impl ConnectionTrait, to: &impl ConnectionTrait, 
 
 /// Same rows in every table, and every balance equal to its ledger.
 async fn verify(from: &impl ConnectionTrait, to: &impl ConnectionTrait, copied: &[Copied]) -> DomainResult<()> {
+    verify_counts(from, to, copied).await?;
+    let off = super::ledger::unbalanced(to).await?;
+    if !off.is_empty() {
+        return Err(DomainError::internal(format!("balances differ from the ledger for customers {off:?}")));
+    }
+    Ok(())
+}
+
+async fn verify_counts(from: &impl ConnectionTrait, to: &impl ConnectionTrait, copied: &[Copied]) -> DomainResult<()> {
     for c in copied {
         let count = |db_backend: DbBackend| Statement::from_string(db_backend, format!("SELECT COUNT(*) FROM {}", c.table));
         let n = |row: Option<sea_orm::QueryResult>| row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(-1);
@@ -122,10 +147,6 @@ async fn verify(from: &impl ConnectionTrait, to: &impl ConnectionTrait, copied: 
         if a != b {
             return Err(DomainError::internal(format!("{}: {a} rows in the source, {b} in the target", c.table)));
         }
-    }
-    let off = super::ledger::unbalanced(to).await?;
-    if !off.is_empty() {
-        return Err(DomainError::internal(format!("balances differ from the ledger for customers {off:?}")));
     }
     Ok(())
 }

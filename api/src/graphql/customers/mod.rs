@@ -21,7 +21,8 @@ pub struct CustomerFilter {
     pub status: Option<CustomerStatus>,
     pub segment: Option<String>,
     pub tag: Option<String>,
-    /// Case-insensitive fragment of the name or email, or digits of the phone number.
+    /// Case-insensitive fragment of the name, a whole email address, or the last four (or more)
+    /// digits of the phone number (email and phone are sealed: they match exactly, never by fragment).
     pub search: Option<String>,
 }
 

@@ -11,7 +11,7 @@ use crate::auth::CARE;
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, loader, scope};
 use crate::graphql::feedback::types::Review;
-use crate::graphql::loaders::{CustomerById, FavoritesOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf};
+use crate::graphql::loaders::{CustomerById, CustomerKeyOf, FavoritesOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf};
 use crate::graphql::notes::types::Note;
 use crate::graphql::occasions::types::SpecialOccasion;
 use crate::graphql::points::types::PointTransaction;
@@ -27,6 +27,8 @@ const MAX_HISTORY: u64 = 100;
 pub struct Customer {
     row: customer::Model,
     read: ops::Projection,
+    /// The personal values, opened on the first field that shows one.
+    opened: tokio::sync::OnceCell<ops::Personal>,
 }
 
 /// Points balance.
@@ -214,16 +216,16 @@ pub const FIELD_COLUMNS: &[(&str, &[customer::Column])] = {
         ("__typename", &[]),
         ("id", &[]),
         ("userId", &[C::UserId]),
-        ("phone", &[C::Phone]),
-        ("email", &[C::Email]),
+        ("phone", &[C::Phone, C::KeyId]),
+        ("email", &[C::Email, C::KeyId]),
         ("name", &[C::Name]),
-        ("dateOfBirth", &[C::DateOfBirth]),
-        ("anniversary", &[C::Anniversary]),
+        ("dateOfBirth", &[C::DateOfBirth, C::KeyId]),
+        ("anniversary", &[C::Anniversary, C::KeyId]),
         ("loyaltyTier", &[C::Tier]),
         ("loyaltyPoints", &[C::PointsCurrent, C::PointsLifetime, C::PointsRedeemed, C::LastActivityAt]),
         ("memberSince", &[C::MemberSince]),
         ("visitStats", &[C::TotalVisits, C::FirstVisitAt, C::LastVisitAt, C::TotalSpentCents]),
-        ("preferences", &[C::DietaryRestrictions, C::Allergies, C::SpiceLevel, C::PreferredSeating]),
+        ("preferences", &[C::DietaryRestrictions, C::Allergies, C::SpiceLevel, C::PreferredSeating, C::KeyId]),
         ("marketing", &[C::EmailOptIn, C::SmsOptIn, C::PushOptIn, C::SpecialOffers, C::BirthdayOffers, C::AnniversaryOffers]),
         ("tags", &[]),
         ("segments", &[]),
@@ -263,14 +265,30 @@ pub fn projection(selection: async_graphql::Lookahead<'_>) -> ops::Projection {
 impl From<customer::Model> for Customer {
     /// A customer read in full.
     fn from(row: customer::Model) -> Self {
-        Customer { row, read: ops::Projection::All }
+        Customer { row, read: ops::Projection::All, opened: Default::default() }
     }
 }
 
 impl Customer {
     /// A customer read with `read`'s columns only.
     pub fn projected(row: customer::Model, read: ops::Projection) -> Self {
-        Customer { row, read }
+        Customer { row, read, opened: Default::default() }
+    }
+
+    /// The personal values for resolving `field` (its columns checked), opened once with the
+    /// customer's key (batched across the page by the request's loader).
+    async fn personal(&self, ctx: &Context<'_>, field: &str) -> async_graphql::Result<&ops::Personal> {
+        let row = self.field(field)?;
+        self.opened
+            .get_or_try_init(|| async {
+                let key = match &row.key_id {
+                    Some(id) => loader(ctx).load_one(CustomerKeyOf(id.clone())).await.map_err(ApiError::Shared)?,
+                    None => None,
+                };
+                ops::personal::open_with(row, key.as_ref()).map_err(ApiError::Domain)
+            })
+            .await
+            .gql()
     }
 
     /// The row, for resolving `field`: an error if the read did not fetch its columns.
@@ -296,20 +314,20 @@ impl Customer {
         Ok(self.field("userId")?.user_id.as_deref())
     }
     /// E.164 phone number.
-    async fn phone(&self) -> async_graphql::Result<&str> {
-        Ok(&self.field("phone")?.phone)
+    async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.personal(ctx, "phone").await?.phone)
     }
-    async fn email(&self) -> async_graphql::Result<Option<&str>> {
-        Ok(self.field("email")?.email.as_deref())
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.personal(ctx, "email").await?.email.as_deref())
     }
     async fn name(&self) -> async_graphql::Result<&str> {
         Ok(&self.field("name")?.name)
     }
-    async fn date_of_birth(&self) -> async_graphql::Result<Option<Date>> {
-        Ok(self.field("dateOfBirth")?.date_of_birth.map(Date))
+    async fn date_of_birth(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
+        Ok(self.personal(ctx, "dateOfBirth").await?.date_of_birth.map(Date))
     }
-    async fn anniversary(&self) -> async_graphql::Result<Option<Date>> {
-        Ok(self.field("anniversary")?.anniversary.map(Date))
+    async fn anniversary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
+        Ok(self.personal(ctx, "anniversary").await?.anniversary.map(Date))
     }
     async fn loyalty_tier(&self) -> async_graphql::Result<Tier> {
         Ok(self.field("loyaltyTier")?.tier.into())
@@ -331,12 +349,13 @@ impl Customer {
             average_visits_per_month: visit_rules::average_visits_per_month(c.total_visits, c.first_visit_at, Utc::now()),
         })
     }
-    async fn preferences(&self) -> async_graphql::Result<Preferences> {
+    async fn preferences(&self, ctx: &Context<'_>) -> async_graphql::Result<Preferences> {
+        let p = self.personal(ctx, "preferences").await?;
         let c = self.field("preferences")?;
         Ok(Preferences {
             customer_id: c.id,
-            dietary_restrictions: c.dietary_restrictions.0.clone(),
-            allergies: c.allergies.0.clone(),
+            dietary_restrictions: p.dietary_restrictions.clone(),
+            allergies: p.allergies.clone(),
             spice_level: c.spice_level.map(Into::into),
             preferred_seating: c.preferred_seating.map(Into::into),
         })

@@ -448,9 +448,9 @@ pub struct AudienceMember {
     pub tier: Tier,
 }
 
-impl From<customer::Model> for AudienceMember {
-    fn from(c: customer::Model) -> Self {
-        Self { customer_id: ID(c.id.to_string()), name: c.name, email: c.email, tier: c.tier.into() }
+impl From<(customer::Model, entity::ops::customers::Personal)> for AudienceMember {
+    fn from((c, p): (customer::Model, entity::ops::customers::Personal)) -> Self {
+        Self { customer_id: ID(c.id.to_string()), name: c.name, email: p.email, tier: c.tier.into() }
     }
 }
 
@@ -472,7 +472,7 @@ pub struct CampaignAudience {
 
 impl CampaignAudience {
     /// The figures and the sample.
-    pub fn of(b: Breakdown, sample: Vec<customer::Model>) -> Self {
+    pub fn of(b: Breakdown, sample: Vec<(customer::Model, entity::ops::customers::Personal)>) -> Self {
         let n = |v: u64| v as i64;
         Self {
             audience: n(b.audience),

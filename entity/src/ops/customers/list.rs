@@ -5,7 +5,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
 
 use super::cursor::{self, Cursor};
+use super::personal::Indexes;
 use super::projection::Projection;
+use crate::rules::contact;
 use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, segment};
 use crate::{DomainError, DomainResult, Policy, Scope};
 
@@ -16,7 +18,7 @@ pub struct CustomerFilter {
     pub status: Option<CustomerStatus>,
     pub segment: Option<String>,
     pub tag: Option<String>,
-    /// Case-insensitive fragment of the name, email or phone number.
+    /// Fragment of the name, whole email, or last four digits of the phone (see `search_condition`).
     pub search: Option<String>,
 }
 
@@ -57,7 +59,7 @@ pub fn check_page(policy: &Policy, page: i64, limit: i64) -> DomainResult<(u64, 
 /// inside the label subqueries: PostgreSQL merges them with the customers in id order and does
 /// not carry the bound over by itself (a deep cursor page read 40k labels to skip them).
 /// `rule` is the condition of a rule segment `filter.segment` names ([`rule_of`]).
-fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule: Option<Condition>) -> Select<customer::Entity> {
+fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule: Option<Condition>, indexes: Option<&Indexes>) -> Select<customer::Entity> {
     use customer::Column as C;
     let mut select = customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id));
     let segment = match rule {
@@ -88,8 +90,8 @@ fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule
             select = select.filter(C::Id.in_subquery(labelled));
         }
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        select = select.filter(search_condition(search));
+    if let (Some(search), Some(indexes)) = (search_text(filter), indexes) {
+        select = select.filter(search_condition(search, indexes));
     }
     select
 }
@@ -98,8 +100,22 @@ fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule
 /// whose pattern matching has its own, differing limits).
 pub const MAX_SEARCH_LEN: usize = 100;
 
-/// Name or email contains the text (case-insensitive), or the phone contains its digits.
-fn search_condition(search: &str) -> Condition {
+fn search_text(filter: &CustomerFilter) -> Option<&str> {
+    filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The blind indexes a search needs (none without a search).
+async fn indexes_for(scope: &Scope, filter: &CustomerFilter) -> DomainResult<Option<Indexes>> {
+    Ok(match search_text(filter) {
+        Some(_) => Some(Indexes::of(scope).await?),
+        None => None,
+    })
+}
+
+/// The name contains the text (case-insensitive), or the text is the email address, or its
+/// last four digits (at least four given) are the phone number's last four. Email and phone
+/// are sealed, so they match through their blind indexes, never by fragment.
+fn search_condition(search: &str, indexes: &Indexes) -> Condition {
     use customer::Column as C;
     let escaped: String = search
         .to_lowercase()
@@ -110,12 +126,12 @@ fn search_condition(search: &str) -> Condition {
         })
         .collect();
     let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
-    let mut any = Condition::any()
-        .add(Expr::expr(Func::lower(Expr::col(C::Name))).like(pattern()))
-        .add(Expr::expr(Func::lower(Expr::col(C::Email))).like(pattern()));
-    let digits: String = search.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() >= 3 {
-        any = any.add(C::Phone.contains(&digits));
+    let mut any = Condition::any().add(Expr::expr(Func::lower(Expr::col(C::Name))).like(pattern()));
+    if let Ok(email) = contact::normalize_email(search) {
+        any = any.add(C::EmailIndex.eq(indexes.email(&email)));
+    }
+    if let Some(last4) = indexes.last4(search) {
+        any = any.add(C::PhoneLast4.eq(last4));
     }
     any
 }
@@ -137,7 +153,8 @@ pub async fn list(
         _ => None,
     };
     let rule = rule_of(db, scope, filter).await?;
-    let select = cursor::order(filtered(scope, filter, ids_below, rule), sort);
+    let indexes = indexes_for(scope, filter).await?;
+    let select = cursor::order(filtered(scope, filter, ids_below, rule, indexes.as_ref()), sort);
     let (select, page) = match at {
         PageAt::Number(page) => (select.offset((page - 1) * limit), Some(page)),
         PageAt::After(after) => (select.filter(after.condition()), None),
@@ -176,7 +193,8 @@ fn check_filter(filter: &CustomerFilter) -> DomainResult<()> {
 pub async fn count(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilter) -> DomainResult<u64> {
     check_filter(filter)?;
     let rule = rule_of(db, scope, filter).await?;
-    Ok(filtered(scope, filter, None, rule).count(db).await?)
+    let indexes = indexes_for(scope, filter).await?;
+    Ok(filtered(scope, filter, None, rule, indexes.as_ref()).count(db).await?)
 }
 
 /// The condition of the rule segment `filter.segment` names, if it names one (list and

@@ -2,6 +2,7 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use super::personal::Indexes;
 use super::projection::Projection;
 
 use crate::entities::customer;
@@ -45,6 +46,11 @@ impl std::fmt::Display for Lookup {
 /// columns of `projection`. A malformed phone or email is a `VALIDATION` error, not a miss.
 pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, lookup: Lookup, projection: &Projection) -> DomainResult<Option<customer::Model>> {
     use customer::Column as C;
+    let indexes = match lookup {
+        Lookup::Phone(_) | Lookup::Email(_) => Some(Indexes::of(scope).await?),
+        _ => None,
+    };
+    let index = |f: &dyn Fn(&Indexes) -> String| indexes.as_ref().map(f).unwrap_or_default();
     let column_is = |column: C, value: String| {
         customer::Entity::find()
             .filter(C::RestaurantId.eq(&scope.restaurant_id))
@@ -54,9 +60,12 @@ pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, loo
         Lookup::Id(id) => customer::Entity::find_by_id(id).filter(C::RestaurantId.eq(&scope.restaurant_id)),
         Lookup::Phone(phone) => {
             let phone = contact::normalize_phone(&phone, policy.phone_region).map_err(|e| DomainError::validation("phone", e))?;
-            column_is(C::Phone, phone)
+            column_is(C::PhoneIndex, index(&|ix| ix.phone(&phone)))
         }
-        Lookup::Email(email) => column_is(C::Email, contact::normalize_email(&email).map_err(|e| DomainError::validation("email", e))?),
+        Lookup::Email(email) => {
+            let email = contact::normalize_email(&email).map_err(|e| DomainError::validation("email", e))?;
+            column_is(C::EmailIndex, index(&|ix| ix.email(&email)))
+        }
         Lookup::ReferralCode(code) => {
             let code = code.trim().to_uppercase();
             if code.is_empty() || code.len() > 20 {
@@ -89,15 +98,17 @@ pub async fn find_member(db: &impl ConnectionTrait, scope: &Scope, member: &crat
 /// The customer with this phone number (any format the policy's region reads), or `NotFound`.
 pub async fn find_by_phone(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, phone: &str) -> DomainResult<customer::Model> {
     let phone = contact::normalize_phone(phone, policy.phone_region).map_err(|e| DomainError::validation("phone", e))?;
-    find_by_normalized_phone(db, scope, &phone)
+    let index = Indexes::of(scope).await?.phone(&phone);
+    find_by_phone_index(db, scope, &index)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("customer with phone {phone}")))
 }
 
-pub(crate) async fn find_by_normalized_phone(db: &impl ConnectionTrait, scope: &Scope, phone: &str) -> DomainResult<Option<customer::Model>> {
+/// The customer whose phone has the blind index `index` ([`Indexes::phone`]).
+pub(crate) async fn find_by_phone_index(db: &impl ConnectionTrait, scope: &Scope, index: &str) -> DomainResult<Option<customer::Model>> {
     Ok(customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(customer::Column::Phone.eq(phone))
+        .filter(customer::Column::PhoneIndex.eq(index))
         .one(db)
         .await?)
 }

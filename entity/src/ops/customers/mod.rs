@@ -6,11 +6,13 @@ pub mod batch;
 pub mod cursor;
 pub mod list;
 pub mod lookup;
+pub mod personal;
 pub mod projection;
 pub mod upsert;
 
 pub use batch::*;
 pub use list::*;
 pub use lookup::*;
+pub use personal::{Indexes, Personal};
 pub use projection::Projection;
 pub use upsert::*;

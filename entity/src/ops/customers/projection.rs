@@ -6,7 +6,8 @@
 
 use sea_orm::{ConnectionTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select};
 
-use crate::entities::{CustomerStatus, StringList, Tier, customer};
+use crate::entities::customer::Sealed;
+use crate::entities::{CustomerStatus, Tier, customer};
 use crate::{DomainError, DomainResult};
 
 /// Which columns a read fetches.
@@ -65,7 +66,7 @@ pub fn placeholder() -> customer::Model {
         id: 0,
         restaurant_id: String::new(),
         user_id: None,
-        phone: String::new(),
+        phone: Sealed::default(),
         email: None,
         name: String::new(),
         date_of_birth: None,
@@ -81,8 +82,8 @@ pub fn placeholder() -> customer::Model {
         first_visit_at: None,
         last_visit_at: None,
         total_spent_cents: 0,
-        dietary_restrictions: StringList::default(),
-        allergies: StringList::default(),
+        dietary_restrictions: Sealed::default(),
+        allergies: Sealed::default(),
         spice_level: None,
         preferred_seating: None,
         email_opt_in: false,
@@ -102,6 +103,10 @@ pub fn placeholder() -> customer::Model {
         last_activity_at: epoch,
         created_at: epoch,
         updated_at: epoch,
+        phone_index: None,
+        email_index: None,
+        phone_last4: None,
+        key_id: None,
     }
 }
 
@@ -156,6 +161,10 @@ fn decode(row: &QueryResult, cols: &[customer::Column]) -> DomainResult<customer
             C::LastActivityAt => get!(last_activity_at),
             C::CreatedAt => get!(created_at),
             C::UpdatedAt => get!(updated_at),
+            C::PhoneIndex => get!(phone_index),
+            C::EmailIndex => get!(email_index),
+            C::PhoneLast4 => get!(phone_last4),
+            C::KeyId => get!(key_id),
         }
     }
     Ok(m)

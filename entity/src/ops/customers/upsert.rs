@@ -8,14 +8,16 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::entities::{CustomerStatus, LabelKind, LedgerKind, Seating, SpiceLevel, StringList, Tier, customer, customer_label};
+use crate::entities::{CustomerStatus, LabelKind, LedgerKind, Seating, SpiceLevel, Tier, customer, customer_label};
 use crate::ops::state::{self, Delta};
 use crate::ops::{begin_write, ledger, now};
 use crate::rules::programme::Programme;
 use crate::rules::{contact, occasions, referral};
 use crate::{DomainError, DomainResult, Policy, Scope};
 
-use super::lookup::{find_by_id, find_by_normalized_phone};
+use super::lookup::{find_by_id, find_by_phone_index};
+use super::personal::{self, Indexes, Personal};
+use crate::ops::vault::CustomerKey;
 
 /// A change to an optional field: leave it, clear it, or set it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,6 +43,15 @@ impl<T> Patch<T> {
             Patch::Clear => Patch::Clear,
             Patch::Set(v) => Patch::Set(f(v)?),
         })
+    }
+
+    /// Applies the change to a value in memory.
+    pub(crate) fn apply(self, target: &mut Option<T>) {
+        match self {
+            Patch::Keep => {}
+            Patch::Clear => *target = None,
+            Patch::Set(v) => *target = Some(v),
+        }
     }
 
     fn apply_to(self, target: &mut sea_orm::ActiveValue<Option<T>>)
@@ -195,12 +206,21 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     let p = crate::ops::restaurants::programme(db, scope).await?;
     let checked = check(input, policy, p.today(at))?;
     let input = input.clone();
+    let indexes = Indexes::of(scope).await?;
     let txn = begin_write(db).await?;
-    let existing = find_by_normalized_phone(&txn, scope, &checked.phone).await?;
+    let existing = find_by_phone_index(&txn, scope, &indexes.phone(&checked.phone)).await?;
     let created = existing.is_none();
-    let base = match existing {
-        Some(row) => row,
-        None => insert_new(&txn, scope, &checked, at).await?,
+    let (base, key, before) = match existing {
+        Some(row) => {
+            let key = personal::key_for(scope, Some(&row)).await?;
+            let before = personal::open_with(&row, Some(&key))?;
+            (row, key, before)
+        }
+        None => {
+            let key = personal::key_for(scope, None).await?;
+            let fresh = Personal { phone: checked.phone.clone(), ..Personal::default() };
+            (insert_new(&txn, scope, &checked, &fresh, &key, &indexes, at).await?, key, fresh)
+        }
     };
     let referred_by = match &checked.referral_code {
         Some(code) => link_referral(&txn, scope, &p, &base, code, at).await?,
@@ -211,17 +231,19 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     if let Some(name) = checked.name {
         active.name = Set(name);
     }
-    checked.email.apply_to(&mut active.email);
+    let mut after = before.clone();
+    checked.email.apply(&mut after.email);
     checked.user_id.apply_to(&mut active.user_id);
-    apply_dates(&mut active, checked.date_of_birth, checked.anniversary);
+    apply_dates(&mut active, &mut after, checked.date_of_birth, checked.anniversary);
     input.spice_level.apply_to(&mut active.spice_level);
     input.preferred_seating.apply_to(&mut active.preferred_seating);
     if let Some(list) = checked.dietary_restrictions {
-        active.dietary_restrictions = Set(StringList(list));
+        after.dietary_restrictions = list;
     }
     if let Some(list) = checked.allergies {
-        active.allergies = Set(StringList(list));
+        after.allergies = list;
     }
+    personal::seal_into(&mut active, &after, &key, &indexes);
     input.marketing.apply_to(&mut active);
     if let Some(status) = input.status {
         active.status = Set(status);
@@ -234,13 +256,15 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     if let Some(segments) = checked.segments {
         replace_segments(&txn, scope, &row, segments).await?;
     }
-    audit_changes(&txn, scope, if created { None } else { Some(&base) }, &row, segments_changed).await?;
+    let audited_before = (!created).then_some((&base, &before));
+    audit_changes(&txn, scope, audited_before, (&row, &after), &key, segments_changed).await?;
     let row = state::refresh(&txn, &p, row, at, false).await?;
     txn.commit().await?;
     Ok(UpsertOutcome { customer: row, created })
 }
 
-/// Profile fields the audit trail follows: (column as serialised, name in the API).
+/// Profile fields the audit trail follows: (column as serialised, name in the API). The
+/// personal ones ([`PERSONAL_AUDITED`]) are recorded sealed under the customer's key.
 const AUDITED: [(&str, &str); 11] = [
     ("name", "name"),
     ("email", "email"),
@@ -254,6 +278,9 @@ const AUDITED: [(&str, &str); 11] = [
     ("preferred_seating", "preferredSeating"),
     ("status", "status"),
 ];
+
+/// The audited fields whose values are personal data.
+const PERSONAL_AUDITED: [&str; 6] = ["email", "phone", "date_of_birth", "anniversary", "dietary_restrictions", "allergies"];
 
 /// Consent flags: (column as serialised, name in the API).
 pub(crate) const CONSENT: [(&str, &str); 6] = [
@@ -270,17 +297,23 @@ pub(crate) const CONSENT: [(&str, &str); 6] = [
 async fn audit_changes(
     txn: &impl ConnectionTrait,
     scope: &Scope,
-    before: Option<&customer::Model>,
-    after: &customer::Model,
+    before: Option<(&customer::Model, &Personal)>,
+    (after, after_personal): (&customer::Model, &Personal),
+    key: &CustomerKey,
     segments: Option<Vec<String>>,
 ) -> DomainResult<()> {
-    let old = before.map(serde_json::to_value).transpose().map_err(|e| DomainError::internal(e.to_string()))?;
-    let new = serde_json::to_value(after).map_err(|e| DomainError::internal(e.to_string()))?;
+    let old = before.map(|(c, p)| personal::clear_view(c, p)).transpose()?;
+    let new = personal::clear_view(after, after_personal)?;
     let old_of = |key: &str| old.as_ref().map_or(serde_json::Value::Null, |o| o[key].clone());
+    let seal = |v: serde_json::Value| match v {
+        serde_json::Value::Null => v,
+        v => serde_json::Value::String(key.seal(personal::AUDIT, &v.to_string())),
+    };
     let mut changes = serde_json::Map::new();
     for (key, name) in AUDITED {
         if old_of(key) != new[key] {
-            changes.insert(name.into(), serde_json::json!({ "from": old_of(key), "to": new[key] }));
+            let (from, to) = if PERSONAL_AUDITED.contains(&key) { (seal(old_of(key)), seal(new[key].clone())) } else { (old_of(key), new[key].clone()) };
+            changes.insert(name.into(), serde_json::json!({ "from": from, "to": to }));
         }
     }
     if let Some(segments) = segments {
@@ -300,28 +333,32 @@ async fn audit_changes(
     Ok(())
 }
 
-/// Sets (or clears) the dates and their month-day keys together.
-pub(crate) fn apply_dates(active: &mut customer::ActiveModel, date_of_birth: Patch<NaiveDate>, anniversary: Patch<NaiveDate>) {
+/// Sets (or clears) the dates (in `p`, sealed later) and their month-day keys together.
+pub(crate) fn apply_dates(active: &mut customer::ActiveModel, p: &mut Personal, date_of_birth: Patch<NaiveDate>, anniversary: Patch<NaiveDate>) {
     date_of_birth.clone().map(occasions::month_day_key).apply_to(&mut active.birth_md);
     anniversary.clone().map(occasions::month_day_key).apply_to(&mut active.anniversary_md);
-    date_of_birth.apply_to(&mut active.date_of_birth);
-    anniversary.apply_to(&mut active.anniversary);
+    date_of_birth.apply(&mut p.date_of_birth);
+    anniversary.apply(&mut p.anniversary);
 }
 
-async fn insert_new(txn: &impl ConnectionTrait, scope: &Scope, checked: &Checked, at: chrono::DateTime<chrono::Utc>) -> DomainResult<customer::Model> {
+async fn insert_new(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    checked: &Checked,
+    fresh: &Personal,
+    key: &CustomerKey,
+    indexes: &Indexes,
+    at: chrono::DateTime<chrono::Utc>,
+) -> DomainResult<customer::Model> {
     let name = checked
         .name
         .clone()
         .ok_or_else(|| DomainError::validation("name", "is required to create a customer"))?;
     let referral_code = unused_referral_code(txn, &name).await?;
-    Ok(customer::ActiveModel {
+    let mut row = customer::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         user_id: Set(None),
-        phone: Set(checked.phone.clone()),
-        email: Set(None),
         name: Set(name),
-        date_of_birth: Set(None),
-        anniversary: Set(None),
         birth_md: Set(None),
         anniversary_md: Set(None),
         tier: Set(Tier::Bronze),
@@ -333,8 +370,6 @@ async fn insert_new(txn: &impl ConnectionTrait, scope: &Scope, checked: &Checked
         first_visit_at: Set(None),
         last_visit_at: Set(None),
         total_spent_cents: Set(0),
-        dietary_restrictions: Set(StringList::default()),
-        allergies: Set(StringList::default()),
         spice_level: Set(None),
         preferred_seating: Set(None),
         email_opt_in: Set(false),
@@ -355,9 +390,9 @@ async fn insert_new(txn: &impl ConnectionTrait, scope: &Scope, checked: &Checked
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?)
+    };
+    personal::seal_into(&mut row, fresh, key, indexes);
+    Ok(row.insert(txn).await?)
 }
 
 /// A referral code no customer has yet (codes are unique across all restaurants).

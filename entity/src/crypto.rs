@@ -1,0 +1,201 @@
+//! The cryptography of personal data at rest, as pure functions: sealing a value with
+//! XChaCha20-Poly1305 under a key, wrapping one key by another (envelope encryption), and keyed
+//! blind indexes (HMAC-SHA256) for exact lookups. Where the keys live and how they are loaded is
+//! [`crate::ops::vault`]; which fields are sealed is [`crate::ops::customers::personal`].
+//!
+//! A sealed value is text: `e1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`, with a fresh
+//! 24-byte random nonce each time and the field's name as associated data, so a value copied
+//! into another field or another customer's row does not open. Text without the `e1.` prefix is
+//! a value written before encryption (read as it is until the backfill seals it).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Prefix of every sealed value (format version 1).
+pub const PREFIX: &str = "e1.";
+
+/// A 256-bit key. Its bytes never leave the process except wrapped by another key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key([u8; 32]);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(..)")
+    }
+}
+
+/// Why a value or key could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("not a sealed value")]
+    Malformed,
+    #[error("the value was sealed under key {0}, which is not available (erased or never created)")]
+    UnknownKey(String),
+    #[error("the value does not open with its key (wrong key or altered data)")]
+    Forged,
+    #[error("a key must be 32 bytes, given as 64 hex digits or 43-44 base64 characters")]
+    BadKey,
+}
+
+impl Key {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::fill(&mut bytes);
+        Key(bytes)
+    }
+
+    /// A key written as 64 hex digits or as base64 (standard or URL-safe, padded or not).
+    pub fn parse(text: &str) -> Result<Self, CryptoError> {
+        let text = text.trim();
+        let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16)).collect::<Result<Vec<u8>, _>>().map_err(|_| CryptoError::BadKey)?
+        } else {
+            let unpadded = text.trim_end_matches('=').replace('+', "-").replace('/', "_");
+            B64.decode(unpadded).map_err(|_| CryptoError::BadKey)?
+        };
+        Ok(Key(bytes.try_into().map_err(|_| CryptoError::BadKey)?))
+    }
+
+    /// The key as 64 hex digits (for the key file).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new((&self.0).into())
+    }
+
+    /// Seals `plain` as `e1.<key_id>.…`, bound to `field` (the associated data).
+    pub fn seal(&self, key_id: &str, field: &str, plain: &[u8]) -> String {
+        let mut nonce = [0u8; 24];
+        rand::fill(&mut nonce);
+        let aad = associated(key_id, field);
+        let sealed = self
+            .cipher()
+            .encrypt(<&XNonce>::from(&nonce), Payload { msg: plain, aad: &aad })
+            .expect("XChaCha20-Poly1305 encrypts any length this service writes");
+        let mut raw = Vec::with_capacity(24 + sealed.len());
+        raw.extend_from_slice(&nonce);
+        raw.extend_from_slice(&sealed);
+        format!("{PREFIX}{key_id}.{}", B64.encode(raw))
+    }
+
+    /// Opens a value [`Key::seal`] made with this key for `field`.
+    pub fn open(&self, field: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+        let (key_id, body) = split(sealed)?;
+        let raw = B64.decode(body).map_err(|_| CryptoError::Malformed)?;
+        if raw.len() < 24 + 16 {
+            return Err(CryptoError::Malformed);
+        }
+        let (nonce, ct) = raw.split_at(24);
+        let nonce: [u8; 24] = nonce.try_into().map_err(|_| CryptoError::Malformed)?;
+        let aad = associated(key_id, field);
+        self.cipher().decrypt(<&XNonce>::from(&nonce), Payload { msg: ct, aad: &aad }).map_err(|_| CryptoError::Forged)
+    }
+
+    /// `key` wrapped by this key, as `key_id` (what the key store keeps).
+    pub fn wrap(&self, key_id: &str, key: &Key) -> String {
+        self.seal(key_id, "key", &key.0)
+    }
+
+    /// A key [`Key::wrap`] wrapped by this key.
+    pub fn unwrap_key(&self, wrapped: &str) -> Result<Key, CryptoError> {
+        let bytes = self.open("key", wrapped)?;
+        Ok(Key(bytes.try_into().map_err(|_| CryptoError::Malformed)?))
+    }
+
+    /// The keyed blind index of a normalised value of `kind` (`phone`, `email`, `phone-last4`):
+    /// equal values give equal indexes under one key, and without the key an index tells nothing
+    /// about its value. 128 bits, base64url.
+    pub fn blind_index(&self, kind: &str, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(kind.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        B64.encode(&mac.finalize().into_bytes()[..16])
+    }
+}
+
+fn associated(key_id: &str, field: &str) -> Vec<u8> {
+    [key_id.as_bytes(), &[0], field.as_bytes()].concat()
+}
+
+fn split(sealed: &str) -> Result<(&str, &str), CryptoError> {
+    sealed.strip_prefix(PREFIX).and_then(|rest| rest.split_once('.')).ok_or(CryptoError::Malformed)
+}
+
+/// Whether `text` is a sealed value (not plain text written before encryption).
+pub fn is_sealed(text: &str) -> bool {
+    split(text).is_ok()
+}
+
+/// The id of the key `sealed` was sealed under.
+pub fn key_id_of(sealed: &str) -> Result<&str, CryptoError> {
+    split(sealed).map(|(id, _)| id)
+}
+
+/// A fresh key id: 16 random hex digits, prefixed (`r` restaurant data keys, `c` customers).
+pub fn new_key_id(prefix: char) -> String {
+    let mut bytes = [0u8; 8];
+    rand::fill(&mut bytes);
+    std::iter::once(prefix).chain(bytes.iter().flat_map(|b| format!("{b:02x}").chars().collect::<Vec<_>>())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_value_opens_with_its_key_and_field_only() {
+        let key = Key::generate();
+        let sealed = key.seal("c1", "phone", b"+14155550123");
+        assert!(sealed.starts_with("e1.c1."));
+        assert!(!sealed.contains("4155550123"));
+        assert_eq!(key.open("phone", &sealed).unwrap(), b"+14155550123");
+        assert_eq!(key.open("email", &sealed), Err(CryptoError::Forged));
+        assert_eq!(Key::generate().open("phone", &sealed), Err(CryptoError::Forged));
+        assert_eq!(key_id_of(&sealed), Ok("c1"));
+    }
+
+    #[test]
+    fn each_seal_has_a_fresh_nonce() {
+        let key = Key::generate();
+        assert_ne!(key.seal("c1", "phone", b"x"), key.seal("c1", "phone", b"x"));
+    }
+
+    #[test]
+    fn an_altered_value_or_key_id_does_not_open() {
+        let key = Key::generate();
+        let sealed = key.seal("c1", "phone", b"secret");
+        let mut altered = sealed.clone().into_bytes();
+        let last = altered.len() - 2;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        assert!(key.open("phone", std::str::from_utf8(&altered).unwrap()).is_err());
+        assert_eq!(key.open("phone", &sealed.replacen("c1", "c2", 1)), Err(CryptoError::Forged));
+        assert_eq!(key.open("phone", "+14155550123"), Err(CryptoError::Malformed));
+        assert!(!is_sealed("+14155550123"));
+    }
+
+    #[test]
+    fn keys_wrap_and_parse() {
+        let (outer, inner) = (Key::generate(), Key::generate());
+        assert_eq!(outer.unwrap_key(&outer.wrap("r1", &inner)).unwrap(), inner);
+        assert_eq!(Key::parse(&inner.to_hex()).unwrap(), inner);
+        assert_eq!(Key::parse(&B64.encode(inner.0)).unwrap(), inner);
+        assert_eq!(Key::parse("short"), Err(CryptoError::BadKey));
+    }
+
+    #[test]
+    fn blind_indexes_are_keyed_and_kind_separated() {
+        let key = Key::generate();
+        assert_eq!(key.blind_index("phone", "+1415"), key.blind_index("phone", "+1415"));
+        assert_ne!(key.blind_index("phone", "+1415"), key.blind_index("email", "+1415"));
+        assert_ne!(key.blind_index("phone", "+1415"), Key::generate().blind_index("phone", "+1415"));
+        assert_eq!(key.blind_index("phone", "x").len(), 22);
+    }
+}

@@ -1,0 +1,388 @@
+//! The key store and the keys in memory (envelope encryption): the master key (given to the
+//! service, never stored) wraps each restaurant's data and index keys; a restaurant's data key
+//! wraps each of its customers' keys; a customer's key seals that customer's personal values.
+//! The key store is its own database connection (by default a file beside the SQLite
+//! database), so a backup of the data carries no customer key: erasing a customer deletes its
+//! key, and its values become unreadable in every older copy of the data too.
+//!
+//! Keys are created outside the callers' transactions (on the vault's own connection), so a
+//! rolled-back write never leaves data sealed under a key that was not kept.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::crypto::{self, CryptoError, Key};
+use crate::entities::{customer_key, data_key, key_check};
+use crate::{DomainError, DomainResult};
+
+/// Customer keys kept unwrapped in memory at most (about 100 bytes each).
+const CUSTOMER_KEY_CACHE: usize = 200_000;
+/// The value sealed in `key_checks` to recognise the master key.
+const CHECK: &[u8] = b"loyalty key store";
+
+/// Why the key store cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("the key store holds keys sealed by a master key, and none was given (set LOYALTY_MASTER_KEY or LOYALTY_MASTER_KEY_FILE)")]
+    NoMasterKey,
+    #[error("the master key given is not the one the key store was sealed with: refusing to start (check LOYALTY_MASTER_KEY / LOYALTY_MASTER_KEY_FILE)")]
+    WrongMasterKey,
+    #[error("key store: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// Keys for sealing and opening personal data; cheap to clone.
+#[derive(Clone)]
+pub struct Vault(Arc<Inner>);
+
+struct Inner {
+    master: Key,
+    /// `None`: a vault for scopes that never touch personal data (tests, audit-only scopes).
+    db: Option<DatabaseConnection>,
+    data_keys: RwLock<HashMap<String, Key>>,
+    active: RwLock<HashMap<String, String>>,
+    index_keys: RwLock<HashMap<String, Key>>,
+    customer_keys: Mutex<HashMap<String, Key>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault")
+    }
+}
+
+/// A customer's key with its id, ready to seal and open that customer's values.
+#[derive(Clone, Debug)]
+pub struct CustomerKey {
+    pub id: String,
+    key: Key,
+}
+
+impl CustomerKey {
+    /// A fresh key that is in no key store.
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: &str) -> Self {
+        CustomerKey { id: id.into(), key: Key::generate() }
+    }
+
+    /// `plain` sealed for `field`.
+    pub fn seal(&self, field: &str, plain: &str) -> String {
+        self.key.seal(&self.id, field, plain.as_bytes())
+    }
+
+    /// A value of `field` this key sealed; plain text written before encryption as it is.
+    pub fn open(&self, field: &str, sealed: &str) -> DomainResult<String> {
+        open_with(&self.key, field, sealed)
+    }
+}
+
+fn open_with(key: &Key, field: &str, sealed: &str) -> DomainResult<String> {
+    if !crypto::is_sealed(sealed) {
+        return Ok(sealed.to_string());
+    }
+    let bytes = key.open(field, sealed).map_err(|e| DomainError::internal(format!("{field}: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| DomainError::internal(format!("{field}: not text")))
+}
+
+impl Vault {
+    /// Opens the key store on `db` with `master`: checks the master key against the one the
+    /// store was sealed with (recording it on first use), or refuses.
+    pub async fn open(db: DatabaseConnection, master: Option<Key>) -> Result<Vault, VaultError> {
+        let check = key_check::Entity::find_by_id(1).one(&db).await?;
+        let master = match (check, master) {
+            (Some(_), None) => return Err(VaultError::NoMasterKey),
+            (Some(row), Some(master)) => {
+                if master.open("check", &row.sealed).ok().as_deref() != Some(CHECK) {
+                    return Err(VaultError::WrongMasterKey);
+                }
+                master
+            }
+            (None, master) => {
+                if data_key::Entity::find().count(&db).await? > 0 {
+                    return Err(VaultError::NoMasterKey);
+                }
+                let Some(master) = master else { return Err(VaultError::NoMasterKey) };
+                let row = key_check::ActiveModel { id: Set(1), sealed: Set(master.seal("master", "check", CHECK)), created_at: Set(Utc::now()) };
+                key_check::Entity::insert(row).on_conflict(OnConflict::column(key_check::Column::Id).do_nothing().to_owned()).exec_without_returning(&db).await?;
+                let stored = key_check::Entity::find_by_id(1).one(&db).await?.ok_or(VaultError::WrongMasterKey)?;
+                if master.open("check", &stored.sealed).ok().as_deref() != Some(CHECK) {
+                    return Err(VaultError::WrongMasterKey);
+                }
+                master
+            }
+        };
+        Ok(Vault::with(master, Some(db)))
+    }
+
+    fn with(master: Key, db: Option<DatabaseConnection>) -> Vault {
+        Vault(Arc::new(Inner {
+            master,
+            db,
+            data_keys: RwLock::default(),
+            active: RwLock::default(),
+            index_keys: RwLock::default(),
+            customer_keys: Mutex::default(),
+        }))
+    }
+
+    /// A vault with no key store: every key operation fails. For scopes that only record the
+    /// audit log, and unit tests.
+    pub fn detached() -> Vault {
+        Vault::with(Key::generate(), None)
+    }
+
+    fn db(&self) -> DomainResult<&DatabaseConnection> {
+        self.0.db.as_ref().ok_or_else(|| DomainError::internal("no key store for this scope"))
+    }
+
+    /// The key store's connection (for the key rotation and data transfers).
+    pub fn connection(&self) -> DomainResult<&DatabaseConnection> {
+        self.db()
+    }
+
+    /// The restaurant's blind-index key, created on first use (one per restaurant, never
+    /// rotated: the indexes would all change).
+    pub async fn index_key(&self, restaurant_id: &str) -> DomainResult<Key> {
+        if let Some(k) = self.0.index_keys.read().expect("lock").get(restaurant_id) {
+            return Ok(k.clone());
+        }
+        let db = self.db()?;
+        let id = format!("ix-{restaurant_id}");
+        let fresh = data_key::ActiveModel {
+            id: Set(id.clone()),
+            restaurant_id: Set(restaurant_id.to_string()),
+            purpose: Set("index".into()),
+            wrapped: Set(self.0.master.wrap(&id, &Key::generate())),
+            state: Set("active".into()),
+            created_at: Set(Utc::now()),
+        };
+        data_key::Entity::insert(fresh).on_conflict(OnConflict::column(data_key::Column::Id).do_nothing().to_owned()).exec_without_returning(db).await?;
+        let row = data_key::Entity::find_by_id(id).one(db).await?.ok_or_else(|| DomainError::internal("index key vanished"))?;
+        let key = self.0.master.unwrap_key(&row.wrapped).map_err(key_error)?;
+        self.0.index_keys.write().expect("lock").insert(restaurant_id.to_string(), key.clone());
+        Ok(key)
+    }
+
+    /// The restaurant's active data key (created on first use), with its id.
+    async fn active_data_key(&self, restaurant_id: &str) -> DomainResult<(String, Key)> {
+        let cached = self.0.active.read().expect("lock").get(restaurant_id).cloned();
+        if let Some(id) = cached
+            && let Some(key) = self.0.data_keys.read().expect("lock").get(&id)
+        {
+            return Ok((id, key.clone()));
+        }
+        let db = self.db()?;
+        let found = data_key::Entity::find()
+            .filter(data_key::Column::RestaurantId.eq(restaurant_id))
+            .filter(data_key::Column::Purpose.eq("data"))
+            .filter(data_key::Column::State.eq("active"))
+            .order_by_desc(data_key::Column::CreatedAt)
+            .one(db)
+            .await?;
+        let row = match found {
+            Some(row) => row,
+            None => {
+                let id = crypto::new_key_id('r');
+                let row = data_key::ActiveModel {
+                    id: Set(id.clone()),
+                    restaurant_id: Set(restaurant_id.to_string()),
+                    purpose: Set("data".into()),
+                    wrapped: Set(self.0.master.wrap(&id, &Key::generate())),
+                    state: Set("active".into()),
+                    created_at: Set(Utc::now()),
+                };
+                data_key::Entity::insert(row).exec_with_returning(db).await?
+            }
+        };
+        let key = self.0.master.unwrap_key(&row.wrapped).map_err(key_error)?;
+        self.0.data_keys.write().expect("lock").insert(row.id.clone(), key.clone());
+        self.0.active.write().expect("lock").insert(restaurant_id.to_string(), row.id.clone());
+        Ok((row.id, key))
+    }
+
+    /// Forgets which data key is active (after a rotation started elsewhere).
+    fn forget_active(&self, restaurant_id: &str) {
+        self.0.active.write().expect("lock").remove(restaurant_id);
+    }
+
+    /// A new customer key for the restaurant, stored wrapped before it is used.
+    pub async fn new_customer_key(&self, restaurant_id: &str) -> DomainResult<CustomerKey> {
+        let db = self.db()?;
+        for _ in 0..3 {
+            let (data_id, data_key) = self.active_data_key(restaurant_id).await?;
+            let id = crypto::new_key_id('c');
+            let key = Key::generate();
+            let row = customer_key::ActiveModel {
+                id: Set(id.clone()),
+                restaurant_id: Set(restaurant_id.to_string()),
+                data_key_id: Set(data_id.clone()),
+                wrapped: Set(data_key.wrap(&id, &key)),
+                created_at: Set(Utc::now()),
+            };
+            match customer_key::Entity::insert(row).exec(db).await {
+                Ok(_) => {
+                    self.remember(&id, key.clone());
+                    return Ok(CustomerKey { id, key });
+                }
+                // The data key was retired by a rotation meanwhile (the foreign key refuses it).
+                Err(_) if self.data_key_retired(&data_id).await? => self.forget_active(restaurant_id),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(DomainError::internal("no active data key to wrap a customer key"))
+    }
+
+    async fn data_key_retired(&self, id: &str) -> DomainResult<bool> {
+        let row = data_key::Entity::find_by_id(id).one(self.db()?).await?;
+        Ok(row.is_none_or(|r| r.state != "active"))
+    }
+
+    fn remember(&self, id: &str, key: Key) {
+        let mut cache = self.0.customer_keys.lock().expect("lock");
+        if cache.len() >= CUSTOMER_KEY_CACHE {
+            cache.clear();
+        }
+        cache.insert(id.to_string(), key);
+    }
+
+    /// The customer key `id` of the restaurant, or `None` when it was erased.
+    pub async fn customer_key(&self, restaurant_id: &str, id: &str) -> DomainResult<Option<CustomerKey>> {
+        Ok(self.customer_keys(restaurant_id, &[id]).await?.remove(id))
+    }
+
+    /// The restaurant's customer keys among `ids` (erased ones are missing), in one read of
+    /// the key store for those not in memory.
+    pub async fn customer_keys(&self, restaurant_id: &str, ids: &[&str]) -> DomainResult<HashMap<String, CustomerKey>> {
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        {
+            let cache = self.0.customer_keys.lock().expect("lock");
+            for id in ids {
+                match cache.get(*id) {
+                    Some(key) => {
+                        found.insert(id.to_string(), CustomerKey { id: id.to_string(), key: key.clone() });
+                    }
+                    None => missing.push(id.to_string()),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let rows = customer_key::Entity::find()
+            .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
+            .filter(customer_key::Column::Id.is_in(missing))
+            .all(self.db()?)
+            .await?;
+        for row in rows {
+            let data_key = self.data_key(&row.data_key_id).await?;
+            let key = data_key.unwrap_key(&row.wrapped).map_err(key_error)?;
+            self.remember(&row.id, key.clone());
+            found.insert(row.id.clone(), CustomerKey { id: row.id, key });
+        }
+        Ok(found)
+    }
+
+    async fn data_key(&self, id: &str) -> DomainResult<Key> {
+        if let Some(k) = self.0.data_keys.read().expect("lock").get(id) {
+            return Ok(k.clone());
+        }
+        let row = data_key::Entity::find_by_id(id).one(self.db()?).await?.ok_or_else(|| key_error(CryptoError::UnknownKey(id.to_string())))?;
+        let key = self.0.master.unwrap_key(&row.wrapped).map_err(key_error)?;
+        self.0.data_keys.write().expect("lock").insert(id.to_string(), key.clone());
+        Ok(key)
+    }
+
+    /// Destroys customer key `id`: every value sealed under it, in this database and in every
+    /// copy of it, can no longer be opened.
+    pub async fn shred(&self, restaurant_id: &str, id: &str) -> DomainResult<()> {
+        customer_key::Entity::delete_many()
+            .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
+            .filter(customer_key::Column::Id.eq(id))
+            .exec(self.db()?)
+            .await?;
+        self.0.customer_keys.lock().expect("lock").remove(id);
+        Ok(())
+    }
+
+    /// Rotates the restaurant's data key: a new key becomes active, every customer key is
+    /// re-wrapped under it in batches of `batch` (`progress` told the count after each), then
+    /// the old keys are deleted. Resumable: a rerun finishes what an interrupted one began.
+    /// Values stay readable throughout (a customer key opens under the old or the new data key).
+    pub async fn rotate(&self, restaurant_id: &str, batch: u64, mut progress: impl FnMut(u64)) -> DomainResult<u64> {
+        let db = self.db()?;
+        let old: Vec<String> = data_key::Entity::find()
+            .select_only()
+            .column(data_key::Column::Id)
+            .filter(data_key::Column::RestaurantId.eq(restaurant_id))
+            .filter(data_key::Column::Purpose.eq("data"))
+            .into_tuple()
+            .all(db)
+            .await?;
+        data_key::Entity::update_many()
+            .col_expr(data_key::Column::State, sea_orm::sea_query::Expr::value("retiring"))
+            .filter(data_key::Column::Id.is_in(old.clone()))
+            .exec(db)
+            .await?;
+        self.forget_active(restaurant_id);
+        let (new_id, new_key) = self.active_data_key(restaurant_id).await?;
+        let mut done = 0;
+        loop {
+            let rows = customer_key::Entity::find()
+                .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
+                .filter(customer_key::Column::DataKeyId.ne(&new_id))
+                .order_by_asc(customer_key::Column::Id)
+                .limit(batch)
+                .all(db)
+                .await?;
+            if rows.is_empty() {
+                let left = data_key::Entity::delete_many().filter(data_key::Column::Id.is_in(old.clone())).filter(data_key::Column::Id.ne(&new_id)).exec(db).await;
+                match left {
+                    Ok(_) => break,
+                    // A customer key was wrapped under an old key meanwhile: re-wrap it too.
+                    Err(_) => continue,
+                }
+            }
+            for row in rows {
+                let key = self.data_key(&row.data_key_id).await?.unwrap_key(&row.wrapped).map_err(key_error)?;
+                let rewrapped = new_key.wrap(&row.id, &key);
+                customer_key::Entity::update_many()
+                    .col_expr(customer_key::Column::Wrapped, sea_orm::sea_query::Expr::value(rewrapped))
+                    .col_expr(customer_key::Column::DataKeyId, sea_orm::sea_query::Expr::value(new_id.clone()))
+                    .filter(customer_key::Column::Id.eq(&row.id))
+                    .filter(customer_key::Column::DataKeyId.eq(&row.data_key_id))
+                    .exec(db)
+                    .await?;
+                done += 1;
+            }
+            progress(done);
+        }
+        let mut cached = self.0.data_keys.write().expect("lock");
+        for id in old.iter().filter(|id| **id != new_id) {
+            cached.remove(id);
+        }
+        Ok(done)
+    }
+
+    /// The restaurants that have keys in the store.
+    pub async fn restaurants(&self) -> DomainResult<Vec<String>> {
+        let ids: Vec<String> = data_key::Entity::find()
+            .select_only()
+            .column(data_key::Column::RestaurantId)
+            .distinct()
+            .into_tuple()
+            .all(self.db()?)
+            .await?;
+        Ok(ids)
+    }
+}
+
+fn key_error(e: CryptoError) -> DomainError {
+    DomainError::internal(format!("key store: {e}"))
+}
