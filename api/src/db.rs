@@ -171,15 +171,19 @@ pub fn hold_serving_lock(config: &Config) -> anyhow::Result<Option<File>> {
 /// Writes a consistent copy of the SQLite database to `to` while the service may be serving
 /// (`VACUUM INTO`: one read transaction, so the copy is the database at one instant); returns
 /// its size in bytes.
-pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<u64> {
+pub async fn backup(config: &Config, to: &Path, keys: bool) -> anyhow::Result<u64> {
     if sqlite_path(&config.database_url).is_none() {
         bail!("`loyalty backup` copies the embedded SQLite database; for PostgreSQL use pg_dump or point-in-time recovery (see docs/deployment.md)");
+    }
+    let url = if keys { keystore_url(config).context("no key store file to copy")? } else { config.database_url.clone() };
+    if sqlite_path(&url).is_none() {
+        bail!("the key store is not a SQLite file: back it up with its own database's tools");
     }
     if to.exists() {
         bail!("{} exists already: choose a new file (a backup never overwrites one)", to.display());
     }
     let target = to.to_str().context("the backup path must be valid UTF-8")?;
-    let db = connect(config).await.context("connecting to the database")?;
+    let db = connect_url(&url, 1).await.context("connecting to the database")?;
     db.execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''"))).await.context("writing the backup")?;
     db.close().await?;
     Ok(std::fs::metadata(to)?.len())
@@ -187,21 +191,23 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<u64> {
 
 /// Replaces the SQLite database with the backup `from`, after checking the backup is a sound
 /// loyalty database; refuses while a service runs on the database.
-pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
-    let Some(path) = sqlite_path(&config.database_url) else {
+pub async fn restore(config: &Config, from: &Path, keys: bool) -> anyhow::Result<()> {
+    let Some(data) = sqlite_path(&config.database_url) else {
         bail!("`loyalty restore` restores the embedded SQLite database; for PostgreSQL use pg_restore (see docs/deployment.md)");
     };
+    let path = if keys { keystore_url(config).and_then(|u| sqlite_path(&u)).context("the key store is not a SQLite file")? } else { data.clone() };
+    let migrations_table = if keys { "seaql_keystore_migrations" } else { "seaql_migrations" };
     if !from.is_file() {
         bail!("{} is not a file", from.display());
     }
-    let lock = lock_file(&path).with_context(|| format!("creating the lock file beside {}", path.display()))?;
+    let lock = lock_file(&data).with_context(|| format!("creating the lock file beside {}", data.display()))?;
     if lock.try_lock().is_err() {
-        bail!("refusing to restore: a loyalty service is running on {} (stop every one first)", path.display());
+        bail!("refusing to restore: a loyalty service is running on {} (stop every one first)", data.display());
     }
     let source = Database::connect(format!("sqlite://{}?mode=ro", from.display())).await.with_context(|| format!("opening {}", from.display()))?;
     let check = source.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA integrity_check")).await;
     let sound = matches!(&check, Ok(Some(row)) if row.try_get_by_index::<String>(0).is_ok_and(|v| v == "ok"));
-    let migrations = source.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT COUNT(*) FROM seaql_migrations")).await;
+    let migrations = source.query_one_raw(Statement::from_string(DbBackend::Sqlite, format!("SELECT COUNT(*) FROM {migrations_table}"))).await;
     source.close().await?;
     if !sound || migrations.is_err() {
         bail!("{} is not a sound loyalty database (integrity check or migrations table missing)", from.display());

@@ -50,9 +50,27 @@ enum Command {
         action: RestaurantsCommand,
     },
     /// Write a consistent copy of the SQLite database to FILE (also while the service runs).
-    Backup { file: std::path::PathBuf },
+    /// The copy holds no key: back the key store up apart with --keys.
+    Backup {
+        file: std::path::PathBuf,
+        /// Copy the key store (`<database>.keys`) instead of the data; keep such copies apart
+        /// from the data's and only briefly: an erasure reaches a data backup at once, a key
+        /// backup only once it is deleted.
+        #[arg(long)]
+        keys: bool,
+    },
     /// Replace the SQLite database with the backup FILE (refused while a service runs on it).
-    Restore { file: std::path::PathBuf },
+    Restore {
+        file: std::path::PathBuf,
+        /// Restore the key store from a --keys backup instead of the data.
+        #[arg(long)]
+        keys: bool,
+    },
+    /// The keys of personal data.
+    DataKeys {
+        #[command(subcommand)]
+        action: DataKeysCommand,
+    },
     /// Copy every table from one database into another, empty one (e.g. the SQLite file into
     /// PostgreSQL), showing progress, then verify row counts and every balance.
     MigrateData {
@@ -62,6 +80,18 @@ enum Command {
         /// The target database URL (e.g. postgres://loyalty@db/loyalty); migrated first.
         #[arg(long)]
         to: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataKeysCommand {
+    /// Give every restaurant (or --restaurant) a new data key and re-wrap each customer key
+    /// under it in batches, while the service serves; the old keys are then deleted. Also seals
+    /// values written before encryption. Resumable: run it again after an interruption.
+    Rotate {
+        /// Customer keys re-wrapped per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: u64,
     },
 }
 
@@ -165,14 +195,37 @@ async fn main() -> anyhow::Result<()> {
     let _telemetry = api::telemetry::init(config.log_format, config.otlp_endpoint.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => api::serve(config).await,
-        Command::Backup { file } => {
-            let bytes = api::db::backup(&config, &file).await?;
-            println!("backed up to {} ({bytes} bytes)", file.display());
+        Command::Backup { file, keys } => {
+            let bytes = api::db::backup(&config, &file, keys).await?;
+            let what = if keys { "the key store" } else { "the data" };
+            println!("backed up {what} to {} ({bytes} bytes)", file.display());
             Ok(())
         }
-        Command::Restore { file } => {
-            api::db::restore(&config, &file).await?;
+        Command::Restore { file, keys } => {
+            api::db::restore(&config, &file, keys).await?;
             println!("restored from {}; start the service to use it", file.display());
+            Ok(())
+        }
+        Command::DataKeys { action: DataKeysCommand::Rotate { batch } } => {
+            let db = api::db::connect(&config).await.context("connecting to the database")?;
+            let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
+            let vault = api::db::open_vault(&config).await?;
+            api::db::seal_unsealed(&db, &vault).await?;
+            let mut targets: Vec<String> = restaurants::list(&db).await?.into_iter().map(|r| r.id).collect();
+            for id in vault.restaurants().await? {
+                if !targets.contains(&id) {
+                    targets.push(id);
+                }
+            }
+            if restaurant_given {
+                targets.retain(|id| *id == config.restaurant);
+            }
+            for id in &targets {
+                let n = vault
+                    .rotate(id, batch.max(1), |done| eprintln!("restaurant {id}: {done} customer keys re-wrapped"))
+                    .await?;
+                println!("restaurant {id}: new data key, {n} customer keys re-wrapped, old keys deleted");
+            }
             Ok(())
         }
         Command::MigrateData { from, to } => {

@@ -29,7 +29,7 @@ async fn a_backup_taken_under_write_load_restores_with_every_balance_equal_to_it
         app.cli(&["backup", &backup_arg]).await
     };
     let ((), printed) = tokio::join!(load, copy);
-    assert!(printed.starts_with("backed up to "), "{printed}");
+    assert!(printed.starts_with("backed up the data to "), "{printed}");
     let (ok, _, err) = app.cli_result(&["backup", &backup_arg]).await;
     assert!(!ok && err.contains("exists already"), "a backup never overwrites a file: {err}");
 

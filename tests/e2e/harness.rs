@@ -44,7 +44,8 @@ enum Cleanup {
     None,
 }
 
-fn admin_url() -> String {
+/// The PostgreSQL server's URL the tests create their databases on.
+pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
@@ -69,8 +70,15 @@ async fn connect_admin(url: &str) -> DatabaseConnection {
     }
 }
 
+/// Runs one statement on the PostgreSQL server the tests use (`CREATE DATABASE …`).
+pub async fn admin_sql(statement: &str) {
+    let conn = connect_admin(&admin_url()).await;
+    conn.execute_unprepared(statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    conn.close().await.ok();
+}
+
 /// Replaces the database name of a PostgreSQL URL.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
     match query {
@@ -97,8 +105,28 @@ impl TestApp {
     /// Starts the service on this value's database (made with [`TestApp::empty`] and filled
     /// since); requests then use `admin_key`.
     pub async fn start_service(&mut self, admin_key: &str) {
-        let (child, base, _) = start(&self.db_url, &[]).await;
+        self.start_service_with(admin_key, &[]).await;
+    }
+
+    /// [`TestApp::start_service`] with extra environment variables.
+    pub async fn start_service_with(&mut self, admin_key: &str, env: &[(&str, &str)]) {
+        let (child, base, _) = start(&self.db_url, env).await;
         (self.child, self.base, self.admin_key) = (Some(child), base, admin_key.to_string());
+    }
+
+    /// A service on another database `db_url` (a copy of this one, say) with extra environment
+    /// variables and this app's admin key; the database is the test's to remove.
+    pub async fn serve_on(&self, db_url: &str, env: &[(&str, &str)]) -> TestApp {
+        let (child, base, _) = start(db_url, env).await;
+        TestApp {
+            base,
+            admin_key: self.admin_key.clone(),
+            db_url: db_url.to_string(),
+            backend: self.backend,
+            client: reqwest::Client::new(),
+            child: Some(child),
+            cleanup: Cleanup::None,
+        }
     }
 
     /// Sends the service SIGTERM and waits for it to exit.
@@ -222,14 +250,17 @@ impl TestApp {
 
     /// Runs the `loyalty` command against this service's database: `(success, stdout, stderr)`.
     pub async fn cli_result(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
-            .args(args)
-            .env("DATABASE_URL", &self.db_url)
-            .env("LOYALTY_MASTER_KEY", MASTER_KEY)
-            .env("RUST_LOG", "warn")
-            .output()
-            .await
-            .expect("run loyalty");
+        self.cli_with(args, &[]).await
+    }
+
+    /// [`TestApp::cli_result`] with extra environment variables.
+    pub async fn cli_with(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_loyalty"));
+        cmd.args(args).env("DATABASE_URL", &self.db_url).env("LOYALTY_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "warn");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(120), cmd.output()).await.expect("loyalty finished within 2 minutes").expect("run loyalty");
         (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
     }
 

@@ -10,6 +10,7 @@ mod backup;
 mod browser;
 mod campaigns;
 mod customers;
+mod encryption;
 mod expiry;
 mod feedback;
 mod http;

@@ -38,7 +38,7 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
     let (rating, comment) = check(rating, comment)?;
     let key = idempotency_key.map(crate::rules::inputs::check_key).transpose()?;
     let request = (customer_id, rating, &comment, visit_id);
-    idempotency::run(db, scope, key.as_deref(), "recordFeedback", &request, async |txn| {
+    let mut outcome = idempotency::run(db, scope, key.as_deref(), "recordFeedback", &request, async |txn| {
         let at = now();
         use customer::Column as C;
         let updated = customer::Entity::update_many()
@@ -63,12 +63,19 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
                 return Err(DomainError::not_found(format!("visit {visit_id} of customer {customer_id}")));
             }
         }
+        let sealed = match &comment {
+            Some(text) => {
+                let c = super::customers::find_by_id(txn, scope, customer_id).await?;
+                Some(super::customers::personal::seal_for(scope, &c, super::customers::personal::COMMENT, text).await?)
+            }
+            None => None,
+        };
         let row = feedback::ActiveModel {
             restaurant_id: Set(scope.restaurant_id.clone()),
             customer_id: Set(customer_id),
             visit_id: Set(visit_id),
             rating: Set(rating),
-            comment: Set(comment.clone()),
+            comment: Set(sealed),
             recorded_by: Set(scope.actor.clone()),
             created_at: Set(at),
             ..Default::default()
@@ -78,18 +85,22 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
         super::audit::record(txn, scope, "feedback.recorded", Some(customer_id), serde_json::json!({ "feedbackId": row.id, "rating": rating })).await?;
         Ok(row)
     })
-    .await
+    .await?;
+    super::customers::personal::open_texts(scope, super::customers::personal::COMMENT, outcome.value.comment.iter_mut()).await?;
+    Ok(outcome)
 }
 
-/// Reviews of several customers at once (for a DataLoader), newest first.
+/// Reviews of several customers at once (for a DataLoader), newest first, opened.
 pub async fn for_customers(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<feedback::Model>> {
-    Ok(feedback::Entity::find()
+    let mut rows = feedback::Entity::find()
         .filter(feedback::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(feedback::Column::CustomerId.is_in(ids.iter().copied()))
         .order_by_desc(feedback::Column::CreatedAt)
         .order_by_desc(feedback::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    super::customers::personal::open_texts(scope, super::customers::personal::COMMENT, rows.iter_mut().filter_map(|r| r.comment.as_mut())).await?;
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -18,11 +18,12 @@ pub async fn add_note(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64
     if text.chars().count() > MAX_NOTE_LEN {
         return Err(DomainError::validation("note", format!("must be at most {MAX_NOTE_LEN} characters")));
     }
-    customers::find_by_id(db, scope, customer_id).await?;
-    let row = note::ActiveModel {
+    let c = customers::find_by_id(db, scope, customer_id).await?;
+    let sealed = customers::personal::seal_for(scope, &c, customers::personal::NOTE, text).await?;
+    let mut row = note::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         customer_id: Set(customer_id),
-        note: Set(text.to_string()),
+        note: Set(sealed),
         added_by: Set(scope.actor.clone()),
         created_at: Set(now()),
         ..Default::default()
@@ -30,16 +31,19 @@ pub async fn add_note(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64
     .insert(db)
     .await?;
     super::audit::record(db, scope, "note.added", Some(customer_id), serde_json::json!({ "noteId": row.id })).await?;
+    row.note = text.to_string();
     Ok(row)
 }
 
-/// Notes of several customers at once (for a DataLoader), newest first.
+/// Notes of several customers at once (for a DataLoader), newest first, opened.
 pub async fn for_customers(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<note::Model>> {
-    Ok(note::Entity::find()
+    let mut rows = note::Entity::find()
         .filter(note::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(note::Column::CustomerId.is_in(ids.iter().copied()))
         .order_by_desc(note::Column::CreatedAt)
         .order_by_desc(note::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    customers::personal::open_texts(scope, customers::personal::NOTE, rows.iter_mut().map(|n| &mut n.note)).await?;
+    Ok(rows)
 }

@@ -147,6 +147,8 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
                 .await?;
         };
     }
+    let key = customers::personal::key_for(scope, Some(&target)).await?;
+    reseal_texts(&txn, scope, &source, &key).await?;
     move_rows!(point_transaction);
     move_rows!(visit);
     move_rows!(note);
@@ -288,7 +290,6 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     a.referred_by = Set(referred_by);
     // Details taken over are opened with the source's key and sealed again under the target's.
     let from = customers::personal::open(scope, &source).await?;
-    let key = customers::personal::key_for(scope, Some(&target)).await?;
     let mut into = customers::personal::open_with(&target, Some(&key))?;
     if into.email.is_none() {
         into.email = from.email;
@@ -310,9 +311,39 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     customer::Entity::delete_by_id(source_id).exec(&txn).await?;
     let p = super::restaurants::programme(&txn, scope).await?;
     let row = state::refresh(&txn, &p, row, now(), false).await?;
-    audit::record(&txn, scope, "customer.merged", Some(target_id), json!({ "sourceId": source_id, "sourcePhone": source.phone })).await?;
+    let source_phone = into_phone_of(scope, &key, &source).await?;
+    audit::record(&txn, scope, "customer.merged", Some(target_id), json!({ "sourceId": source_id, "sourcePhone": source_phone })).await?;
     txn.commit().await?;
+    // The source's key goes with it: what it sealed now lives under the target's.
+    if let Some(id) = &source.key_id {
+        scope.vault.shred(&scope.restaurant_id, id).await?;
+    }
     Ok(row)
+}
+
+/// The source's phone, sealed for the audit log under the target's key.
+async fn into_phone_of(scope: &Scope, key: &super::vault::CustomerKey, source: &customer::Model) -> DomainResult<String> {
+    let phone = customers::personal::open(scope, source).await?.phone;
+    Ok(key.seal(customers::personal::AUDIT, &serde_json::Value::String(phone).to_string()))
+}
+
+/// Seals the source's notes and review comments again under the target's key, before they move.
+async fn reseal_texts(txn: &impl ConnectionTrait, scope: &Scope, source: &customer::Model, key: &super::vault::CustomerKey) -> DomainResult<()> {
+    use customers::personal::{COMMENT, NOTE, open_texts};
+    let mut notes = note::Entity::find().filter(note::Column::CustomerId.eq(source.id)).all(txn).await?;
+    let mut reviews = feedback::Entity::find().filter(feedback::Column::CustomerId.eq(source.id)).filter(feedback::Column::Comment.is_not_null()).all(txn).await?;
+    open_texts(scope, NOTE, notes.iter_mut().map(|n| &mut n.note)).await?;
+    open_texts(scope, COMMENT, reviews.iter_mut().filter_map(|r| r.comment.as_mut())).await?;
+    for n in notes {
+        let sealed = key.seal(NOTE, &n.note);
+        note::Entity::update_many().col_expr(note::Column::Note, Expr::value(sealed)).filter(note::Column::Id.eq(n.id)).exec(txn).await?;
+    }
+    for r in reviews {
+        let Some(text) = r.comment else { continue };
+        let sealed = key.seal(COMMENT, &text);
+        feedback::Entity::update_many().col_expr(feedback::Column::Comment, Expr::value(sealed)).filter(feedback::Column::Id.eq(r.id)).exec(txn).await?;
+    }
+    Ok(())
 }
 
 /// Who an unsubscribe link opted out.

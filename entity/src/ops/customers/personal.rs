@@ -17,6 +17,10 @@ const BIRTH: &str = "customers.date_of_birth";
 const ANNIVERSARY: &str = "customers.anniversary";
 const DIETARY: &str = "customers.dietary_restrictions";
 const ALLERGIES: &str = "customers.allergies";
+/// Associated data of a staff note.
+pub const NOTE: &str = "customer_notes.note";
+/// Associated data of a review's comment.
+pub const COMMENT: &str = "feedback.comment";
 /// Associated data of personal values in audit details (sealed JSON values).
 pub const AUDIT: &str = "audit";
 
@@ -160,10 +164,12 @@ fn replace_sealed(v: &mut serde_json::Value, keys: &std::collections::HashMap<St
     match v {
         serde_json::Value::String(s) if crate::crypto::is_sealed(s) => {
             let key = crate::crypto::key_id_of(s).ok().and_then(|id| keys.get(id));
-            let opened = key.and_then(|k| k.open(AUDIT, s).or_else(|_| k.open(EMAIL, s)).ok());
-            *v = match opened {
-                Some(text) => serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-                None => serde_json::Value::Null,
+            let audit = key.and_then(|k| k.open(AUDIT, s).ok());
+            let text = key.and_then(|k| [EMAIL, NOTE, COMMENT].iter().find_map(|field| k.open(field, s).ok()));
+            *v = match (audit, text) {
+                (Some(json), _) => serde_json::from_str(&json).unwrap_or(serde_json::Value::String(json)),
+                (None, Some(text)) => serde_json::Value::String(text),
+                (None, None) => serde_json::Value::Null,
             };
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(|i| replace_sealed(i, keys)),
@@ -175,15 +181,32 @@ fn replace_sealed(v: &mut serde_json::Value, keys: &std::collections::HashMap<St
 /// Opens, in place, copies of customers' sealed email addresses (the address a delivery was
 /// written for); an address whose key was erased reads `erased`.
 pub async fn open_emails<'a>(scope: &Scope, emails: impl IntoIterator<Item = &'a mut String>) -> DomainResult<()> {
-    let emails: Vec<&mut String> = emails.into_iter().filter(|e| crate::crypto::is_sealed(e)).collect();
-    let ids: Vec<String> = emails.iter().filter_map(|e| crate::crypto::key_id_of(e).ok().map(str::to_string)).collect();
+    open_texts(scope, EMAIL, emails).await
+}
+
+/// Opens, in place, texts sealed for `field` (notes, comments), each under the key its text
+/// names, reading the key store once; a text whose key was erased reads `erased`.
+pub async fn open_texts<'a>(scope: &Scope, field: &str, texts: impl IntoIterator<Item = &'a mut String>) -> DomainResult<()> {
+    let texts: Vec<&mut String> = texts.into_iter().filter(|e| crate::crypto::is_sealed(e)).collect();
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = texts.iter().filter_map(|e| crate::crypto::key_id_of(e).ok().map(str::to_string)).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let keys = scope.vault.customer_keys(&scope.restaurant_id, &refs).await?;
-    for e in emails {
-        let key = crate::crypto::key_id_of(e).ok().and_then(|id| keys.get(id));
-        *e = key.and_then(|k| k.open(EMAIL, e).ok()).unwrap_or_else(|| "erased".into());
+    for t in texts {
+        let key = crate::crypto::key_id_of(t).ok().and_then(|id| keys.get(id));
+        *t = match key {
+            Some(k) => k.open(field, t)?,
+            None => "erased".into(),
+        };
     }
     Ok(())
+}
+
+/// `text` sealed for `field` under the key of customer `c` (made if it has none yet).
+pub async fn seal_for(scope: &Scope, c: &customer::Model, field: &str, text: &str) -> DomainResult<String> {
+    Ok(key_for(scope, Some(c)).await?.seal(field, text))
 }
 
 /// Opens many customers' personal values, reading the key store once.
