@@ -236,6 +236,29 @@ impl Vault {
         Err(DomainError::internal("no active data key to wrap a customer key"))
     }
 
+    /// `n` new customer keys for the restaurant, stored wrapped in one statement (the backfill
+    /// of values written before encryption).
+    pub async fn new_customer_keys(&self, restaurant_id: &str, n: usize) -> DomainResult<Vec<CustomerKey>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let db = self.db()?;
+        let (data_id, data_key) = self.active_data_key(restaurant_id).await?;
+        let keys: Vec<CustomerKey> = (0..n).map(|_| CustomerKey { id: crypto::new_key_id('c'), key: Key::generate() }).collect();
+        let rows = keys.iter().map(|k| customer_key::ActiveModel {
+            id: Set(k.id.clone()),
+            restaurant_id: Set(restaurant_id.to_string()),
+            data_key_id: Set(data_id.clone()),
+            wrapped: Set(data_key.wrap(&k.id, &k.key)),
+            created_at: Set(Utc::now()),
+        });
+        customer_key::Entity::insert_many(rows).exec_without_returning(db).await?;
+        for k in &keys {
+            self.remember(&k.id, k.key.clone());
+        }
+        Ok(keys)
+    }
+
     async fn data_key_retired(&self, id: &str) -> DomainResult<bool> {
         let row = data_key::Entity::find_by_id(id).one(self.db()?).await?;
         Ok(row.is_none_or(|r| r.state != "active"))

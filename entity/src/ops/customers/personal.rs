@@ -231,8 +231,8 @@ pub async fn key_for(scope: &Scope, c: Option<&customer::Model>) -> DomainResult
 
 /// Seals up to `batch` of the scope's customers whose values were written before encryption
 /// (no key, no blind index; erased ones have an index and stay as they are); returns how many.
-pub async fn seal_unsealed(db: &impl sea_orm::ConnectionTrait, scope: &Scope, batch: u64) -> DomainResult<u64> {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+pub async fn seal_unsealed<D: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(db: &D, scope: &Scope, batch: u64) -> DomainResult<u64> {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession};
     let rows = customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(customer::Column::KeyId.is_null())
@@ -241,15 +241,20 @@ pub async fn seal_unsealed(db: &impl sea_orm::ConnectionTrait, scope: &Scope, ba
         .limit(batch)
         .all(db)
         .await?;
-    let indexes = Indexes::of(scope).await?;
-    let n = rows.len() as u64;
-    for row in rows {
-        let p = open_with(&row, None)?;
-        let key = scope.vault.new_customer_key(&scope.restaurant_id).await?;
-        let mut active: customer::ActiveModel = row.into();
-        seal_into(&mut active, &p, &key, &indexes);
-        active.update(db).await?;
+    if rows.is_empty() {
+        return Ok(0);
     }
+    let indexes = Indexes::of(scope).await?;
+    let keys = scope.vault.new_customer_keys(&scope.restaurant_id, rows.len()).await?;
+    let n = rows.len() as u64;
+    let txn = crate::ops::begin_write(db).await?;
+    for (row, key) in rows.into_iter().zip(&keys) {
+        let p = open_with(&row, None)?;
+        let mut active: customer::ActiveModel = row.into();
+        seal_into(&mut active, &p, key, &indexes);
+        active.update(&txn).await?;
+    }
+    txn.commit().await?;
     Ok(n)
 }
 
