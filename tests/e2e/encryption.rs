@@ -116,6 +116,12 @@ both!(personal_values_are_sealed_at_rest_and_still_found, |app| async move {
         assert!(export.contains(clear), "the export shows {clear} in clear: {export}");
     }
     assert!(!export.contains("\"e1."), "no sealed value in the export: {export}");
+    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: \"customer.updated\") { details } }", json!({ "id": id })).await;
+    assert_eq!(
+        audit["auditLog"][0]["details"]["changes"]["email"],
+        json!({ "from": "ann.lee@example.com", "to": "ann@example.org" }),
+        "the audit log shows the change in clear to an admin: {audit}"
+    );
 
     // Another restaurant with the same phone: its own customer, its own blind index.
     let other = app.create_key("other-bistro", "admin").await;
@@ -191,6 +197,26 @@ async fn the_embedded_default_creates_its_master_key_file_once() {
     let (ok, _, err) = app.cli_with(&["migrate"], &[("LOYALTY_MASTER_KEY", ""), ("LOYALTY_MASTER_KEY_FILE", &moved)]).await;
     assert!(ok, "the key file named explicitly: {err}");
 }
+
+both!(rotating_one_restaurants_keys_leaves_the_others_alone, |app| async move {
+    create_one(&app).await;
+    let other = app.create_key("other-bistro", "admin").await;
+    let (_, body) = app.gql_as(Some(&other), UPSERT, json!({ "input": { "phone": "+14155550198", "name": "Yan", "email": "yan@example.com" } })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let ks = keystore(&app).await;
+    let keys_of = |r: &'static str| {
+        let ks = &ks;
+        async move { dump(ks, &format!("SELECT id FROM data_keys WHERE purpose = 'data' AND restaurant_id = '{r}'")).await }
+    };
+    let (ours, theirs) = (keys_of("default").await, keys_of("other-bistro").await);
+    let (ok, out, err) = app.cli_with(&["data-keys", "rotate", "--restaurant", "default"], &[]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("restaurant default:") && !out.contains("other-bistro"), "{out}");
+    assert_ne!(keys_of("default").await, ours, "ours rotated");
+    assert_eq!(keys_of("other-bistro").await, theirs, "theirs untouched");
+    let (_, found) = app.gql_as(Some(&other), "{ findCustomer(phone: \"+14155550198\") { email } }", json!({})).await;
+    assert_eq!(found["data"]["findCustomer"]["email"], "yan@example.com");
+});
 
 both!(rotation_under_concurrent_writes_loses_nothing, |app| async move {
     for i in 0..30 {
@@ -314,4 +340,18 @@ both!(values_written_before_encryption_are_sealed_at_the_next_start, |app| async
     assert!(!stored.contains("zoe@") && !stored.contains("nuts") && !stored.contains("4155550199"), "sealed at start: {stored}");
     let found = app.data("{ findCustomer(email: \"zoe@example.com\") { id phone preferences { allergies } } }", json!({})).await;
     assert_eq!(found["findCustomer"], json!({ "id": id, "phone": "+14155550199", "preferences": { "allergies": ["nuts"] } }));
+});
+
+both!(a_merge_seals_what_moves_under_the_targets_key, |app| async move {
+    let today = chrono::Utc::now().date_naive();
+    let source = ann(&app, today.with_year(1992).unwrap_or(today)).await;
+    let target = create_one(&app).await;
+    let ks = keystore(&app).await;
+    let before = dump(&ks, "SELECT id FROM customer_keys").await.lines().count();
+    app.data("mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) { id } }", json!({ "s": source, "t": target })).await;
+    let merged = app.data("query($id: ID!) { customer(id: $id) { email dateOfBirth notes { note } reviews { comment } } }", json!({ "id": target })).await;
+    assert_eq!(merged["customer"]["notes"][0]["note"], "Allergic to shellfish, ask the chef", "{merged}");
+    assert_eq!(merged["customer"]["reviews"][0]["comment"], "Loved the tiramisu");
+    assert_eq!(merged["customer"]["email"], "zoe@example.com", "the target keeps its own address");
+    assert_eq!(dump(&ks, "SELECT id FROM customer_keys").await.lines().count(), before - 1, "the source's key is gone with it");
 });

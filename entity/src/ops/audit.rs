@@ -50,5 +50,14 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &AuditFilter
     if let Some(to) = filter.to {
         q = q.filter(A::CreatedAt.lt(to));
     }
-    Ok(q.order_by_desc(A::Id).limit(limit).offset(offset).all(db).await?)
+    let mut rows = q.order_by_desc(A::Id).limit(limit).offset(offset).all(db).await?;
+    // Personal values in the details are sealed: opened together (one read of the key store).
+    let mut all = Value::Array(rows.iter_mut().map(|r| std::mem::take(&mut r.details)).collect());
+    super::customers::personal::open_in(scope, &mut all).await?;
+    if let Value::Array(opened) = all {
+        for (row, details) in rows.iter_mut().zip(opened) {
+            row.details = details;
+        }
+    }
+    Ok(rows)
 }
