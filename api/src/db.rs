@@ -96,7 +96,7 @@ pub async fn open_vault(config: &Config) -> anyhow::Result<Vault> {
 pub async fn keystore(config: &Config) -> anyhow::Result<DatabaseConnection> {
     use migration::keystore::KeystoreMigrator;
     let url = keystore_url(config).unwrap_or_else(|| config.database_url.clone());
-    let store = connect_url(&url, (config.pool_size() / 2).max(2)).await.with_context(|| format!("connecting to the key store {}", redacted(&url)))?;
+    let store = connect_url(&url, config.pool_size()).await.with_context(|| format!("connecting to the key store {}", redacted(&url)))?;
     KeystoreMigrator::up(&store, None).await.context("applying the key store's migrations")?;
     Ok(store)
 }
@@ -107,16 +107,19 @@ pub async fn seal_unsealed(db: &DatabaseConnection, vault: &Vault) -> anyhow::Re
     let mut total = 0;
     for r in entity::ops::restaurants::list(db).await? {
         let scope = entity::Scope::new(r.id.clone(), "encryption", vault.clone());
-        loop {
-            let n = entity::ops::customers::personal::seal_unsealed(db, &scope, 500).await?;
-            if n == 0 {
-                break;
-            }
+        let mut after = 0;
+        while let (n, Some(last)) = entity::ops::customers::personal::seal_unsealed(db, &scope, after, 500).await? {
+            after = last;
             total += n;
             tracing::info!(restaurant = %r.id, sealed = total, "sealing personal data written before encryption");
         }
     }
     if total > 0 {
+        // Every sealed row was rewritten: give PostgreSQL's planner fresh statistics and its
+        // space back now rather than when autovacuum comes round.
+        if db.get_database_backend() == DbBackend::Postgres {
+            db.execute_unprepared("VACUUM (ANALYZE) customers").await?;
+        }
         println!("sealed the personal data of {total} customers written before encryption");
     }
     Ok(total)

@@ -43,6 +43,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let fresh = db::migrate(&db, &config).await.context("applying migrations")?;
     let vault = db::open_vault(&config).await?;
     db::seal_unsealed(&db, &vault).await?;
+    {
+        let vault = vault.clone();
+        tokio::spawn(async move {
+            match vault.warm_up().await {
+                Ok(n) => tracing::info!(keys = n, "customer keys loaded into memory"),
+                Err(e) => tracing::warn!(error = %e, "customer keys not preloaded"),
+            }
+        });
+    }
     // Bound before the first key is made, so a busy port does not cost the only printed key.
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let first_key = first_admin_key(&db, &config).await?;

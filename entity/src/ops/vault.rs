@@ -20,7 +20,7 @@ use crate::entities::{customer_key, data_key, key_check};
 use crate::{DomainError, DomainResult};
 
 /// Customer keys kept unwrapped in memory at most (about 100 bytes each).
-const CUSTOMER_KEY_CACHE: usize = 200_000;
+const CUSTOMER_KEY_CACHE: usize = 100_000;
 /// The value sealed in `key_checks` to recognise the master key.
 const CHECK: &[u8] = b"loyalty key store";
 
@@ -46,7 +46,8 @@ struct Inner {
     data_keys: RwLock<HashMap<String, Key>>,
     active: RwLock<HashMap<String, String>>,
     index_keys: RwLock<HashMap<String, Key>>,
-    customer_keys: Mutex<HashMap<String, Key>>,
+    /// Unwrapped customer keys by id, with their restaurant.
+    customer_keys: Mutex<HashMap<String, (String, Key)>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -225,7 +226,7 @@ impl Vault {
             };
             match customer_key::Entity::insert(row).exec(db).await {
                 Ok(_) => {
-                    self.remember(&id, key.clone());
+                    self.remember(restaurant_id, &id, key.clone());
                     return Ok(CustomerKey { id, key });
                 }
                 // The data key was retired by a rotation meanwhile (the foreign key refuses it).
@@ -254,7 +255,7 @@ impl Vault {
         });
         customer_key::Entity::insert_many(rows).exec_without_returning(db).await?;
         for k in &keys {
-            self.remember(&k.id, k.key.clone());
+            self.remember(restaurant_id, &k.id, k.key.clone());
         }
         Ok(keys)
     }
@@ -264,12 +265,18 @@ impl Vault {
         Ok(row.is_none_or(|r| r.state != "active"))
     }
 
-    fn remember(&self, id: &str, key: Key) {
+    fn remember(&self, restaurant_id: &str, id: &str, key: Key) {
         let mut cache = self.0.customer_keys.lock().expect("lock");
         if cache.len() >= CUSTOMER_KEY_CACHE {
             cache.clear();
         }
-        cache.insert(id.to_string(), key);
+        cache.insert(id.to_string(), (restaurant_id.to_string(), key));
+    }
+
+    /// The restaurant's customer key `id` if it is in memory (no await, no read of the key store).
+    pub fn cached_customer_key(&self, restaurant_id: &str, id: &str) -> Option<CustomerKey> {
+        let cache = self.0.customer_keys.lock().expect("lock");
+        cache.get(id).filter(|(r, _)| r == restaurant_id).map(|(_, key)| CustomerKey { id: id.to_string(), key: key.clone() })
     }
 
     /// The customer key `id` of the restaurant, or `None` when it was erased.
@@ -285,8 +292,8 @@ impl Vault {
         {
             let cache = self.0.customer_keys.lock().expect("lock");
             for id in ids {
-                match cache.get(*id) {
-                    Some(key) => {
+                match cache.get(*id).filter(|(r, _)| r == restaurant_id) {
+                    Some((_, key)) => {
                         found.insert(id.to_string(), CustomerKey { id: id.to_string(), key: key.clone() });
                     }
                     None => missing.push(id.to_string()),
@@ -306,7 +313,7 @@ impl Vault {
         for row in rows {
             let data_key = self.data_key(&row.data_key_id).await?;
             let key = data_key.unwrap_key(&row.wrapped).map_err(key_error)?;
-            self.remember(&row.id, key.clone());
+            self.remember(restaurant_id, &row.id, key.clone());
             found.insert(row.id.clone(), CustomerKey { id: row.id, key });
         }
         Ok(found)
@@ -391,6 +398,26 @@ impl Vault {
             cached.remove(id);
         }
         Ok(done)
+    }
+
+    /// Loads customer keys into memory, up to nine tenths of the cache's size (run in the
+    /// background at start, so that the first lookups of regulars read no key store). Returns
+    /// how many.
+    pub async fn warm_up(&self) -> DomainResult<usize> {
+        let db = self.db()?;
+        let mut loaded = 0;
+        let mut pages = customer_key::Entity::find().order_by_asc(customer_key::Column::Id).paginate(db, 2_000);
+        while let Some(rows) = pages.fetch_and_next().await? {
+            for row in rows {
+                let key = self.data_key(&row.data_key_id).await?.unwrap_key(&row.wrapped).map_err(key_error)?;
+                self.remember(&row.restaurant_id, &row.id, key);
+                loaded += 1;
+            }
+            if loaded >= CUSTOMER_KEY_CACHE * 9 / 10 {
+                break;
+            }
+        }
+        Ok(loaded)
     }
 
     /// The restaurants that have keys in the store.

@@ -282,7 +282,10 @@ impl Customer {
         self.opened
             .get_or_try_init(|| async {
                 let key = match &row.key_id {
-                    Some(id) => loader(ctx).load_one(CustomerKeyOf(id.clone())).await.map_err(ApiError::Shared)?,
+                    Some(id) => match scope(ctx).vault.cached_customer_key(&scope(ctx).restaurant_id, id) {
+                        Some(key) => Some(key),
+                        None => loader(ctx).load_one(CustomerKeyOf(id.clone())).await.map_err(ApiError::Shared)?,
+                    },
                     None => None,
                 };
                 ops::personal::open_with(row, key.as_ref()).map_err(ApiError::Domain)

@@ -229,21 +229,21 @@ pub async fn key_for(scope: &Scope, c: Option<&customer::Model>) -> DomainResult
     scope.vault.new_customer_key(&scope.restaurant_id).await
 }
 
-/// Seals up to `batch` of the scope's customers whose values were written before encryption
-/// (no key, no blind index; erased ones have an index and stay as they are); returns how many.
-pub async fn seal_unsealed<D: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(db: &D, scope: &Scope, batch: u64) -> DomainResult<u64> {
+/// Seals up to `batch` of the scope's customers after id `after` whose values were written
+/// before encryption (no key, no blind index; erased ones have an index and stay as they are);
+/// returns how many it sealed and the last id it looked at (`None`: no more).
+pub async fn seal_unsealed<D: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(db: &D, scope: &Scope, after: i64, batch: u64) -> DomainResult<(u64, Option<i64>)> {
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession};
     let rows = customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
+        .filter(customer::Column::Id.gt(after))
         .filter(customer::Column::KeyId.is_null())
         .filter(customer::Column::PhoneIndex.is_null())
         .order_by_asc(customer::Column::Id)
         .limit(batch)
         .all(db)
         .await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
+    let Some(last) = rows.last().map(|c| c.id) else { return Ok((0, None)) };
     let indexes = Indexes::of(scope).await?;
     let keys = scope.vault.new_customer_keys(&scope.restaurant_id, rows.len()).await?;
     let n = rows.len() as u64;
@@ -255,7 +255,7 @@ pub async fn seal_unsealed<D: sea_orm::ConnectionTrait + sea_orm::TransactionTra
         active.update(&txn).await?;
     }
     txn.commit().await?;
-    Ok(n)
+    Ok((n, Some(last)))
 }
 
 /// Sets every sealed column and blind index of `active` from `p`, under `key`.
