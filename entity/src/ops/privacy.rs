@@ -311,7 +311,8 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     customer::Entity::delete_by_id(source_id).exec(&txn).await?;
     let p = super::restaurants::programme(&txn, scope).await?;
     let row = state::refresh(&txn, &p, row, now(), false).await?;
-    let source_phone = into_phone_of(scope, &key, &source).await?;
+    // The source's phone, for the audit log, sealed under the target's key.
+    let source_phone = key.seal(customers::personal::AUDIT, &Value::String(from.phone).to_string());
     audit::record(&txn, scope, "customer.merged", Some(target_id), json!({ "sourceId": source_id, "sourcePhone": source_phone })).await?;
     txn.commit().await?;
     // The source's key goes with it: what it sealed now lives under the target's.
@@ -319,12 +320,6 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         scope.vault.shred(&scope.restaurant_id, id).await?;
     }
     Ok(row)
-}
-
-/// The source's phone, sealed for the audit log under the target's key.
-async fn into_phone_of(scope: &Scope, key: &super::vault::CustomerKey, source: &customer::Model) -> DomainResult<String> {
-    let phone = customers::personal::open(scope, source).await?.phone;
-    Ok(key.seal(customers::personal::AUDIT, &serde_json::Value::String(phone).to_string()))
 }
 
 /// Seals the source's notes and review comments again under the target's key, before they move.

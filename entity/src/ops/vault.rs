@@ -376,7 +376,8 @@ impl Vault {
                 match left {
                     Ok(_) => break,
                     // A customer key was wrapped under an old key meanwhile: re-wrap it too.
-                    Err(_) => continue,
+                    Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => continue,
+                    Err(e) => return Err(e.into()),
                 }
             }
             for row in rows {

@@ -46,11 +46,6 @@ impl std::fmt::Display for Lookup {
 /// columns of `projection`. A malformed phone or email is a `VALIDATION` error, not a miss.
 pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, lookup: Lookup, projection: &Projection) -> DomainResult<Option<customer::Model>> {
     use customer::Column as C;
-    let indexes = match lookup {
-        Lookup::Phone(_) | Lookup::Email(_) => Some(Indexes::of(scope).await?),
-        _ => None,
-    };
-    let index = |f: &dyn Fn(&Indexes) -> String| indexes.as_ref().map(f).unwrap_or_default();
     let column_is = |column: C, value: String| {
         customer::Entity::find()
             .filter(C::RestaurantId.eq(&scope.restaurant_id))
@@ -60,11 +55,11 @@ pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, loo
         Lookup::Id(id) => customer::Entity::find_by_id(id).filter(C::RestaurantId.eq(&scope.restaurant_id)),
         Lookup::Phone(phone) => {
             let phone = contact::normalize_phone(&phone, policy.phone_region).map_err(|e| DomainError::validation("phone", e))?;
-            column_is(C::PhoneIndex, index(&|ix| ix.phone(&phone)))
+            column_is(C::PhoneIndex, Indexes::of(scope).await?.phone(&phone))
         }
         Lookup::Email(email) => {
             let email = contact::normalize_email(&email).map_err(|e| DomainError::validation("email", e))?;
-            column_is(C::EmailIndex, index(&|ix| ix.email(&email)))
+            column_is(C::EmailIndex, Indexes::of(scope).await?.email(&email))
         }
         Lookup::ReferralCode(code) => {
             let code = code.trim().to_uppercase();
