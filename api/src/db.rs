@@ -10,7 +10,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use entity::crypto::Key;
-use entity::ops::vault::Vault;
+use entity::ops::vault::{Vault, VaultError};
 
 use crate::config::Config;
 
@@ -70,24 +70,88 @@ fn default_key_file(config: &Config) -> Option<PathBuf> {
 
 /// Connects to the key store (the data's connection when they are one database), applies its
 /// migrations and opens it with the master key; refuses a missing or wrong key. On the
-/// embedded default's first start, creates the master key file (owner-only) and says so.
+/// embedded default's first start, creates the master key file (owner-only) and says so. A
+/// master-key rotation interrupted between its commit and the replacement of the key file is
+/// finished here (the new key waits beside the file as `<file>.new`).
 pub async fn open_vault(config: &Config) -> anyhow::Result<Vault> {
     let store = keystore(config).await?;
-    let master = match (config.master_key.as_ref().filter(|k| !k.is_empty()), &config.master_key_file) {
+    let file = master_key_file(config);
+    let master = match (config.master_key.as_ref().filter(|k| !k.is_empty()), &file) {
         (Some(text), _) => Some(Key::parse(text).context("LOYALTY_MASTER_KEY")?),
-        (None, Some(file)) => Some(read_key_file(file)?),
-        (None, None) => match default_key_file(config) {
-            Some(file) if file.exists() => Some(read_key_file(&file)?),
-            Some(file) if !keystore_in_use(&store).await? => {
-                let key = Key::generate();
-                write_key_file(&file, &key)?;
-                println!("created the master key file {} (owner-only): keep it safe and apart from backups; without it the personal data cannot be read", file.display());
-                Some(key)
-            }
-            _ => None,
-        },
+        (None, Some(file)) if file.exists() || config.master_key_file.is_some() => Some(read_key_file(file)?),
+        (None, Some(file)) if !keystore_in_use(&store).await? => {
+            let key = Key::generate();
+            write_key_file(file, &key)?;
+            println!("created the master key file {} (owner-only): keep it safe and apart from backups; without it the personal data cannot be read", file.display());
+            Some(key)
+        }
+        (None, _) => None,
     };
-    Ok(Vault::open(store, master).await?)
+    match Vault::open(store.clone(), master).await {
+        Err(VaultError::WrongMasterKey) if file.as_ref().is_some_and(|f| staged_key_file(f).exists()) => {
+            let file = file.expect("checked above");
+            let staged = staged_key_file(&file);
+            let vault = Vault::open(store, Some(read_key_file(&staged)?)).await?;
+            std::fs::rename(&staged, &file).with_context(|| format!("replacing {} by {}", file.display(), staged.display()))?;
+            println!("finished an interrupted master key rotation: {} now holds the new key", file.display());
+            Ok(vault)
+        }
+        opened => Ok(opened?),
+    }
+}
+
+/// The file the master key is read from: LOYALTY_MASTER_KEY_FILE, or the embedded default's
+/// file beside the database; `None` when the key is given in LOYALTY_MASTER_KEY.
+fn master_key_file(config: &Config) -> Option<PathBuf> {
+    if config.master_key.as_ref().is_some_and(|k| !k.is_empty()) {
+        return None;
+    }
+    config.master_key_file.clone().or_else(|| default_key_file(config))
+}
+
+/// Where a rotation writes the new master key before it replaces `file` with it.
+fn staged_key_file(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
+}
+
+/// Rotates the master key: every restaurant's keys are re-wrapped under a new one in one
+/// transaction of the key store. The new key is read from `new_key_file` (created owner-only
+/// when missing); without it, the key file in use is replaced by a new key (written beside it
+/// first, so an interruption loses nothing: see [`open_vault`]). Returns how many keys were
+/// re-wrapped and the file holding the new key.
+pub async fn rotate_master_key(config: &Config, new_key_file: Option<&Path>) -> anyhow::Result<(u64, PathBuf)> {
+    let vault = open_vault(config).await?;
+    let (new, file, staged) = match (new_key_file, master_key_file(config)) {
+        (Some(file), _) => {
+            let key = if file.exists() {
+                read_key_file(file)?
+            } else {
+                let key = Key::generate();
+                write_key_file(file, &key)?;
+                key
+            };
+            (key, file.to_path_buf(), None)
+        }
+        (None, Some(file)) => {
+            let staged = staged_key_file(&file);
+            // The current key opened the store, so a staged key left here was never committed.
+            let _ = std::fs::remove_file(&staged);
+            let key = Key::generate();
+            write_key_file(&staged, &key)?;
+            (key, file, Some(staged))
+        }
+        (None, None) => bail!("the master key is given in LOYALTY_MASTER_KEY: name a file for the new one with --new-key-file FILE (created if missing)"),
+    };
+    if vault.is_master_key(&new) {
+        bail!("{} holds the master key in use already: give a new key", file.display());
+    }
+    let n = vault.rotate_master(&new).await?;
+    if let Some(staged) = staged {
+        std::fs::rename(&staged, &file).with_context(|| format!("replacing {} by {} (the store is sealed under the new key: move it there by hand)", file.display(), staged.display()))?;
+    }
+    Ok((n, file))
 }
 
 /// The key store's connection pool, migrated: its own pool even when it is the data's
@@ -108,7 +172,7 @@ pub async fn seal_unsealed(db: &DatabaseConnection, vault: &Vault) -> anyhow::Re
     for r in entity::ops::restaurants::list(db).await? {
         let scope = entity::Scope::new(r.id.clone(), "encryption", vault.clone());
         let mut after = 0;
-        while let (n, Some(last)) = entity::ops::customers::personal::seal_unsealed(db, &scope, after, 500).await? {
+        while let (n, Some(last)) = entity::ops::customers::personal::seal_unsealed(db, &scope, after, 1_000).await? {
             after = last;
             total += n;
             tracing::info!(restaurant = %r.id, sealed = total, "sealing personal data written before encryption");

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         action: DataKeysCommand,
     },
+    /// The master key, which wraps every restaurant's keys.
+    MasterKey {
+        #[command(subcommand)]
+        action: MasterKeyCommand,
+    },
     /// Copy every table from one database into another, empty one (e.g. the SQLite file into
     /// PostgreSQL), showing progress, then verify row counts and every balance.
     MigrateData {
@@ -92,6 +97,19 @@ enum DataKeysCommand {
         /// Customer keys re-wrapped per batch.
         #[arg(long, default_value_t = 500)]
         batch: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum MasterKeyCommand {
+    /// Re-wrap every restaurant's keys under a new master key, in one transaction (as quick with
+    /// a million customers as with ten). A key file in use (the embedded default's, or
+    /// LOYALTY_MASTER_KEY_FILE) is replaced by the new key; with LOYALTY_MASTER_KEY, name the
+    /// new key's file with --new-key-file. Then restart every service with the new key.
+    Rotate {
+        /// The new key's file: read if it exists, else created (owner-only) with a new key.
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -226,6 +244,12 @@ async fn main() -> anyhow::Result<()> {
                     .await?;
                 println!("restaurant {id}: new data key, {n} customer keys re-wrapped, old keys deleted");
             }
+            Ok(())
+        }
+        Command::MasterKey { action: MasterKeyCommand::Rotate { new_key_file } } => {
+            let (n, file) = api::db::rotate_master_key(&config, new_key_file.as_deref()).await?;
+            println!("master key rotated: {n} restaurant keys re-wrapped; the new key is in {}", file.display());
+            println!("restart every service with it (running ones keep working with the keys they hold, but open no new restaurant key until restarted)");
             Ok(())
         }
         Command::MigrateData { from, to } => {

@@ -20,6 +20,7 @@ use entity::ops::customers::Personal;
 use entity::ops::deliveries::{self, SendResult};
 use entity::ops::marketing;
 use entity::ops::rewards::{self, Benefit};
+use entity::rules::contact::redact_addresses;
 use entity::rules::content::{Compiled, Vars};
 use entity::rules::occasions;
 use entity::rules::programme::Programme;
@@ -359,16 +360,18 @@ fn result_of(ctx: &JobContext, row: &email_delivery::Model, outcome: Outcome, re
             SendResult::Skipped(why.into())
         }
         Outcome::Failed(e) if e.is_retryable() && attempts < ctx.config.max_attempts => {
-            tracing::warn!(delivery = id, attempts, error = %e, "email not sent; will retry");
+            let error = redact_addresses(&e.to_string());
+            tracing::warn!(delivery = id, attempts, error, "email not sent; will retry");
             report.retrying += 1;
             metrics::email("retrying");
-            SendResult::Retry { at: entity::ops::now() + backoff(ctx.config.retry_base_secs, attempts), error: e.to_string() }
+            SendResult::Retry { at: entity::ops::now() + backoff(ctx.config.retry_base_secs, attempts), error }
         }
         Outcome::Failed(e) => {
-            tracing::error!(delivery = id, attempts, error = %e, "email failed for good");
+            let error = redact_addresses(&e.to_string());
+            tracing::error!(delivery = id, attempts, error, "email failed for good");
             report.failed += 1;
             metrics::email("failed");
-            SendResult::Failed(e.to_string())
+            SendResult::Failed(error)
         }
     }
 }

@@ -355,3 +355,90 @@ both!(a_merge_seals_what_moves_under_the_targets_key, |app| async move {
     assert_eq!(merged["customer"]["email"], "zoe@example.com", "the target keeps its own address");
     assert_eq!(dump(&ks, "SELECT id FROM customer_keys").await.lines().count(), before - 1, "the source's key is gone with it");
 });
+
+/// A fresh path for a key file outside the database's folder.
+fn new_key_path(app: &TestApp) -> std::path::PathBuf {
+    let name = app.db_url.rsplit('/').next().unwrap().split('?').next().unwrap().replace('.', "-");
+    std::env::temp_dir().join(format!("loyalty-test-{}-{name}.master-key", std::process::id()))
+}
+
+both!(the_master_key_rotates_and_the_old_one_opens_nothing, |app| async move {
+    let mut app = app;
+    let id = create_one(&app).await;
+    let other = app.create_key("other-bistro", "admin").await;
+    let (_, body) = app.gql_as(Some(&other), UPSERT, json!({ "input": { "phone": "+14155550198", "name": "Yan", "email": "yan@example.com" } })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let ks = keystore(&app).await;
+    let (data_before, customers_before) = (dump(&ks, "SELECT id, wrapped FROM data_keys ORDER BY id").await, dump(&ks, "SELECT id, wrapped FROM customer_keys ORDER BY id").await);
+
+    let (ok, _, err) = app.cli_with(&["master-key", "rotate"], &[]).await;
+    assert!(!ok && err.contains("--new-key-file"), "a key given in the environment needs a file for the new one: {err}");
+    let file = new_key_path(&app);
+    let _ = std::fs::remove_file(&file);
+    let (ok, out, err) = app.cli_with(&["master-key", "rotate", "--new-key-file", file.to_str().unwrap()], &[]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("4 restaurant keys re-wrapped"), "a data and an index key for each restaurant: {out}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "the new key file is owner-only");
+    let data_after = dump(&ks, "SELECT id, wrapped FROM data_keys ORDER BY id").await;
+    let ids = |d: &str| d.lines().map(|l| l.split('|').next().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(&data_after), ids(&data_before), "the same keys");
+    assert!(data_after.lines().zip(data_before.lines()).all(|(a, b)| a != b), "each wrapped anew: {data_before} / {data_after}");
+    assert_eq!(dump(&ks, "SELECT id, wrapped FROM customer_keys ORDER BY id").await, customers_before, "customer keys untouched");
+
+    let contact = json!({ "phone": "+14155550199", "email": "zoe@example.com" });
+    assert_eq!(contact_of(&app, &id).await, Ok(contact.clone()), "the running service keeps working with the keys it holds");
+    let third = app.create_key("third-bistro", "admin").await;
+    let (_, body) = app.gql_as(Some(&third), UPSERT, json!({ "input": { "phone": "+14155550197", "name": "Xia" } })).await;
+    assert!(body.get("errors").is_some(), "but it stores no key under the retired master key: {body}");
+
+    let (ok, _, err) = app.cli_with(&["migrate"], &[]).await;
+    assert!(!ok && err.contains("not the one the key store was sealed with"), "the old key opens nothing: {err}");
+    let key = app.admin_key.clone();
+    app.terminate().await;
+    let new_key = [("LOYALTY_MASTER_KEY", ""), ("LOYALTY_MASTER_KEY_FILE", file.to_str().unwrap())];
+    app.start_service_with(&key, &new_key).await;
+    assert_eq!(contact_of(&app, &id).await, Ok(contact), "restarted with the new key");
+    let (_, found) = app.gql_as(Some(&other), "{ findCustomer(phone: \"+14155550198\") { email } }", json!({})).await;
+    assert_eq!(found["data"]["findCustomer"]["email"], "yan@example.com", "the other restaurant too");
+    let (_, body) = app.gql_as(Some(&third), UPSERT, json!({ "input": { "phone": "+14155550197", "name": "Xia" } })).await;
+    assert!(body.get("errors").is_none(), "a new restaurant's keys are made under the new key: {body}");
+    let (ok, out, err) = app.cli_with(&["master-key", "rotate", "--new-key-file", file.to_str().unwrap()], &new_key).await;
+    assert!(!ok && err.contains("in use already"), "{out} {err}");
+    let _ = std::fs::remove_file(&file);
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_defaults_key_file_is_replaced_by_a_rotation_even_an_interrupted_one() {
+    let no_env = [("LOYALTY_MASTER_KEY", "")];
+    let mut app = TestApp::spawn_with(Backend::Sqlite, &no_env).await;
+    let file = format!("{}.master-key", sqlite_file(&app.db_url));
+    let staged = format!("{file}.new");
+    let id = create_one(&app).await;
+    let key = app.admin_key.clone();
+    let first = std::fs::read_to_string(&file).unwrap();
+
+    let (ok, out, err) = app.cli_with(&["master-key", "rotate"], &no_env).await;
+    assert!(ok && out.contains(&file), "{out} {err}");
+    let second = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(first, second, "the file holds the new key");
+    assert!(!std::path::Path::new(&staged).exists());
+    app.terminate().await;
+    app.start_service_with(&key, &no_env).await;
+    let contact = json!({ "phone": "+14155550199", "email": "zoe@example.com" });
+    assert_eq!(contact_of(&app, &id).await, Ok(contact.clone()));
+    app.terminate().await;
+
+    // Interrupted after the key store committed and before the file was replaced.
+    let (ok, _, err) = app.cli_with(&["master-key", "rotate"], &no_env).await;
+    assert!(ok, "{err}");
+    let third = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&staged, &third).unwrap();
+    std::fs::write(&file, &second).unwrap();
+    let (ok, out, err) = app.cli_with(&["migrate"], &no_env).await;
+    assert!(ok && out.contains("finished an interrupted master key rotation"), "{out} {err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), third);
+    assert!(!std::path::Path::new(&staged).exists());
+    app.start_service_with(&key, &no_env).await;
+    assert_eq!(contact_of(&app, &id).await, Ok(contact));
+}

@@ -1,6 +1,7 @@
 //! Reads fetch only the columns the selection needs, and that never changes an answer: every
-//! field of a customer, asked for alone in the list and in a lookup, equals the same field of
-//! a full read; a selection mixing fields, fragments and aliases is answered in full.
+//! field of a customer, asked for alone in the list, in a lookup and through the nested
+//! loaders (referrer, referrals), equals the same field of a full read; a selection mixing
+//! fields, fragments and aliases is answered in full.
 
 use serde_json::{Value, json};
 
@@ -52,10 +53,21 @@ both!(each_field_read_alone_equals_the_full_read, |app| async move {
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"Window seat\") { id } }", json!({ "id": bob })).await;
     app.data("mutation($id: ID!) { recordFeedback(customerId: $id, rating: 4) { replayed } }", json!({ "id": bob })).await;
     let all = FIELDS.join(" ");
-    // A mutation's payload reads the whole row (no projection): the reference.
-    let full = app.data(&format!("mutation($id: ID!) {{ recordVisit(customerId: $id, orderAmount: 61.5) {{ customer {{ {all} }} }} }}"), json!({ "id": bob })).await;
+    // A visit's payload reads the customer through the loader, with the selection's columns.
+    let visited = app.data(&format!("mutation($id: ID!) {{ recordVisit(customerId: $id, orderAmount: 61.5) {{ customer {{ {all} }} }} }}"), json!({ "id": bob })).await;
+    // The upsert's payload is the whole row written (no projection): the reference.
+    let full = app.data(&format!("mutation {{ upsertCustomer(input: {{ phone: \"+14155550702\" }}) {{ customer {{ {all} }} }} }}"), json!({})).await["upsertCustomer"]["customer"].clone();
     let reference = app.data(&format!("query($id: ID!) {{ r: customers(filter: {{ search: \"Bob\" }}) {{ items {{ {all} }} }} c: customer(id: $id) {{ {all} }} }}"), json!({ "id": bob })).await;
-    assert_eq!(reference["c"], full["recordVisit"]["customer"], "a read of every field equals the full row");
+    assert_eq!(reference["c"], full, "a read of every field equals the full row");
+    let without_times = |v: &Value| {
+        let mut v = v.clone();
+        for moving in ["updatedAt", "lastActivity"] {
+            v.as_object_mut().unwrap().remove(moving);
+        }
+        v
+    };
+    assert_eq!(without_times(&visited["recordVisit"]["customer"]), without_times(&full), "the payload's customer read through the loader");
+    let ann_full = app.data(&format!("query($id: ID!) {{ customer(id: $id) {{ {all} }} }}"), json!({ "id": ann })).await["customer"].clone();
     let listed = reference["r"]["items"][0].clone();
     assert_eq!(listed, reference["c"], "the list and the lookup agree on every field");
     assert_eq!(listed["email"], "bob@example.com");
@@ -67,6 +79,14 @@ both!(each_field_read_alone_equals_the_full_read, |app| async move {
         for (which, got) in [("list", &alone["r"]["items"][0][name]), ("lookup", &alone["c"][name]), ("find", &alone["f"][name])] {
             assert_eq!(got, &listed[name], "{name} read alone in the {which}");
         }
+        let nested = app
+            .data(
+                &format!("query($bob: ID!, $ann: ID!) {{ b: customer(id: $bob) {{ referral {{ referredBy {{ {field} }} }} }} a: customer(id: $ann) {{ referral {{ referrals {{ {field} }} }} }} }}"),
+                json!({ "bob": bob, "ann": ann }),
+            )
+            .await;
+        assert_eq!(nested["b"]["referral"]["referredBy"][name], ann_full[name], "{name} read alone through the referrer's loader");
+        assert_eq!(nested["a"]["referral"]["referrals"][0][name], listed[name], "{name} read alone through the referrals' loader");
     }
     let mixed = app
         .data(

@@ -24,9 +24,9 @@ impl DbLoader {
     }
 }
 
-/// A customer by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CustomerById(pub i64);
+/// A customer by id, read with the columns of a projection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CustomerById(pub i64, pub customers::Projection);
 /// A customer's key in the key store, by its id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CustomerKeyOf(pub String);
@@ -52,9 +52,9 @@ pub struct HistoryOf(pub i64, pub u64, pub u64);
 /// A customer's visits page: `(customer, limit, offset)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VisitsOf(pub i64, pub u64, pub u64);
-/// The customers a customer referred.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ReferralsOf(pub i64);
+/// The customers a customer referred, read with the columns of a projection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReferralsOf(pub i64, pub customers::Projection);
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DomainError>>;
 
@@ -66,13 +66,31 @@ fn ids<K>(keys: &[K], id: impl Fn(&K) -> i64) -> Vec<i64> {
     ids
 }
 
+/// Keys grouped by the projection they ask for (one query per distinct projection: as many
+/// as the document has places that show customers, whatever the page size).
+fn by_projection<K: Clone>(keys: &[K], read: impl Fn(&K) -> &customers::Projection) -> Vec<(&customers::Projection, Vec<K>)> {
+    let mut groups: Vec<(&customers::Projection, Vec<K>)> = Vec::new();
+    for key in keys {
+        let r = read(key);
+        match groups.iter_mut().find(|(p, _)| *p == r) {
+            Some((_, group)) => group.push(key.clone()),
+            None => groups.push((r, vec![key.clone()])),
+        }
+    }
+    groups
+}
+
 impl Loader<CustomerById> for DbLoader {
     type Value = customer::Model;
     type Error = Arc<DomainError>;
 
     async fn load(&self, keys: &[CustomerById]) -> LoadResult<CustomerById, customer::Model> {
-        let rows = customers::by_ids(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
-        Ok(rows.into_iter().map(|c| (CustomerById(c.id), c)).collect())
+        let mut found = HashMap::new();
+        for (read, keys) in by_projection(keys, |k| &k.1) {
+            let rows = customers::by_ids(&self.db, &self.scope, &ids(&keys, |k| k.0), read).await?;
+            found.extend(rows.into_iter().map(|c| (CustomerById(c.id, read.clone()), c)));
+        }
+        Ok(found)
     }
 }
 
@@ -192,7 +210,11 @@ impl Loader<ReferralsOf> for DbLoader {
     type Error = Arc<DomainError>;
 
     async fn load(&self, keys: &[ReferralsOf]) -> LoadResult<ReferralsOf, Vec<customer::Model>> {
-        let rows = customers::referrals_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
-        Ok(rows.into_iter().map(|(id, v)| (ReferralsOf(id), v)).collect())
+        let mut found = HashMap::new();
+        for (read, keys) in by_projection(keys, |k| &k.1) {
+            let rows = customers::referrals_for(&self.db, &self.scope, &ids(&keys, |k| k.0), read).await?;
+            found.extend(rows.into_iter().map(|(id, v)| (ReferralsOf(id, read.clone()), v)));
+        }
+        Ok(found)
     }
 }

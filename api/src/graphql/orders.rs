@@ -4,10 +4,9 @@ use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObjec
 use entity::ops::{orders, refunds};
 
 use super::customers::types::Customer;
-use super::loaders::CustomerById;
 use super::scalars::Money;
 use super::types::{Tier, customer_id};
-use super::context::{app, loader, scope};
+use super::context::{app, scope};
 use crate::auth::STAFF;
 use crate::error::IntoGql;
 
@@ -53,7 +52,7 @@ impl OrderPayload {
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer::from))
+        Customer::load(ctx, id).await
     }
 }
 
@@ -102,7 +101,7 @@ impl RefundPayload {
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer::from))
+        Customer::load(ctx, id).await
     }
 }
 

@@ -37,7 +37,13 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
 ) -> DomainResult<idempotency::Outcome<feedback::Model>> {
     let (rating, comment) = check(rating, comment)?;
     let key = idempotency_key.map(crate::rules::inputs::check_key).transpose()?;
-    let request = (customer_id, rating, &comment, visit_id);
+    // The comment enters the retry check only as a keyed digest: the stored request hash must
+    // not let anyone confirm a guessed comment.
+    let digest = match &comment {
+        Some(text) => Some(super::customers::Indexes::of(scope).await?.digest("feedback-comment", text)),
+        None => None,
+    };
+    let request = (customer_id, rating, digest, visit_id);
     let mut outcome = idempotency::run(db, scope, key.as_deref(), "recordFeedback", &request, async |txn| {
         let at = now();
         use customer::Column as C;

@@ -128,7 +128,7 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
         .all(db)
         .await?;
     let ids: Vec<i64> = custom.iter().map(|o| o.customer_id).collect();
-    let owner_rows = customers::by_ids(db, scope, &ids).await?;
+    let owner_rows = customers::by_ids(db, scope, &ids, &customers::Projection::All).await?;
     let opened = customers::personal::open_many(scope, &owner_rows).await?;
     let owners: HashMap<i64, (&customer::Model, &customers::Personal)> = owner_rows.iter().zip(&opened).map(|(c, p)| (c.id, (c, p))).collect();
     for o in custom {

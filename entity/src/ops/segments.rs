@@ -221,7 +221,7 @@ async fn check_members(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) ->
     if ids.is_empty() || ids.len() > MAX_BATCH {
         return Err(DomainError::validation("customerIds", format!("give 1 to {MAX_BATCH} customers")));
     }
-    let found = customers::by_ids(db, scope, ids).await?;
+    let found = customers::by_ids(db, scope, ids, &customers::Projection::All).await?;
     if let Some(missing) = ids.iter().find(|id| !found.iter().any(|c| c.id == **id)) {
         return Err(DomainError::not_found(format!("customer {missing}")));
     }

@@ -9,7 +9,7 @@
 //! rolled-back write never leaves data sealed under a key that was not kept.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
@@ -19,7 +19,9 @@ use crate::crypto::{self, CryptoError, Key};
 use crate::entities::{customer_key, data_key, key_check};
 use crate::{DomainError, DomainResult};
 
-/// Customer keys kept unwrapped in memory at most (about 100 bytes each).
+/// Customer keys kept unwrapped in memory at most (about 100 bytes each). Past it the cache
+/// keeps the keys read most (S3-FIFO eviction), so a regular's key stays in memory however
+/// many customers the restaurants have.
 const CUSTOMER_KEY_CACHE: usize = 100_000;
 /// The value sealed in `key_checks` to recognise the master key.
 const CHECK: &[u8] = b"loyalty key store";
@@ -47,7 +49,7 @@ struct Inner {
     active: RwLock<HashMap<String, String>>,
     index_keys: RwLock<HashMap<String, Key>>,
     /// Unwrapped customer keys by id, with their restaurant.
-    customer_keys: Mutex<HashMap<String, (String, Key)>>,
+    customer_keys: quick_cache::sync::Cache<String, (Arc<str>, Key)>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -85,8 +87,7 @@ fn open_with(key: &Key, field: &str, sealed: &str) -> DomainResult<String> {
     if !crypto::is_sealed(sealed) {
         return Ok(sealed.to_string());
     }
-    let bytes = key.open(field, sealed).map_err(|e| DomainError::internal(format!("{field}: {e}")))?;
-    String::from_utf8(bytes).map_err(|_| DomainError::internal(format!("{field}: not text")))
+    key.open_text(field, sealed).map_err(|e| DomainError::internal(format!("{field}: {e}")))
 }
 
 impl Vault {
@@ -116,24 +117,24 @@ impl Vault {
                 master
             }
         };
-        Ok(Vault::with(master, Some(db)))
+        Ok(Vault::with(master, Some(db), CUSTOMER_KEY_CACHE))
     }
 
-    fn with(master: Key, db: Option<DatabaseConnection>) -> Vault {
+    fn with(master: Key, db: Option<DatabaseConnection>, cached_keys: usize) -> Vault {
         Vault(Arc::new(Inner {
             master,
             db,
             data_keys: RwLock::default(),
             active: RwLock::default(),
             index_keys: RwLock::default(),
-            customer_keys: Mutex::default(),
+            customer_keys: quick_cache::sync::Cache::new(cached_keys),
         }))
     }
 
     /// A vault with no key store: every key operation fails. For scopes that only record the
     /// audit log, and unit tests.
     pub fn detached() -> Vault {
-        Vault::with(Key::generate(), None)
+        Vault::with(Key::generate(), None, 16)
     }
 
     fn db(&self) -> DomainResult<&DatabaseConnection> {
@@ -161,9 +162,9 @@ impl Vault {
             state: Set("active".into()),
             created_at: Set(Utc::now()),
         };
-        data_key::Entity::insert(fresh).on_conflict(OnConflict::column(data_key::Column::Id).do_nothing().to_owned()).exec_without_returning(db).await?;
+        self.store_data_key(fresh).await?;
         let row = data_key::Entity::find_by_id(id).one(db).await?.ok_or_else(|| DomainError::internal("index key vanished"))?;
-        let key = self.0.master.unwrap_key(&row.wrapped).map_err(key_error)?;
+        let key = self.unwrap_by_master(&row.wrapped)?;
         self.0.index_keys.write().expect("lock").insert(restaurant_id.to_string(), key.clone());
         Ok(key)
     }
@@ -188,21 +189,81 @@ impl Vault {
             Some(row) => row,
             None => {
                 let id = crypto::new_key_id('r');
-                let row = data_key::ActiveModel {
-                    id: Set(id.clone()),
-                    restaurant_id: Set(restaurant_id.to_string()),
-                    purpose: Set("data".into()),
-                    wrapped: Set(self.0.master.wrap(&id, &Key::generate())),
-                    state: Set("active".into()),
-                    created_at: Set(Utc::now()),
+                let row = data_key::Model {
+                    id: id.clone(),
+                    restaurant_id: restaurant_id.to_string(),
+                    purpose: "data".into(),
+                    wrapped: self.0.master.wrap(&id, &Key::generate()),
+                    state: "active".into(),
+                    created_at: Utc::now(),
                 };
-                data_key::Entity::insert(row).exec_with_returning(db).await?
+                self.store_data_key(sea_orm::ActiveModelTrait::reset_all(data_key::ActiveModel::from(row.clone()))).await?;
+                row
             }
         };
-        let key = self.0.master.unwrap_key(&row.wrapped).map_err(key_error)?;
+        let key = self.unwrap_by_master(&row.wrapped)?;
         self.0.data_keys.write().expect("lock").insert(row.id.clone(), key.clone());
         self.0.active.write().expect("lock").insert(restaurant_id.to_string(), row.id.clone());
         Ok((row.id, key))
+    }
+
+    /// Stores a new data or index key (kept if one with its id exists already), after checking
+    /// in the same transaction that this service's master key is still the store's: a rotation
+    /// of the master key locks the check row first, so no key is ever stored wrapped under a
+    /// master key that was just retired.
+    async fn store_data_key(&self, row: data_key::ActiveModel) -> DomainResult<()> {
+        let txn = crate::ops::begin_write(self.db()?).await?;
+        let check = key_check::Entity::find_by_id(1).lock_shared().one(&txn).await?;
+        if check.is_some_and(|c| !self.is_master(&c.sealed)) {
+            return Err(master_rotated());
+        }
+        data_key::Entity::insert(row).on_conflict(OnConflict::column(data_key::Column::Id).do_nothing().to_owned()).exec_without_returning(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Whether `key` is the master key this vault was opened with.
+    pub fn is_master_key(&self, key: &Key) -> bool {
+        *key == self.0.master
+    }
+
+    /// Whether the key check `sealed` opens with this service's master key.
+    fn is_master(&self, sealed: &str) -> bool {
+        self.0.master.open("check", sealed).ok().as_deref() == Some(CHECK)
+    }
+
+    /// A data or index key wrapped by the master key.
+    fn unwrap_by_master(&self, wrapped: &str) -> DomainResult<Key> {
+        self.0.master.unwrap_key(wrapped).map_err(|e| match e {
+            CryptoError::Forged => master_rotated(),
+            e => key_error(e),
+        })
+    }
+
+    /// Re-wraps every data and index key of every restaurant under `new` and seals the key
+    /// check with it, in one transaction of the key store: from its commit on, `new` is the
+    /// master key and the old one opens nothing. Customer keys and the data are not touched, so
+    /// it takes as long as there are restaurants. Returns how many keys were re-wrapped.
+    pub async fn rotate_master(&self, new: &Key) -> DomainResult<u64> {
+        use sea_orm::sea_query::Expr;
+        let txn = crate::ops::begin_write(self.db()?).await?;
+        // The check row first: it is what key creation on other services waits for.
+        key_check::Entity::update_many()
+            .col_expr(key_check::Column::Sealed, Expr::value(new.seal("master", "check", CHECK)))
+            .filter(key_check::Column::Id.eq(1))
+            .exec(&txn)
+            .await?;
+        let rows = data_key::Entity::find().all(&txn).await?;
+        for row in &rows {
+            let key = self.unwrap_by_master(&row.wrapped)?;
+            data_key::Entity::update_many()
+                .col_expr(data_key::Column::Wrapped, Expr::value(new.wrap(&row.id, &key)))
+                .filter(data_key::Column::Id.eq(&row.id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(rows.len() as u64)
     }
 
     /// Forgets which data key is active (after a rotation started elsewhere).
@@ -266,17 +327,12 @@ impl Vault {
     }
 
     fn remember(&self, restaurant_id: &str, id: &str, key: Key) {
-        let mut cache = self.0.customer_keys.lock().expect("lock");
-        if cache.len() >= CUSTOMER_KEY_CACHE {
-            cache.clear();
-        }
-        cache.insert(id.to_string(), (restaurant_id.to_string(), key));
+        self.0.customer_keys.insert(id.to_string(), (Arc::from(restaurant_id), key));
     }
 
     /// The restaurant's customer key `id` if it is in memory (no await, no read of the key store).
     pub fn cached_customer_key(&self, restaurant_id: &str, id: &str) -> Option<CustomerKey> {
-        let cache = self.0.customer_keys.lock().expect("lock");
-        cache.get(id).filter(|(r, _)| r == restaurant_id).map(|(_, key)| CustomerKey { id: id.to_string(), key: key.clone() })
+        self.0.customer_keys.get(id).filter(|(r, _)| &**r == restaurant_id).map(|(_, key)| CustomerKey { id: id.to_string(), key })
     }
 
     /// The customer key `id` of the restaurant, or `None` when it was erased.
@@ -289,15 +345,12 @@ impl Vault {
     pub async fn customer_keys(&self, restaurant_id: &str, ids: &[&str]) -> DomainResult<HashMap<String, CustomerKey>> {
         let mut found = HashMap::new();
         let mut missing = Vec::new();
-        {
-            let cache = self.0.customer_keys.lock().expect("lock");
-            for id in ids {
-                match cache.get(*id).filter(|(r, _)| r == restaurant_id) {
-                    Some((_, key)) => {
-                        found.insert(id.to_string(), CustomerKey { id: id.to_string(), key: key.clone() });
-                    }
-                    None => missing.push(id.to_string()),
+        for id in ids {
+            match self.cached_customer_key(restaurant_id, id) {
+                Some(key) => {
+                    found.insert(id.to_string(), key);
                 }
+                None => missing.push(id.to_string()),
             }
         }
         if missing.is_empty() {
@@ -324,7 +377,7 @@ impl Vault {
             return Ok(k.clone());
         }
         let row = data_key::Entity::find_by_id(id).one(self.db()?).await?.ok_or_else(|| key_error(CryptoError::UnknownKey(id.to_string())))?;
-        let key = self.0.master.unwrap_key(&row.wrapped).map_err(key_error)?;
+        let key = self.unwrap_by_master(&row.wrapped)?;
         self.0.data_keys.write().expect("lock").insert(id.to_string(), key.clone());
         Ok(key)
     }
@@ -337,7 +390,7 @@ impl Vault {
             .filter(customer_key::Column::Id.eq(id))
             .exec(self.db()?)
             .await?;
-        self.0.customer_keys.lock().expect("lock").remove(id);
+        self.0.customer_keys.remove(id);
         Ok(())
     }
 
@@ -432,6 +485,11 @@ impl Vault {
             .await?;
         Ok(ids)
     }
+}
+
+/// A data key that this service's master key does not open: the master key was rotated.
+fn master_rotated() -> DomainError {
+    DomainError::internal("key store: this service's master key is no longer the store's (it was rotated): restart the service with the new master key")
 }
 
 fn key_error(e: CryptoError) -> DomainError {

@@ -60,6 +60,25 @@ pub fn normalize_email(raw: &str) -> Result<String, ContactError> {
     Ok(email)
 }
 
+/// `text` with every word that holds an email address replaced by `[address]`: SMTP servers
+/// quote the recipient in their refusals, which are kept on the delivery and logged, where no
+/// address may stand in clear.
+pub fn redact_addresses(text: &str) -> String {
+    let separator = |c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '(' | ')' | ',' | ';' | '[' | ']' | ':');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(separator).unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(end);
+        let at = word.find('@');
+        out.push_str(if at.is_some_and(|i| i > 0 && i + 1 < word.len()) { "[address]" } else { word });
+        let sep = tail.chars().next().map_or(0, char::len_utf8);
+        out.push_str(&tail[..sep]);
+        rest = &tail[sep..];
+    }
+    out
+}
+
 /// A required, trimmed name.
 pub fn normalize_name(raw: &str) -> Result<String, ContactError> {
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -110,6 +129,16 @@ mod tests {
 
     fn us() -> country::Id {
         parse_region("us").unwrap()
+    }
+
+    #[test]
+    fn addresses_in_smtp_errors_are_redacted() {
+        assert_eq!(
+            redact_addresses("550 5.1.1 <ann@example.com>: Recipient address rejected: user ann@example.com unknown"),
+            "550 5.1.1 <[address]>: Recipient address rejected: user [address] unknown"
+        );
+        assert_eq!(redact_addresses("connection refused (os error 111)"), "connection refused (os error 111)");
+        assert_eq!(redact_addresses("@ alone, trailing@ and ünïcode"), "@ alone, trailing@ and ünïcode");
     }
 
     #[test]

@@ -182,14 +182,14 @@ impl Referral {
     /// The member who referred this one.
     async fn referred_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let Some(id) = self.referred_by_id else { return Ok(None) };
-        let row = loader(ctx).load_one(CustomerById(id)).await.gql()?;
-        Ok(row.map(Customer::from))
+        Customer::load(ctx, id).await
     }
 
     /// The members this one referred, oldest first.
     async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Customer>> {
-        let rows = loader(ctx).load_one(ReferralsOf(self.customer_id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Customer::from).collect())
+        let read = projection(ctx.look_ahead());
+        let rows = loader(ctx).load_one(ReferralsOf(self.customer_id, read.clone())).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(|row| Customer::projected(row, read.clone())).collect())
     }
 }
 
@@ -270,6 +270,14 @@ impl From<customer::Model> for Customer {
 }
 
 impl Customer {
+    /// Customer `id` of the caller's restaurant through the request's loader, read with the
+    /// columns the current field's selection needs.
+    pub async fn load(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<Customer>> {
+        let read = projection(ctx.look_ahead());
+        let row = loader(ctx).load_one(CustomerById(id, read.clone())).await.gql()?;
+        Ok(row.map(|row| Customer::projected(row, read)))
+    }
+
     /// A customer read with `read`'s columns only.
     pub fn projected(row: customer::Model, read: ops::Projection) -> Self {
         Customer { row, read, opened: Default::default() }

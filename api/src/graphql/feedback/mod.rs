@@ -7,9 +7,8 @@ use entity::ops::feedback;
 
 use crate::auth::STAFF;
 use crate::error::{ApiError, IntoGql};
-use crate::graphql::context::{app, loader, scope};
+use crate::graphql::context::{app, scope};
 use crate::graphql::customers::types::Customer;
-use crate::graphql::loaders::CustomerById;
 use crate::graphql::types::customer_id;
 use types::Review;
 
@@ -28,7 +27,7 @@ pub struct FeedbackPayload {
 impl FeedbackPayload {
     /// The customer as it is now, with `feedback { averageRating totalReviews lastReviewDate }`.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        Ok(loader(ctx).load_one(CustomerById(self.customer_id)).await.gql()?.map(Customer::from))
+        Customer::load(ctx, self.customer_id).await
     }
 }
 

@@ -7,9 +7,8 @@ use entity::ops::{idempotency::Outcome, ledger};
 
 use crate::auth::STAFF;
 use crate::error::IntoGql;
-use crate::graphql::context::{app, loader, scope};
+use crate::graphql::context::{app, scope};
 use crate::graphql::customers::types::Customer;
-use crate::graphql::loaders::CustomerById;
 use crate::graphql::scalars::Money;
 use crate::graphql::types::{Tier, customer_id};
 
@@ -38,7 +37,7 @@ impl PointsPayload {
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = customer_id(&self.customer_id).gql()?;
-        Ok(loader(ctx).load_one(CustomerById(id)).await.gql()?.map(Customer::from))
+        Customer::load(ctx, id).await
     }
 }
 

@@ -4,16 +4,17 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::Projection;
 use crate::entities::{customer, customer_label, favorite_item, special_occasion};
 use crate::{DomainResult, Scope};
 
-/// Customers by id (for a DataLoader); ids of other restaurants are left out.
-pub async fn by_ids(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<customer::Model>> {
-    Ok(customer::Entity::find()
+/// Customers by id with `read`'s columns (for a DataLoader); ids of other restaurants are
+/// left out.
+pub async fn by_ids(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], read: &Projection) -> DomainResult<Vec<customer::Model>> {
+    let select = customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(customer::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+        .filter(customer::Column::Id.is_in(ids.iter().copied()));
+    read.read(db, select).await
 }
 
 /// Tags and segments of several customers, sorted by name.
@@ -59,13 +60,13 @@ pub fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     map
 }
 
-/// Customers referred by several customers (for a DataLoader), oldest first.
-pub async fn referrals_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<customer::Model>>> {
-    let rows = customer::Entity::find()
+/// Customers referred by several customers with `read`'s columns and who referred them (for
+/// a DataLoader), oldest first.
+pub async fn referrals_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], read: &Projection) -> DomainResult<HashMap<i64, Vec<customer::Model>>> {
+    let select = customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(customer::Column::ReferredBy.is_in(ids.iter().copied()))
-        .order_by_asc(customer::Column::Id)
-        .all(db)
-        .await?;
+        .order_by_asc(customer::Column::Id);
+    let rows = read.with(customer::Column::ReferredBy).read(db, select).await?;
     Ok(group(rows, |c| c.referred_by.unwrap_or_default()))
 }

@@ -56,6 +56,12 @@ impl Indexes {
         self.0.blind_index("email", email)
     }
 
+    /// A keyed digest of a personal `text` of kind `what`, for equality checks of stored
+    /// requests (the idempotency record of a review with a comment).
+    pub fn digest(&self, what: &str, text: &str) -> String {
+        self.0.blind_index(what, text)
+    }
+
     /// Index of the last four digits of a phone number (or of a search text's digits), `None`
     /// with fewer than four.
     pub fn last4(&self, text: &str) -> Option<String> {
@@ -231,9 +237,10 @@ pub async fn key_for(scope: &Scope, c: Option<&customer::Model>) -> DomainResult
 
 /// Seals up to `batch` of the scope's customers after id `after` whose values were written
 /// before encryption (no key, no blind index; erased ones have an index and stay as they are);
-/// returns how many it sealed and the last id it looked at (`None`: no more).
-pub async fn seal_unsealed<D: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(db: &D, scope: &Scope, after: i64, batch: u64) -> DomainResult<(u64, Option<i64>)> {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession};
+/// returns how many it sealed and the last id it looked at (`None`: no more). The batch is
+/// written by one `UPDATE … FROM (VALUES …)` statement (one round trip, not one per row).
+pub async fn seal_unsealed<D: sea_orm::ConnectionTrait>(db: &D, scope: &Scope, after: i64, batch: u64) -> DomainResult<(u64, Option<i64>)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     let rows = customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(customer::Column::Id.gt(after))
@@ -246,17 +253,35 @@ pub async fn seal_unsealed<D: sea_orm::ConnectionTrait + sea_orm::TransactionTra
     let Some(last) = rows.last().map(|c| c.id) else { return Ok((0, None)) };
     let indexes = Indexes::of(scope).await?;
     let keys = scope.vault.new_customer_keys(&scope.restaurant_id, rows.len()).await?;
-    let n = rows.len() as u64;
-    let txn = crate::ops::begin_write(db).await?;
-    for (row, key) in rows.into_iter().zip(&keys) {
-        let p = open_with(&row, None)?;
-        let mut active: customer::ActiveModel = row.into();
-        seal_into(&mut active, &p, key, &indexes);
-        active.update(&txn).await?;
+    let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * SEALED_COLUMNS.len());
+    let mut tuples = Vec::with_capacity(rows.len());
+    for (row, key) in rows.iter().zip(&keys) {
+        let mut active: customer::ActiveModel = row.clone().into();
+        seal_into(&mut active, &open_with(row, None)?, key, &indexes);
+        let first = values.len() + 1;
+        values.push(row.id.into());
+        values.extend(SEALED_COLUMNS[1..].iter().map(|c| sea_orm::ActiveModelTrait::get(&active, *c).into_value().expect("seal_into sets every sealed column")));
+        let marks: Vec<String> = (first..first + SEALED_COLUMNS.len()).map(|n| crate::ops::dialect::placeholder(backend, n)).collect();
+        tuples.push(format!("(CAST({} AS BIGINT), {})", marks[0], marks[1..].join(", ")));
     }
-    txn.commit().await?;
+    let names: Vec<&str> = SEALED_COLUMNS.iter().map(|c| sea_orm::IdenStatic::as_str(c)).collect();
+    let sets: Vec<String> = names[1..].iter().map(|n| format!("{n} = v.{n}")).collect();
+    let sql = format!(
+        "WITH v({}) AS (VALUES {}) UPDATE customers SET {} FROM v WHERE customers.id = v.id AND customers.key_id IS NULL",
+        names.join(", "),
+        tuples.join(", "),
+        sets.join(", ")
+    );
+    let n = db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
     Ok((n, Some(last)))
 }
+
+/// The id and the columns [`seal_into`] sets, in the order the backfill writes them.
+const SEALED_COLUMNS: [customer::Column; 11] = {
+    use customer::Column as C;
+    [C::Id, C::Phone, C::Email, C::DateOfBirth, C::Anniversary, C::DietaryRestrictions, C::Allergies, C::PhoneIndex, C::EmailIndex, C::PhoneLast4, C::KeyId]
+};
 
 /// Sets every sealed column and blind index of `active` from `p`, under `key`.
 pub fn seal_into(active: &mut customer::ActiveModel, p: &Personal, key: &CustomerKey, indexes: &Indexes) {

@@ -32,6 +32,14 @@ impl Projection {
         Projection::Only(cols)
     }
 
+    /// This projection and `column`.
+    pub fn with(&self, column: customer::Column) -> Self {
+        match self {
+            Projection::All => Projection::All,
+            Projection::Only(cols) => Projection::only(cols.iter().copied().chain([column])),
+        }
+    }
+
     /// Whether the column was read.
     pub fn includes(&self, column: customer::Column) -> bool {
         match self {
@@ -50,6 +58,29 @@ impl Projection {
         }
         let rows = db.query_all_raw(select.build(db.get_database_backend())).await?;
         rows.iter().map(|row| decode(row, cols)).collect()
+    }
+}
+
+/// Equal when they read the same columns in the same order (a DataLoader's keys carry the
+/// projection, so that one batch reads each distinct projection once).
+impl PartialEq for Projection {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Projection::All, Projection::All) => true,
+            (Projection::Only(a), Projection::Only(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(*x, *y)),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Projection {}
+
+impl std::hash::Hash for Projection {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Projection::All => state.write_u8(u8::MAX),
+            Projection::Only(cols) => cols.iter().for_each(|c| state.write_u8(*c as u8)),
+        }
     }
 }
 
