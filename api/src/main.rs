@@ -9,6 +9,12 @@ use entity::entities::{Role, RunTrigger, restaurant};
 use entity::ops::restaurants::{self, RestaurantPatch};
 use entity::ops::keys;
 
+/// mimalloc instead of glibc's allocator: per-thread free lists, no arena lock waits and no
+/// consolidation passes over freed chunks, which cost a list of sealed values about a third of
+/// its CPU under glibc (BENCHMARKS.md, "What sealing personal data costs").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Customer loyalty & marketing service for restaurants (GraphQL).
 #[derive(Parser)]
 #[command(name = "loyalty", version, about)]
