@@ -390,6 +390,8 @@ pub async fn enqueue(
     }
     if dry_run {
         report.enqueued = report.recipients.len() as u64;
+    } else {
+        super::dialect::refresh_statistics(db, "email_deliveries", report.enqueued).await?;
     }
     Ok(report)
 }

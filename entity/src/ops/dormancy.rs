@@ -16,9 +16,6 @@ use crate::rules::segments::{AT_RISK, at_risk_cutoff};
 use crate::rules::tags::{DORMANT, NEW_CUSTOMER, dormant_cutoff, new_customer_cutoff};
 use crate::{DomainError, DomainResult, Scope};
 
-/// Label changes after which the planner's statistics are refreshed (PostgreSQL).
-const ANALYZE_AFTER: u64 = 10_000;
-
 /// What a run changed (or, in a dry run, would change).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
@@ -149,10 +146,8 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
     ))
     .await?;
     txn.commit().await?;
-    if changed > ANALYZE_AFTER && super::dialect::has_planner_statistics(db.get_database_backend()) {
-        // After a mass change the planner's statistics are stale; the next run (and every label
-        // filter) would plan against the old row counts.
-        db.execute_unprepared("ANALYZE customer_labels").await?;
-    }
+    // After a mass change the planner's statistics are stale; the next run (and every label
+    // filter) would plan against the old row counts.
+    super::dialect::refresh_statistics(db, "customer_labels", changed).await?;
     Ok(Changes { changed, recipients: Vec::new() })
 }

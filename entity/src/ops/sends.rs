@@ -232,6 +232,7 @@ async fn enqueue(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, c: &ca
             .exec(db)
             .await?;
     }
+    super::dialect::refresh_statistics(db, "email_deliveries", ids.len() as u64).await?;
     campaign_send::Entity::update_many()
         .col_expr(campaign_send::Column::State, Expr::value(SendState::Enqueued))
         .col_expr(campaign_send::Column::EnqueuedAt, Expr::value(super::now()))
