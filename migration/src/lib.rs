@@ -26,6 +26,7 @@ mod m20261126_000020_staff_digest;
 mod m20261201_000021_automation_settings;
 mod m20261201_000022_retention;
 mod m20261201_000023_sealed_personal_data;
+mod m20261202_000024_hot_point_updates;
 pub mod keystore;
 
 /// All migrations in order.
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_automation_settings::Migration),
             Box::new(m20261201_000022_retention::Migration),
             Box::new(m20261201_000023_sealed_personal_data::Migration),
+            Box::new(m20261202_000024_hot_point_updates::Migration),
         ]
     }
 }
