@@ -98,7 +98,7 @@ impl Vault {
         let master = match (check, master) {
             (Some(_), None) => return Err(VaultError::NoMasterKey),
             (Some(row), Some(master)) => {
-                if master.open("check", &row.sealed).ok().as_deref() != Some(CHECK) {
+                if !opens_check(&master, &row.sealed) {
                     return Err(VaultError::WrongMasterKey);
                 }
                 master
@@ -111,7 +111,7 @@ impl Vault {
                 let row = key_check::ActiveModel { id: Set(1), sealed: Set(master.seal("master", "check", CHECK)), created_at: Set(Utc::now()) };
                 key_check::Entity::insert(row).on_conflict(OnConflict::column(key_check::Column::Id).do_nothing().to_owned()).exec_without_returning(&db).await?;
                 let stored = key_check::Entity::find_by_id(1).one(&db).await?.ok_or(VaultError::WrongMasterKey)?;
-                if master.open("check", &stored.sealed).ok().as_deref() != Some(CHECK) {
+                if !opens_check(&master, &stored.sealed) {
                     return Err(VaultError::WrongMasterKey);
                 }
                 master
@@ -214,7 +214,7 @@ impl Vault {
     async fn store_data_key(&self, row: data_key::ActiveModel) -> DomainResult<()> {
         let txn = crate::ops::begin_write(self.db()?).await?;
         let check = key_check::Entity::find_by_id(1).lock_shared().one(&txn).await?;
-        if check.is_some_and(|c| !self.is_master(&c.sealed)) {
+        if check.is_some_and(|c| !opens_check(&self.0.master, &c.sealed)) {
             return Err(master_rotated());
         }
         data_key::Entity::insert(row).on_conflict(OnConflict::column(data_key::Column::Id).do_nothing().to_owned()).exec_without_returning(&txn).await?;
@@ -225,11 +225,6 @@ impl Vault {
     /// Whether `key` is the master key this vault was opened with.
     pub fn is_master_key(&self, key: &Key) -> bool {
         *key == self.0.master
-    }
-
-    /// Whether the key check `sealed` opens with this service's master key.
-    fn is_master(&self, sealed: &str) -> bool {
-        self.0.master.open("check", sealed).ok().as_deref() == Some(CHECK)
     }
 
     /// A data or index key wrapped by the master key.
@@ -485,6 +480,11 @@ impl Vault {
             .await?;
         Ok(ids)
     }
+}
+
+/// Whether the key check `sealed` opens with `master` (the store's master key).
+fn opens_check(master: &Key, sealed: &str) -> bool {
+    master.open("check", sealed).ok().as_deref() == Some(CHECK)
 }
 
 /// A data key that this service's master key does not open: the master key was rotated.
