@@ -423,8 +423,9 @@ impl Vault {
                 let left = data_key::Entity::delete_many().filter(data_key::Column::Id.is_in(old.clone())).filter(data_key::Column::Id.ne(&new_id)).exec(db).await;
                 match left {
                     Ok(_) => break,
-                    // A customer key was wrapped under an old key meanwhile: re-wrap it too.
-                    Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => continue,
+                    // A customer key was wrapped under an old key meanwhile and the foreign key
+                    // refused the delete (SQLite reports it with more than one code): re-wrap it.
+                    Err(_) if self.some_wrapped_elsewhere(restaurant_id, &new_id).await? => continue,
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -447,6 +448,20 @@ impl Vault {
             cached.remove(id);
         }
         Ok(done)
+    }
+
+    /// Whether any of the restaurant's customer keys is still wrapped under another data key
+    /// than `active`.
+    async fn some_wrapped_elsewhere(&self, restaurant_id: &str, active: &str) -> DomainResult<bool> {
+        let found = customer_key::Entity::find()
+            .select_only()
+            .column(customer_key::Column::Id)
+            .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
+            .filter(customer_key::Column::DataKeyId.ne(active))
+            .into_tuple::<String>()
+            .one(self.db()?)
+            .await?;
+        Ok(found.is_some())
     }
 
     /// Loads customer keys into memory, up to nine tenths of the cache's size (run in the
