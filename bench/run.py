@@ -313,6 +313,7 @@ def main():
     ap.add_argument("--no-peer", action="store_true", help="skip PostGraphile")
     ap.add_argument("--jobs-only", action="store_true", help="seed and run the jobs, no HTTP load, pgbench or peer (with --only: the jobs whose label contains it)")
     ap.add_argument("--sqlite", action="store_true", help="the embedded default: seed N (100,000 unless --customers) in PostgreSQL, copy it to a SQLite file with `loyalty migrate-data`, and run the SQLite scenarios (lookup, list, add points, record order) on it; no pgbench, peer or jobs")
+    ap.add_argument("--pool", type=int, default=4, help="the service's database pool (LOYALTY_DB_POOL; its default on 2 cores is 4)")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = ap.parse_args()
     if args.sqlite and "--customers" not in sys.argv:
@@ -361,7 +362,7 @@ def main():
     key = sh([str(BIN), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
 
     port = free_port()
-    serve_env = dict(env, LOYALTY_BIND=f"127.0.0.1:{port}", LOYALTY_RATE_LIMIT="0", LOYALTY_SCHEDULER="false", LOYALTY_DB_POOL="4")
+    serve_env = dict(env, LOYALTY_BIND=f"127.0.0.1:{port}", LOYALTY_RATE_LIMIT="0", LOYALTY_SCHEDULER="false", LOYALTY_DB_POOL=str(args.pool))
     server = subprocess.Popen([str(BIN), "serve"], env=serve_env, stdout=subprocess.PIPE, text=True)
     while "listening on" not in (server.stdout.readline() or "listening on"):
         pass
