@@ -27,6 +27,7 @@ mod m20261201_000021_automation_settings;
 mod m20261201_000022_retention;
 mod m20261201_000023_sealed_personal_data;
 mod m20261202_000024_hot_point_updates;
+mod m20261206_000025_name_search_statistics;
 pub mod keystore;
 
 /// All migrations in order.
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_retention::Migration),
             Box::new(m20261201_000023_sealed_personal_data::Migration),
             Box::new(m20261202_000024_hot_point_updates::Migration),
+            Box::new(m20261206_000025_name_search_statistics::Migration),
         ]
     }
 }
