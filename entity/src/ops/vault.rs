@@ -412,9 +412,7 @@ impl Vault {
         let (new_id, new_key) = self.active_data_key(restaurant_id).await?;
         let mut done = 0;
         loop {
-            let rows = customer_key::Entity::find()
-                .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
-                .filter(customer_key::Column::DataKeyId.ne(&new_id))
+            let rows = wrapped_elsewhere(restaurant_id, &new_id)
                 .order_by_asc(customer_key::Column::Id)
                 .limit(batch)
                 .all(db)
@@ -453,14 +451,7 @@ impl Vault {
     /// Whether any of the restaurant's customer keys is still wrapped under another data key
     /// than `active`.
     async fn some_wrapped_elsewhere(&self, restaurant_id: &str, active: &str) -> DomainResult<bool> {
-        let found = customer_key::Entity::find()
-            .select_only()
-            .column(customer_key::Column::Id)
-            .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
-            .filter(customer_key::Column::DataKeyId.ne(active))
-            .into_tuple::<String>()
-            .one(self.db()?)
-            .await?;
+        let found = wrapped_elsewhere(restaurant_id, active).select_only().column(customer_key::Column::Id).into_tuple::<String>().one(self.db()?).await?;
         Ok(found.is_some())
     }
 
@@ -495,6 +486,14 @@ impl Vault {
             .await?;
         Ok(ids)
     }
+}
+
+/// The restaurant's customer keys wrapped under another data key than `active` (what a
+/// rotation still has to re-wrap).
+fn wrapped_elsewhere(restaurant_id: &str, active: &str) -> sea_orm::Select<customer_key::Entity> {
+    customer_key::Entity::find()
+        .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
+        .filter(customer_key::Column::DataKeyId.ne(active))
 }
 
 /// Whether the key check `sealed` opens with `master` (the store's master key).
