@@ -75,11 +75,19 @@ pub async fn deliver(
     let letter = std::sync::Arc::new(letter);
     let mut budget = if ctx.config.max_per_run == 0 { u64::MAX } else { ctx.config.max_per_run };
     let _active = ctx.lifecycle.enter();
+    // Claims move up the ids; at the end one pass from the start takes the rows that came due
+    // again meanwhile (a retry without delay).
+    let mut after = 0;
     while budget > 0 && !ctx.lifecycle.is_stopping() {
-        let batch = deliveries::claim(&ctx.db, scope, campaign, now, BATCH.min(budget)).await?;
+        let batch = deliveries::claim(&ctx.db, scope, campaign, now, after, BATCH.min(budget)).await?;
         if batch.is_empty() {
-            break;
+            if after == 0 {
+                break;
+            }
+            after = 0;
+            continue;
         }
+        after = batch.iter().map(|d| d.id).max().unwrap_or(after);
         ctx.lifecycle.claimed(batch.iter().map(|d| d.id));
         budget -= batch.len() as u64;
         let ids: Vec<i64> = batch.iter().map(|d| d.customer_id).collect();
@@ -100,11 +108,18 @@ pub async fn deliver(
                 (row, outcome)
             });
         }
-        while let Some(joined) = sends.join_next().await {
-            let (row, outcome) = joined.map_err(|e| JobError::Config(format!("send task failed: {e}")))?;
-            let result = result_of(ctx, &row, outcome, &mut report);
-            deliveries::record(&ctx.db, scope, row.id, result).await?;
-            ctx.lifecycle.settled(row.id);
+        // Outcomes are recorded as they come, those finished meanwhile together (one commit).
+        while let Some(first) = sends.join_next().await {
+            let mut outcomes = Vec::new();
+            for joined in std::iter::once(first).chain(std::iter::from_fn(|| sends.try_join_next())) {
+                let (row, outcome) = joined.map_err(|e| JobError::Config(format!("send task failed: {e}")))?;
+                outcomes.push((row.id, result_of(ctx, &row, outcome, &mut report)));
+            }
+            let ids: Vec<i64> = outcomes.iter().map(|(id, _)| *id).collect();
+            deliveries::record(&ctx.db, scope, outcomes).await?;
+            for id in ids {
+                ctx.lifecycle.settled(id);
+            }
         }
     }
     Ok(report)

@@ -28,6 +28,7 @@ mod m20261201_000022_retention;
 mod m20261201_000023_sealed_personal_data;
 mod m20261202_000024_hot_point_updates;
 mod m20261206_000025_name_search_statistics;
+mod m20261206_000026_list_order_indexes;
 pub mod keystore;
 
 /// All migrations in order.
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000023_sealed_personal_data::Migration),
             Box::new(m20261202_000024_hot_point_updates::Migration),
             Box::new(m20261206_000025_name_search_statistics::Migration),
+            Box::new(m20261206_000026_list_order_indexes::Migration),
         ]
     }
 }

@@ -216,6 +216,18 @@ both!(cursor_pages_walk_every_order_exactly_once, |app| async move {
             after = page["endCursor"].clone();
         }
         assert_eq!(walked, expected, "{sort}: cursor pages list every customer once, in the page order");
+        // Numbered pages past the first read their ids first, then the rows: the same order.
+        let mut numbered = Vec::new();
+        for p in 1..=4 {
+            let page = app
+                .data("query($s: CustomerSort!, $p: Int!) { customers(sort: $s, limit: 2, page: $p) { hasNextPage items { id name } } }", json!({ "s": sort, "p": p }))
+                .await["customers"]
+                .clone();
+            assert_eq!(page["hasNextPage"], p < 4, "{sort}: page {p} of 4");
+            assert!(page["items"].as_array().unwrap().iter().all(|c| c["name"].is_string()));
+            numbered.extend(ids_of(&page));
+        }
+        assert_eq!(numbered, expected, "{sort}: numbered pages list every customer once, in the page order");
     }
     let by_visit = app.data("{ customers(sort: LAST_VISIT, limit: 50) { items { id } } }", json!({})).await;
     let order = ids_of(&by_visit["customers"]);

@@ -121,6 +121,12 @@ both!(upcoming_occasions_cross_the_year_and_leap_days, |app| async move {
             { "type": "ANNIVERSARY", "name": "Anniversary", "date": "2027-01-07", "daysUntil": 7, "years": 17, "recurring": true, "customer": { "name": "Jan" } }
         ])
     );
+    // Without `years`, personal values are opened only for the customer fields that show them.
+    let shown = app
+        .data("{ upcomingOccasions(from: \"2026-12-31\", days: 8, limit: 1) { date customer { phone dateOfBirth loyaltyTier } } }", json!({}))
+        .await["upcomingOccasions"]
+        .clone();
+    assert_eq!(shown, json!([{ "date": "2026-12-31", "customer": { "phone": "+14155550101", "dateOfBirth": "1990-12-31", "loyaltyTier": "BRONZE" } }]));
     let first_two = app
         .data("{ upcomingOccasions(from: \"2026-12-31\", days: 8, limit: 3) { name date customer { name } } }", json!({}))
         .await["upcomingOccasions"]

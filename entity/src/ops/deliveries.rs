@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
 use super::campaigns::Campaign;
 use super::customers::Personal;
@@ -27,14 +27,19 @@ pub async fn release_stale(db: &impl ConnectionTrait, scope: &Scope, stale_befor
         .rows_affected)
 }
 
-/// Claims up to `limit` due rows (of one campaign, or all): `pending` → `sending`, attempts
-/// counted. A row another worker claimed first is not returned, nor one of a paused or
-/// cancelled campaign.
+/// Claims up to `limit` due rows (of one campaign, or all) with ids above `after`: `pending` →
+/// `sending`, attempts counted. A row another worker claimed first is not returned, nor one of
+/// a paused or cancelled campaign.
+///
+/// A worker passes the highest id it claimed so far: the rows below are mostly sent, and
+/// PostgreSQL, estimating pending rows evenly spread, may walk the primary key from the start
+/// and test every sent row (80,000 rows, 70 ms a claim midway through a large campaign).
 pub async fn claim(
     db: &impl ConnectionTrait,
     scope: &Scope,
     campaign: Option<Campaign>,
     now: DateTime<Utc>,
+    after: i64,
     limit: u64,
 ) -> DomainResult<Vec<email_delivery::Model>> {
     use email_delivery::Column as E;
@@ -44,6 +49,7 @@ pub async fn claim(
         .and_where(E::RestaurantId.eq(&scope.restaurant_id))
         .and_where(E::Status.eq(DeliveryStatus::Pending))
         .and_where(E::NextAttemptAt.lte(now))
+        .and_where(E::Id.gt(after))
         .order_by(E::Id, sea_orm::Order::Asc)
         .limit(limit)
         .to_owned();
@@ -139,28 +145,36 @@ pub enum SendResult {
     Failed(String),
 }
 
-/// Records how the send of claimed row `id` ended.
-pub async fn record(db: &impl ConnectionTrait, scope: &Scope, id: i64, result: SendResult) -> DomainResult<()> {
+/// Records how the sends of claimed rows ended, in one transaction: one commit for the
+/// outcomes a worker collected (a commit per email bound the send rate to the disk's flushes).
+pub async fn record<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, outcomes: Vec<(i64, SendResult)>) -> DomainResult<()> {
     use email_delivery::Column as E;
+    if outcomes.is_empty() {
+        return Ok(());
+    }
     let now = super::now();
-    let update = email_delivery::Entity::update_many()
-        .col_expr(E::UpdatedAt, Expr::value(now))
-        .filter(E::Id.eq(id))
-        .filter(E::RestaurantId.eq(&scope.restaurant_id));
-    let update = match result {
-        SendResult::Sent { consent } => update
-            .col_expr(E::Consent, Expr::value(consent))
-            .col_expr(E::Status, Expr::value(DeliveryStatus::Sent))
-            .col_expr(E::SentAt, Expr::value(now))
-            .col_expr(E::LastError, Expr::value(Option::<String>::None)),
-        SendResult::Skipped(why) => update.col_expr(E::Status, Expr::value(DeliveryStatus::Skipped)).col_expr(E::LastError, Expr::value(why)),
-        SendResult::Retry { at, error } => update
-            .col_expr(E::Status, Expr::value(DeliveryStatus::Pending))
-            .col_expr(E::NextAttemptAt, Expr::value(at))
-            .col_expr(E::LastError, Expr::value(error)),
-        SendResult::Failed(error) => update.col_expr(E::Status, Expr::value(DeliveryStatus::Failed)).col_expr(E::LastError, Expr::value(error)),
-    };
-    update.exec(db).await?;
+    let txn = db.begin().await?;
+    for (id, result) in outcomes {
+        let update = email_delivery::Entity::update_many()
+            .col_expr(E::UpdatedAt, Expr::value(now))
+            .filter(E::Id.eq(id))
+            .filter(E::RestaurantId.eq(&scope.restaurant_id));
+        let update = match result {
+            SendResult::Sent { consent } => update
+                .col_expr(E::Consent, Expr::value(consent))
+                .col_expr(E::Status, Expr::value(DeliveryStatus::Sent))
+                .col_expr(E::SentAt, Expr::value(now))
+                .col_expr(E::LastError, Expr::value(Option::<String>::None)),
+            SendResult::Skipped(why) => update.col_expr(E::Status, Expr::value(DeliveryStatus::Skipped)).col_expr(E::LastError, Expr::value(why)),
+            SendResult::Retry { at, error } => update
+                .col_expr(E::Status, Expr::value(DeliveryStatus::Pending))
+                .col_expr(E::NextAttemptAt, Expr::value(at))
+                .col_expr(E::LastError, Expr::value(error)),
+            SendResult::Failed(error) => update.col_expr(E::Status, Expr::value(DeliveryStatus::Failed)).col_expr(E::LastError, Expr::value(error)),
+        };
+        update.exec(&txn).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 

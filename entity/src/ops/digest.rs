@@ -33,7 +33,7 @@ pub struct Guest {
 
 /// Today's and tomorrow's guests of the scope's restaurant, by date then name.
 pub async fn brief(db: &impl sea_orm::ConnectionTrait, scope: &Scope, today: NaiveDate) -> DomainResult<Vec<Guest>> {
-    let upcoming = occasions::upcoming(db, scope, Some(today), 2, MAX_GUESTS).await?;
+    let upcoming = occasions::upcoming(db, scope, Some(today), 2, MAX_GUESTS, &super::customers::Projection::All, true).await?;
     let ids: Vec<i64> = upcoming.iter().map(|u| u.customer.id).collect();
     let favourites = batch::favorites_for(db, scope, &ids).await?;
     let notes = super::notes::for_customers(db, scope, &ids).await?;

@@ -51,8 +51,19 @@ pub const MAX_LIMIT: u64 = 5_000;
 
 /// The first `limit` occasions from `today` through `days - 1` days later, by date, then
 /// customer name. Birthdays and anniversaries are read in that order with `LIMIT`, so an answer
-/// costs the same memory however many members a restaurant has.
-pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<NaiveDate>, days: u32, limit: u64) -> DomainResult<Vec<Upcoming>> {
+/// costs the same memory however many members a restaurant has. The customers are read with
+/// `read`'s columns (and those the occasions need); with `open`, their personal values are
+/// opened and the years of birthdays and anniversaries known (without, `personal` is empty
+/// and those years `None`).
+pub async fn upcoming(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    from: Option<NaiveDate>,
+    days: u32,
+    limit: u64,
+    read: &customers::Projection,
+    open: bool,
+) -> DomainResult<Vec<Upcoming>> {
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(DomainError::validation("days", format!("must be between 1 and {MAX_DAYS}")));
     }
@@ -71,6 +82,12 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
         }
     }
     let keys: Vec<i32> = day_of.keys().copied().collect();
+    use customer::Column as C;
+    let read = match open {
+        true => customers::Projection::All,
+        false => read.with(C::Name).with(C::BirthMd).with(C::AnniversaryMd),
+    };
+    let unopened = customers::Personal::default();
     let mut out = Vec::new();
     let push = |out: &mut Vec<Upcoming>, kind, name: String, (c, p): (&customer::Model, &customers::Personal), date: NaiveDate, since: Option<NaiveDate>, recurring, id| {
         out.push(Upcoming {
@@ -86,7 +103,6 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
         });
     };
 
-    use customer::Column as C;
     for (kind, column) in [(OccasionKind::Birthday, C::BirthMd), (OccasionKind::Anniversary, C::AnniversaryMd)] {
         let needed = first_days_covering(db, scope, column, &day_of, limit).await?;
         if needed.is_empty() {
@@ -102,11 +118,11 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
             .order_by(Into::<Expr>::into(rank.finally(i64::from(MAX_DAYS))), Order::Asc)
             .order_by_asc(C::Name)
             .order_by_asc(C::Id)
-            .limit(limit)
-            .all(db)
-            .await?;
-        let opened = customers::personal::open_many(scope, &people).await?;
-        for (c, p) in people.iter().zip(&opened) {
+            .limit(limit);
+        let people = read.read(db, people).await?;
+        let personal = open_if(scope, open, &people).await?;
+        for (n, c) in people.iter().enumerate() {
+            let p = personal.get(n).unwrap_or(&unopened);
             let (md, since, name) = match kind {
                 OccasionKind::Birthday => (c.birth_md, p.date_of_birth, "Birthday"),
                 _ => (c.anniversary_md, p.anniversary, "Anniversary"),
@@ -128,9 +144,9 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
         .all(db)
         .await?;
     let ids: Vec<i64> = custom.iter().map(|o| o.customer_id).collect();
-    let owner_rows = customers::by_ids(db, scope, &ids, &customers::Projection::All).await?;
-    let opened = customers::personal::open_many(scope, &owner_rows).await?;
-    let owners: HashMap<i64, (&customer::Model, &customers::Personal)> = owner_rows.iter().zip(&opened).map(|(c, p)| (c.id, (c, p))).collect();
+    let owner_rows = customers::by_ids(db, scope, &ids, &read).await?;
+    let personal = open_if(scope, open, &owner_rows).await?;
+    let owners: HashMap<i64, (&customer::Model, &customers::Personal)> = owner_rows.iter().enumerate().map(|(n, c)| (c.id, (c, personal.get(n).unwrap_or(&unopened)))).collect();
     for o in custom {
         let Some(&c) = owners.get(&o.customer_id) else { continue };
         let (date, since) = if o.recurring { (day_of.get(&o.md).copied(), Some(o.date)) } else { (Some(o.date), None) };
@@ -141,6 +157,14 @@ pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope, from: Option<Nai
     out.sort_by(|a, b| (a.date, &a.customer.name, a.kind, a.customer.id).cmp(&(b.date, &b.customer.name, b.kind, b.customer.id)));
     out.truncate(limit as usize);
     Ok(out)
+}
+
+/// The personal values of `rows` when `open`, none otherwise.
+async fn open_if(scope: &Scope, open: bool, rows: &[customer::Model]) -> DomainResult<Vec<customers::Personal>> {
+    match open {
+        true => customers::personal::open_many(scope, rows).await,
+        false => Ok(Vec::new()),
+    }
 }
 
 /// The month-day keys of the first days of the window that together hold at least `limit`

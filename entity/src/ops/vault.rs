@@ -461,8 +461,17 @@ impl Vault {
     pub async fn warm_up(&self) -> DomainResult<usize> {
         let db = self.db()?;
         let mut loaded = 0;
-        let mut pages = customer_key::Entity::find().order_by_asc(customer_key::Column::Id).paginate(db, 2_000);
-        while let Some(rows) = pages.fetch_and_next().await? {
+        let mut after = String::new();
+        loop {
+            // Keyset pages: each reads from where the last ended (an offset would reread them).
+            let rows = customer_key::Entity::find()
+                .filter(customer_key::Column::Id.gt(after.as_str()))
+                .order_by_asc(customer_key::Column::Id)
+                .limit(2_000)
+                .all(db)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id.clone();
             for row in rows {
                 let key = self.data_key(&row.data_key_id).await?.unwrap_key(&row.wrapped).map_err(key_error)?;
                 self.remember(&row.restaurant_id, &row.id, key);

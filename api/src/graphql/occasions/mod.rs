@@ -9,7 +9,7 @@ use entity::ops::occasions::{self, OccasionKind};
 use crate::auth::{STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, scope};
-use crate::graphql::customers::types::Customer;
+use crate::graphql::customers::types::{Customer, projection};
 use crate::graphql::scalars::Date;
 use types::SpecialOccasion;
 
@@ -66,7 +66,11 @@ impl OccasionQuery {
         let limit = u64::try_from(limit)
             .map_err(|_| ApiError::validation("limit", "must be between 1 and 5000"))
             .gql()?;
-        let rows = occasions::upcoming(&state.db, scope(ctx), from.map(|d| d.0), days, limit).await.gql()?;
+        // The customers' columns the selection shows; their personal values opened only for
+        // the years (the customer's own fields open theirs when shown).
+        let selection = ctx.look_ahead();
+        let read = projection(selection.field("customer"));
+        let rows = occasions::upcoming(&state.db, scope(ctx), from.map(|d| d.0), days, limit, &read, selection.field("years").exists()).await.gql()?;
         Ok(rows
             .into_iter()
             .map(|u| UpcomingOccasion {
@@ -76,7 +80,7 @@ impl OccasionQuery {
                     OccasionKind::Custom => OccasionType::Custom,
                 },
                 name: u.name,
-                customer: Customer::from(u.customer),
+                customer: Customer::projected(u.customer, read.clone()),
                 date: Date(u.date),
                 days_until: u.days_until,
                 years: u.years,

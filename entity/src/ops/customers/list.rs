@@ -2,7 +2,7 @@
 //! ([`super::cursor`]), counts only when asked for.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
 use super::cursor::{self, Cursor};
 use super::personal::Indexes;
@@ -156,14 +156,21 @@ pub async fn list(
     let indexes = indexes_for(scope, filter).await?;
     let select = cursor::order(filtered(scope, filter, ids_below, rule, indexes.as_ref()), sort);
     let (select, page) = match at {
-        PageAt::Number(page) => (select.offset((page - 1) * limit), Some(page)),
-        PageAt::After(after) => (select.filter(after.condition()), None),
+        PageAt::Number(1) => (select.limit(limit + 1), Some(1)),
+        // A deeper page finds its ids first (from the indexes alone where they cover the
+        // filter), then reads only those rows: the skipped rows are never fetched.
+        PageAt::Number(page) => {
+            let ids = select.select_only().column(customer::Column::Id).offset((page - 1) * limit).limit(limit + 1).into_query();
+            let rows = customer::Entity::find().filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).filter(customer::Column::Id.in_subquery(ids));
+            (cursor::order(rows, sort), Some(page))
+        }
+        PageAt::After(after) => (select.filter(after.condition()).limit(limit + 1), None),
     };
     let projection = match projection {
         Projection::All => Projection::All,
         Projection::Only(cols) => Projection::only(cols.iter().copied().chain(Cursor::columns(sort))),
     };
-    let mut items = projection.read(db, select.limit(limit + 1)).await?;
+    let mut items = projection.read(db, select).await?;
     let has_next_page = items.len() as u64 > limit;
     items.truncate(limit as usize);
     let end_cursor = items.last().map(|row| Cursor::after(sort, row));
