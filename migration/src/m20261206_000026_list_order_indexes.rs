@@ -26,6 +26,11 @@ enum Customers {
 }
 
 const BY_ID: &str = "ix_customers_restaurant_id";
+/// The indexes replaced (old name, new name, the column between the restaurant and the id).
+const REPLACED: [(&str, &str, Customers); 2] = [
+    ("ix_customers_restaurant_tier", "ix_customers_restaurant_tier_id", Customers::Tier),
+    ("ix_customers_restaurant_status", "ix_customers_restaurant_status_id", Customers::Status),
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -36,10 +41,7 @@ impl MigrationTrait for Migration {
         } else {
             manager.create_index(Index::create().name(BY_ID).table(C::Table).col(C::RestaurantId).col(C::Id).if_not_exists().to_owned()).await?;
         }
-        for (old, new, col) in [
-            ("ix_customers_restaurant_tier", "ix_customers_restaurant_tier_id", C::Tier),
-            ("ix_customers_restaurant_status", "ix_customers_restaurant_status_id", C::Status),
-        ] {
+        for (old, new, col) in REPLACED {
             manager.create_index(Index::create().name(new).table(C::Table).col(C::RestaurantId).col(col).col(C::Id).if_not_exists().to_owned()).await?;
             manager.drop_index(Index::drop().name(old).table(C::Table).if_exists().to_owned()).await?;
         }
@@ -48,10 +50,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use Customers as C;
-        for (old, new, col) in [
-            ("ix_customers_restaurant_tier", "ix_customers_restaurant_tier_id", C::Tier),
-            ("ix_customers_restaurant_status", "ix_customers_restaurant_status_id", C::Status),
-        ] {
+        for (old, new, col) in REPLACED {
             manager.create_index(Index::create().name(old).table(C::Table).col(C::RestaurantId).col(col).if_not_exists().to_owned()).await?;
             manager.drop_index(Index::drop().name(new).table(C::Table).if_exists().to_owned()).await?;
         }
