@@ -29,6 +29,7 @@ mod m20261201_000023_sealed_personal_data;
 mod m20261202_000024_hot_point_updates;
 mod m20261206_000025_name_search_statistics;
 mod m20261206_000026_list_order_indexes;
+mod m20261206_000027_lean_delivery_indexes;
 pub mod keystore;
 
 /// All migrations in order.
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000024_hot_point_updates::Migration),
             Box::new(m20261206_000025_name_search_statistics::Migration),
             Box::new(m20261206_000026_list_order_indexes::Migration),
+            Box::new(m20261206_000027_lean_delivery_indexes::Migration),
         ]
     }
 }

@@ -66,6 +66,35 @@ async fn metrics_count_a_known_sequence_of_requests_and_a_job_run(backend: Backe
 
 on_both!(metrics_count_a_known_sequence_of_requests_and_a_job_run);
 
+/// The backlog gauge counts each restaurant's waiting emails (pending and being sent) and the
+/// age of its oldest, without one restaurant's emails showing in another's series.
+async fn the_delivery_backlog_is_counted_per_restaurant(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.cli(&["restaurants", "create", "harbour", "--set", "name=Harbour Bistro"]).await;
+    for phone in ["+14155550101", "+14155550102", "+14155550103"] {
+        app.data(
+            "mutation($phone: String!) { upsertCustomer(input: { phone: $phone, name: \"Backlog\", email: \"b@example.com\", marketing: { emailOptIn: true } }) { customer { id } } }",
+            json!({ "phone": phone }),
+        )
+        .await;
+    }
+    app.sql(&format!(
+        "INSERT INTO email_deliveries (restaurant_id, customer_id, campaign, period_key, email, status, attempts, next_attempt_at, created_at, updated_at) \
+         SELECT restaurant_id, id, 'win-back', 'backlog', 'sealed', CASE WHEN id % 3 = 0 THEN 'sending' WHEN id % 3 = 1 THEN 'pending' ELSE 'sent' END, 0, {at}, {at}, {at} FROM customers",
+        at = app.days_ago_sql(2)
+    ))
+    .await;
+    let (status, text) = app.get("/metrics").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(sample(&text, "loyalty_delivery_backlog{restaurant=\"default\"}"), 2.0, "pending and sending, not sent: {text}");
+    assert_eq!(sample(&text, "loyalty_delivery_backlog{restaurant=\"harbour\"}"), 0.0, "{text}");
+    let age = sample(&text, "loyalty_delivery_backlog_oldest_age_seconds{restaurant=\"default\"}");
+    assert!((2.0 * 86_400.0..3.0 * 86_400.0).contains(&age), "the oldest waits two days: {age}");
+    assert!(text.contains("loyalty_delivery_backlog_oldest_age_seconds{restaurant=\"harbour\"} 0"), "{text}");
+}
+
+on_both!(the_delivery_backlog_is_counted_per_restaurant);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_requests_are_counted_and_metrics_can_move_to_their_own_address() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

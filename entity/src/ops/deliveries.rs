@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 
 use super::campaigns::Campaign;
 use super::customers::Personal;
-use crate::entities::{CampaignState, DeliveryStatus, audit_entry, campaign, customer, email_delivery};
+use crate::entities::{CampaignState, DeliveryStatus, audit_entry, campaign, customer, email_delivery, restaurant};
 use crate::{DomainResult, Scope};
 
 /// Returns rows left `sending` since before `stale_before` (a worker that crashed mid-send) to
@@ -208,19 +208,31 @@ pub async fn hand_back(db: &impl ConnectionTrait, ids: &[i64]) -> DomainResult<u
 }
 
 /// The emails waiting to be sent, per restaurant: how many, and since when the oldest waits
-/// (its creation). An operator's view across restaurants, for `/metrics`; it names no customer.
+/// (the creation of its lowest id). An operator's view across restaurants, for `/metrics`; it
+/// names no customer. Each restaurant's figures come from its range of the claim index
+/// `(restaurant_id, status, id)`: no index of its own that every enqueued email would enter.
 pub async fn backlog(db: &impl ConnectionTrait) -> DomainResult<Vec<(String, i64, Option<DateTime<Utc>>)>> {
     use email_delivery::Column as E;
-    Ok(email_delivery::Entity::find()
+    const WAITING: [DeliveryStatus; 2] = [DeliveryStatus::Pending, DeliveryStatus::Sending];
+    let of_restaurant = || Expr::col((email_delivery::Entity, E::RestaurantId)).equals((restaurant::Entity, restaurant::Column::Id));
+    let count = Query::select().expr(E::Id.count()).from(email_delivery::Entity).and_where(of_restaurant()).and_where(E::Status.is_in(WAITING)).to_owned();
+    let lowest = |status: DeliveryStatus| {
+        Query::select().expr(E::Id.min()).from(email_delivery::Entity).and_where(of_restaurant()).and_where(E::Status.eq(status)).to_owned()
+    };
+    let oldest = Query::select()
+        .expr(E::CreatedAt.min())
+        .from(email_delivery::Entity)
+        .and_where(Expr::col((email_delivery::Entity, E::Id)).in_subquery(lowest(DeliveryStatus::Pending)).or(Expr::col((email_delivery::Entity, E::Id)).in_subquery(lowest(DeliveryStatus::Sending))))
+        .to_owned();
+    let rows: Vec<(String, i64, Option<DateTime<Utc>>)> = restaurant::Entity::find()
         .select_only()
-        .column(E::RestaurantId)
-        .column_as(E::Id.count(), "n")
-        .column_as(E::CreatedAt.min(), "oldest")
-        .filter(E::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Sending]))
-        .group_by(E::RestaurantId)
-        .into_tuple::<(String, i64, Option<DateTime<Utc>>)>()
+        .column(restaurant::Column::Id)
+        .expr_as(Expr::SubQuery(None, Box::new(count.into())), "n")
+        .expr_as(Expr::SubQuery(None, Box::new(oldest.into())), "oldest")
+        .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().filter(|(_, n, _)| *n > 0).collect())
 }
 
 /// Deliveries, newest first.
