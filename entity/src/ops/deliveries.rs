@@ -219,20 +219,31 @@ pub async fn backlog(db: &impl ConnectionTrait) -> DomainResult<Vec<(String, i64
     let lowest = |status: DeliveryStatus| {
         Query::select().expr(E::Id.min()).from(email_delivery::Entity).and_where(of_restaurant()).and_where(E::Status.eq(status)).to_owned()
     };
-    let oldest = Query::select()
-        .expr(E::CreatedAt.min())
-        .from(email_delivery::Entity)
-        .and_where(Expr::col((email_delivery::Entity, E::Id)).in_subquery(lowest(DeliveryStatus::Pending)).or(Expr::col((email_delivery::Entity, E::Id)).in_subquery(lowest(DeliveryStatus::Sending))))
-        .to_owned();
-    let rows: Vec<(String, i64, Option<DateTime<Utc>>)> = restaurant::Entity::find()
+    // The creation of the lowest id in each waiting status: two index probes (an `OR` of the
+    // two would scan the table).
+    let created = |status: DeliveryStatus| {
+        let row = Query::select()
+            .column(E::CreatedAt)
+            .from(email_delivery::Entity)
+            .and_where(Expr::col((email_delivery::Entity, E::Id)).eq(Expr::SubQuery(None, Box::new(lowest(status).into()))))
+            .to_owned();
+        Expr::SubQuery(None, Box::new(row.into()))
+    };
+    type Row = (String, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = restaurant::Entity::find()
         .select_only()
         .column(restaurant::Column::Id)
         .expr_as(Expr::SubQuery(None, Box::new(count.into())), "n")
-        .expr_as(Expr::SubQuery(None, Box::new(oldest.into())), "oldest")
+        .expr_as(created(DeliveryStatus::Pending), "oldest_pending")
+        .expr_as(created(DeliveryStatus::Sending), "oldest_sending")
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter(|(_, n, _)| *n > 0).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|(_, n, _, _)| *n > 0)
+        .map(|(restaurant, n, pending, sending)| (restaurant, n, pending.into_iter().chain(sending).min()))
+        .collect())
 }
 
 /// Deliveries, newest first.
