@@ -83,10 +83,7 @@ pub async fn upcoming(
     }
     let keys: Vec<i32> = day_of.keys().copied().collect();
     use customer::Column as C;
-    let read = match open {
-        true => customers::Projection::All,
-        false => read.with(C::Name).with(C::BirthMd).with(C::AnniversaryMd),
-    };
+    let read = if open { customers::Projection::All } else { read.with(C::Name).with(C::BirthMd).with(C::AnniversaryMd) };
     let unopened = customers::Personal::default();
     let mut out = Vec::new();
     let push = |out: &mut Vec<Upcoming>, kind, name: String, (c, p): (&customer::Model, &customers::Personal), date: NaiveDate, since: Option<NaiveDate>, recurring, id| {
@@ -161,10 +158,7 @@ pub async fn upcoming(
 
 /// The personal values of `rows` when `open`, none otherwise.
 async fn open_if(scope: &Scope, open: bool, rows: &[customer::Model]) -> DomainResult<Vec<customers::Personal>> {
-    match open {
-        true => customers::personal::open_many(scope, rows).await,
-        false => Ok(Vec::new()),
-    }
+    if open { customers::personal::open_many(scope, rows).await } else { Ok(Vec::new()) }
 }
 
 /// The month-day keys of the first days of the window that together hold at least `limit`
