@@ -21,6 +21,12 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 }
 
 async fn connect_url(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, pool, false).await
+}
+
+/// Connects to `url`; with `secure_delete`, SQLite overwrites what a delete frees (the key
+/// store: an erased customer's key must not linger in free pages).
+async fn connect_with(url: &str, pool: u32, secure_delete: bool) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(pool)
@@ -31,12 +37,13 @@ async fn connect_url(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> 
         // busy one fails its statement and is discarded.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
+                .pragma("secure_delete", if secure_delete { "ON" } else { "OFF" })
         });
     Database::connect(options).await
 }
@@ -54,13 +61,37 @@ pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result
     Ok(fresh)
 }
 
-/// The key store's URL when it is not the data's database: the configured one, or the file
-/// `<database>.keys` beside a SQLite database. `None`: the data's own database.
-pub fn keystore_url(config: &Config) -> Option<String> {
+/// The key store's URL: the configured one; by default the file `<database>.keys` beside a
+/// SQLite database, and the database `<name>_keys` on the same PostgreSQL server (created when
+/// missing), so that a backup of the data never carries the keys that erasure destroys.
+pub fn keystore_url(config: &Config) -> String {
     if let Some(url) = &config.keystore_url {
-        return Some(url.clone());
+        return url.clone();
     }
-    sqlite_path(&config.database_url).map(|p| format!("sqlite://{}.keys?mode=rwc", p.display()))
+    match sqlite_path(&config.database_url) {
+        Some(p) => format!("sqlite://{}.keys?mode=rwc", p.display()),
+        None => with_database(&config.database_url, &format!("{}_keys", database_name(&config.database_url))),
+    }
+}
+
+/// The database name of a PostgreSQL URL.
+fn database_name(url: &str) -> &str {
+    let path = url.split('?').next().unwrap_or_default();
+    let after_host = path.split_once("://").map_or(path, |(_, rest)| rest);
+    after_host.split_once('/').map_or("postgres", |(_, name)| name)
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let head = match base.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()),
+        None => base.to_string(),
+    };
+    match query {
+        Some(q) => format!("{head}/{name}?{q}"),
+        None => format!("{head}/{name}"),
+    }
 }
 
 /// The default master key file beside a SQLite database.
@@ -69,12 +100,33 @@ fn default_key_file(config: &Config) -> Option<PathBuf> {
 }
 
 /// Connects to the key store (the data's connection when they are one database), applies its
-/// migrations and opens it with the master key; refuses a missing or wrong key. On the
-/// embedded default's first start, creates the master key file (owner-only) and says so. A
-/// master-key rotation interrupted between its commit and the replacement of the key file is
-/// finished here (the new key waits beside the file as `<file>.new`).
-pub async fn open_vault(config: &Config) -> anyhow::Result<Vault> {
+/// migrations and opens it with the master key; refuses a missing or wrong key, and a key store
+/// that is not the data's (`data`): an empty one while the data holds sealed values, or one the
+/// data was not bound to. On the embedded default's first start, creates the master key file
+/// (owner-only) and says so. A master-key rotation interrupted between its commit and the
+/// replacement of the key file is finished here (the new key waits beside the file as
+/// `<file>.new`).
+pub async fn open_vault(config: &Config, data: &DatabaseConnection) -> anyhow::Result<Vault> {
     let store = keystore(config).await?;
+    let where_keys = format!("the key store {}", redacted(&keystore_url(config)));
+    if !keystore_in_use(&store).await? && entity::ops::service::holds_sealed(data).await? {
+        bail!(
+            "{where_keys} is empty, but the data holds sealed personal values: refusing to start, since a new key store would leave every member unreadable. \
+             Restore the key store that belongs to this data (`loyalty restore --keys FILE` for the embedded default, or set LOYALTY_KEYSTORE_URL to it)"
+        );
+    }
+    let vault = unlock(config, store).await?;
+    if !entity::ops::service::bound_to(data, &vault).await? {
+        bail!(
+            "{where_keys} belongs to other data (its binding does not match this database's): refusing to start. \
+             Point LOYALTY_KEYSTORE_URL at this data's key store, or restore it (`loyalty restore --keys FILE`)"
+        );
+    }
+    Ok(vault)
+}
+
+/// Opens `store` with the configured master key (see [`open_vault`]).
+async fn unlock(config: &Config, store: DatabaseConnection) -> anyhow::Result<Vault> {
     let file = master_key_file(config);
     let master = match (config.master_key.as_ref().filter(|k| !k.is_empty()), &file) {
         (Some(text), _) => Some(Key::parse(text).context("LOYALTY_MASTER_KEY")?),
@@ -122,7 +174,9 @@ fn staged_key_file(file: &Path) -> PathBuf {
 /// first, so an interruption loses nothing: see [`open_vault`]). Returns how many keys were
 /// re-wrapped and the file holding the new key.
 pub async fn rotate_master_key(config: &Config, new_key_file: Option<&Path>) -> anyhow::Result<(u64, PathBuf)> {
-    let vault = open_vault(config).await?;
+    let data = connect(config).await.context("connecting to the database")?;
+    let vault = open_vault(config, &data).await?;
+    data.close().await?;
     let (new, file, staged) = match (new_key_file, master_key_file(config)) {
         (Some(file), _) => {
             let key = if file.exists() {
@@ -159,9 +213,16 @@ pub async fn rotate_master_key(config: &Config, new_key_file: Option<&Path>) -> 
 /// connection that transactions hold.
 pub async fn keystore(config: &Config) -> anyhow::Result<DatabaseConnection> {
     use migration::keystore::KeystoreMigrator;
-    let url = keystore_url(config).unwrap_or_else(|| config.database_url.clone());
-    let store = connect_url(&url, config.pool_size()).await.with_context(|| format!("connecting to the key store {}", redacted(&url)))?;
+    let url = keystore_url(config);
+    let default_pg = config.keystore_url.is_none() && sqlite_path(&config.database_url).is_none();
+    if default_pg {
+        crate::keystore::create_database(&config.database_url, database_name(&url)).await?;
+    }
+    let store = connect_with(&url, config.pool_size(), true).await.with_context(|| format!("connecting to the key store {}", redacted(&url)))?;
     KeystoreMigrator::up(&store, None).await.context("applying the key store's migrations")?;
+    if default_pg {
+        crate::keystore::move_out_of_data(&config.database_url, &store).await?;
+    }
     Ok(store)
 }
 
@@ -242,7 +303,7 @@ pub async fn backup(config: &Config, to: &Path, keys: bool) -> anyhow::Result<u6
     if sqlite_path(&config.database_url).is_none() {
         bail!("`loyalty backup` copies the embedded SQLite database; for PostgreSQL use pg_dump or point-in-time recovery (see docs/deployment.md)");
     }
-    let url = if keys { keystore_url(config).context("no key store file to copy")? } else { config.database_url.clone() };
+    let url = if keys { keystore_url(config) } else { config.database_url.clone() };
     if sqlite_path(&url).is_none() {
         bail!("the key store is not a SQLite file: back it up with its own database's tools");
     }
@@ -262,7 +323,7 @@ pub async fn restore(config: &Config, from: &Path, keys: bool) -> anyhow::Result
     let Some(data) = sqlite_path(&config.database_url) else {
         bail!("`loyalty restore` restores the embedded SQLite database; for PostgreSQL use pg_restore (see docs/deployment.md)");
     };
-    let path = if keys { keystore_url(config).and_then(|u| sqlite_path(&u)).context("the key store is not a SQLite file")? } else { data.clone() };
+    let path = if keys { sqlite_path(&keystore_url(config)).context("the key store is not a SQLite file")? } else { data.clone() };
     let migrations_table = if keys { "seaql_keystore_migrations" } else { "seaql_migrations" };
     if !from.is_file() {
         bail!("{} is not a file", from.display());

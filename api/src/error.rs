@@ -32,6 +32,8 @@ pub enum ErrorCode {
     InvalidState,
     /// The HTTP request itself is malformed (not JSON, no document, wrong content type …).
     BadRequest,
+    /// The request asks for more than one request may (nesting, aliases, cost): HTTP 400.
+    TooComplex,
     /// Personal data whose key an erasure destroyed (read from a copy taken before it).
     DataErased,
     /// The service failed; details only in the log.
@@ -40,7 +42,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::InsufficientPoints,
@@ -55,6 +57,7 @@ impl ErrorCode {
         ErrorCode::RewardUnavailable,
         ErrorCode::InvalidState,
         ErrorCode::BadRequest,
+        ErrorCode::TooComplex,
         ErrorCode::DataErased,
         ErrorCode::Internal,
     ];
@@ -82,6 +85,7 @@ impl ErrorCode {
             ErrorCode::RewardUnavailable => "REWARD_UNAVAILABLE",
             ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::TooComplex => "TOO_COMPLEX",
             ErrorCode::DataErased => "DATA_ERASED",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -175,13 +179,20 @@ impl<T, E: Into<ApiError>> IntoGql<T> for Result<T, E> {
     }
 }
 
+/// The code of an error raised by GraphQL itself: a limit of the schema is `TOO_COMPLEX`, the
+/// rest `VALIDATION`.
+fn error_code_of_graphql(message: &str) -> ErrorCode {
+    const LIMITS: [&str; 3] = ["Query is too complex.", "Query is nested too deep.", "The recursion depth of the query cannot be greater than"];
+    if LIMITS.iter().any(|l| message.starts_with(l)) { ErrorCode::TooComplex } else { ErrorCode::Validation }
+}
+
 /// Gives every error in a response a `code` (errors raised by GraphQL itself, such as a
 /// misspelt field or a bad argument, get `VALIDATION`) and the request id.
 pub fn finish_errors(response: &mut async_graphql::Response, request_id: &str) {
     for error in &mut response.errors {
         let ext = error.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            ext.set("code", ErrorCode::Validation.as_str());
+            ext.set("code", error_code_of_graphql(&error.message).as_str());
         }
         ext.set("requestId", Value::String(request_id.to_string()));
     }

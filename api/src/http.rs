@@ -159,27 +159,34 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// Reads a GraphQL request from the JSON object of a POST body or from GET parameters.
-fn parse_request(params: &serde_json::Map<String, serde_json::Value>) -> Result<async_graphql::Request, &'static str> {
+/// A document or variables nested past [`crate::bounds::MAX_NESTING`] are refused here, before
+/// anything parses or walks them.
+fn parse_request(params: &serde_json::Map<String, serde_json::Value>) -> Result<async_graphql::Request, (ErrorCode, String)> {
     use serde_json::Value;
+    let bad = |message: &str| (ErrorCode::BadRequest, message.to_string());
     let query = match params.get("query") {
         Some(Value::String(q)) if !q.trim().is_empty() => q.clone(),
-        Some(Value::String(_)) | None | Some(Value::Null) => return Err("the request has no GraphQL document: send {\"query\": \"...\"}"),
-        Some(_) => return Err("\"query\" must be a string holding the GraphQL document"),
+        Some(Value::String(_)) | None | Some(Value::Null) => return Err(bad("the request has no GraphQL document: send {\"query\": \"...\"}")),
+        Some(_) => return Err(bad("\"query\" must be a string holding the GraphQL document")),
     };
+    crate::bounds::check_document(&query).map_err(|e| (ErrorCode::TooComplex, e.message()))?;
     let mut request = async_graphql::Request::new(query);
     match params.get("operationName") {
         None | Some(Value::Null) => {}
         Some(Value::String(name)) => request = request.operation_name(name.clone()),
-        Some(_) => return Err("\"operationName\" must be a string or null"),
+        Some(_) => return Err(bad("\"operationName\" must be a string or null")),
     }
     match params.get("variables") {
         None | Some(Value::Null) => {}
-        Some(v @ Value::Object(_)) => request = request.variables(async_graphql::Variables::from_json(v.clone())),
-        Some(_) => return Err("\"variables\" must be an object or null"),
+        Some(v @ Value::Object(_)) => {
+            crate::bounds::check_json(v).map_err(|e| (ErrorCode::TooComplex, e.message()))?;
+            request = request.variables(async_graphql::Variables::from_json(v.clone()));
+        }
+        Some(_) => return Err(bad("\"variables\" must be an object or null")),
     }
     match params.get("extensions") {
         None | Some(Value::Null) | Some(Value::Object(_)) => {}
-        Some(_) => return Err("\"extensions\" must be an object or null"),
+        Some(_) => return Err(bad("\"extensions\" must be an object or null")),
     }
     Ok(request)
 }
@@ -206,7 +213,7 @@ async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: 
     };
     let request = match parse_request(&params) {
         Ok(r) => r,
-        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, message, &request_id),
+        Err((code, message)) => return request_error(StatusCode::BAD_REQUEST, format, code, &message, &request_id),
     };
     run(&state, &headers, request, format, request_id).await
 }
@@ -232,7 +239,7 @@ async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuer
     }
     let request = match parse_request(&params) {
         Ok(r) => r,
-        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, message, &request_id),
+        Err((code, message)) => return request_error(StatusCode::BAD_REQUEST, format, code, &message, &request_id),
     };
     if is_mutation(&request.query, request.operation_name.as_deref()) {
         let mut response =

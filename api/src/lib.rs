@@ -2,6 +2,7 @@
 //! one [`config::Config`], run by the `loyalty` command (`src/main.rs`).
 
 pub mod auth;
+pub mod bounds;
 pub mod cache;
 pub mod config;
 pub mod credentials;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod graphiql;
 pub mod graphql;
 pub mod http;
+pub mod keystore;
 pub mod metrics;
 pub mod pages;
 pub mod telemetry;
@@ -41,7 +43,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     });
     let _serving = db::hold_serving_lock(&config)?;
     let fresh = db::migrate(&db, &config).await.context("applying migrations")?;
-    let vault = db::open_vault(&config).await?;
+    let vault = db::open_vault(&config, &db).await?;
     db::seal_unsealed(&db, &vault).await?;
     {
         let vault = vault.clone();
@@ -69,7 +71,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let keys = std::sync::Arc::new(credentials::KeyCache::new(std::time::Duration::from_secs(config.key_cache_secs)));
     let stats = std::sync::Arc::new(cache::StatsCache::new(std::time::Duration::from_secs(config.stats_cache_secs)));
-    let member_secret = entity::ops::service::generated(&db, entity::ops::service::MEMBER_TOKEN_SECRET).await?;
+    let member_secret = entity::ops::service::secret(&db, &vault, entity::ops::service::MEMBER_TOKEN_SECRET).await?;
     let member_tokens = std::sync::Arc::new(credentials::MemberTokens::new(&member_secret));
     let documents = std::sync::Arc::new(documents::DocumentCache::new(config.document_cache));
     let app = AppState { db, vault, policy: config.policy(), jobs, keys, stats, member_tokens, documents };

@@ -233,7 +233,7 @@ async fn main() -> anyhow::Result<()> {
         Command::DataKeys { action: DataKeysCommand::Rotate { batch } } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let vault = api::db::open_vault(&config).await?;
+            let vault = api::db::open_vault(&config, &db).await?;
             api::db::seal_unsealed(&db, &vault).await?;
             let mut targets: Vec<String> = restaurants::list(&db).await?.into_iter().map(|r| r.id).collect();
             for id in vault.restaurants().await? {
@@ -268,7 +268,7 @@ async fn main() -> anyhow::Result<()> {
             let mut source_config = config.clone();
             source_config.database_url = from.clone();
             api::db::migrate(&source, &source_config).await.context("bringing the source up to date")?;
-            let source_vault = api::db::open_vault(&source_config).await.context("opening the source's key store")?;
+            let source_vault = api::db::open_vault(&source_config, &source).await.context("opening the source's key store")?;
             api::db::seal_unsealed(&source, &source_vault).await?;
             let mut target_config = config.clone();
             target_config.database_url = to.clone();
@@ -295,7 +295,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let vault = api::db::open_vault(&config).await?;
+            let vault = api::db::open_vault(&config, &db).await?;
             api::db::seal_unsealed(&db, &vault).await?;
             println!("migrations applied");
             Ok(())
@@ -303,7 +303,7 @@ async fn main() -> anyhow::Result<()> {
         Command::DemoData => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let vault = api::db::open_vault(&config).await?;
+            let vault = api::db::open_vault(&config, &db).await?;
             let n = api::demo::load(&db, &vault, &config).await?;
             println!("demo data loaded: {n} customers in restaurant {:?}", config.restaurant);
             Ok(())
@@ -329,7 +329,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Jobs { action: JobsCommand::Run { job, dry_run } } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let vault = api::db::open_vault(&config).await?;
+            let vault = api::db::open_vault(&config, &db).await?;
             let ctx = jobs::JobContext::new(db, vault, config.jobs()).await?;
             let lifecycle = ctx.lifecycle.clone();
             // SIGTERM lets the batch being sent finish and be recorded, then the run stops.
@@ -350,7 +350,7 @@ async fn main() -> anyhow::Result<()> {
         Command::ExportCustomer { id } => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;
-            let vault = api::db::open_vault(&config).await?;
+            let vault = api::db::open_vault(&config, &db).await?;
             let scope = entity::Scope::new(config.restaurant.clone(), "cli", vault);
             let doc = entity::ops::privacy::export(&db, &scope, id).await?;
             println!("{}", serde_json::to_string_pretty(&doc)?);

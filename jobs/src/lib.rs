@@ -259,7 +259,7 @@ impl JobContext {
         let mailer = mailer::Mailer::new(&config)?;
         let secret = match &config.secret {
             Some(s) if !s.is_empty() => s.clone(),
-            _ => service::generated(&db, service::UNSUBSCRIBE_SECRET).await?,
+            _ => service::secret(&db, &vault, service::UNSUBSCRIBE_SECRET).await?,
         };
         let deployment_id = service::generated(&db, service::DEPLOYMENT_ID).await?.chars().take(20).collect();
         Ok(Self { db, vault, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id, lifecycle: Default::default() })

@@ -334,7 +334,10 @@ impl Drop for TestApp {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                     rt.block_on(async {
                         let conn = Database::connect(admin_url.as_str()).await.ok()?;
-                        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                        // The service's key store is the database beside it (`<name>_keys`).
+                        for db in [name.clone(), format!("{name}_keys")] {
+                            conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await.ok()?;
+                        }
                         conn.close().await.ok()
                     })
                 })

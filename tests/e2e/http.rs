@@ -46,7 +46,7 @@ both!(graphiqls_own_introspection_query_is_answered_despite_the_depth_limit, |ap
     assert_eq!(body["__schema"]["mutationType"]["name"], "Mutation");
     let deep = "{ customers { items { referral { referredBy { referral { referredBy { referral { referredBy { referral { referredBy { referral { referredBy { name } } } } } } } } } } } } }";
     let (code, message, _) = app.error(deep, json!({})).await;
-    assert_eq!((code.as_str(), message.as_str()), ("VALIDATION", "Query is nested too deep."), "data queries keep their limit");
+    assert_eq!((code.as_str(), message.as_str()), ("TOO_COMPLEX", "Query is nested too deep."), "data queries keep their limit");
     let mixed = format!("{{ customers {{ totalCount }} {} }}", "__schema { queryType { name } }");
     assert!(app.gql(&mixed, json!({})).await["data"]["customers"].is_object(), "a document that also reads data runs with the limits");
 });

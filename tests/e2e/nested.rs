@@ -88,11 +88,11 @@ async fn limits_are_enforced_with_clear_errors(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("LOYALTY_MAX_QUERY_COMPLEXITY", "40"), ("LOYALTY_INTROSPECTION", "false")]).await;
     let deep = format!("{{ customers {{ items {{ {}name{} }} }} }}", "referral { referredBy { ".repeat(6), " } }".repeat(6));
     let (code, message, _) = app.error(&deep, json!({})).await;
-    assert_eq!(code, "VALIDATION");
+    assert_eq!(code, "TOO_COMPLEX");
     assert!(message.to_lowercase().contains("nested too deep"), "{message}");
     let wide = format!("{{ customers {{ items {{ {} }} }} }}", (0..45).map(|i| format!("f{i}: name")).collect::<Vec<_>>().join(" "));
     let (code, message, _) = app.error(&wide, json!({})).await;
-    assert_eq!(code, "VALIDATION");
+    assert_eq!(code, "TOO_COMPLEX");
     assert!(message.to_lowercase().contains("complex"), "{message}");
     let introspection = app.gql("{ __schema { types { name } } }", json!({})).await;
     assert!(introspection["data"]["__schema"].is_null(), "introspection can be turned off: {introspection}");

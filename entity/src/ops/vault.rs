@@ -23,6 +23,8 @@ use crate::{DomainError, DomainResult};
 /// keeps the keys read most (S3-FIFO eviction), so a regular's key stays in memory however
 /// many customers the restaurants have.
 const CUSTOMER_KEY_CACHE: usize = 100_000;
+/// `data_keys.purpose` of the deployment's secrets (no restaurant's).
+const SECRET_PURPOSE: &str = "secret";
 /// The value sealed in `key_checks` to recognise the master key.
 const CHECK: &[u8] = b"loyalty key store";
 
@@ -222,6 +224,30 @@ impl Vault {
         Ok(())
     }
 
+    /// The deployment's secret `name` (it signs member tokens or unsubscribe links), created
+    /// on first use, or from `legacy` (a secret an older version kept in the data). Kept in
+    /// the key store wrapped by the master key like a data key, so a backup of the data cannot
+    /// sign anything, and a master-key rotation re-wraps it.
+    pub async fn service_secret(&self, name: &str, legacy: Option<Key>) -> DomainResult<Key> {
+        let db = self.db()?;
+        let id = format!("sv-{name}");
+        if let Some(row) = data_key::Entity::find_by_id(id.clone()).one(db).await? {
+            return self.unwrap_by_master(&row.wrapped);
+        }
+        let secret = legacy.unwrap_or_else(Key::generate);
+        let fresh = data_key::ActiveModel {
+            id: Set(id.clone()),
+            restaurant_id: Set(String::new()),
+            purpose: Set(SECRET_PURPOSE.into()),
+            wrapped: Set(self.0.master.wrap(&id, &secret)),
+            state: Set("active".into()),
+            created_at: Set(Utc::now()),
+        };
+        self.store_data_key(fresh).await?;
+        let row = data_key::Entity::find_by_id(id).one(db).await?.ok_or_else(|| DomainError::internal("service secret vanished"))?;
+        self.unwrap_by_master(&row.wrapped)
+    }
+
     /// Whether `key` is the master key this vault was opened with.
     pub fn is_master_key(&self, key: &Key) -> bool {
         *key == self.0.master
@@ -258,7 +284,7 @@ impl Vault {
                 .await?;
         }
         txn.commit().await?;
-        Ok(rows.len() as u64)
+        Ok(rows.iter().filter(|r| r.purpose != SECRET_PURPOSE).count() as u64)
     }
 
     /// Forgets which data key is active (after a rotation started elsewhere).
@@ -378,14 +404,20 @@ impl Vault {
     }
 
     /// Destroys customer key `id`: every value sealed under it, in this database and in every
-    /// copy of it, can no longer be opened.
+    /// copy of it, can no longer be opened. On SQLite the key store zeroes what a delete frees
+    /// (`secure_delete`), and the write-ahead log, which still holds the key's earlier pages, is
+    /// checkpointed and truncated before this returns.
     pub async fn shred(&self, restaurant_id: &str, id: &str) -> DomainResult<()> {
+        let db = self.db()?;
         customer_key::Entity::delete_many()
             .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
             .filter(customer_key::Column::Id.eq(id))
-            .exec(self.db()?)
+            .exec(db)
             .await?;
         self.0.customer_keys.remove(id);
+        if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            truncate_wal(db).await?;
+        }
         Ok(())
     }
 
@@ -491,12 +523,28 @@ impl Vault {
         let ids: Vec<String> = data_key::Entity::find()
             .select_only()
             .column(data_key::Column::RestaurantId)
+            .filter(data_key::Column::Purpose.ne(SECRET_PURPOSE))
             .distinct()
             .into_tuple()
             .all(self.db()?)
             .await?;
         Ok(ids)
     }
+}
+
+/// Checkpoints SQLite's write-ahead log into the database and truncates it, waiting for
+/// readers that still use older frames (up to ten tries a tenth of a second apart).
+async fn truncate_wal(db: &DatabaseConnection) -> DomainResult<()> {
+    use sea_orm::{ConnectionTrait, Statement};
+    for _ in 0..10 {
+        let row = db.query_one_raw(Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA wal_checkpoint(TRUNCATE)")).await?;
+        let busy: i32 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+        if busy == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(DomainError::internal("key store: the write-ahead log could not be truncated after an erasure (readers held it)"))
 }
 
 /// The restaurant's customer keys wrapped under another data key than `active` (what a

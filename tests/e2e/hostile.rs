@@ -1,0 +1,91 @@
+//! Requests an attacker would send: nothing anyone sends may take the process down. Every
+//! shape of nesting, at every depth from harmless to huge, is answered with a 4xx and the
+//! service stays up for the next request.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::harness::TestApp;
+
+/// Depths from harmless through the band that overflowed the parser's stack to the ones the
+/// parser refused by itself.
+const DEPTHS: [usize; 9] = [10, 33, 100, 400, 1_000, 2_000, 5_000, 20_000, 50_000];
+
+/// A document nesting `depth` levels of one shape.
+fn document(shape: &str, depth: usize) -> String {
+    match shape {
+        "list" => format!("{{ a(x: {}1{}) }}", "[".repeat(depth), "]".repeat(depth)),
+        "object" => format!("{{ a(x: {}1{}) }}", "{b: ".repeat(depth), "}".repeat(depth)),
+        "introspection" => format!("{{ __type(name: \"Query\", junk: {}1{}) {{ name }} }}", "[".repeat(depth), "]".repeat(depth)),
+        "selection" => format!("{}{}", "{ a ".repeat(depth), "}".repeat(depth)),
+        "variable type" => format!("query($v: {}Int{}) {{ a }}", "[".repeat(depth), "]".repeat(depth)),
+        "rule" => format!(
+            "mutation {{ createSegment(name: \"deep\", rule: {}{{tiers: [GOLD]}}{}) {{ name }} }}",
+            "{anyOf: [".repeat(depth),
+            "]}".repeat(depth)
+        ),
+        _ => unreachable!("{shape}"),
+    }
+}
+
+/// A variable nesting `depth` levels of audience rules (JSON beyond 128 levels is refused as
+/// JSON already).
+fn rule_variable(depth: usize) -> Value {
+    let mut rule = json!({ "tiers": ["GOLD"] });
+    for _ in 0..depth.min(200) {
+        rule = json!({ "anyOf": [rule] });
+    }
+    json!({ "rule": rule })
+}
+
+const RULE_BY_VARIABLE: &str = "mutation($rule: AudienceRuleInput) { createSegment(name: \"deep\", rule: $rule) { name } }";
+
+async fn post(app: &TestApp, key: Option<&str>, body: &Value) -> u16 {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/graphql", app.base))
+        .header("accept", "application/graphql-response+json")
+        .json(body);
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    req.send().await.unwrap_or_else(|e| panic!("the service answers a POST: {}", e.without_url())).status().as_u16()
+}
+
+/// A `GET` of the document; `None` when its URL would be longer than an HTTP client sends
+/// (64 KiB).
+async fn get(app: &TestApp, query: &str) -> Option<u16> {
+    let encoded: String = query.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    if encoded.len() > 60_000 {
+        return None;
+    }
+    let res = reqwest::Client::new()
+        .get(format!("{}/graphql?query={encoded}", app.base))
+        .header("accept", "application/graphql-response+json")
+        .send()
+        .await;
+    Some(res.unwrap_or_else(|e| panic!("the service answers a GET: {}", e.without_url())).status().as_u16())
+}
+
+both!(no_nesting_at_any_depth_takes_the_service_down, |app| async move {
+    let key = app.admin_key.clone();
+    for depth in DEPTHS {
+        for shape in ["list", "object", "introspection", "selection", "variable type", "rule"] {
+            let doc = document(shape, depth);
+            let anonymous = post(&app, None, &json!({ "query": doc })).await;
+            let keyed = post(&app, Some(&key), &json!({ "query": doc })).await;
+            let by_get = get(&app, &doc).await.unwrap_or(400);
+            for (how, status) in [("anonymous POST", anonymous), ("POST with a key", keyed), ("GET", by_get)] {
+                assert!((400..500).contains(&status), "{shape} at depth {depth} by {how}: HTTP {status}");
+            }
+        }
+        let status = post(&app, Some(&key), &json!({ "query": RULE_BY_VARIABLE, "variables": rule_variable(depth) })).await;
+        assert!((400..500).contains(&status), "a rule variable at depth {depth}: HTTP {status}");
+        assert_eq!(app.get("/healthz").await.0, 200, "still up after depth {depth}");
+    }
+    let (status, body) = app.gql_as(Some(&key), &document("list", 40), json!({})).await;
+    assert_eq!((status, &body["errors"][0]["extensions"]["code"]), (400, &json!("TOO_COMPLEX")), "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("32 deep"), "{body}");
+    let (status, body) = app.gql_as(Some(&key), RULE_BY_VARIABLE, rule_variable(40)).await;
+    assert_eq!((status, &body["errors"][0]["extensions"]["code"]), (400, &json!("TOO_COMPLEX")), "{body}");
+    assert!(app.data("{ restaurant { id } }", json!({})).await["restaurant"]["id"].is_string());
+});
