@@ -221,6 +221,11 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// Serve `/metrics` on the main port to scrapers that send `Authorization: Bearer TOKEN`
+    /// (without it or `--metrics-bind`, metrics are not served: they name every restaurant).
+    #[arg(long, env = "LOYALTY_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Parsed GraphQL documents kept for reuse by their text (0: parse every request).
     #[arg(long, env = "LOYALTY_DOCUMENT_CACHE", default_value_t = 1_000, global = true)]
     pub document_cache: usize,

@@ -40,6 +40,8 @@ impl JwtVerifier {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
         if let Some(iss) = issuer {
+            // A configured issuer is required: a token without `iss` is refused too.
+            validation.set_required_spec_claims(&["exp", "sub", "iss"]);
             validation.set_issuer(&[iss]);
         }
         Self { key: jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()), validation }
@@ -88,6 +90,11 @@ impl MemberTokens {
     pub fn verify(&self, token: &str) -> Option<Principal> {
         self.verifier.verify(token).filter(|p| p.member.is_some())
     }
+}
+
+/// Whether `given` equals `secret`, in time that does not depend on where they differ.
+pub fn same_secret(given: &str, secret: &str) -> bool {
+    given.len() == secret.len() && given.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 /// API keys checked in the last few seconds, by the key's hash.

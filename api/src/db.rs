@@ -27,6 +27,9 @@ async fn connect_url(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> 
 /// Connects to `url`; with `secure_delete`, SQLite overwrites what a delete frees (the key
 /// store: an erased customer's key must not linger in free pages).
 async fn connect_with(url: &str, pool: u32, secure_delete: bool) -> Result<DatabaseConnection, DbErr> {
+    if let Some(path) = sqlite_path(url) {
+        owner_only(&path).map_err(|e| DbErr::Custom(format!("making {} owner-only: {e}", path.display())))?;
+    }
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(pool)
@@ -272,6 +275,37 @@ fn write_key_file(file: &Path, key: &Key) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the SQLite file `path` readable by its owner only (SQLite gives its write-ahead log
+/// the same mode), or takes group and world access away from one that has it.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Err(e) = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+                    if e.kind() != std::io::ErrorKind::AlreadyExists {
+                        return Err(e);
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+            Ok(meta) => {
+                for side in ["", "-wal", "-shm"] {
+                    let mut file = path.as_os_str().to_owned();
+                    file.push(side);
+                    let file = PathBuf::from(file);
+                    let mode = if side.is_empty() { meta.permissions().mode() } else { std::fs::metadata(&file).map_or(0, |m| m.permissions().mode()) };
+                    if mode & 0o077 != 0 {
+                        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The file of a `sqlite:` database URL (`None` for other databases and in-memory ones).
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
@@ -311,9 +345,21 @@ pub async fn backup(config: &Config, to: &Path, keys: bool) -> anyhow::Result<u6
         bail!("{} exists already: choose a new file (a backup never overwrites one)", to.display());
     }
     let target = to.to_str().context("the backup path must be valid UTF-8")?;
-    let db = connect_url(&url, 1).await.context("connecting to the database")?;
-    db.execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''"))).await.context("writing the backup")?;
-    db.close().await?;
+    // Created empty and owner-only first: `VACUUM INTO` fills an empty file.
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(to).with_context(|| format!("creating {}", to.display()))?;
+    let copied = async {
+        let db = connect_url(&url, 1).await.context("connecting to the database")?;
+        db.execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''"))).await.context("writing the backup")?;
+        Ok::<_, anyhow::Error>(db.close().await?)
+    };
+    if let Err(e) = copied.await {
+        let _ = std::fs::remove_file(to);
+        return Err(e);
+    }
     Ok(std::fs::metadata(to)?.len())
 }
 
@@ -342,6 +388,8 @@ pub async fn restore(config: &Config, from: &Path, keys: bool) -> anyhow::Result
     }
     let staging = path.with_extension("restoring");
     std::fs::copy(from, &staging).with_context(|| format!("copying {}", from.display()))?;
+    #[cfg(unix)]
+    std::fs::set_permissions(&staging, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     for suffix in ["-wal", "-shm"] {
         let mut side = path.as_os_str().to_owned();
         side.push(suffix);

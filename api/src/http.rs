@@ -51,8 +51,8 @@ pub struct HttpState {
     pub query_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// The schema's root fields, the operation labels of the metrics.
     pub operations: std::sync::Arc<crate::metrics::Operations>,
-    /// Whether `/metrics` is on the main router (no `--metrics-bind`).
-    pub metrics_public: bool,
+    /// The token `/metrics` on the main port asks for; `None`: not served there.
+    pub metrics_token: Option<std::sync::Arc<str>>,
 }
 
 impl axum::extract::FromRef<HttpState> for AppState {
@@ -313,6 +313,10 @@ fn refuse(error: &AuthError, request_id: &str) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        // The bucket refills at least one request a second.
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     response
 }
 
@@ -351,10 +355,16 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     }
 }
 
-/// `/metrics` on the main port, unless `--metrics-bind` moved it elsewhere.
-async fn metrics(State(state): State<HttpState>) -> Response {
-    if !state.metrics_public {
-        return (StatusCode::NOT_FOUND, "metrics are served on the --metrics-bind address").into_response();
+/// `/metrics` on the main port, for scrapers that send the `--metrics-token`.
+async fn metrics(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    let Some(token) = state.metrics_token.clone() else {
+        return (StatusCode::NOT_FOUND, "metrics are not served on this port: see --metrics-bind and --metrics-token").into_response();
+    };
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+    if !crate::credentials::same_secret(given.trim(), &token) {
+        let mut response = (StatusCode::UNAUTHORIZED, "metrics need Authorization: Bearer <the --metrics-token>").into_response();
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
     }
     metrics_anywhere(State(state)).await
 }

@@ -81,8 +81,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let limiter = std::sync::Arc::new(credentials::RateLimiter::new(config.rate_limit));
     let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(credentials::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
     let operations = std::sync::Arc::new(metrics::Operations::from_sdl(&schema.sdl()));
-    let metrics_public = config.metrics_bind.is_none();
-    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter, operations, metrics_public };
+    let metrics_token = config.metrics_token.as_deref().filter(|t| !t.is_empty()).map(std::sync::Arc::from);
+    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter, operations, metrics_token };
     if let Some(bind) = config.metrics_bind {
         let metrics_listener = TcpListener::bind(bind).await.with_context(|| format!("binding the metrics address {bind}"))?;
         println!("metrics on http://{}/metrics", metrics_listener.local_addr()?);

@@ -1,5 +1,5 @@
 //! What an operator sees: `/metrics` counting a known sequence of requests, a job run and its
-//! email; `/metrics` on a separate address; liveness and readiness, which fails while the
+//! email; `/metrics` only with its token or on a separate address; liveness and readiness, which fails while the
 //! database is unreachable or a migration is missing and recovers.
 
 use serde_json::json;
@@ -8,6 +8,15 @@ use crate::harness::{Backend, TestApp};
 use crate::on_both;
 use crate::smtp::SmtpSink;
 
+/// The scrapers' token of the tests' `/metrics`.
+const METRICS_TOKEN: &str = "scrape-7f3c2a1b";
+
+/// `/metrics` on the main port with the scrapers' token: status and text.
+async fn metrics(app: &TestApp) -> (u16, String) {
+    let res = reqwest::Client::new().get(format!("{}/metrics", app.base)).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
 /// The value of the sample `name{labels}` in an OpenMetrics text (0 when absent).
 fn sample(text: &str, series: &str) -> f64 {
     text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0.0)
@@ -15,7 +24,7 @@ fn sample(text: &str, series: &str) -> f64 {
 
 async fn metrics_count_a_known_sequence_of_requests_and_a_job_run(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let app = TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url())]).await;
+    let app = TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url()), ("LOYALTY_METRICS_TOKEN", METRICS_TOKEN)]).await;
     for _ in 0..3 {
         app.data("{ customers { totalCount } }", json!({})).await;
     }
@@ -41,7 +50,8 @@ async fn metrics_count_a_known_sequence_of_requests_and_a_job_run(backend: Backe
     app.data("mutation { runJob(job: WELCOME) { run { sent } } }", json!({})).await;
     app.data("mutation { runJob(job: DORMANCY) { run { changed } } }", json!({})).await;
 
-    let (status, text) = app.get("/metrics").await;
+    assert_eq!(app.get("/metrics").await.0, 401, "not without the token: metrics name every restaurant");
+    let (status, text) = metrics(&app).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"customers\",code=\"OK\"}"), 3.0, "{text}");
     assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"customer\",code=\"NOT_FOUND\"}"), 2.0);
@@ -69,7 +79,7 @@ on_both!(metrics_count_a_known_sequence_of_requests_and_a_job_run);
 /// The backlog gauge counts each restaurant's waiting emails (pending and being sent) and the
 /// age of its oldest, without one restaurant's emails showing in another's series.
 async fn the_delivery_backlog_is_counted_per_restaurant(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, &[("LOYALTY_METRICS_TOKEN", METRICS_TOKEN)]).await;
     app.cli(&["restaurants", "create", "harbour", "--set", "name=Harbour Bistro"]).await;
     for phone in ["+14155550101", "+14155550102", "+14155550103"] {
         app.data(
@@ -84,7 +94,7 @@ async fn the_delivery_backlog_is_counted_per_restaurant(backend: Backend) {
         at = app.days_ago_sql(2)
     ))
     .await;
-    let (status, text) = app.get("/metrics").await;
+    let (status, text) = metrics(&app).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(sample(&text, "loyalty_delivery_backlog{restaurant=\"default\"}"), 2.0, "pending and sending, not sent: {text}");
     assert_eq!(sample(&text, "loyalty_delivery_backlog{restaurant=\"harbour\"}"), 0.0, "{text}");
@@ -106,7 +116,7 @@ async fn rate_limited_requests_are_counted_and_metrics_can_move_to_their_own_add
         refused += u32::from(status == 429);
     }
     assert!(refused > 0, "a burst above the limit is refused");
-    assert_eq!(app.get("/metrics").await.0, 404, "not on the public port when --metrics-bind is set");
+    assert_eq!(app.get("/metrics").await.0, 404, "not on the public port without a token");
     let text = reqwest::get(format!("http://{bind}/metrics")).await.unwrap().text().await.unwrap();
     assert_eq!(sample(&text, "loyalty_rate_limited_requests_total"), f64::from(refused), "{text}");
     assert_eq!(sample(&text, "loyalty_graphql_requests_total{operation=\"customers\",code=\"RATE_LIMITED\"}"), f64::from(refused));

@@ -163,3 +163,20 @@ async fn postgres_keys_kept_in_the_data_move_to_their_own_database() {
     let left: i64 = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap().try_get_by_index(0).unwrap();
     assert_eq!(left, 0, "the key tables left the data's database");
 }
+
+/// The database, its key store and their backups are readable by their owner only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    create_customer(&app, "+14155550119", "Gus Hale").await;
+    let db = sqlite_file(&app.db_url);
+    let (data_copy, keys_copy) = (format!("{db}.backup"), format!("{db}.keys.backup"));
+    app.cli(&["backup", &data_copy]).await;
+    app.cli(&["backup", "--keys", &keys_copy]).await;
+    for file in [db.clone(), format!("{db}-wal"), format!("{db}.keys"), format!("{db}.keys-wal"), format!("{db}.master-key"), data_copy, keys_copy] {
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        assert_eq!(meta.permissions().mode() & 0o077, 0, "{file} is readable by others: {:o}", meta.permissions().mode());
+    }
+    assert!(std::fs::metadata(format!("{db}.keys")).is_ok());
+}

@@ -74,6 +74,10 @@ fn check_results(holdout: Option<i32>, days: Option<i32>) -> DomainResult<()> {
 
 fn check_target(t: Target) -> DomainResult<Target> {
     let segment = t.segment.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let max = crate::rules::segments::MAX_NAME_LEN;
+    if segment.as_ref().is_some_and(|s| s.chars().count() > max) {
+        return Err(DomainError::validation("audience.segment", format!("must be 1 to {max} characters")));
+    }
     Ok(Target { segment, rule: t.rule.map(check_rule).transpose()? })
 }
 
