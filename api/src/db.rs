@@ -283,10 +283,10 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Err(e) = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
-                    if e.kind() != std::io::ErrorKind::AlreadyExists {
-                        return Err(e);
-                    }
+                if let Err(e) = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+                    && e.kind() != std::io::ErrorKind::AlreadyExists
+                {
+                    return Err(e);
                 }
             }
             Err(e) => return Err(e),
