@@ -75,7 +75,7 @@ pub enum AuthError {
     Invalid,
     #[error("too many requests for this API key; retry shortly")]
     RateLimited,
-    #[error("could not check the API key")]
+    #[error("could not check the API key: the database is unavailable; retry shortly")]
     Internal,
 }
 
@@ -85,7 +85,7 @@ impl AuthError {
         match self {
             AuthError::Missing | AuthError::Invalid => ErrorCode::Unauthenticated,
             AuthError::RateLimited => ErrorCode::RateLimited,
-            AuthError::Internal => ErrorCode::Internal,
+            AuthError::Internal => ErrorCode::DatabaseUnavailable,
         }
     }
 }

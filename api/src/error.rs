@@ -36,13 +36,16 @@ pub enum ErrorCode {
     TooComplex,
     /// Personal data whose key an erasure destroyed (read from a copy taken before it).
     DataErased,
+    /// The database cannot be reached or has no connection free now: retry shortly (HTTP 503
+    /// with `Retry-After`).
+    DatabaseUnavailable,
     /// The service failed; details only in the log.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::InsufficientPoints,
@@ -59,6 +62,7 @@ impl ErrorCode {
         ErrorCode::BadRequest,
         ErrorCode::TooComplex,
         ErrorCode::DataErased,
+        ErrorCode::DatabaseUnavailable,
         ErrorCode::Internal,
     ];
 
@@ -87,6 +91,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::TooComplex => "TOO_COMPLEX",
             ErrorCode::DataErased => "DATA_ERASED",
+            ErrorCode::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -107,8 +112,23 @@ impl ErrorCode {
             DomainError::RewardUnavailable { .. } => ErrorCode::RewardUnavailable,
             DomainError::InvalidState { .. } => ErrorCode::InvalidState,
             DomainError::Erased { .. } => ErrorCode::DataErased,
+            DomainError::Database(e) if unavailable(e) => ErrorCode::DatabaseUnavailable,
             DomainError::Database(_) | DomainError::Internal(_) => ErrorCode::Internal,
         }
+    }
+}
+
+/// Whether a database error says the database cannot be reached or has no connection free
+/// now (worth a retry), rather than that the statement failed.
+pub fn unavailable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            matches!(**s, Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed)
+        }
+        _ => false,
     }
 }
 
@@ -158,6 +178,10 @@ impl ErrorExtensions for ApiError {
                     e.set("requested", requested);
                 })
             }
+            DomainError::Database(e) if unavailable(e) => {
+                tracing::warn!(error = %err, "the database is unavailable");
+                async_graphql::Error::new("the database is unavailable or busy; retry shortly").extend_with(move |_, e| e.set("code", code))
+            }
             DomainError::Database(_) | DomainError::Internal(_) => {
                 tracing::error!(error = %err, "internal error");
                 async_graphql::Error::new("internal error; the request id identifies it in the service log").extend_with(move |_, e| e.set("code", code))
@@ -195,5 +219,21 @@ pub fn finish_errors(response: &mut async_graphql::Response, request_id: &str) {
             ext.set("code", error_code_of_graphql(&error.message).as_str());
         }
         ext.set("requestId", Value::String(request_id.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnAcquireErr, DbErr};
+
+    use super::*;
+
+    #[test]
+    fn a_pool_timeout_or_lost_connection_is_unavailable_not_internal() {
+        let timeout = DomainError::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+        assert_eq!(ErrorCode::of(&timeout), ErrorCode::DatabaseUnavailable);
+        let broken = DomainError::Database(DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(sea_orm::sqlx::Error::PoolClosed))));
+        assert_eq!(ErrorCode::of(&broken), ErrorCode::DatabaseUnavailable);
+        assert_eq!(ErrorCode::of(&DomainError::Database(DbErr::Custom("constraint".into()))), ErrorCode::Internal);
     }
 }

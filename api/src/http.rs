@@ -291,15 +291,25 @@ async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_grap
     // A request error (the document did not parse or validate, or its variables did not fit)
     // has no data at all.
     let request_failed = !response.errors.is_empty() && response.data == async_graphql::Value::Null;
-    let status = if format == Format::GraphqlResponse && request_failed { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let codes: Vec<&'static str> = response
+        .errors
+        .iter()
+        .map(|e| ErrorCode::from_name(e.extensions.as_ref().and_then(|x| x.get("code")).map(ToString::to_string).unwrap_or_default().trim_matches('"')))
+        .collect();
+    let status = if codes.contains(&ErrorCode::DatabaseUnavailable.as_str()) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if request_failed && (format == Format::GraphqlResponse || codes.first() == Some(&ErrorCode::TooComplex.as_str())) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let body = serde_json::to_vec(&response).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec());
     let mut http = (status, body).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    let code = response.errors.first().map_or("OK", |e| {
-        let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(ToString::to_string).unwrap_or_default();
-        ErrorCode::from_name(code.trim_matches('"'))
-    });
-    (http, code)
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    (http, codes.first().copied().unwrap_or("OK"))
 }
 
 /// A GraphQL-shaped error for a request turned away before execution.
@@ -307,14 +317,14 @@ fn refuse(error: &AuthError, request_id: &str) -> Response {
     let status = match error {
         AuthError::Missing | AuthError::Invalid => StatusCode::UNAUTHORIZED,
         AuthError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        AuthError::Internal => StatusCode::SERVICE_UNAVAILABLE,
     };
     let mut response = request_error(status, Format::Json, error.code(), &error.to_string(), request_id);
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        // The bucket refills at least one request a second.
+    if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+        // The bucket refills at least one request a second; the pool frees a connection sooner.
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response

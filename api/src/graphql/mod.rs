@@ -9,6 +9,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 use crate::config::Config;
 use context::AppState;
 
+pub mod budget;
 pub mod campaigns;
 pub mod context;
 pub mod customers;
@@ -86,7 +87,7 @@ pub fn build_introspection_schema(config: &Config, state: Option<AppState>) -> L
 }
 
 fn build(config: &Config, state: Option<AppState>, limited: bool) -> LoyaltySchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(text_guard::TextGuard);
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(text_guard::TextGuard).extension(budget::Budget);
     // async-graphql's spans per request phase and field cost CPU on every field even when the
     // log filter drops them: the extension is there only when its spans are enabled
     // (`RUST_LOG=info,async_graphql=info`).
