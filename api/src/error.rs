@@ -125,11 +125,21 @@ pub fn unavailable(e: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr};
     match e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
-            matches!(**s, Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed)
-        }
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => match &**s {
+            Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+            Sqlx::Database(db) => db.code().is_some_and(|c| retry_later(&c)),
+            _ => false,
+        },
         _ => false,
     }
+}
+
+/// Database error codes that say "not now" rather than "not this": PostgreSQL's connection
+/// exceptions (class 08), operator intervention (57P01 terminated by an administrator or a
+/// failover, 57P02 crash, 57P03 cannot connect now) and too many connections (53300); SQLite's
+/// busy and locked (5, 6 and their extended codes 261, 517, 262).
+fn retry_later(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P") || matches!(code, "53300" | "5" | "6" | "261" | "517" | "262")
 }
 
 /// An error a resolver returns.
@@ -235,5 +245,6 @@ mod tests {
         let broken = DomainError::Database(DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(sea_orm::sqlx::Error::PoolClosed))));
         assert_eq!(ErrorCode::of(&broken), ErrorCode::DatabaseUnavailable);
         assert_eq!(ErrorCode::of(&DomainError::Database(DbErr::Custom("constraint".into()))), ErrorCode::Internal);
+        assert!(retry_later("57P01") && retry_later("08006") && retry_later("5") && !retry_later("23505") && !retry_later("2067"));
     }
 }

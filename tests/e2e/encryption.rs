@@ -370,6 +370,8 @@ both!(the_master_key_rotates_and_the_old_one_opens_nothing, |app| async move {
     assert!(body.get("errors").is_none(), "{body}");
     let ks = keystore(&app).await;
     let (data_before, customers_before) = (dump(&ks, "SELECT id, wrapped FROM data_keys ORDER BY id").await, dump(&ks, "SELECT id, wrapped FROM customer_keys ORDER BY id").await);
+    let minted = app.data("mutation($id: ID!) { createMemberToken(customerId: $id, minutes: 30) { token } }", json!({ "id": id })).await;
+    let member_token = minted["createMemberToken"]["token"].as_str().unwrap().to_string();
 
     let (ok, _, err) = app.cli_with(&["master-key", "rotate"], &[]).await;
     assert!(!ok && err.contains("--new-key-file"), "a key given in the environment needs a file for the new one: {err}");
@@ -401,6 +403,8 @@ both!(the_master_key_rotates_and_the_old_one_opens_nothing, |app| async move {
     assert_eq!(contact_of(&app, &id).await, Ok(contact), "restarted with the new key");
     let (_, found) = app.gql_as(Some(&other), "{ findCustomer(phone: \"+14155550198\") { email } }", json!({})).await;
     assert_eq!(found["data"]["findCustomer"]["email"], "yan@example.com", "the other restaurant too");
+    let (status, me) = app.gql_as(Some(&member_token), "{ me { id } }", json!({})).await;
+    assert_eq!((status, &me["data"]["me"]["id"]), (200, &json!(id)), "the member-token secret was re-wrapped with the rest: {me}");
     let (_, body) = app.gql_as(Some(&third), UPSERT, json!({ "input": { "phone": "+14155550197", "name": "Xia" } })).await;
     assert!(body.get("errors").is_none(), "a new restaurant's keys are made under the new key: {body}");
     let (ok, out, err) = app.cli_with(&["master-key", "rotate", "--new-key-file", file.to_str().unwrap()], &new_key).await;

@@ -135,7 +135,9 @@ on_both!(readiness_needs_every_migration_applied);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
-    let app = TestApp::spawn(Backend::Postgres).await;
+    let app = TestApp::spawn_with(Backend::Postgres, &[("LOYALTY_KEY_CACHE_SECS", "600")]).await;
+    let unused_key = app.create_key("default", "viewer").await;
+    assert_eq!(app.data("{ customers { totalCount } }", json!({})).await["customers"]["totalCount"], 0, "the admin key is now cached");
     let name = app.db_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
     assert_eq!(app.get("/readyz").await.0, 200);
     let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -146,6 +148,21 @@ async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
     let (status, body) = app.get("/readyz").await;
     assert_eq!((status, body.as_str()), (503, "not ready: the database does not answer"));
     assert_eq!(app.get("/healthz").await.0, 200);
+    // A cached key reaches the resolvers, whose queries fail; an unused one fails its check.
+    for (what, key) in [("a resolver", app.admin_key.clone()), ("the key check", unused_key)] {
+        let started = std::time::Instant::now();
+        let res = reqwest::Client::new()
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&key)
+            .json(&json!({ "query": "{ customers { totalCount } }" }))
+            .send()
+            .await
+            .unwrap();
+        let (status, retry) = (res.status().as_u16(), res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()));
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!((status, retry.as_deref(), &body["errors"][0]["extensions"]["code"]), (503, Some("1"), &json!("DATABASE_UNAVAILABLE")), "{what}: {body}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{what} answered at once, not after the pool's wait: {:?}", started.elapsed());
+    }
     admin.execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await.unwrap();
     let mut ready = false;
     for _ in 0..40 {
