@@ -3,6 +3,7 @@
 use anyhow::Context as _;
 use api::config::Config;
 use clap::parser::ValueSource;
+use clap::builder::TypedValueParser as _;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use entity::Scope;
 use entity::entities::{Role, RunTrigger, restaurant};
@@ -202,7 +203,8 @@ enum JobsCommand {
     /// Run one job now for --restaurant (every restaurant when none is given) and print its
     /// report as JSON.
     Run {
-        /// dormancy, birthday, anniversary, win-back or deliveries.
+        /// The job to run.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(jobs::Job::ALL.map(jobs::Job::name)).map(|name| name.parse::<jobs::Job>().expect("a listed job")))]
         job: jobs::Job,
         /// Change and send nothing; list who would be changed or emailed.
         #[arg(long)]
