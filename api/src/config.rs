@@ -123,6 +123,11 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_COUNT_QUERIES", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub count_queries: bool,
 
+    /// Seconds `serve` keeps answering after SIGTERM (with `/readyz` at 503 and
+    /// `Connection: close`), so a load balancer moves traffic away before it stops accepting.
+    #[arg(long, env = "LOYALTY_DRAIN_SECS", default_value_t = 5, global = true)]
+    pub drain_secs: u64,
+
     /// Whether `serve` runs the scheduled jobs (turn off on replicas that should not).
     #[arg(long, env = "LOYALTY_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub scheduler: bool,

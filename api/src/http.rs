@@ -53,6 +53,8 @@ pub struct HttpState {
     pub operations: std::sync::Arc<crate::metrics::Operations>,
     /// The token `/metrics` on the main port asks for; `None`: not served there.
     pub metrics_token: Option<std::sync::Arc<str>>,
+    /// Set once SIGTERM arrived: `/readyz` fails and every response closes its connection.
+    pub draining: crate::drain::Draining,
 }
 
 impl axum::extract::FromRef<HttpState> for AppState {
@@ -89,6 +91,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/metrics", get(metrics))
         .route("/debug/sql-queries", get(sql_queries))
         .route("/unsubscribe", get(crate::pages::unsubscribe_form).post(crate::pages::unsubscribe))
+        .layer(axum::middleware::from_fn_with_state(state.draining.clone(), crate::drain::close_connections))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
@@ -348,6 +351,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 /// Readiness: the database answers and every migration this build knows is applied.
 async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     use migration::MigratorTrait;
+    if state.draining.is_on() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: shutting down".to_string());
+    }
     let check = async {
         state.app.db.ping().await?;
         migration::Migrator::get_pending_migrations(&state.app.db).await

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod db;
 pub mod demo;
 pub mod documents;
+pub mod drain;
 pub mod error;
 pub mod graphiql;
 pub mod graphql;
@@ -82,7 +83,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let jwt = config.jwt_secret.as_deref().map(|secret| std::sync::Arc::new(credentials::JwtVerifier::new(secret, config.jwt_issuer.as_deref())));
     let operations = std::sync::Arc::new(metrics::Operations::from_sdl(&schema.sdl()));
     let metrics_token = config.metrics_token.as_deref().filter(|t| !t.is_empty()).map(std::sync::Arc::from);
-    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter, operations, metrics_token };
+    let draining = drain::Draining::default();
+    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter, operations, metrics_token, draining: draining.clone() };
     if let Some(bind) = config.metrics_bind {
         let metrics_listener = TcpListener::bind(bind).await.with_context(|| format!("binding the metrics address {bind}"))?;
         println!("metrics on http://{}/metrics", metrics_listener.local_addr()?);
@@ -107,7 +109,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let lifecycle = app.jobs.lifecycle.clone();
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            drain::until_stopped(draining, std::time::Duration::from_secs(config.drain_secs)).await;
             // Runs in flight (a runJob request, a scheduled slot) claim no more emails from now.
             lifecycle.begin_stop();
         })

@@ -131,10 +131,16 @@ impl TestApp {
 
     /// Sends the service SIGTERM and waits for it to exit.
     pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        self.begin_terminate();
         let mut child = self.child.take().expect("a running service");
-        let pid = child.id().expect("a pid").to_string();
-        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
         tokio::time::timeout(Duration::from_secs(60), child.wait()).await.expect("stops within a minute").expect("exit status")
+    }
+
+    /// Sends the service SIGTERM without waiting (it drains for `LOYALTY_DRAIN_SECS`, 0 in
+    /// tests unless set); [`TestApp::terminate`] then waits for it.
+    pub fn begin_terminate(&self) {
+        let pid = self.child.as_ref().and_then(|c| c.id()).expect("a running service").to_string();
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
     }
 
     /// Starts another service process on this app's database (a second replica), with extra
@@ -187,6 +193,7 @@ async fn start(db_url: &str, env: &[(&str, &str)]) -> (Child, String, String) {
         .env("LOYALTY_RATE_LIMIT", "0")
         .env("LOYALTY_KEY_CACHE_SECS", "0")
         .env("LOYALTY_STATS_CACHE_SECS", "0")
+        .env("LOYALTY_DRAIN_SECS", "0")
         .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
         .stdout(Stdio::piped())
         .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })

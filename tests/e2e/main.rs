@@ -26,6 +26,7 @@ mod points;
 mod privacy;
 mod projection;
 mod rewards;
+mod rolling;
 mod readme;
 mod refunds;
 mod restaurants;
