@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bounds;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod db;

@@ -89,9 +89,13 @@ enum Command {
         /// The source database URL (e.g. sqlite://loyalty.db).
         #[arg(long)]
         from: String,
-        /// The target database URL (e.g. postgres://loyalty@db/loyalty); migrated first.
+        /// The target database URL (e.g. postgres://loyalty@db/loyalty); migrated first. Its
+        /// key store is LOYALTY_KEYSTORE_URL, or the target's default.
         #[arg(long)]
         to: String,
+        /// The source's key store, when not its default (`<file>.keys` beside SQLite).
+        #[arg(long)]
+        from_keystore_url: Option<String>,
     },
 }
 
@@ -260,40 +264,7 @@ async fn main() -> anyhow::Result<()> {
             println!("restart every service with it (running ones keep working with the keys they hold, but open no new restaurant key until restarted)");
             Ok(())
         }
-        Command::MigrateData { from, to } => {
-            let connect = |url: &str| {
-                let mut c = config.clone();
-                c.database_url = url.to_string();
-                async move { api::db::connect(&c).await.with_context(|| format!("connecting to {}", api::db::redacted(&c.database_url))) }
-            };
-            let (source, target) = (connect(&from).await?, connect(&to).await?);
-            let mut source_config = config.clone();
-            source_config.database_url = from.clone();
-            api::db::migrate(&source, &source_config).await.context("bringing the source up to date")?;
-            let source_vault = api::db::open_vault(&source_config, &source).await.context("opening the source's key store")?;
-            api::db::seal_unsealed(&source, &source_vault).await?;
-            let mut target_config = config.clone();
-            target_config.database_url = to.clone();
-            api::db::migrate(&target, &target_config).await.context("migrating the target")?;
-            let target_keys = api::db::keystore(&target_config).await.context("the target's key store")?;
-            let mut last = String::new();
-            let copied = entity::ops::transfer::copy_all(&source, &target, &mut |table, done, total| {
-                if table != last || done == total || done % 10_000 == 0 {
-                    eprintln!("{table}: {done}/{total}");
-                    last = table.to_string();
-                }
-            })
-            .await?;
-            let keys = entity::ops::transfer::copy_keys(source_vault.connection()?, &target_keys, &mut |table, done, total| {
-                if done == total {
-                    eprintln!("{table}: {done}/{total}");
-                }
-            })
-            .await?;
-            let rows: u64 = copied.iter().chain(&keys).map(|c| c.rows).sum();
-            println!("copied {rows} rows in {} tables (the keys included); verified: the same rows in every table, every balance equals its ledger", copied.len() + keys.len());
-            Ok(())
-        }
+        Command::MigrateData { from, to, from_keystore_url } => api::cli::migrate_data::run(&config, &from, &to, from_keystore_url).await,
         Command::Migrate => {
             let db = api::db::connect(&config).await.context("connecting to the database")?;
             let _ = api::db::migrate(&db, &config).await.context("applying migrations")?;

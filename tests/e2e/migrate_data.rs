@@ -3,6 +3,7 @@
 //! counts and balances, and the PostgreSQL service then answers exports identical to the
 //! SQLite ones and keeps working (new rows get new ids).
 
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
@@ -50,4 +51,52 @@ async fn the_demo_restaurant_moves_from_sqlite_to_postgresql_with_identical_expo
     let created = pg.data("mutation { upsertCustomer(input: { phone: \"+14155550999\", name: \"New On Pg\" }) { customer { id } } }", json!({})).await;
     assert!(!ids.contains(&created["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string()), "a new customer gets a new id");
     assert_ledger_matches(&pg).await;
+}
+
+/// Into a key store of its own (`LOYALTY_KEYSTORE_URL`, as the deployment guide recommends): a
+/// move that fails half-way is undone, one left half-done (killed) is undone by the next run,
+/// and the service on the target opens every member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_into_a_separate_key_store_opens_every_member_and_a_failed_one_is_undone() {
+    let lite = TestApp::spawn(Backend::Sqlite).await;
+    lite.cli(&["demo-data"]).await;
+    let target = TestApp::empty(Backend::Postgres).await;
+    let name = target.db_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let keys_db = format!("{name}_vault");
+    crate::harness::admin_sql(&format!("CREATE DATABASE {keys_db}")).await;
+    let keys_url = crate::harness::with_database(&target.db_url, &keys_db);
+    let env = [("LOYALTY_KEYSTORE_URL", keys_url.as_str())];
+    let args = ["migrate-data", "--from", &lite.db_url, "--to", &target.db_url];
+
+    let (ok, _, err) = target.cli_with(&["migrate"], &env).await;
+    assert!(ok, "{err}");
+    target.sql("ALTER TABLE audit_log ADD CONSTRAINT refuse_all CHECK (id < 0)").await;
+    let (ok, _, err) = lite.cli_with(&args, &env).await;
+    assert!(!ok && err.contains("undoing what it copied"), "fails on the last table: {err}");
+    target.sql("ALTER TABLE audit_log DROP CONSTRAINT refuse_all").await;
+    let count = |sql: &'static str, url: String| async move {
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM customers", target.db_url.clone()).await, 0, "the failed move left no customer");
+    assert_eq!(count("SELECT COUNT(*) FROM customer_keys", keys_url.clone()).await, 0, "and no key");
+
+    let (ok, out, err) = lite.cli_with(&args, &env).await;
+    assert!(ok && out.contains("the sealed values of all 24 customers open"), "{out} {err}");
+    target.sql("INSERT INTO service_settings (key, value) VALUES ('migrate_data_in_progress', 'killed')").await;
+    let (ok, out, err) = lite.cli_with(&args, &env).await;
+    assert!(ok && err.contains("undoing it first") && out.contains("verified"), "a move left half-done is undone and done again: {out} {err}");
+    let (ok, _, err) = lite.cli_with(&args, &env).await;
+    assert!(!ok && err.contains("already holds"), "never into a database with data: {err}");
+
+    let mut pg = target;
+    pg.start_service_with(&lite.admin_key, &env).await;
+    let page = pg.data("{ customers(limit: 100) { items { phone email } } }", json!({})).await;
+    let items = page["customers"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 24);
+    assert!(items.iter().all(|c| c["phone"].as_str().is_some_and(|p| p.starts_with('+'))), "every member opens: {page}");
+    drop(pg);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    crate::harness::admin_sql(&format!("DROP DATABASE IF EXISTS {keys_db} WITH (FORCE)")).await;
 }

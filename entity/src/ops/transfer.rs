@@ -6,7 +6,7 @@
 
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, PaginatorTrait, PrimaryKeyToColumn, QueryOrder, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, PaginatorTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, Statement,
 };
 
 use crate::entities::{
@@ -141,7 +141,9 @@ async fn verify(from: &impl ConnectionTrait, to: &impl ConnectionTrait, copied: 
 
 async fn verify_counts(from: &impl ConnectionTrait, to: &impl ConnectionTrait, copied: &[Copied]) -> DomainResult<()> {
     for c in copied {
-        let count = |db_backend: DbBackend| Statement::from_string(db_backend, format!("SELECT COUNT(*) FROM {}", c.table));
+        // The mark of a move under way is the target's own row.
+        let except = if c.table == "service_settings" { format!(" WHERE key <> '{MOVING}'") } else { String::new() };
+        let count = |db_backend: DbBackend| Statement::from_string(db_backend, format!("SELECT COUNT(*) FROM {}{except}", c.table));
         let n = |row: Option<sea_orm::QueryResult>| row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(-1);
         let (a, b) = (n(from.query_one_raw(count(from.get_database_backend())).await?), n(to.query_one_raw(count(to.get_database_backend())).await?));
         if a != b {
@@ -149,4 +151,98 @@ async fn verify_counts(from: &impl ConnectionTrait, to: &impl ConnectionTrait, c
         }
     }
     Ok(())
+}
+
+/// The data's tables in the order [`copy_all`] fills them (foreign keys point backwards).
+const TABLES: [&str; 20] = [
+    "restaurants",
+    "service_settings",
+    "api_keys",
+    "segments",
+    "rewards",
+    "campaigns",
+    "campaign_sends",
+    "customers",
+    "customer_labels",
+    "point_transactions",
+    "visits",
+    "customer_notes",
+    "favorite_items",
+    "special_occasions",
+    "feedback",
+    "vouchers",
+    "email_deliveries",
+    "idempotency_keys",
+    "job_runs",
+    "audit_log",
+];
+
+/// The `service_settings` row that marks a move under way in its target.
+const MOVING: &str = "migrate_data_in_progress";
+
+/// Whether the target holds the rows of a move that did not finish (it was killed or failed
+/// before it could undo itself).
+pub async fn interrupted(to: &impl ConnectionTrait) -> DomainResult<bool> {
+    Ok(service_setting::Entity::find_by_id(MOVING.to_string()).one(to).await?.is_some())
+}
+
+/// Whether a target holds nothing a move would overwrite: no restaurant, customer or
+/// restaurant key (what `loyalty migrate` leaves, settings and a key check, does not count).
+pub async fn is_empty(to: &impl ConnectionTrait, keys: &impl ConnectionTrait) -> DomainResult<bool> {
+    use crate::entities::{customer_key, data_key};
+    Ok(restaurant::Entity::find().count(to).await? == 0
+        && customer::Entity::find().count(to).await? == 0
+        && customer_key::Entity::find().count(keys).await? == 0
+        && data_key::Entity::find().filter(data_key::Column::Purpose.ne("secret")).count(keys).await? == 0)
+}
+
+/// Marks the target as being filled; [`finish`] removes the mark once the move is verified.
+pub async fn begin(to: &impl ConnectionTrait) -> DomainResult<()> {
+    let mark = service_setting::ActiveModel { key: sea_orm::ActiveValue::Set(MOVING.into()), value: sea_orm::ActiveValue::Set(chrono::Utc::now().to_rfc3339()) };
+    service_setting::Entity::insert(mark).exec_without_returning(to).await?;
+    Ok(())
+}
+
+/// Removes the mark of [`begin`]: the target is a complete, verified copy.
+pub async fn finish(to: &impl ConnectionTrait) -> DomainResult<()> {
+    service_setting::Entity::delete_by_id(MOVING.to_string()).exec(to).await?;
+    Ok(())
+}
+
+/// Empties the target's data and key store (what a failed or interrupted move left), so the
+/// move can start again.
+pub async fn undo(to: &impl ConnectionTrait, keys: &impl ConnectionTrait) -> DomainResult<()> {
+    to.execute_unprepared("UPDATE customers SET referred_by = NULL").await?;
+    for table in TABLES.iter().rev() {
+        to.execute_unprepared(&format!("DELETE FROM {table}")).await?;
+    }
+    for table in ["customer_keys", "data_keys", "key_checks"] {
+        keys.execute_unprepared(&format!("DELETE FROM {table}")).await?;
+    }
+    Ok(())
+}
+
+/// Opens every customer's sealed values with `vault` (the target's key store): the number of
+/// customers opened, or the first value that does not open.
+pub async fn verify_sealed(db: &impl ConnectionTrait, vault: &crate::ops::vault::Vault) -> DomainResult<u64> {
+    use sea_orm::QuerySelect;
+    let mut opened = 0;
+    for r in restaurant::Entity::find().all(db).await? {
+        let scope = crate::Scope::new(r.id.clone(), "migrate-data", vault.clone());
+        let mut after = 0;
+        loop {
+            let rows = customer::Entity::find()
+                .filter(customer::Column::RestaurantId.eq(&r.id))
+                .filter(customer::Column::Id.gt(after))
+                .order_by_asc(customer::Column::Id)
+                .limit(1_000)
+                .all(db)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            super::customers::personal::open_many(&scope, &rows).await?;
+            opened += rows.len() as u64;
+        }
+    }
+    Ok(opened)
 }
