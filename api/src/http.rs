@@ -55,6 +55,9 @@ pub struct HttpState {
     pub metrics_token: Option<std::sync::Arc<str>>,
     /// Set once SIGTERM arrived: `/readyz` fails and every response closes its connection.
     pub draining: crate::drain::Draining,
+    /// Connections in the database pool: how often a query that met lost connections runs
+    /// again.
+    pub db_pool: u32,
 }
 
 impl axum::extract::FromRef<HttpState> for AppState {
@@ -261,13 +264,36 @@ fn url_params(query: &str) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// Runs the request ([`run_counted`]) and counts it for `/metrics`.
+///
+/// A query that met a lost database connection (a restart or failover ends every pooled one;
+/// each fails once, fast, and is replaced) runs again, up to once per pooled connection: reads
+/// are safe to repeat. A mutation is not repeated: it answers `DATABASE_UNAVAILABLE` and the
+/// client retries it with its idempotency key.
 async fn run(state: &HttpState, headers: &HeaderMap, request: async_graphql::Request, format: Format, request_id: String) -> Response {
     let started = std::time::Instant::now();
     let operation = state.operations.label(&request.query);
-    let (response, code) = run_counted(state, headers, request, format, request_id).await;
+    let again = (request.query.clone(), request.operation_name.clone(), request.variables.clone());
+    let mut attempt = std::time::Instant::now();
+    let (mut response, mut code) = run_counted(state, headers, request, format, request_id.clone()).await;
+    let mut retries = 0;
+    while code == ErrorCode::DatabaseUnavailable.as_str()
+        && retries < state.db_pool
+        && attempt.elapsed() < LOST_CONNECTION_FAILS_WITHIN
+        && !is_mutation(&again.0, again.1.as_deref())
+    {
+        retries += 1;
+        attempt = std::time::Instant::now();
+        let mut request = async_graphql::Request::new(again.0.clone()).variables(again.2.clone());
+        request.operation_name.clone_from(&again.1);
+        (response, code) = run_counted(state, headers, request, format, request_id.clone()).await;
+    }
     crate::metrics::request(operation, code, started.elapsed().as_secs_f64());
     response
 }
+
+/// A request that failed on a lost connection failed within this; one that waited for the
+/// pool (every connection busy) took its acquire timeout, and is not repeated.
+const LOST_CONNECTION_FAILS_WITHIN: Duration = Duration::from_secs(1);
 
 /// Authenticates, runs the request and writes the response in `format`; returns it with its
 /// outcome code (`OK`, or the first error's code).

@@ -12,6 +12,7 @@ mod campaigns;
 mod customers;
 mod encryption;
 mod expiry;
+mod failover;
 mod feedback;
 mod hostile;
 mod http;
