@@ -30,6 +30,7 @@ mod m20261202_000024_hot_point_updates;
 mod m20261206_000025_name_search_statistics;
 mod m20261206_000026_list_order_indexes;
 mod m20261206_000027_lean_delivery_indexes;
+mod m20261206_000028_refunded_items;
 pub mod keystore;
 
 /// All migrations in order.
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000025_name_search_statistics::Migration),
             Box::new(m20261206_000026_list_order_indexes::Migration),
             Box::new(m20261206_000027_lean_delivery_indexes::Migration),
+            Box::new(m20261206_000028_refunded_items::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod automations;
 mod backup;
 mod browser;
 mod campaigns;
+mod concurrency;
 mod customers;
 mod encryption;
 mod expiry;

@@ -518,3 +518,30 @@ async fn the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies
 }
 
 on_both!(the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies);
+
+/// Emails the cap exempts (tier-up, points-expiry warnings, and occasions while the cap leaves
+/// them out) never use a member's cap up; marketing emails do.
+async fn exempt_emails_do_not_use_up_the_frequency_cap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app
+        .data("mutation { upsertCustomer(input: { phone: \"+14155550150\", name: \"Cap Ann\", email: \"cap@example.com\", marketing: { emailOptIn: true } }) { customer { id } } }", json!({}))
+        .await;
+    let id = created["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
+    let deliver = |kinds: &[&str]| {
+        let rows: Vec<String> = kinds
+            .iter()
+            .map(|k| format!("('default', {id}, '{k}', 'cap-{k}', 'sealed', 'sent', 1, {at}, {at}, {at})", at = app.days_ago_sql(1)))
+            .collect();
+        format!("INSERT INTO email_deliveries (restaurant_id, customer_id, campaign, period_key, email, status, attempts, next_attempt_at, created_at, updated_at) VALUES {}", rows.join(", "))
+    };
+    app.sql(&deliver(&["tier-up", "points-expiry", "membership", "occasion", "birthday"])).await;
+    let campaign = app.data(CREATE, content("Cap check", json!({ "rule": { "emailOptIn": true } }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
+    let q = "query($id: ID!) { campaignAudience(id: $id) { recipients capped } }";
+    let audience = app.data(q, json!({ "id": campaign })).await["campaignAudience"].clone();
+    assert_eq!(audience, json!({ "recipients": 1, "capped": 0 }), "five exempt emails use up nothing");
+    app.sql(&deliver(&["custom", "win-back"])).await;
+    let audience = app.data(q, json!({ "id": campaign })).await["campaignAudience"].clone();
+    assert_eq!(audience, json!({ "recipients": 0, "capped": 1 }), "two marketing emails reach the cap of 2");
+}
+
+on_both!(exempt_emails_do_not_use_up_the_frequency_cap);

@@ -89,3 +89,28 @@ both!(refunds_lower_a_tier_only_when_the_restaurant_says_so, |app| async move {
     assert_eq!(m["loyaltyTier"], "GOLD");
     assert_ledger_matches(&app).await;
 });
+
+// A full refund or a void takes back only what is left of its own order's lines: soup ordered
+// on T-1 and T-2, T-1's soup refunded, then the rest of T-1 refunded in full and voided —
+// T-2's soup stays a favourite.
+both!(a_full_refund_or_void_takes_back_only_what_is_left_of_its_order, |app| async move {
+    let ann = create_customer(&app, "+14155550131", "Ann").await;
+    let t1 = json!({ "phone": "+14155550131", "orderId": "T-1", "amount": 20, "items": [{ "itemId": "soup" }, { "itemId": "bread" }] });
+    let t2 = json!({ "phone": "+14155550131", "orderId": "T-2", "amount": 10, "items": [{ "itemId": "soup" }] });
+    app.data(ORDER, json!({ "input": t1 })).await;
+    app.data(ORDER, json!({ "input": t2 })).await;
+    assert_eq!(favourites(&app, &ann).await, json!([{ "itemId": "soup", "orderCount": 2 }, { "itemId": "bread", "orderCount": 1 }]));
+    app.data(REFUND, json!({ "input": { "orderId": "T-1", "amount": 5, "items": [{ "itemId": "soup" }], "refundId": "p-1" } })).await;
+    assert_eq!(favourites(&app, &ann).await, json!([{ "itemId": "bread", "orderCount": 1 }, { "itemId": "soup", "orderCount": 1 }]));
+    let (c, _, _) = app.error(REFUND, json!({ "input": { "orderId": "T-1", "amount": 1, "items": [{ "itemId": "soup" }], "refundId": "p-2" } })).await;
+    assert_eq!(c, "VALIDATION", "T-1's soup was refunded already");
+    app.data(REFUND, json!({ "input": { "orderId": "T-1" } })).await;
+    assert_eq!(favourites(&app, &ann).await, json!([{ "itemId": "soup", "orderCount": 1 }]), "T-2's soup stays");
+    app.data(REFUND, json!({ "input": { "orderId": "T-1", "void": true } })).await;
+    assert_eq!(favourites(&app, &ann).await, json!([{ "itemId": "soup", "orderCount": 1 }]), "a void after a full refund takes nothing more");
+    assert_ledger_matches(&app).await;
+});
+
+async fn favourites(app: &crate::harness::TestApp, id: &str) -> Value {
+    app.data(MEMBER, json!({ "id": id })).await["customer"]["preferences"]["favoriteItems"].clone()
+}

@@ -21,6 +21,8 @@ pub struct Model {
     pub points_earned: Option<i64>,
     /// How much of the order's charge has been refunded.
     pub refunded_cents: i64,
+    /// The order's lines already taken back from favourites by refunds (same shape as `items`).
+    pub refunded_items: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -77,11 +77,7 @@ impl Campaign {
 
     /// Whether the frequency cap applies (marketing, not occasions unless the cap says so).
     pub fn capped(self, p: &Programme) -> bool {
-        match self {
-            Campaign::WinBack | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::AtRisk | Campaign::NearingReward => true,
-            Campaign::Birthday | Campaign::Anniversary | Campaign::Occasion | Campaign::MemberAnniversary => p.cap.occasions,
-            Campaign::PointsExpiry | Campaign::TierUp => false,
-        }
+        crate::rules::cap::counts(self.name(), p.cap.occasions)
     }
 
     /// Name stored on deliveries and used for the template folder.

@@ -103,6 +103,25 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// The update that turns the row `old` into `new`, writing only the columns that differ: a
+/// column another writer changes meanwhile (a reward's stock, a counter) is never written back
+/// with the value read before.
+pub(crate) fn only_changes<M, A>(old: M, new: &M) -> A
+where
+    M: sea_orm::ModelTrait + sea_orm::IntoActiveModel<A> + Clone,
+    A: sea_orm::ActiveModelTrait<Entity = M::Entity>,
+{
+    use sea_orm::{EntityTrait, Iterable};
+    let mut active = old.clone().into_active_model();
+    for column in <M::Entity as EntityTrait>::Column::iter() {
+        let value = new.get(column);
+        if old.get(column) != value {
+            active.set(column, value);
+        }
+    }
+    active
+}
+
 /// A transaction handle as used by the operations.
 pub type Txn = DatabaseTransaction;
 

@@ -77,29 +77,18 @@ pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(db: &D, scope: 
             .await?
             .ok_or_else(|| DomainError::not_found(format!("order {order_id}")))?;
         let amount = refunds::check_amount(if input.void { None } else { input.amount_cents }, v.amount_cents, v.refunded_cents)?;
-        let lines: Vec<Line> = v.items.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
-        let whole = input.void || (input.items.is_empty() && v.refunded_cents + amount >= v.amount_cents);
-        let reversed_lines: Vec<Line> = if whole && input.items.is_empty() {
-            lines.clone()
-        } else {
-            for item in &input.items {
-                if !lines.iter().any(|l| l.item_id == item.item_id.trim() && l.quantity >= item.quantity) {
-                    return Err(DomainError::validation("items", format!("item {} (× {}) is not on order {order_id}", item.item_id.trim(), item.quantity)));
-                }
-            }
-            input.items.iter().map(|i| Line { item_id: i.item_id.trim().to_string(), quantity: i.quantity }).collect()
-        };
-        if amount > 0 {
-            let taken = visit::Entity::update_many()
-                .col_expr(visit::Column::RefundedCents, Expr::col(visit::Column::RefundedCents).add(amount))
-                .filter(visit::Column::Id.eq(v.id))
-                .filter(Expr::col(visit::Column::RefundedCents).add(amount).lte(Expr::col(visit::Column::AmountCents)))
-                .exec(txn)
-                .await?;
-            if taken.rows_affected == 0 {
-                return Err(DomainError::invalid_state(format!("order {order_id} was refunded meanwhile; read it again")));
-            }
+        // The conditional update also locks the order's row, so the lines read next are the
+        // ones every earlier refund of it left.
+        let taken = visit::Entity::update_many()
+            .col_expr(visit::Column::RefundedCents, Expr::col(visit::Column::RefundedCents).add(amount))
+            .filter(visit::Column::Id.eq(v.id))
+            .filter(Expr::col(visit::Column::RefundedCents).add(amount).lte(Expr::col(visit::Column::AmountCents)))
+            .exec(txn)
+            .await?;
+        if taken.rows_affected == 0 {
+            return Err(DomainError::invalid_state(format!("order {order_id} was refunded meanwhile; read it again")));
         }
+        let reversed_lines = lines_to_reverse(txn, &v, &input, &order_id).await?;
         let earned = v.points_earned.unwrap_or_else(|| p.points_for_amount(v.amount_cents));
         let to_take = refunds::points_to_take(earned, v.refunded_cents, amount, v.amount_cents);
         let c = state::lock(txn, scope, v.customer_id, at).await?;
@@ -136,6 +125,29 @@ pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(db: &D, scope: 
         })
     })
     .await
+}
+
+/// The order's lines this refund takes back from favourites (what is left of them for a full
+/// refund or a void), recorded on the order as taken (`v`, whose row the caller has locked).
+async fn lines_to_reverse(txn: &impl ConnectionTrait, v: &visit::Model, input: &RefundInput, order_id: &str) -> DomainResult<Vec<Line>> {
+    let parse = |text: Option<&str>| -> Vec<refunds::Line> {
+        let lines: Vec<Line> = text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+        lines.into_iter().map(|l| (l.item_id, l.quantity)).collect()
+    };
+    let row = visit::Entity::find_by_id(v.id).one(txn).await?.ok_or_else(|| DomainError::not_found(format!("order {order_id}")))?;
+    let taken = parse(row.refunded_items.as_deref());
+    let left = refunds::lines_left(&parse(row.items.as_deref()), &taken);
+    let requested: Vec<refunds::Line> = input.items.iter().map(|i| (i.item_id.trim().to_string(), i.quantity)).collect();
+    // The row as this refund left it (its amount added): a full refund is one that reached the
+    // whole charge, whatever refunds ran meanwhile.
+    let whole = input.void || (input.items.is_empty() && row.refunded_cents >= row.amount_cents);
+    let reversed = refunds::lines_to_take(&left, &requested, whole, order_id)?;
+    if !reversed.is_empty() {
+        let all: Vec<Line> = refunds::add_lines(&taken, &reversed).into_iter().map(|(item_id, quantity)| Line { item_id, quantity }).collect();
+        let text = serde_json::to_string(&all).map_err(|e| DomainError::internal(e.to_string()))?;
+        visit::Entity::update_many().col_expr(visit::Column::RefundedItems, Expr::value(text)).filter(visit::Column::Id.eq(v.id)).exec(txn).await?;
+    }
+    Ok(reversed.into_iter().map(|(item_id, quantity)| Line { item_id, quantity }).collect())
 }
 
 /// Takes the lines' quantities off the member's favourite-item counts (dropping items that reach

@@ -303,9 +303,7 @@ pub async fn update<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
         return Ok(old);
     }
     new.updated_at = now();
-    let mut active = new.clone().into_active_model().reset_all();
-    active.id = sea_orm::ActiveValue::Unchanged(new.id.clone());
-    active.created_at = sea_orm::ActiveValue::Unchanged(new.created_at);
+    let active: restaurant::ActiveModel = super::only_changes(old, &new);
     let saved = active.update(&txn).await?;
     audit::record(&txn, scope, "restaurant.updated", None, Value::Object(changed)).await?;
     sea_orm::TransactionSession::commit(txn).await?;

@@ -111,11 +111,12 @@ pub async fn get(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainRes
 
 /// Changes a reward (checked as a whole; nothing changes when refused).
 pub async fn update(db: &impl ConnectionTrait, scope: &Scope, id: i64, input: RewardInput) -> DomainResult<reward::Model> {
-    let mut r = get(db, scope, id).await?;
+    let old = get(db, scope, id).await?;
+    let mut r = old.clone();
     input.apply_to(&mut r);
     rewards::check(&r)?;
     r.updated_at = now();
-    let active = r.into_active_model().reset_all();
+    let active: reward::ActiveModel = super::only_changes(old, &r);
     Ok(active.update(db).await?)
 }
 
@@ -333,7 +334,10 @@ pub async fn void_voucher<D: TransactionTrait + ConnectionTrait>(db: &D, scope: 
         .exec(&txn)
         .await?;
     if voided.rows_affected == 0 {
-        return Err(problem(&v, VoucherProblem::AlreadyRedeemed));
+        // Used or voided by another caller since the read: say which, as it stands now.
+        let now_ = find(&txn, scope, code).await?;
+        let why = if now_.status == VoucherStatus::Voided { VoucherProblem::Voided } else { VoucherProblem::AlreadyRedeemed };
+        return Err(problem(&now_, why));
     }
     if v.points_cost > 0 {
         let row = state::apply(&txn, scope, v.customer_id, Delta { redeemed: -v.points_cost, ..Delta::default() }, at).await?;

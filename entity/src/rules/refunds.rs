@@ -32,9 +32,75 @@ pub fn check_amount(requested: Option<i64>, amount_cents: i64, already: i64) -> 
     }
 }
 
+/// An order line: an item and its quantity.
+pub type Line = (String, i64);
+
+/// Lines with the same item summed, in the order items first appear.
+fn summed(lines: &[Line]) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::new();
+    for (item, quantity) in lines {
+        match out.iter_mut().find(|(i, _)| i == item) {
+            Some((_, q)) => *q += quantity,
+            None => out.push((item.clone(), *quantity)),
+        }
+    }
+    out
+}
+
+/// What is left of an order's `ordered` lines after refunds took `taken` back: per item, the
+/// quantity ordered less the quantity taken, items at zero left out.
+pub fn lines_left(ordered: &[Line], taken: &[Line]) -> Vec<Line> {
+    let taken = summed(taken);
+    summed(ordered)
+        .into_iter()
+        .map(|(item, q)| {
+            let gone = taken.iter().find(|(i, _)| *i == item).map_or(0, |(_, t)| *t);
+            (item, q - gone)
+        })
+        .filter(|(_, q)| *q > 0)
+        .collect()
+}
+
+/// The lines a refund takes back: what is left of the order for a full refund or a void
+/// (`requested` empty), else `requested`, refused naming the item when more than is left.
+pub fn lines_to_take(left: &[Line], requested: &[Line], whole: bool, order_id: &str) -> DomainResult<Vec<Line>> {
+    if whole && requested.is_empty() {
+        return Ok(left.to_vec());
+    }
+    let requested = summed(requested);
+    for (item, quantity) in &requested {
+        if !left.iter().any(|(i, q)| i == item && q >= quantity) {
+            return Err(DomainError::validation("items", format!("item {item} (× {quantity}) is not left on order {order_id}")));
+        }
+    }
+    Ok(requested)
+}
+
+/// `taken` and `more` together.
+pub fn add_lines(taken: &[Line], more: &[Line]) -> Vec<Line> {
+    summed(&[taken, more].concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn l(item: &str, q: i64) -> Line {
+        (item.to_string(), q)
+    }
+
+    #[test]
+    fn a_full_refund_takes_back_only_what_is_left_of_its_own_order() {
+        let order = [l("soup", 1), l("bread", 1)];
+        let first = lines_to_take(&lines_left(&order, &[]), &[l("soup", 1)], false, "T-1").unwrap();
+        assert_eq!(first, [l("soup", 1)]);
+        let taken = add_lines(&[], &first);
+        assert_eq!(lines_to_take(&lines_left(&order, &taken), &[], true, "T-1").unwrap(), [l("bread", 1)]);
+        let all = add_lines(&taken, &[l("bread", 1)]);
+        assert!(lines_left(&order, &all).is_empty(), "a void after that takes nothing");
+        assert!(lines_to_take(&lines_left(&order, &taken), &[l("soup", 1)], false, "T-1").unwrap_err().to_string().contains("soup"));
+        assert_eq!(lines_left(&[l("tea", 1), l("tea", 2)], &[l("tea", 1)]), [l("tea", 2)], "lines of one item add up");
+    }
 
     #[test]
     fn partial_refunds_add_up_to_the_whole() {
