@@ -211,3 +211,18 @@ both!(text_with_nul_or_over_its_limit_is_refused_alike_on_both_databases, |app| 
     let (code, message, err) = app.error("query($s: String) { customers(filter: { search: $s }) { totalCount } }", json!({ "s": long })).await;
     assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("search")), "{message}");
 });
+
+// The response keeps the selection set's order (aliases, nested fields, fragments), however
+// the fields finish: a database read first, instant ones after it.
+both!(response_fields_keep_the_selection_order, |app| async move {
+    let query = "query { zz: customers(limit: 1) { t2: totalCount p1: page } ...F aa: loyaltyTiers { tier } \
+                 mm: restaurant { ... on Restaurant { i9: id } n8: name } } fragment F on Query { ff: restaurant { id } }";
+    let order = ["\"zz\"", "\"t2\"", "\"p1\"", "\"ff\"", "\"aa\"", "\"mm\"", "\"i9\"", "\"n8\""];
+    let client = reqwest::Client::new();
+    for _ in 0..20 {
+        let res = client.post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_key).json(&json!({ "query": query })).send().await.unwrap();
+        let text = res.text().await.unwrap();
+        let at: Vec<usize> = order.iter().map(|k| text.find(k).unwrap_or_else(|| panic!("{k} in {text}"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "in selection order: {text}");
+    }
+});
