@@ -76,3 +76,32 @@ async fn idle_balances_expire_once_after_a_warning_and_never_retroactively(backe
 }
 
 on_both!(idle_balances_expire_once_after_a_warning_and_never_retroactively);
+
+// Which events move the points-expiry clock: earning, redeeming and visits do; a profile
+// change does not.
+crate::both!(only_earning_redeeming_and_visits_restart_the_expiry_clock, |app| async move {
+    let ann = member(&app, Some(&app.admin_key), "+14155550121", "Ann", json!({})).await;
+    add_points(&app, &ann, 100).await;
+    let earlier = Utc::now() - Duration::days(30);
+    let rewind = format!("UPDATE customers SET last_activity_at = {} WHERE id = {ann}", app.instant_sql(earlier));
+    app.sql(&rewind).await;
+    let before = last_activity(&app, &ann).await;
+    app.data("mutation { upsertCustomer(input: { phone: \"+14155550121\", name: \"Ann Lee\", email: \"ann@example.com\" }) { created } }", json!({})).await;
+    assert_eq!(last_activity(&app, &ann).await, before, "a profile change is no activity");
+    let events = [
+        ("earning", "mutation($id: ID!) { addPoints(customerId: $id, points: 5) { currentPoints } }"),
+        ("redeeming", "mutation($id: ID!) { redeemPoints(customerId: $id, points: 5) { currentPoints } }"),
+        ("a visit", "mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 10) { visitId } }"),
+    ];
+    for (what, mutation) in events {
+        app.sql(&rewind).await;
+        app.data(mutation, json!({ "id": ann })).await;
+        let after = last_activity(&app, &ann).await;
+        assert!(after > before, "{what} moves the clock: {before} -> {after}");
+    }
+});
+
+async fn last_activity(app: &TestApp, id: &str) -> chrono::DateTime<Utc> {
+    let q = "query($id: ID!) { customer(id: $id) { lastActivity } }";
+    app.data(q, json!({ "id": id })).await["customer"]["lastActivity"].as_str().unwrap().parse().unwrap()
+}

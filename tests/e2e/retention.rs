@@ -80,7 +80,9 @@ async fn retention_purges_only_what_is_past_its_window_and_erases_the_inactive(b
     let set = app.data("mutation { updateRestaurant(input: { eraseInactiveAfterMonths: 12 }) { eraseInactiveAfterMonths idempotencyRetentionDays } }", json!({})).await;
     assert_eq!(set["updateRestaurant"], json!({ "eraseInactiveAfterMonths": 12, "idempotencyRetentionDays": 30 }));
     let long_ago = app.days_ago_sql(400);
-    app.sql(&format!("UPDATE customers SET last_activity_at = {long_ago}, member_since = {long_ago} WHERE id IN ({ann}, {guest})")).await;
+    app.sql(&format!("UPDATE customers SET last_activity_at = {long_ago}, updated_at = {long_ago}, member_since = {long_ago} WHERE id IN ({ann}, {guest}, {bob})")).await;
+    // Bob changed his profile since: that is activity for retention (not for points).
+    app.data("mutation { upsertCustomer(input: { phone: \"+14155550302\", email: \"bob@example.com\" }) { created } }", json!({})).await;
     let dry = app.data(RETAIN, json!({ "dry": true })).await;
     assert_eq!(dry["runJob"]["recipients"], json!([{ "customerId": ann, "name": "Ann Old" }]), "only ours, only the inactive");
     assert_eq!(app.data(RETAIN, json!({ "dry": false })).await["runJob"]["run"]["erased"], 1);

@@ -37,12 +37,14 @@ impl Purged {
 }
 
 /// The members of the scope's restaurant that the inactivity policy erases at `now`: no
-/// activity since the cutoff, not erased already.
+/// activity since the cutoff — no earning, redeeming or visit (`last_activity_at`) and no
+/// profile change (`updated_at`) — not erased already.
 fn inactive(scope: &Scope, cutoff: DateTime<Utc>) -> Condition {
     use customer::Column as C;
     Condition::all()
         .add(C::RestaurantId.eq(&scope.restaurant_id))
         .add(C::LastActivityAt.lt(cutoff))
+        .add(C::UpdatedAt.lt(cutoff))
         .add(C::MemberSince.lt(cutoff))
         .add(C::Phone.not_like("erased-%"))
 }

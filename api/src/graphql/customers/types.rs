@@ -420,6 +420,8 @@ impl Customer {
         let rows = loader(ctx).load_one(NotesOf(self.row.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
+    /// The member's last loyalty activity: earning, redeeming or a visit (joining counts as the
+    /// first). Points expire counting from it; a profile change does not move it.
     async fn last_activity(&self) -> async_graphql::Result<DateTime<Utc>> {
         Ok(self.field("lastActivity")?.last_activity_at)
     }

@@ -249,8 +249,8 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
         active.status = Set(status);
     }
     active.referred_by = Set(referred_by);
+    // A profile change is no loyalty activity: the points-expiry clock keeps running.
     active.updated_at = Set(at);
-    active.last_activity_at = Set(at);
     let row = active.update(&txn).await?;
     let segments_changed = checked.segments.clone();
     if let Some(segments) = checked.segments {
