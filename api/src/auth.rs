@@ -73,6 +73,8 @@ pub enum AuthError {
     Missing,
     #[error("the bearer token is not a valid API key (it may have been revoked)")]
     Invalid,
+    #[error("the Authorization header must read `Bearer <API key>`: the word Bearer, a space, then the key")]
+    NotBearer,
     #[error("too many requests for this API key; retry shortly")]
     RateLimited,
     #[error("could not check the API key: the database is unavailable; retry shortly")]
@@ -83,7 +85,7 @@ impl AuthError {
     /// The error's stable code.
     pub fn code(&self) -> ErrorCode {
         match self {
-            AuthError::Missing | AuthError::Invalid => ErrorCode::Unauthenticated,
+            AuthError::Missing | AuthError::Invalid | AuthError::NotBearer => ErrorCode::Unauthenticated,
             AuthError::RateLimited => ErrorCode::RateLimited,
             AuthError::Internal => ErrorCode::DatabaseUnavailable,
         }
@@ -103,7 +105,7 @@ pub async fn authenticate(
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or(AuthError::Invalid)?;
+        .ok_or(AuthError::NotBearer)?;
     if !token.starts_with("lk_") {
         return members.verify(token).or_else(|| jwt.and_then(|v| v.verify(token))).ok_or(AuthError::Invalid);
     }

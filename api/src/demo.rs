@@ -33,13 +33,15 @@ pub async fn load(db: &DatabaseConnection, vault: &entity::ops::vault::Vault, co
     let mut first_code: Option<String> = None;
     let count = FIRST.len() * 2;
     for i in 0..count {
-        let name = format!("{} {}", FIRST[i % FIRST.len()], LAST[i % LAST.len()]);
+        // Every member its own name (and so email): the second dozen shifts the surnames.
+        let (first, last) = (FIRST[i % FIRST.len()], LAST[(i + i / FIRST.len()) % LAST.len()]);
+        let name = format!("{first} {last}");
         let phone = format!("+1415555{:04}", 100 + i);
         let opted_in = i % 3 != 0;
         let input = CustomerInput {
             phone: phone.clone(),
             name: Some(name.clone()),
-            email: Patch::Set(format!("{}.{}@example.com", FIRST[i % FIRST.len()], LAST[i % LAST.len()]).to_lowercase()),
+            email: Patch::Set(format!("{first}.{last}@example.com").to_lowercase()),
             date_of_birth: Patch::Set(date_of_birth(i)),
             anniversary: if i % 4 == 0 { Patch::Set(NaiveDate::from_ymd_opt(2012, 6, 20).unwrap_or_default()) } else { Patch::Keep },
             dietary_restrictions: Some(match i % 5 {

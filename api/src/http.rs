@@ -302,7 +302,7 @@ async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_grap
     let principal = match authenticate(&state.app.db, &state.app.keys, &state.app.member_tokens, state.jwt.as_ref(), headers).await {
         Ok(p) => p,
         // The schema is public (and can be switched off): GraphiQL lists it before a key is in.
-        Err(AuthError::Missing | AuthError::Invalid) if introspection => {
+        Err(AuthError::Missing | AuthError::Invalid | AuthError::NotBearer) if introspection => {
             entity::ops::keys::Principal { restaurant_id: String::new(), role: entity::entities::Role::Viewer, actor: "anonymous".into(), member: None }
         }
         Err(e) => return (refuse(&e, &request_id), e.code().as_str()),
@@ -344,7 +344,7 @@ async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_grap
 /// A GraphQL-shaped error for a request turned away before execution.
 fn refuse(error: &AuthError, request_id: &str) -> Response {
     let status = match error {
-        AuthError::Missing | AuthError::Invalid => StatusCode::UNAUTHORIZED,
+        AuthError::Missing | AuthError::Invalid | AuthError::NotBearer => StatusCode::UNAUTHORIZED,
         AuthError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         AuthError::Internal => StatusCode::SERVICE_UNAVAILABLE,
     };

@@ -57,7 +57,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         });
     }
     // Bound before the first key is made, so a busy port does not cost the only printed key.
-    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {} (is another service on it? choose another address with --bind or LOYALTY_BIND)", config.bind))?;
     let first_key = first_admin_key(&db, &config).await?;
     let addr = listener.local_addr()?;
     let mut jobs_config = config.jobs();
@@ -100,7 +102,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     println!("listening on http://{addr}/graphql");
     match &first_key {
         Some(key) => println!("GraphiQL: http://{addr}/ — in its Headers tab put {{\"Authorization\": \"Bearer {key}\"}}"),
-        None => println!("GraphiQL: http://{addr}/ — with an API key (`loyalty keys create --role admin` makes one)"),
+        None => println!("GraphiQL: http://{addr}/ — with an API key (from a checkout `cargo run --bin loyalty -- keys create --role admin` makes one)"),
     }
     use axum::serve::ListenerExt;
     // Without TCP_NODELAY, small responses wait on delayed ACKs (tens of milliseconds).

@@ -316,7 +316,8 @@ pub async fn run_job(
     }
     match result {
         Ok(report) => {
-            tracing::info!(job = job.name(), restaurant = %restaurant.id, report.changed, report.enqueued, report.sent, report.failed, "job finished");
+            let done = if dry_run { "dry run finished: nothing was changed or sent" } else { "job finished" };
+            tracing::info!(job = job.name(), restaurant = %restaurant.id, dry_run, report.changed, report.enqueued, report.sent, report.failed, "{done}");
             Ok(Some(RunSummary { run, report }))
         }
         Err(e) => {

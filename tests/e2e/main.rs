@@ -15,6 +15,7 @@ mod encryption;
 mod expiry;
 mod failover;
 mod feedback;
+mod first_run;
 mod hostile;
 mod http;
 mod insights;

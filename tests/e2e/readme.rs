@@ -49,4 +49,18 @@ both!(every_readme_example_runs_against_the_demo_data, |app| async move {
             member_token = Some(token.to_string());
         }
     }
+    let members = "{ customers(limit: 100) { items { id name email phone loyaltyTier loyaltyPoints { current lifetime } } } }";
+    let before = app.data(members, json!({})).await;
+    let items = before["customers"]["items"].as_array().unwrap();
+    let mut names: Vec<&str> = items.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let mut emails: Vec<&str> = items.iter().filter_map(|c| c["email"].as_str()).collect();
+    let (n, e) = (names.len(), emails.len());
+    names.sort();
+    names.dedup();
+    emails.sort();
+    emails.dedup();
+    assert_eq!((names.len(), emails.len()), (n, e), "every member has a name and an email of their own");
+    assert!(items.iter().any(|c| c["name"] == "John Doe"), "the README's example made its own member");
+    app.cli(&["demo-data"]).await;
+    assert_eq!(app.data(members, json!({})).await, before, "running demo-data again changes nothing, after the examples too");
 });

@@ -33,6 +33,10 @@ const CHECK: &[u8] = b"loyalty key store";
 pub enum VaultError {
     #[error("the key store holds keys sealed by a master key, and none was given (set LOYALTY_MASTER_KEY or LOYALTY_MASTER_KEY_FILE)")]
     NoMasterKey,
+    #[error(
+        "no master key was given, and it is needed to seal personal data: set LOYALTY_MASTER_KEY to 64 hex digits (`openssl rand -hex 32`) or LOYALTY_MASTER_KEY_FILE to a file holding them, and keep it apart from the backups (the embedded SQLite default makes its own)"
+    )]
+    MasterKeyNeeded,
     #[error("the master key given is not the one the key store was sealed with: refusing to start (check LOYALTY_MASTER_KEY / LOYALTY_MASTER_KEY_FILE)")]
     WrongMasterKey,
     #[error("key store: {0}")]
@@ -109,7 +113,7 @@ impl Vault {
                 if data_key::Entity::find().count(&db).await? > 0 {
                     return Err(VaultError::NoMasterKey);
                 }
-                let Some(master) = master else { return Err(VaultError::NoMasterKey) };
+                let Some(master) = master else { return Err(VaultError::MasterKeyNeeded) };
                 let row = key_check::ActiveModel { id: Set(1), sealed: Set(master.seal("master", "check", CHECK)), created_at: Set(Utc::now()) };
                 key_check::Entity::insert(row).on_conflict(OnConflict::column(key_check::Column::Id).do_nothing().to_owned()).exec_without_returning(&db).await?;
                 let stored = key_check::Entity::find_by_id(1).one(&db).await?.ok_or(VaultError::WrongMasterKey)?;
