@@ -134,8 +134,16 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         return Err(DomainError::validation("sourceId", "a customer cannot be merged into itself"));
     }
     let txn = begin_write(db).await?;
-    let source = customers::find_by_id(&txn, scope, source_id).await?;
-    let target = customers::find_by_id(&txn, scope, target_id).await?;
+    // Both rows locked first (the lower id first), so the sums
+    // written below cannot race a concurrent change of points, visits, reviews or referrals.
+    let at = super::now();
+    let (source, target) = if source_id < target_id {
+        let s = super::state::lock(&txn, scope, source_id, at).await?;
+        (s, super::state::lock(&txn, scope, target_id, at).await?)
+    } else {
+        let t = super::state::lock(&txn, scope, target_id, at).await?;
+        (super::state::lock(&txn, scope, source_id, at).await?, t)
+    };
     let backend = txn.get_database_backend();
 
     macro_rules! move_rows {
