@@ -102,10 +102,7 @@ pub async fn authenticate(
 ) -> Result<Principal, AuthError> {
     let value = headers.get(axum::http::header::AUTHORIZATION).ok_or(AuthError::Missing)?;
     let value = value.to_str().map_err(|_| AuthError::Invalid)?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .ok_or(AuthError::NotBearer)?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).ok_or(AuthError::NotBearer)?;
     if !token.starts_with("lk_") {
         return members.verify(token).or_else(|| jwt.and_then(|v| v.verify(token))).ok_or(AuthError::Invalid);
     }
@@ -125,4 +122,3 @@ pub async fn authenticate(
         }
     }
 }
-

@@ -56,9 +56,7 @@ where
             let now = Instant::now();
             let mut slots = self.slots.lock().expect("cache lock");
             slots.retain(|_, e| now.duration_since(e.slot.created) < 2 * self.ttl);
-            let entry = slots
-                .entry(key.clone())
-                .or_insert_with(|| Entry { slot: Arc::new(Slot { value: OnceCell::new(), created: now }), refreshing: false });
+            let entry = slots.entry(key.clone()).or_insert_with(|| Entry { slot: Arc::new(Slot { value: OnceCell::new(), created: now }), refreshing: false });
             let stale = now.duration_since(entry.slot.created) >= self.ttl && entry.slot.value.initialized();
             let refresh = stale && !entry.refreshing;
             entry.refreshing |= refresh;

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use clap::{Args, ValueEnum};
 use entity::Policy;
 use entity::entities::restaurant;
-use entity::rules::programme::Programme;
 use entity::rules::contact::{RegionId, parse_region};
+use entity::rules::programme::Programme;
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -137,7 +137,10 @@ async fn unlock(config: &Config, store: DatabaseConnection) -> anyhow::Result<Va
         (None, Some(file)) if !keystore_in_use(&store).await? => {
             let key = Key::generate();
             write_key_file(file, &key)?;
-            println!("created the master key file {} (owner-only): keep it safe and apart from backups; without it the personal data cannot be read", file.display());
+            println!(
+                "created the master key file {} (owner-only): keep it safe and apart from backups; without it the personal data cannot be read",
+                file.display()
+            );
             Some(key)
         }
         (None, _) => None,
@@ -206,7 +209,8 @@ pub async fn rotate_master_key(config: &Config, new_key_file: Option<&Path>) -> 
     }
     let n = vault.rotate_master(&new).await?;
     if let Some(staged) = staged {
-        std::fs::rename(&staged, &file).with_context(|| format!("replacing {} by {} (the store is sealed under the new key: move it there by hand)", file.display(), staged.display()))?;
+        std::fs::rename(&staged, &file)
+            .with_context(|| format!("replacing {} by {} (the store is sealed under the new key: move it there by hand)", file.display(), staged.display()))?;
     }
     Ok((n, file))
 }

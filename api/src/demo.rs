@@ -64,9 +64,7 @@ pub async fn load(db: &DatabaseConnection, vault: &entity::ops::vault::Vault, co
         };
         let created = match customers::upsert(db, &scope, &policy, input).await {
             Ok(out) => out.customer,
-            Err(DomainError::Validation { field, .. }) if field == "referralCode" => {
-                customers::find_by_phone(db, &scope, &policy, &phone).await?
-            }
+            Err(DomainError::Validation { field, .. }) if field == "referralCode" => customers::find_by_phone(db, &scope, &policy, &phone).await?,
             Err(e) => return Err(e),
         };
         if i == 0 {
@@ -83,8 +81,7 @@ pub async fn load(db: &DatabaseConnection, vault: &entity::ops::vault::Vault, co
                     orders::OrderItem { item_id: id.into(), name: Some(name.into()), quantity: 1 + (k as i64 % 2) }
                 })
                 .collect();
-            let amount = items.iter().map(|it| MENU.iter().find(|m| m.0 == it.item_id).map_or(0, |m| m.2) * it.quantity).sum::<i64>()
-                * (1 + (i as i64 % 4));
+            let amount = items.iter().map(|it| MENU.iter().find(|m| m.0 == it.item_id).map_or(0, |m| m.2) * it.quantity).sum::<i64>() * (1 + (i as i64 % 4));
             let order_id = format!("demo-{i}-{order}");
             let input = orders::OrderInput { phone: phone.clone(), order_id: order_id.clone(), amount_cents: amount, items };
             if !orders::record_order(db, &scope, &policy, input).await?.replayed {

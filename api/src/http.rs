@@ -10,12 +10,12 @@
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use entity::Scope;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -69,11 +69,8 @@ impl axum::extract::FromRef<HttpState> for AppState {
 /// CORS for the configured origins (`*`: any origin). Bearer tokens travel in a header, so no
 /// credentials (cookies) are allowed.
 fn cors(origins: &[String]) -> CorsLayer {
-    let allow = if origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
-    };
+    let allow =
+        if origins.iter().any(|o| o == "*") { AllowOrigin::any() } else { AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok())) };
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST])
@@ -201,21 +198,39 @@ fn parse_request(params: &serde_json::Map<String, serde_json::Value>) -> Result<
 async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = request_id(&headers);
     let Some(format) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, ErrorCode::BadRequest, "accept application/graphql-response+json or application/json", &request_id);
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            Format::Json,
+            ErrorCode::BadRequest,
+            "accept application/graphql-response+json or application/json",
+            &request_id,
+        );
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if media != "application/json" && media != "application/graphql-response+json" {
-        let message = if media.is_empty() { "a GraphQL POST needs Content-Type: application/json" } else { "unsupported Content-Type: send the request as application/json" };
+        let message = if media.is_empty() {
+            "a GraphQL POST needs Content-Type: application/json"
+        } else {
+            "unsupported Content-Type: send the request as application/json"
+        };
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, ErrorCode::BadRequest, message, &request_id);
     }
     let params = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(serde_json::Value::Object(params)) => params,
         Ok(serde_json::Value::Array(_)) => {
-            return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "batched requests are not supported: send one request object", &request_id);
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                format,
+                ErrorCode::BadRequest,
+                "batched requests are not supported: send one request object",
+                &request_id,
+            );
         }
         Ok(_) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "the body must be a JSON object", &request_id),
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "the body is not valid JSON (or is nested too deeply)", &request_id),
+        Err(_) => {
+            return request_error(StatusCode::BAD_REQUEST, format, ErrorCode::BadRequest, "the body is not valid JSON (or is nested too deeply)", &request_id);
+        }
     };
     let request = match parse_request(&params) {
         Ok(r) => r,
@@ -232,7 +247,13 @@ async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuer
         return crate::graphiql::page().await;
     }
     let Some(format) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, ErrorCode::BadRequest, "accept application/graphql-response+json or application/json", &request_id);
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            Format::Json,
+            ErrorCode::BadRequest,
+            "accept application/graphql-response+json or application/json",
+            &request_id,
+        );
     };
     let mut params = params;
     if let Some(serde_json::Value::String(v)) = params.get("variables").cloned() {
@@ -248,8 +269,7 @@ async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuer
         Err((code, message)) => return request_error(StatusCode::BAD_REQUEST, format, code, &message, &request_id),
     };
     if is_mutation(&request.query, request.operation_name.as_deref()) {
-        let mut response =
-            request_error(StatusCode::METHOD_NOT_ALLOWED, format, ErrorCode::BadRequest, "mutations must be sent with POST", &request_id);
+        let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, format, ErrorCode::BadRequest, "mutations must be sent with POST", &request_id);
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
@@ -415,9 +435,7 @@ async fn metrics_anywhere(State(state): State<HttpState>) -> Response {
     match crate::metrics::render(&state.app.db).await {
         Ok(text) => {
             let mut response = (StatusCode::OK, text).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"));
             response
         }
         Err(e) => {

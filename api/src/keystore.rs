@@ -11,10 +11,8 @@ use entity::entities::{data_key, key_check};
 /// together may race: the loser's "already exists" is no error).
 pub async fn create_database(data_url: &str, name: &str) -> anyhow::Result<()> {
     let db = Database::connect(data_url).await.context("connecting to the database")?;
-    let exists = db
-        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT 1 FROM pg_database WHERE datname = $1", [name.into()]))
-        .await?
-        .is_some();
+    let exists =
+        db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT 1 FROM pg_database WHERE datname = $1", [name.into()])).await?.is_some();
     if !exists {
         let created = db.execute_unprepared(&format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""))).await;
         if let Err(e) = created {

@@ -87,7 +87,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let operations = std::sync::Arc::new(metrics::Operations::from_sdl(&schema.sdl()));
     let metrics_token = config.metrics_token.as_deref().filter(|t| !t.is_empty()).map(std::sync::Arc::from);
     let draining = drain::Draining::default();
-    let state = HttpState { schema, introspection_schema, cors_origins, app: app.clone(), limiter, jwt, query_counter, operations, metrics_token, draining: draining.clone(), db_pool: config.pool_size() };
+    let state = HttpState {
+        schema,
+        introspection_schema,
+        cors_origins,
+        app: app.clone(),
+        limiter,
+        jwt,
+        query_counter,
+        operations,
+        metrics_token,
+        draining: draining.clone(),
+        db_pool: config.pool_size(),
+    };
     if let Some(bind) = config.metrics_bind {
         let metrics_listener = TcpListener::bind(bind).await.with_context(|| format!("binding the metrics address {bind}"))?;
         println!("metrics on http://{}/metrics", metrics_listener.local_addr()?);

@@ -2,13 +2,13 @@
 
 use anyhow::Context as _;
 use api::config::Config;
-use clap::parser::ValueSource;
 use clap::builder::TypedValueParser as _;
+use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use entity::Scope;
 use entity::entities::{Role, RunTrigger, restaurant};
-use entity::ops::restaurants::{self, RestaurantPatch};
 use entity::ops::keys;
+use entity::ops::restaurants::{self, RestaurantPatch};
 
 /// mimalloc instead of glibc's allocator: per-thread free lists, no arena lock waits and no
 /// consolidation passes over freed chunks, which cost a list of sealed values about a third of
@@ -251,9 +251,7 @@ async fn main() -> anyhow::Result<()> {
                 targets.retain(|id| *id == config.restaurant);
             }
             for id in &targets {
-                let n = vault
-                    .rotate(id, batch.max(1), |done| eprintln!("restaurant {id}: {done} customer keys re-wrapped"))
-                    .await?;
+                let n = vault.rotate(id, batch.max(1), |done| eprintln!("restaurant {id}: {done} customer keys re-wrapped")).await?;
                 println!("restaurant {id}: new data key, {n} customer keys re-wrapped, old keys deleted");
             }
             Ok(())

@@ -16,8 +16,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chacha20::cipher::consts::U10;
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, Tag, UnboundKey};
 use hmac::{Hmac, Mac};
+use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, Tag, UnboundKey};
 use sha2::Sha256;
 
 /// Prefix of every sealed value (format version 1).
@@ -167,11 +167,7 @@ impl Key {
 
 /// Runs `f` on a zeroed buffer of `len` bytes: on the stack up to [`STACK`], else on the heap.
 fn with_buffer<T>(len: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
-    if len <= STACK {
-        f(&mut [0u8; STACK][..len])
-    } else {
-        f(&mut vec![0u8; len])
-    }
+    if len <= STACK { f(&mut [0u8; STACK][..len]) } else { f(&mut vec![0u8; len]) }
 }
 
 /// Runs `f` on the associated data of a value: its key id and field, separated by a zero byte.

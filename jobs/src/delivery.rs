@@ -164,7 +164,12 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
 }
 
 /// Which content a row is sent with, and whether `c` may still receive it.
-fn content_for<'a>(letter: &'a Letterhead, row: &email_delivery::Model, custom: Option<&'a campaign::Model>, c: &customer::Model) -> Result<&'a campaign::Model, Outcome> {
+fn content_for<'a>(
+    letter: &'a Letterhead,
+    row: &email_delivery::Model,
+    custom: Option<&'a campaign::Model>,
+    c: &customer::Model,
+) -> Result<&'a campaign::Model, Outcome> {
     if row.campaign_id.is_some() {
         let Some(content) = custom else { return Err(Outcome::Skipped("campaign deleted")) };
         let offers = content.offer.is_none() || c.special_offers;
@@ -329,7 +334,13 @@ pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content
 /// Sends the restaurant's staff digest for `today` to its digest addresses (nothing when it has
 /// none, or nobody celebrates today or tomorrow). A scheduled run is once per restaurant and
 /// day across replicas (its job slot).
-pub async fn staff_digest(ctx: &JobContext, restaurant: &restaurant::Model, scope: &Scope, today: chrono::NaiveDate, dry_run: bool) -> Result<JobReport, JobError> {
+pub async fn staff_digest(
+    ctx: &JobContext,
+    restaurant: &restaurant::Model,
+    scope: &Scope,
+    today: chrono::NaiveDate,
+    dry_run: bool,
+) -> Result<JobReport, JobError> {
     let mut report = JobReport::default();
     let to: Vec<&str> = restaurant.digest_emails.split(',').filter(|a| !a.is_empty()).collect();
     if to.is_empty() {

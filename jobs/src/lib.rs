@@ -152,7 +152,9 @@ impl Job {
             Job::WelcomeFollowUp => "automation (off until switched on): second welcome email welcomeFollowUpDays (14) after a first visit, if not returned",
             Job::MemberAnniversary => "automation (off until switched on): email members on the anniversary of the day they joined",
             Job::NearingReward => "automation (off until switched on): email members within nearingRewardPoints of a reward or their next tier",
-            Job::Retention => "purge idempotency keys, job runs and finished deliveries past their retention; erase members inactive for eraseInactiveAfterMonths (when set)",
+            Job::Retention => {
+                "purge idempotency keys, job runs and finished deliveries past their retention; erase members inactive for eraseInactiveAfterMonths (when set)"
+            }
             Job::StaffDigest => "email the pre-shift brief (today's and tomorrow's occasions) to the restaurant's staff digest addresses",
         }
     }
@@ -179,10 +181,7 @@ impl FromStr for Job {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Job::ALL
-            .into_iter()
-            .find(|j| j.name() == s)
-            .ok_or_else(|| format!("unknown job {s:?}; jobs: {}", Job::ALL.map(Job::name).join(", ")))
+        Job::ALL.into_iter().find(|j| j.name() == s).ok_or_else(|| format!("unknown job {s:?}; jobs: {}", Job::ALL.map(Job::name).join(", ")))
     }
 }
 

@@ -153,7 +153,9 @@ pub fn compose_with(compiled: &Compiled, vars: &Vars) -> Result<Rendered, String
         Some(at) if html.to_ascii_lowercase().contains("<html") => format!("{}{footer}{}", &html[..at], &html[at..]),
         _ => layout()
             .get_template("layout.html")
-            .and_then(|t| t.render(context! { subject => &subject, restaurant => &vars.restaurant, content => Value::from_safe_string(format!("{html}\n{footer}")) }))
+            .and_then(|t| {
+                t.render(context! { subject => &subject, restaurant => &vars.restaurant, content => Value::from_safe_string(format!("{html}\n{footer}")) })
+            })
             .map_err(|e| e.to_string())?,
     };
     let text = format!(
@@ -165,7 +167,6 @@ pub fn compose_with(compiled: &Compiled, vars: &Vars) -> Result<Rendered, String
     );
     Ok(Rendered { subject, text, html })
 }
-
 
 /// `List-Unsubscribe: <url>`.
 #[derive(Clone)]
@@ -343,10 +344,8 @@ impl Mailer {
         message_id: &str,
         test: bool,
     ) -> Result<Message, SendError> {
-        let to: Mailbox = format!("{} <{to}>", to_name.replace(['<', '>', '"'], ""))
-            .parse()
-            .or_else(|_| to.parse())
-            .map_err(|e| SendError::Address(format!("{to}: {e}")))?;
+        let to: Mailbox =
+            format!("{} <{to}>", to_name.replace(['<', '>', '"'], "")).parse().or_else(|_| to.parse()).map_err(|e| SendError::Address(format!("{to}: {e}")))?;
         let mut builder = Message::builder().from(sender.from.clone());
         if let Some(reply_to) = &sender.reply_to {
             builder = builder.reply_to(reply_to.clone());
@@ -422,7 +421,10 @@ mod tests {
             assert!(r.subject.contains("Ann"), "{campaign:?}: {}", r.subject);
             assert!(r.text.contains("http://x/unsubscribe?token=t&a=b"), "{campaign:?} text has the raw link");
             assert!(r.html.contains("unsubscribe?token=t&amp;a=b"), "{campaign:?} html escapes the link");
-            assert!(r.html.contains("<html") && r.html.contains("<h1 style=\"font-size: 24px; margin-top: 0;\">Chez Test</h1>"), "{campaign:?} html uses the layout");
+            assert!(
+                r.html.contains("<html") && r.html.contains("<h1 style=\"font-size: 24px; margin-top: 0;\">Chez Test</h1>"),
+                "{campaign:?} html uses the layout"
+            );
         }
     }
 

@@ -52,5 +52,9 @@ pub fn enqueued(n: u64) {
 /// Adds the jobs' families to `registry`.
 pub fn register(registry: &mut Registry) {
     registry.register("loyalty_job_runs", "Job runs by job, restaurant and outcome", METRICS.runs.clone());
-    registry.register("loyalty_emails", "Emails by outcome: enqueued by jobs, sent, skipped (consent withdrawn …), retrying, failed for good", METRICS.emails.clone());
+    registry.register(
+        "loyalty_emails",
+        "Emails by outcome: enqueued by jobs, sent, skipped (consent withdrawn …), retrying, failed for good",
+        METRICS.emails.clone(),
+    );
 }

@@ -48,9 +48,9 @@ pub fn daily_times(r: &restaurant::Model) -> Vec<(Job, NaiveTime)> {
         (Job::MemberAnniversary, &r.anniversary_at),
         (Job::NearingReward, &r.win_back_at),
     ]
-        .into_iter()
-        .filter_map(|(job, at)| Some((job, parse_time_of_day(at)?)))
-        .collect()
+    .into_iter()
+    .filter_map(|(job, at)| Some((job, parse_time_of_day(at)?)))
+    .collect()
 }
 
 /// The slots due at the UTC minute `minute`: each restaurant's daily jobs whose local time it
@@ -82,10 +82,8 @@ pub fn catch_up_slots(r: &restaurant::Model, deliveries: &Cron, now: DateTime<Ut
     let days = window.num_days() + 2;
     let mut slots = Vec::new();
     for (job, at) in daily_times(r) {
-        let recent: Vec<DateTime<Utc>> = (0..=days)
-            .map(|back| slot_on(tz, today - Duration::days(back), at))
-            .filter(|slot| *slot <= now && *slot > now - window)
-            .collect();
+        let recent: Vec<DateTime<Utc>> =
+            (0..=days).map(|back| slot_on(tz, today - Duration::days(back), at)).filter(|slot| *slot <= now && *slot > now - window).collect();
         let keep = if matches!(job, Job::Birthday | Job::Anniversary | Job::Occasions | Job::MemberAnniversary) { MAX_CATCH_UP_SLOTS } else { 1 };
         slots.extend(recent.into_iter().take(keep).map(|slot| (job, slot)));
     }
@@ -204,10 +202,7 @@ mod tests {
 
     fn due_in_day(r: &restaurant::Model, job: Job, day_start_utc: DateTime<Utc>) -> Vec<DateTime<Utc>> {
         let rs = [r.clone()];
-        (0..(26 * 60))
-            .map(|m| day_start_utc + Duration::minutes(m))
-            .filter(|minute| due_slots(&rs, &never(), *minute).iter().any(|(j, _)| *j == job))
-            .collect()
+        (0..(26 * 60)).map(|m| day_start_utc + Duration::minutes(m)).filter(|minute| due_slots(&rs, &never(), *minute).iter().any(|(j, _)| *j == job)).collect()
     }
 
     #[test]
@@ -272,7 +267,11 @@ mod tests {
             ]
         );
         let exact = catch_up_slots(&r, &never(), at(3, 9, 0), Duration::hours(1));
-        assert_eq!(exact, vec![(Job::Birthday, at(3, 9, 0)), (Job::Welcome, at(3, 9, 0)), (Job::WelcomeFollowUp, at(3, 9, 0))], "a slot at this very minute counts");
+        assert_eq!(
+            exact,
+            vec![(Job::Birthday, at(3, 9, 0)), (Job::Welcome, at(3, 9, 0)), (Job::WelcomeFollowUp, at(3, 9, 0))],
+            "a slot at this very minute counts"
+        );
         let auckland = catch_up_slots(&restaurant("n", "Pacific/Auckland"), &never(), at(3, 10, 2), Duration::hours(24));
         assert!(auckland.contains(&(Job::Birthday, at(2, 20, 0))), "slots are the restaurant's local times: {auckland:?}");
     }

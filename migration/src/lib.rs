@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod keystore;
 mod m20261125_000001_customers;
 mod m20261125_000002_activity;
 mod m20261125_000003_campaigns;
@@ -31,7 +32,6 @@ mod m20261206_000025_name_search_statistics;
 mod m20261206_000026_list_order_indexes;
 mod m20261206_000027_lean_delivery_indexes;
 mod m20261206_000028_refunded_items;
-pub mod keystore;
 
 /// All migrations in order.
 pub struct Migrator;

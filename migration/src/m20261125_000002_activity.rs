@@ -81,11 +81,7 @@ enum IdempotencyKeys {
 }
 
 fn belongs_to_customer<T: IntoIden + 'static>(table: T, column: T) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(Customers::Table, Customers::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(table, column).to(Customers::Table, Customers::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -110,9 +106,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_point_transactions_customer").table(P::Table).col(P::CustomerId).col(P::Id).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("ix_point_transactions_customer").table(P::Table).col(P::CustomerId).col(P::Id).to_owned()).await?;
 
         use Visits as V;
         manager
@@ -129,12 +123,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_visits_customer_time").table(V::Table).col(V::CustomerId).col(V::VisitedAt).to_owned())
-            .await?;
-        manager
-            .create_index(Index::create().name("ix_visits_restaurant_time").table(V::Table).col(V::RestaurantId).col(V::VisitedAt).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("ix_visits_customer_time").table(V::Table).col(V::CustomerId).col(V::VisitedAt).to_owned()).await?;
+        manager.create_index(Index::create().name("ix_visits_restaurant_time").table(V::Table).col(V::RestaurantId).col(V::VisitedAt).to_owned()).await?;
         manager
             .create_index(Index::create().name("ux_visits_restaurant_order").table(V::Table).col(V::RestaurantId).col(V::OrderId).unique().to_owned())
             .await?;
@@ -154,9 +144,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_customer_notes_customer").table(N::Table).col(N::CustomerId).col(N::CreatedAt).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("ix_customer_notes_customer").table(N::Table).col(N::CustomerId).col(N::CreatedAt).to_owned()).await?;
 
         use FavoriteItems as F;
         manager
@@ -194,9 +182,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_special_occasions_customer").table(S::Table).col(S::CustomerId).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("ix_special_occasions_customer").table(S::Table).col(S::CustomerId).to_owned()).await?;
 
         use IdempotencyKeys as K;
         manager

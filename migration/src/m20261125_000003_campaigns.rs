@@ -2,8 +2,8 @@
 //! so occasion lookups never scan all customers), job runs, email deliveries and service
 //! settings.
 
-use sea_orm_migration::{prelude::*, schema::*};
 use sea_orm_migration::sea_orm::DbBackend;
+use sea_orm_migration::{prelude::*, schema::*};
 
 use super::m20261125_000001_customers::Customers;
 
@@ -61,9 +61,7 @@ enum ServiceSettings {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for col in [Extra::BirthMd, Extra::AnniversaryMd] {
-            manager
-                .alter_table(Table::alter().table(Customers::Table).add_column(integer_null(col)).to_owned())
-                .await?;
+            manager.alter_table(Table::alter().table(Customers::Table).add_column(integer_null(col)).to_owned()).await?;
         }
         let backfill = match manager.get_database_backend() {
             DbBackend::Sqlite => {
@@ -77,9 +75,7 @@ impl MigrationTrait for Migration {
         };
         manager.get_connection().execute_unprepared(backfill).await?;
         for (name, col) in [("ix_customers_restaurant_birth_md", Extra::BirthMd), ("ix_customers_restaurant_anniversary_md", Extra::AnniversaryMd)] {
-            manager
-                .create_index(Index::create().name(name).table(Customers::Table).col(Customers::RestaurantId).col(col).to_owned())
-                .await?;
+            manager.create_index(Index::create().name(name).table(Customers::Table).col(Customers::RestaurantId).col(col).to_owned()).await?;
         }
 
         use JobRuns as J;
@@ -100,12 +96,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ux_job_runs_job_slot").table(J::Table).col(J::Job).col(J::ScheduledFor).unique().to_owned())
-            .await?;
-        manager
-            .create_index(Index::create().name("ix_job_runs_started").table(J::Table).col(J::StartedAt).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("ux_job_runs_job_slot").table(J::Table).col(J::Job).col(J::ScheduledFor).unique().to_owned()).await?;
+        manager.create_index(Index::create().name("ix_job_runs_started").table(J::Table).col(J::StartedAt).to_owned()).await?;
 
         use EmailDeliveries as E;
         manager
@@ -126,46 +118,19 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(E::CreatedAt))
                     .col(timestamp_with_time_zone(E::UpdatedAt))
                     .col(timestamp_with_time_zone_null(E::SentAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(E::Table, E::CustomerId)
-                            .to(Customers::Table, Customers::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(ForeignKey::create().from(E::Table, E::CustomerId).to(Customers::Table, Customers::Id).on_delete(ForeignKeyAction::Cascade))
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("ux_email_deliveries_once")
-                    .table(E::Table)
-                    .col(E::CustomerId)
-                    .col(E::Campaign)
-                    .col(E::PeriodKey)
-                    .unique()
-                    .to_owned(),
+                Index::create().name("ux_email_deliveries_once").table(E::Table).col(E::CustomerId).col(E::Campaign).col(E::PeriodKey).unique().to_owned(),
             )
             .await?;
+        manager.create_index(Index::create().name("ix_email_deliveries_due").table(E::Table).col(E::Status).col(E::NextAttemptAt).to_owned()).await?;
         manager
             .create_index(
-                Index::create()
-                    .name("ix_email_deliveries_due")
-                    .table(E::Table)
-                    .col(E::Status)
-                    .col(E::NextAttemptAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_email_deliveries_restaurant_campaign")
-                    .table(E::Table)
-                    .col(E::RestaurantId)
-                    .col(E::Campaign)
-                    .col(E::Status)
-                    .to_owned(),
+                Index::create().name("ix_email_deliveries_restaurant_campaign").table(E::Table).col(E::RestaurantId).col(E::Campaign).col(E::Status).to_owned(),
             )
             .await?;
 

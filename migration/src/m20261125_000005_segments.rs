@@ -31,9 +31,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ux_segments_restaurant_name").table(S::Table).col(S::RestaurantId).col(S::Name).unique().to_owned())
-            .await
+        manager.create_index(Index::create().name("ux_segments_restaurant_name").table(S::Table).col(S::RestaurantId).col(S::Name).unique().to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

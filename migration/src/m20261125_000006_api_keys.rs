@@ -37,9 +37,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_api_keys_restaurant").table(K::Table).col(K::RestaurantId).to_owned())
-            .await
+        manager.create_index(Index::create().name("ix_api_keys_restaurant").table(K::Table).col(K::RestaurantId).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -37,12 +37,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_audit_log_restaurant_time").table(A::Table).col(A::RestaurantId).col(A::Id).to_owned())
-            .await?;
-        manager
-            .create_index(Index::create().name("ix_audit_log_restaurant_customer").table(A::Table).col(A::RestaurantId).col(A::CustomerId).to_owned())
-            .await
+        manager.create_index(Index::create().name("ix_audit_log_restaurant_time").table(A::Table).col(A::RestaurantId).col(A::Id).to_owned()).await?;
+        manager.create_index(Index::create().name("ix_audit_log_restaurant_customer").table(A::Table).col(A::RestaurantId).col(A::CustomerId).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -41,18 +41,11 @@ impl MigrationTrait for Migration {
                     .col(text_null(F::Comment))
                     .col(string_len(F::RecordedBy, 100))
                     .col(timestamp_with_time_zone(F::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(F::Table, F::CustomerId)
-                            .to(Customers::Table, Customers::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(ForeignKey::create().from(F::Table, F::CustomerId).to(Customers::Table, Customers::Id).on_delete(ForeignKeyAction::Cascade))
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_feedback_customer").table(F::Table).col(F::CustomerId).col(F::CreatedAt).to_owned())
-            .await
+        manager.create_index(Index::create().name("ix_feedback_customer").table(F::Table).col(F::CustomerId).col(F::CreatedAt).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

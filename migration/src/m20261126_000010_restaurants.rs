@@ -90,37 +90,22 @@ impl MigrationTrait for Migration {
             .await?;
 
         use JobRuns as J;
-        manager
-            .alter_table(Table::alter().table(J::Table).add_column(string_len(J::RestaurantId, 64).default("")).to_owned())
-            .await?;
-        manager
-            .alter_table(Table::alter().table(J::Table).add_column(timestamp_with_time_zone_null(J::HeartbeatAt)).to_owned())
-            .await?;
+        manager.alter_table(Table::alter().table(J::Table).add_column(string_len(J::RestaurantId, 64).default("")).to_owned()).await?;
+        manager.alter_table(Table::alter().table(J::Table).add_column(timestamp_with_time_zone_null(J::HeartbeatAt)).to_owned()).await?;
         manager.drop_index(Index::drop().name("ux_job_runs_job_slot").table(J::Table).to_owned()).await?;
         manager
             .create_index(
-                Index::create()
-                    .name("ux_job_runs_restaurant_slot")
-                    .table(J::Table)
-                    .col(J::Job)
-                    .col(J::RestaurantId)
-                    .col(J::ScheduledFor)
-                    .unique()
-                    .to_owned(),
+                Index::create().name("ux_job_runs_restaurant_slot").table(J::Table).col(J::Job).col(J::RestaurantId).col(J::ScheduledFor).unique().to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("ix_job_runs_restaurant").table(J::Table).col(J::RestaurantId).col(J::Id).to_owned())
-            .await
+        manager.create_index(Index::create().name("ix_job_runs_restaurant").table(J::Table).col(J::RestaurantId).col(J::Id).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use JobRuns as J;
         manager.drop_index(Index::drop().name("ix_job_runs_restaurant").table(J::Table).to_owned()).await?;
         manager.drop_index(Index::drop().name("ux_job_runs_restaurant_slot").table(J::Table).to_owned()).await?;
-        manager
-            .create_index(Index::create().name("ux_job_runs_job_slot").table(J::Table).col(J::Job).col(J::ScheduledFor).unique().to_owned())
-            .await?;
+        manager.create_index(Index::create().name("ux_job_runs_job_slot").table(J::Table).col(J::Job).col(J::ScheduledFor).unique().to_owned()).await?;
         for col in [J::HeartbeatAt, J::RestaurantId] {
             manager.alter_table(Table::alter().table(J::Table).drop_column(col).to_owned()).await?;
         }

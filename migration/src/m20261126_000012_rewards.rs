@@ -115,9 +115,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager.create_index(Index::create().name("ux_vouchers_code").table(V::Table).col(V::Code).unique().to_owned()).await?;
-        manager
-            .create_index(Index::create().name("ix_vouchers_restaurant_customer").table(V::Table).col(V::RestaurantId).col(V::CustomerId).to_owned())
-            .await
+        manager.create_index(Index::create().name("ix_vouchers_restaurant_customer").table(V::Table).col(V::RestaurantId).col(V::CustomerId).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -20,12 +20,8 @@ enum JobRuns {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use JobRuns as J;
-        manager
-            .create_index(Index::create().name("ix_job_runs_outcome_heartbeat").table(J::Table).col(J::Outcome).col(J::HeartbeatAt).to_owned())
-            .await?;
-        manager
-            .create_index(Index::create().name("ix_job_runs_restaurant_slot").table(J::Table).col(J::RestaurantId).col(J::ScheduledFor).to_owned())
-            .await
+        manager.create_index(Index::create().name("ix_job_runs_outcome_heartbeat").table(J::Table).col(J::Outcome).col(J::HeartbeatAt).to_owned()).await?;
+        manager.create_index(Index::create().name("ix_job_runs_restaurant_slot").table(J::Table).col(J::RestaurantId).col(J::ScheduledFor).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -28,9 +28,7 @@ impl MigrationTrait for Migration {
         manager.alter_table(Table::alter().table(V::Table).add_column(text_null(V::Items)).to_owned()).await?;
         manager.alter_table(Table::alter().table(V::Table).add_column(big_integer_null(V::PointsEarned)).to_owned()).await?;
         manager.alter_table(Table::alter().table(V::Table).add_column(big_integer(V::RefundedCents).default(0)).to_owned()).await?;
-        manager
-            .alter_table(Table::alter().table(Restaurants::Table).add_column(boolean(Restaurants::RefundsLowerTier).default(false)).to_owned())
-            .await
+        manager.alter_table(Table::alter().table(Restaurants::Table).add_column(boolean(Restaurants::RefundsLowerTier).default(false)).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

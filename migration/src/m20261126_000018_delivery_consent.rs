@@ -15,9 +15,7 @@ enum EmailDeliveries {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(Table::alter().table(EmailDeliveries::Table).add_column(json_binary_null(EmailDeliveries::Consent)).to_owned())
-            .await
+        manager.alter_table(Table::alter().table(EmailDeliveries::Table).add_column(json_binary_null(EmailDeliveries::Consent)).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -30,9 +30,7 @@ impl MigrationTrait for Migration {
         for mut col in [integer(R::WelcomeFollowUpDays).default(14).to_owned(), integer(R::NearingPoints).default(100).to_owned()] {
             manager.alter_table(Table::alter().table(R::Table).add_column(&mut col).to_owned()).await?;
         }
-        manager
-            .create_index(Index::create().name(INDEX).table(Customers::Table).col(Customers::RestaurantId).col(Customers::MemberSince).to_owned())
-            .await
+        manager.create_index(Index::create().name(INDEX).table(Customers::Table).col(Customers::RestaurantId).col(Customers::MemberSince).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -44,7 +44,8 @@ enum Customers {
     LastActivityAt,
 }
 
-const INDEXES: [&str; 4] = ["ix_idempotency_keys_restaurant_created", "ix_job_runs_restaurant_started", "ix_email_deliveries_restaurant_created", "ix_customers_restaurant_activity"];
+const INDEXES: [&str; 4] =
+    ["ix_idempotency_keys_restaurant_created", "ix_job_runs_restaurant_started", "ix_email_deliveries_restaurant_created", "ix_customers_restaurant_activity"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

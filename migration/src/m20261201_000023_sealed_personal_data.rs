@@ -25,7 +25,9 @@ enum Customers {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use Customers as C;
-        for mut col in [string_len_null(C::PhoneIndex, 32), string_len_null(C::EmailIndex, 32), string_len_null(C::PhoneLast4, 32), string_len_null(C::KeyId, 40)] {
+        for mut col in
+            [string_len_null(C::PhoneIndex, 32), string_len_null(C::EmailIndex, 32), string_len_null(C::PhoneLast4, 32), string_len_null(C::KeyId, 40)]
+        {
             manager.alter_table(Table::alter().table(C::Table).add_column(&mut col).to_owned()).await?;
         }
         let db = manager.get_connection();

@@ -27,8 +27,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(Index::create().name(INDEX).table(Customers::Table).col(Customers::RestaurantId).col(Customers::LastActivityAt).to_owned())
-            .await
+        manager.create_index(Index::create().name(INDEX).table(Customers::Table).col(Customers::RestaurantId).col(Customers::LastActivityAt).to_owned()).await
     }
 }

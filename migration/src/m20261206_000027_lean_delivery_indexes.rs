@@ -36,7 +36,10 @@ impl MigrationTrait for Migration {
             manager.drop_index(Index::drop().name(name).table(E::Table).if_exists().to_owned()).await?;
         }
         // Both databases take a partial index in this form, and use it for `send_id = ?`.
-        manager.get_connection().execute_unprepared(&format!("CREATE INDEX IF NOT EXISTS {SEND} ON email_deliveries (send_id) WHERE send_id IS NOT NULL")).await?;
+        manager
+            .get_connection()
+            .execute_unprepared(&format!("CREATE INDEX IF NOT EXISTS {SEND} ON email_deliveries (send_id) WHERE send_id IS NOT NULL"))
+            .await?;
         Ok(())
     }
 

@@ -86,7 +86,11 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("marketing", "campaignAudience", "{ campaignAudience(id: \"999\") { audience } }".into()),
         ("marketing", "previewCampaign", format!("{{ previewCampaign(id: \"999\", customerId: \"{id}\") {{ subject }} }}")),
         ("marketing", "templateVariables", "{ templateVariables { name } }".into()),
-        ("marketing", "createCampaign", "mutation { createCampaign(input: { name: \"c-ROLE\", subject: \"s\", bodyText: \"t\", bodyHtml: \"h\" }) { id } }".into()),
+        (
+            "marketing",
+            "createCampaign",
+            "mutation { createCampaign(input: { name: \"c-ROLE\", subject: \"s\", bodyText: \"t\", bodyHtml: \"h\" }) { id } }".into(),
+        ),
         ("marketing", "updateCampaign", "mutation { updateCampaign(id: \"999\", input: { name: \"x\" }) { id } }".into()),
         ("marketing", "duplicateCampaign", "mutation { duplicateCampaign(id: \"999\") { id } }".into()),
         ("marketing", "scheduleCampaign", "mutation { scheduleCampaign(id: \"999\", schedule: { sendNow: true }) { id } }".into()),
@@ -136,7 +140,12 @@ pub async fn root_fields(app: &TestApp) -> Vec<String> {
 both!(every_operation_checks_the_role, |app| async move {
     let id = create_customer(&app, "+14155550101", "Ann").await;
     app.data("mutation($id: ID!) { addPoints(customerId: $id, points: 500) { currentPoints } }", json!({ "id": id })).await;
-    let keys = [("viewer", key(&app, "VIEWER").await), ("staff", key(&app, "STAFF").await), ("marketer", key(&app, "MARKETER").await), ("admin", app.admin_key.clone())];
+    let keys = [
+        ("viewer", key(&app, "VIEWER").await),
+        ("staff", key(&app, "STAFF").await),
+        ("marketer", key(&app, "MARKETER").await),
+        ("admin", app.admin_key.clone()),
+    ];
     let operations = operations(&id);
     let mut covered: Vec<String> = operations.iter().map(|(_, name, _)| name.to_string()).collect();
     covered.sort();
@@ -162,9 +171,8 @@ both!(every_operation_checks_the_role, |app| async move {
 both!(restaurants_are_isolated, |app| async move {
     let ann = create_customer(&app, "+14155550101", "Ann").await;
     app.data("mutation($id: ID!) { addPoints(customerId: $id, points: 500) { currentPoints } }", json!({ "id": ann })).await;
-    let occasion = app
-        .data("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"x\", date: \"2020-01-01\") { id } }", json!({ "id": ann }))
-        .await["addSpecialOccasion"]["id"]
+    let occasion = app.data("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"x\", date: \"2020-01-01\") { id } }", json!({ "id": ann })).await
+        ["addSpecialOccasion"]["id"]
         .clone();
     let other = app.create_key("other-restaurant", "admin").await;
     let ask = |q: String| {
@@ -199,7 +207,10 @@ both!(restaurants_are_isolated, |app| async move {
     let revoke = ask(format!("mutation {{ revokeApiKey(prefix: \"{first_prefix}\") {{ prefix }} }}")).await;
     assert_eq!(code(&revoke), Some("NOT_FOUND"), "another restaurant's key is out of reach");
 
-    let twin = ask("mutation { upsertCustomer(input: { phone: \"+14155550101\", name: \"Other Ann\" }) { created customer { id loyaltyPoints { current } } } }".into()).await;
+    let twin = ask(
+        "mutation { upsertCustomer(input: { phone: \"+14155550101\", name: \"Other Ann\" }) { created customer { id loyaltyPoints { current } } } }".into(),
+    )
+    .await;
     assert_eq!(twin["data"]["upsertCustomer"]["created"], true, "the same phone is another member there");
     assert_eq!(twin["data"]["upsertCustomer"]["customer"]["loyaltyPoints"]["current"], 0);
     let mine = app.data(&format!("{{ customer(id: \"{ann}\") {{ name loyaltyPoints {{ current }} }} }}"), json!({})).await;
@@ -211,7 +222,13 @@ async fn requests_per_key_are_rate_limited(backend: Backend) {
     let mut statuses = Vec::new();
     let client = reqwest::Client::new();
     for _ in 0..8 {
-        let res = client.post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_key).json(&json!({ "query": "{ loyaltyTiers { tier } }" })).send().await.unwrap();
+        let res = client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&app.admin_key)
+            .json(&json!({ "query": "{ loyaltyTiers { tier } }" }))
+            .send()
+            .await
+            .unwrap();
         let status = res.status().as_u16();
         let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
         let body: Value = res.json().await.unwrap();

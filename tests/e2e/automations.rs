@@ -12,8 +12,7 @@ use crate::on_both;
 use crate::smtp::{Mail, SmtpSink};
 
 /// Every automation job, in the order a day runs them (dormancy first: it keeps `at-risk`).
-const AUTOMATION_JOBS: [&str; 8] =
-    ["DORMANCY", "WELCOME", "WELCOME_FOLLOW_UP", "AT_RISK", "OCCASIONS", "MEMBER_ANNIVERSARY", "NEARING_REWARD", "DELIVERIES"];
+const AUTOMATION_JOBS: [&str; 8] = ["DORMANCY", "WELCOME", "WELCOME_FOLLOW_UP", "AT_RISK", "OCCASIONS", "MEMBER_ANNIVERSARY", "NEARING_REWARD", "DELIVERIES"];
 
 /// One restaurant's admin, seen through its own key.
 struct Admin<'a> {
@@ -35,7 +34,11 @@ impl Admin<'_> {
     }
 
     async fn points(&self, id: &str, points: i64) {
-        self.data("mutation($id: ID!, $p: Int!) { addPoints(customerId: $id, points: $p, reason: \"test\") { currentPoints } }", json!({ "id": id, "p": points })).await;
+        self.data(
+            "mutation($id: ID!, $p: Int!) { addPoints(customerId: $id, points: $p, reason: \"test\") { currentPoints } }",
+            json!({ "id": id, "p": points }),
+        )
+        .await;
     }
 
     async fn run(&self, job: &str) -> Value {
@@ -72,11 +75,22 @@ async fn candidates(admin: &Admin<'_>, prefix: &str, phones: u32) -> usize {
     admin.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": new })).await;
     let lapsed = admin.member(&phone(2), "Lars Lapsed", &format!("{prefix}-lapsed@example.com")).await;
     admin.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": lapsed })).await;
-    app.sql(&format!("UPDATE customers SET first_visit_at = {}, last_visit_at = {}, member_since = {} WHERE id = {lapsed}", app.days_ago_sql(15), app.days_ago_sql(50), app.days_ago_sql(60))).await;
+    app.sql(&format!(
+        "UPDATE customers SET first_visit_at = {}, last_visit_at = {}, member_since = {} WHERE id = {lapsed}",
+        app.days_ago_sql(15),
+        app.days_ago_sql(50),
+        app.days_ago_sql(60)
+    ))
+    .await;
     let party = admin.member(&phone(3), "Olga Occasion", &format!("{prefix}-occasion@example.com")).await;
     app.sql(&format!("UPDATE customers SET member_since = {} WHERE id = {party}", app.days_ago_sql(40))).await;
     let today = Utc::now().date_naive().to_string();
-    admin.data("mutation($id: ID!, $d: Date!) { addSpecialOccasion(customerId: $id, name: \"Graduation\", date: $d) { id } }", json!({ "id": party, "d": today })).await;
+    admin
+        .data(
+            "mutation($id: ID!, $d: Date!) { addSpecialOccasion(customerId: $id, name: \"Graduation\", date: $d) { id } }",
+            json!({ "id": party, "d": today }),
+        )
+        .await;
     let loyal = admin.member(&phone(4), "Mia Member", &format!("{prefix}-member@example.com")).await;
     app.sql(&format!("UPDATE customers SET member_since = {} WHERE id = {loyal}", app.instant_sql(years_ago(3)))).await;
     let close = admin.member(&phone(5), "Ned Near", &format!("{prefix}-near@example.com")).await;
@@ -114,7 +128,9 @@ async fn the_membership_anniversary_and_nearing_a_reward_fire_once_per_occurrenc
     let mail = sink.wait_for(1).await;
     assert_eq!((mail[0].to[0].as_str(), mail[0].parsed().subject()), ("ann@example.com", Some("Ann, 2 years with Chez Test!")));
 
-    let reward = admin.data("mutation { createReward(input: { name: \"Free tiramisu\", pointsCost: 500, kind: FREE_ITEM, itemId: \"tiramisu\" }) { id } }", json!({})).await;
+    let reward = admin
+        .data("mutation { createReward(input: { name: \"Free tiramisu\", pointsCost: 500, kind: FREE_ITEM, itemId: \"tiramisu\" }) { id } }", json!({}))
+        .await;
     assert!(reward["createReward"]["id"].is_string());
     let eve = admin.member("+14155550105", "Eve Close", "eve@example.com").await;
     let fay = admin.member("+14155550106", "Fay Silver", "fay@example.com").await;

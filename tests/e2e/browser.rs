@@ -51,7 +51,8 @@ both!(graphiql_works_offline_in_a_real_browser, |app| async move {
     .expect("the browser test finished within two minutes")
     .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("no result: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    let result: serde_json::Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("no result: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(result["ok"], true, "{result:#}");
     assert_eq!(result["blocked"], serde_json::json!([]), "the page asked for nothing outside the service");
     assert_eq!(result["consoleErrors"], serde_json::json!([]), "no failed request or script error");

@@ -16,7 +16,12 @@ const RUN: &str = "mutation($job: JobName!, $dry: Boolean!) { runJob(job: $job, 
 async fn spawn(backend: Backend, sink: &SmtpSink) -> TestApp {
     TestApp::spawn_with(
         backend,
-        &[("SMTP_URL", &sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0"), ("LOYALTY_RESTAURANT_NAME", "Chez Test"), ("LOYALTY_MAIL_FROM", "Chez Test <hello@chez.test>")],
+        &[
+            ("SMTP_URL", &sink.url()),
+            ("LOYALTY_MAIL_RETRY_SECS", "0"),
+            ("LOYALTY_RESTAURANT_NAME", "Chez Test"),
+            ("LOYALTY_MAIL_FROM", "Chez Test <hello@chez.test>"),
+        ],
     )
     .await
 }
@@ -46,7 +51,13 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     let today = birthday_in(0);
     let ann = member(&app, "+14155550101", "Ann Lee", json!({ "email": "ann@example.com", "dateOfBirth": today, "marketing": all_consents() })).await;
     add_points(&app, &ann, 2_500).await;
-    member(&app, "+14155550102", "Bob", json!({ "email": "bob@example.com", "dateOfBirth": today, "marketing": { "emailOptIn": true, "birthdayOffers": false } })).await;
+    member(
+        &app,
+        "+14155550102",
+        "Bob",
+        json!({ "email": "bob@example.com", "dateOfBirth": today, "marketing": { "emailOptIn": true, "birthdayOffers": false } }),
+    )
+    .await;
     member(&app, "+14155550103", "Cat", json!({ "email": "cat@example.com", "dateOfBirth": today, "marketing": all_consents(), "status": "BLOCKED" })).await;
     member(&app, "+14155550104", "Dan", json!({ "dateOfBirth": today, "marketing": all_consents() })).await;
     member(&app, "+14155550105", "Eve", json!({ "email": "eve@example.com", "dateOfBirth": birthday_in(3), "marketing": all_consents() })).await;
@@ -81,7 +92,10 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     assert_eq!(sink.received().len(), 1, "a second run sends nothing new");
 
     let reports = app.data("{ campaignReports { campaign pending sent failed skipped lastRun { job sent } } }", json!({})).await;
-    assert_eq!(reports["campaignReports"][0], json!({ "campaign": "BIRTHDAY", "pending": 0, "sent": 1, "failed": 0, "skipped": 0, "lastRun": { "job": "birthday", "sent": 0 } }));
+    assert_eq!(
+        reports["campaignReports"][0],
+        json!({ "campaign": "BIRTHDAY", "pending": 0, "sent": 1, "failed": 0, "skipped": 0, "lastRun": { "job": "birthday", "sent": 0 } })
+    );
 
     let path = link.trim_start_matches(&app.base).to_string();
     let (status, page) = app.get(&path).await;
@@ -137,7 +151,9 @@ async fn dormancy_and_win_back(backend: Backend) {
     let app = spawn(backend, &sink).await;
     let mut ids = Vec::new();
     for (i, days) in [89, 90, 91].into_iter().enumerate() {
-        let id = member(&app, &format!("+1415555010{i}"), &format!("Guest{days}"), json!({ "email": format!("g{days}@example.com"), "marketing": all_consents() })).await;
+        let id =
+            member(&app, &format!("+1415555010{i}"), &format!("Guest{days}"), json!({ "email": format!("g{days}@example.com"), "marketing": all_consents() }))
+                .await;
         app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": id })).await;
         app.sql(&format!("UPDATE customers SET last_visit_at = {t}, first_visit_at = {t} WHERE id = {id}", t = app.days_ago_sql(days))).await;
         ids.push(id);

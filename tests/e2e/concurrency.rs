@@ -11,10 +11,7 @@ use crate::{add_points, both, create_customer};
 // twelve times: exactly six vouchers, the stock ends at zero.
 both!(editing_a_reward_while_members_redeem_it_never_oversells, |app| async move {
     let created = app
-        .data(
-            "mutation { createReward(input: { name: \"Dessert\", pointsCost: 10, kind: FREE_ITEM, itemId: \"cake\", stock: 6 }) { id } }",
-            json!({}),
-        )
+        .data("mutation { createReward(input: { name: \"Dessert\", pointsCost: 10, kind: FREE_ITEM, itemId: \"cake\", stock: 6 }) { id } }", json!({}))
         .await;
     let reward = created["createReward"]["id"].as_str().unwrap().to_string();
     let mut members = Vec::new();
@@ -46,10 +43,13 @@ both!(racing_voids_give_back_once_and_the_losers_hear_voided, |app| async move {
     let reward = created["createReward"]["id"].as_str().unwrap().to_string();
     let ann = create_customer(&app, "+14155550140", "Ann").await;
     add_points(&app, &ann, 100).await;
-    let issued = app.data("mutation($c: ID!, $r: ID!) { redeemReward(customerId: $c, rewardId: $r) { voucher { code } } }", json!({ "c": ann, "r": reward })).await;
+    let issued =
+        app.data("mutation($c: ID!, $r: ID!) { redeemReward(customerId: $c, rewardId: $r) { voucher { code } } }", json!({ "c": ann, "r": reward })).await;
     let code = issued["redeemReward"]["voucher"]["code"].as_str().unwrap().to_string();
     let voids = (0..21).map(|_| app.gql("mutation($c: String!) { voidVoucher(code: $c) { status } }", json!({ "c": code })));
-    let edits = (0..5).map(|i| app.gql("mutation($r: ID!, $d: String!) { updateReward(id: $r, input: { description: $d }) { id } }", json!({ "r": reward, "d": format!("edit {i}") })));
+    let edits = (0..5).map(|i| {
+        app.gql("mutation($r: ID!, $d: String!) { updateReward(id: $r, input: { description: $d }) { id } }", json!({ "r": reward, "d": format!("edit {i}") }))
+    });
     let (outcomes, _): (Vec<Value>, Vec<Value>) = futures_util::future::join(join_all(voids), join_all(edits)).await;
     let won = outcomes.iter().filter(|b| b.get("errors").is_none()).count();
     let codes: Vec<&str> = outcomes.iter().filter_map(|b| b["errors"][0]["extensions"]["code"].as_str()).collect();
@@ -84,16 +84,19 @@ both!(racing_writers_and_profile_edits_of_one_member_lose_nothing, |app| async m
         }
     };
 
-    let mut calls: Vec<(&'static str, Value)> = (0..20).map(|_| ("mutation($id: ID!) { addPoints(customerId: $id, points: 10) { currentPoints } }", json!({ "id": ann }))).collect();
+    let mut calls: Vec<(&'static str, Value)> =
+        (0..20).map(|_| ("mutation($id: ID!) { addPoints(customerId: $id, points: 10) { currentPoints } }", json!({ "id": ann }))).collect();
     calls.extend(edits(0));
     run(calls).await;
-    let mut calls: Vec<(&'static str, Value)> = (0..10).map(|_| ("mutation($id: ID!) { redeemPoints(customerId: $id, points: 5) { currentPoints } }", json!({ "id": ann }))).collect();
+    let mut calls: Vec<(&'static str, Value)> =
+        (0..10).map(|_| ("mutation($id: ID!) { redeemPoints(customerId: $id, points: 5) { currentPoints } }", json!({ "id": ann }))).collect();
     calls.extend((0..10).map(|_| ("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 10) { visitId } }", json!({ "id": ann }))));
     calls.extend(edits(1));
     run(calls).await;
     let order = "mutation($input: OrderInput!) { recordOrder(input: $input) { pointsEarned } }";
-    let mut calls: Vec<(&'static str, Value)> =
-        (0..10).map(|i| (order, json!({ "input": { "phone": phone, "orderId": format!("race-{i}"), "amount": 20, "items": [{ "itemId": "soup" }] } }))).collect();
+    let mut calls: Vec<(&'static str, Value)> = (0..10)
+        .map(|i| (order, json!({ "input": { "phone": phone, "orderId": format!("race-{i}"), "amount": 20, "items": [{ "itemId": "soup" }] } })))
+        .collect();
     calls.extend((0..10).map(|_| ("mutation($id: ID!) { recordFeedback(customerId: $id, rating: 4) { replayed } }", json!({ "id": ann }))));
     calls.extend(edits(2));
     run(calls).await;
@@ -159,10 +162,11 @@ both!(racing_partial_refunds_never_refund_more_than_the_charge, |app| async move
 // referrals, ten bonuses, each once.
 both!(racing_referrals_count_each_friend_once, |app| async move {
     let ann = create_customer(&app, "+14155550190", "Ann").await;
-    let code = app.data("query($id: ID!) { customer(id: $id) { referral { referralCode } } }", json!({ "id": ann })).await["customer"]["referral"]["referralCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code =
+        app.data("query($id: ID!) { customer(id: $id) { referral { referralCode } } }", json!({ "id": ann })).await["customer"]["referral"]["referralCode"]
+            .as_str()
+            .unwrap()
+            .to_string();
     let join = "mutation($p: String!, $c: String!) { upsertCustomer(input: { phone: $p, name: \"Friend\", referralCode: $c }) { created } }";
     let mut calls: Vec<(&'static str, Value)> = (0..10).map(|i| (join, json!({ "p": format!("+1415555{:04}", 6100 + i), "c": code }))).collect();
     calls.extend((0..5).map(|i| (EDIT, json!({ "p": "+14155550190", "n": format!("Ann {i}") }))));
@@ -172,7 +176,8 @@ both!(racing_referrals_count_each_friend_once, |app| async move {
     }))
     .await;
     assert!(results.iter().all(|b| b.get("errors").is_none()), "{results:?}");
-    let r = app.data("query($id: ID!) { customer(id: $id) { referral { referralsCount referralRewards } loyaltyPoints { current } } }", json!({ "id": ann })).await;
+    let r =
+        app.data("query($id: ID!) { customer(id: $id) { referral { referralsCount referralRewards } loyaltyPoints { current } } }", json!({ "id": ann })).await;
     assert_eq!(r["customer"]["referral"], json!({ "referralsCount": 10, "referralRewards": 1000 }), "{r}");
     assert_eq!(r["customer"]["loyaltyPoints"]["current"], 1000);
     crate::assert_ledger_matches(&app).await;

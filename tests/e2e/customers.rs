@@ -89,11 +89,7 @@ both!(bad_profiles_are_refused_and_change_nothing, |app| async move {
 });
 
 both!(unknown_customers_are_not_found, |app| async move {
-    for q in [
-        "{ customer(id: \"999\") { id } }",
-        "{ customer(id: \"abc\") { id } }",
-        "{ customer(phone: \"+14155550199\") { id } }",
-    ] {
+    for q in ["{ customer(id: \"999\") { id } }", "{ customer(id: \"abc\") { id } }", "{ customer(phone: \"+14155550199\") { id } }"] {
         let (code, message, _) = app.error(q, json!({})).await;
         assert_eq!(code, "NOT_FOUND", "{q}");
         assert!(message.contains("not found"), "{message}");
@@ -115,20 +111,12 @@ both!(list_filters_and_pages, |app| async move {
         json!({}),
     )
     .await;
-    app.data(
-        "mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 80) { visitId } }",
-        json!({ "id": ann }),
-    )
-    .await;
+    app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 80) { visitId } }", json!({ "id": ann })).await;
 
     let list = |filter: serde_json::Value| {
         let app = &app;
         async move {
-            app.data(
-                "query($f: CustomerFilter) { customers(filter: $f, sort: NAME) { totalCount items { name } } }",
-                json!({ "f": filter }),
-            )
-            .await["customers"]
+            app.data("query($f: CustomerFilter) { customers(filter: $f, sort: NAME) { totalCount items { name } } }", json!({ "f": filter })).await["customers"]
                 .clone()
         }
     };
@@ -191,9 +179,7 @@ both!(cursor_pages_walk_every_order_exactly_once, |app| async move {
     }
     let ids_of = |v: &serde_json::Value| v["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     for sort in ["NEWEST", "NAME", "LIFETIME_POINTS", "LAST_VISIT", "TOTAL_SPENT"] {
-        let all = app
-            .data("query($s: CustomerSort!) { customers(sort: $s, limit: 50) { items { id } } }", json!({ "s": sort }))
-            .await;
+        let all = app.data("query($s: CustomerSort!) { customers(sort: $s, limit: 50) { items { id } } }", json!({ "s": sort })).await;
         let expected = ids_of(&all["customers"]);
         let (mut walked, mut after) = (Vec::new(), serde_json::Value::Null);
         loop {
@@ -220,7 +206,10 @@ both!(cursor_pages_walk_every_order_exactly_once, |app| async move {
         let mut numbered = Vec::new();
         for p in 1..=4 {
             let page = app
-                .data("query($s: CustomerSort!, $p: Int!) { customers(sort: $s, limit: 2, page: $p) { hasNextPage items { id name } } }", json!({ "s": sort, "p": p }))
+                .data(
+                    "query($s: CustomerSort!, $p: Int!) { customers(sort: $s, limit: 2, page: $p) { hasNextPage items { id name } } }",
+                    json!({ "s": sort, "p": p }),
+                )
                 .await["customers"]
                 .clone();
             assert_eq!(page["hasNextPage"], p < 4, "{sort}: page {p} of 4");
@@ -236,9 +225,7 @@ both!(cursor_pages_walk_every_order_exactly_once, |app| async move {
 
     let first = app.data("{ customers(limit: 3) { endCursor items { id } } }", json!({})).await["customers"].clone();
     let newcomer = create_customer(&app, "+14155550299", "Gus").await;
-    let next = app
-        .data("query($a: String) { customers(limit: 50, after: $a) { items { id } } }", json!({ "a": first["endCursor"] }))
-        .await;
+    let next = app.data("query($a: String) { customers(limit: 50, after: $a) { items { id } } }", json!({ "a": first["endCursor"] })).await;
     let rest = ids_of(&next["customers"]);
     assert_eq!(rest.len(), 4, "a member who joins meanwhile does not shift the next page");
     assert!(!rest.contains(&newcomer));
@@ -270,9 +257,7 @@ both!(referral_links_and_rewards_the_referrer, |app| async move {
     assert_eq!(referrer["referral"]["referralsCount"], 1);
     assert_eq!(referrer["referral"]["referralRewards"], 100);
     assert_eq!(referrer["loyaltyPoints"]["current"], 100);
-    let history = app
-        .data("query($id: ID!) { customer(id: $id) { pointsHistory { kind points reason } } }", json!({ "id": ann }))
-        .await;
+    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory { kind points reason } } }", json!({ "id": ann })).await;
     assert_eq!(history["customer"]["pointsHistory"][0]["kind"], "REFERRAL_BONUS");
 
     let again = app.data(UPSERT, json!({ "input": { "phone": "+14155550102", "referralCode": code } })).await;

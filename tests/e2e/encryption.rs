@@ -6,8 +6,8 @@
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
-use crate::harness::{self, Backend, TestApp};
 use crate::both;
+use crate::harness::{self, Backend, TestApp};
 use crate::smtp::SmtpSink;
 
 /// The SQLite file of a `sqlite://` URL.
@@ -55,7 +55,9 @@ async fn ann(app: &TestApp, birthday: chrono::NaiveDate) -> String {
     });
     let id = app.data(UPSERT, json!({ "input": input })).await["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"Allergic to shellfish, ask the chef\") { id note } }", json!({ "id": id })).await;
-    let fb = app.data("mutation($id: ID!) { recordFeedback(customerId: $id, rating: 5, comment: \"Loved the tiramisu\") { review { comment } } }", json!({ "id": id })).await;
+    let fb = app
+        .data("mutation($id: ID!) { recordFeedback(customerId: $id, rating: 5, comment: \"Loved the tiramisu\") { review { comment } } }", json!({ "id": id }))
+        .await;
     assert_eq!(fb["recordFeedback"]["review"]["comment"], "Loved the tiramisu", "{fb}");
     app.data(UPSERT, json!({ "input": { "phone": "+14155550142", "email": "ann@example.org" } })).await;
     id
@@ -95,7 +97,10 @@ both!(personal_values_are_sealed_at_rest_and_still_found, |app| async move {
     assert_eq!(by_phone["reviews"][0]["comment"], "Loved the tiramisu");
     let by_email = app.data("{ findCustomer(email: \" ANN@example.ORG\") { id } }", json!({})).await;
     assert_eq!(by_email["findCustomer"]["id"], id.as_str());
-    assert!(app.data("{ findCustomer(email: \"ann.lee@example.com\") { id } }", json!({})).await["findCustomer"].is_null(), "the old address no longer finds her");
+    assert!(
+        app.data("{ findCustomer(email: \"ann.lee@example.com\") { id } }", json!({})).await["findCustomer"].is_null(),
+        "the old address no longer finds her"
+    );
 
     let search = |text: &'static str| {
         let app = &app;
@@ -223,13 +228,18 @@ both!(rotating_one_restaurants_keys_leaves_the_others_alone, |app| async move {
 
 both!(rotation_under_concurrent_writes_loses_nothing, |app| async move {
     for i in 0..30 {
-        app.data(UPSERT, json!({ "input": { "phone": format!("+1415556{i:04}"), "name": format!("Guest {i}"), "email": format!("guest{i}@example.com") } })).await;
+        app.data(UPSERT, json!({ "input": { "phone": format!("+1415556{i:04}"), "name": format!("Guest {i}"), "email": format!("guest{i}@example.com") } }))
+            .await;
     }
     let ks = keystore(&app).await;
     let before = dump(&ks, "SELECT id FROM data_keys WHERE purpose = 'data'").await;
     let writes = async {
         for i in 30..60 {
-            app.data(UPSERT, json!({ "input": { "phone": format!("+1415556{i:04}"), "name": format!("Guest {i}"), "email": format!("guest{i}@example.com") } })).await;
+            app.data(
+                UPSERT,
+                json!({ "input": { "phone": format!("+1415556{i:04}"), "name": format!("Guest {i}"), "email": format!("guest{i}@example.com") } }),
+            )
+            .await;
             let j = i - 30;
             app.data(UPSERT, json!({ "input": { "phone": format!("+1415556{j:04}"), "email": format!("renamed{j}@example.com") } })).await;
         }
@@ -369,7 +379,8 @@ both!(the_master_key_rotates_and_the_old_one_opens_nothing, |app| async move {
     let (_, body) = app.gql_as(Some(&other), UPSERT, json!({ "input": { "phone": "+14155550198", "name": "Yan", "email": "yan@example.com" } })).await;
     assert!(body.get("errors").is_none(), "{body}");
     let ks = keystore(&app).await;
-    let (data_before, customers_before) = (dump(&ks, "SELECT id, wrapped FROM data_keys ORDER BY id").await, dump(&ks, "SELECT id, wrapped FROM customer_keys ORDER BY id").await);
+    let (data_before, customers_before) =
+        (dump(&ks, "SELECT id, wrapped FROM data_keys ORDER BY id").await, dump(&ks, "SELECT id, wrapped FROM customer_keys ORDER BY id").await);
     let minted = app.data("mutation($id: ID!) { createMemberToken(customerId: $id, minutes: 30) { token } }", json!({ "id": id })).await;
     let member_token = minted["createMemberToken"]["token"].as_str().unwrap().to_string();
 

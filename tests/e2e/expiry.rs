@@ -65,7 +65,12 @@ async fn idle_balances_expire_once_after_a_warning_and_never_retroactively(backe
     let expired = app.data(RUN, json!({})).await["runJob"]["run"].clone();
     assert_eq!(expired["changed"], 2, "{expired}");
     for (id, lost) in [(&ann, 500), (&bob, 300)] {
-        let m = app.data("query($id: ID!) { customer(id: $id) { loyaltyPoints { current lifetime expiring { points } } pointsHistory(limit: 1) { kind points } } }", json!({ "id": id })).await;
+        let m = app
+            .data(
+                "query($id: ID!) { customer(id: $id) { loyaltyPoints { current lifetime expiring { points } } pointsHistory(limit: 1) { kind points } } }",
+                json!({ "id": id }),
+            )
+            .await;
         assert_eq!(m["customer"]["loyaltyPoints"], json!({ "current": 0, "lifetime": lost, "expiring": null }));
         assert_eq!(m["customer"]["pointsHistory"], json!([{ "kind": "EXPIRE", "points": -lost }]), "one row");
     }

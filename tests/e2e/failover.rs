@@ -16,7 +16,13 @@ const READ: &str = "{ customers(limit: 5) { totalCount items { id loyaltyPoints 
 const ADD: &str = "mutation($id: ID!, $key: String!) { addPoints(customerId: $id, points: 1, idempotencyKey: $key) { currentPoints } }";
 
 async fn post(client: &reqwest::Client, app: &TestApp, query: &str, variables: Value) -> (u16, Value) {
-    let res = client.post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_key).json(&json!({ "query": query, "variables": variables })).send().await.expect("answered");
+    let res = client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&app.admin_key)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("answered");
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
@@ -57,7 +63,11 @@ async fn terminated_database_connections_fail_no_read_and_lose_or_double_no_writ
                         if status == 200 && body.get("errors").is_none() {
                             break;
                         }
-                        assert_eq!((status, &body["errors"][0]["extensions"]["code"]), (503, &json!("DATABASE_UNAVAILABLE")), "a write fails only retryably: {body}");
+                        assert_eq!(
+                            (status, &body["errors"][0]["extensions"]["code"]),
+                            (503, &json!("DATABASE_UNAVAILABLE")),
+                            "a write fails only retryably: {body}"
+                        );
                         tries += 1;
                         assert!(tries < 50, "the write went through in the end");
                         retried.fetch_add(1, Ordering::Relaxed);

@@ -12,9 +12,9 @@ const RECORD: &str = "mutation($id: ID!, $r: Int!, $c: String, $v: ID, $k: Strin
 both!(reviews_update_the_summary_once_and_bad_ones_change_nothing, |app| async move {
     let ann = create_customer(&app, "+14155550401", "Ann Lee").await;
     let bob = create_customer(&app, "+14155550402", "Bob Stone").await;
-    let visit = app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 40) { visitId } }", json!({ "id": ann })).await
-        ["recordVisit"]["visitId"]
-        .clone();
+    let visit =
+        app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 40) { visitId } }", json!({ "id": ann })).await["recordVisit"]["visitId"]
+            .clone();
 
     let first = app.data(RECORD, json!({ "id": ann, "r": 5, "c": "  Lovely risotto ", "v": visit })).await["recordFeedback"].clone();
     assert_eq!(first["review"]["rating"], 5);
@@ -46,9 +46,8 @@ both!(reviews_update_the_summary_once_and_bad_ones_change_nothing, |app| async m
             assert_eq!(err["extensions"]["field"], field);
         }
     }
-    let after = app
-        .data("query($id: ID!) { customer(id: $id) { feedback { totalReviews averageRating } reviews { rating comment } } }", json!({ "id": ann }))
-        .await;
+    let after =
+        app.data("query($id: ID!) { customer(id: $id) { feedback { totalReviews averageRating } reviews { rating comment } } }", json!({ "id": ann })).await;
     assert_eq!(after["customer"]["feedback"], json!({ "totalReviews": 2, "averageRating": 3.5 }), "refused reviews changed nothing");
     assert_eq!(after["customer"]["reviews"], json!([{ "rating": 2, "comment": "Slow service" }, { "rating": 5, "comment": "Lovely risotto" }]));
     let bob_now = app.data("query($id: ID!) { customer(id: $id) { feedback { totalReviews } reviews { rating } } }", json!({ "id": bob })).await;

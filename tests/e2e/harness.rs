@@ -39,7 +39,10 @@ pub struct TestApp {
 
 enum Cleanup {
     Dir(PathBuf),
-    Database { admin_url: String, name: String },
+    Database {
+        admin_url: String,
+        name: String,
+    },
     /// A replica: the database belongs to the app it was started from.
     None,
 }
@@ -223,7 +226,6 @@ async fn start(db_url: &str, env: &[(&str, &str)]) -> (Child, String, String) {
 }
 
 impl TestApp {
-
     /// Starts the service on `backend` with the default configuration.
     pub async fn spawn(backend: Backend) -> TestApp {
         Self::spawn_with(backend, &[]).await

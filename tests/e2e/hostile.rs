@@ -19,11 +19,9 @@ fn document(shape: &str, depth: usize) -> String {
         "introspection" => format!("{{ __type(name: \"Query\", junk: {}1{}) {{ name }} }}", "[".repeat(depth), "]".repeat(depth)),
         "selection" => format!("{}{}", "{ a ".repeat(depth), "}".repeat(depth)),
         "variable type" => format!("query($v: {}Int{}) {{ a }}", "[".repeat(depth), "]".repeat(depth)),
-        "rule" => format!(
-            "mutation {{ createSegment(name: \"deep\", rule: {}{{tiers: [GOLD]}}{}) {{ name }} }}",
-            "{anyOf: [".repeat(depth),
-            "]}".repeat(depth)
-        ),
+        "rule" => {
+            format!("mutation {{ createSegment(name: \"deep\", rule: {}{{tiers: [GOLD]}}{}) {{ name }} }}", "{anyOf: [".repeat(depth), "]}".repeat(depth))
+        }
         _ => unreachable!("{shape}"),
     }
 }
@@ -41,10 +39,7 @@ fn rule_variable(depth: usize) -> Value {
 const RULE_BY_VARIABLE: &str = "mutation($rule: AudienceRuleInput) { createSegment(name: \"deep\", rule: $rule) { name } }";
 
 async fn post(app: &TestApp, key: Option<&str>, body: &Value) -> u16 {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}/graphql", app.base))
-        .header("accept", "application/graphql-response+json")
-        .json(body);
+    let mut req = reqwest::Client::new().post(format!("{}/graphql", app.base)).header("accept", "application/graphql-response+json").json(body);
     if let Some(key) = key {
         req = req.bearer_auth(key);
     }
@@ -58,11 +53,7 @@ async fn get(app: &TestApp, query: &str) -> Option<u16> {
     if encoded.len() > 60_000 {
         return None;
     }
-    let res = reqwest::Client::new()
-        .get(format!("{}/graphql?query={encoded}", app.base))
-        .header("accept", "application/graphql-response+json")
-        .send()
-        .await;
+    let res = reqwest::Client::new().get(format!("{}/graphql?query={encoded}", app.base)).header("accept", "application/graphql-response+json").send().await;
     Some(res.unwrap_or_else(|e| panic!("the service answers a GET: {}", e.without_url())).status().as_u16())
 }
 

@@ -190,11 +190,23 @@ both!(text_with_nul_or_over_its_limit_is_refused_alike_on_both_databases, |app| 
     let id = crate::create_customer(&app, "+14155550101", "Ann").await;
     let nul = "a\u{0}b";
     for (field, query, variables) in [
-        ("input.name", "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created } }", json!({ "input": { "phone": "+14155550102", "name": nul } })),
+        (
+            "input.name",
+            "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created } }",
+            json!({ "input": { "phone": "+14155550102", "name": nul } }),
+        ),
         ("note", "mutation($id: ID!, $v: String!) { addNote(customerId: $id, note: $v) { id } }", json!({ "id": id, "v": nul })),
         ("reason", "mutation($id: ID!, $v: String) { addPoints(customerId: $id, points: 5, reason: $v) { currentPoints } }", json!({ "id": id, "v": nul })),
-        ("idempotencyKey", "mutation($id: ID!, $v: String) { addPoints(customerId: $id, points: 5, idempotencyKey: $v) { currentPoints } }", json!({ "id": id, "v": nul })),
-        ("input.orderId", "mutation($input: OrderInput!) { recordOrder(input: $input) { pointsEarned } }", json!({ "input": { "phone": "+14155550101", "orderId": nul, "amount": 5 } })),
+        (
+            "idempotencyKey",
+            "mutation($id: ID!, $v: String) { addPoints(customerId: $id, points: 5, idempotencyKey: $v) { currentPoints } }",
+            json!({ "id": id, "v": nul }),
+        ),
+        (
+            "input.orderId",
+            "mutation($input: OrderInput!) { recordOrder(input: $input) { pointsEarned } }",
+            json!({ "input": { "phone": "+14155550101", "orderId": nul, "amount": 5 } }),
+        ),
         ("filter.search", "query($f: CustomerFilter) { customers(filter: $f) { totalCount } }", json!({ "f": { "search": nul } })),
     ] {
         let (code, message, err) = app.error(query, variables).await;

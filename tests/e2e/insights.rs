@@ -122,15 +122,13 @@ both!(upcoming_occasions_cross_the_year_and_leap_days, |app| async move {
         ])
     );
     // Without `years`, personal values are opened only for the customer fields that show them.
-    let shown = app
-        .data("{ upcomingOccasions(from: \"2026-12-31\", days: 8, limit: 1) { date customer { phone dateOfBirth loyaltyTier } } }", json!({}))
-        .await["upcomingOccasions"]
+    let shown = app.data("{ upcomingOccasions(from: \"2026-12-31\", days: 8, limit: 1) { date customer { phone dateOfBirth loyaltyTier } } }", json!({})).await
+        ["upcomingOccasions"]
         .clone();
     assert_eq!(shown, json!([{ "date": "2026-12-31", "customer": { "phone": "+14155550101", "dateOfBirth": "1990-12-31", "loyaltyTier": "BRONZE" } }]));
-    let first_two = app
-        .data("{ upcomingOccasions(from: \"2026-12-31\", days: 8, limit: 3) { name date customer { name } } }", json!({}))
-        .await["upcomingOccasions"]
-        .clone();
+    let first_two =
+        app.data("{ upcomingOccasions(from: \"2026-12-31\", days: 8, limit: 3) { name date customer { name } } }", json!({})).await["upcomingOccasions"]
+            .clone();
     assert_eq!(
         first_two,
         json!([
@@ -171,7 +169,10 @@ both!(upcoming_occasions_cross_the_year_and_leap_days, |app| async move {
 both!(special_occasions_can_be_changed_and_removed, |app| async move {
     let id = create_customer(&app, "+14155550101", "Ann").await;
     let added = app
-        .data("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \" Graduation \", date: \"2020-06-01\") { id name date recurring } }", json!({ "id": id }))
+        .data(
+            "mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \" Graduation \", date: \"2020-06-01\") { id name date recurring } }",
+            json!({ "id": id }),
+        )
         .await["addSpecialOccasion"]
         .clone();
     assert_eq!((added["name"].as_str(), added["recurring"].as_bool()), (Some("Graduation"), Some(true)));
@@ -185,7 +186,8 @@ both!(special_occasions_can_be_changed_and_removed, |app| async move {
     assert_eq!(app.data("mutation($o: ID!) { removeSpecialOccasion(id: $o) }", json!({ "o": occ })).await["removeSpecialOccasion"], true);
     let (code, _, _) = app.error("mutation($o: ID!) { removeSpecialOccasion(id: $o) }", json!({ "o": occ })).await;
     assert_eq!(code, "NOT_FOUND");
-    let (code, _, _) = app.error("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"  \", date: \"2020-01-01\") { id } }", json!({ "id": id })).await;
+    let (code, _, _) =
+        app.error("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"  \", date: \"2020-01-01\") { id } }", json!({ "id": id })).await;
     assert_eq!(code, "VALIDATION");
     let (code, _, _) = app.error("mutation { addSpecialOccasion(customerId: \"999\", name: \"x\", date: \"2020-01-01\") { id } }", json!({})).await;
     assert_eq!(code, "NOT_FOUND");

@@ -102,16 +102,27 @@ async fn a_marketer_builds_a_rule_campaign_and_it_goes_out_once_at_its_local_tim
     let id = created["createCampaign"]["id"].as_str().unwrap().to_string();
     assert_eq!(created["createCampaign"]["state"], "DRAFT");
 
-    let audience = as_key(&app, &marketer, "query($id: ID!) { campaignAudience(id: $id) { audience recipients noEmail noConsent blocked capped sample { customerId name } } }", json!({ "id": id })).await;
+    let audience = as_key(
+        &app,
+        &marketer,
+        "query($id: ID!) { campaignAudience(id: $id) { audience recipients noEmail noConsent blocked capped sample { customerId name } } }",
+        json!({ "id": id }),
+    )
+    .await;
     assert_eq!(
         audience["campaignAudience"],
         json!({ "audience": 3, "recipients": 1, "noEmail": 1, "noConsent": 0, "blocked": 1, "capped": 0, "sample": [{ "customerId": ann, "name": "Ann <Lee>" }] })
     );
 
-    let preview = as_key(&app, &marketer, "query($id: ID!, $c: ID!) { previewCampaign(id: $id, customerId: $c) { subject text html } }", json!({ "id": id, "c": ann })).await;
+    let preview =
+        as_key(&app, &marketer, "query($id: ID!, $c: ID!) { previewCampaign(id: $id, customerId: $c) { subject text html } }", json!({ "id": id, "c": ann }))
+            .await;
     let preview = &preview["previewCampaign"];
     assert_eq!(preview["subject"], "Ann, a Gold evening at Chez Test");
-    assert!(preview["text"].as_str().unwrap().contains("You have 3000 points.") && preview["text"].as_str().unwrap().contains("/unsubscribe?token="), "{preview}");
+    assert!(
+        preview["text"].as_str().unwrap().contains("You have 3000 points.") && preview["text"].as_str().unwrap().contains("/unsubscribe?token="),
+        "{preview}"
+    );
     assert!(preview["html"].as_str().unwrap().contains("<p>Hi Ann &lt;Lee&gt;,</p>"), "variables are escaped in HTML: {preview}");
 
     let sent = as_key(&app, &marketer, "mutation($id: ID!) { sendTestEmail(id: $id, to: \"marketer@chez.test\") }", json!({ "id": id })).await;
@@ -127,10 +138,17 @@ async fn a_marketer_builds_a_rule_campaign_and_it_goes_out_once_at_its_local_tim
 
     let tomorrow = (Utc::now().with_timezone(&chrono_tz::America::Los_Angeles) + Duration::days(1)).date_naive();
     let local = format!("{tomorrow}T18:30");
-    let scheduled = as_key(&app, &marketer, &format!("mutation($id: ID!, $at: String!) {{ scheduleCampaign(id: $id, schedule: {{ sendAt: $at }}) {{ {CAMPAIGN} }} }}"), json!({ "id": id, "at": local })).await;
+    let scheduled = as_key(
+        &app,
+        &marketer,
+        &format!("mutation($id: ID!, $at: String!) {{ scheduleCampaign(id: $id, schedule: {{ sendAt: $at }}) {{ {CAMPAIGN} }} }}"),
+        json!({ "id": id, "at": local }),
+    )
+    .await;
     let c = &scheduled["scheduleCampaign"];
     assert_eq!((c["state"].as_str(), c["schedule"]["kind"].as_str(), c["schedule"]["sendAt"].as_str()), (Some("SCHEDULED"), Some("AT"), Some(local.as_str())));
-    let expected = chrono_tz::America::Los_Angeles.from_local_datetime(&NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M").unwrap()).unwrap().with_timezone(&Utc);
+    let expected =
+        chrono_tz::America::Los_Angeles.from_local_datetime(&NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M").unwrap()).unwrap().with_timezone(&Utc);
     let next: chrono::DateTime<Utc> = c["nextSendAt"].as_str().unwrap().parse().unwrap();
     assert_eq!(next, expected, "18:30 in Los Angeles");
 
@@ -185,13 +203,15 @@ on_both!(a_marketer_builds_a_rule_campaign_and_it_goes_out_once_at_its_local_tim
 async fn pause_stops_a_send_midway_and_resume_finishes_it_once(backend: Backend) {
     let sink = SmtpSink::start().await;
     let app = spawn(backend, &sink, &[("LOYALTY_MAIL_MAX_PER_RUN", "2")]).await;
-    app.data("mutation { updateRestaurant(input: { frequencyCap: { emails: 1, days: 7 } }) { frequencyCap { emails days includeOccasions } } }", json!({})).await;
+    app.data("mutation { updateRestaurant(input: { frequencyCap: { emails: 1, days: 7 } }) { frequencyCap { emails days includeOccasions } } }", json!({}))
+        .await;
     for i in 0..5 {
         member(&app, &format!("+1415555020{i}"), &format!("Guest{i}"), opted_in(&format!("g{i}@example.com"))).await;
     }
     let created = app.data(CREATE, content("Spring menu", json!({ "rule": { "emailOptIn": true } }))).await;
     let id = created["createCampaign"]["id"].as_str().unwrap().to_string();
-    let scheduled = app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state schedule { kind } } }", json!({ "id": id })).await;
+    let scheduled =
+        app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state schedule { kind } } }", json!({ "id": id })).await;
     assert_eq!(scheduled["scheduleCampaign"], json!({ "state": "SCHEDULED", "schedule": { "kind": "NOW" } }));
 
     let first = run(&app, "CAMPAIGNS").await;
@@ -254,7 +274,8 @@ async fn bad_templates_times_and_roles_are_refused_and_restaurants_are_isolated(
     let (code, message) = refused(&app, &marketer, "mutation { createSegment(name: \"odd\", rule: { minVisits: 5, maxVisits: 2 }) { name } }", json!({})).await;
     assert_eq!((code.as_str(), message.contains("rule.minVisits")), ("VALIDATION", true), "{message}");
 
-    let id = as_key(&app, &marketer, CREATE, content("Fine", json!({ "rule": { "emailOptIn": true } }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
+    let id =
+        as_key(&app, &marketer, CREATE, content("Fine", json!({ "rule": { "emailOptIn": true } }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
     let schedule = "mutation($id: ID!, $s: CampaignScheduleInput!) { scheduleCampaign(id: $id, schedule: $s) { state } }";
     let (code, message) = refused(&app, &marketer, schedule, json!({ "id": id, "s": { "sendAt": "2020-01-01T09:00" } })).await;
     assert_eq!((code.as_str(), message.contains("in the past")), ("VALIDATION", true), "{message}");
@@ -262,7 +283,13 @@ async fn bad_templates_times_and_roles_are_refused_and_restaurants_are_isolated(
     assert_eq!(code, "VALIDATION");
     let (code, message) = refused(&app, &marketer, schedule, json!({ "id": id, "s": { "cron": "15 0 9 * * *" } })).await;
     assert_eq!((code.as_str(), message.contains("must be 0")), ("VALIDATION", true), "{message}");
-    let weekly = as_key(&app, &marketer, "mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { cron: \"0 0 18 * * FRI\" }) { state schedule { cron } nextSendAt } }", json!({ "id": id })).await;
+    let weekly = as_key(
+        &app,
+        &marketer,
+        "mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { cron: \"0 0 18 * * FRI\" }) { state schedule { cron } nextSendAt } }",
+        json!({ "id": id }),
+    )
+    .await;
     assert_eq!(weekly["scheduleCampaign"]["schedule"]["cron"], "0 0 18 * * FRI");
 
     for q in [
@@ -277,7 +304,13 @@ async fn bad_templates_times_and_roles_are_refused_and_restaurants_are_isolated(
         let (code, _) = refused(&app, &marketer, &q, json!({})).await;
         assert_eq!(code, "FORBIDDEN", "{q}");
     }
-    let reads = as_key(&app, &marketer, &format!("{{ customer(id: \"{ann}\") {{ name loyaltyTier marketing {{ emailOptIn }} }} loyaltyStats {{ summary {{ totalCustomers }} }} }}"), json!({})).await;
+    let reads = as_key(
+        &app,
+        &marketer,
+        &format!("{{ customer(id: \"{ann}\") {{ name loyaltyTier marketing {{ emailOptIn }} }} loyaltyStats {{ summary {{ totalCustomers }} }} }}"),
+        json!({}),
+    )
+    .await;
     assert_eq!(reads["customer"]["name"], "Ann");
 
     let staff = app.create_key("default", "staff").await;
@@ -301,7 +334,8 @@ async fn bad_templates_times_and_roles_are_refused_and_restaurants_are_isolated(
         assert_eq!(code, "NOT_FOUND", "{q}");
     }
     let theirs = as_key(&app, &other, CREATE, content("Theirs", json!({ "rule": {} }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
-    let audience = as_key(&app, &other, "query($id: ID!) { campaignAudience(id: $id) { audience } campaigns(kind: CUSTOM) { name } }", json!({ "id": theirs })).await;
+    let audience =
+        as_key(&app, &other, "query($id: ID!) { campaignAudience(id: $id) { audience } campaigns(kind: CUSTOM) { name } }", json!({ "id": theirs })).await;
     assert_eq!(audience, json!({ "campaignAudience": { "audience": 0 }, "campaigns": [{ "name": "Theirs" }] }), "only their own members and campaigns");
     let seg = as_key(&app, &other, "mutation { createSegment(name: \"everyone\", rule: {}) { customerCount } }", json!({})).await;
     assert_eq!(seg["createSegment"]["customerCount"], 0);
@@ -325,7 +359,8 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
 
     let (code, _) = refused(&app, &marketer, "mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { id } }", json!({ "id": id })).await;
     assert_eq!(code, "VALIDATION", "a built-in runs on its job's schedule");
-    let (code, _) = refused(&app, &marketer, "mutation($id: ID!) { updateCampaign(id: $id, input: { audience: { rule: {} } }) { id } }", json!({ "id": id })).await;
+    let (code, _) =
+        refused(&app, &marketer, "mutation($id: ID!) { updateCampaign(id: $id, input: { audience: { rule: {} } }) { id } }", json!({ "id": id })).await;
     assert_eq!(code, "VALIDATION", "its audience is its job's rule");
     as_key(
         &app,
@@ -337,7 +372,13 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
 
     let d = Utc::now().date_naive();
     let birthday = format!("1992-{}", d.format("%m-%d"));
-    member(&app, "+14155550101", "Ann Lee", json!({ "email": "ann@example.com", "dateOfBirth": birthday, "marketing": { "emailOptIn": true, "birthdayOffers": true } })).await;
+    member(
+        &app,
+        "+14155550101",
+        "Ann Lee",
+        json!({ "email": "ann@example.com", "dateOfBirth": birthday, "marketing": { "emailOptIn": true, "birthdayOffers": true } }),
+    )
+    .await;
     let out = run(&app, "BIRTHDAY").await;
     assert_eq!(out["sent"], 1, "{out}");
     let mail = sink.wait_for(1).await;
@@ -421,8 +462,13 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
     assert_eq!(run(&app, "DELIVERIES").await["sent"], 0, "no upgrade, no email");
 
     let today = Utc::now().date_naive().to_string();
-    app.data("mutation($id: ID!, $d: Date!) { addSpecialOccasion(customerId: $id, name: \"Graduation\", date: $d) { id } }", json!({ "id": ann, "d": today })).await;
-    app.data("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"First date\", date: \"2020-01-01\", recurring: false) { id } }", json!({ "id": bob })).await;
+    app.data("mutation($id: ID!, $d: Date!) { addSpecialOccasion(customerId: $id, name: \"Graduation\", date: $d) { id } }", json!({ "id": ann, "d": today }))
+        .await;
+    app.data(
+        "mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"First date\", date: \"2020-01-01\", recurring: false) { id } }",
+        json!({ "id": bob }),
+    )
+    .await;
     assert_eq!(run(&app, "OCCASIONS").await["sent"], 0, "off");
     app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": id_of("OCCASION") })).await;
     assert_eq!(run(&app, "OCCASIONS").await["sent"], 1, "Ann's graduation, on its day");
@@ -480,7 +526,9 @@ async fn a_holdout_group_is_kept_out_and_results_are_measured_against_it(backend
     let lift = 2.0 / recipients.len() as f64 - 1.0 / held.len() as f64;
     assert!((a["visitRateLift"].as_f64().unwrap() - lift).abs() < 1e-9, "{a}");
 
-    let (code, _, _) = app.error("mutation { createCampaign(input: { name: \"x\", subject: \"s\", bodyText: \"t\", bodyHtml: \"h\", holdoutPercent: 80 }) { id } }", json!({})).await;
+    let (code, _, _) = app
+        .error("mutation { createCampaign(input: { name: \"x\", subject: \"s\", bodyText: \"t\", bodyHtml: \"h\", holdoutPercent: 80 }) { id } }", json!({}))
+        .await;
     assert_eq!(code, "VALIDATION");
 }
 
@@ -489,16 +537,30 @@ on_both!(a_holdout_group_is_kept_out_and_results_are_measured_against_it);
 async fn the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies(backend: Backend) {
     let sink = SmtpSink::start().await;
     let app = spawn(backend, &sink, &[]).await;
-    app.data("mutation { updateRestaurant(input: { timezone: \"UTC\", staffDigestEmails: [\"Host@Chez.test\", \"chef@chez.test\"] }) { staffDigestEmails } }", json!({})).await;
+    app.data(
+        "mutation { updateRestaurant(input: { timezone: \"UTC\", staffDigestEmails: [\"Host@Chez.test\", \"chef@chez.test\"] }) { staffDigestEmails } }",
+        json!({}),
+    )
+    .await;
     let day = |offset: i64| (Utc::now().date_naive() + Duration::days(offset)).format("1992-%m-%d").to_string();
-    let ann = member(&app, "+14155550101", "Ann Lee", json!({ "dateOfBirth": day(0), "preferences": { "allergies": ["peanuts"], "dietaryRestrictions": ["vegetarian"] } })).await;
+    let ann = member(
+        &app,
+        "+14155550101",
+        "Ann Lee",
+        json!({ "dateOfBirth": day(0), "preferences": { "allergies": ["peanuts"], "dietaryRestrictions": ["vegetarian"] } }),
+    )
+    .await;
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"window table, please\") { id } }", json!({ "id": ann })).await;
     app.data("mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"D-1\", amount: 40, items: [{ itemId: \"tiramisu\", name: \"Tiramisu\", quantity: 2 }] }) { pointsEarned } }", json!({})).await;
     member(&app, "+14155550102", "Bob Ray", json!({ "anniversary": day(1) })).await;
     member(&app, "+14155550103", "Cat Sun", json!({ "dateOfBirth": day(5) })).await;
     let other = app.create_key("elsewhere", "admin").await;
     let (_, body) = app
-        .gql_as(Some(&other), "mutation($d: Date!) { upsertCustomer(input: { phone: \"+14155550109\", name: \"Zed Elsewhere\", dateOfBirth: $d }) { created } }", json!({ "d": day(0) }))
+        .gql_as(
+            Some(&other),
+            "mutation($d: Date!) { upsertCustomer(input: { phone: \"+14155550109\", name: \"Zed Elsewhere\", dateOfBirth: $d }) { created } }",
+            json!({ "d": day(0) }),
+        )
         .await;
     assert_eq!(body["data"]["upsertCustomer"]["created"], true);
 
@@ -509,7 +571,14 @@ async fn the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies
     to.sort();
     assert_eq!(to, vec!["chef@chez.test", "host@chez.test"]);
     let text = mails[0].parsed().body_text(0).unwrap().to_string();
-    for expected in ["Ann Lee (Bronze), Birthday (", "Allergies: peanuts", "Dietary: vegetarian", "Favourites: Tiramisu", "Latest note: window table, please", "Bob Ray (Bronze), Anniversary"] {
+    for expected in [
+        "Ann Lee (Bronze), Birthday (",
+        "Allergies: peanuts",
+        "Dietary: vegetarian",
+        "Favourites: Tiramisu",
+        "Latest note: window table, please",
+        "Bob Ray (Bronze), Anniversary",
+    ] {
         assert!(text.contains(expected), "{expected:?} in {text}");
     }
     assert!(!text.contains("Cat Sun") && !text.contains("Zed"), "only today and tomorrow, only this restaurant: {text}");
@@ -528,14 +597,16 @@ async fn exempt_emails_do_not_use_up_the_frequency_cap(backend: Backend) {
         .await;
     let id = created["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
     let deliver = |kinds: &[&str]| {
-        let rows: Vec<String> = kinds
-            .iter()
-            .map(|k| format!("('default', {id}, '{k}', 'cap-{k}', 'sealed', 'sent', 1, {at}, {at}, {at})", at = app.days_ago_sql(1)))
-            .collect();
-        format!("INSERT INTO email_deliveries (restaurant_id, customer_id, campaign, period_key, email, status, attempts, next_attempt_at, created_at, updated_at) VALUES {}", rows.join(", "))
+        let rows: Vec<String> =
+            kinds.iter().map(|k| format!("('default', {id}, '{k}', 'cap-{k}', 'sealed', 'sent', 1, {at}, {at}, {at})", at = app.days_ago_sql(1))).collect();
+        format!(
+            "INSERT INTO email_deliveries (restaurant_id, customer_id, campaign, period_key, email, status, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        )
     };
     app.sql(&deliver(&["tier-up", "points-expiry", "membership", "occasion", "birthday"])).await;
-    let campaign = app.data(CREATE, content("Cap check", json!({ "rule": { "emailOptIn": true } }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
+    let campaign =
+        app.data(CREATE, content("Cap check", json!({ "rule": { "emailOptIn": true } }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
     let q = "query($id: ID!) { campaignAudience(id: $id) { recipients capped } }";
     let audience = app.data(q, json!({ "id": campaign })).await["campaignAudience"].clone();
     assert_eq!(audience, json!({ "recipients": 1, "capped": 0 }), "five exempt emails use up nothing");

@@ -51,10 +51,11 @@ async fn add_members(app: &TestApp, from: usize, n: usize, code: &str) {
 async fn a_page_costs_the_same_statements_at_any_size(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("LOYALTY_COUNT_QUERIES", "true")]).await;
     let first = create_customer(&app, "+14155550001", "Aaron First").await;
-    let code = app.data("query($id: ID!) { customer(id: $id) { referral { referralCode } } }", json!({ "id": first })).await["customer"]["referral"]["referralCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code =
+        app.data("query($id: ID!) { customer(id: $id) { referral { referralCode } } }", json!({ "id": first })).await["customer"]["referral"]["referralCode"]
+            .as_str()
+            .unwrap()
+            .to_string();
     add_members(&app, 0, 4, &code).await;
 
     let before = sql_statements(&app).await;

@@ -41,9 +41,7 @@ both!(add_points_reports_like_the_spec, |app| async move {
     assert_eq!(out["message"], "Added 100 points");
     assert_eq!(out["currentPoints"], 100);
     assert_eq!(out["customer"]["loyaltyPoints"]["current"], 100);
-    let history = app
-        .data("query($id: ID!) { customer(id: $id) { pointsHistory { kind points balanceAfter reason actor } } }", json!({ "id": id }))
-        .await;
+    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory { kind points balanceAfter reason actor } } }", json!({ "id": id })).await;
     assert_eq!(
         history["customer"]["pointsHistory"],
         json!([{ "kind": "EARN", "points": 100, "balanceAfter": 100, "reason": "Purchase - Order #12345", "actor": "key:1:first admin key" }])
@@ -65,9 +63,7 @@ both!(bad_point_requests_are_refused_and_change_nothing, |app| async move {
     }
     let (code, _, _) = app.error(REDEEM, json!({ "id": "424242", "p": 1 })).await;
     assert_eq!(code, "NOT_FOUND");
-    let (code, _, _) = app
-        .error("mutation($id: ID!) { addPoints(customerId: $id, points: 5, reason: $r) { currentPoints } }", json!({ "id": id }))
-        .await;
+    let (code, _, _) = app.error("mutation($id: ID!) { addPoints(customerId: $id, points: 5, reason: $r) { currentPoints } }", json!({ "id": id })).await;
     assert_eq!(code, "VALIDATION", "undeclared variable");
     let c = customer(&app, &id).await;
     assert_eq!(c["loyaltyPoints"], json!({ "current": 300, "lifetime": 300, "redeemed": 0, "toNextTier": 700 }));

@@ -36,7 +36,11 @@ both!(changes_consent_and_notes_are_audited, |app| async move {
 both!(export_holds_everything_about_a_customer, |app| async move {
     let id = create_customer(&app, "+14155550101", "Ann").await;
     add_points(&app, &id, 120).await;
-    app.data("mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"A1\", amount: 20, items: [{ itemId: \"soup\" }] }) { pointsEarned } }", json!({})).await;
+    app.data(
+        "mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"A1\", amount: 20, items: [{ itemId: \"soup\" }] }) { pointsEarned } }",
+        json!({}),
+    )
+    .await;
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"likes soup\") { id } }", json!({ "id": id })).await;
     let doc = app.data("query($id: ID!) { exportCustomer(id: $id) }", json!({ "id": id })).await["exportCustomer"].clone();
     assert_eq!(doc["customer"]["name"], "Ann");
@@ -53,8 +57,11 @@ both!(export_holds_everything_about_a_customer, |app| async move {
 
 both!(erasure_removes_personal_data_and_keeps_the_figures, |app| async move {
     let id = app
-        .data(PROFILE, json!({ "input": { "phone": "+14155550101", "name": "Ann Lee", "email": "ann@example.com", "dateOfBirth": "1990-05-15",
-            "preferences": { "allergies": ["peanuts"] }, "marketing": { "emailOptIn": true, "birthdayOffers": true } } }))
+        .data(
+            PROFILE,
+            json!({ "input": { "phone": "+14155550101", "name": "Ann Lee", "email": "ann@example.com", "dateOfBirth": "1990-05-15",
+            "preferences": { "allergies": ["peanuts"] }, "marketing": { "emailOptIn": true, "birthdayOffers": true } } }),
+        )
         .await["upsertCustomer"]["customer"]["id"]
         .as_str()
         .unwrap()
@@ -98,12 +105,20 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
     add_points(&app, &target, 700).await;
     add_points(&app, &source, 400).await;
     app.data("mutation($id: ID!) { redeemPoints(customerId: $id, points: 100) { currentPoints } }", json!({ "id": source })).await;
-    app.data("mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"T1\", amount: 30, items: [{ itemId: \"soup\" }] }) { pointsEarned } }", json!({})).await;
+    app.data(
+        "mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"T1\", amount: 30, items: [{ itemId: \"soup\" }] }) { pointsEarned } }",
+        json!({}),
+    )
+    .await;
     app.data("mutation { recordOrder(input: { phone: \"+14155550102\", orderId: \"S1\", amount: 70, items: [{ itemId: \"soup\", quantity: 2 }, { itemId: \"pie\" }] }) { pointsEarned } }", json!({})).await;
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"duplicate\") { id } }", json!({ "id": source })).await;
-    let reward = app.data("mutation { createReward(input: { name: \"Coffee\", pointsCost: 50, kind: FREE_ITEM, itemId: \"coffee\" }) { id } }", json!({})).await;
+    let reward =
+        app.data("mutation { createReward(input: { name: \"Coffee\", pointsCost: 50, kind: FREE_ITEM, itemId: \"coffee\" }) { id } }", json!({})).await;
     let voucher = app
-        .data("mutation($c: ID!, $r: ID!) { redeemReward(customerId: $c, rewardId: $r) { voucher { code } } }", json!({ "c": source, "r": reward["createReward"]["id"] }))
+        .data(
+            "mutation($c: ID!, $r: ID!) { redeemReward(customerId: $c, rewardId: $r) { voucher { code } } }",
+            json!({ "c": source, "r": reward["createReward"]["id"] }),
+        )
         .await["redeemReward"]["voucher"]["code"]
         .clone();
 

@@ -54,10 +54,19 @@ both!(each_field_read_alone_equals_the_full_read, |app| async move {
     app.data("mutation($id: ID!) { recordFeedback(customerId: $id, rating: 4) { replayed } }", json!({ "id": bob })).await;
     let all = FIELDS.join(" ");
     // A visit's payload reads the customer through the loader, with the selection's columns.
-    let visited = app.data(&format!("mutation($id: ID!) {{ recordVisit(customerId: $id, orderAmount: 61.5) {{ customer {{ {all} }} }} }}"), json!({ "id": bob })).await;
+    let visited =
+        app.data(&format!("mutation($id: ID!) {{ recordVisit(customerId: $id, orderAmount: 61.5) {{ customer {{ {all} }} }} }}"), json!({ "id": bob })).await;
     // The upsert's payload is the whole row written (no projection): the reference.
-    let full = app.data(&format!("mutation {{ upsertCustomer(input: {{ phone: \"+14155550702\" }}) {{ customer {{ {all} }} }} }}"), json!({})).await["upsertCustomer"]["customer"].clone();
-    let reference = app.data(&format!("query($id: ID!) {{ r: customers(filter: {{ search: \"Bob\" }}) {{ items {{ {all} }} }} c: customer(id: $id) {{ {all} }} }}"), json!({ "id": bob })).await;
+    let full =
+        app.data(&format!("mutation {{ upsertCustomer(input: {{ phone: \"+14155550702\" }}) {{ customer {{ {all} }} }} }}"), json!({})).await["upsertCustomer"]
+            ["customer"]
+            .clone();
+    let reference = app
+        .data(
+            &format!("query($id: ID!) {{ r: customers(filter: {{ search: \"Bob\" }}) {{ items {{ {all} }} }} c: customer(id: $id) {{ {all} }} }}"),
+            json!({ "id": bob }),
+        )
+        .await;
     assert_eq!(reference["c"], full, "a read of every field equals the full row");
     let without_times = |v: &Value| {
         let mut v = v.clone();

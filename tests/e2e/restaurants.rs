@@ -60,7 +60,10 @@ both!(settings_are_read_by_all_changed_by_admins_audited_and_checked, |app| asyn
     let updated = app
         .data(UPDATE, json!({ "input": { "name": "Harbour Bistro", "pointsPerDollar": 3, "pointsPerRedeemedDollar": 50, "replyTo": "Desk@Harbour.example" } }))
         .await;
-    assert_eq!(updated["updateRestaurant"], json!({ "id": "default", "name": "Harbour Bistro", "timezone": "UTC", "pointsPerDollar": 3, "replyTo": "desk@harbour.example" }));
+    assert_eq!(
+        updated["updateRestaurant"],
+        json!({ "id": "default", "name": "Harbour Bistro", "timezone": "UTC", "pointsPerDollar": 3, "replyTo": "desk@harbour.example" })
+    );
     let audit = app.data("{ auditLog(action: \"restaurant.updated\") { actor details } }", json!({})).await;
     let entries = audit["auditLog"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{audit}");
@@ -106,7 +109,9 @@ both!(operators_manage_restaurants_with_the_cli, |app| async move {
     assert!(!ok && err.contains("unknown setting"), "{err}");
     let shown: Value = serde_json::from_str(&app.cli(&["restaurants", "show", "harbour"]).await).unwrap();
     assert_eq!(shown["timezone"], "Pacific/Auckland", "a refused update changes nothing");
-    let changed: Value = serde_json::from_str(&app.cli(&["restaurants", "update", "harbour", "--set", "tierDiscounts.gold=12", "--set", "schedule.birthday=08:30"]).await).unwrap();
+    let changed: Value =
+        serde_json::from_str(&app.cli(&["restaurants", "update", "harbour", "--set", "tierDiscounts.gold=12", "--set", "schedule.birthday=08:30"]).await)
+            .unwrap();
     assert_eq!((changed["discountGold"].as_i64(), changed["birthdayAt"].as_str()), (Some(12), Some("08:30")));
 
     // A database from before restaurants had settings: keys and customers, no row. Every start
@@ -148,9 +153,8 @@ fn birthday_on(day: chrono::NaiveDate) -> String {
 async fn birthday_member(app: &TestApp, key: &str, phone: &str, name: &str, email: &str, dob: &str) {
     let q = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created } }";
     let consents = json!({ "emailOptIn": true, "birthdayOffers": true });
-    let (_, body) = app
-        .gql_as(Some(key), q, json!({ "input": { "phone": phone, "name": name, "email": email, "dateOfBirth": dob, "marketing": consents } }))
-        .await;
+    let (_, body) =
+        app.gql_as(Some(key), q, json!({ "input": { "phone": phone, "name": name, "email": email, "dateOfBirth": dob, "marketing": consents } })).await;
     assert_eq!(body["data"]["upsertCustomer"]["created"], true, "{body}");
 }
 
@@ -165,8 +169,19 @@ async fn two_restaurants_in_two_zones_get_birthday_emails_at_their_own_local_nin
     let mut expected = Vec::new();
     for (i, (id, tz_name, name, from, tz)) in zones.iter().enumerate() {
         app.cli(&[
-            "restaurants", "create", id, "--set", &format!("name={name}"), "--set", &format!("timezone={tz_name}"),
-            "--set", &format!("senderName={name}"), "--set", &format!("mailFrom={from}"), "--set", "replyTo=desk@example.com",
+            "restaurants",
+            "create",
+            id,
+            "--set",
+            &format!("name={name}"),
+            "--set",
+            &format!("timezone={tz_name}"),
+            "--set",
+            &format!("senderName={name}"),
+            "--set",
+            &format!("mailFrom={from}"),
+            "--set",
+            "replyTo=desk@example.com",
         ])
         .await;
         let key = app.create_key(id, "admin").await;
@@ -191,7 +206,11 @@ async fn two_restaurants_in_two_zones_get_birthday_emails_at_their_own_local_nin
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert_eq!(runs.as_array().map(Vec::len), Some(1), "{name}: {runs}");
-        assert_eq!((runs[0]["trigger"].as_str(), runs[0]["outcome"].as_str(), runs[0]["sent"].as_i64()), (Some("catch-up"), Some("succeeded"), Some(1)), "{name}");
+        assert_eq!(
+            (runs[0]["trigger"].as_str(), runs[0]["outcome"].as_str(), runs[0]["sent"].as_i64()),
+            (Some("catch-up"), Some("succeeded"), Some(1)),
+            "{name}"
+        );
         let at = chrono::DateTime::parse_from_rfc3339(runs[0]["scheduledFor"].as_str().unwrap()).unwrap();
         assert_eq!(at, *slot, "{name} runs at 09:00 of its own zone");
         let mails = sink.wait_for(2).await;
@@ -226,19 +245,32 @@ async fn each_admin_runs_and_sees_only_their_own_restaurants_jobs(backend: Backe
     app.gql_as(Some(&b), "mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": dora })).await;
     app.sql(&format!("UPDATE customers SET last_visit_at = {t}, first_visit_at = {t} WHERE id = {dora}", t = app.days_ago_sql(120))).await;
 
-    let run = "mutation($job: JobName!, $dry: Boolean!) { runJob(job: $job, dryRun: $dry) { run { changed enqueued skippedForConsent sent } recipients { name } } }";
+    let run =
+        "mutation($job: JobName!, $dry: Boolean!) { runJob(job: $job, dryRun: $dry) { run { changed enqueued skippedForConsent sent } recipients { name } } }";
     for job in ["DORMANCY", "BIRTHDAY", "ANNIVERSARY", "WIN_BACK", "DELIVERIES"] {
         for dry in [true, false] {
             let out = app.data(run, json!({ "job": job, "dry": dry })).await;
-            assert_eq!(out["runJob"]["run"], json!({ "changed": 0, "enqueued": 0, "skippedForConsent": 0, "sent": 0 }), "A's {job} (dry {dry}) touches nothing of B");
+            assert_eq!(
+                out["runJob"]["run"],
+                json!({ "changed": 0, "enqueued": 0, "skippedForConsent": 0, "sent": 0 }),
+                "A's {job} (dry {dry}) touches nothing of B"
+            );
             assert_eq!(out["runJob"]["recipients"], json!([]));
         }
     }
     assert!(sink.received().is_empty(), "no email for B's customers");
     let (_, b_view) = app
-        .gql_as(Some(&b), "query($id: ID!) { customer(id: $id) { status tags } jobRuns { id } campaignReports { sent pending lastRun { job } } deliveries { id } }", json!({ "id": dora }))
+        .gql_as(
+            Some(&b),
+            "query($id: ID!) { customer(id: $id) { status tags } jobRuns { id } campaignReports { sent pending lastRun { job } } deliveries { id } }",
+            json!({ "id": dora }),
+        )
         .await;
-    assert_eq!(b_view["data"]["customer"], json!({ "status": "ACTIVE", "tags": ["new-customer"] }), "A's dormancy run left B's customer alone (it would be dormant)");
+    assert_eq!(
+        b_view["data"]["customer"],
+        json!({ "status": "ACTIVE", "tags": ["new-customer"] }),
+        "A's dormancy run left B's customer alone (it would be dormant)"
+    );
     assert_eq!(b_view["data"]["jobRuns"], json!([]), "B sees none of A's runs");
     assert_eq!(b_view["data"]["deliveries"], json!([]));
     for report in b_view["data"]["campaignReports"].as_array().unwrap() {
@@ -294,12 +326,10 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
     as_b("mutation($id: ID!) { addCustomersToSegment(segment: \"wine-club\", customerIds: [$id]) }", json!({ "id": ann })).await;
     let prefix: String = b.split('_').take(2).collect::<Vec<_>>().join("_");
     let export = "query($id: ID!) { exportCustomer(id: $id) }";
-    let snapshot = |id: String| {
-        async move {
-            let mut doc = as_b(export, json!({ "id": id })).await["exportCustomer"].clone();
-            doc.as_object_mut().unwrap().remove("exportedAt");
-            doc
-        }
+    let snapshot = |id: String| async move {
+        let mut doc = as_b(export, json!({ "id": id })).await["exportCustomer"].clone();
+        doc.as_object_mut().unwrap().remove("exportedAt");
+        doc
     };
     let before = (snapshot(ann.clone()).await, snapshot(bob.clone()).await);
     app.data("mutation { createSegment(name: \"a-club\") { name } }", json!({})).await;
@@ -337,7 +367,11 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
         ("search", "{ customers(filter: { search: \"Bea\" }) { totalCount } }".into(), json!({ "customers": { "totalCount": 0 } })),
         ("segment filter", "{ customers(filter: { segment: \"wine-club\" }) { totalCount } }".into(), json!({ "customers": { "totalCount": 0 } })),
         ("occasions", "{ upcomingOccasions(days: 366) { name } }".into(), json!({ "upcomingOccasions": [] })),
-        ("segments", "{ segments { name customerCount } }".into(), json!({ "segments": app.data("{ segments { name customerCount } }", json!({})).await["segments"].clone() })),
+        (
+            "segments",
+            "{ segments { name customerCount } }".into(),
+            json!({ "segments": app.data("{ segments { name customerCount } }", json!({})).await["segments"].clone() }),
+        ),
         ("jobRuns", "{ jobRuns { id } }".into(), json!({ "jobRuns": [] })),
         ("deliveries", "{ deliveries { id } }".into(), json!({ "deliveries": [] })),
         ("restaurant", "{ restaurant { id } }".into(), json!({ "restaurant": { "id": "default" } })),

@@ -10,7 +10,8 @@ use crate::create_customer;
 use crate::harness::{Backend, TestApp};
 use crate::on_both;
 
-const KEYED: &str = "mutation($id: ID!, $k: String!) { addPoints(customerId: $id, points: 10, reason: \"visit\", idempotencyKey: $k) { currentPoints replayed } }";
+const KEYED: &str =
+    "mutation($id: ID!, $k: String!) { addPoints(customerId: $id, points: 10, reason: \"visit\", idempotencyKey: $k) { currentPoints replayed } }";
 const RETAIN: &str = "mutation($dry: Boolean!) { runJob(job: RETENTION, dryRun: $dry) { run { outcome purged erased } recipients { customerId name } } }";
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -38,7 +39,9 @@ async fn retention_purges_only_what_is_past_its_window_and_erases_the_inactive(b
     let bob = create_customer(&app, "+14155550302", "Bob Recent").await;
     app.data(KEYED, json!({ "id": ann, "k": "pos-old" })).await;
     app.data(KEYED, json!({ "id": bob, "k": "pos-new" })).await;
-    let (_, body) = app.gql_as(Some(&theirs), "mutation { upsertCustomer(input: { phone: \"+14155550399\", name: \"Their Guest\" }) { customer { id } } }", json!({})).await;
+    let (_, body) = app
+        .gql_as(Some(&theirs), "mutation { upsertCustomer(input: { phone: \"+14155550399\", name: \"Their Guest\" }) { customer { id } } }", json!({}))
+        .await;
     let guest = body["data"]["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
     app.gql_as(Some(&theirs), KEYED, json!({ "id": guest, "k": "pos-old" })).await;
     const ORDER: &str = "mutation { recordOrder(input: { phone: \"+14155550302\", orderId: \"A1\", amount: 5 }) { pointsEarned currentPoints } }";
@@ -77,10 +80,15 @@ async fn retention_purges_only_what_is_past_its_window_and_erases_the_inactive(b
     assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("deliveryRetentionDays")));
     let (code, _, _) = app.error("mutation { updateRestaurant(input: { eraseInactiveAfterMonths: 2 }) { id } }", json!({})).await;
     assert_eq!(code, "VALIDATION");
-    let set = app.data("mutation { updateRestaurant(input: { eraseInactiveAfterMonths: 12 }) { eraseInactiveAfterMonths idempotencyRetentionDays } }", json!({})).await;
+    let set = app
+        .data("mutation { updateRestaurant(input: { eraseInactiveAfterMonths: 12 }) { eraseInactiveAfterMonths idempotencyRetentionDays } }", json!({}))
+        .await;
     assert_eq!(set["updateRestaurant"], json!({ "eraseInactiveAfterMonths": 12, "idempotencyRetentionDays": 30 }));
     let long_ago = app.days_ago_sql(400);
-    app.sql(&format!("UPDATE customers SET last_activity_at = {long_ago}, updated_at = {long_ago}, member_since = {long_ago} WHERE id IN ({ann}, {guest}, {bob})")).await;
+    app.sql(&format!(
+        "UPDATE customers SET last_activity_at = {long_ago}, updated_at = {long_ago}, member_since = {long_ago} WHERE id IN ({ann}, {guest}, {bob})"
+    ))
+    .await;
     // Bob changed his profile since: that is activity for retention (not for points).
     app.data("mutation { upsertCustomer(input: { phone: \"+14155550302\", email: \"bob@example.com\" }) { created } }", json!({})).await;
     let dry = app.data(RETAIN, json!({ "dry": true })).await;

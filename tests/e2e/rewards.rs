@@ -20,9 +20,15 @@ fn code(body: &Value) -> Option<&str> {
 both!(a_reward_becomes_a_voucher_the_pos_uses_exactly_once, |app| async move {
     let ann = create_customer(&app, "+14155550101", "Ann").await;
     add_points(&app, &ann, 1_200).await;
-    let dessert = app.data(CREATE, json!({ "input": { "name": "Free tiramisu", "pointsCost": 500, "kind": "FREE_ITEM", "itemId": "tiramisu", "minTier": "SILVER", "stock": 5 } })).await;
+    let dessert = app
+        .data(
+            CREATE,
+            json!({ "input": { "name": "Free tiramisu", "pointsCost": 500, "kind": "FREE_ITEM", "itemId": "tiramisu", "minTier": "SILVER", "stock": 5 } }),
+        )
+        .await;
     let dessert_id = dessert["createReward"]["id"].as_str().unwrap().to_string();
-    let vip = app.data(CREATE, json!({ "input": { "name": "VIP dinner", "pointsCost": 100, "kind": "PERCENT_OFF", "percentOff": 20, "minTier": "VIP" } })).await;
+    let vip =
+        app.data(CREATE, json!({ "input": { "name": "VIP dinner", "pointsCost": 100, "kind": "PERCENT_OFF", "percentOff": 20, "minTier": "VIP" } })).await;
     let (c, _, err) = app.error(CREATE, json!({ "input": { "name": "Broken", "pointsCost": 100, "kind": "AMOUNT_OFF" } })).await;
     assert_eq!((c.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("amountOff")));
     let staff = app.create_key("default", "staff").await;
@@ -33,7 +39,10 @@ both!(a_reward_becomes_a_voucher_the_pos_uses_exactly_once, |app| async move {
     assert_eq!(c, "REWARD_UNAVAILABLE", "{message}");
     let out = app.data(REDEEM, json!({ "c": ann, "r": dessert_id, "k": "app-1" })).await["redeemReward"].clone();
     assert_eq!(out["points"], json!({ "currentPoints": 700, "redeemedPoints": 500 }));
-    assert_eq!((out["voucher"]["kind"].as_str(), out["voucher"]["itemId"].as_str(), out["voucher"]["usable"].as_bool()), (Some("FREE_ITEM"), Some("tiramisu"), Some(true)));
+    assert_eq!(
+        (out["voucher"]["kind"].as_str(), out["voucher"]["itemId"].as_str(), out["voucher"]["usable"].as_bool()),
+        (Some("FREE_ITEM"), Some("tiramisu"), Some(true))
+    );
     let again = app.data(REDEEM, json!({ "c": ann, "r": dessert_id, "k": "app-1" })).await["redeemReward"].clone();
     assert_eq!((again["replayed"].as_bool(), &again["voucher"]["code"]), (Some(true), &out["voucher"]["code"]), "a retry issues nothing new");
     let code_ = out["voucher"]["code"].as_str().unwrap().to_string();
@@ -132,7 +141,11 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
     use chrono::Utc;
     let sink = crate::smtp::SmtpSink::start().await;
     let app = crate::harness::TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0")]).await;
-    app.data("mutation { updateRestaurant(input: { timezone: \"UTC\", winBackVoucherPercent: 15, benefitVoucherDays: 14 }) { winBackVoucherPercent } }", json!({})).await;
+    app.data(
+        "mutation { updateRestaurant(input: { timezone: \"UTC\", winBackVoucherPercent: 15, benefitVoucherDays: 14 }) { winBackVoucherPercent } }",
+        json!({}),
+    )
+    .await;
     let today = Utc::now().date_naive();
     let upsert = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
     let consent = json!({ "emailOptIn": true, "birthdayOffers": true, "specialOffers": true });
@@ -154,7 +167,10 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
     let voucher = &vouchers["vouchers"][0];
     assert_eq!((voucher["title"].as_str(), voucher["percentOff"].as_i64()), (Some("Birthday: 10% off"), Some(10)), "gold: 10% off: {vouchers}");
     let code_text = voucher["code"].as_str().unwrap().to_string();
-    assert!(ann_text.contains(&format!("Show this code when you pay: {code_text} (10% off, valid until {})", today + chrono::Duration::days(14))), "{ann_text}");
+    assert!(
+        ann_text.contains(&format!("Show this code when you pay: {code_text} (10% off, valid until {})", today + chrono::Duration::days(14))),
+        "{ann_text}"
+    );
     assert!(!text_of("bob@example.com").contains("Show this code"), "bronze has no discount, so no voucher");
     assert_eq!(app.data("query($c: ID!) { vouchers(customerId: $c) { code } }", json!({ "c": bob })).await["vouchers"], json!([]));
 

@@ -21,7 +21,8 @@ fn member_token(secret: &str, customer: i64) -> String {
         "sub": format!("customer:{customer}"), "restaurant": "default", "role": "customer", "customer_id": customer,
         "iss": "loyalty", "exp": chrono::Utc::now().timestamp() + 3600,
     });
-    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
+        .unwrap()
 }
 
 async fn me(app: &TestApp, token: &str) -> (u16, Value) {
@@ -159,7 +160,8 @@ async fn postgres_keys_kept_in_the_data_move_to_their_own_database() {
     let found = app.data("query($id: ID!) { customer(id: $id) { phone } }", json!({ "id": id })).await;
     assert_eq!(found["customer"]["phone"], "+14155550118", "opens with the moved keys");
     let db = app.db().await;
-    let sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('customer_keys', 'data_keys', 'key_checks')";
+    let sql =
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('customer_keys', 'data_keys', 'key_checks')";
     let left: i64 = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap().try_get_by_index(0).unwrap();
     assert_eq!(left, 0, "the key tables left the data's database");
 }

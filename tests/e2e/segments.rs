@@ -7,9 +7,14 @@ use crate::{add_points, both, create_customer, customer};
 both!(custom_segments_can_be_managed, |app| async move {
     let a = create_customer(&app, "+14155550101", "Ann").await;
     let b = create_customer(&app, "+14155550102", "Bob").await;
-    let created = app.data("mutation { createSegment(name: \"Wine Club\", description: \"Monthly tasting\") { name automatic customerCount } }", json!({})).await;
+    let created =
+        app.data("mutation { createSegment(name: \"Wine Club\", description: \"Monthly tasting\") { name automatic customerCount } }", json!({})).await;
     assert_eq!(created["createSegment"], json!({ "name": "wine-club", "automatic": false, "customerCount": 0 }));
-    for bad in ["mutation { createSegment(name: \"wine club\") { name } }", "mutation { createSegment(name: \"VIP\") { name } }", "mutation { createSegment(name: \"a/b\") { name } }"] {
+    for bad in [
+        "mutation { createSegment(name: \"wine club\") { name } }",
+        "mutation { createSegment(name: \"VIP\") { name } }",
+        "mutation { createSegment(name: \"a/b\") { name } }",
+    ] {
         let (code, _, _) = app.error(bad, json!({})).await;
         assert_eq!(code, "VALIDATION", "{bad}");
     }
@@ -24,7 +29,11 @@ both!(custom_segments_can_be_managed, |app| async move {
     let count = |segment: &str| {
         let app = &app;
         let segment = segment.to_string();
-        async move { app.data("query($s: String) { customers(filter: { segment: $s }) { totalCount } }", json!({ "s": segment })).await["customers"]["totalCount"].as_i64().unwrap() }
+        async move {
+            app.data("query($s: String) { customers(filter: { segment: $s }) { totalCount } }", json!({ "s": segment })).await["customers"]["totalCount"]
+                .as_i64()
+                .unwrap()
+        }
     };
     assert_eq!(count("wine-club").await, 2);
     app.data("mutation { renameSegment(name: \"wine-club\", newName: \"sommeliers\") }", json!({})).await;
@@ -44,7 +53,13 @@ both!(automatic_segments_follow_the_rules, |app| async move {
     app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 75) { visitId } }", json!({ "id": a })).await;
     assert_eq!(customer(&app, &a).await["segments"], json!(["high-value", "new-customer", "vip"]));
     let list = app.data("{ segments { name automatic customerCount } }", json!({})).await["segments"].clone();
-    let auto: Vec<_> = list.as_array().unwrap().iter().filter(|s| s["automatic"] == true).map(|s| (s["name"].as_str().unwrap().to_string(), s["customerCount"].as_i64().unwrap())).collect();
+    let auto: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["automatic"] == true)
+        .map(|s| (s["name"].as_str().unwrap().to_string(), s["customerCount"].as_i64().unwrap()))
+        .collect();
     assert_eq!(
         auto,
         [("new-customer", 1), ("frequent-visitor", 0), ("high-value", 1), ("vip", 1), ("at-risk", 0), ("dormant", 0)].map(|(n, c)| (n.to_string(), c))

@@ -66,11 +66,7 @@ both!(dormancy_follows_the_last_visit, |app| async move {
     app.data(VISIT, json!({ "id": id, "amount": 20 })).await;
     let touch = "mutation { upsertCustomer(input: { phone: \"+14155550101\" }) { customer { status tags } } }";
     for (days, dormant) in [(89, false), (90, false), (91, true)] {
-        app.sql(&format!(
-            "UPDATE customers SET last_visit_at = {t}, first_visit_at = {t} WHERE id = {id}",
-            t = app.days_ago_sql(days)
-        ))
-        .await;
+        app.sql(&format!("UPDATE customers SET last_visit_at = {t}, first_visit_at = {t} WHERE id = {id}", t = app.days_ago_sql(days))).await;
         let c = app.data(touch, json!({})).await["upsertCustomer"]["customer"].clone();
         assert_eq!(c["status"], if dormant { "DORMANT" } else { "ACTIVE" }, "{days} days");
         assert_eq!(c["tags"], if dormant { json!(["dormant"]) } else { json!([]) }, "{days} days");

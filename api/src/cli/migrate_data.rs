@@ -42,7 +42,9 @@ pub async fn run(config: &Config, from: &str, to: &str, from_keystore: Option<St
             let target_vault = db::open_vault(&target_config, &target).await.context("opening the target's key store")?;
             let opened = transfer::verify_sealed(&target, &target_vault).await.context("opening the moved members with the target's key store")?;
             transfer::finish(&target).await?;
-            println!("copied {rows} rows (the keys included); verified: the same rows in every table, every balance equals its ledger, the sealed values of all {opened} customers open");
+            println!(
+                "copied {rows} rows (the keys included); verified: the same rows in every table, every balance equals its ledger, the sealed values of all {opened} customers open"
+            );
             Ok(())
         }
         Err(e) => {
@@ -54,7 +56,12 @@ pub async fn run(config: &Config, from: &str, to: &str, from_keystore: Option<St
 }
 
 /// Copies the data, then the keys; the number of rows.
-async fn copy(source: &DatabaseConnection, source_vault: &entity::ops::vault::Vault, target: &DatabaseConnection, target_keys: &DatabaseConnection) -> anyhow::Result<u64> {
+async fn copy(
+    source: &DatabaseConnection,
+    source_vault: &entity::ops::vault::Vault,
+    target: &DatabaseConnection,
+    target_keys: &DatabaseConnection,
+) -> anyhow::Result<u64> {
     let mut last = String::new();
     let copied = transfer::copy_all(source, target, &mut |table, done, total| {
         if table != last || done == total || done % 10_000 == 0 {

@@ -123,7 +123,8 @@ mod tests {
 
     #[test]
     fn fragments_count_like_the_fields_they_hold() {
-        let spread = format!("query {{ ...F }} fragment F on Query {{ {} }}", (0..21).map(|i| format!("c{i}: customer(id: 1) {{ id }}")).collect::<Vec<_>>().join(" "));
+        let spread =
+            format!("query {{ ...F }} fragment F on Query {{ {} }}", (0..21).map(|i| format!("c{i}: customer(id: 1) {{ id }}")).collect::<Vec<_>>().join(" "));
         assert!(verdict(&spread).is_err());
         let inline = format!("{{ ... on Query {{ {} }} }}", (0..21).map(|i| format!("c{i}: restaurant {{ id }}")).collect::<Vec<_>>().join(" "));
         assert!(verdict(&inline).is_err());

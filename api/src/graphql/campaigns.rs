@@ -3,13 +3,13 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use entity::DomainError;
 use entity::entities::{DeliveryStatus as Status, RunTrigger, email_delivery, job_run};
 use entity::ops::{deliveries, job_runs, restaurants};
-use entity::DomainError;
 use jobs::{Campaign, Job, JobError};
 
-use super::scalars::Date;
 use super::context::{app, scope};
+use super::scalars::Date;
 use crate::auth::{ADMIN, MARKETING};
 use crate::error::{ApiError, IntoGql};
 
@@ -271,11 +271,9 @@ impl CampaignQuery {
     async fn campaign_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignReport>> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let mut reports = Vec::new();
-        for (name, campaign) in [
-            (CampaignName::Birthday, Campaign::Birthday),
-            (CampaignName::Anniversary, Campaign::Anniversary),
-            (CampaignName::WinBack, Campaign::WinBack),
-        ] {
+        for (name, campaign) in
+            [(CampaignName::Birthday, Campaign::Birthday), (CampaignName::Anniversary, Campaign::Anniversary), (CampaignName::WinBack, Campaign::WinBack)]
+        {
             let counts = deliveries::status_counts(db, scope, campaign).await.gql()?;
             let n = |s: Status| counts.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
             let job = Job::ALL.into_iter().find(|j| j.campaign() == Some(campaign)).map(Job::name);
@@ -303,9 +301,7 @@ impl CampaignQuery {
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<Delivery>> {
         let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
-        let rows = deliveries::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit, offset)
-            .await
-            .gql()?;
+        let rows = deliveries::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit, offset).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

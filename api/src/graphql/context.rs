@@ -50,4 +50,3 @@ pub fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
 pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<loaders::DbLoader> {
     ctx.data_unchecked::<DataLoader<loaders::DbLoader>>()
 }
-

@@ -89,22 +89,24 @@ async fn drive<T>(work: impl std::future::Future<Output = T>, queued: std::sync:
 
     let mut work = std::pin::pin!(work);
     let mut fetches = FuturesUnordered::new();
-    std::future::poll_fn(move |cx| loop {
+    std::future::poll_fn(move |cx| {
         loop {
-            let flag = Arc::new(Flag { woken: AtomicBool::new(false), task: cx.waker().clone() });
-            let waker = Waker::from(flag.clone());
-            match work.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
-                Poll::Ready(out) => return Poll::Ready(out),
-                Poll::Pending if flag.woken.load(Ordering::SeqCst) => continue,
-                Poll::Pending => break,
+            loop {
+                let flag = Arc::new(Flag { woken: AtomicBool::new(false), task: cx.waker().clone() });
+                let waker = Waker::from(flag.clone());
+                match work.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
+                    Poll::Ready(out) => return Poll::Ready(out),
+                    Poll::Pending if flag.woken.load(Ordering::SeqCst) => continue,
+                    Poll::Pending => break,
+                }
             }
-        }
-        while let Ok(fetch) = queued.try_recv() {
-            fetches.push(fetch);
-        }
-        match fetches.poll_next_unpin(cx) {
-            Poll::Ready(Some(())) => continue,
-            _ => return Poll::Pending,
+            while let Ok(fetch) = queued.try_recv() {
+                fetches.push(fetch);
+            }
+            match fetches.poll_next_unpin(cx) {
+                Poll::Ready(Some(())) => continue,
+                _ => return Poll::Pending,
+            }
         }
     })
     .await

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, special_occasion, visit};
-use entity::ops::{customers, feedback, ledger, notes, visits};
 use entity::ops::vault::CustomerKey;
+use entity::ops::{customers, feedback, ledger, notes, visits};
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
 
@@ -103,13 +103,7 @@ impl Loader<LabelsOf> for DbLoader {
         Ok(keys
             .iter()
             .map(|key| {
-                let names = labels
-                    .get(&key.0)
-                    .into_iter()
-                    .flatten()
-                    .filter(|l| l.kind == key.1)
-                    .map(|l| l.name.clone())
-                    .collect();
+                let names = labels.get(&key.0).into_iter().flatten().filter(|l| l.kind == key.1).map(|l| l.name.clone()).collect();
                 (*key, names)
             })
             .collect())

@@ -43,13 +43,7 @@ pub struct MemberPoints {
 
 impl From<point_transaction::Model> for MemberPoints {
     fn from(m: point_transaction::Model) -> Self {
-        Self {
-            kind: m.kind.into(),
-            points: m.delta,
-            balance_after: m.balance_after,
-            reason: m.reason,
-            created_at: m.created_at,
-        }
+        Self { kind: m.kind.into(), points: m.delta, balance_after: m.balance_after, reason: m.reason, created_at: m.created_at }
     }
 }
 
@@ -92,11 +86,7 @@ impl Member {
         LoyaltyPoints::of(&self.0)
     }
     async fn referral(&self) -> MemberReferral {
-        MemberReferral {
-            referral_code: self.0.referral_code.clone(),
-            referrals_count: self.0.referrals_count,
-            referral_rewards: self.0.referral_rewards,
-        }
+        MemberReferral { referral_code: self.0.referral_code.clone(), referrals_count: self.0.referrals_count, referral_rewards: self.0.referral_rewards }
     }
     /// The member's own consent, which `updateMyConsent` changes.
     async fn marketing(&self) -> Marketing {
@@ -141,11 +131,7 @@ pub struct MemberToken {
 
 /// The member's principal.
 fn member<'a>(ctx: &Context<'a>) -> Result<&'a entity::ops::keys::MemberRef, ApiError> {
-    ctx.data_unchecked::<super::context::RequestContext>()
-        .principal
-        .member
-        .as_ref()
-        .ok_or_else(|| ApiError::not_found("member"))
+    ctx.data_unchecked::<super::context::RequestContext>().principal.member.as_ref().ok_or_else(|| ApiError::not_found("member"))
 }
 
 /// Member queries.
@@ -197,15 +183,8 @@ impl MeMutation {
         let id = customer_id(&member_id).gql()?;
         let member = ops::find_by_id(&state.db, scope, id).await.gql()?;
         let expires_at = Utc::now() + chrono::Duration::minutes(minutes);
-        let token = state
-            .member_tokens
-            .mint(&scope.restaurant_id, member.id, expires_at)
-            .map_err(|e| ApiError::Domain(entity::DomainError::internal(e)))
-            .gql()?;
-        Ok(MemberToken {
-            token,
-            customer_id: ID(member.id.to_string()),
-            expires_at,
-        })
+        let token =
+            state.member_tokens.mint(&scope.restaurant_id, member.id, expires_at).map_err(|e| ApiError::Domain(entity::DomainError::internal(e))).gql()?;
+        Ok(MemberToken { token, customer_id: ID(member.id.to_string()), expires_at })
     }
 }

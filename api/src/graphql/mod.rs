@@ -129,10 +129,7 @@ mod tests {
             std::fs::write(path, &sdl).expect("write schema.graphql");
         }
         let saved = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            saved == sdl,
-            "schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo nextest run -p api schema_file` and commit it"
-        );
+        assert!(saved == sdl, "schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo nextest run -p api schema_file` and commit it");
     }
 
     /// A field added to `Customer` without its columns in `FIELD_COLUMNS` would make reads

@@ -3,10 +3,10 @@
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::ops::{orders, refunds};
 
+use super::context::{app, scope};
 use super::customers::types::Customer;
 use super::scalars::Money;
 use super::types::{Tier, customer_id};
-use super::context::{app, scope};
 use crate::auth::STAFF;
 use crate::error::IntoGql;
 
@@ -120,12 +120,7 @@ impl OrderMutation {
     #[graphql(guard = "STAFF")]
     async fn record_order(&self, ctx: &Context<'_>, input: OrderInput) -> async_graphql::Result<OrderPayload> {
         let state = app(ctx);
-        let order = orders::OrderInput {
-            phone: input.phone,
-            order_id: input.order_id,
-            amount_cents: input.amount.0,
-            items: items_of(input.items),
-        };
+        let order = orders::OrderInput { phone: input.phone, order_id: input.order_id, amount_cents: input.amount.0, items: items_of(input.items) };
         let out = orders::record_order(&state.db, scope(ctx), &state.policy, order).await.gql()?;
         let v = out.value;
         Ok(OrderPayload {

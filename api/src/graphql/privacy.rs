@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use entity::entities::audit_entry;
 use entity::ops::{audit, privacy};
 
+use super::context::{app, scope};
 use super::customers::types::Customer;
 use super::scalars::Date;
 use super::types::customer_id;
-use super::context::{app, scope};
 use crate::auth::ADMIN;
 use crate::error::IntoGql;
 

@@ -4,8 +4,8 @@ use async_graphql::{Context, Object, SimpleObject};
 use entity::ops::restaurants;
 use entity::rules::tier;
 
-use super::types::Tier;
 use super::context::{app, scope};
+use super::types::Tier;
 use crate::auth::VIEWER;
 use crate::error::IntoGql;
 

@@ -119,7 +119,12 @@ impl From<restaurant::Model> for Restaurant {
                 platinum: Some(r.discount_platinum.into()),
                 vip: Some(r.discount_vip.into()),
             },
-            schedule: JobSchedule { dormancy: Some(r.dormancy_at), birthday: Some(r.birthday_at), anniversary: Some(r.anniversary_at), win_back: Some(r.win_back_at) },
+            schedule: JobSchedule {
+                dormancy: Some(r.dormancy_at),
+                birthday: Some(r.birthday_at),
+                anniversary: Some(r.anniversary_at),
+                win_back: Some(r.win_back_at),
+            },
             frequency_cap: FrequencyCap { emails: Some(r.cap_emails), days: Some(r.cap_days), include_occasions: Some(r.cap_occasions) },
             win_back_voucher_percent: r.win_back_percent.into(),
             benefit_voucher_days: r.benefit_days,

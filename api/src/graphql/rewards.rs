@@ -230,7 +230,13 @@ impl RewardMutation {
     /// Redeems a reward for a member: takes its points and issues a voucher, once per
     /// idempotency key. `REWARD_UNAVAILABLE` (tier, window, stock), `INSUFFICIENT_POINTS`.
     #[graphql(guard = "STAFF")]
-    async fn redeem_reward(&self, ctx: &Context<'_>, customer_id: ID, reward_id: ID, idempotency_key: Option<String>) -> async_graphql::Result<RedeemRewardPayload> {
+    async fn redeem_reward(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        reward_id: ID,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<RedeemRewardPayload> {
         let customer = self::customer_id(&customer_id).gql()?;
         let reward = self::reward_id(&reward_id).gql()?;
         let out = ops::redeem_reward(&app(ctx).db, scope(ctx), customer, reward, idempotency_key.as_deref()).await.gql()?;

@@ -4,9 +4,9 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::ops::{restaurants, segments};
 
+use super::context::{app, scope};
 use super::marketing::types::AudienceRule;
 use super::types::customer_id;
-use super::context::{app, scope};
 use crate::auth::{SEGMENTS, VIEWER};
 use crate::error::{ApiError, IntoGql};
 

@@ -7,10 +7,10 @@ use entity::ops::stats;
 use entity::{DomainResult, Scope};
 use sea_orm::DatabaseConnection;
 
+use super::context::{app, scope};
 use super::customers::types::Customer;
 use super::scalars::{Date, Money};
 use super::types::{CustomerStatus, Tier};
-use super::context::{app, scope};
 use crate::auth::VIEWER;
 use crate::cache::TtlCache;
 use crate::error::IntoGql;
@@ -92,11 +92,7 @@ pub struct PeriodInsights {
 
 /// The caller's restaurant's value in `pick(cache)`, loaded with `load` when missing (the
 /// loader owns its connection and scope: a stale value is refreshed in the background).
-async fn cached<V, F, Fut>(
-    ctx: &Context<'_>,
-    pick: impl FnOnce(&crate::cache::StatsCache) -> &TtlCache<String, V>,
-    load: F,
-) -> async_graphql::Result<V>
+async fn cached<V, F, Fut>(ctx: &Context<'_>, pick: impl FnOnce(&crate::cache::StatsCache) -> &TtlCache<String, V>, load: F) -> async_graphql::Result<V>
 where
     V: Clone + Send + Sync + 'static,
     F: FnOnce(DatabaseConnection, Scope) -> Fut,
@@ -162,13 +158,7 @@ impl LoyaltyStats {
 
     /// Visits, revenue, new vs returning customers and a series for `from`–`to` (inclusive
     /// local dates of your restaurant, at most three years; buckets start at local midnight).
-    async fn insights(
-        &self,
-        ctx: &Context<'_>,
-        from: Date,
-        to: Date,
-        #[graphql(default)] interval: StatsInterval,
-    ) -> async_graphql::Result<PeriodInsights> {
+    async fn insights(&self, ctx: &Context<'_>, from: Date, to: Date, #[graphql(default)] interval: StatsInterval) -> async_graphql::Result<PeriodInsights> {
         let interval = match interval {
             StatsInterval::Day => stats::Interval::Day,
             StatsInterval::Week => stats::Interval::Week,

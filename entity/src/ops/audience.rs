@@ -23,11 +23,8 @@ pub struct Target {
 
 /// The restaurant's rule segments, by name.
 async fn rule_segments(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<HashMap<String, AudienceRule>> {
-    let rows = segment::Entity::find()
-        .filter(segment::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(segment::Column::Rule.is_not_null())
-        .all(db)
-        .await?;
+    let rows =
+        segment::Entity::find().filter(segment::Column::RestaurantId.eq(&scope.restaurant_id)).filter(segment::Column::Rule.is_not_null()).all(db).await?;
     rows.into_iter().map(|s| Ok((s.name, AudienceRule::from_json(s.rule.as_deref().unwrap_or("{}"))?))).collect()
 }
 
@@ -98,7 +95,9 @@ impl Builder<'_> {
         if let Some(v) = r.max_average_order_cents {
             all = all.add(Expr::col(C::TotalSpentCents).lte(Expr::col(C::TotalVisits).mul(v)));
         }
-        for (column, after, before) in [(C::LastVisitAt, r.last_visit_after, r.last_visit_before), (C::MemberSince, r.member_since_after, r.member_since_before)] {
+        for (column, after, before) in
+            [(C::LastVisitAt, r.last_visit_after, r.last_visit_before), (C::MemberSince, r.member_since_after, r.member_since_before)]
+        {
             if let Some(d) = after {
                 all = all.add(column.gte(self.p.start_of(d)));
             }

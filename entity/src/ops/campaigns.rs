@@ -13,8 +13,8 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 use serde::Serialize;
 
 use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, Tier, customer, customer_label, email_delivery, reward, special_occasion};
-use crate::rules::{occasions, rewards, tier};
 use crate::rules::programme::Programme;
+use crate::rules::{occasions, rewards, tier};
 use crate::{DomainError, DomainResult, Scope};
 
 /// Most recipients a dry run lists.
@@ -108,7 +108,12 @@ impl Campaign {
             Campaign::Birthday => customer::Column::BirthdayOffers,
             Campaign::Anniversary => customer::Column::AnniversaryOffers,
             Campaign::WinBack => customer::Column::SpecialOffers,
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp | Campaign::MemberAnniversary | Campaign::NearingReward => customer::Column::EmailOptIn,
+            Campaign::PointsExpiry
+            | Campaign::Welcome
+            | Campaign::WelcomeFollowUp
+            | Campaign::TierUp
+            | Campaign::MemberAnniversary
+            | Campaign::NearingReward => customer::Column::EmailOptIn,
             Campaign::AtRisk | Campaign::Occasion => customer::Column::SpecialOffers,
         }
     }
@@ -119,7 +124,12 @@ impl Campaign {
             Campaign::Birthday => &["emailOptIn", "birthdayOffers"],
             Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
             Campaign::WinBack => &["emailOptIn", "specialOffers"],
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp | Campaign::MemberAnniversary | Campaign::NearingReward => &["emailOptIn"],
+            Campaign::PointsExpiry
+            | Campaign::Welcome
+            | Campaign::WelcomeFollowUp
+            | Campaign::TierUp
+            | Campaign::MemberAnniversary
+            | Campaign::NearingReward => &["emailOptIn"],
             Campaign::AtRisk | Campaign::Occasion => &["emailOptIn", "specialOffers"],
         }
     }
@@ -130,7 +140,12 @@ impl Campaign {
             Campaign::Birthday => c.birthday_offers,
             Campaign::Anniversary => c.anniversary_offers,
             Campaign::WinBack => c.special_offers,
-            Campaign::PointsExpiry | Campaign::Welcome | Campaign::WelcomeFollowUp | Campaign::TierUp | Campaign::MemberAnniversary | Campaign::NearingReward => true,
+            Campaign::PointsExpiry
+            | Campaign::Welcome
+            | Campaign::WelcomeFollowUp
+            | Campaign::TierUp
+            | Campaign::MemberAnniversary
+            | Campaign::NearingReward => true,
             Campaign::AtRisk | Campaign::Occasion => c.special_offers,
         };
         c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
@@ -200,7 +215,11 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, 
             let column = if campaign == Campaign::Birthday { customer::Column::BirthMd } else { customer::Column::AnniversaryMd };
             occasions::window(today, p.occasion_lead_days)
                 .into_iter()
-                .map(|(day, keys)| Due { who: Condition::all().add(column.is_in(keys)), period_key: Expr::value(day.year().to_string()), occasion_date: Some(day) })
+                .map(|(day, keys)| Due {
+                    who: Condition::all().add(column.is_in(keys)),
+                    period_key: Expr::value(day.year().to_string()),
+                    occasion_date: Some(day),
+                })
                 .collect()
         }
         Campaign::PointsExpiry | Campaign::TierUp => Vec::new(),
@@ -211,12 +230,16 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, 
                     .column(special_occasion::Column::CustomerId)
                     .from(special_occasion::Entity)
                     .cond_where(
-                        Condition::all().add(special_occasion::Column::Md.is_in(keys)).add(
-                            Condition::any().add(special_occasion::Column::Recurring.eq(true)).add(special_occasion::Column::Date.eq(day)),
-                        ),
+                        Condition::all()
+                            .add(special_occasion::Column::Md.is_in(keys))
+                            .add(Condition::any().add(special_occasion::Column::Recurring.eq(true)).add(special_occasion::Column::Date.eq(day))),
                     )
                     .to_owned();
-                Due { who: Condition::all().add(customer::Column::Id.in_subquery(celebrated)), period_key: Expr::value(day.to_string()), occasion_date: Some(day) }
+                Due {
+                    who: Condition::all().add(customer::Column::Id.in_subquery(celebrated)),
+                    period_key: Expr::value(day.to_string()),
+                    occasion_date: Some(day),
+                }
             })
             .collect(),
         Campaign::WinBack => {
@@ -229,9 +252,7 @@ fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, 
                 .and_where(email_delivery::Column::CreatedAt.gt(since))
                 .to_owned();
             vec![Due {
-                who: Condition::all()
-                    .add(customer::Column::Status.eq(CustomerStatus::Dormant))
-                    .add(Condition::all().add(Expr::exists(recently_sent)).not()),
+                who: Condition::all().add(customer::Column::Status.eq(CustomerStatus::Dormant)).add(Condition::all().add(Expr::exists(recently_sent)).not()),
                 period_key: Expr::value(today.to_string()),
                 occasion_date: None,
             }]
@@ -316,8 +337,8 @@ fn nearing(p: &Programme, catalogue: &[reward::Model], now: DateTime<Utc>) -> Ve
         for cheaper in offered[..i].iter().filter(|c| c.points_cost < r.points_cost) {
             who = who.add(Condition::all().add(C::PointsCurrent.lt(cheaper.points_cost)).add(C::Tier.is_in(allowed(cheaper))).not());
         }
-        let period_key = Expr::value(format!("reward-{}-", r.id))
-            .binary(BinOper::Custom("||"), Expr::col((customer::Entity, C::PointsRedeemed)).cast_as("TEXT"));
+        let period_key =
+            Expr::value(format!("reward-{}-", r.id)).binary(BinOper::Custom("||"), Expr::col((customer::Entity, C::PointsRedeemed)).cast_as("TEXT"));
         groups.push(Due { who, period_key, occasion_date: None });
     }
     groups
@@ -395,7 +416,19 @@ pub async fn enqueue(
                 .to_owned();
             let insert = Query::insert()
                 .into_table(email_delivery::Entity)
-                .columns([E::RestaurantId, E::CustomerId, E::Campaign, E::PeriodKey, E::OccasionDate, E::Email, E::Status, E::Attempts, E::NextAttemptAt, E::CreatedAt, E::UpdatedAt])
+                .columns([
+                    E::RestaurantId,
+                    E::CustomerId,
+                    E::Campaign,
+                    E::PeriodKey,
+                    E::OccasionDate,
+                    E::Email,
+                    E::Status,
+                    E::Attempts,
+                    E::NextAttemptAt,
+                    E::CreatedAt,
+                    E::UpdatedAt,
+                ])
                 .select_from(select)
                 .map_err(|e| DomainError::internal(e.to_string()))?
                 .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())

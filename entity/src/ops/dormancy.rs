@@ -122,9 +122,10 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
             .and_where(customer_label::Column::RestaurantId.eq(&scope.restaurant_id))
             .and_where(customer_label::Column::Kind.eq(rule.kind))
             .and_where(customer_label::Column::Name.eq(rule.name))
-            .and_where(customer_label::Column::CustomerId.in_subquery(
-                Query::select().column(C::Id).from(customer::Entity).cond_where(ours().add(rule.remove_when.clone())).to_owned(),
-            ))
+            .and_where(
+                customer_label::Column::CustomerId
+                    .in_subquery(Query::select().column(C::Id).from(customer::Entity).cond_where(ours().add(rule.remove_when.clone())).to_owned()),
+            )
             .to_owned();
         changed += txn.execute(&delete).await?.rows_affected();
     }
@@ -139,12 +140,8 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
             .to_owned()
     };
     txn.execute(&status(CustomerStatus::Active, CustomerStatus::Dormant, Condition::all().add(C::LastVisitAt.lt(cutoff)))).await?;
-    txn.execute(&status(
-        CustomerStatus::Dormant,
-        CustomerStatus::Active,
-        Condition::any().add(C::LastVisitAt.gte(cutoff)).add(C::LastVisitAt.is_null()),
-    ))
-    .await?;
+    txn.execute(&status(CustomerStatus::Dormant, CustomerStatus::Active, Condition::any().add(C::LastVisitAt.gte(cutoff)).add(C::LastVisitAt.is_null())))
+        .await?;
     txn.commit().await?;
     // After a mass change the planner's statistics are stale; the next run (and every label
     // filter) would plan against the old row counts.

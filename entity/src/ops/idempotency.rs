@@ -3,11 +3,7 @@
 //! nothing. Concurrent retries queue on the key's primary key (PostgreSQL) or the write lock
 //! (SQLite), so exactly one of them does the work.
 
-use sea_orm::{
-    TransactionSession,
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
-    sea_query::OnConflict,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait, sea_query::OnConflict};
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
@@ -25,14 +21,7 @@ pub struct Outcome<T> {
 /// Runs `work` in one write transaction. With a `key`, the first call's result is saved and
 /// every later call with the same key and `request` returns it without running `work`; the
 /// same key with another `operation` or `request` fails with `IdempotencyConflict`.
-pub async fn run<D, T, R, F>(
-    db: &D,
-    scope: &Scope,
-    key: Option<&str>,
-    operation: &str,
-    request: &R,
-    work: F,
-) -> DomainResult<Outcome<T>>
+pub async fn run<D, T, R, F>(db: &D, scope: &Scope, key: Option<&str>, operation: &str, request: &R, work: F) -> DomainResult<Outcome<T>>
 where
     D: TransactionTrait + ConnectionTrait,
     T: Serialize + DeserializeOwned,
@@ -74,11 +63,7 @@ async fn claim(db: &impl ConnectionTrait, scope: &Scope, key: &str, operation: &
         created_at: Set(super::now()),
     };
     let inserted = idempotency_key::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([idempotency_key::Column::RestaurantId, idempotency_key::Column::Key])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([idempotency_key::Column::RestaurantId, idempotency_key::Column::Key]).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
     Ok(inserted == 1)
@@ -87,10 +72,7 @@ async fn claim(db: &impl ConnectionTrait, scope: &Scope, key: &str, operation: &
 /// The saved result for `key`, if the request matches the one that claimed it.
 async fn replay<T: DeserializeOwned>(db: &impl ConnectionTrait, scope: &Scope, key: &str, hash: &str) -> DomainResult<T> {
     let conflict = || DomainError::IdempotencyConflict { key: key.to_string() };
-    let saved = idempotency_key::Entity::find_by_id((scope.restaurant_id.clone(), key.to_string()))
-        .one(db)
-        .await?
-        .ok_or_else(conflict)?;
+    let saved = idempotency_key::Entity::find_by_id((scope.restaurant_id.clone(), key.to_string())).one(db).await?.ok_or_else(conflict)?;
     if saved.request_hash != hash {
         return Err(conflict());
     }

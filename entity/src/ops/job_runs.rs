@@ -43,12 +43,7 @@ pub async fn start(
         .on_conflict(OnConflict::columns([J::Job, J::RestaurantId, J::ScheduledFor]).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    let find = || {
-        job_run::Entity::find()
-            .filter(J::Job.eq(job))
-            .filter(J::RestaurantId.eq(&scope.restaurant_id))
-            .filter(J::ScheduledFor.eq(slot))
-    };
+    let find = || job_run::Entity::find().filter(J::Job.eq(job)).filter(J::RestaurantId.eq(&scope.restaurant_id)).filter(J::ScheduledFor.eq(slot));
     if inserted == 1 {
         return Ok(find().one(db).await?);
     }

@@ -98,11 +98,7 @@ pub async fn revoke(db: &impl ConnectionTrait, restaurant_id: Option<&str>, pref
     if key.revoked_at.is_some() {
         return Ok(key);
     }
-    api_key::Entity::update_many()
-        .col_expr(api_key::Column::RevokedAt, Expr::value(now()))
-        .filter(api_key::Column::Id.eq(key.id))
-        .exec(db)
-        .await?;
+    api_key::Entity::update_many().col_expr(api_key::Column::RevokedAt, Expr::value(now())).filter(api_key::Column::Id.eq(key.id)).exec(db).await?;
     let details = serde_json::json!({ "prefix": key.prefix, "role": key.role, "name": key.name });
     super::audit::record(db, &crate::Scope::new(key.restaurant_id.clone(), actor, super::vault::Vault::detached()), "key.revoked", None, details).await?;
     Ok(api_key::Entity::find_by_id(key.id).one(db).await?.unwrap_or(key))
@@ -114,11 +110,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> DomainResul
     if !token.starts_with("lk_") || token.len() > 100 {
         return Ok(None);
     }
-    let key = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(hash(token)))
-        .filter(api_key::Column::RevokedAt.is_null())
-        .one(db)
-        .await?;
+    let key = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(hash(token))).filter(api_key::Column::RevokedAt.is_null()).one(db).await?;
     Ok(key.map(|k| Principal { actor: format!("key:{}:{}", k.id, k.name), restaurant_id: k.restaurant_id, role: k.role, member: None }))
 }
 

@@ -5,15 +5,13 @@
 //! earned).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 use super::state::{self, Delta};
 use super::{idempotency, now};
-use crate::rules::inputs::{check_key, check_points, check_reason};
 use crate::entities::{LedgerKind, Tier, customer, point_transaction};
+use crate::rules::inputs::{check_key, check_points, check_reason};
 use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
 
@@ -110,11 +108,7 @@ pub(crate) async fn earn_in(
 ) -> DomainResult<(customer::Model, Option<point_transaction::Model>)> {
     let row = state::apply(txn, scope, customer_id, delta, at).await?;
     let row = state::refresh(txn, p, row, at, delta.visit_cents.is_some()).await?;
-    let entry = if delta.earned > 0 {
-        Some(append(txn, scope, &row, kind, delta.earned, reason, key, at).await?)
-    } else {
-        None
-    };
+    let entry = if delta.earned > 0 { Some(append(txn, scope, &row, kind, delta.earned, reason, key, at).await?) } else { None };
     Ok((row, entry))
 }
 
@@ -147,13 +141,7 @@ pub(crate) async fn append(
 }
 
 /// Ledger pages of several customers in one query (for a DataLoader), newest first.
-pub async fn history_for(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    ids: &[i64],
-    limit: u64,
-    offset: u64,
-) -> DomainResult<Vec<point_transaction::Model>> {
+pub async fn history_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], limit: u64, offset: u64) -> DomainResult<Vec<point_transaction::Model>> {
     Ok(super::newest_per_customer::<point_transaction::Entity>(db, scope, ids, "id DESC", limit, offset).await?)
 }
 

@@ -8,7 +8,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+};
 use serde_json::json;
 
 use super::audience::{self, Target};
@@ -294,7 +296,13 @@ pub async fn schedule<D: ConnectionTrait + TransactionTrait>(
     Ok(row)
 }
 
-async fn set_state(db: &impl ConnectionTrait, scope: &Scope, c: &campaign::Model, to: CampaignState, resume: Option<CampaignState>) -> DomainResult<campaign::Model> {
+async fn set_state(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    c: &campaign::Model,
+    to: CampaignState,
+    resume: Option<CampaignState>,
+) -> DomainResult<campaign::Model> {
     let done = campaign::Entity::update_many()
         .col_expr(campaign::Column::State, Expr::value(to))
         .col_expr(campaign::Column::ResumeState, Expr::value(resume))
@@ -369,12 +377,15 @@ pub async fn cancel<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
 
 /// The built-in campaign `kind`'s row (created with `default` wording on first use; switched
 /// off — paused — when it `starts_off`, as automations do).
-pub async fn builtin(db: &impl ConnectionTrait, scope: &Scope, kind: CampaignKind, default: (&str, &str, &str, &str), starts_off: bool) -> DomainResult<campaign::Model> {
-    let found = campaign::Entity::find()
-        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(campaign::Column::Kind.eq(kind))
-        .one(db)
-        .await?;
+pub async fn builtin(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    kind: CampaignKind,
+    default: (&str, &str, &str, &str),
+    starts_off: bool,
+) -> DomainResult<campaign::Model> {
+    let found =
+        campaign::Entity::find().filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id)).filter(campaign::Column::Kind.eq(kind)).one(db).await?;
     if let Some(c) = found {
         return Ok(c);
     }

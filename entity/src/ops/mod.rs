@@ -8,9 +8,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use phonenumber::country;
-use sea_orm::{
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
 pub mod audience;
 pub mod audit;
@@ -81,20 +79,13 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self {
-            phone_region: country::Id::US,
-            max_page_size: 200,
-        }
+        Self { phone_region: country::Id::US, max_page_size: 200 }
     }
 }
 
 /// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite, plain `BEGIN` elsewhere.
 pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+    db.begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }).await
 }
 
 /// The current time, truncated to microseconds so values read back from either database equal

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::customers::{self, Patch};
@@ -86,7 +85,14 @@ pub async fn upcoming(
     let read = if open { customers::Projection::All } else { read.with(C::Name).with(C::BirthMd).with(C::AnniversaryMd) };
     let unopened = customers::Personal::default();
     let mut out = Vec::new();
-    let push = |out: &mut Vec<Upcoming>, kind, name: String, (c, p): (&customer::Model, &customers::Personal), date: NaiveDate, since: Option<NaiveDate>, recurring, id| {
+    let push = |out: &mut Vec<Upcoming>,
+                kind,
+                name: String,
+                (c, p): (&customer::Model, &customers::Personal),
+                date: NaiveDate,
+                since: Option<NaiveDate>,
+                recurring,
+                id| {
         out.push(Upcoming {
             kind,
             name,
@@ -143,7 +149,8 @@ pub async fn upcoming(
     let ids: Vec<i64> = custom.iter().map(|o| o.customer_id).collect();
     let owner_rows = customers::by_ids(db, scope, &ids, &read).await?;
     let personal = open_if(scope, open, &owner_rows).await?;
-    let owners: HashMap<i64, (&customer::Model, &customers::Personal)> = owner_rows.iter().enumerate().map(|(n, c)| (c.id, (c, personal.get(n).unwrap_or(&unopened)))).collect();
+    let owners: HashMap<i64, (&customer::Model, &customers::Personal)> =
+        owner_rows.iter().enumerate().map(|(n, c)| (c.id, (c, personal.get(n).unwrap_or(&unopened)))).collect();
     for o in custom {
         let Some(&c) = owners.get(&o.customer_id) else { continue };
         let (date, since) = if o.recurring { (day_of.get(&o.md).copied(), Some(o.date)) } else { (Some(o.date), None) };
@@ -181,8 +188,7 @@ async fn first_days_covering(
         .into_tuple()
         .all(db)
         .await?;
-    let mut per_day: Vec<(NaiveDate, i32, i64)> =
-        counts.into_iter().filter_map(|(key, n)| key.and_then(|k| Some((*day_of.get(&k)?, k, n)))).collect();
+    let mut per_day: Vec<(NaiveDate, i32, i64)> = counts.into_iter().filter_map(|(key, n)| key.and_then(|k| Some((*day_of.get(&k)?, k, n)))).collect();
     per_day.sort();
     let mut total = 0;
     let mut last_day = None;

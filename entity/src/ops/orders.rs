@@ -7,9 +7,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde::{Deserialize, Serialize};
 
 use super::state::Delta;
-use crate::rules::inputs::check_amount;
 use super::{customers, idempotency, ledger, now, visits};
 use crate::entities::{LedgerKind, Tier, favorite_item, visit};
+use crate::rules::inputs::check_amount;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// Most line items in one order.
@@ -101,11 +101,8 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     let points = p.points_for_amount(input.amount_cents);
     idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| {
         // Its key may have been purged after the retention window; the visit still knows it.
-        let recorded = visit::Entity::find()
-            .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
-            .filter(visit::Column::OrderId.eq(&order_id))
-            .one(txn)
-            .await?;
+        let recorded =
+            visit::Entity::find().filter(visit::Column::RestaurantId.eq(&scope.restaurant_id)).filter(visit::Column::OrderId.eq(&order_id)).one(txn).await?;
         if let Some(v) = recorded {
             return Err(DomainError::invalid_state(format!("order {order_id} was already recorded on {}", v.visited_at.date_naive())));
         }
@@ -137,13 +134,7 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
 }
 
 /// Adds the order's quantities to the customer's favourite-item counts.
-async fn count_items(
-    txn: &impl ConnectionTrait,
-    scope: &Scope,
-    customer_id: i64,
-    items: &[OrderItem],
-    at: chrono::DateTime<chrono::Utc>,
-) -> DomainResult<()> {
+async fn count_items(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64, items: &[OrderItem], at: chrono::DateTime<chrono::Utc>) -> DomainResult<()> {
     use favorite_item::Column as F;
     for item in items {
         let row = favorite_item::ActiveModel {

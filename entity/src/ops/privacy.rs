@@ -4,18 +4,17 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
+    TransactionSession, TransactionTrait,
 };
 use serde_json::{Value, json};
 
 use super::vault::Vault;
 use super::{audit, begin_write, customers, now, state};
-use crate::entities::{
-    CustomerStatus, LabelKind, audit_entry, customer, customer_label, email_delivery, favorite_item, feedback, note,
-    point_transaction, special_occasion, visit,
-};
 use crate::entities::customer::Sealed;
+use crate::entities::{
+    CustomerStatus, LabelKind, audit_entry, customer, customer_label, email_delivery, favorite_item, feedback, note, point_transaction, special_occasion, visit,
+};
 use crate::rules::segments::AUTO_SEGMENTS;
 use crate::{DomainError, DomainResult, Scope};
 
@@ -334,7 +333,8 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
 async fn reseal_texts(txn: &impl ConnectionTrait, scope: &Scope, source: &customer::Model, key: &super::vault::CustomerKey) -> DomainResult<()> {
     use customers::personal::{COMMENT, NOTE, open_texts};
     let mut notes = note::Entity::find().filter(note::Column::CustomerId.eq(source.id)).all(txn).await?;
-    let mut reviews = feedback::Entity::find().filter(feedback::Column::CustomerId.eq(source.id)).filter(feedback::Column::Comment.is_not_null()).all(txn).await?;
+    let mut reviews =
+        feedback::Entity::find().filter(feedback::Column::CustomerId.eq(source.id)).filter(feedback::Column::Comment.is_not_null()).all(txn).await?;
     open_texts(scope, NOTE, notes.iter_mut().map(|n| &mut n.note)).await?;
     open_texts(scope, COMMENT, reviews.iter_mut().filter_map(|r| r.comment.as_mut())).await?;
     for n in notes {
@@ -361,7 +361,12 @@ pub struct Unsubscribed {
 /// Turns email marketing off for the customer of a signed unsubscribe link, in the customer's
 /// own restaurant, audited with source `unsubscribe-link`. `None` if the customer no longer
 /// exists.
-pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(db: &D, vault: &Vault, customer_id: i64, delivery: Option<i64>) -> DomainResult<Option<Unsubscribed>> {
+pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(
+    db: &D,
+    vault: &Vault,
+    customer_id: i64,
+    delivery: Option<i64>,
+) -> DomainResult<Option<Unsubscribed>> {
     let txn = begin_write(db).await?;
     let Some(c) = customer::Entity::find_by_id(customer_id).one(&txn).await? else { return Ok(None) };
     let scope = Scope::new(c.restaurant_id.clone(), "customer", vault.clone());

@@ -63,7 +63,11 @@ fn key_of(order_id: &str, input: &RefundInput) -> DomainResult<Option<String>> {
 }
 
 /// Refunds (or voids) order `order_id` of the scope's restaurant.
-pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, input: RefundInput) -> DomainResult<idempotency::Outcome<RefundOutcome>> {
+pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    input: RefundInput,
+) -> DomainResult<idempotency::Outcome<RefundOutcome>> {
     let order_id = check_order_id(&input.order_id)?;
     check_items(&input.items)?;
     let key = key_of(&order_id, &input)?;
@@ -109,7 +113,8 @@ pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(db: &D, scope: 
             }
             ledger::append(txn, scope, &row, LedgerKind::Refund, -points, Some(reason), key.clone(), at).await?;
         }
-        let details = json!({ "orderId": order_id, "refundedCents": amount, "pointsReversed": points, "pointsNotRecovered": not_recovered, "void": input.void });
+        let details =
+            json!({ "orderId": order_id, "refundedCents": amount, "pointsReversed": points, "pointsNotRecovered": not_recovered, "void": input.void });
         audit::record(txn, scope, if input.void { "order.voided" } else { "order.refunded" }, Some(c.id), details).await?;
         Ok(RefundOutcome {
             customer_id: c.id,

@@ -162,10 +162,7 @@ impl RestaurantPatch {
 
 /// The restaurant `id`, or `NotFound`.
 pub async fn get(db: &impl ConnectionTrait, id: &str) -> DomainResult<restaurant::Model> {
-    restaurant::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found(format!("restaurant {id:?}")))
+    restaurant::Entity::find_by_id(id.to_string()).one(db).await?.ok_or_else(|| DomainError::not_found(format!("restaurant {id:?}")))
 }
 
 /// How long a restaurant's programme is reused by the operations of this process. Every write
@@ -245,18 +242,9 @@ pub async fn ensure(db: &impl ConnectionTrait, id: &str, defaults: &restaurant::
 /// database from before restaurants had settings): since then a customer can only be created in
 /// a restaurant that has one, and a scan of every customer on each start would be wasted.
 pub async fn ensure_known(db: &impl ConnectionTrait, defaults: &restaurant::Model) -> DomainResult<Vec<String>> {
-    let mut ids: Vec<String> =
-        api_key::Entity::find().select_only().column(api_key::Column::RestaurantId).distinct().into_tuple().all(db).await?;
+    let mut ids: Vec<String> = api_key::Entity::find().select_only().column(api_key::Column::RestaurantId).distinct().into_tuple().all(db).await?;
     if restaurant::Entity::find().one(db).await?.is_none() {
-        ids.extend(
-            customer::Entity::find()
-                .select_only()
-                .column(customer::Column::RestaurantId)
-                .distinct()
-                .into_tuple::<String>()
-                .all(db)
-                .await?,
-        );
+        ids.extend(customer::Entity::find().select_only().column(customer::Column::RestaurantId).distinct().into_tuple::<String>().all(db).await?);
     }
     ids.sort();
     ids.dedup();

@@ -56,9 +56,7 @@ pub async fn run<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, p
     let runs_before = now - Duration::days(i64::from(r.job_run_days));
     let deliveries_before = now - Duration::days(i64::from(r.delivery_days));
     let finished = [DeliveryStatus::Sent, DeliveryStatus::Failed, DeliveryStatus::Skipped, DeliveryStatus::HeldOut];
-    let keys = || {
-        Condition::all().add(idempotency_key::Column::RestaurantId.eq(&scope.restaurant_id)).add(idempotency_key::Column::CreatedAt.lt(keys_before))
-    };
+    let keys = || Condition::all().add(idempotency_key::Column::RestaurantId.eq(&scope.restaurant_id)).add(idempotency_key::Column::CreatedAt.lt(keys_before));
     let runs = || {
         Condition::all()
             .add(job_run::Column::RestaurantId.eq(&scope.restaurant_id))

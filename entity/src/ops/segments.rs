@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+    TransactionTrait,
 };
 
 use super::{begin_write, customers, now};
@@ -31,7 +31,6 @@ pub struct SegmentInfo {
     /// A rule segment's rule.
     pub rule: Option<AudienceRule>,
 }
-
 
 fn description(auto: &str) -> &'static str {
     match auto {
@@ -64,11 +63,7 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, p: &Programme) -> Do
         .iter()
         .map(|n| SegmentInfo { name: n.to_string(), automatic: true, description: Some(description(n).into()), customer_count: count(n), rule: None })
         .collect();
-    let custom = segment::Entity::find()
-        .filter(segment::Column::RestaurantId.eq(&scope.restaurant_id))
-        .order_by_asc(segment::Column::Name)
-        .all(db)
-        .await?;
+    let custom = segment::Entity::find().filter(segment::Column::RestaurantId.eq(&scope.restaurant_id)).order_by_asc(segment::Column::Name).all(db).await?;
     for s in custom {
         let rule = s.rule.as_deref().map(AudienceRule::from_json).transpose()?;
         let customer_count = match &rule {
@@ -88,7 +83,6 @@ async fn find(db: &impl ConnectionTrait, scope: &Scope, name: &str) -> DomainRes
         .await?
         .ok_or_else(|| DomainError::not_found(format!("segment {}", name.trim())))
 }
-
 
 /// Makes sure the custom segments `names` exist (used when a profile names new ones).
 pub(crate) async fn ensure(db: &impl ConnectionTrait, scope: &Scope, names: &[String]) -> DomainResult<()> {
@@ -111,7 +105,14 @@ pub(crate) async fn ensure(db: &impl ConnectionTrait, scope: &Scope, names: &[St
 }
 
 /// Creates a custom segment: a list, or with `rule` a rule segment (its size counted now).
-pub async fn create(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, name: &str, description: Option<&str>, rule: Option<AudienceRule>) -> DomainResult<SegmentInfo> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    p: &Programme,
+    name: &str,
+    description: Option<&str>,
+    rule: Option<AudienceRule>,
+) -> DomainResult<SegmentInfo> {
     let name = check_name("name", name)?;
     let description = check_description(description)?;
     let rule = rule.map(rules::check).transpose()?;
@@ -265,4 +266,3 @@ pub async fn remove_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope
         .await?
         .rows_affected)
 }
-

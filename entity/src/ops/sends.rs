@@ -75,7 +75,9 @@ async fn start<D: ConnectionTrait + TransactionTrait>(
 ) -> DomainResult<Option<campaign_send::Model>> {
     let Some(slot) = c.next_run_at else { return Ok(None) };
     let next = match (c.schedule_kind, &c.cron) {
-        (Some(ScheduleKind::Recurring), Some(expr)) => schedule::parse_cron(expr).ok().and_then(|cron| schedule::next_after(&cron, p.timezone, std::cmp::max(now, slot))),
+        (Some(ScheduleKind::Recurring), Some(expr)) => {
+            schedule::parse_cron(expr).ok().and_then(|cron| schedule::next_after(&cron, p.timezone, std::cmp::max(now, slot)))
+        }
         _ => None,
     };
     let txn = begin_write(db).await?;
@@ -173,7 +175,14 @@ async fn enqueued_count(db: &impl ConnectionTrait, send_id: i64) -> DomainResult
 /// Writes one send's deliveries: records who is left out and why, then one row per eligible
 /// member, in batches. Stops (and marks the send cancelled) if the campaign is cancelled
 /// meanwhile.
-async fn enqueue(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, c: &campaign::Model, send: &campaign_send::Model, now: DateTime<Utc>) -> DomainResult<Breakdown> {
+async fn enqueue(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    p: &Programme,
+    c: &campaign::Model,
+    send: &campaign_send::Model,
+    now: DateTime<Utc>,
+) -> DomainResult<Breakdown> {
     use customer::Column as C;
     use email_delivery::Column as E;
     let audience_cond = audience::condition(db, scope, p, &target_of(c)?, now).await?;
@@ -220,7 +229,20 @@ async fn enqueue(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, c: &ca
             .to_owned();
         let insert = Query::insert()
             .into_table(email_delivery::Entity)
-            .columns([E::RestaurantId, E::CustomerId, E::Campaign, E::PeriodKey, E::Email, E::Status, E::Attempts, E::NextAttemptAt, E::CreatedAt, E::UpdatedAt, E::CampaignId, E::SendId])
+            .columns([
+                E::RestaurantId,
+                E::CustomerId,
+                E::Campaign,
+                E::PeriodKey,
+                E::Email,
+                E::Status,
+                E::Attempts,
+                E::NextAttemptAt,
+                E::CreatedAt,
+                E::UpdatedAt,
+                E::CampaignId,
+                E::SendId,
+            ])
             .select_from(select)
             .map_err(|e| DomainError::internal(e.to_string()))?
             .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
@@ -384,7 +406,14 @@ pub async fn attribution(db: &impl ConnectionTrait, scope: &Scope, send_id: i64)
              LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM point_transactions \
                         WHERE restaurant_id = {p4} AND kind = 'redeem' AND delta < 0 AND created_at >= {p5} AND created_at < {p6} GROUP BY customer_id) r ON r.customer_id = d.customer_id \
              WHERE d.send_id = {p7} AND d.status = {p8}",
-            p1 = ph(1), p2 = ph(2), p3 = ph(3), p4 = ph(4), p5 = ph(5), p6 = ph(6), p7 = ph(7), p8 = ph(8)
+            p1 = ph(1),
+            p2 = ph(2),
+            p3 = ph(3),
+            p4 = ph(4),
+            p5 = ph(5),
+            p6 = ph(6),
+            p7 = ph(7),
+            p8 = ph(8)
         );
         let values: Vec<sea_orm::Value> = vec![
             scope.restaurant_id.clone().into(),
@@ -399,7 +428,13 @@ pub async fn attribution(db: &impl ConnectionTrait, scope: &Scope, send_id: i64)
         let row = db.query_one_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
         if let Some(row) = row {
             let get = |c: &str| row.try_get::<i64>("", c).unwrap_or(0);
-            *group = GroupResult { members: get("members"), visitors: get("visitors"), visits: get("visits"), revenue_cents: get("revenue"), redemptions: get("redemptions") };
+            *group = GroupResult {
+                members: get("members"),
+                visitors: get("visitors"),
+                visits: get("visits"),
+                revenue_cents: get("revenue"),
+                redemptions: get("redemptions"),
+            };
         }
     }
     Ok(out)

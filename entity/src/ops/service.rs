@@ -38,10 +38,8 @@ async fn stored_or(db: &impl ConnectionTrait, key: &str, value: String) -> Domai
         .on_conflict(OnConflict::column(service_setting::Column::Key).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    let row = service_setting::Entity::find_by_id(key.to_string())
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::internal(format!("service setting {key} missing")))?;
+    let row =
+        service_setting::Entity::find_by_id(key.to_string()).one(db).await?.ok_or_else(|| DomainError::internal(format!("service setting {key} missing")))?;
     Ok(row.value)
 }
 

@@ -132,13 +132,7 @@ async fn tier_up(db: &impl ConnectionTrait, row: &customer::Model, tier: crate::
 
 /// Applies `delta` to customer `id` atomically and returns the updated row. Fails with
 /// `NotFound`, `CustomerBlocked` or `InsufficientPoints` and then changes nothing.
-pub async fn apply(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    id: i64,
-    delta: Delta,
-    now: DateTime<Utc>,
-) -> DomainResult<customer::Model> {
+pub async fn apply(db: &impl ConnectionTrait, scope: &Scope, id: i64, delta: Delta, now: DateTime<Utc>) -> DomainResult<customer::Model> {
     use customer::Column as C;
     let mut update = customer::Entity::update_many()
         .col_expr(C::LastActivityAt, Expr::value(now))
@@ -162,19 +156,14 @@ pub async fn apply(
             .col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).add(delta.adjusted))
             .col_expr(C::PointsLifetime, Expr::col(C::PointsLifetime).add(delta.adjusted));
     } else if delta.adjusted < 0 {
-        update = update
-            .col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).add(delta.adjusted))
-            .filter(C::PointsCurrent.gte(-delta.adjusted));
+        update = update.col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).add(delta.adjusted)).filter(C::PointsCurrent.gte(-delta.adjusted));
     }
     if let Some(cents) = delta.visit_cents {
         update = update
             .col_expr(C::TotalVisits, Expr::col(C::TotalVisits).add(1))
             .col_expr(C::TotalSpentCents, Expr::col(C::TotalSpentCents).add(cents))
             .col_expr(C::LastVisitAt, Expr::value(now))
-            .col_expr(
-                C::FirstVisitAt,
-                Func::coalesce([Expr::col(C::FirstVisitAt), Expr::value(now)]).into(),
-            );
+            .col_expr(C::FirstVisitAt, Func::coalesce([Expr::col(C::FirstVisitAt), Expr::value(now)]).into());
     }
     match update.exec_with_returning(db).await?.into_iter().next() {
         Some(row) => Ok(row),
@@ -183,16 +172,8 @@ pub async fn apply(
 }
 
 /// Why [`apply`] matched no row.
-async fn explain_refusal(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    id: i64,
-    requested: i64,
-) -> DomainResult<DomainError> {
-    let found = customer::Entity::find_by_id(id)
-        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-        .one(db)
-        .await?;
+async fn explain_refusal(db: &impl ConnectionTrait, scope: &Scope, id: i64, requested: i64) -> DomainResult<DomainError> {
+    let found = customer::Entity::find_by_id(id).filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).one(db).await?;
     Ok(match found {
         None => DomainError::not_found(format!("customer {id}")),
         Some(c) if c.status == CustomerStatus::Blocked => DomainError::CustomerBlocked { id },
@@ -203,13 +184,7 @@ async fn explain_refusal(
 /// Derives tier, auto-tags, automatic segments and status of `row` at `now` (with the
 /// restaurant's thresholds and calendar) and saves what changed; returns the row as saved. `visited_now` tells the status rule that a visit was just
 /// recorded.
-pub async fn refresh(
-    db: &impl ConnectionTrait,
-    p: &Programme,
-    row: customer::Model,
-    now: DateTime<Utc>,
-    visited_now: bool,
-) -> DomainResult<customer::Model> {
+pub async fn refresh(db: &impl ConnectionTrait, p: &Programme, row: customer::Model, now: DateTime<Utc>, visited_now: bool) -> DomainResult<customer::Model> {
     let tier = tier::next_tier(row.tier, row.points_lifetime);
     let wanted_tags = tags::auto_tags(&row, p, now);
     let wanted_segments = segments::auto_segments(&customer::Model { tier, ..row.clone() }, &wanted_tags, p, now);
@@ -230,12 +205,7 @@ pub async fn refresh(
 
 /// Makes the customer's automatic tags and segments exactly the wanted ones, touching only the
 /// rows that change (custom segments are left alone).
-async fn sync_labels(
-    db: &impl ConnectionTrait,
-    row: &customer::Model,
-    wanted_tags: &[&str],
-    wanted_segments: &[&str],
-) -> DomainResult<()> {
+async fn sync_labels(db: &impl ConnectionTrait, row: &customer::Model, wanted_tags: &[&str], wanted_segments: &[&str]) -> DomainResult<()> {
     use customer_label::Column as L;
     let managed = |kind: LabelKind| if kind == LabelKind::Tag { &tags::AUTO_TAGS[..] } else { &segments::AUTO_SEGMENTS[..] };
     let wanted = |kind: LabelKind| if kind == LabelKind::Tag { wanted_tags } else { wanted_segments };
@@ -251,12 +221,7 @@ async fn sync_labels(
     for kind in [LabelKind::Tag, LabelKind::Segment] {
         let stale: Vec<&String> = have.iter().filter(|(k, n)| *k == kind && !wanted(kind).contains(&n.as_str())).map(|(_, n)| n).collect();
         if !stale.is_empty() {
-            customer_label::Entity::delete_many()
-                .filter(L::CustomerId.eq(row.id))
-                .filter(L::Kind.eq(kind))
-                .filter(L::Name.is_in(stale))
-                .exec(db)
-                .await?;
+            customer_label::Entity::delete_many().filter(L::CustomerId.eq(row.id)).filter(L::Kind.eq(kind)).filter(L::Name.is_in(stale)).exec(db).await?;
         }
     }
     let missing: Vec<customer_label::ActiveModel> = [LabelKind::Tag, LabelKind::Segment]

@@ -3,14 +3,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement};
 
 use super::dialect::placeholder;
 use crate::entities::{CustomerStatus, Tier, customer, visit};
-use crate::rules::programme::Programme;
 use crate::rules::inputs::check_period;
+use crate::rules::programme::Programme;
 use crate::rules::series::{bucket_bounds, visit_frequency};
 use crate::rules::visits::average_order_cents;
 use crate::{DomainError, DomainResult, Scope};
@@ -121,13 +119,7 @@ pub async fn top(db: &impl ConnectionTrait, scope: &Scope, by: TopBy, limit: u64
         TopBy::LifetimePoints => C::PointsLifetime,
         TopBy::TotalSpent => C::TotalSpentCents,
     };
-    Ok(customer::Entity::find()
-        .filter(C::RestaurantId.eq(&scope.restaurant_id))
-        .order_by_desc(col)
-        .order_by_asc(C::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
+    Ok(customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id)).order_by_desc(col).order_by_asc(C::Id).limit(limit).all(db).await?)
 }
 
 /// Bucket size of a time series.
@@ -148,7 +140,14 @@ pub struct SeriesPoint {
 /// `from`–`to`, the buckets' bounds being local midnights of the restaurant's zone. The bounds
 /// are computed here and joined as a `VALUES` list, so the same SQL runs on SQLite (which has
 /// no time zones) and PostgreSQL. Buckets without visits are left out.
-pub async fn series(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, from: NaiveDate, to: NaiveDate, interval: Interval) -> DomainResult<Vec<SeriesPoint>> {
+pub async fn series(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    p: &Programme,
+    from: NaiveDate,
+    to: NaiveDate,
+    interval: Interval,
+) -> DomainResult<Vec<SeriesPoint>> {
     #[derive(FromQueryResult)]
     struct Row {
         bucket: i64,
@@ -245,12 +244,7 @@ pub async fn mix(db: &impl ConnectionTrait, scope: &Scope, start: DateTime<Utc>,
         .and_where(V::VisitedAt.lt(end))
         .to_owned();
     let count = |cond: sea_orm::Condition| async {
-        customer::Entity::find()
-            .filter(C::RestaurantId.eq(&scope.restaurant_id))
-            .filter(C::Id.in_subquery(visitors.clone()))
-            .filter(cond)
-            .count(db)
-            .await
+        customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id)).filter(C::Id.in_subquery(visitors.clone())).filter(cond).count(db).await
     };
     use sea_orm::PaginatorTrait;
     let new_customers = count(sea_orm::Condition::all().add(C::FirstVisitAt.gte(start))).await? as i64;

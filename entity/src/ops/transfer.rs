@@ -6,7 +6,8 @@
 
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, PaginatorTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, PaginatorTrait, PrimaryKeyToColumn, QueryFilter,
+    QueryOrder, Statement,
 };
 
 use crate::entities::{
@@ -41,7 +42,20 @@ pub async fn copy_all(from: &impl ConnectionTrait, to: &impl ConnectionTrait, pr
     }
     copy!(restaurant, service_setting, api_key, segment, reward, campaign, campaign_send);
     done.push(copy_customers(from, to, progress).await?);
-    copy!(customer_label, point_transaction, visit, note, favorite_item, special_occasion, feedback, voucher, email_delivery, idempotency_key, job_run, audit_entry);
+    copy!(
+        customer_label,
+        point_transaction,
+        visit,
+        note,
+        favorite_item,
+        special_occasion,
+        feedback,
+        voucher,
+        email_delivery,
+        idempotency_key,
+        job_run,
+        audit_entry
+    );
     if to.get_database_backend() == DbBackend::Postgres {
         let serial = "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() \
                       AND column_name = 'id' AND (column_default LIKE 'nextval%' OR is_identity = 'YES')";
@@ -123,7 +137,8 @@ async fn copy_customers(from: &impl ConnectionTrait, to: &impl ConnectionTrait, 
         progress("customers", rows, total);
     }
     for (id, by) in links {
-        let update = Query::update().table(customer::Entity).value(customer::Column::ReferredBy, Expr::value(by)).and_where(customer::Column::Id.eq(id)).to_owned();
+        let update =
+            Query::update().table(customer::Entity).value(customer::Column::ReferredBy, Expr::value(by)).and_where(customer::Column::Id.eq(id)).to_owned();
         to.execute(&update).await?;
     }
     Ok(Copied { table: "customers".into(), rows })
@@ -198,7 +213,8 @@ pub async fn is_empty(to: &impl ConnectionTrait, keys: &impl ConnectionTrait) ->
 
 /// Marks the target as being filled; [`finish`] removes the mark once the move is verified.
 pub async fn begin(to: &impl ConnectionTrait) -> DomainResult<()> {
-    let mark = service_setting::ActiveModel { key: sea_orm::ActiveValue::Set(MOVING.into()), value: sea_orm::ActiveValue::Set(chrono::Utc::now().to_rfc3339()) };
+    let mark =
+        service_setting::ActiveModel { key: sea_orm::ActiveValue::Set(MOVING.into()), value: sea_orm::ActiveValue::Set(chrono::Utc::now().to_rfc3339()) };
     service_setting::Entity::insert(mark).exec_without_returning(to).await?;
     Ok(())
 }

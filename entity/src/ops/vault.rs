@@ -115,7 +115,10 @@ impl Vault {
                 }
                 let Some(master) = master else { return Err(VaultError::MasterKeyNeeded) };
                 let row = key_check::ActiveModel { id: Set(1), sealed: Set(master.seal("master", "check", CHECK)), created_at: Set(Utc::now()) };
-                key_check::Entity::insert(row).on_conflict(OnConflict::column(key_check::Column::Id).do_nothing().to_owned()).exec_without_returning(&db).await?;
+                key_check::Entity::insert(row)
+                    .on_conflict(OnConflict::column(key_check::Column::Id).do_nothing().to_owned())
+                    .exec_without_returning(&db)
+                    .await?;
                 let stored = key_check::Entity::find_by_id(1).one(&db).await?.ok_or(VaultError::WrongMasterKey)?;
                 if !opens_check(&master, &stored.sealed) {
                     return Err(VaultError::WrongMasterKey);
@@ -448,13 +451,10 @@ impl Vault {
         let (new_id, new_key) = self.active_data_key(restaurant_id).await?;
         let mut done = 0;
         loop {
-            let rows = wrapped_elsewhere(restaurant_id, &new_id)
-                .order_by_asc(customer_key::Column::Id)
-                .limit(batch)
-                .all(db)
-                .await?;
+            let rows = wrapped_elsewhere(restaurant_id, &new_id).order_by_asc(customer_key::Column::Id).limit(batch).all(db).await?;
             if rows.is_empty() {
-                let left = data_key::Entity::delete_many().filter(data_key::Column::Id.is_in(old.clone())).filter(data_key::Column::Id.ne(&new_id)).exec(db).await;
+                let left =
+                    data_key::Entity::delete_many().filter(data_key::Column::Id.is_in(old.clone())).filter(data_key::Column::Id.ne(&new_id)).exec(db).await;
                 match left {
                     Ok(_) => break,
                     // A customer key was wrapped under an old key meanwhile and the foreign key
@@ -554,9 +554,7 @@ async fn truncate_wal(db: &DatabaseConnection) -> DomainResult<()> {
 /// The restaurant's customer keys wrapped under another data key than `active` (what a
 /// rotation still has to re-wrap).
 fn wrapped_elsewhere(restaurant_id: &str, active: &str) -> sea_orm::Select<customer_key::Entity> {
-    customer_key::Entity::find()
-        .filter(customer_key::Column::RestaurantId.eq(restaurant_id))
-        .filter(customer_key::Column::DataKeyId.ne(active))
+    customer_key::Entity::find().filter(customer_key::Column::RestaurantId.eq(restaurant_id)).filter(customer_key::Column::DataKeyId.ne(active))
 }
 
 /// Whether the key check `sealed` opens with `master` (the store's master key).

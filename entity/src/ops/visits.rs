@@ -76,11 +76,8 @@ pub async fn backdate_order<D: TransactionTrait + ConnectionTrait>(db: &D, scope
 
     use crate::entities::{customer, point_transaction};
     let txn = super::begin_write(db).await?;
-    let Some(order) = visit::Entity::find()
-        .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(visit::Column::OrderId.eq(order_id))
-        .one(&txn)
-        .await?
+    let Some(order) =
+        visit::Entity::find().filter(visit::Column::RestaurantId.eq(&scope.restaurant_id)).filter(visit::Column::OrderId.eq(order_id)).one(&txn).await?
     else {
         return Err(DomainError::not_found(format!("order {order_id}")));
     };

@@ -235,7 +235,10 @@ mod tests {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         assert_eq!(field(AudienceRule { last_visit_after: d("2026-02-01"), last_visit_before: d("2026-01-01"), ..Default::default() }), "rule.lastVisitAfter");
         assert_eq!(field(AudienceRule { tags: vec!["".into()], ..Default::default() }), "rule.tags");
-        let deep = AudienceRule { any_of: vec![AudienceRule { any_of: vec![AudienceRule { any_of: vec![AudienceRule::default()], ..Default::default() }], ..Default::default() }], ..Default::default() };
+        let deep = AudienceRule {
+            any_of: vec![AudienceRule { any_of: vec![AudienceRule { any_of: vec![AudienceRule::default()], ..Default::default() }], ..Default::default() }],
+            ..Default::default()
+        };
         assert_eq!(field(deep), "rule.anyOf");
         assert_eq!(field(AudienceRule { any_of: vec![AudienceRule { min_visits: Some(-3), ..Default::default() }], ..Default::default() }), "rule.minVisits");
     }

@@ -15,10 +15,7 @@ pub fn check_points(field: &str, points: i64) -> DomainResult<i64> {
         return Err(DomainError::validation(field, "must be a positive whole number"));
     }
     if points > MAX_POINTS_PER_OPERATION {
-        return Err(DomainError::validation(
-            field,
-            format!("must be at most {MAX_POINTS_PER_OPERATION} in one operation"),
-        ));
+        return Err(DomainError::validation(field, format!("must be at most {MAX_POINTS_PER_OPERATION} in one operation")));
     }
     Ok(points)
 }

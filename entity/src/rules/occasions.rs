@@ -44,9 +44,7 @@ pub fn years_at(since: NaiveDate, celebrated_on: NaiveDate) -> i32 {
 /// The dates in the `years` years before `day`'s whose month-day key is one of `keys` (the
 /// keys celebrated on `day`): the days members who joined on a past "same day" joined.
 pub fn same_day_in_past_years(keys: &[i32], day: NaiveDate, years: i32) -> Vec<NaiveDate> {
-    (day.year() - years..day.year())
-        .flat_map(|y| keys.iter().filter_map(move |k| NaiveDate::from_ymd_opt(y, (*k / 100) as u32, (*k % 100) as u32)))
-        .collect()
+    (day.year() - years..day.year()).flat_map(|y| keys.iter().filter_map(move |k| NaiveDate::from_ymd_opt(y, (*k / 100) as u32, (*k % 100) as u32))).collect()
 }
 
 /// Longest occasion name.

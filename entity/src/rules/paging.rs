@@ -4,7 +4,8 @@ use crate::{DomainError, DomainResult};
 
 /// Checks `limit` (1 to `max`) and `offset` (0 or more) and returns them unsigned.
 pub fn check(limit: i64, offset: i64, max: u64) -> DomainResult<(u64, u64)> {
-    let limit = u64::try_from(limit).ok().filter(|l| (1..=max).contains(l)).ok_or_else(|| DomainError::validation("limit", format!("must be between 1 and {max}")))?;
+    let limit =
+        u64::try_from(limit).ok().filter(|l| (1..=max).contains(l)).ok_or_else(|| DomainError::validation("limit", format!("must be between 1 and {max}")))?;
     let offset = u64::try_from(offset).map_err(|_| DomainError::validation("offset", "must not be negative"))?;
     Ok((limit, offset))
 }

@@ -243,7 +243,10 @@ mod tests {
         let half_past_one = NaiveTime::from_hms_opt(1, 30, 0).unwrap();
         assert_eq!(slot_on(ny, autumn, half_past_one), Utc.with_ymd_and_hms(2026, 11, 1, 5, 30, 0).unwrap(), "the first of the repeated times");
         let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
-        assert_eq!(slot_on(chrono_tz::Pacific::Auckland, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(), nine), Utc.with_ymd_and_hms(2026, 11, 25, 20, 0, 0).unwrap());
+        assert_eq!(
+            slot_on(chrono_tz::Pacific::Auckland, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(), nine),
+            Utc.with_ymd_and_hms(2026, 11, 25, 20, 0, 0).unwrap()
+        );
     }
 
     #[test]

@@ -11,12 +11,7 @@ pub const RANDOM_LEN: usize = 6;
 /// The three-letter prefix of a referral code: the first ASCII letters of the name, upper-case,
 /// padded with `X`.
 pub fn prefix(name: &str) -> String {
-    let mut p: String = name
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .take(3)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let mut p: String = name.chars().filter(char::is_ascii_alphabetic).take(3).map(|c| c.to_ascii_uppercase()).collect();
     while p.len() < 3 {
         p.push('X');
     }

@@ -95,7 +95,10 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
     range("jobRunRetentionDays", i64::from(r.keep_job_run_days), 7, 3_650)?;
     let least = [60, r.cap_days, r.win_back_days].into_iter().max().unwrap_or(60);
     range("deliveryRetentionDays", i64::from(r.keep_delivery_days), i64::from(least), 3_650).map_err(|_| {
-        DomainError::validation("deliveryRetentionDays", format!("must be from {least} (at least 60 days, the frequency cap's and the win-back period) to 3650"))
+        DomainError::validation(
+            "deliveryRetentionDays",
+            format!("must be from {least} (at least 60 days, the frequency cap's and the win-back period) to 3650"),
+        )
     })?;
     if r.erase_inactive_months != 0 {
         range("eraseInactiveAfterMonths", i64::from(r.erase_inactive_months), 6, 240)

@@ -15,16 +15,9 @@ use crate::{DomainError, DomainResult};
 pub fn parse_cron(expr: &str) -> Result<Cron, String> {
     let seconds = expr.split_whitespace().next().unwrap_or_default();
     if seconds != "0" {
-        return Err(format!(
-            "cron expression {expr:?}: jobs run on whole minutes, so its first (seconds) field must be 0, e.g. \"0 */15 * * * *\""
-        ));
+        return Err(format!("cron expression {expr:?}: jobs run on whole minutes, so its first (seconds) field must be 0, e.g. \"0 */15 * * * *\""));
     }
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map_err(|e| format!("cron expression {expr:?}: {e}"))
+    CronParser::builder().seconds(Seconds::Required).dom_and_dow(true).build().parse(expr).map_err(|e| format!("cron expression {expr:?}: {e}"))
 }
 
 /// The first minute after `after` that `cron` matches in zone `tz`.

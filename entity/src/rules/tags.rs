@@ -48,10 +48,7 @@ pub fn auto_tags(customer: &customer::Model, p: &Programme, now: DateTime<Utc>) 
     if customer.total_visits > FREQUENT_VISITS {
         tags.push(FREQUENT_VISITOR);
     }
-    if customer
-        .first_visit_at
-        .is_some_and(|at| p.days_since(at, now) < NEW_CUSTOMER_DAYS)
-    {
+    if customer.first_visit_at.is_some_and(|at| p.days_since(at, now) < NEW_CUSTOMER_DAYS) {
         tags.push(NEW_CUSTOMER);
     }
     if is_dormant(customer.last_visit_at, p, now) {

@@ -4,21 +4,11 @@
 use crate::entities::Tier;
 
 /// Lifetime points at which each tier starts, lowest first.
-pub const THRESHOLDS: [(Tier, i64); 5] = [
-    (Tier::Bronze, 0),
-    (Tier::Silver, 1_000),
-    (Tier::Gold, 2_500),
-    (Tier::Platinum, 5_000),
-    (Tier::Vip, 10_000),
-];
+pub const THRESHOLDS: [(Tier, i64); 5] = [(Tier::Bronze, 0), (Tier::Silver, 1_000), (Tier::Gold, 2_500), (Tier::Platinum, 5_000), (Tier::Vip, 10_000)];
 
 /// The tier that `lifetime_points` qualify for.
 pub fn tier_for(lifetime_points: i64) -> Tier {
-    THRESHOLDS
-        .iter()
-        .rev()
-        .find(|(_, min)| lifetime_points >= *min)
-        .map_or(Tier::Bronze, |(tier, _)| *tier)
+    THRESHOLDS.iter().rev().find(|(_, min)| lifetime_points >= *min).map_or(Tier::Bronze, |(tier, _)| *tier)
 }
 
 /// The tier after a points change: upgrades automatically, never downgrades.
@@ -44,10 +34,7 @@ pub fn above(t: Tier) -> Option<Tier> {
 
 /// Lifetime points needed for the next tier, or `None` at the top.
 pub fn points_to_next_tier(lifetime_points: i64) -> Option<i64> {
-    THRESHOLDS
-        .iter()
-        .find(|(_, min)| *min > lifetime_points)
-        .map(|(_, min)| min - lifetime_points)
+    THRESHOLDS.iter().find(|(_, min)| *min > lifetime_points).map(|(_, min)| min - lifetime_points)
 }
 
 #[cfg(test)]

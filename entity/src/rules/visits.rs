@@ -4,11 +4,7 @@ use chrono::{DateTime, Utc};
 
 /// Average order value in cents, rounded half up; zero before the first visit.
 pub fn average_order_cents(total_spent_cents: i64, total_visits: i64) -> i64 {
-    if total_visits <= 0 {
-        0
-    } else {
-        (total_spent_cents + total_visits / 2) / total_visits
-    }
+    if total_visits <= 0 { 0 } else { (total_spent_cents + total_visits / 2) / total_visits }
 }
 
 /// Average days in a month, for visit frequency.

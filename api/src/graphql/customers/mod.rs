@@ -127,21 +127,10 @@ impl CustomerQuery {
             Some(text) => PageAt::After(Cursor::decode(&text, sort.into()).gql()?),
         };
         let f = filter.unwrap_or_default();
-        let filter = ops::CustomerFilter {
-            tier: f.tier.map(Into::into),
-            status: f.status.map(Into::into),
-            segment: f.segment,
-            tag: f.tag,
-            search: f.search,
-        };
+        let filter = ops::CustomerFilter { tier: f.tier.map(Into::into), status: f.status.map(Into::into), segment: f.segment, tag: f.tag, search: f.search };
         let read = types::projection(ctx.look_ahead().field("items"));
         let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), at, limit, &read).await.gql()?;
-        Ok(CustomerPage {
-            page,
-            read,
-            filter,
-            total: tokio::sync::OnceCell::new(),
-        })
+        Ok(CustomerPage { page, read, filter, total: tokio::sync::OnceCell::new() })
     }
 }
 
@@ -253,15 +242,7 @@ impl CustomerMutation {
     async fn upsert_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> async_graphql::Result<UpsertCustomerPayload> {
         let state = app(ctx);
         let out = ops::upsert(&state.db, scope(ctx), &state.policy, input.into()).await.gql()?;
-        let message = if out.created {
-            "Customer profile created"
-        } else {
-            "Customer profile updated"
-        };
-        Ok(UpsertCustomerPayload {
-            created: out.created,
-            message: message.into(),
-            customer: Customer::from(out.customer),
-        })
+        let message = if out.created { "Customer profile created" } else { "Customer profile updated" };
+        Ok(UpsertCustomerPayload { created: out.created, message: message.into(), customer: Customer::from(out.customer) })
     }
 }

@@ -153,12 +153,7 @@ pub struct FavoriteItem {
 
 impl From<favorite_item::Model> for FavoriteItem {
     fn from(m: favorite_item::Model) -> Self {
-        Self {
-            item_id: m.item_id,
-            name: m.name,
-            order_count: m.order_count,
-            last_ordered_at: m.last_ordered_at,
-        }
+        Self { item_id: m.item_id, name: m.name, order_count: m.order_count, last_ordered_at: m.last_ordered_at }
     }
 }
 
@@ -462,10 +457,7 @@ pub struct CustomerPage {
 impl CustomerPage {
     /// Counts the matches once per page, however many fields ask.
     async fn total(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        self.total
-            .get_or_try_init(|| async { ops::count(&app(ctx).db, scope(ctx), &self.filter).await.gql() })
-            .await
-            .copied()
+        self.total.get_or_try_init(|| async { ops::count(&app(ctx).db, scope(ctx), &self.filter).await.gql() }).await.copied()
     }
 }
 

@@ -55,21 +55,7 @@ impl FeedbackMutation {
             Some(v) => Some(v.parse::<i64>().map_err(|_| ApiError::validation("visitId", "is not a visit id")).gql()?),
             None => None,
         };
-        let out = feedback::record(
-            &app(ctx).db,
-            scope(ctx),
-            id,
-            i64::from(rating),
-            comment.as_deref(),
-            visit,
-            idempotency_key.as_deref(),
-        )
-        .await
-        .gql()?;
-        Ok(FeedbackPayload {
-            customer_id: out.value.customer_id,
-            review: out.value.into(),
-            replayed: out.replayed,
-        })
+        let out = feedback::record(&app(ctx).db, scope(ctx), id, i64::from(rating), comment.as_deref(), visit, idempotency_key.as_deref()).await.gql()?;
+        Ok(FeedbackPayload { customer_id: out.value.customer_id, review: out.value.into(), replayed: out.replayed })
     }
 }

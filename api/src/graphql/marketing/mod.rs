@@ -14,7 +14,7 @@ use crate::error::{ApiError, IntoGql};
 
 pub mod types;
 
-use types::{Campaign, CampaignAudience, CampaignKind, CampaignInput, CampaignScheduleInput, CampaignState, EmailPreview, TemplateVariable};
+use types::{Campaign, CampaignAudience, CampaignInput, CampaignKind, CampaignScheduleInput, CampaignState, EmailPreview, TemplateVariable};
 
 fn campaign_id(id: &ID) -> Result<i64, ApiError> {
     id.parse::<i64>().map_err(|_| ApiError::not_found(format!("campaign {}", id.as_str())))
@@ -166,7 +166,10 @@ impl MarketingMutation {
         let to = entity::rules::contact::normalize_email(&to).map_err(|e| ApiError::validation("to", e)).gql()?;
         let c = marketing::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
         let restaurant = restaurants::get(&state.db, &scope.restaurant_id).await.gql()?;
-        jobs::delivery::send_test(&state.jobs, &restaurant, &c, &to).await.map_err(|e| ApiError::validation("to", format!("the test email was not sent: {e}"))).gql()?;
+        jobs::delivery::send_test(&state.jobs, &restaurant, &c, &to)
+            .await
+            .map_err(|e| ApiError::validation("to", format!("the test email was not sent: {e}")))
+            .gql()?;
         Ok(true)
     }
 }

@@ -15,11 +15,6 @@ pub struct Note {
 
 impl From<note::Model> for Note {
     fn from(m: note::Model) -> Self {
-        Self {
-            id: ID(m.id.to_string()),
-            note: m.note,
-            added_by: m.added_by,
-            added_at: m.created_at,
-        }
+        Self { id: ID(m.id.to_string()), note: m.note, added_by: m.added_by, added_at: m.created_at }
     }
 }

@@ -60,12 +60,8 @@ impl OccasionQuery {
         #[graphql(default = 500)] limit: i64,
     ) -> async_graphql::Result<Vec<UpcomingOccasion>> {
         let state = app(ctx);
-        let days = u32::try_from(days)
-            .map_err(|_| ApiError::validation("days", "must be between 1 and 366"))
-            .gql()?;
-        let limit = u64::try_from(limit)
-            .map_err(|_| ApiError::validation("limit", "must be between 1 and 5000"))
-            .gql()?;
+        let days = u32::try_from(days).map_err(|_| ApiError::validation("days", "must be between 1 and 366")).gql()?;
+        let limit = u64::try_from(limit).map_err(|_| ApiError::validation("limit", "must be between 1 and 5000")).gql()?;
         // The customers' columns the selection shows; their personal values opened only for
         // the years (the customer's own fields open theirs when shown).
         let selection = ctx.look_ahead();
@@ -122,10 +118,7 @@ impl OccasionMutation {
         recurring: Option<bool>,
     ) -> async_graphql::Result<SpecialOccasion> {
         let id = occasion_id(&id).gql()?;
-        Ok(occasions::update(&app(ctx).db, scope(ctx), id, name.as_deref(), date.map(|d| d.0), recurring)
-            .await
-            .gql()?
-            .into())
+        Ok(occasions::update(&app(ctx).db, scope(ctx), id, name.as_deref(), date.map(|d| d.0), recurring).await.gql()?.into())
     }
 
     /// Removes a custom occasion.
@@ -151,9 +144,7 @@ impl OccasionMutation {
             MaybeUndefined::Null => Patch::Clear,
             MaybeUndefined::Value(d) => Patch::Set(d.0),
         };
-        let row = occasions::set_dates(&app(ctx).db, scope(ctx), id, patch(date_of_birth), patch(anniversary))
-            .await
-            .gql()?;
+        let row = occasions::set_dates(&app(ctx).db, scope(ctx), id, patch(date_of_birth), patch(anniversary)).await.gql()?;
         Ok(Customer::from(row))
     }
 }

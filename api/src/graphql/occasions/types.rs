@@ -16,11 +16,6 @@ pub struct SpecialOccasion {
 
 impl From<special_occasion::Model> for SpecialOccasion {
     fn from(m: special_occasion::Model) -> Self {
-        Self {
-            id: ID(m.id.to_string()),
-            name: m.name,
-            date: Date(m.date),
-            recurring: m.recurring,
-        }
+        Self { id: ID(m.id.to_string()), name: m.name, date: Date(m.date), recurring: m.recurring }
     }
 }

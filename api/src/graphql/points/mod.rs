@@ -44,11 +44,7 @@ impl PointsPayload {
 impl From<Outcome<ledger::PointsOutcome>> for PointsPayload {
     fn from(out: Outcome<ledger::PointsOutcome>) -> Self {
         let v = out.value;
-        let message = if v.delta >= 0 {
-            format!("Added {} points", v.delta)
-        } else {
-            format!("Redeemed {} points", -v.delta)
-        };
+        let message = if v.delta >= 0 { format!("Added {} points", v.delta) } else { format!("Redeemed {} points", -v.delta) };
         Self {
             message,
             customer_id: ID(v.customer_id.to_string()),
@@ -82,9 +78,7 @@ impl PointsMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<PointsPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
-        let out = ledger::add_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref())
-            .await
-            .gql()?;
+        let out = ledger::add_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref()).await.gql()?;
         Ok(out.into())
     }
 
@@ -119,9 +113,7 @@ impl PointsMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<PointsPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
-        let out = ledger::redeem_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref())
-            .await
-            .gql()?;
+        let out = ledger::redeem_points(&app(ctx).db, scope(ctx), id, points, reason.as_deref(), idempotency_key.as_deref()).await.gql()?;
         Ok(out.into())
     }
 }

@@ -51,9 +51,7 @@ impl VisitMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<VisitPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
-        let out = visits::record_visit(&app(ctx).db, scope(ctx), id, order_amount.0, idempotency_key.as_deref())
-            .await
-            .gql()?;
+        let out = visits::record_visit(&app(ctx).db, scope(ctx), id, order_amount.0, idempotency_key.as_deref()).await.gql()?;
         let v = out.value;
         Ok(VisitPayload {
             visit_id: ID(v.visit_id.to_string()),

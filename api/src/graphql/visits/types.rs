@@ -17,11 +17,6 @@ pub struct Visit {
 
 impl From<visit::Model> for Visit {
     fn from(m: visit::Model) -> Self {
-        Self {
-            id: ID(m.id.to_string()),
-            amount: Money(m.amount_cents),
-            order_id: m.order_id,
-            visited_at: m.visited_at,
-        }
+        Self { id: ID(m.id.to_string()), amount: Money(m.amount_cents), order_id: m.order_id, visited_at: m.visited_at }
     }
 }

@@ -11,9 +11,8 @@ use crate::{DomainResult, Scope};
 /// Customers by id with `read`'s columns (for a DataLoader); ids of other restaurants are
 /// left out.
 pub async fn by_ids(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], read: &Projection) -> DomainResult<Vec<customer::Model>> {
-    let select = customer::Entity::find()
-        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(customer::Column::Id.is_in(ids.iter().copied()));
+    let select =
+        customer::Entity::find().filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).filter(customer::Column::Id.is_in(ids.iter().copied()));
     read.read(db, select).await
 }
 

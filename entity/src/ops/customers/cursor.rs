@@ -54,15 +54,9 @@ impl Cursor {
         match sort {
             CustomerSort::Newest => Self::Newest { id },
             CustomerSort::Name => Self::Name { name: row.name.clone(), id },
-            CustomerSort::LifetimePoints => Self::LifetimePoints {
-                points: row.points_lifetime,
-                id,
-            },
+            CustomerSort::LifetimePoints => Self::LifetimePoints { points: row.points_lifetime, id },
             CustomerSort::LastVisit => Self::LastVisit { at: row.last_visit_at, id },
-            CustomerSort::TotalSpent => Self::TotalSpent {
-                cents: row.total_spent_cents,
-                id,
-            },
+            CustomerSort::TotalSpent => Self::TotalSpent { cents: row.total_spent_cents, id },
         }
     }
 
@@ -90,10 +84,7 @@ impl Cursor {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(|| DomainError::validation("after", "is not a cursor of the customer list (use a page's endCursor)"))?;
         if cursor.sort() != sort {
-            return Err(DomainError::validation(
-                "after",
-                "belongs to another sort order; use the same sort as the page it came from",
-            ));
+            return Err(DomainError::validation("after", "belongs to another sort order; use the same sort as the page it came from"));
         }
         Ok(cursor)
     }
@@ -105,9 +96,7 @@ impl Cursor {
         }
         match self.clone() {
             Self::Newest { id } => Condition::all().add(C::Id.lt(id)),
-            Self::Name { name, id } => Condition::any()
-                .add(C::Name.gt(name.clone()))
-                .add(Condition::all().add(C::Name.eq(name)).add(C::Id.gt(id))),
+            Self::Name { name, id } => Condition::any().add(C::Name.gt(name.clone())).add(Condition::all().add(C::Name.eq(name)).add(C::Id.gt(id))),
             Self::LifetimePoints { points, id } => desc(C::PointsLifetime, points, id),
             Self::TotalSpent { cents, id } => desc(C::TotalSpentCents, cents, id),
             Self::LastVisit { at: Some(at), id } => desc(C::LastVisitAt, at, id).add(Expr::col(C::LastVisitAt).is_null()),
@@ -137,10 +126,7 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap().with_timezone(&Utc);
         for cursor in [
             Cursor::Newest { id: 7 },
-            Cursor::Name {
-                name: "Zoë O'Brien".into(),
-                id: 3,
-            },
+            Cursor::Name { name: "Zoë O'Brien".into(), id: 3 },
             Cursor::LifetimePoints { points: 1200, id: 9 },
             Cursor::LastVisit { at: Some(at), id: 2 },
             Cursor::LastVisit { at: None, id: 2 },
@@ -155,10 +141,7 @@ mod tests {
     #[test]
     fn rejects_garbage_and_other_orders() {
         for text in ["", "not a cursor", "eyJ4Ijo1fQ", "!!!"] {
-            assert!(
-                matches!(Cursor::decode(text, CustomerSort::Newest), Err(DomainError::Validation { .. })),
-                "{text}"
-            );
+            assert!(matches!(Cursor::decode(text, CustomerSort::Newest), Err(DomainError::Validation { .. })), "{text}");
         }
         let name = Cursor::Name { name: "Ann".into(), id: 1 }.encode();
         let err = Cursor::decode(&name, CustomerSort::Newest).unwrap_err();

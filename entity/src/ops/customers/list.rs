@@ -7,8 +7,8 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTra
 use super::cursor::{self, Cursor};
 use super::personal::Indexes;
 use super::projection::Projection;
-use crate::rules::contact;
 use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, segment};
+use crate::rules::contact;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// Filters of the customer list (spec endpoint 3); all given ones must match.
@@ -174,13 +174,7 @@ pub async fn list(
     let has_next_page = items.len() as u64 > limit;
     items.truncate(limit as usize);
     let end_cursor = items.last().map(|row| Cursor::after(sort, row));
-    Ok(Page {
-        items,
-        page,
-        limit,
-        has_next_page,
-        end_cursor,
-    })
+    Ok(Page { items, page, limit, has_next_page, end_cursor })
 }
 
 /// Checks the free text of a filter.

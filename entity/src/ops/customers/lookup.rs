@@ -46,11 +46,7 @@ impl std::fmt::Display for Lookup {
 /// columns of `projection`. A malformed phone or email is a `VALIDATION` error, not a miss.
 pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, lookup: Lookup, projection: &Projection) -> DomainResult<Option<customer::Model>> {
     use customer::Column as C;
-    let column_is = |column: C, value: String| {
-        customer::Entity::find()
-            .filter(C::RestaurantId.eq(&scope.restaurant_id))
-            .filter(column.eq(value))
-    };
+    let column_is = |column: C, value: String| customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id)).filter(column.eq(value));
     let query = match lookup {
         Lookup::Id(id) => customer::Entity::find_by_id(id).filter(C::RestaurantId.eq(&scope.restaurant_id)),
         Lookup::Phone(phone) => {
@@ -94,16 +90,10 @@ pub async fn find_member(db: &impl ConnectionTrait, scope: &Scope, member: &crat
 pub async fn find_by_phone(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, phone: &str) -> DomainResult<customer::Model> {
     let phone = contact::normalize_phone(phone, policy.phone_region).map_err(|e| DomainError::validation("phone", e))?;
     let index = Indexes::of(scope).await?.phone(&phone);
-    find_by_phone_index(db, scope, &index)
-        .await?
-        .ok_or_else(|| DomainError::not_found(format!("customer with phone {phone}")))
+    find_by_phone_index(db, scope, &index).await?.ok_or_else(|| DomainError::not_found(format!("customer with phone {phone}")))
 }
 
 /// The customer whose phone has the blind index `index` ([`Indexes::phone`]).
 pub(crate) async fn find_by_phone_index(db: &impl ConnectionTrait, scope: &Scope, index: &str) -> DomainResult<Option<customer::Model>> {
-    Ok(customer::Entity::find()
-        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(customer::Column::PhoneIndex.eq(index))
-        .one(db)
-        .await?)
+    Ok(customer::Entity::find().filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).filter(customer::Column::PhoneIndex.eq(index)).one(db).await?)
 }

@@ -261,7 +261,8 @@ pub async fn seal_unsealed<D: sea_orm::ConnectionTrait>(db: &D, scope: &Scope, a
         seal_into(&mut active, &open_with(row, None)?, key, &indexes);
         let first = values.len() + 1;
         values.push(row.id.into());
-        values.extend(SEALED_COLUMNS[1..].iter().map(|c| sea_orm::ActiveModelTrait::get(&active, *c).into_value().expect("seal_into sets every sealed column")));
+        values
+            .extend(SEALED_COLUMNS[1..].iter().map(|c| sea_orm::ActiveModelTrait::get(&active, *c).into_value().expect("seal_into sets every sealed column")));
         let marks: Vec<String> = (first..first + SEALED_COLUMNS.len()).map(|n| crate::ops::dialect::placeholder(backend, n)).collect();
         tuples.push(format!("(CAST({} AS BIGINT), {})", marks[0], marks[1..].join(", ")));
     }

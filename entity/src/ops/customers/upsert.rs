@@ -146,39 +146,17 @@ fn check(input: &CustomerInput, policy: &Policy, today: NaiveDate) -> DomainResu
     }
     let user_id = input.user_id.clone().map_result(|u| {
         let u = u.trim().to_string();
-        if u.is_empty() || u.len() > 100 {
-            Err(DomainError::validation("userId", "must be 1 to 100 characters"))
-        } else {
-            Ok(u)
-        }
+        if u.is_empty() || u.len() > 100 { Err(DomainError::validation("userId", "must be 1 to 100 characters")) } else { Ok(u) }
     })?;
     Ok(Checked {
         phone: contact::normalize_phone(&input.phone, policy.phone_region).map_err(field("phone"))?,
         name: input.name.as_deref().map(contact::normalize_name).transpose().map_err(field("name"))?,
         email: input.email.clone().map_result(|e| contact::normalize_email(&e)).map_err(field("email"))?,
         user_id,
-        date_of_birth: input
-            .date_of_birth
-            .clone()
-            .map_result(|d| contact::check_past_date(d, today))
-            .map_err(field("dateOfBirth"))?,
-        anniversary: input
-            .anniversary
-            .clone()
-            .map_result(|d| contact::check_past_date(d, today))
-            .map_err(field("anniversary"))?,
-        dietary_restrictions: input
-            .dietary_restrictions
-            .as_deref()
-            .map(contact::normalize_list)
-            .transpose()
-            .map_err(field("dietaryRestrictions"))?,
-        allergies: input
-            .allergies
-            .as_deref()
-            .map(contact::normalize_list)
-            .transpose()
-            .map_err(field("allergies"))?,
+        date_of_birth: input.date_of_birth.clone().map_result(|d| contact::check_past_date(d, today)).map_err(field("dateOfBirth"))?,
+        anniversary: input.anniversary.clone().map_result(|d| contact::check_past_date(d, today)).map_err(field("anniversary"))?,
+        dietary_restrictions: input.dietary_restrictions.as_deref().map(contact::normalize_list).transpose().map_err(field("dietaryRestrictions"))?,
+        allergies: input.allergies.as_deref().map(contact::normalize_list).transpose().map_err(field("allergies"))?,
         segments: input.segments.as_deref().map(crate::rules::segments::check_names).transpose()?,
         referral_code: input.referral_code.as_deref().map(referral::normalize).filter(|c| !c.is_empty()),
     })
@@ -350,10 +328,7 @@ async fn insert_new(
     indexes: &Indexes,
     at: chrono::DateTime<chrono::Utc>,
 ) -> DomainResult<customer::Model> {
-    let name = checked
-        .name
-        .clone()
-        .ok_or_else(|| DomainError::validation("name", "is required to create a customer"))?;
+    let name = checked.name.clone().ok_or_else(|| DomainError::validation("name", "is required to create a customer"))?;
     let referral_code = unused_referral_code(txn, &name).await?;
     let mut row = customer::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
@@ -440,10 +415,7 @@ async fn link_referral(
         .exec(txn)
         .await?;
     if bonus > 0 && referrer.status != CustomerStatus::Blocked {
-        let delta = Delta {
-            earned: bonus,
-            ..Delta::default()
-        };
+        let delta = Delta { earned: bonus, ..Delta::default() };
         let reason = Some(format!("Referral of customer {}", row.id));
         ledger::earn_in(txn, scope, p, referrer.id, delta, LedgerKind::ReferralBonus, reason, None, at).await?;
     }
