@@ -38,8 +38,9 @@ def edges(src: Path):
     for f in files:
         here = module_of(src, f)
         text = re.sub(r"//.*", "", f.read_text())
-        # `#[cfg(test)] mod tests { … }` blocks only test: leave them out.
-        text = text.split("#[cfg(test)]")[0]
+        # `#[cfg(test)] mod tests { … }` blocks (at the end of a file) only test: leave them out.
+        # Other `#[cfg(test)]` items (a test-only function) count like any code.
+        text = re.split(r"#\[cfg\(test\)\]\s*(?:pub(?:\([a-z]+\))?\s+)?mod\s", text)[0]
         for m in PATH.finditer(text):
             kind, rest = m.group(1), [p for p in m.group(2).split("::") if p]
             if kind == "crate":

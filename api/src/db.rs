@@ -9,8 +9,8 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
-use entity::crypto::Key;
-use entity::ops::vault::{Vault, VaultError};
+use entity::vault::crypto::Key;
+use entity::vault::{Vault, VaultError};
 
 use crate::config::Config;
 

@@ -26,7 +26,7 @@ const MENU: [(&str, &str, i64); 8] = [
 ];
 
 /// Loads the demo customers, orders, redemptions and notes; returns how many customers.
-pub async fn load(db: &DatabaseConnection, vault: &entity::ops::vault::Vault, config: &Config) -> Result<usize, DomainError> {
+pub async fn load(db: &DatabaseConnection, vault: &entity::vault::Vault, config: &Config) -> Result<usize, DomainError> {
     let scope = Scope::new(config.restaurant.clone(), "demo-data", vault.clone());
     entity::ops::restaurants::ensure(db, &config.restaurant, &config.restaurant_defaults()).await?;
     let policy = config.policy();

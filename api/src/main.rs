@@ -180,7 +180,7 @@ fn print_restaurant(r: &restaurant::Model) -> anyhow::Result<()> {
 enum KeysCommand {
     /// Create a key for --restaurant and print it (it is shown only this once).
     Create {
-        /// viewer (read), staff (read and write) or admin (also campaigns and keys).
+        /// viewer (read), staff (read and write), marketer (campaigns and segments) or admin (everything, keys too).
         #[arg(long, value_parser = parse_role)]
         role: Role,
         /// What the key is for.
@@ -368,7 +368,7 @@ async fn main() -> anyhow::Result<()> {
                 }
                 RestaurantsCommand::Show { id } => print_restaurant(&restaurants::get(&db, id.as_deref().unwrap_or(&config.restaurant)).await?)?,
                 RestaurantsCommand::Update { id, set } => {
-                    let scope = Scope::new(id.unwrap_or_else(|| config.restaurant.clone()), "cli", entity::ops::vault::Vault::detached());
+                    let scope = Scope::new(id.unwrap_or_else(|| config.restaurant.clone()), "cli", entity::vault::Vault::detached());
                     let r = restaurants::update(&db, &scope, patch_from(&set)?).await?;
                     print_restaurant(&r)?;
                 }

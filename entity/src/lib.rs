@@ -8,7 +8,6 @@
 // Amounts in cents are written dollars_cents (`45_99`, `1_000_000_00`), on purpose.
 #![allow(clippy::inconsistent_digit_grouping)]
 
-pub mod crypto;
 pub mod entities;
 pub mod error;
 pub mod ops;
@@ -16,6 +15,8 @@ pub mod rules;
 /// Fixtures for the workspace's unit tests (the jobs crate's too).
 #[doc(hidden)]
 pub mod testing;
+pub mod tx;
+pub mod vault;
 
 pub use error::{DomainError, DomainResult};
 pub use ops::{Policy, Scope};

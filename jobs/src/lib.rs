@@ -242,7 +242,7 @@ pub struct RunSummary {
 pub struct JobContext {
     pub db: DatabaseConnection,
     /// The keys of personal data (recipients' addresses are sealed).
-    pub vault: entity::ops::vault::Vault,
+    pub vault: entity::vault::Vault,
     pub config: JobsConfig,
     pub mailer: mailer::Mailer,
     pub links: unsubscribe::Links,
@@ -254,7 +254,7 @@ pub struct JobContext {
 
 impl JobContext {
     /// Builds the mailer and loads (or creates) the unsubscribe secret and the deployment id.
-    pub async fn new(db: DatabaseConnection, vault: entity::ops::vault::Vault, config: JobsConfig) -> Result<Self, JobError> {
+    pub async fn new(db: DatabaseConnection, vault: entity::vault::Vault, config: JobsConfig) -> Result<Self, JobError> {
         let mailer = mailer::Mailer::new(&config)?;
         let secret = match &config.secret {
             Some(s) if !s.is_empty() => s.clone(),
@@ -436,7 +436,7 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
         Migrator::up(&db, None).await.unwrap();
-        let vault = entity::ops::vault::Vault::detached();
+        let vault = entity::vault::Vault::detached();
         let (a, b) = (Scope::new("a", "test", vault.clone()), Scope::new("b", "test", vault));
         let slot = Some(entity::ops::now());
         let first = job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap();

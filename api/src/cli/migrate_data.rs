@@ -58,7 +58,7 @@ pub async fn run(config: &Config, from: &str, to: &str, from_keystore: Option<St
 /// Copies the data, then the keys; the number of rows.
 async fn copy(
     source: &DatabaseConnection,
-    source_vault: &entity::ops::vault::Vault,
+    source_vault: &entity::vault::Vault,
     target: &DatabaseConnection,
     target_keys: &DatabaseConnection,
 ) -> anyhow::Result<u64> {

@@ -14,7 +14,7 @@ use super::loaders;
 pub struct AppState {
     pub db: DatabaseConnection,
     /// The keys of personal data.
-    pub vault: entity::ops::vault::Vault,
+    pub vault: entity::vault::Vault,
     pub policy: Policy,
     /// The scheduled jobs, for running them on demand and reporting on them.
     pub jobs: jobs::JobContext,

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, special_occasion, visit};
-use entity::ops::vault::CustomerKey;
 use entity::ops::{customers, feedback, ledger, notes, visits};
+use entity::vault::CustomerKey;
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
 

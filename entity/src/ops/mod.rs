@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use phonenumber::country;
-use sea_orm::{DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{DatabaseTransaction, DbErr};
 
 pub mod audience;
 pub mod audit;
@@ -39,7 +39,6 @@ pub mod service;
 pub mod state;
 pub mod stats;
 pub mod transfer;
-pub mod vault;
 pub mod visits;
 
 /// Who is acting, for which restaurant. Built per request (or per job run).
@@ -52,12 +51,12 @@ pub struct Scope {
     /// The request's id, recorded in the audit log (`-` outside requests).
     pub request_id: String,
     /// The keys of the restaurant's personal data.
-    pub vault: vault::Vault,
+    pub vault: crate::vault::Vault,
 }
 
 impl Scope {
     /// A scope for `restaurant_id` acting as `actor`, with the service's `vault`.
-    pub fn new(restaurant_id: impl Into<String>, actor: impl Into<String>, vault: vault::Vault) -> Self {
+    pub fn new(restaurant_id: impl Into<String>, actor: impl Into<String>, vault: crate::vault::Vault) -> Self {
         Self { restaurant_id: restaurant_id.into(), actor: actor.into(), request_id: "-".into(), vault }
     }
 
@@ -83,10 +82,7 @@ impl Default for Policy {
     }
 }
 
-/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite, plain `BEGIN` elsewhere.
-pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
-    db.begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }).await
-}
+pub use crate::tx::begin_write;
 
 /// The current time, truncated to microseconds so values read back from either database equal
 /// the ones written.

@@ -9,13 +9,13 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::vault::Vault;
 use super::{audit, begin_write, customers, now, state};
 use crate::entities::customer::Sealed;
 use crate::entities::{
     CustomerStatus, LabelKind, audit_entry, customer, customer_label, email_delivery, favorite_item, feedback, note, point_transaction, special_occasion, visit,
 };
 use crate::rules::segments::AUTO_SEGMENTS;
+use crate::vault::Vault;
 use crate::{DomainError, DomainResult, Scope};
 
 /// Everything held about one customer, as one JSON document.
@@ -330,7 +330,7 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
 }
 
 /// Seals the source's notes and review comments again under the target's key, before they move.
-async fn reseal_texts(txn: &impl ConnectionTrait, scope: &Scope, source: &customer::Model, key: &super::vault::CustomerKey) -> DomainResult<()> {
+async fn reseal_texts(txn: &impl ConnectionTrait, scope: &Scope, source: &customer::Model, key: &crate::vault::CustomerKey) -> DomainResult<()> {
     use customers::personal::{COMMENT, NOTE, open_texts};
     let mut notes = note::Entity::find().filter(note::Column::CustomerId.eq(source.id)).all(txn).await?;
     let mut reviews =

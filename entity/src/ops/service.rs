@@ -8,9 +8,9 @@ use rand::RngExt;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use crate::crypto::Key;
 use crate::entities::service_setting;
-use crate::ops::vault::Vault;
+use crate::vault::Vault;
+use crate::vault::crypto::Key;
 use crate::{DomainError, DomainResult};
 
 /// Name of the unsubscribe-link secret.

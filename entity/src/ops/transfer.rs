@@ -240,7 +240,7 @@ pub async fn undo(to: &impl ConnectionTrait, keys: &impl ConnectionTrait) -> Dom
 
 /// Opens every customer's sealed values with `vault` (the target's key store): the number of
 /// customers opened, or the first value that does not open.
-pub async fn verify_sealed(db: &impl ConnectionTrait, vault: &crate::ops::vault::Vault) -> DomainResult<u64> {
+pub async fn verify_sealed(db: &impl ConnectionTrait, vault: &crate::vault::Vault) -> DomainResult<u64> {
     use sea_orm::QuerySelect;
     let mut opened = 0;
     for r in restaurant::Entity::find().all(db).await? {

@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 use sea_orm::ActiveValue::Set;
 
-use crate::crypto::Key;
 use crate::entities::customer::{self, Sealed};
-use crate::ops::vault::CustomerKey;
+use crate::vault::CustomerKey;
+use crate::vault::crypto::Key;
 use crate::{DomainError, DomainResult, Scope};
 
 /// Associated data of each sealed column (a value copied into another column does not open).
@@ -74,7 +74,7 @@ impl Indexes {
 /// was erased — an error then). Columns a projection did not read open as empty.
 pub fn open_with(c: &customer::Model, key: Option<&CustomerKey>) -> DomainResult<Personal> {
     let open = |field: &str, sealed: &Sealed| -> DomainResult<String> {
-        if !crate::crypto::is_sealed(&sealed.0) {
+        if !crate::vault::crypto::is_sealed(&sealed.0) {
             return Ok(sealed.0.clone());
         }
         match key {
@@ -156,7 +156,7 @@ pub async fn open_in(scope: &Scope, doc: &mut serde_json::Value) -> DomainResult
 fn collect_key_ids(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
         serde_json::Value::String(s) => {
-            if let Ok(id) = crate::crypto::key_id_of(s) {
+            if let Ok(id) = crate::vault::crypto::key_id_of(s) {
                 out.push(id.to_string());
             }
         }
@@ -168,8 +168,8 @@ fn collect_key_ids(v: &serde_json::Value, out: &mut Vec<String>) {
 
 fn replace_sealed(v: &mut serde_json::Value, keys: &std::collections::HashMap<String, CustomerKey>) {
     match v {
-        serde_json::Value::String(s) if crate::crypto::is_sealed(s) => {
-            let key = crate::crypto::key_id_of(s).ok().and_then(|id| keys.get(id));
+        serde_json::Value::String(s) if crate::vault::crypto::is_sealed(s) => {
+            let key = crate::vault::crypto::key_id_of(s).ok().and_then(|id| keys.get(id));
             let audit = key.and_then(|k| k.open(AUDIT, s).ok());
             let text = key.and_then(|k| [EMAIL, NOTE, COMMENT].iter().find_map(|field| k.open(field, s).ok()));
             *v = match (audit, text) {
@@ -193,15 +193,15 @@ pub async fn open_emails<'a>(scope: &Scope, emails: impl IntoIterator<Item = &'a
 /// Opens, in place, texts sealed for `field` (notes, comments), each under the key its text
 /// names, reading the key store once; a text whose key was erased reads `erased`.
 pub async fn open_texts<'a>(scope: &Scope, field: &str, texts: impl IntoIterator<Item = &'a mut String>) -> DomainResult<()> {
-    let texts: Vec<&mut String> = texts.into_iter().filter(|e| crate::crypto::is_sealed(e)).collect();
+    let texts: Vec<&mut String> = texts.into_iter().filter(|e| crate::vault::crypto::is_sealed(e)).collect();
     if texts.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = texts.iter().filter_map(|e| crate::crypto::key_id_of(e).ok().map(str::to_string)).collect();
+    let ids: Vec<String> = texts.iter().filter_map(|e| crate::vault::crypto::key_id_of(e).ok().map(str::to_string)).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let keys = scope.vault.customer_keys(&scope.restaurant_id, &refs).await?;
     for t in texts {
-        let key = crate::crypto::key_id_of(t).ok().and_then(|id| keys.get(id));
+        let key = crate::vault::crypto::key_id_of(t).ok().and_then(|id| keys.get(id));
         *t = match key {
             Some(k) => k.open(field, t)?,
             None => "erased".into(),

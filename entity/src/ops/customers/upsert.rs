@@ -17,7 +17,7 @@ use crate::{DomainError, DomainResult, Policy, Scope};
 
 use super::lookup::{find_by_id, find_by_phone_index};
 use super::personal::{self, Indexes, Personal};
-use crate::ops::vault::CustomerKey;
+use crate::vault::CustomerKey;
 
 /// A change to an optional field: leave it, clear it, or set it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -8,6 +8,8 @@
 //! Keys are created outside the callers' transactions (on the vault's own connection), so a
 //! rolled-back write never leaves data sealed under a key that was not kept.
 
+pub mod crypto;
+
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -15,7 +17,7 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::crypto::{self, CryptoError, Key};
+use self::crypto::{CryptoError, Key};
 use crate::entities::{customer_key, data_key, key_check};
 use crate::{DomainError, DomainResult};
 
@@ -221,7 +223,7 @@ impl Vault {
     /// of the master key locks the check row first, so no key is ever stored wrapped under a
     /// master key that was just retired.
     async fn store_data_key(&self, row: data_key::ActiveModel) -> DomainResult<()> {
-        let txn = crate::ops::begin_write(self.db()?).await?;
+        let txn = crate::tx::begin_write(self.db()?).await?;
         let check = key_check::Entity::find_by_id(1).lock_shared().one(&txn).await?;
         if check.is_some_and(|c| !opens_check(&self.0.master, &c.sealed)) {
             return Err(master_rotated());
@@ -274,7 +276,7 @@ impl Vault {
     /// it takes as long as there are restaurants. Returns how many keys were re-wrapped.
     pub async fn rotate_master(&self, new: &Key) -> DomainResult<u64> {
         use sea_orm::sea_query::Expr;
-        let txn = crate::ops::begin_write(self.db()?).await?;
+        let txn = crate::tx::begin_write(self.db()?).await?;
         // The check row first: it is what key creation on other services waits for.
         key_check::Entity::update_many()
             .col_expr(key_check::Column::Sealed, Expr::value(new.seal("master", "check", CHECK)))

@@ -1,7 +1,7 @@
 //! The cryptography of personal data at rest, as pure functions: sealing a value with
 //! XChaCha20-Poly1305 under a key, wrapping one key by another (envelope encryption), and keyed
 //! blind indexes (HMAC-SHA256) for exact lookups. Where the keys live and how they are loaded is
-//! [`crate::ops::vault`]; which fields are sealed is [`crate::ops::customers::personal`].
+//! [`crate::vault`]; which fields are sealed is [`crate::ops::customers::personal`].
 //!
 //! A sealed value is text: `e1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`, with a fresh
 //! 24-byte random nonce each time and the field's name as associated data, so a value copied
