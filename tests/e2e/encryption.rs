@@ -16,7 +16,7 @@ fn sqlite_file(url: &str) -> String {
 }
 
 /// Every value of `sql`'s rows as text, joined (what someone reading the database sees).
-async fn dump(db: &DatabaseConnection, sql: &str) -> String {
+pub(crate) async fn dump(db: &DatabaseConnection, sql: &str) -> String {
     let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await.unwrap();
     let mut out = String::new();
     for row in rows {
@@ -44,7 +44,7 @@ async fn keystore(app: &TestApp) -> DatabaseConnection {
     }
 }
 
-const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
+pub(crate) const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
 
 async fn ann(app: &TestApp, birthday: chrono::NaiveDate) -> String {
     let input = json!({
@@ -266,12 +266,12 @@ both!(rotation_under_concurrent_writes_loses_nothing, |app| async move {
 });
 
 /// The customer's id, by phone.
-async fn id_of(app: &TestApp, phone: &str) -> String {
+pub(crate) async fn id_of(app: &TestApp, phone: &str) -> String {
     app.data("query($p: String) { findCustomer(phone: $p) { id } }", json!({ "p": phone })).await["findCustomer"]["id"].as_str().unwrap().to_string()
 }
 
 /// A customer's phone and email as `app` shows them, or the error code.
-async fn contact_of(app: &TestApp, id: &str) -> Result<Value, String> {
+pub(crate) async fn contact_of(app: &TestApp, id: &str) -> Result<Value, String> {
     let body = app.gql("query($id: ID!) { customer(id: $id) { phone email } }", json!({ "id": id })).await;
     match body["errors"][0]["extensions"]["code"].as_str() {
         Some(code) => Err(code.to_string()),
@@ -303,35 +303,6 @@ async fn sqlite_an_erasure_reaches_a_backup_taken_before_it() {
     let keys_copy = dir.join("keys.db");
     let out = app.cli(&["backup", "--keys", &keys_copy.display().to_string()]).await;
     assert!(out.starts_with("backed up the key store"), "{out}");
-}
-
-/// The default layout on PostgreSQL keeps the keys in a database of their own (`<name>_keys`),
-/// so a copy of the data's database taken before an erasure no longer opens the member.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_an_erasure_reaches_a_copy_taken_before_it() {
-    let mut app = TestApp::empty(Backend::Postgres).await;
-    let name = app.db_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
-    let (keys_db, copy_db) = (format!("{name}_keys"), format!("{name}_copy"));
-    let key = app.cli(&["keys", "create", "--role", "admin"]).await.trim().to_string();
-    app.start_service(&key).await;
-    app.data(UPSERT, json!({ "input": { "phone": "+14155550101", "name": "Ann", "email": "ann@example.com" } })).await;
-    app.data(UPSERT, json!({ "input": { "phone": "+14155550102", "name": "Bob", "email": "bob@example.com" } })).await;
-    let (ann, bob) = (id_of(&app, "+14155550101").await, id_of(&app, "+14155550102").await);
-    let tables = dump(&app.db().await, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").await;
-    assert!(!tables.contains("customer_keys") && !tables.contains("data_keys"), "no key table in the data's database: {tables}");
-    app.terminate().await;
-    harness::admin_sql(&format!("CREATE DATABASE {copy_db} TEMPLATE {name}")).await;
-    app.start_service(&key).await;
-
-    app.data("mutation($id: ID!) { eraseCustomer(id: $id) { name } }", json!({ "id": ann })).await;
-    let keys_url = harness::with_database(&harness::admin_url(), &keys_db);
-    let old = app.serve_on(&harness::with_database(&harness::admin_url(), &copy_db), &[("LOYALTY_KEYSTORE_URL", keys_url.as_str())]).await;
-    assert_eq!(contact_of(&old, &ann).await, Err("DATA_ERASED".into()), "the copy from before no longer opens the erased customer");
-    assert_eq!(contact_of(&old, &bob).await, Ok(json!({ "phone": "+14155550102", "email": "bob@example.com" })));
-    drop(old);
-    drop(app);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    harness::admin_sql(&format!("DROP DATABASE IF EXISTS {copy_db} WITH (FORCE)")).await;
 }
 
 use chrono::Datelike;

@@ -5,7 +5,8 @@
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, TestApp};
+use crate::encryption::{UPSERT, contact_of, dump, id_of};
+use crate::harness::{self, Backend, TestApp};
 use crate::{both, create_customer, on_both};
 
 /// Every `service_settings` row of the data: `(key, value)`.
@@ -181,4 +182,33 @@ async fn sqlite_files_are_owner_only() {
         assert_eq!(meta.permissions().mode() & 0o077, 0, "{file} is readable by others: {:o}", meta.permissions().mode());
     }
     assert!(std::fs::metadata(format!("{db}.keys")).is_ok());
+}
+
+/// The default layout on PostgreSQL keeps the keys in a database of their own (`<name>_keys`),
+/// so a copy of the data's database taken before an erasure no longer opens the member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_erasure_reaches_a_copy_taken_before_it() {
+    let mut app = TestApp::empty(Backend::Postgres).await;
+    let name = app.db_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let (keys_db, copy_db) = (format!("{name}_keys"), format!("{name}_copy"));
+    let key = app.cli(&["keys", "create", "--role", "admin"]).await.trim().to_string();
+    app.start_service(&key).await;
+    app.data(UPSERT, json!({ "input": { "phone": "+14155550101", "name": "Ann", "email": "ann@example.com" } })).await;
+    app.data(UPSERT, json!({ "input": { "phone": "+14155550102", "name": "Bob", "email": "bob@example.com" } })).await;
+    let (ann, bob) = (id_of(&app, "+14155550101").await, id_of(&app, "+14155550102").await);
+    let tables = dump(&app.db().await, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").await;
+    assert!(!tables.contains("customer_keys") && !tables.contains("data_keys"), "no key table in the data's database: {tables}");
+    app.terminate().await;
+    harness::admin_sql(&format!("CREATE DATABASE {copy_db} TEMPLATE {name}")).await;
+    app.start_service(&key).await;
+
+    app.data("mutation($id: ID!) { eraseCustomer(id: $id) { name } }", json!({ "id": ann })).await;
+    let keys_url = harness::with_database(&harness::admin_url(), &keys_db);
+    let old = app.serve_on(&harness::with_database(&harness::admin_url(), &copy_db), &[("LOYALTY_KEYSTORE_URL", keys_url.as_str())]).await;
+    assert_eq!(contact_of(&old, &ann).await, Err("DATA_ERASED".into()), "the copy from before no longer opens the erased customer");
+    assert_eq!(contact_of(&old, &bob).await, Ok(json!({ "phone": "+14155550102", "email": "bob@example.com" })));
+    drop(old);
+    drop(app);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    harness::admin_sql(&format!("DROP DATABASE IF EXISTS {copy_db} WITH (FORCE)")).await;
 }
