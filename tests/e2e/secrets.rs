@@ -80,10 +80,14 @@ async fn sqlite_a_missing_or_foreign_key_store_is_refused() {
     app.terminate().await;
     let keys = format!("{}.keys", sqlite_file(&app.db_url));
     let aside = format!("{keys}.aside");
-    std::fs::rename(&keys, &aside).unwrap();
-    for side in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{keys}{side}"));
-    }
+    // A SQLite database is its file and its write-ahead log: they move together.
+    let move_store = |from: &str, to: &str| {
+        for side in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{to}{side}"));
+            let _ = std::fs::rename(format!("{from}{side}"), format!("{to}{side}"));
+        }
+    };
+    move_store(&keys, &aside);
     let (ok, _, err) = app.cli_result(&["migrate"]).await;
     assert!(!ok && err.contains("is empty, but the data holds sealed personal values") && err.contains("loyalty restore --keys"), "{err}");
     let (ok, _, err) = app.cli_result(&["migrate"]).await;
@@ -93,11 +97,11 @@ async fn sqlite_a_missing_or_foreign_key_store_is_refused() {
     create_customer(&other, "+14155550114", "Di Eng").await;
     let (ok, _, err) = other.cli_result(&["backup", "--keys", &format!("{keys}.other")]).await;
     assert!(ok, "{err}");
-    std::fs::rename(format!("{keys}.other"), &keys).unwrap();
+    move_store(&format!("{keys}.other"), &keys);
     let (ok, _, err) = app.cli_result(&["migrate"]).await;
     assert!(!ok && err.contains("belongs to other data"), "another deployment's key store is refused: {err}");
 
-    std::fs::rename(&aside, &keys).unwrap();
+    move_store(&aside, &keys);
     let (ok, _, err) = app.cli_result(&["migrate"]).await;
     assert!(ok, "its own key store back: {err}");
 }
