@@ -337,6 +337,8 @@ def main():
     results["seed_s"] = None
     if not (args.reuse_db and customers_in(url) == n):
         sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench WITH (FORCE)"])
+        # The key store's own database (the service's default on PostgreSQL) goes with it.
+        sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench_keys WITH (FORCE)"])
         sh(["psql", admin, "-q", "-c", "CREATE DATABASE loyalty_bench"])
         sh([str(BIN), "migrate"], env=env)
         t0 = time.time()

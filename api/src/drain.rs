@@ -37,9 +37,17 @@ pub async fn close_connections(State(draining): State<Draining>, request: Reques
     response
 }
 
-/// Waits for SIGTERM or SIGINT. On SIGTERM, marks `draining` and waits `period` more, serving
-/// all along; returns when the listener should stop accepting.
-pub async fn until_stopped(draining: Draining, period: Duration) {
+/// Which signal asked the process to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM (a platform replacing the replica).
+    Terminate,
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn signal() -> Stop {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -52,8 +60,17 @@ pub async fn until_stopped(draining: Draining, period: Duration) {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = interrupt => tracing::info!("interrupted: shutting down"),
-        () = terminate => {
+        () = interrupt => Stop::Interrupt,
+        () = terminate => Stop::Terminate,
+    }
+}
+
+/// Waits for SIGTERM or SIGINT. On SIGTERM, marks `draining` and waits `period` more, serving
+/// all along; returns when the listener should stop accepting.
+pub async fn until_stopped(draining: Draining, period: Duration) {
+    match signal().await {
+        Stop::Interrupt => tracing::info!("interrupted: shutting down"),
+        Stop::Terminate => {
             draining.start();
             tracing::info!(seconds = period.as_secs_f64(), "terminated: not ready, draining connections before shutting down");
             tokio::time::sleep(period).await;

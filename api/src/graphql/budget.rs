@@ -2,15 +2,13 @@
 //! cost (the table below: what its database work weighs, 1 for a lookup), a document may spend
 //! [`BUDGET`] and repeat one root field at most [`MAX_REPEATS`] times (aliases), or it is
 //! refused with `TOO_COMPLEX`. While it runs, at most [`CONCURRENT_ROOT_FIELDS`] of its root
-//! fields work at once, so one request holds only a few of the pool's connections whatever
-//! it asks for.
+//! fields work at once (`guard`), so one request holds only a few of the pool's connections
+//! whatever it asks for.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo};
+use async_graphql::ServerError;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Value, Variables};
 
 use crate::error::ErrorCode;
 
@@ -32,20 +30,8 @@ pub fn cost(field: &str) -> u32 {
     }
 }
 
-/// The extension (added to the schema); a new one, with its own permits, per request.
-pub struct Budget;
-
-impl ExtensionFactory for Budget {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Running { permits: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_ROOT_FIELDS)) })
-    }
-}
-
-struct Running {
-    permits: Arc<tokio::sync::Semaphore>,
-}
-
-fn refuse(message: String) -> ServerError {
+/// `TOO_COMPLEX` with `message`.
+pub fn refuse(message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
     ext.set("code", ErrorCode::TooComplex.as_str());
@@ -84,23 +70,6 @@ pub fn check(doc: &ExecutableDocument) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Running {
-    async fn parse_query(&self, ctx: &ExtensionContext<'_>, query: &str, variables: &Variables, next: NextParseQuery<'_>) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        check(&doc).map_err(refuse)?;
-        Ok(doc)
-    }
-
-    async fn resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
-        if info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
-        }
-        let _permit = self.permits.acquire().await.map_err(|_| ServerError::new("the request was stopped", None))?;
-        next.run(ctx, info).await
-    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod context;
 pub mod customers;
 pub mod execute;
 pub mod feedback;
+pub mod guard;
 pub mod keys;
 pub mod loaders;
 pub mod marketing;
@@ -87,7 +88,7 @@ pub fn build_introspection_schema(config: &Config, state: Option<AppState>) -> L
 }
 
 fn build(config: &Config, state: Option<AppState>, limited: bool) -> LoyaltySchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(text_guard::TextGuard).extension(budget::Budget);
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(guard::Guard);
     // async-graphql's spans per request phase and field cost CPU on every field even when the
     // log filter drops them: the extension is there only when its spans are enabled
     // (`RUST_LOG=info,async_graphql=info`).

@@ -2,22 +2,10 @@
 //! document — with `VALIDATION` naming the field, before anything runs. PostgreSQL cannot store
 //! NUL in text and SQLite would store it silently; this makes both answer alike.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, Value, Variables};
 
 use crate::error::ErrorCode;
-
-/// The extension (added to the schema).
-pub struct TextGuard;
-
-impl ExtensionFactory for TextGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(TextGuard)
-    }
-}
 
 fn refuse(field: &str) -> ServerError {
     let mut error = ServerError::new(format!("{field}: must not contain the NUL character"), None);
@@ -63,18 +51,15 @@ fn in_document(doc: &ExecutableDocument, variables: &Variables) -> Option<String
         .or_else(|| doc.fragments.values().find_map(|f| in_selections(&f.node.selection_set.node, variables)))
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for TextGuard {
-    async fn parse_query(&self, ctx: &ExtensionContext<'_>, query: &str, variables: &Variables, next: NextParseQuery<'_>) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let suspect = query.contains('\0') || query.contains("\\u0000") || variables.iter().any(|(name, v)| in_const(v, name).is_some());
-        if suspect {
-            // A variable no argument uses is named as the variable.
-            let field = in_document(&doc, variables).or_else(|| variables.iter().find_map(|(name, v)| in_const(v, name)));
-            if let Some(field) = field {
-                return Err(refuse(&field));
-            }
+/// Refuses a document whose strings (literals, or the variables its arguments take) hold NUL.
+pub fn check(query: &str, variables: &Variables, doc: &ExecutableDocument) -> ServerResult<()> {
+    let suspect = query.contains('\0') || query.contains("\\u0000") || variables.iter().any(|(name, v)| in_const(v, name).is_some());
+    if suspect {
+        // A variable no argument uses is named as the variable.
+        let field = in_document(doc, variables).or_else(|| variables.iter().find_map(|(name, v)| in_const(v, name)));
+        if let Some(field) = field {
+            return Err(refuse(&field));
         }
-        Ok(doc)
     }
+    Ok(())
 }
