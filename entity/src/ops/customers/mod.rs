@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod cursor;
+pub mod input;
 pub mod list;
 pub mod lookup;
 pub mod personal;
@@ -11,6 +12,7 @@ pub mod projection;
 pub mod upsert;
 
 pub use batch::*;
+pub use input::{CustomerInput, MarketingInput, Patch};
 pub use list::*;
 pub use lookup::*;
 pub use personal::{Indexes, Personal};
