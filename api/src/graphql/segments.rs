@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::ops::{restaurants, segments};
 
 use super::context::{app, scope};
-use super::marketing::types::AudienceRule;
+use super::marketing::audience::AudienceRule;
 use super::types::customer_id;
 use crate::auth::{SEGMENTS, VIEWER};
 use crate::error::{ApiError, IntoGql};

@@ -12,6 +12,7 @@ use super::types::customer_id;
 use crate::auth::MARKETING;
 use crate::error::{ApiError, IntoGql};
 
+pub mod audience;
 pub mod types;
 
 use types::{Campaign, CampaignAudience, CampaignInput, CampaignKind, CampaignScheduleInput, CampaignState, EmailPreview, TemplateVariable};
