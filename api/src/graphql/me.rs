@@ -10,7 +10,8 @@ use entity::ops::customers as ops;
 
 use super::context::{app, loader, scope};
 use super::customers::MarketingConsentInput;
-use super::customers::types::{LoyaltyPoints, Marketing, check_history};
+use super::customers::parts::{LoyaltyPoints, Marketing};
+use super::customers::types::check_history;
 use super::loaders::{HistoryOf, OccasionsOf, VisitsOf};
 use super::occasions::types::SpecialOccasion;
 use super::scalars::Date;

@@ -1,6 +1,7 @@
 //! Customers: the profile type, lookups (spec endpoint 2), the filtered list (endpoint 3) and
 //! create-or-update (endpoint 1).
 
+pub mod parts;
 pub mod types;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};

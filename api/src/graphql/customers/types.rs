@@ -2,22 +2,24 @@
 
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::entities::{LabelKind, customer, favorite_item};
+use entity::entities::{LabelKind, customer};
 use entity::ops::customers::cursor::Cursor;
 use entity::ops::customers::{self as ops};
-use entity::rules::{tier, visits as visit_rules};
+use entity::rules::visits as visit_rules;
 
 use crate::auth::CARE;
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, loader, scope};
 use crate::graphql::feedback::types::Review;
-use crate::graphql::loaders::{CustomerById, CustomerKeyOf, FavoritesOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf};
+use crate::graphql::loaders::{CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf};
 use crate::graphql::notes::types::Note;
 use crate::graphql::occasions::types::SpecialOccasion;
 use crate::graphql::points::types::PointTransaction;
 use crate::graphql::scalars::{Date, Money};
-use crate::graphql::types::{CustomerStatus, Seating, SpiceLevel, Tier};
+use crate::graphql::types::{CustomerStatus, Tier};
 use crate::graphql::visits::types::Visit;
+
+use super::parts::{LoyaltyPoints, Marketing, Preferences, VisitStats};
 
 /// Most rows a nested history field returns at once.
 const MAX_HISTORY: u64 = 100;
@@ -29,132 +31,6 @@ pub struct Customer {
     read: ops::Projection,
     /// The personal values, opened on the first field that shows one.
     opened: tokio::sync::OnceCell<ops::Personal>,
-}
-
-/// Points balance.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct LoyaltyPoints {
-    /// Available to redeem.
-    pub current: i64,
-    /// Earned in total; decides the tier.
-    pub lifetime: i64,
-    /// Redeemed in total.
-    pub redeemed: i64,
-    /// Lifetime points still needed for the next tier; null at VIP.
-    pub to_next_tier: Option<i64>,
-    #[graphql(skip)]
-    pub last_activity: DateTime<Utc>,
-}
-
-/// Points that will expire, and when.
-#[derive(SimpleObject)]
-pub struct ExpiringPoints {
-    pub points: i64,
-    /// The day they expire, in the restaurant's zone.
-    pub on: Date,
-}
-
-#[ComplexObject]
-impl LoyaltyPoints {
-    /// What will expire next and when, under the restaurant's expiry policy (null when its
-    /// points never expire or the balance is empty). Any activity moves the date on.
-    async fn expiring(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ExpiringPoints>> {
-        if self.current <= 0 {
-            return Ok(None);
-        }
-        let p = entity::ops::restaurants::programme(&app(ctx).db, scope(ctx)).await.gql()?;
-        Ok(p.expiry.expires_at(self.last_activity).map(|at| ExpiringPoints { points: self.current, on: Date(at.with_timezone(&p.timezone).date_naive()) }))
-    }
-}
-
-impl LoyaltyPoints {
-    /// The balance of a customer row.
-    pub fn of(c: &customer::Model) -> Self {
-        Self {
-            current: c.points_current,
-            lifetime: c.points_lifetime,
-            redeemed: c.points_redeemed,
-            to_next_tier: tier::points_to_next_tier(c.points_lifetime),
-            last_activity: c.last_activity_at,
-        }
-    }
-}
-
-/// Visit statistics.
-#[derive(SimpleObject)]
-pub struct VisitStats {
-    pub total_visits: i64,
-    pub first_visit: Option<DateTime<Utc>>,
-    pub last_visit: Option<DateTime<Utc>>,
-    pub total_spent: Money,
-    pub average_order_value: Money,
-    pub average_visits_per_month: f64,
-}
-
-/// Marketing consent.
-#[derive(SimpleObject)]
-pub struct Marketing {
-    pub email_opt_in: bool,
-    pub sms_opt_in: bool,
-    pub push_notifications: bool,
-    pub special_offers: bool,
-    pub birthday_offers: bool,
-    pub anniversary_offers: bool,
-}
-
-impl Marketing {
-    /// The consent flags of a customer row.
-    pub fn of(c: &customer::Model) -> Self {
-        Self {
-            email_opt_in: c.email_opt_in,
-            sms_opt_in: c.sms_opt_in,
-            push_notifications: c.push_opt_in,
-            special_offers: c.special_offers,
-            birthday_offers: c.birthday_offers,
-            anniversary_offers: c.anniversary_offers,
-        }
-    }
-}
-
-/// Dining preferences.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct Preferences {
-    #[graphql(skip)]
-    pub customer_id: i64,
-    /// Not for marketers.
-    #[graphql(guard = "CARE")]
-    pub dietary_restrictions: Vec<String>,
-    /// Not for marketers.
-    #[graphql(guard = "CARE")]
-    pub allergies: Vec<String>,
-    pub spice_level: Option<SpiceLevel>,
-    pub preferred_seating: Option<Seating>,
-}
-
-#[ComplexObject]
-impl Preferences {
-    /// Items ordered most, with how often.
-    async fn favorite_items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FavoriteItem>> {
-        let rows = loader(ctx).load_one(FavoritesOf(self.customer_id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(FavoriteItem::from).collect())
-    }
-}
-
-/// A menu item and how many times the customer ordered it.
-#[derive(SimpleObject)]
-pub struct FavoriteItem {
-    pub item_id: String,
-    pub name: Option<String>,
-    pub order_count: i64,
-    pub last_ordered_at: DateTime<Utc>,
-}
-
-impl From<favorite_item::Model> for FavoriteItem {
-    fn from(m: favorite_item::Model) -> Self {
-        Self { item_id: m.item_id, name: m.name, order_count: m.order_count, last_ordered_at: m.last_ordered_at }
-    }
 }
 
 /// Referral programme details.
