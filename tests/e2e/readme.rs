@@ -1,16 +1,30 @@
-//! Every GraphQL example in the README runs as written, in order, against a service loaded with
-//! `loyalty demo-data` — so the user's guide cannot drift from the service. Examples for
-//! customer apps (`me`, `updateMyConsent`) run with the member token the README's own
-//! `createMemberToken` example returned.
+//! Every GraphQL example in the README and the guides under `docs/` runs as written, in order,
+//! against a service loaded with `loyalty demo-data` — so the user's guide cannot drift from the
+//! service. Examples for customer apps (`me`, `updateMyConsent`) run with the member token the
+//! guide's own `createMemberToken` example returned.
 
 use serde_json::json;
 
 use crate::both;
 
-/// The GraphQL documents of the README's ```graphql blocks, in order (a block may hold several,
+/// The user's guide in reading order: the README, then the guides it links to.
+const GUIDE: [&str; 10] = [
+    include_str!("../../README.md"),
+    include_str!("../../docs/cli.md"),
+    include_str!("../../docs/programme.md"),
+    include_str!("../../docs/http.md"),
+    include_str!("../../docs/campaigns.md"),
+    include_str!("../../docs/access.md"),
+    include_str!("../../docs/privacy.md"),
+    include_str!("../../docs/errors.md"),
+    include_str!("../../docs/guide.md"),
+    include_str!("../../docs/operations.md"),
+];
+
+/// The GraphQL documents of the guide's ```graphql blocks, in order (a block may hold several,
 /// one after another).
 fn examples() -> Vec<String> {
-    let readme = include_str!("../../README.md");
+    let readme = GUIDE.concat();
     let mut docs = Vec::new();
     for block in readme.split("```graphql\n").skip(1) {
         let block = block.split("```").next().unwrap_or_default();
