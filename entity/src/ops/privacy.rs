@@ -143,100 +143,9 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         let t = super::state::lock(&txn, scope, target_id, at).await?;
         (super::state::lock(&txn, scope, source_id, at).await?, t)
     };
-    let backend = txn.get_database_backend();
-
-    macro_rules! move_rows {
-        ($entity:ident) => {
-            $entity::Entity::update_many()
-                .col_expr($entity::Column::CustomerId, Expr::value(target_id))
-                .filter($entity::Column::CustomerId.eq(source_id))
-                .exec(&txn)
-                .await?;
-        };
-    }
     let key = customers::personal::key_for(scope, Some(&target)).await?;
     reseal_texts(&txn, scope, &source, &key).await?;
-    move_rows!(point_transaction);
-    move_rows!(visit);
-    move_rows!(note);
-    move_rows!(feedback);
-    move_rows!(special_occasion);
-
-    for fav in favorite_item::Entity::find().filter(favorite_item::Column::CustomerId.eq(source_id)).all(&txn).await? {
-        let existing = favorite_item::Entity::find()
-            .filter(favorite_item::Column::CustomerId.eq(target_id))
-            .filter(favorite_item::Column::ItemId.eq(&fav.item_id))
-            .one(&txn)
-            .await?;
-        match existing {
-            Some(t) => {
-                let mut a: favorite_item::ActiveModel = t.clone().into();
-                a.order_count = Set(t.order_count + fav.order_count);
-                a.last_ordered_at = Set(std::cmp::max(t.last_ordered_at, fav.last_ordered_at));
-                a.update(&txn).await?;
-                favorite_item::Entity::delete_by_id(fav.id).exec(&txn).await?;
-            }
-            None => {
-                let mut a: favorite_item::ActiveModel = fav.into();
-                a.customer_id = Set(target_id);
-                a.update(&txn).await?;
-            }
-        }
-    }
-
-    let custom: Vec<String> = customer_label::Entity::find()
-        .filter(customer_label::Column::CustomerId.eq(source_id))
-        .filter(customer_label::Column::Kind.eq(LabelKind::Segment))
-        .filter(customer_label::Column::Name.is_not_in(AUTO_SEGMENTS))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|l| l.name)
-        .collect();
-    if !custom.is_empty() {
-        let rows = custom.into_iter().map(|name| customer_label::ActiveModel {
-            customer_id: Set(target_id),
-            kind: Set(LabelKind::Segment),
-            name: Set(name),
-            restaurant_id: Set(scope.restaurant_id.clone()),
-        });
-        customer_label::Entity::insert_many(rows)
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
-
-    let sql = format!(
-        "UPDATE email_deliveries SET customer_id = {t} WHERE customer_id = {s} AND NOT EXISTS \
-         (SELECT 1 FROM email_deliveries e2 WHERE e2.customer_id = {t2} AND e2.campaign = email_deliveries.campaign \
-          AND e2.period_key = email_deliveries.period_key)",
-        t = super::dialect::placeholder(backend, 1),
-        s = super::dialect::placeholder(backend, 2),
-        t2 = super::dialect::placeholder(backend, 3)
-    );
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
-    email_delivery::Entity::delete_many().filter(email_delivery::Column::CustomerId.eq(source_id)).exec(&txn).await?;
-    // Vouchers follow too; a benefit voucher for a period the target already has one for (the
-    // same year's birthday) stays behind and goes with the source.
-    let sql = format!(
-        "UPDATE vouchers SET customer_id = {t} WHERE customer_id = {s} AND (period_key IS NULL OR NOT EXISTS \
-         (SELECT 1 FROM vouchers v2 WHERE v2.customer_id = {t2} AND v2.source = vouchers.source AND v2.period_key = vouchers.period_key))",
-        t = super::dialect::placeholder(backend, 1),
-        s = super::dialect::placeholder(backend, 2),
-        t2 = super::dialect::placeholder(backend, 3)
-    );
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
-
-    customer::Entity::update_many()
-        .col_expr(customer::Column::ReferredBy, Expr::value(target_id))
-        .filter(customer::Column::ReferredBy.eq(source_id))
-        .filter(customer::Column::Id.ne(target_id))
-        .exec(&txn)
-        .await?;
+    move_children(&txn, scope, source_id, target_id).await?;
 
     let sums = point_transaction::Entity::find()
         .select_only()
@@ -327,6 +236,108 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         scope.vault.shred(&scope.restaurant_id, id).await?;
     }
     Ok(row)
+}
+
+/// Moves what belongs to customer `source_id` to `target_id` (both locked by the caller):
+/// ledger, visits, notes, reviews, occasions, favourite items (counts added), custom segments,
+/// deliveries and vouchers (but for a period the target has one of already) and referrals.
+async fn move_children(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64, target_id: i64) -> DomainResult<()> {
+    let backend = txn.get_database_backend();
+
+    macro_rules! move_rows {
+        ($entity:ident) => {
+            $entity::Entity::update_many()
+                .col_expr($entity::Column::CustomerId, Expr::value(target_id))
+                .filter($entity::Column::CustomerId.eq(source_id))
+                .exec(txn)
+                .await?;
+        };
+    }
+    move_rows!(point_transaction);
+    move_rows!(visit);
+    move_rows!(note);
+    move_rows!(feedback);
+    move_rows!(special_occasion);
+
+    for fav in favorite_item::Entity::find().filter(favorite_item::Column::CustomerId.eq(source_id)).all(txn).await? {
+        let existing = favorite_item::Entity::find()
+            .filter(favorite_item::Column::CustomerId.eq(target_id))
+            .filter(favorite_item::Column::ItemId.eq(&fav.item_id))
+            .one(txn)
+            .await?;
+        match existing {
+            Some(t) => {
+                // Counts add relatively: an order recorded meanwhile is not written over.
+                favorite_item::Entity::update_many()
+                    .col_expr(favorite_item::Column::OrderCount, Expr::col(favorite_item::Column::OrderCount).add(fav.order_count))
+                    .col_expr(favorite_item::Column::LastOrderedAt, Expr::value(std::cmp::max(t.last_ordered_at, fav.last_ordered_at)))
+                    .filter(favorite_item::Column::Id.eq(t.id))
+                    .exec(txn)
+                    .await?;
+                favorite_item::Entity::delete_by_id(fav.id).exec(txn).await?;
+            }
+            None => {
+                let mut a: favorite_item::ActiveModel = fav.into();
+                a.customer_id = Set(target_id);
+                a.update(txn).await?;
+            }
+        }
+    }
+
+    let custom: Vec<String> = customer_label::Entity::find()
+        .filter(customer_label::Column::CustomerId.eq(source_id))
+        .filter(customer_label::Column::Kind.eq(LabelKind::Segment))
+        .filter(customer_label::Column::Name.is_not_in(AUTO_SEGMENTS))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    if !custom.is_empty() {
+        let rows = custom.into_iter().map(|name| customer_label::ActiveModel {
+            customer_id: Set(target_id),
+            kind: Set(LabelKind::Segment),
+            name: Set(name),
+            restaurant_id: Set(scope.restaurant_id.clone()),
+        });
+        customer_label::Entity::insert_many(rows)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+
+    let sql = format!(
+        "UPDATE email_deliveries SET customer_id = {t} WHERE customer_id = {s} AND NOT EXISTS \
+         (SELECT 1 FROM email_deliveries e2 WHERE e2.customer_id = {t2} AND e2.campaign = email_deliveries.campaign \
+          AND e2.period_key = email_deliveries.period_key)",
+        t = super::dialect::placeholder(backend, 1),
+        s = super::dialect::placeholder(backend, 2),
+        t2 = super::dialect::placeholder(backend, 3)
+    );
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
+    email_delivery::Entity::delete_many().filter(email_delivery::Column::CustomerId.eq(source_id)).exec(txn).await?;
+    // Vouchers follow too; a benefit voucher for a period the target already has one for (the
+    // same year's birthday) stays behind and goes with the source.
+    let sql = format!(
+        "UPDATE vouchers SET customer_id = {t} WHERE customer_id = {s} AND (period_key IS NULL OR NOT EXISTS \
+         (SELECT 1 FROM vouchers v2 WHERE v2.customer_id = {t2} AND v2.source = vouchers.source AND v2.period_key = vouchers.period_key))",
+        t = super::dialect::placeholder(backend, 1),
+        s = super::dialect::placeholder(backend, 2),
+        t2 = super::dialect::placeholder(backend, 3)
+    );
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
+
+    customer::Entity::update_many()
+        .col_expr(customer::Column::ReferredBy, Expr::value(target_id))
+        .filter(customer::Column::ReferredBy.eq(source_id))
+        .filter(customer::Column::Id.ne(target_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Seals the source's notes and review comments again under the target's key, before they move.
