@@ -157,6 +157,11 @@ fn request_error(status: StatusCode, format: Format, error_code: ErrorCode, mess
     response
 }
 
+/// 406 for an `Accept` header that takes neither response format.
+fn not_acceptable(request_id: &str) -> Response {
+    request_error(StatusCode::NOT_ACCEPTABLE, Format::Json, ErrorCode::BadRequest, "accept application/graphql-response+json or application/json", request_id)
+}
+
 fn request_id(headers: &HeaderMap) -> String {
     headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string()
 }
@@ -197,15 +202,7 @@ fn parse_request(params: &serde_json::Map<String, serde_json::Value>) -> Result<
 /// `POST /graphql`: a JSON body `{query, operationName?, variables?, extensions?}`.
 async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = request_id(&headers);
-    let Some(format) = negotiate(&headers) else {
-        return request_error(
-            StatusCode::NOT_ACCEPTABLE,
-            Format::Json,
-            ErrorCode::BadRequest,
-            "accept application/graphql-response+json or application/json",
-            &request_id,
-        );
-    };
+    let Some(format) = negotiate(&headers) else { return not_acceptable(&request_id) };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if media != "application/json" && media != "application/graphql-response+json" {
@@ -246,15 +243,7 @@ async fn graphql_get(State(state): State<HttpState>, headers: HeaderMap, RawQuer
     if !params.contains_key("query") {
         return crate::graphiql::page().await;
     }
-    let Some(format) = negotiate(&headers) else {
-        return request_error(
-            StatusCode::NOT_ACCEPTABLE,
-            Format::Json,
-            ErrorCode::BadRequest,
-            "accept application/graphql-response+json or application/json",
-            &request_id,
-        );
-    };
+    let Some(format) = negotiate(&headers) else { return not_acceptable(&request_id) };
     let mut params = params;
     if let Some(serde_json::Value::String(v)) = params.get("variables").cloned() {
         match serde_json::from_str(&v) {
