@@ -331,42 +331,6 @@ pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content
     ctx.mailer.send(message).await
 }
 
-/// Sends the restaurant's staff digest for `today` to its digest addresses (nothing when it has
-/// none, or nobody celebrates today or tomorrow). A scheduled run is once per restaurant and
-/// day across replicas (its job slot).
-pub async fn staff_digest(
-    ctx: &JobContext,
-    restaurant: &restaurant::Model,
-    scope: &Scope,
-    today: chrono::NaiveDate,
-    dry_run: bool,
-) -> Result<JobReport, JobError> {
-    let mut report = JobReport::default();
-    let to: Vec<&str> = restaurant.digest_emails.split(',').filter(|a| !a.is_empty()).collect();
-    if to.is_empty() {
-        return Ok(report);
-    }
-    let guests = entity::ops::digest::brief(&ctx.db, scope, today).await?;
-    report.changed = guests.len() as u64;
-    if guests.is_empty() || dry_run {
-        return Ok(report);
-    }
-    let email = mailer::digest(&restaurant.name, &today.to_string(), &guests).map_err(JobError::Config)?;
-    let sender = Sender::of(restaurant).map_err(|e| JobError::Config(e.to_string()))?;
-    for (n, address) in to.into_iter().enumerate() {
-        let message_id = format!("<digest-{}-{today}-{n}.{}@loyalty>", restaurant.id.replace(['<', '>', '@', ' '], "-"), ctx.deployment_id);
-        let message = ctx.mailer.build_notice(&sender, address, &email, &message_id).map_err(|e| JobError::Config(e.to_string()))?;
-        match ctx.mailer.send(message).await {
-            Ok(()) => report.sent += 1,
-            Err(e) => {
-                tracing::error!(restaurant = %restaurant.id, error = %e, "staff digest not sent");
-                report.failed += 1;
-            }
-        }
-    }
-    Ok(report)
-}
-
 /// Delay before retry number `attempts` (1-based): base, 2×base, 4×base …, at most a day.
 pub fn backoff(base_secs: u64, attempts: i32) -> Duration {
     let factor = 1u64 << attempts.clamp(1, 16).saturating_sub(1);

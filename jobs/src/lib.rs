@@ -15,20 +15,20 @@
 use chrono::{DateTime, Utc};
 use entity::Scope;
 use entity::entities::{RunTrigger, job_run, restaurant};
-use entity::ops::{campaigns, dormancy, expiry, job_runs, retention, sends, service};
+use entity::ops::{job_runs, service};
 use entity::rules::programme::Programme;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 pub mod delivery;
-mod job;
+pub mod job;
 pub mod lifecycle;
 pub mod mailer;
 pub mod metrics;
 pub mod scheduler;
 pub mod unsubscribe;
 
-pub use job::Job;
+pub use job::{BackgroundJob, Job, Schedule};
 
 pub use entity::ops::campaigns::{Campaign, Recipient};
 
@@ -219,81 +219,11 @@ async fn execute(
     dry_run: bool,
     slot: Option<DateTime<Utc>>,
 ) -> Result<JobReport, JobError> {
-    let p = Programme::from(restaurant);
+    let programme = Programme::from(restaurant);
     let now = entity::ops::now();
-    let today = p.today(slot.unwrap_or(now));
-    match job {
-        Job::Dormancy => {
-            let changes = dormancy::run(&ctx.db, scope, &p, now, dry_run).await?;
-            Ok(JobReport { changed: changes.changed, recipients: changes.recipients, ..JobReport::default() })
-        }
-        Job::PointsExpiry => {
-            let run = expiry::run(&ctx.db, scope, &p, now, dry_run).await?;
-            let mut report = JobReport {
-                changed: run.expired,
-                enqueued: run.warned,
-                skipped_consent: run.skipped_consent,
-                recipients: run.recipients,
-                ..JobReport::default()
-            };
-            if !dry_run {
-                let sent = delivery::deliver(ctx, restaurant, scope, Some(Campaign::PointsExpiry), now).await?;
-                (report.sent, report.failed, report.retrying) = (sent.sent, sent.failed, sent.retrying);
-            }
-            Ok(report)
-        }
-        Job::StaffDigest => delivery::staff_digest(ctx, restaurant, scope, today, dry_run).await,
-        Job::Retention => {
-            let done = retention::run(&ctx.db, scope, &p, now, dry_run).await?;
-            Ok(JobReport { purged: done.rows(), erased: done.erased, recipients: done.recipients, ..JobReport::default() })
-        }
-        Job::Deliveries | Job::Campaigns if dry_run => Ok(JobReport::default()),
-        Job::Deliveries => {
-            let report = delivery::deliver(ctx, restaurant, scope, None, now).await?;
-            sends::finish(&ctx.db, scope).await?;
-            Ok(report)
-        }
-        Job::Campaigns => {
-            let written = sends::enqueue_due(&ctx.db, scope, &p, now).await?;
-            let mut report = delivery::deliver(ctx, restaurant, scope, None, now).await?;
-            sends::finish(&ctx.db, scope).await?;
-            report.sends = written.sends;
-            report.enqueued = written.enqueued;
-            report.capped = written.capped;
-            report.skipped_consent = written.left_out - written.capped;
-            Ok(report)
-        }
-        Job::Birthday
-        | Job::Anniversary
-        | Job::WinBack
-        | Job::Welcome
-        | Job::WelcomeFollowUp
-        | Job::AtRisk
-        | Job::Occasions
-        | Job::MemberAnniversary
-        | Job::NearingReward => {
-            let campaign = job.campaign().expect("campaign job");
-            if !dry_run && delivery::builtin(&ctx.db, scope, campaign).await?.state == entity::entities::CampaignState::Paused {
-                tracing::info!(job = job.name(), restaurant = %restaurant.id, "switched off for this restaurant");
-                return Ok(JobReport::default());
-            }
-            let written = campaigns::enqueue(&ctx.db, scope, &p, campaign, today, now, dry_run).await?;
-            let mut report = JobReport {
-                enqueued: written.enqueued,
-                skipped_consent: written.skipped_consent,
-                capped: written.capped,
-                recipients: written.recipients,
-                ..JobReport::default()
-            };
-            if !dry_run {
-                let sent = delivery::deliver(ctx, restaurant, scope, Some(campaign), now).await?;
-                report.sent = sent.sent;
-                report.failed = sent.failed;
-                report.retrying = sent.retrying;
-            }
-            Ok(report)
-        }
-    }
+    let today = programme.today(slot.unwrap_or(now));
+    let run = job::Run { ctx, restaurant, scope, programme, now, today, dry_run };
+    job.work().run(&run).await
 }
 
 #[cfg(test)]

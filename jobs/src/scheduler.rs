@@ -22,7 +22,7 @@ use entity::ops::{job_runs, restaurants, sends};
 use entity::rules::programme::{Programme, parse_time_of_day, slot_on};
 use tokio_cron_scheduler::JobScheduler;
 
-use crate::{Job, JobContext, JobError, STALE_RUN_SECS, run_job};
+use crate::{Job, JobContext, JobError, STALE_RUN_SECS, Schedule, run_job};
 
 /// Parses a cron expression with seconds (`sec min hour day month weekday`). The scheduler
 /// works in whole minutes, so a seconds field other than `0` is refused rather than silently
@@ -33,24 +33,18 @@ pub fn parse_cron(expr: &str) -> Result<Cron, JobError> {
 
 /// The daily jobs, with the local time of day a restaurant runs each.
 pub fn daily_times(r: &restaurant::Model) -> Vec<(Job, NaiveTime)> {
-    [
-        (Job::Dormancy, &r.dormancy_at),
-        (Job::PointsExpiry, &r.dormancy_at),
-        (Job::StaffDigest, &r.dormancy_at),
-        (Job::Retention, &r.dormancy_at),
-        (Job::Birthday, &r.birthday_at),
-        (Job::Anniversary, &r.anniversary_at),
-        (Job::WinBack, &r.win_back_at),
-        (Job::Welcome, &r.birthday_at),
-        (Job::WelcomeFollowUp, &r.birthday_at),
-        (Job::AtRisk, &r.win_back_at),
-        (Job::Occasions, &r.anniversary_at),
-        (Job::MemberAnniversary, &r.anniversary_at),
-        (Job::NearingReward, &r.win_back_at),
-    ]
-    .into_iter()
-    .filter_map(|(job, at)| Some((job, parse_time_of_day(at)?)))
-    .collect()
+    Job::ALL
+        .into_iter()
+        .filter_map(|job| match job.schedule() {
+            Schedule::Daily { at, .. } => Some((job, parse_time_of_day(at.of(r))?)),
+            Schedule::DeliveryCron | Schedule::WhenDue => None,
+        })
+        .collect()
+}
+
+/// The jobs of a schedule that is not a time of day.
+fn scheduled(schedule: Schedule) -> impl Iterator<Item = Job> {
+    Job::ALL.into_iter().filter(move |job| job.schedule() == schedule)
 }
 
 /// The slots due at the UTC minute `minute`: each restaurant's daily jobs whose local time it
@@ -63,7 +57,7 @@ pub fn due_slots<'a>(restaurants: &'a [restaurant::Model], deliveries: &Cron, mi
         let today = minute.with_timezone(&tz).date_naive();
         due.extend(daily_times(r).into_iter().filter(|(_, at)| slot_on(tz, today, *at) == minute).map(|(job, _)| (job, r)));
         if retry {
-            due.push((Job::Deliveries, r));
+            due.extend(scheduled(Schedule::DeliveryCron).map(|job| (job, r)));
         }
     }
     due
@@ -84,11 +78,11 @@ pub fn catch_up_slots(r: &restaurant::Model, deliveries: &Cron, now: DateTime<Ut
     for (job, at) in daily_times(r) {
         let recent: Vec<DateTime<Utc>> =
             (0..=days).map(|back| slot_on(tz, today - Duration::days(back), at)).filter(|slot| *slot <= now && *slot > now - window).collect();
-        let keep = if matches!(job, Job::Birthday | Job::Anniversary | Job::Occasions | Job::MemberAnniversary) { MAX_CATCH_UP_SLOTS } else { 1 };
+        let keep = if matches!(job.schedule(), Schedule::Daily { every_missed_day: true, .. }) { MAX_CATCH_UP_SLOTS } else { 1 };
         slots.extend(recent.into_iter().take(keep).map(|slot| (job, slot)));
     }
     if let Some(slot) = deliveries.iter_before(now + Duration::seconds(1)).next().filter(|slot| *slot > now - window) {
-        slots.push((Job::Deliveries, slot));
+        slots.extend(scheduled(Schedule::DeliveryCron).map(|job| (job, slot)));
     }
     slots.sort_by_key(|(_, slot)| *slot);
     slots
@@ -138,7 +132,7 @@ async fn tick(ctx: &JobContext, deliveries: &Cron, now: DateTime<Utc>) -> Result
     }
     let all = restaurants::list(&ctx.db).await?;
     let busy = sends::restaurants_with_work(&ctx.db, now).await?;
-    let campaigns = all.iter().filter(|r| busy.contains(&r.id)).map(|r| (Job::Campaigns, r));
+    let campaigns = all.iter().filter(|r| busy.contains(&r.id)).flat_map(|r| scheduled(Schedule::WhenDue).map(move |job| (job, r)));
     for (job, r) in due_slots(&all, deliveries, minute).into_iter().chain(campaigns) {
         let (ctx, r) = (ctx.clone(), r.clone());
         tokio::spawn(async move {
@@ -251,8 +245,8 @@ mod tests {
                 (Job::Occasions, at(2, 9, 5)),
                 (Job::MemberAnniversary, at(2, 9, 5)),
                 (Job::Dormancy, at(3, 2, 30)),
-                (Job::PointsExpiry, at(3, 2, 30)),
                 (Job::StaffDigest, at(3, 2, 30)),
+                (Job::PointsExpiry, at(3, 2, 30)),
                 (Job::Retention, at(3, 2, 30)),
                 (Job::Birthday, at(3, 9, 0)),
                 (Job::Welcome, at(3, 9, 0)),
@@ -261,8 +255,8 @@ mod tests {
                 (Job::Occasions, at(3, 9, 5)),
                 (Job::MemberAnniversary, at(3, 9, 5)),
                 (Job::WinBack, at(3, 10, 0)),
-                (Job::AtRisk, at(3, 10, 0)),
                 (Job::NearingReward, at(3, 10, 0)),
+                (Job::AtRisk, at(3, 10, 0)),
                 (Job::Deliveries, at(3, 10, 0)),
             ]
         );

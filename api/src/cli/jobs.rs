@@ -35,8 +35,11 @@ pub async fn run(config: &Config, action: JobsCommand, restaurant_given: bool) -
 async fn list(config: &Config) -> anyhow::Result<()> {
     jobs::scheduler::parse_cron(&config.cron_deliveries)?;
     for job in jobs::Job::ALL {
-        let when =
-            if job == jobs::Job::Deliveries { format!("cron {} (UTC)", config.cron_deliveries) } else { "daily, at each restaurant's local time".to_string() };
+        let when = match job.schedule() {
+            jobs::Schedule::DeliveryCron => format!("cron {} (UTC)", config.cron_deliveries),
+            jobs::Schedule::WhenDue => "every minute, when one is due".to_string(),
+            jobs::Schedule::Daily { .. } => "daily, at each restaurant's local time".to_string(),
+        };
         println!("{:<12} {:<40} {}", job.name(), when, job.description());
     }
     let db = super::connect::data(config).await?;
