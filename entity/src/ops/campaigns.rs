@@ -211,101 +211,116 @@ const MEMBER_YEARS: i32 = 50;
 
 fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, catalogue: &[reward::Model]) -> Vec<Due> {
     match campaign {
-        Campaign::Birthday | Campaign::Anniversary => {
-            let column = if campaign == Campaign::Birthday { customer::Column::BirthMd } else { customer::Column::AnniversaryMd };
-            occasions::window(today, p.occasion_lead_days)
-                .into_iter()
-                .map(|(day, keys)| Due {
-                    who: Condition::all().add(column.is_in(keys)),
-                    period_key: Expr::value(day.year().to_string()),
-                    occasion_date: Some(day),
-                })
-                .collect()
-        }
+        Campaign::Birthday => on_their_day(p, customer::Column::BirthMd, today),
+        Campaign::Anniversary => on_their_day(p, customer::Column::AnniversaryMd, today),
         Campaign::PointsExpiry | Campaign::TierUp => Vec::new(),
-        Campaign::Occasion => occasions::window(today, p.occasion_lead_days)
-            .into_iter()
-            .map(|(day, keys)| {
-                let celebrated = Query::select()
-                    .column(special_occasion::Column::CustomerId)
-                    .from(special_occasion::Entity)
-                    .cond_where(
-                        Condition::all()
-                            .add(special_occasion::Column::Md.is_in(keys))
-                            .add(Condition::any().add(special_occasion::Column::Recurring.eq(true)).add(special_occasion::Column::Date.eq(day))),
-                    )
-                    .to_owned();
-                Due {
-                    who: Condition::all().add(customer::Column::Id.in_subquery(celebrated)),
-                    period_key: Expr::value(day.to_string()),
-                    occasion_date: Some(day),
-                }
-            })
-            .collect(),
-        Campaign::WinBack => {
-            let since = now - Duration::days(i64::from(p.win_back_days));
-            let recently_sent = Query::select()
-                .expr(Expr::value(1))
-                .from(email_delivery::Entity)
-                .and_where(Expr::col((email_delivery::Entity, email_delivery::Column::CustomerId)).equals((customer::Entity, customer::Column::Id)))
-                .and_where(email_delivery::Column::Campaign.eq(campaign.name()))
-                .and_where(email_delivery::Column::CreatedAt.gt(since))
-                .to_owned();
-            vec![Due {
-                who: Condition::all().add(customer::Column::Status.eq(CustomerStatus::Dormant)).add(Condition::all().add(Expr::exists(recently_sent)).not()),
-                period_key: Expr::value(today.to_string()),
-                occasion_date: None,
-            }]
-        }
-        Campaign::Welcome => {
-            let since = now - Duration::days(WELCOME_WINDOW_DAYS);
-            vec![Due {
-                who: Condition::any()
-                    .add(customer::Column::FirstVisitAt.gte(since))
-                    .add(Condition::all().add(customer::Column::MemberSince.gte(since)).add(customer::Column::EmailOptIn.eq(true))),
-                period_key: Expr::value("first"),
-                occasion_date: None,
-            }]
-        }
-        Campaign::WelcomeFollowUp => {
-            let due_at = now - Duration::days(i64::from(p.welcome_follow_up_days));
-            vec![Due {
-                who: Condition::all()
-                    .add(customer::Column::FirstVisitAt.lte(due_at))
-                    .add(customer::Column::FirstVisitAt.gte(due_at - Duration::days(WELCOME_WINDOW_DAYS)))
-                    .add(customer::Column::TotalVisits.lte(1)),
-                period_key: Expr::value("second"),
-                occasion_date: None,
-            }]
-        }
-        Campaign::MemberAnniversary => occasions::window(today, p.occasion_lead_days)
-            .into_iter()
-            .map(|(day, keys)| {
-                let joined = occasions::same_day_in_past_years(&keys, day, MEMBER_YEARS).into_iter().fold(Condition::any(), |any, d| {
-                    any.add(
-                        Condition::all()
-                            .add(customer::Column::MemberSince.gte(p.start_of(d)))
-                            .add(customer::Column::MemberSince.lt(p.start_of(d + Duration::days(1)))),
-                    )
-                });
-                Due { who: joined, period_key: Expr::value(day.year().to_string()), occasion_date: Some(day) }
-            })
-            .collect(),
+        Campaign::Occasion => celebrating(p, today),
+        Campaign::WinBack => dormant_not_sent_since(campaign, today, now - Duration::days(i64::from(p.win_back_days))),
+        Campaign::Welcome => new_members(now - Duration::days(WELCOME_WINDOW_DAYS)),
+        Campaign::WelcomeFollowUp => not_returned(now - Duration::days(i64::from(p.welcome_follow_up_days))),
+        Campaign::MemberAnniversary => joined_on_the_day(p, today),
         Campaign::NearingReward => nearing(p, catalogue, now),
-        Campaign::AtRisk => {
-            let labelled = Query::select()
-                .column(customer_label::Column::CustomerId)
-                .from(customer_label::Entity)
-                .and_where(customer_label::Column::Kind.eq(LabelKind::Segment))
-                .and_where(customer_label::Column::Name.eq("at-risk"))
-                .to_owned();
-            vec![Due {
-                who: Condition::all().add(customer::Column::Id.in_subquery(labelled)).add(customer::Column::LastVisitAt.is_not_null()),
-                period_key: Expr::col((customer::Entity, customer::Column::LastVisitAt)).cast_as("TEXT"),
-                occasion_date: None,
-            }]
-        }
+        Campaign::AtRisk => entered_at_risk(),
     }
+}
+
+/// Customers whose month-day `column` falls in the lead window of `today`; one period a year.
+fn on_their_day(p: &Programme, column: customer::Column, today: NaiveDate) -> Vec<Due> {
+    occasions::window(today, p.occasion_lead_days)
+        .into_iter()
+        .map(|(day, keys)| Due { who: Condition::all().add(column.is_in(keys)), period_key: Expr::value(day.year().to_string()), occasion_date: Some(day) })
+        .collect()
+}
+
+/// Customers with a special occasion (recurring, or on that date) in the lead window.
+fn celebrating(p: &Programme, today: NaiveDate) -> Vec<Due> {
+    occasions::window(today, p.occasion_lead_days)
+        .into_iter()
+        .map(|(day, keys)| {
+            let celebrated = Query::select()
+                .column(special_occasion::Column::CustomerId)
+                .from(special_occasion::Entity)
+                .cond_where(
+                    Condition::all()
+                        .add(special_occasion::Column::Md.is_in(keys))
+                        .add(Condition::any().add(special_occasion::Column::Recurring.eq(true)).add(special_occasion::Column::Date.eq(day))),
+                )
+                .to_owned();
+            Due { who: Condition::all().add(customer::Column::Id.in_subquery(celebrated)), period_key: Expr::value(day.to_string()), occasion_date: Some(day) }
+        })
+        .collect()
+}
+
+/// Dormant customers not sent `campaign` since `since`.
+fn dormant_not_sent_since(campaign: Campaign, today: NaiveDate, since: DateTime<Utc>) -> Vec<Due> {
+    let recently_sent = Query::select()
+        .expr(Expr::value(1))
+        .from(email_delivery::Entity)
+        .and_where(Expr::col((email_delivery::Entity, email_delivery::Column::CustomerId)).equals((customer::Entity, customer::Column::Id)))
+        .and_where(email_delivery::Column::Campaign.eq(campaign.name()))
+        .and_where(email_delivery::Column::CreatedAt.gt(since))
+        .to_owned();
+    vec![Due {
+        who: Condition::all().add(customer::Column::Status.eq(CustomerStatus::Dormant)).add(Condition::all().add(Expr::exists(recently_sent)).not()),
+        period_key: Expr::value(today.to_string()),
+        occasion_date: None,
+    }]
+}
+
+/// Customers whose first visit, or opted-in sign-up, is after `since`; once ever.
+fn new_members(since: DateTime<Utc>) -> Vec<Due> {
+    vec![Due {
+        who: Condition::any()
+            .add(customer::Column::FirstVisitAt.gte(since))
+            .add(Condition::all().add(customer::Column::MemberSince.gte(since)).add(customer::Column::EmailOptIn.eq(true))),
+        period_key: Expr::value("first"),
+        occasion_date: None,
+    }]
+}
+
+/// Customers whose one visit was at `due_at` or up to the welcome window before it.
+fn not_returned(due_at: DateTime<Utc>) -> Vec<Due> {
+    vec![Due {
+        who: Condition::all()
+            .add(customer::Column::FirstVisitAt.lte(due_at))
+            .add(customer::Column::FirstVisitAt.gte(due_at - Duration::days(WELCOME_WINDOW_DAYS)))
+            .add(customer::Column::TotalVisits.lte(1)),
+        period_key: Expr::value("second"),
+        occasion_date: None,
+    }]
+}
+
+/// Members who joined on a day of the lead window, in any of the last [`MEMBER_YEARS`] years.
+fn joined_on_the_day(p: &Programme, today: NaiveDate) -> Vec<Due> {
+    occasions::window(today, p.occasion_lead_days)
+        .into_iter()
+        .map(|(day, keys)| {
+            let joined = occasions::same_day_in_past_years(&keys, day, MEMBER_YEARS).into_iter().fold(Condition::any(), |any, d| {
+                any.add(
+                    Condition::all()
+                        .add(customer::Column::MemberSince.gte(p.start_of(d)))
+                        .add(customer::Column::MemberSince.lt(p.start_of(d + Duration::days(1)))),
+                )
+            });
+            Due { who: joined, period_key: Expr::value(day.year().to_string()), occasion_date: Some(day) }
+        })
+        .collect()
+}
+
+/// Customers labelled `at-risk` who visited; each entry into the window (last visit) its own
+/// period.
+fn entered_at_risk() -> Vec<Due> {
+    let labelled = Query::select()
+        .column(customer_label::Column::CustomerId)
+        .from(customer_label::Entity)
+        .and_where(customer_label::Column::Kind.eq(LabelKind::Segment))
+        .and_where(customer_label::Column::Name.eq("at-risk"))
+        .to_owned();
+    vec![Due {
+        who: Condition::all().add(customer::Column::Id.in_subquery(labelled)).add(customer::Column::LastVisitAt.is_not_null()),
+        period_key: Expr::col((customer::Entity, customer::Column::LastVisitAt)).cast_as("TEXT"),
+        occasion_date: None,
+    }]
 }
 
 /// Members nearing their next tier (lifetime points within `nearing_points` of it, once per

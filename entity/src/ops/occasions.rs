@@ -73,47 +73,77 @@ pub async fn upcoming(
         Some(day) => day,
         None => super::restaurants::programme(db, scope).await?.today(super::now()),
     };
-    let last = today + Duration::days(i64::from(days) - 1);
-    let mut day_of: HashMap<i32, NaiveDate> = HashMap::new();
-    for (day, keys) in occasions::window(today, days - 1) {
-        for key in keys {
-            day_of.entry(key).or_insert(day);
-        }
-    }
-    let keys: Vec<i32> = day_of.keys().copied().collect();
+    let window = Window::new(today, days);
     use customer::Column as C;
     let read = if open { customers::Projection::All } else { read.with(C::Name).with(C::BirthMd).with(C::AnniversaryMd) };
-    let unopened = customers::Personal::default();
-    let mut out = Vec::new();
-    let push = |out: &mut Vec<Upcoming>,
-                kind,
-                name: String,
-                (c, p): (&customer::Model, &customers::Personal),
-                date: NaiveDate,
-                since: Option<NaiveDate>,
-                recurring,
-                id| {
-        out.push(Upcoming {
+    let mut out = profile_dates(db, scope, &window, limit, &read, open).await?;
+    out.extend(custom_occasions(db, scope, &window, &read, open).await?);
+    out.sort_by(|a, b| (a.date, &a.customer.name, a.kind, a.customer.id).cmp(&(b.date, &b.customer.name, b.kind, b.customer.id)));
+    out.truncate(limit as usize);
+    Ok(out)
+}
+
+/// The days of an `upcoming` answer, and which day each month-day key falls on.
+struct Window {
+    today: NaiveDate,
+    last: NaiveDate,
+    day_of: HashMap<i32, NaiveDate>,
+}
+
+impl Window {
+    fn new(today: NaiveDate, days: u32) -> Self {
+        let mut day_of: HashMap<i32, NaiveDate> = HashMap::new();
+        for (day, keys) in occasions::window(today, days - 1) {
+            for key in keys {
+                day_of.entry(key).or_insert(day);
+            }
+        }
+        Self { today, last: today + Duration::days(i64::from(days) - 1), day_of }
+    }
+
+    /// A recurring occasion of `c` on `date`, first celebrated on `since` (when known).
+    fn upcoming(
+        &self,
+        kind: OccasionKind,
+        name: String,
+        (c, p): (&customer::Model, &customers::Personal),
+        date: NaiveDate,
+        since: Option<NaiveDate>,
+    ) -> Upcoming {
+        Upcoming {
             kind,
             name,
             customer: c.clone(),
             personal: p.clone(),
             date,
-            days_until: (date - today).num_days(),
+            days_until: (date - self.today).num_days(),
             years: since.map(|s| occasions::years_at(s, date)).filter(|y| *y > 0),
-            recurring,
-            occasion_id: id,
-        });
-    };
+            recurring: true,
+            occasion_id: None,
+        }
+    }
+}
 
+/// The first `limit` birthdays and anniversaries of the window, each read in date order.
+async fn profile_dates(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    window: &Window,
+    limit: u64,
+    read: &customers::Projection,
+    open: bool,
+) -> DomainResult<Vec<Upcoming>> {
+    use customer::Column as C;
+    let unopened = customers::Personal::default();
+    let mut out = Vec::new();
     for (kind, column) in [(OccasionKind::Birthday, C::BirthMd), (OccasionKind::Anniversary, C::AnniversaryMd)] {
-        let needed = first_days_covering(db, scope, column, &day_of, limit).await?;
+        let needed = first_days_covering(db, scope, column, &window.day_of, limit).await?;
         if needed.is_empty() {
             continue;
         }
         let mut rank = Expr::case(column.eq(-1), 0);
         for key in &needed {
-            rank = rank.case(column.eq(*key), (day_of[key] - today).num_days());
+            rank = rank.case(column.eq(*key), (window.day_of[key] - window.today).num_days());
         }
         let people = customer::Entity::find()
             .filter(C::RestaurantId.eq(&scope.restaurant_id))
@@ -130,36 +160,41 @@ pub async fn upcoming(
                 OccasionKind::Birthday => (c.birth_md, p.date_of_birth, "Birthday"),
                 _ => (c.anniversary_md, p.anniversary, "Anniversary"),
             };
-            if let Some(date) = md.and_then(|k| day_of.get(&k)) {
-                push(&mut out, kind, name.into(), (c, p), *date, since, true, None);
+            if let Some(date) = md.and_then(|k| window.day_of.get(&k)) {
+                out.push(window.upcoming(kind, name.into(), (c, p), *date, since));
             }
         }
     }
+    Ok(out)
+}
 
+/// The custom occasions of the window: recurring ones by month-day, one-off ones by date.
+async fn custom_occasions(db: &impl ConnectionTrait, scope: &Scope, window: &Window, read: &customers::Projection, open: bool) -> DomainResult<Vec<Upcoming>> {
     use special_occasion::Column as S;
+    let keys: Vec<i32> = window.day_of.keys().copied().collect();
     let custom = special_occasion::Entity::find()
         .filter(S::RestaurantId.eq(&scope.restaurant_id))
         .filter(
             Condition::any()
                 .add(Condition::all().add(S::Recurring.eq(true)).add(S::Md.is_in(keys)))
-                .add(Condition::all().add(S::Recurring.eq(false)).add(S::Date.gte(today)).add(S::Date.lte(last))),
+                .add(Condition::all().add(S::Recurring.eq(false)).add(S::Date.gte(window.today)).add(S::Date.lte(window.last))),
         )
         .all(db)
         .await?;
     let ids: Vec<i64> = custom.iter().map(|o| o.customer_id).collect();
-    let owner_rows = customers::by_ids(db, scope, &ids, &read).await?;
+    let owner_rows = customers::by_ids(db, scope, &ids, read).await?;
     let personal = open_if(scope, open, &owner_rows).await?;
+    let unopened = customers::Personal::default();
     let owners: HashMap<i64, (&customer::Model, &customers::Personal)> =
         owner_rows.iter().enumerate().map(|(n, c)| (c.id, (c, personal.get(n).unwrap_or(&unopened)))).collect();
+    let mut out = Vec::new();
     for o in custom {
         let Some(&c) = owners.get(&o.customer_id) else { continue };
-        let (date, since) = if o.recurring { (day_of.get(&o.md).copied(), Some(o.date)) } else { (Some(o.date), None) };
+        let (date, since) = if o.recurring { (window.day_of.get(&o.md).copied(), Some(o.date)) } else { (Some(o.date), None) };
         if let Some(date) = date {
-            push(&mut out, OccasionKind::Custom, o.name.clone(), c, date, since, o.recurring, Some(o.id));
+            out.push(Upcoming { recurring: o.recurring, occasion_id: Some(o.id), ..window.upcoming(OccasionKind::Custom, o.name.clone(), c, date, since) });
         }
     }
-    out.sort_by(|a, b| (a.date, &a.customer.name, a.kind, a.customer.id).cmp(&(b.date, &b.customer.name, b.kind, b.customer.id)));
-    out.truncate(limit as usize);
     Ok(out)
 }
 

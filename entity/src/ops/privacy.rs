@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use super::customers::Personal;
 use super::{audit, begin_write, customers, now, state};
 use crate::entities::customer::Sealed;
 use crate::entities::{
@@ -133,94 +134,16 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         return Err(DomainError::validation("sourceId", "a customer cannot be merged into itself"));
     }
     let txn = begin_write(db).await?;
-    // Both rows locked first (the lower id first), so the sums
-    // written below cannot race a concurrent change of points, visits, reviews or referrals.
-    let at = super::now();
-    let (source, target) = if source_id < target_id {
-        let s = super::state::lock(&txn, scope, source_id, at).await?;
-        (s, super::state::lock(&txn, scope, target_id, at).await?)
-    } else {
-        let t = super::state::lock(&txn, scope, target_id, at).await?;
-        (super::state::lock(&txn, scope, source_id, at).await?, t)
-    };
+    let (source, target) = lock_pair(&txn, scope, source_id, target_id).await?;
     let key = customers::personal::key_for(scope, Some(&target)).await?;
     reseal_texts(&txn, scope, &source, &key).await?;
     move_children(&txn, scope, source_id, target_id).await?;
-
-    let sums = point_transaction::Entity::find()
-        .select_only()
-        .column_as(Expr::expr(Func::coalesce([Func::sum(Expr::col(point_transaction::Column::Delta)).into(), Expr::value(0)])).cast_as("BIGINT"), "current")
-        .column_as(
-            Expr::expr(Func::coalesce([
-                Func::sum(
-                    Expr::case(point_transaction::Column::Kind.eq(crate::entities::LedgerKind::Refund), Expr::col(point_transaction::Column::Delta))
-                        .case(
-                            point_transaction::Column::Delta.gt(0).and(point_transaction::Column::Kind.ne(crate::entities::LedgerKind::Redeem)),
-                            Expr::col(point_transaction::Column::Delta),
-                        )
-                        .finally(0),
-                )
-                .into(),
-                Expr::value(0),
-            ]))
-            .cast_as("BIGINT"),
-            "lifetime",
-        )
-        .column_as(
-            Expr::expr(Func::coalesce([
-                Func::sum(
-                    Expr::case(point_transaction::Column::Kind.eq(crate::entities::LedgerKind::Redeem), Expr::col(point_transaction::Column::Delta).mul(-1))
-                        .finally(0),
-                )
-                .into(),
-                Expr::value(0),
-            ]))
-            .cast_as("BIGINT"),
-            "redeemed",
-        )
-        .filter(point_transaction::Column::CustomerId.eq(target_id))
-        .into_model::<LedgerSums>()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DomainError::not_found("ledger"))?;
-
-    let min_opt = |a: Option<_>, b: Option<_>| match (a, b) {
-        (Some(x), Some(y)) => Some(std::cmp::min(x, y)),
-        (x, y) => x.or(y),
-    };
-    let referred_by = target.referred_by.or(source.referred_by.filter(|r| *r != target_id));
-    let mut a: customer::ActiveModel = target.clone().into();
-    a.points_current = Set(sums.current);
-    a.points_lifetime = Set(sums.lifetime);
-    a.points_redeemed = Set(sums.redeemed);
-    a.total_visits = Set(target.total_visits + source.total_visits);
-    a.total_spent_cents = Set(target.total_spent_cents + source.total_spent_cents);
-    a.first_visit_at = Set(min_opt(target.first_visit_at, source.first_visit_at));
-    a.last_visit_at = Set(std::cmp::max(target.last_visit_at, source.last_visit_at));
-    a.member_since = Set(std::cmp::min(target.member_since, source.member_since));
-    a.referrals_count = Set(target.referrals_count + source.referrals_count);
-    a.referral_rewards = Set(target.referral_rewards + source.referral_rewards);
-    a.rating_total = Set(target.rating_total + source.rating_total);
-    a.review_count = Set(target.review_count + source.review_count);
-    a.last_review_at = Set(std::cmp::max(target.last_review_at, source.last_review_at));
-    a.referred_by = Set(referred_by);
+    let sums = ledger_sums(&txn, target_id).await?;
+    let mut a = combined(&source, &target, &sums);
     // Details taken over are opened with the source's key and sealed again under the target's.
     let from = customers::personal::open(scope, &source).await?;
     let mut into = customers::personal::open_with(&target, Some(&key))?;
-    if into.email.is_none() {
-        into.email = from.email;
-    }
-    if target.user_id.is_none() {
-        a.user_id = Set(source.user_id.clone());
-    }
-    if into.date_of_birth.is_none() {
-        into.date_of_birth = from.date_of_birth;
-        a.birth_md = Set(source.birth_md);
-    }
-    if into.anniversary.is_none() {
-        into.anniversary = from.anniversary;
-        a.anniversary_md = Set(source.anniversary_md);
-    }
+    take_over_details(&mut a, &mut into, &source, &target, &from);
     customers::personal::seal_into(&mut a, &into, &key, &customers::Indexes::of(scope).await?);
     a.updated_at = Set(now());
     let row = a.update(&txn).await?;
@@ -238,12 +161,86 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     Ok(row)
 }
 
+/// Takes over the contact details and dates the target lacks from the source.
+fn take_over_details(a: &mut customer::ActiveModel, into: &mut Personal, source: &customer::Model, target: &customer::Model, from: &Personal) {
+    if into.email.is_none() {
+        into.email.clone_from(&from.email);
+    }
+    if target.user_id.is_none() {
+        a.user_id = Set(source.user_id.clone());
+    }
+    if into.date_of_birth.is_none() {
+        into.date_of_birth = from.date_of_birth;
+        a.birth_md = Set(source.birth_md);
+    }
+    if into.anniversary.is_none() {
+        into.anniversary = from.anniversary;
+        a.anniversary_md = Set(source.anniversary_md);
+    }
+}
+
+/// Locks both rows (the lower id first), so the sums written by a merge cannot race a
+/// concurrent change of points, visits, reviews or referrals; returns (source, target).
+async fn lock_pair(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64, target_id: i64) -> DomainResult<(customer::Model, customer::Model)> {
+    let at = super::now();
+    Ok(if source_id < target_id {
+        let s = super::state::lock(txn, scope, source_id, at).await?;
+        (s, super::state::lock(txn, scope, target_id, at).await?)
+    } else {
+        let t = super::state::lock(txn, scope, target_id, at).await?;
+        (super::state::lock(txn, scope, source_id, at).await?, t)
+    })
+}
+
+/// A customer's balances as its ledger holds them.
+async fn ledger_sums(txn: &impl ConnectionTrait, customer_id: i64) -> DomainResult<LedgerSums> {
+    use crate::entities::LedgerKind;
+    use point_transaction::Column as L;
+    let sum = |e: sea_orm::sea_query::SimpleExpr| Expr::expr(Func::coalesce([Func::sum(e).into(), Expr::value(0)])).cast_as("BIGINT");
+    let earned = Expr::case(L::Kind.eq(LedgerKind::Refund), Expr::col(L::Delta))
+        .case(L::Delta.gt(0).and(L::Kind.ne(LedgerKind::Redeem)), Expr::col(L::Delta))
+        .finally(0);
+    let spent = Expr::case(L::Kind.eq(LedgerKind::Redeem), Expr::col(L::Delta).mul(-1)).finally(0);
+    point_transaction::Entity::find()
+        .select_only()
+        .column_as(sum(Expr::col(L::Delta)), "current")
+        .column_as(sum(earned.into()), "lifetime")
+        .column_as(sum(spent.into()), "redeemed")
+        .filter(L::CustomerId.eq(customer_id))
+        .into_model::<LedgerSums>()
+        .one(txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("ledger"))
+}
+
+/// The target's row with the merged balances (from the ledger), statistics and referrals.
+fn combined(source: &customer::Model, target: &customer::Model, sums: &LedgerSums) -> customer::ActiveModel {
+    let min_opt = |a: Option<_>, b: Option<_>| match (a, b) {
+        (Some(x), Some(y)) => Some(std::cmp::min(x, y)),
+        (x, y) => x.or(y),
+    };
+    let mut a: customer::ActiveModel = target.clone().into();
+    a.points_current = Set(sums.current);
+    a.points_lifetime = Set(sums.lifetime);
+    a.points_redeemed = Set(sums.redeemed);
+    a.total_visits = Set(target.total_visits + source.total_visits);
+    a.total_spent_cents = Set(target.total_spent_cents + source.total_spent_cents);
+    a.first_visit_at = Set(min_opt(target.first_visit_at, source.first_visit_at));
+    a.last_visit_at = Set(std::cmp::max(target.last_visit_at, source.last_visit_at));
+    a.member_since = Set(std::cmp::min(target.member_since, source.member_since));
+    a.referrals_count = Set(target.referrals_count + source.referrals_count);
+    a.referral_rewards = Set(target.referral_rewards + source.referral_rewards);
+    a.rating_total = Set(target.rating_total + source.rating_total);
+    a.review_count = Set(target.review_count + source.review_count);
+    a.last_review_at = Set(std::cmp::max(target.last_review_at, source.last_review_at));
+    a.referred_by = Set(target.referred_by.or(source.referred_by.filter(|r| *r != target.id)));
+    a
+}
+
 /// Moves what belongs to customer `source_id` to `target_id` (both locked by the caller):
 /// ledger, visits, notes, reviews, occasions, favourite items (counts added), custom segments,
 /// deliveries and vouchers (but for a period the target has one of already) and referrals.
 async fn move_children(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64, target_id: i64) -> DomainResult<()> {
-    let backend = txn.get_database_backend();
-
     macro_rules! move_rows {
         ($entity:ident) => {
             $entity::Entity::update_many()
@@ -259,6 +256,26 @@ async fn move_children(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64
     move_rows!(feedback);
     move_rows!(special_occasion);
 
+    move_favourites(txn, source_id, target_id).await?;
+    copy_custom_segments(txn, scope, source_id, target_id).await?;
+    move_unless_held(txn, "email_deliveries", "campaign = email_deliveries.campaign AND e2.period_key = email_deliveries.period_key", source_id, target_id)
+        .await?;
+    email_delivery::Entity::delete_many().filter(email_delivery::Column::CustomerId.eq(source_id)).exec(txn).await?;
+    // Vouchers follow too; a benefit voucher for a period the target already has one for (the
+    // same year's birthday) stays behind and goes with the source (a voucher of no period always moves).
+    move_unless_held(txn, "vouchers", "source = vouchers.source AND e2.period_key = vouchers.period_key", source_id, target_id).await?;
+
+    customer::Entity::update_many()
+        .col_expr(customer::Column::ReferredBy, Expr::value(target_id))
+        .filter(customer::Column::ReferredBy.eq(source_id))
+        .filter(customer::Column::Id.ne(target_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Moves the source's favourite items; an item both ordered gets the source's count added.
+async fn move_favourites(txn: &impl ConnectionTrait, source_id: i64, target_id: i64) -> DomainResult<()> {
     for fav in favorite_item::Entity::find().filter(favorite_item::Column::CustomerId.eq(source_id)).all(txn).await? {
         let existing = favorite_item::Entity::find()
             .filter(favorite_item::Column::CustomerId.eq(target_id))
@@ -284,6 +301,11 @@ async fn move_children(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64
         }
     }
 
+    Ok(())
+}
+
+/// Gives the target the source's custom segments (the automatic ones are derived anew).
+async fn copy_custom_segments(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64, target_id: i64) -> DomainResult<()> {
     let custom: Vec<String> = customer_label::Entity::find()
         .filter(customer_label::Column::CustomerId.eq(source_id))
         .filter(customer_label::Column::Kind.eq(LabelKind::Segment))
@@ -310,33 +332,21 @@ async fn move_children(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64
             .await?;
     }
 
-    let sql = format!(
-        "UPDATE email_deliveries SET customer_id = {t} WHERE customer_id = {s} AND NOT EXISTS \
-         (SELECT 1 FROM email_deliveries e2 WHERE e2.customer_id = {t2} AND e2.campaign = email_deliveries.campaign \
-          AND e2.period_key = email_deliveries.period_key)",
-        t = super::dialect::placeholder(backend, 1),
-        s = super::dialect::placeholder(backend, 2),
-        t2 = super::dialect::placeholder(backend, 3)
-    );
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
-    email_delivery::Entity::delete_many().filter(email_delivery::Column::CustomerId.eq(source_id)).exec(txn).await?;
-    // Vouchers follow too; a benefit voucher for a period the target already has one for (the
-    // same year's birthday) stays behind and goes with the source.
-    let sql = format!(
-        "UPDATE vouchers SET customer_id = {t} WHERE customer_id = {s} AND (period_key IS NULL OR NOT EXISTS \
-         (SELECT 1 FROM vouchers v2 WHERE v2.customer_id = {t2} AND v2.source = vouchers.source AND v2.period_key = vouchers.period_key))",
-        t = super::dialect::placeholder(backend, 1),
-        s = super::dialect::placeholder(backend, 2),
-        t2 = super::dialect::placeholder(backend, 3)
-    );
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
+    Ok(())
+}
 
-    customer::Entity::update_many()
-        .col_expr(customer::Column::ReferredBy, Expr::value(target_id))
-        .filter(customer::Column::ReferredBy.eq(source_id))
-        .filter(customer::Column::Id.ne(target_id))
-        .exec(txn)
-        .await?;
+/// Moves the source's rows of `table` to the target, but for those the target already holds
+/// one of (`same`: the condition on the target's row `e2`).
+async fn move_unless_held(txn: &impl ConnectionTrait, table: &str, same: &str, source_id: i64, target_id: i64) -> DomainResult<()> {
+    let backend = txn.get_database_backend();
+    let sql = format!(
+        "UPDATE {table} SET customer_id = {t} WHERE customer_id = {s} AND NOT EXISTS \
+         (SELECT 1 FROM {table} e2 WHERE e2.customer_id = {t2} AND e2.{same})",
+        t = super::dialect::placeholder(backend, 1),
+        s = super::dialect::placeholder(backend, 2),
+        t2 = super::dialect::placeholder(backend, 3)
+    );
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, [target_id.into(), source_id.into(), target_id.into()])).await?;
     Ok(())
 }
 

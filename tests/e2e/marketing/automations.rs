@@ -1,10 +1,11 @@
-//! Automations and their results: welcome and at-risk emails once per occurrence, a holdout
-//! group measured against, the staff digest, and which emails count toward the frequency cap.
+//! Built-in campaigns and automations: their rules stay while their wording changes; welcome
+//! and at-risk emails once per occurrence, a holdout group measured against, the staff digest,
+//! and which emails count toward the frequency cap.
 
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 use serde_json::json;
 
-use super::{CREATE, content, member, opted_in, run, spawn, visit};
+use super::{CREATE, as_key, content, member, opted_in, refused, run, spawn, visit};
 use crate::harness::{Backend, TestApp};
 use crate::smtp::SmtpSink;
 use crate::{add_points, on_both};
@@ -212,3 +213,48 @@ async fn exempt_emails_do_not_use_up_the_frequency_cap(backend: Backend) {
 }
 
 on_both!(exempt_emails_do_not_use_up_the_frequency_cap);
+
+async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    let marketer = app.create_key("default", "marketer").await;
+    let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
+    let builtins = listed["campaigns"].as_array().unwrap();
+    let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 11, "{listed}");
+    assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK") && kinds.contains(&"POINTS_EXPIRY"));
+    let birthday = builtins.iter().find(|c| c["kind"] == "BIRTHDAY").unwrap();
+    assert_eq!(birthday["state"], "BUILT_IN");
+    let id = birthday["id"].as_str().unwrap();
+
+    let (code, _) = refused(&app, &marketer, "mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { id } }", json!({ "id": id })).await;
+    assert_eq!(code, "VALIDATION", "a built-in runs on its job's schedule");
+    let (code, _) =
+        refused(&app, &marketer, "mutation($id: ID!) { updateCampaign(id: $id, input: { audience: { rule: {} } }) { id } }", json!({ "id": id })).await;
+    assert_eq!(code, "VALIDATION", "its audience is its job's rule");
+    as_key(
+        &app,
+        &marketer,
+        "mutation($id: ID!) { updateCampaign(id: $id, input: { subject: \"{{ first_name }}, {{ years }} candles at {{ restaurant }}\" }) { subject } }",
+        json!({ "id": id }),
+    )
+    .await;
+
+    let d = Utc::now().date_naive();
+    let birthday = format!("1992-{}", d.format("%m-%d"));
+    member(
+        &app,
+        "+14155550101",
+        "Ann Lee",
+        json!({ "email": "ann@example.com", "dateOfBirth": birthday, "marketing": { "emailOptIn": true, "birthdayOffers": true } }),
+    )
+    .await;
+    let out = run(&app, "BIRTHDAY").await;
+    assert_eq!(out["sent"], 1, "{out}");
+    let mail = sink.wait_for(1).await;
+    let years = d.year() - 1992;
+    assert_eq!(mail[0].parsed().subject(), Some(format!("Ann, {years} candles at Chez Test").as_str()));
+    assert!(mail[0].parsed().body_text(0).unwrap().contains("wishes you a wonderful day"), "the body keeps its default wording");
+}
+
+on_both!(built_in_campaigns_keep_their_rules_and_take_new_wording);
