@@ -183,7 +183,7 @@ pub async fn render(db: &DatabaseConnection) -> Result<String, entity::DomainErr
         backlog.get_or_create(&labels).set(0);
         oldest.get_or_create(&labels).set(0);
     }
-    for (restaurant, waiting, since) in entity::ops::deliveries::backlog(db).await? {
+    for (restaurant, waiting, since) in entity::marketing::outbox::backlog(db).await? {
         let labels = RestaurantLabels { restaurant };
         backlog.get_or_create(&labels).set(waiting);
         oldest.get_or_create(&labels).set(since.map_or(0, |s| (now - s).num_seconds().max(0)));

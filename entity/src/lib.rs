@@ -10,6 +10,7 @@
 
 pub mod entities;
 pub mod error;
+pub mod marketing;
 pub mod ops;
 pub mod rules;
 /// Fixtures for the workspace's unit tests (the jobs crate's too).

@@ -1,5 +1,5 @@
 //! Sending one restaurant's pending deliveries. Rows are claimed (`pending` → `sending`) with a
-//! conditional update (`entity::ops::deliveries::claim`), so two workers never take the same
+//! conditional update (`entity::marketing::outbox::claim`), so two workers never take the same
 //! row; each is then sent in the restaurant's name and from its address, or retried with
 //! exponential backoff, or marked `failed` with its reason after the last attempt. Consent is
 //! checked again at send time (a customer may have unsubscribed since the row was written).
@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Duration, Utc};
 use entity::Scope;
 use entity::entities::{CampaignKind, CustomerStatus, audit_entry, campaign, customer, email_delivery, restaurant};
+use entity::marketing::campaigns;
+use entity::marketing::outbox::{self, SendResult};
 use entity::ops::customers::Personal;
-use entity::ops::deliveries::{self, SendResult};
-use entity::ops::marketing;
 use entity::ops::rewards::{self, Benefit};
 use entity::rules::contact::redact_addresses;
 use entity::rules::content::{Compiled, Vars};
@@ -63,7 +63,7 @@ pub async fn deliver(
         }
         return Ok(report);
     }
-    deliveries::release_stale(&ctx.db, scope, now - Duration::minutes(STALE_SENDING_MINUTES)).await?;
+    outbox::release_stale(&ctx.db, scope, now - Duration::minutes(STALE_SENDING_MINUTES)).await?;
     let letter = Letterhead {
         scope: scope.clone(),
         sender: Sender::of(restaurant).map_err(|e| JobError::Config(format!("restaurant {}: {e}", restaurant.id))),
@@ -79,7 +79,7 @@ pub async fn deliver(
     // again meanwhile (a retry without delay).
     let mut after = 0;
     while budget > 0 && !ctx.lifecycle.is_stopping() {
-        let batch = deliveries::claim(&ctx.db, scope, campaign, now, after, BATCH.min(budget)).await?;
+        let batch = outbox::claim(&ctx.db, scope, campaign, now, after, BATCH.min(budget)).await?;
         if batch.is_empty() {
             if after == 0 {
                 break;
@@ -91,10 +91,10 @@ pub async fn deliver(
         ctx.lifecycle.claimed(batch.iter().map(|d| d.id));
         budget -= batch.len() as u64;
         let ids: Vec<i64> = batch.iter().map(|d| d.customer_id).collect();
-        let customers = deliveries::recipients(&ctx.db, scope, &ids).await?;
-        let consents = std::sync::Arc::new(deliveries::consent_entries(&ctx.db, scope, &ids).await?);
+        let customers = outbox::recipients(&ctx.db, scope, &ids).await?;
+        let consents = std::sync::Arc::new(outbox::consent_entries(&ctx.db, scope, &ids).await?);
         let campaign_ids: Vec<i64> = batch.iter().filter_map(|d| d.campaign_id).collect();
-        let campaigns = deliveries::campaigns(&ctx.db, scope, &campaign_ids).await?;
+        let campaigns = outbox::campaigns(&ctx.db, scope, &campaign_ids).await?;
         let compiled: std::sync::Arc<HashMap<i64, Result<Compiled, String>>> = std::sync::Arc::new(
             campaigns.values().chain(letter.builtins.values()).map(|c| (c.id, Compiled::new(&c.subject, &c.body_text, &c.body_html))).collect(),
         );
@@ -116,7 +116,7 @@ pub async fn deliver(
                 outcomes.push((row.id, result_of(ctx, &row, outcome, &mut report)));
             }
             let ids: Vec<i64> = outcomes.iter().map(|(id, _)| *id).collect();
-            deliveries::record(&ctx.db, scope, outcomes).await?;
+            outbox::record(&ctx.db, scope, outcomes).await?;
             for id in ids {
                 ctx.lifecycle.settled(id);
             }
@@ -160,7 +160,7 @@ pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: 
         Campaign::MemberAnniversary => CampaignKind::MemberAnniversary,
         Campaign::NearingReward => CampaignKind::NearingReward,
     };
-    Ok(marketing::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
+    Ok(campaigns::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
 }
 
 /// Which content a row is sent with, and whether `c` may still receive it.
@@ -263,7 +263,7 @@ async fn send_one(
         _ if content.offer.is_some() => &["emailOptIn", "specialOffers"],
         _ => &["emailOptIn"],
     };
-    let consent = deliveries::consent_proof(c, flags, consents, entity::ops::now());
+    let consent = outbox::consent_proof(c, flags, consents, entity::ops::now());
     match ctx.mailer.send(message).await {
         Ok(()) => Outcome::Sent(consent),
         Err(e) => Outcome::Failed(e),
@@ -273,7 +273,7 @@ async fn send_one(
 /// Fills in the reward a "nearing a reward" email is about, or skips it when the member reached
 /// the reward or tier before the email went out (or the reward was taken out of the catalogue).
 async fn nearing(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::Model, c: &customer::Model, vars: &mut Vars) -> Result<(), Outcome> {
-    let Some(id) = entity::ops::campaigns::nearing_reward_id(&row.period_key) else {
+    let Some(id) = entity::marketing::automations::nearing_reward_id(&row.period_key) else {
         let still_next = row.period_key.strip_prefix("tier-").is_some_and(|t| t == vars.next_tier.to_lowercase());
         return if still_next { Ok(()) } else { Err(Outcome::Skipped("the tier was reached before sending")) };
     };

@@ -30,7 +30,7 @@ pub mod unsubscribe;
 
 pub use job::{BackgroundJob, Job, Schedule};
 
-pub use entity::ops::campaigns::{Campaign, Recipient};
+pub use entity::marketing::automations::{Campaign, Recipient};
 
 /// What the jobs need to know of the deployment (each restaurant's own settings are in its
 /// row).

@@ -74,7 +74,7 @@ impl Lifecycle {
         if ids.is_empty() {
             return Ok(0);
         }
-        entity::ops::deliveries::hand_back(db, &ids).await
+        entity::marketing::outbox::hand_back(db, &ids).await
     }
 }
 

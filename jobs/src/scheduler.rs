@@ -18,7 +18,8 @@ use chrono::{DateTime, Duration, NaiveTime, SubsecRound, Timelike, Utc};
 use croner::Cron;
 use entity::Scope;
 use entity::entities::{RunTrigger, restaurant};
-use entity::ops::{job_runs, restaurants, sends};
+use entity::marketing::sends;
+use entity::ops::{job_runs, restaurants};
 use entity::rules::programme::{Programme, parse_time_of_day, slot_on};
 use tokio_cron_scheduler::JobScheduler;
 

@@ -5,7 +5,8 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::DomainError;
 use entity::entities::{DeliveryStatus as Status, RunTrigger, email_delivery, job_run};
-use entity::ops::{deliveries, job_runs, restaurants};
+use entity::marketing::outbox;
+use entity::ops::{job_runs, restaurants};
 use jobs::{Campaign, Job, JobError};
 
 use super::context::{app, scope};
@@ -274,7 +275,7 @@ impl CampaignQuery {
         for (name, campaign) in
             [(CampaignName::Birthday, Campaign::Birthday), (CampaignName::Anniversary, Campaign::Anniversary), (CampaignName::WinBack, Campaign::WinBack)]
         {
-            let counts = deliveries::status_counts(db, scope, campaign).await.gql()?;
+            let counts = outbox::status_counts(db, scope, campaign).await.gql()?;
             let n = |s: Status| counts.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
             let job = Job::ALL.into_iter().find(|j| j.campaign() == Some(campaign)).map(Job::name);
             let last_run = job_runs::recent(db, scope, job, 1).await.gql()?.into_iter().next().map(Into::into);
@@ -301,7 +302,7 @@ impl CampaignQuery {
         #[graphql(default = 0)] offset: i64,
     ) -> async_graphql::Result<Vec<Delivery>> {
         let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
-        let rows = deliveries::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit, offset).await.gql()?;
+        let rows = outbox::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit, offset).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

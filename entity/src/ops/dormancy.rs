@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait};
 
-use super::campaigns::{DRY_RUN_LIST, Recipient};
 use crate::entities::{CustomerStatus, LabelKind, customer, customer_label};
+use crate::marketing::automations::{DRY_RUN_LIST, Recipient};
 use crate::rules::programme::Programme;
 use crate::rules::segments::{AT_RISK, at_risk_cutoff};
 use crate::rules::tags::{DORMANT, NEW_CUSTOMER, dormant_cutoff, new_customer_cutoff};

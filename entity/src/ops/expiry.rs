@@ -10,9 +10,9 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait,
 };
 
-use super::campaigns::{Campaign, Recipient, consented};
 use super::{begin_write, ledger, state};
 use crate::entities::{DeliveryStatus, LedgerKind, customer, email_delivery};
+use crate::marketing::automations::{Campaign, Recipient, consented};
 use crate::rules::expiry::ExpiredBy;
 use crate::rules::programme::Programme;
 use crate::{DomainResult, Scope};

@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, Months, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
-use super::campaigns::{DRY_RUN_LIST, Recipient};
 use crate::entities::{DeliveryStatus, RunOutcome, customer, email_delivery, idempotency_key, job_run};
+use crate::marketing::automations::{DRY_RUN_LIST, Recipient};
 use crate::rules::programme::Programme;
 use crate::{DomainResult, Scope};
 

@@ -67,7 +67,7 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, p: &Programme) -> Do
     for s in custom {
         let rule = s.rule.as_deref().map(AudienceRule::from_json).transpose()?;
         let customer_count = match &rule {
-            Some(r) => super::audience::count_rule(db, scope, p, r, now()).await? as i64,
+            Some(r) => crate::marketing::audience::count_rule(db, scope, p, r, now()).await? as i64,
             None => count(&s.name),
         };
         out.push(SegmentInfo { customer_count, name: s.name, automatic: false, description: s.description, rule });
@@ -133,7 +133,7 @@ pub async fn create(
     .insert(db)
     .await?;
     let customer_count = match &rule {
-        Some(r) => super::audience::count_rule(db, scope, p, r, now()).await? as i64,
+        Some(r) => crate::marketing::audience::count_rule(db, scope, p, r, now()).await? as i64,
         None => 0,
     };
     Ok(SegmentInfo { name, automatic: false, description, customer_count, rule })
@@ -157,7 +157,7 @@ pub async fn set_rule(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, n
     let mut active: segment::ActiveModel = current.clone().into();
     active.rule = Set(Some(rule.to_json()));
     active.update(db).await?;
-    let customer_count = super::audience::count_rule(db, scope, p, &rule, now()).await? as i64;
+    let customer_count = crate::marketing::audience::count_rule(db, scope, p, &rule, now()).await? as i64;
     Ok(SegmentInfo { name: current.name, automatic: false, description: current.description, customer_count, rule: Some(rule) })
 }
 

@@ -1,6 +1,6 @@
 //! Audience rules: a saved filter over members that a rule segment or a campaign targets. Every
 //! condition given must hold (AND); `anyOf` holds when one of its rules does (groups of OR).
-//! [`check`] refuses contradictory or out-of-range rules; `crate::ops::audience` turns a rule
+//! [`check`] refuses contradictory or out-of-range rules; `crate::marketing::audience` turns a rule
 //! into SQL, so a rule is never evaluated by loading customers.
 
 use chrono::NaiveDate;

@@ -2,7 +2,7 @@
 //! emails to the outbox and sending them.
 
 use entity::entities::CampaignState;
-use entity::ops::campaigns;
+use entity::marketing::automations;
 
 use super::{BackgroundJob, JobFuture, Run, Schedule, TimeOfDay};
 use crate::{Campaign, JobError, JobReport, delivery};
@@ -107,7 +107,7 @@ impl Automation {
             tracing::info!(job = self.name, restaurant = %run.restaurant.id, "switched off for this restaurant");
             return Ok(JobReport::default());
         }
-        let written = campaigns::enqueue(&ctx.db, scope, &run.programme, self.campaign, run.today, run.now, run.dry_run).await?;
+        let written = automations::enqueue(&ctx.db, scope, &run.programme, self.campaign, run.today, run.now, run.dry_run).await?;
         let mut report = JobReport {
             enqueued: written.enqueued,
             skipped_consent: written.skipped_consent,

@@ -1,6 +1,6 @@
 //! The jobs that send what is already written: the delivery retry and the marketer's campaigns.
 
-use entity::ops::sends;
+use entity::marketing::sends;
 
 use super::{BackgroundJob, JobFuture, Run, Schedule};
 use crate::{JobReport, delivery};

@@ -2,7 +2,7 @@
 //! or a rule).
 
 use async_graphql::{InputObject, SimpleObject};
-use entity::ops::audience::Target;
+use entity::marketing::audience::Target;
 use entity::rules::audience as rules;
 
 use crate::graphql::scalars::{Date, Money};

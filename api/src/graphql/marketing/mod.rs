@@ -1,9 +1,9 @@
 //! Campaigns the marketing team builds: content, audience, preview, test send, schedule, pause,
 //! resume, cancel and results. Sending is the `campaigns` job's (every minute) and the delivery
-//! job's; see `entity::ops::sends`.
+//! job's; see `entity::marketing::sends`.
 
 use async_graphql::{Context, ID, Object};
-use entity::ops::marketing::{self, CampaignPatch, Schedule};
+use entity::marketing::campaigns::{self, CampaignPatch, Schedule};
 use entity::ops::{customers, restaurants};
 use entity::rules::content::VARIABLES;
 
@@ -65,14 +65,14 @@ impl MarketingQuery {
         let (limit, offset) = entity::rules::paging::check(limit, offset, 100).gql()?;
         let (db, scope) = (&app(ctx).db, scope(ctx));
         jobs::delivery::builtins(db, scope).await.map_err(|e| ApiError::Domain(entity::DomainError::internal(e))).gql()?;
-        let rows = marketing::list(db, scope, kind.map(Into::into), state.map(Into::into), limit, offset).await.gql()?;
+        let rows = campaigns::list(db, scope, kind.map(Into::into), state.map(Into::into), limit, offset).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// One campaign.
     #[graphql(guard = "MARKETING")]
     async fn campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
-        Ok(marketing::get(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+        Ok(campaigns::get(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Who the campaign would reach now: how many receive it, how many are left out and why
@@ -82,8 +82,8 @@ impl MarketingQuery {
         let (sample, _) = entity::rules::paging::check(sample.max(1), 0, 100).gql()?;
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let p = restaurants::programme(db, scope).await.gql()?;
-        let c = marketing::get(db, scope, campaign_id(&id).gql()?).await.gql()?;
-        let (breakdown, members) = marketing::audience_of(db, scope, &p, &c, sample, entity::ops::now()).await.gql()?;
+        let c = campaigns::get(db, scope, campaign_id(&id).gql()?).await.gql()?;
+        let (breakdown, members) = campaigns::audience_of(db, scope, &p, &c, sample, entity::ops::now()).await.gql()?;
         Ok(CampaignAudience::of(breakdown, members))
     }
 
@@ -92,7 +92,7 @@ impl MarketingQuery {
     #[graphql(guard = "MARKETING")]
     async fn preview_campaign(&self, ctx: &Context<'_>, id: ID, customer_id: ID) -> async_graphql::Result<EmailPreview> {
         let (state, scope) = (app(ctx), scope(ctx));
-        let c = marketing::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
+        let c = campaigns::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
         let member = customers::find_by_id(&state.db, scope, self::customer_id(&customer_id).gql()?).await.gql()?;
         let restaurant = restaurants::get(&state.db, &scope.restaurant_id).await.gql()?;
         let email = jobs::delivery::preview(&state.jobs, &restaurant, &c, &member).map_err(|e| ApiError::validation("template", e)).gql()?;
@@ -116,19 +116,19 @@ impl MarketingMutation {
     /// is `VALIDATION`, with the line.
     #[graphql(guard = "MARKETING")]
     async fn create_campaign(&self, ctx: &Context<'_>, input: CampaignInput) -> async_graphql::Result<Campaign> {
-        Ok(marketing::create(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
+        Ok(campaigns::create(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
     }
 
     /// Changes a campaign that has not started sending (`INVALID_STATE` once it has).
     #[graphql(guard = "MARKETING")]
     async fn update_campaign(&self, ctx: &Context<'_>, id: ID, input: CampaignInput) -> async_graphql::Result<Campaign> {
-        Ok(marketing::update(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?, input.into()).await.gql()?.into())
+        Ok(campaigns::update(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?, input.into()).await.gql()?.into())
     }
 
     /// A new draft with the campaign's audience and content.
     #[graphql(guard = "MARKETING")]
     async fn duplicate_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
-        Ok(marketing::duplicate(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+        Ok(campaigns::duplicate(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Schedules a draft (or reschedules a scheduled campaign): now, at a local time in your
@@ -138,25 +138,25 @@ impl MarketingMutation {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let when = schedule_of(schedule).gql()?;
         let p = restaurants::programme(db, scope).await.gql()?;
-        Ok(marketing::schedule(db, scope, &p, campaign_id(&id).gql()?, when, entity::ops::now()).await.gql()?.into())
+        Ok(campaigns::schedule(db, scope, &p, campaign_id(&id).gql()?, when, entity::ops::now()).await.gql()?.into())
     }
 
     /// Pauses a scheduled or sending campaign: nothing more of it goes out until resumed.
     #[graphql(guard = "MARKETING")]
     async fn pause_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
-        Ok(marketing::pause(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+        Ok(campaigns::pause(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Resumes a paused campaign; the rest of its emails go out, none twice.
     #[graphql(guard = "MARKETING")]
     async fn resume_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
-        Ok(marketing::resume(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+        Ok(campaigns::resume(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Cancels a campaign that is not sent; its unsent emails are dropped.
     #[graphql(guard = "MARKETING")]
     async fn cancel_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
-        Ok(marketing::cancel(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
+        Ok(campaigns::cancel(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Sends one test email of the campaign to `to`, rendered for a sample member, with a
@@ -165,7 +165,7 @@ impl MarketingMutation {
     async fn send_test_email(&self, ctx: &Context<'_>, id: ID, to: String) -> async_graphql::Result<bool> {
         let (state, scope) = (app(ctx), scope(ctx));
         let to = entity::rules::contact::normalize_email(&to).map_err(|e| ApiError::validation("to", e)).gql()?;
-        let c = marketing::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
+        let c = campaigns::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
         let restaurant = restaurants::get(&state.db, &scope.restaurant_id).await.gql()?;
         jobs::delivery::send_test(&state.jobs, &restaurant, &c, &to)
             .await

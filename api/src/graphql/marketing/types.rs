@@ -3,8 +3,8 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::entities::{campaign, campaign_send, customer};
-use entity::ops::audience::Breakdown;
-use entity::ops::sends::{self, SendReport};
+use entity::marketing::audience::Breakdown;
+use entity::marketing::sends::{self, SendReport};
 use entity::rules::audience as rules;
 
 use super::audience::Audience;

@@ -215,6 +215,6 @@ async fn rule_of(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFilt
         return Ok(None);
     }
     let p = crate::ops::restaurants::programme(db, scope).await?;
-    let target = crate::ops::audience::Target { segment: Some(name), rule: None };
-    Ok(Some(crate::ops::audience::condition(db, scope, &p, &target, crate::ops::now()).await?))
+    let target = crate::marketing::audience::Target { segment: Some(name), rule: None };
+    Ok(Some(crate::marketing::audience::condition(db, scope, &p, &target, crate::ops::now()).await?))
 }

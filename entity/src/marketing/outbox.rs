@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
-use super::campaigns::Campaign;
-use super::customers::Personal;
+use super::automations::Campaign;
 use crate::entities::{CampaignState, DeliveryStatus, audit_entry, campaign, customer, email_delivery, restaurant};
+use crate::ops::customers::Personal;
 use crate::{DomainResult, Scope};
 
 /// Returns rows left `sending` since before `stale_before` (a worker that crashed mid-send) to
@@ -66,7 +66,7 @@ pub async fn claim(
     Ok(email_delivery::Entity::update_many()
         .col_expr(E::Status, Expr::value(DeliveryStatus::Sending))
         .col_expr(E::Attempts, Expr::col(E::Attempts).add(1))
-        .col_expr(E::UpdatedAt, Expr::value(super::now()))
+        .col_expr(E::UpdatedAt, Expr::value(crate::ops::now()))
         .filter(E::Id.in_subquery(due))
         .filter(E::Status.eq(DeliveryStatus::Pending))
         .exec_with_returning(db)
@@ -80,7 +80,7 @@ pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -
         .filter(customer::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    let opened = super::customers::personal::open_many(scope, &rows).await?;
+    let opened = crate::ops::customers::personal::open_many(scope, &rows).await?;
     Ok(rows.into_iter().zip(opened).map(|(c, p)| (c.id, (c, p))).collect())
 }
 
@@ -152,7 +152,7 @@ pub async fn record<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
     if outcomes.is_empty() {
         return Ok(());
     }
-    let now = super::now();
+    let now = crate::ops::now();
     let txn = db.begin().await?;
     for (id, result) in outcomes {
         let update = email_delivery::Entity::update_many()
@@ -200,7 +200,7 @@ pub async fn hand_back(db: &impl ConnectionTrait, ids: &[i64]) -> DomainResult<u
     let update = Query::update()
         .table(email_delivery::Entity)
         .value(email_delivery::Column::Status, Expr::value(DeliveryStatus::Pending))
-        .value(email_delivery::Column::NextAttemptAt, Expr::value(super::now()))
+        .value(email_delivery::Column::NextAttemptAt, Expr::value(crate::ops::now()))
         .and_where(email_delivery::Column::Id.is_in(ids.iter().copied()))
         .and_where(email_delivery::Column::Status.eq(DeliveryStatus::Sending))
         .to_owned();
@@ -264,6 +264,6 @@ pub async fn list(
         q = q.filter(E::Status.eq(s));
     }
     let mut rows = q.order_by_desc(E::Id).limit(limit).offset(offset).all(db).await?;
-    super::customers::personal::open_emails(scope, rows.iter_mut().map(|r| &mut r.email)).await?;
+    crate::ops::customers::personal::open_emails(scope, rows.iter_mut().map(|r| &mut r.email)).await?;
     Ok(rows)
 }

@@ -14,8 +14,8 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audience::{self, Target};
-use super::{audit, begin_write, now};
 use crate::entities::{CampaignKind, CampaignState, DeliveryStatus, ScheduleKind, SendState, campaign, campaign_send, email_delivery};
+use crate::ops::{audit, begin_write, now};
 use crate::rules::audience::{AudienceRule, check as check_rule};
 use crate::rules::content::{Part, check as check_template};
 use crate::rules::programme::Programme;
@@ -433,7 +433,7 @@ pub async fn audience_of(
     c: &campaign::Model,
     sample: u64,
     at: DateTime<Utc>,
-) -> DomainResult<(audience::Breakdown, Vec<(crate::entities::customer::Model, super::customers::Personal)>)> {
+) -> DomainResult<(audience::Breakdown, Vec<(crate::entities::customer::Model, crate::ops::customers::Personal)>)> {
     if c.kind != CampaignKind::Custom {
         return Err(DomainError::validation("id", "a built-in campaign's audience is its job's rule; see runJob(dryRun: true)"));
     }
@@ -441,6 +441,6 @@ pub async fn audience_of(
     let groups = audience::groups(cond, consent_of(c), p, at, None);
     let breakdown = audience::breakdown(db, &groups).await?;
     let sample = audience::sample(db, groups.eligible, sample).await?;
-    let opened = super::customers::personal::open_many(scope, &sample).await?;
+    let opened = crate::ops::customers::personal::open_many(scope, &sample).await?;
     Ok((breakdown, sample.into_iter().zip(opened).collect()))
 }

@@ -174,7 +174,7 @@ pub struct Recipient {
 impl Recipient {
     /// The recipient entries of customers (their emails opened).
     pub async fn of_all(scope: &Scope, rows: Vec<customer::Model>, occasion_date: Option<NaiveDate>) -> DomainResult<Vec<Self>> {
-        let opened = super::customers::personal::open_many(scope, &rows).await?;
+        let opened = crate::ops::customers::personal::open_many(scope, &rows).await?;
         Ok(rows.into_iter().zip(opened).map(|(c, p)| Self { customer_id: c.id, name: c.name, email: p.email, occasion_date }).collect())
     }
 }
@@ -379,7 +379,7 @@ pub async fn enqueue(
     use email_delivery::Column as E;
     let mut report = Enqueued::default();
     let ours = || Condition::all().add(C::RestaurantId.eq(&scope.restaurant_id));
-    let catalogue = if campaign == Campaign::NearingReward { super::rewards::list(db, scope, false).await? } else { Vec::new() };
+    let catalogue = if campaign == Campaign::NearingReward { crate::ops::rewards::list(db, scope, false).await? } else { Vec::new() };
     for group in due(p, campaign, today, now, &catalogue) {
         // The group is read once: each member's verdict (`CASE` tests the cap only for those
         // who consented) instead of a count per reason and a select of the due.
@@ -454,7 +454,7 @@ pub async fn enqueue(
     if dry_run {
         report.enqueued = report.recipients.len() as u64;
     } else {
-        super::dialect::refresh_statistics(db, "email_deliveries", report.enqueued).await?;
+        crate::ops::dialect::refresh_statistics(db, "email_deliveries", report.enqueued).await?;
     }
     Ok(report)
 }

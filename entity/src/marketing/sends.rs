@@ -14,9 +14,9 @@ use sea_orm::{
 };
 
 use super::audience::{self, Breakdown};
-use super::marketing::{consent_of, target_of};
-use super::{begin_write, now};
+use super::campaigns::{consent_of, target_of};
 use crate::entities::{CampaignState, DeliveryStatus, ScheduleKind, SendState, campaign, campaign_send, customer, email_delivery};
+use crate::ops::{begin_write, now};
 use crate::rules::programme::Programme;
 use crate::rules::schedule;
 use crate::{DomainError, DomainResult, Scope};
@@ -158,7 +158,7 @@ pub async fn enqueue_due<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &
     sends.extend(take_stale(db, scope, now).await?);
     let mut report = Enqueued::default();
     for send in sends {
-        let c = super::marketing::get(db, scope, send.campaign_id).await?;
+        let c = super::campaigns::get(db, scope, send.campaign_id).await?;
         let b = enqueue(db, scope, p, &c, &send, now).await?;
         report.sends += 1;
         report.left_out += b.no_email + b.no_consent + b.blocked + b.capped;
@@ -249,15 +249,15 @@ async fn enqueue(
             .to_owned();
         db.execute(&insert).await?;
         campaign_send::Entity::update_many()
-            .col_expr(campaign_send::Column::ClaimedAt, Expr::value(super::now()))
+            .col_expr(campaign_send::Column::ClaimedAt, Expr::value(crate::ops::now()))
             .filter(campaign_send::Column::Id.eq(send.id))
             .exec(db)
             .await?;
     }
-    super::dialect::refresh_statistics(db, "email_deliveries", ids.len() as u64).await?;
+    crate::ops::dialect::refresh_statistics(db, "email_deliveries", ids.len() as u64).await?;
     campaign_send::Entity::update_many()
         .col_expr(campaign_send::Column::State, Expr::value(SendState::Enqueued))
-        .col_expr(campaign_send::Column::EnqueuedAt, Expr::value(super::now()))
+        .col_expr(campaign_send::Column::EnqueuedAt, Expr::value(crate::ops::now()))
         .filter(campaign_send::Column::Id.eq(send.id))
         .filter(campaign_send::Column::State.eq(SendState::Enqueuing))
         .exec(db)
@@ -292,7 +292,7 @@ pub async fn finish(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<u6
             .filter(campaign_send::Column::State.eq(SendState::Enqueued))
             .exec(db)
             .await?;
-        let c = super::marketing::get(db, scope, send.campaign_id).await?;
+        let c = super::campaigns::get(db, scope, send.campaign_id).await?;
         let recurring = c.schedule_kind == Some(ScheduleKind::Recurring) && c.next_run_at.is_some();
         let (state, sent_at) = if recurring { (CampaignState::Scheduled, c.sent_at) } else { (CampaignState::Sent, Some(at)) };
         campaign::Entity::update_many()
@@ -388,10 +388,10 @@ pub async fn attribution(db: &impl ConnectionTrait, scope: &Scope, send_id: i64)
         .one(db)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("send {send_id}")))?;
-    let c = super::marketing::get(db, scope, send.campaign_id).await?;
+    let c = super::campaigns::get(db, scope, send.campaign_id).await?;
     let (from, to) = (send.started_at, send.started_at + Duration::days(i64::from(c.attribution_days)));
     let backend = db.get_database_backend();
-    let ph = |n| super::dialect::placeholder(backend, n);
+    let ph = |n| crate::ops::dialect::placeholder(backend, n);
     let mut out = Attribution { days: c.attribution_days, ..Attribution::default() };
     for (status, group) in [(DeliveryStatus::Sent, &mut out.recipients), (DeliveryStatus::HeldOut, &mut out.holdout)] {
         let sql = format!(

@@ -1,0 +1,10 @@
+//! Marketing, in one place: what kinds of email there are ([`kinds`]), who they go to
+//! ([`audience`]), the built-in automations ([`automations`]) and the marketer's own campaigns
+//! ([`campaigns`]) with their sends ([`sends`]), and the outbox every email is written to and
+//! sent from ([`outbox`]).
+
+pub mod audience;
+pub mod automations;
+pub mod campaigns;
+pub mod outbox;
+pub mod sends;
