@@ -52,7 +52,8 @@ async fn connect_with(url: &str, pool: u32, secure_delete: bool) -> Result<Datab
 }
 
 /// Applies pending migrations, then gives every restaurant that has keys or customers but no
-/// settings row one with the configured defaults (a migration cannot know them). Returns
+/// settings row one with the configured defaults, and every restaurant the built-in campaign
+/// rows it lacks (a migration cannot know either). Returns
 /// whether the database was brand new (no migration had been applied).
 pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result<bool> {
     let fresh = Migrator::get_pending_migrations(db).await?.len() == Migrator::migrations().len();
@@ -60,6 +61,10 @@ pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result
     config.check_restaurant_defaults().map_err(|e| anyhow::anyhow!("the defaults for new restaurants are invalid: {e}"))?;
     for id in entity::ops::restaurants::ensure_known(db, &config.restaurant_defaults()).await? {
         tracing::info!(restaurant = %id, "restaurant given the default settings");
+    }
+    let written = entity::marketing::builtins::install_everywhere(db).await?;
+    if written > 0 {
+        tracing::info!(rows = written, "built-in campaign rows written for restaurants from before they came with them");
     }
     Ok(fresh)
 }

@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::Scope;
-use entity::entities::{CampaignKind, CustomerStatus, audit_entry, campaign, customer, email_delivery, restaurant};
-use entity::marketing::campaigns;
+use entity::entities::{audit_entry, campaign, customer, email_delivery, restaurant};
 use entity::marketing::outbox::{self, SendResult};
+use entity::marketing::{builtins, kinds};
 use entity::ops::customers::Personal;
-use entity::ops::rewards::{self, Benefit};
+use entity::ops::rewards;
 use entity::rules::contact::redact_addresses;
 use entity::rules::content::{Compiled, Vars};
 use entity::rules::occasions;
@@ -37,15 +37,6 @@ pub const STALE_SENDING_MINUTES: i64 = 10;
 
 /// Whether the missing SMTP server was already reported (it is said once, not every run).
 static SAID_NO_SMTP: AtomicBool = AtomicBool::new(false);
-
-/// Every built-in campaign's row of the restaurant.
-pub async fn builtins(db: &sea_orm::DatabaseConnection, scope: &Scope) -> Result<HashMap<Campaign, campaign::Model>, JobError> {
-    let mut out = HashMap::new();
-    for campaign in Campaign::ALL {
-        out.insert(campaign, builtin(db, scope, campaign).await?);
-    }
-    Ok(out)
-}
 
 /// Sends every due delivery of the restaurant (of one campaign, or all) and reports the
 /// outcome.
@@ -70,7 +61,7 @@ pub async fn deliver(
         restaurant: restaurant.name.clone(),
         link_base: ctx.link_base(restaurant).to_string(),
         programme: Programme::from(restaurant),
-        builtins: builtins(&ctx.db, scope).await?,
+        builtins: builtins::all(&ctx.db, scope).await?,
     };
     let letter = std::sync::Arc::new(letter);
     let mut budget = if ctx.config.max_per_run == 0 { u64::MAX } else { ctx.config.max_per_run };
@@ -144,25 +135,6 @@ enum Outcome {
     Failed(SendError),
 }
 
-/// The restaurant's row of a built-in campaign (its wording), created with the default wording
-/// on first use.
-pub async fn builtin(db: &sea_orm::DatabaseConnection, scope: &Scope, campaign: Campaign) -> Result<campaign::Model, JobError> {
-    let kind = match campaign {
-        Campaign::Birthday => CampaignKind::Birthday,
-        Campaign::Anniversary => CampaignKind::Anniversary,
-        Campaign::WinBack => CampaignKind::WinBack,
-        Campaign::PointsExpiry => CampaignKind::PointsExpiry,
-        Campaign::Welcome => CampaignKind::Welcome,
-        Campaign::AtRisk => CampaignKind::AtRisk,
-        Campaign::TierUp => CampaignKind::TierUp,
-        Campaign::Occasion => CampaignKind::Occasion,
-        Campaign::WelcomeFollowUp => CampaignKind::WelcomeFollowUp,
-        Campaign::MemberAnniversary => CampaignKind::MemberAnniversary,
-        Campaign::NearingReward => CampaignKind::NearingReward,
-    };
-    Ok(campaigns::builtin(db, scope, kind, mailer::builtin_default(campaign), campaign.starts_off()).await?)
-}
-
 /// Which content a row is sent with, and whether `c` may still receive it.
 fn content_for<'a>(
     letter: &'a Letterhead,
@@ -172,8 +144,7 @@ fn content_for<'a>(
 ) -> Result<&'a campaign::Model, Outcome> {
     if row.campaign_id.is_some() {
         let Some(content) = custom else { return Err(Outcome::Skipped("campaign deleted")) };
-        let offers = content.offer.is_none() || c.special_offers;
-        if c.email.is_none() || !c.email_opt_in || !offers || c.status == CustomerStatus::Blocked {
+        if !kinds::may_email_custom(content.offer.is_some(), c) {
             return Err(Outcome::Skipped("consent withdrawn before sending"));
         }
         return Ok(content);
@@ -206,17 +177,18 @@ async fn send_one(
     };
     let unsubscribe_url = ctx.links.url_for_delivery(&letter.link_base, c.id, row.id);
     let mut vars = Vars::of(c, &letter.programme, &letter.restaurant, content.offer.as_deref(), &unsubscribe_url);
-    vars.years = match (row.campaign.as_str(), row.occasion_date) {
-        ("birthday", Some(on)) => personal.date_of_birth.map_or(0, |d| occasions::years_at(d, on)),
-        ("anniversary", Some(on)) => personal.anniversary.map_or(0, |d| occasions::years_at(d, on)),
-        ("membership", Some(on)) => occasions::years_at(letter.programme.today(c.member_since), on),
+    let builtin = if row.campaign_id.is_none() { Campaign::from_name(&row.campaign) } else { None };
+    vars.years = match (builtin, row.occasion_date) {
+        (Some(Campaign::Birthday), Some(on)) => personal.date_of_birth.map_or(0, |d| occasions::years_at(d, on)),
+        (Some(Campaign::Anniversary), Some(on)) => personal.anniversary.map_or(0, |d| occasions::years_at(d, on)),
+        (Some(Campaign::MemberAnniversary), Some(on)) => occasions::years_at(letter.programme.today(c.member_since), on),
         _ => 0,
     }
     .max(0);
     if let Some(day) = row.occasion_date {
         vars.occasion_date = day.to_string();
     }
-    if row.campaign == Campaign::Occasion.name()
+    if builtin == Some(Campaign::Occasion)
         && let Some(day) = row.occasion_date
     {
         match entity::ops::occasions::names_on(&ctx.db, &letter.scope, c.id, day).await {
@@ -225,16 +197,16 @@ async fn send_one(
             Err(e) => return Outcome::Failed(SendError::Data(e.to_string())),
         }
     }
-    if row.campaign == Campaign::NearingReward.name()
+    if builtin == Some(Campaign::NearingReward)
         && let Err(outcome) = nearing(ctx, letter, row, c, &mut vars).await
     {
         return outcome;
     }
-    if row.campaign == Campaign::PointsExpiry.name() {
+    if builtin == Some(Campaign::PointsExpiry) {
         vars.expiring_points = c.points_current;
         vars.expires_on = row.occasion_date.map(|d| d.to_string()).unwrap_or_default();
     }
-    if let Some(benefit) = benefit(&letter.programme, row, c) {
+    if let Some(benefit) = builtin.and_then(|b| b.benefit(&letter.programme, c, &row.period_key)) {
         match rewards::issue_benefit(&ctx.db, &letter.scope, c.id, &benefit, entity::ops::now()).await {
             Ok(v) => {
                 vars.voucher_code = v.code;
@@ -258,11 +230,7 @@ async fn send_one(
         Ok(m) => m,
         Err(e) => return Outcome::Failed(e),
     };
-    let flags: &[&str] = match (row.campaign_id, Campaign::from_name(&row.campaign)) {
-        (None, Some(builtin)) => builtin.consent_flags(),
-        _ if content.offer.is_some() => &["emailOptIn", "specialOffers"],
-        _ => &["emailOptIn"],
-    };
+    let flags = builtin.map_or_else(|| kinds::custom_flags(content.offer.is_some()), Campaign::consent_flags);
     let consent = outbox::consent_proof(c, flags, consents, entity::ops::now());
     match ctx.mailer.send(message).await {
         Ok(()) => Outcome::Sent(consent),
@@ -288,24 +256,6 @@ async fn nearing(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::Mo
     vars.reward = reward.name;
     vars.points_to_reward = reward.points_cost - c.points_current;
     Ok(())
-}
-
-/// The voucher a built-in campaign's email carries: the birthday one worth the member's tier
-/// discount (once a year), the win-back one worth the restaurant's win-back offer (once per
-/// win-back email); none when the percentage is 0.
-fn benefit(p: &Programme, row: &email_delivery::Model, c: &customer::Model) -> Option<Benefit> {
-    let (source, percent, title) = match row.campaign.as_str() {
-        "birthday" => ("birthday", p.discount_percent(c.tier), "Birthday"),
-        "win-back" => ("win-back", p.win_back_percent, "Welcome back"),
-        _ => return None,
-    };
-    (row.campaign_id.is_none() && percent > 0).then(|| Benefit {
-        source,
-        period_key: row.period_key.clone(),
-        title: format!("{title}: {percent}% off"),
-        percent,
-        valid_days: p.benefit_days,
-    })
 }
 
 /// A campaign's email as member `c` would receive it (footer included; consent not checked).

@@ -30,7 +30,8 @@ pub mod unsubscribe;
 
 pub use job::{BackgroundJob, Job, Schedule};
 
-pub use entity::marketing::automations::{Campaign, Recipient};
+pub use entity::marketing::automations::Recipient;
+pub use entity::marketing::kinds::Campaign;
 
 /// What the jobs need to know of the deployment (each restaurant's own settings are in its
 /// row).
@@ -224,43 +225,4 @@ async fn execute(
     let today = programme.today(slot.unwrap_or(now));
     let run = job::Run { ctx, restaurant, scope, programme, now, today, dry_run };
     job.work().run(&run).await
-}
-
-#[cfg(test)]
-mod tests {
-    use entity::entities::RunOutcome;
-    use migration::{Migrator, MigratorTrait};
-    use sea_orm::Database;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn a_scheduled_slot_runs_once_per_restaurant_and_an_abandoned_one_is_taken_again() {
-        let path = std::env::temp_dir().join(format!("loyalty-runs-{}.db", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
-        let vault = entity::vault::Vault::detached();
-        let (a, b) = (Scope::new("a", "test", vault.clone()), Scope::new("b", "test", vault));
-        let slot = Some(entity::ops::now());
-        let first = job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap();
-        assert!(first.is_some());
-        assert!(job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().is_none(), "a second replica finds the slot taken");
-        assert!(job_runs::start(&db, &b, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().is_some(), "each restaurant has its own slot");
-        assert!(job_runs::start(&db, &a, "dormancy", RunTrigger::Schedule, false, slot).await.unwrap().is_some(), "other jobs have their own slots");
-        assert!(job_runs::start(&db, &a, "birthday", RunTrigger::Cli, false, None).await.unwrap().is_some(), "manual runs always start");
-
-        let later = entity::ops::now() + chrono::Duration::seconds(STALE_RUN_SECS + 1);
-        assert_eq!(job_runs::abandon_stale(&db, later).await.unwrap(), 4, "every running run's heartbeat is older");
-        let again = job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().expect("the abandoned slot is free");
-        assert_eq!((again.id, again.outcome, again.trigger), (first.as_ref().unwrap().id, RunOutcome::Running, RunTrigger::CatchUp));
-        assert!(job_runs::start(&db, &a, "birthday", RunTrigger::Schedule, false, slot).await.unwrap().is_none(), "taken once");
-        let done = job_runs::finish(&db, again, Ok(serde_json::json!({ "sent": 3 }))).await.unwrap();
-        assert_eq!(done.outcome, RunOutcome::Succeeded);
-        assert_eq!(done.counts["sent"], 3);
-        assert_eq!(job_runs::recent(&db, &a, Some("birthday"), 10).await.unwrap().len(), 2);
-        assert_eq!(job_runs::recent(&db, &b, None, 10).await.unwrap().len(), 1, "b sees only its own runs");
-        db.close().await.unwrap();
-        let _ = std::fs::remove_file(&path);
-    }
 }

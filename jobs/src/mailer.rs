@@ -1,6 +1,6 @@
 //! Email: composing a member's email from campaign content (minijinja templates checked by
-//! `entity::rules::content`; the built-in campaigns' default wording is embedded at compile
-//! time, one folder per campaign with `subject.txt`, `body.txt` and `body.html`) and delivery over SMTP with lettre's pooled
+//! `entity::rules::content`; the built-in campaigns' default wording is in
+//! `entity::marketing::kinds`) and delivery over SMTP with lettre's pooled
 //! async transport. Every marketing email is multipart (text + HTML) and carries
 //! `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
 
@@ -17,83 +17,10 @@ use minijinja::{Environment, context};
 use entity::entities::restaurant;
 use entity::rules::content::{Compiled, Parts, Vars, escape_html};
 
-use crate::{Campaign, JobError, JobsConfig};
+use crate::{JobError, JobsConfig};
 
 /// The layout marketing emails' HTML is set in (unless the content is a whole document).
 const LAYOUT: &str = include_str!("../templates/layout.html");
-
-/// The default wording of a built-in campaign: name, subject, text body and HTML body, from its
-/// folder in `templates/`. Marketers change it with `updateCampaign`.
-pub fn builtin_default(campaign: Campaign) -> (&'static str, &'static str, &'static str, &'static str) {
-    match campaign {
-        Campaign::Birthday => (
-            "Birthday",
-            include_str!("../templates/birthday/subject.txt"),
-            include_str!("../templates/birthday/body.txt"),
-            include_str!("../templates/birthday/body.html"),
-        ),
-        Campaign::Anniversary => (
-            "Anniversary",
-            include_str!("../templates/anniversary/subject.txt"),
-            include_str!("../templates/anniversary/body.txt"),
-            include_str!("../templates/anniversary/body.html"),
-        ),
-        Campaign::Welcome => (
-            "Welcome",
-            include_str!("../templates/welcome/subject.txt"),
-            include_str!("../templates/welcome/body.txt"),
-            include_str!("../templates/welcome/body.html"),
-        ),
-        Campaign::AtRisk => (
-            "At-risk nudge",
-            include_str!("../templates/at-risk/subject.txt"),
-            include_str!("../templates/at-risk/body.txt"),
-            include_str!("../templates/at-risk/body.html"),
-        ),
-        Campaign::WelcomeFollowUp => (
-            "Welcome, second email",
-            include_str!("../templates/welcome-2/subject.txt"),
-            include_str!("../templates/welcome-2/body.txt"),
-            include_str!("../templates/welcome-2/body.html"),
-        ),
-        Campaign::Occasion => (
-            "Special occasion",
-            include_str!("../templates/occasion/subject.txt"),
-            include_str!("../templates/occasion/body.txt"),
-            include_str!("../templates/occasion/body.html"),
-        ),
-        Campaign::MemberAnniversary => (
-            "Membership anniversary",
-            include_str!("../templates/membership/subject.txt"),
-            include_str!("../templates/membership/body.txt"),
-            include_str!("../templates/membership/body.html"),
-        ),
-        Campaign::NearingReward => (
-            "Nearing a reward",
-            include_str!("../templates/nearing-reward/subject.txt"),
-            include_str!("../templates/nearing-reward/body.txt"),
-            include_str!("../templates/nearing-reward/body.html"),
-        ),
-        Campaign::TierUp => (
-            "Tier up",
-            include_str!("../templates/tier-up/subject.txt"),
-            include_str!("../templates/tier-up/body.txt"),
-            include_str!("../templates/tier-up/body.html"),
-        ),
-        Campaign::PointsExpiry => (
-            "Points expiry warning",
-            include_str!("../templates/points-expiry/subject.txt"),
-            include_str!("../templates/points-expiry/body.txt"),
-            include_str!("../templates/points-expiry/body.html"),
-        ),
-        Campaign::WinBack => (
-            "Win-back",
-            include_str!("../templates/win-back/subject.txt"),
-            include_str!("../templates/win-back/body.txt"),
-            include_str!("../templates/win-back/body.html"),
-        ),
-    }
-}
 
 /// A rendered email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,6 +310,7 @@ impl Mailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Campaign;
 
     #[test]
     fn passwords_never_travel_in_clear_to_another_machine() {
@@ -413,7 +341,8 @@ mod tests {
     #[test]
     fn every_builtin_campaign_passes_the_checks_and_renders_both_parts() {
         for campaign in Campaign::ALL {
-            let (_, subject, text, html) = builtin_default(campaign);
+            let w = campaign.kind().wording;
+            let (subject, text, html) = (w.subject, w.text, w.html);
             for (part, source) in [(Part::Subject, subject), (Part::Text, text), (Part::Html, html)] {
                 entity::rules::content::check("body", part, source).unwrap_or_else(|e| panic!("{campaign:?}: {e}"));
             }
@@ -430,7 +359,8 @@ mod tests {
 
     #[test]
     fn discounts_follow_the_tier() {
-        let (_, subject, text, html) = builtin_default(Campaign::Birthday);
+        let w = Campaign::Birthday.kind().wording;
+        let (subject, text, html) = (w.subject, w.text, w.html);
         let r = compose(subject, text, html, &vars(10)).unwrap();
         assert!(r.text.contains("10% off"));
         let r = compose(subject, text, html, &vars(0)).unwrap();

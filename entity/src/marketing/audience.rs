@@ -190,7 +190,7 @@ impl Consent {
 }
 
 /// Members who already had the cap's number of emails that count toward it in its window
-/// (`rules::cap`: occasion emails only when the cap says so, tier-up and expiry warnings never). Written as "the cap-th such delivery exists" (`EXISTS …
+/// (`kinds`: occasion emails only when the cap says so, tier-up and expiry warnings never). Written as "the cap-th such delivery exists" (`EXISTS …
 /// LIMIT 1 OFFSET cap-1`), which both databases answer from the `(customer_id, created_at)`
 /// index without counting every row.
 /// `counted` narrows which deliveries count (a send leaves out its own).
@@ -204,7 +204,7 @@ pub fn capped(p: &Programme, now: DateTime<Utc>, counted: Option<Condition>) -> 
         .add(Expr::col((email_delivery::Entity, E::CustomerId)).equals((customer::Entity, customer::Column::Id)))
         .add(E::CreatedAt.gt(since))
         .add(E::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Sending, DeliveryStatus::Sent]));
-    which = which.add(E::Campaign.is_in(crate::rules::cap::counted(p.cap.occasions)));
+    which = which.add(E::Campaign.is_in(super::kinds::counted(p.cap.occasions)));
     if let Some(c) = counted {
         which = which.add(c);
     }

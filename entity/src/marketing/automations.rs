@@ -12,6 +12,7 @@ use sea_orm::sea_query::{BinOper, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
+use super::kinds::{Campaign, consented};
 use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, Tier, customer, customer_label, email_delivery, reward, special_occasion};
 use crate::rules::programme::Programme;
 use crate::rules::{occasions, rewards, tier};
@@ -26,140 +27,6 @@ const ENQUEUE_BATCH: usize = 2_000;
 const LEFT_OUT_CONSENT: i32 = 0;
 const LEFT_OUT_CAP: i32 = 1;
 const DUE: i32 = 2;
-
-/// The marketing campaigns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Campaign {
-    Birthday,
-    Anniversary,
-    WinBack,
-    /// The warning before a member's points expire (written by the expiry job).
-    PointsExpiry,
-    /// Automation: one welcome email after a member's first visit (or sign-up with consent).
-    Welcome,
-    /// Automation: a nudge when a member enters the at-risk window, once per entry.
-    AtRisk,
-    /// Automation: congratulations right after a tier upgrade (written when it happens).
-    TierUp,
-    /// Automation: the custom occasions staff add, on the day (or the restaurant's lead days
-    /// ahead), like birthdays.
-    Occasion,
-    /// Automation: the second welcome email, the restaurant's `welcome_follow_up_days` after a
-    /// first visit, to members who have not returned.
-    WelcomeFollowUp,
-    /// Automation: the yearly anniversary of the day a member joined (`member_since`).
-    MemberAnniversary,
-    /// Automation: a member within the restaurant's `nearing_points` of a reward of the
-    /// catalogue or of the next tier.
-    NearingReward,
-}
-
-impl Campaign {
-    /// Every campaign.
-    pub const ALL: [Campaign; 11] = [
-        Campaign::Birthday,
-        Campaign::Anniversary,
-        Campaign::WinBack,
-        Campaign::PointsExpiry,
-        Campaign::Welcome,
-        Campaign::AtRisk,
-        Campaign::TierUp,
-        Campaign::Occasion,
-        Campaign::WelcomeFollowUp,
-        Campaign::MemberAnniversary,
-        Campaign::NearingReward,
-    ];
-
-    /// Automations are off until a restaurant switches them on.
-    pub fn starts_off(self) -> bool {
-        !matches!(self, Campaign::Birthday | Campaign::Anniversary | Campaign::WinBack | Campaign::PointsExpiry)
-    }
-
-    /// Whether the frequency cap applies (marketing, not occasions unless the cap says so).
-    pub fn capped(self, p: &Programme) -> bool {
-        crate::rules::cap::counts(self.name(), p.cap.occasions)
-    }
-
-    /// Name stored on deliveries and used for the template folder.
-    pub fn name(self) -> &'static str {
-        match self {
-            Campaign::Birthday => "birthday",
-            Campaign::Anniversary => "anniversary",
-            Campaign::WinBack => "win-back",
-            Campaign::PointsExpiry => "points-expiry",
-            Campaign::Welcome => "welcome",
-            Campaign::AtRisk => "at-risk",
-            Campaign::TierUp => "tier-up",
-            Campaign::Occasion => "occasion",
-            Campaign::WelcomeFollowUp => "welcome-2",
-            Campaign::MemberAnniversary => "membership",
-            Campaign::NearingReward => "nearing-reward",
-        }
-    }
-
-    /// The campaign named `name`.
-    pub fn from_name(name: &str) -> Option<Campaign> {
-        Campaign::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    /// The customer's consent flag this campaign needs besides `emailOptIn`.
-    pub fn consent_column(self) -> customer::Column {
-        match self {
-            Campaign::Birthday => customer::Column::BirthdayOffers,
-            Campaign::Anniversary => customer::Column::AnniversaryOffers,
-            Campaign::WinBack => customer::Column::SpecialOffers,
-            Campaign::PointsExpiry
-            | Campaign::Welcome
-            | Campaign::WelcomeFollowUp
-            | Campaign::TierUp
-            | Campaign::MemberAnniversary
-            | Campaign::NearingReward => customer::Column::EmailOptIn,
-            Campaign::AtRisk | Campaign::Occasion => customer::Column::SpecialOffers,
-        }
-    }
-
-    /// The consent flags (GraphQL names) this campaign's emails rely on.
-    pub fn consent_flags(self) -> &'static [&'static str] {
-        match self {
-            Campaign::Birthday => &["emailOptIn", "birthdayOffers"],
-            Campaign::Anniversary => &["emailOptIn", "anniversaryOffers"],
-            Campaign::WinBack => &["emailOptIn", "specialOffers"],
-            Campaign::PointsExpiry
-            | Campaign::Welcome
-            | Campaign::WelcomeFollowUp
-            | Campaign::TierUp
-            | Campaign::MemberAnniversary
-            | Campaign::NearingReward => &["emailOptIn"],
-            Campaign::AtRisk | Campaign::Occasion => &["emailOptIn", "specialOffers"],
-        }
-    }
-
-    /// Whether `c` may receive this campaign now.
-    pub fn may_email(self, c: &customer::Model) -> bool {
-        let flag = match self {
-            Campaign::Birthday => c.birthday_offers,
-            Campaign::Anniversary => c.anniversary_offers,
-            Campaign::WinBack => c.special_offers,
-            Campaign::PointsExpiry
-            | Campaign::Welcome
-            | Campaign::WelcomeFollowUp
-            | Campaign::TierUp
-            | Campaign::MemberAnniversary
-            | Campaign::NearingReward => true,
-            Campaign::AtRisk | Campaign::Occasion => c.special_offers,
-        };
-        c.email.is_some() && c.email_opt_in && flag && c.status != CustomerStatus::Blocked
-    }
-}
-
-/// The consent condition of [`Campaign::may_email`], for queries.
-pub fn consented(campaign: Campaign) -> Condition {
-    Condition::all()
-        .add(customer::Column::Email.is_not_null())
-        .add(customer::Column::EmailOptIn.eq(true))
-        .add(campaign.consent_column().eq(true))
-        .add(customer::Column::Status.ne(CustomerStatus::Blocked))
-}
 
 /// A customer a run would email or change (dry runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

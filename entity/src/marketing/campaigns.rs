@@ -3,11 +3,10 @@
 //! ([`crate::rules::content::check`]); a campaign that is sending or sent keeps its content.
 //! Sending is in [`super::sends`].
 //!
-//! The built-in birthday, anniversary and win-back campaigns get a row each on first use
-//! ([`builtin`]) holding their editable wording; their audience and timing stay their jobs'.
+//! The built-in campaigns' rows (their editable wording) are in [`super::builtins`].
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
@@ -373,56 +372,6 @@ pub async fn cancel<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
     audit::record(&txn, scope, "campaign.cancelled", None, json!({ "campaign": id })).await?;
     txn.commit().await?;
     Ok(row)
-}
-
-/// The built-in campaign `kind`'s row (created with `default` wording on first use; switched
-/// off — paused — when it `starts_off`, as automations do).
-pub async fn builtin(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    kind: CampaignKind,
-    default: (&str, &str, &str, &str),
-    starts_off: bool,
-) -> DomainResult<campaign::Model> {
-    let found =
-        campaign::Entity::find().filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id)).filter(campaign::Column::Kind.eq(kind)).one(db).await?;
-    if let Some(c) = found {
-        return Ok(c);
-    }
-    let (name, subject, text, html) = default;
-    let at = now();
-    let row = campaign::ActiveModel {
-        restaurant_id: Set(scope.restaurant_id.clone()),
-        name: Set(name.into()),
-        kind: Set(kind),
-        builtin_key: Set(Some(sea_orm::ActiveEnum::to_value(&kind))),
-        state: Set(if starts_off { CampaignState::Paused } else { CampaignState::BuiltIn }),
-        audience_segment: Set(None),
-        audience_rule: Set(None),
-        subject: Set(subject.into()),
-        body_text: Set(text.into()),
-        body_html: Set(html.into()),
-        offer: Set(None),
-        schedule_kind: Set(None),
-        send_at_local: Set(None),
-        cron: Set(None),
-        next_run_at: Set(None),
-        resume_state: Set(starts_off.then_some(CampaignState::BuiltIn)),
-        created_at: Set(at),
-        updated_at: Set(at),
-        sent_at: Set(None),
-        ..Default::default()
-    };
-    campaign::Entity::insert(row)
-        .on_conflict(OnConflict::columns([campaign::Column::RestaurantId, campaign::Column::BuiltinKey]).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
-    campaign::Entity::find()
-        .filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(campaign::Column::Kind.eq(kind))
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::internal("built-in campaign row missing after insert"))
 }
 
 /// Who campaign `c` would reach now, who is left out and why, and the first `sample` recipients.

@@ -5,6 +5,8 @@
 
 pub mod audience;
 pub mod automations;
+pub mod builtins;
 pub mod campaigns;
+pub mod kinds;
 pub mod outbox;
 pub mod sends;

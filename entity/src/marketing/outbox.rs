@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
-use super::automations::Campaign;
+use super::kinds::Campaign;
 use crate::entities::{CampaignState, DeliveryStatus, audit_entry, campaign, customer, email_delivery, restaurant};
 use crate::ops::customers::Personal;
 use crate::{DomainResult, Scope};

@@ -12,7 +12,8 @@ use sea_orm::{
 
 use super::{begin_write, ledger, state};
 use crate::entities::{DeliveryStatus, LedgerKind, customer, email_delivery};
-use crate::marketing::automations::{Campaign, Recipient, consented};
+use crate::marketing::automations::Recipient;
+use crate::marketing::kinds::{Campaign, consented};
 use crate::rules::expiry::ExpiredBy;
 use crate::rules::programme::Programme;
 use crate::{DomainResult, Scope};

@@ -209,7 +209,8 @@ pub async fn list(db: &impl ConnectionTrait) -> DomainResult<Vec<restaurant::Mod
     Ok(restaurant::Entity::find().order_by_asc(restaurant::Column::Id).all(db).await?)
 }
 
-/// Creates restaurant `id` from `defaults` changed by `patch`; refuses an id that exists.
+/// Creates restaurant `id` from `defaults` changed by `patch`, with its built-in campaign rows;
+/// refuses an id that exists.
 pub async fn create(db: &impl ConnectionTrait, id: &str, defaults: &restaurant::Model, patch: RestaurantPatch) -> DomainResult<restaurant::Model> {
     let at = now();
     let mut row = restaurant::Model { id: id.to_string(), created_at: at, updated_at: at, ..defaults.clone() };
@@ -222,10 +223,12 @@ pub async fn create(db: &impl ConnectionTrait, id: &str, defaults: &restaurant::
     if inserted == 0 {
         return Err(DomainError::validation("id", format!("restaurant {id:?} already exists")));
     }
+    crate::marketing::builtins::install(db, id).await?;
     Ok(row)
 }
 
-/// Creates restaurant `id` with `defaults` unless it exists; returns whether it was created.
+/// Creates restaurant `id` with `defaults` (and its built-in campaign rows) unless it exists;
+/// returns whether it was created.
 pub async fn ensure(db: &impl ConnectionTrait, id: &str, defaults: &restaurant::Model) -> DomainResult<bool> {
     crate::rules::restaurant::check_id(id)?;
     let at = now();
@@ -234,6 +237,9 @@ pub async fn ensure(db: &impl ConnectionTrait, id: &str, defaults: &restaurant::
         .on_conflict(OnConflict::column(restaurant::Column::Id).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
+    if inserted > 0 {
+        crate::marketing::builtins::install(db, id).await?;
+    }
     Ok(inserted > 0)
 }
 

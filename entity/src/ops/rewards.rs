@@ -15,6 +15,7 @@ use super::ledger::{self, PointsOutcome};
 use super::state::{self, Delta};
 use super::{begin_write, customers, idempotency, now};
 use crate::entities::{LedgerKind, RewardKind, Tier, VoucherStatus, reward, voucher};
+use crate::marketing::kinds::Benefit;
 use crate::rules::inputs::check_key;
 use crate::rules::rewards::{self, VoucherProblem};
 use crate::{DomainError, DomainResult, Scope};
@@ -207,18 +208,6 @@ async fn issue(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64, rewa
         return Ok(row.insert(txn).await?);
     }
     Err(DomainError::internal("no free voucher code after 8 tries"))
-}
-
-/// A tier benefit a campaign gives: a percentage off, for one period.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Benefit {
-    /// `birthday` or `win-back`.
-    pub source: &'static str,
-    /// The period it is for: a birthday's year, a win-back email's date.
-    pub period_key: String,
-    pub title: String,
-    pub percent: u8,
-    pub valid_days: u32,
 }
 
 /// The member's voucher for `benefit`: issued once per (member, source, period) — a retry, a

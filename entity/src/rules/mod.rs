@@ -1,7 +1,6 @@
 //! Pure business rules of the loyalty program: no database, small and unit-tested.
 
 pub mod audience;
-pub mod cap;
 pub mod contact;
 pub mod content;
 pub mod expiry;

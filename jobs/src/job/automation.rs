@@ -2,7 +2,7 @@
 //! emails to the outbox and sending them.
 
 use entity::entities::CampaignState;
-use entity::marketing::automations;
+use entity::marketing::{automations, builtins};
 
 use super::{BackgroundJob, JobFuture, Run, Schedule, TimeOfDay};
 use crate::{Campaign, JobError, JobReport, delivery};
@@ -103,7 +103,7 @@ impl Automation {
     /// Writes the day's emails (unless the restaurant switched the campaign off) and sends them.
     async fn send(&self, run: &Run<'_>) -> Result<JobReport, JobError> {
         let (ctx, scope) = (run.ctx, run.scope);
-        if !run.dry_run && delivery::builtin(&ctx.db, scope, self.campaign).await?.state == CampaignState::Paused {
+        if !run.dry_run && builtins::one(&ctx.db, scope, self.campaign).await?.state == CampaignState::Paused {
             tracing::info!(job = self.name, restaurant = %run.restaurant.id, "switched off for this restaurant");
             return Ok(JobReport::default());
         }

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::Scope;
 use entity::entities::restaurant;
-use entity::marketing::automations::Campaign;
+use entity::marketing::kinds::Campaign;
 use entity::rules::programme::Programme;
 use serde::Serialize;
 

@@ -64,7 +64,6 @@ impl MarketingQuery {
     ) -> async_graphql::Result<Vec<Campaign>> {
         let (limit, offset) = entity::rules::paging::check(limit, offset, 100).gql()?;
         let (db, scope) = (&app(ctx).db, scope(ctx));
-        jobs::delivery::builtins(db, scope).await.map_err(|e| ApiError::Domain(entity::DomainError::internal(e))).gql()?;
         let rows = campaigns::list(db, scope, kind.map(Into::into), state.map(Into::into), limit, offset).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
