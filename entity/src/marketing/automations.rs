@@ -8,20 +8,19 @@
 //! birthday and anniversary only when the cap includes occasions).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use super::kinds::{Campaign, consented};
-use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, Tier, customer, customer_label, email_delivery, reward, special_occasion};
+use super::outbox::{self, Letter};
+use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, email_delivery, reward, special_occasion};
 use crate::rules::programme::Programme;
 use crate::rules::{occasions, rewards, tier};
-use crate::{DomainError, DomainResult, Scope};
+use crate::{DomainResult, Scope};
 
 /// Most recipients a dry run lists.
 pub const DRY_RUN_LIST: u64 = 10_000;
-/// Deliveries written per statement.
-const ENQUEUE_BATCH: usize = 2_000;
 /// What the enqueue's read says of each member of a group: left out for consent, left out by
 /// the frequency cap, or due.
 const LEFT_OUT_CONSENT: i32 = 0;
@@ -243,7 +242,6 @@ pub async fn enqueue(
     dry_run: bool,
 ) -> DomainResult<Enqueued> {
     use customer::Column as C;
-    use email_delivery::Column as E;
     let mut report = Enqueued::default();
     let ours = || Condition::all().add(C::RestaurantId.eq(&scope.restaurant_id));
     let catalogue = if campaign == Campaign::NearingReward { crate::ops::rewards::list(db, scope, false).await? } else { Vec::new() };
@@ -279,44 +277,8 @@ pub async fn enqueue(
         // Then the due rows are written in batches: one INSERT … SELECT whose NOT EXISTS reads
         // the table it writes can turn quadratic on PostgreSQL (measured: ~250 rows/s at a
         // million customers).
-        for chunk in ids.chunks(ENQUEUE_BATCH) {
-            let select = Query::select()
-                .column(C::RestaurantId)
-                .column(C::Id)
-                .expr(Expr::value(campaign.name()))
-                .expr(group.period_key.clone())
-                .expr(Expr::value(group.occasion_date))
-                .column(C::Email)
-                .expr(Expr::value(DeliveryStatus::Pending))
-                .expr(Expr::value(0))
-                .expr(Expr::value(now))
-                .expr(Expr::value(now))
-                .expr(Expr::value(now))
-                .from(customer::Entity)
-                .and_where(C::Id.is_in(chunk.iter().copied()))
-                .and_where(C::RestaurantId.eq(&scope.restaurant_id))
-                .to_owned();
-            let insert = Query::insert()
-                .into_table(email_delivery::Entity)
-                .columns([
-                    E::RestaurantId,
-                    E::CustomerId,
-                    E::Campaign,
-                    E::PeriodKey,
-                    E::OccasionDate,
-                    E::Email,
-                    E::Status,
-                    E::Attempts,
-                    E::NextAttemptAt,
-                    E::CreatedAt,
-                    E::UpdatedAt,
-                ])
-                .select_from(select)
-                .map_err(|e| DomainError::internal(e.to_string()))?
-                .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
-                .to_owned();
-            report.enqueued += db.execute(&insert).await?.rows_affected();
-        }
+        let letter = Letter::builtin(campaign, group.period_key, group.occasion_date);
+        report.enqueued += outbox::enqueue(db, &scope.restaurant_id, &letter, &ids, now).await?;
     }
     if dry_run {
         report.enqueued = report.recipients.len() as u64;

@@ -7,7 +7,7 @@
 //! checked again right before), and [`finish`] closes sends whose rows are all final.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait,
@@ -15,6 +15,7 @@ use sea_orm::{
 
 use super::audience::{self, Breakdown};
 use super::campaigns::{consent_of, target_of};
+use super::outbox::{self, Letter};
 use crate::entities::{CampaignState, DeliveryStatus, ScheduleKind, SendState, campaign, campaign_send, customer, email_delivery};
 use crate::ops::{begin_write, now};
 use crate::rules::programme::Programme;
@@ -199,7 +200,6 @@ async fn enqueue(
         .exec(db)
         .await?;
     let ids: Vec<i64> = customer::Entity::find().select_only().column(C::Id).filter(groups.eligible).order_by_asc(C::Id).into_tuple().all(db).await?;
-    let period = format!("send-{}", send.id);
     for chunk in ids.chunks(BATCH) {
         let state: Option<CampaignState> = campaign::Entity::find_by_id(c.id).select_only().column(campaign::Column::State).into_tuple().one(db).await?;
         if state == Some(CampaignState::Cancelled) {
@@ -209,45 +209,7 @@ async fn enqueue(
         // members are held out of every send of it), decided in SQL.
         let held_out = Expr::col((customer::Entity, C::Id)).mul(2_654_435_761_i64).add(c.id * 7_919).modulo(100).lt(c.holdout_percent);
         let status = Expr::case(held_out, Expr::value(DeliveryStatus::HeldOut)).finally(Expr::value(DeliveryStatus::Pending));
-        let select = Query::select()
-            .column(C::RestaurantId)
-            .column(C::Id)
-            .expr(Expr::value(CUSTOM))
-            .expr(Expr::value(period.clone()))
-            .column(C::Email)
-            .expr(status)
-            .expr(Expr::value(0))
-            .expr(Expr::value(now))
-            .expr(Expr::value(now))
-            .expr(Expr::value(now))
-            .expr(Expr::value(c.id))
-            .expr(Expr::value(send.id))
-            .from(customer::Entity)
-            .and_where(C::Id.is_in(chunk.iter().copied()))
-            .and_where(C::RestaurantId.eq(&scope.restaurant_id))
-            .and_where(C::Email.is_not_null())
-            .to_owned();
-        let insert = Query::insert()
-            .into_table(email_delivery::Entity)
-            .columns([
-                E::RestaurantId,
-                E::CustomerId,
-                E::Campaign,
-                E::PeriodKey,
-                E::Email,
-                E::Status,
-                E::Attempts,
-                E::NextAttemptAt,
-                E::CreatedAt,
-                E::UpdatedAt,
-                E::CampaignId,
-                E::SendId,
-            ])
-            .select_from(select)
-            .map_err(|e| DomainError::internal(e.to_string()))?
-            .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
-            .to_owned();
-        db.execute(&insert).await?;
+        outbox::enqueue(db, &scope.restaurant_id, &Letter::custom(c.id, send.id, status.into()), chunk, now).await?;
         campaign_send::Entity::update_many()
             .col_expr(campaign_send::Column::ClaimedAt, Expr::value(crate::ops::now()))
             .filter(campaign_send::Column::Id.eq(send.id))

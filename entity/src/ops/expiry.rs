@@ -5,15 +5,14 @@
 //! ([`crate::rules::expiry::ExpiryPolicy::expired_by`]), never by loading every member.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait,
-};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait};
 
 use super::{begin_write, ledger, state};
-use crate::entities::{DeliveryStatus, LedgerKind, customer, email_delivery};
+use crate::entities::{LedgerKind, customer};
 use crate::marketing::automations::Recipient;
 use crate::marketing::kinds::{Campaign, consented};
+use crate::marketing::outbox::{self, Letter};
 use crate::rules::expiry::ExpiredBy;
 use crate::rules::programme::Programme;
 use crate::{DomainResult, Scope};
@@ -96,36 +95,19 @@ async fn warn(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, now: Date
     }
     let campaign = Campaign::PointsExpiry;
     report.skipped_consent += customer::Entity::find().filter(due_soon.clone()).filter(consented(campaign).not()).count(db).await?;
-    let rows: Vec<(i64, DateTime<Utc>, Option<String>)> = customer::Entity::find()
+    let rows: Vec<(i64, DateTime<Utc>)> = customer::Entity::find()
         .select_only()
-        .columns([customer::Column::Id, customer::Column::LastActivityAt, customer::Column::Email])
+        .columns([customer::Column::Id, customer::Column::LastActivityAt])
         .filter(due_soon)
         .filter(consented(campaign))
         .into_tuple()
         .all(db)
         .await?;
-    for (id, last_activity, email) in rows {
-        let (Some(on), Some(email)) = (p.expiry.expires_at(last_activity), email) else { continue };
+    for (id, last_activity) in rows {
+        let Some(on) = p.expiry.expires_at(last_activity) else { continue };
         let day = on.with_timezone(&p.timezone).date_naive();
-        let row = email_delivery::ActiveModel {
-            restaurant_id: Set(scope.restaurant_id.clone()),
-            customer_id: Set(id),
-            campaign: Set(campaign.name().into()),
-            period_key: Set(day.to_string()),
-            occasion_date: Set(Some(day)),
-            email: Set(email),
-            status: Set(DeliveryStatus::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        use email_delivery::Column as E;
-        report.warned += email_delivery::Entity::insert(row)
-            .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
+        let letter = Letter::builtin(campaign, Expr::value(day.to_string()), Some(day));
+        report.warned += outbox::enqueue(db, &scope.restaurant_id, &letter, &[id], now).await?;
     }
     Ok(())
 }

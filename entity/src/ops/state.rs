@@ -97,36 +97,23 @@ pub(crate) async fn visit_bounds(txn: &impl ConnectionTrait, customer_id: i64) -
 /// be emailed, writes the congratulations email for `tier` (once per member and tier; the
 /// delivery job sends it).
 async fn tier_up(db: &impl ConnectionTrait, row: &customer::Model, tier: crate::entities::Tier, now: DateTime<Utc>) -> DomainResult<()> {
-    use crate::entities::{CampaignKind, CampaignState, DeliveryStatus, campaign, email_delivery};
-    let Some(email) = row.email.clone().filter(|_| row.email_opt_in && row.status != CustomerStatus::Blocked) else { return Ok(()) };
+    use crate::entities::{CampaignState, campaign};
+    use crate::marketing::kinds::Campaign;
+    use crate::marketing::outbox::write::{self as outbox, Letter};
+    if !Campaign::TierUp.may_email(row) {
+        return Ok(());
+    }
     let on = campaign::Entity::find()
         .filter(campaign::Column::RestaurantId.eq(&row.restaurant_id))
-        .filter(campaign::Column::Kind.eq(CampaignKind::TierUp))
+        .filter(campaign::Column::Kind.eq(Campaign::TierUp.kind().stored))
         .filter(campaign::Column::State.eq(CampaignState::BuiltIn))
         .one(db)
         .await?
         .is_some();
-    if !on {
-        return Ok(());
+    if on {
+        let letter = Letter::builtin(Campaign::TierUp, Expr::value(sea_orm::ActiveEnum::to_value(&tier)), None);
+        outbox::enqueue(db, &row.restaurant_id, &letter, &[row.id], now).await?;
     }
-    use email_delivery::Column as E;
-    let delivery = email_delivery::ActiveModel {
-        restaurant_id: Set(row.restaurant_id.clone()),
-        customer_id: Set(row.id),
-        campaign: Set("tier-up".into()),
-        period_key: Set(sea_orm::ActiveEnum::to_value(&tier)),
-        email: Set(email.0),
-        status: Set(DeliveryStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    email_delivery::Entity::insert(delivery)
-        .on_conflict(sea_orm::sea_query::OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
     Ok(())
 }
 

@@ -1,6 +1,12 @@
-//! Campaign emails waiting, being sent and sent, of one restaurant. Rows are claimed
-//! (`pending` → `sending`) with a conditional update, so two workers never take the same row;
-//! the jobs crate sends them and records the outcome here.
+//! Campaign emails waiting, being sent and sent, of one restaurant. Every writer of an email
+//! goes through [`enqueue`]: one row per (customer, kind, period), written once however often
+//! or on however many replicas it runs. Rows are claimed (`pending` → `sending`) with a
+//! conditional update, so two workers never take the same row; the jobs crate sends them and
+//! records the outcome here.
+
+pub mod write;
+
+pub use write::{Letter, enqueue};
 
 use std::collections::HashMap;
 
