@@ -7,7 +7,7 @@ on its own seeded PostgreSQL database, requests alternating between them.
 `--base` is a build from before encryption, `--new` one with it (its database is sealed by
 `loyalty migrate` after seeding, which is timed). Scenarios: the harness's lookup and list,
 and the same asking for the sealed fields (phone, email, date of birth), which the new build
-must open. Prints a Markdown table (median of the rounds) for BENCHMARKS.md.
+must open. Prints a Markdown table (median of the rounds) for a run log in bench/log/
 """
 
 import argparse

@@ -314,7 +314,7 @@ def main():
     ap.add_argument("--jobs-only", action="store_true", help="seed and run the jobs, no HTTP load, pgbench or peer (with --only: the jobs whose label contains it)")
     ap.add_argument("--sqlite", action="store_true", help="the embedded default: seed N (100,000 unless --customers) in PostgreSQL, copy it to a SQLite file with `loyalty migrate-data`, and run the SQLite scenarios (lookup, list, add points, record order) on it; no pgbench, peer or jobs")
     ap.add_argument("--pool", type=int, default=4, help="the service's database pool (LOYALTY_DB_POOL; its default on 2 cores is 4)")
-    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "log" / f"{time.strftime('%Y-%m-%d', time.gmtime())}.md"), help="the dated run log it appends to (default: bench/log/TODAY.md)")
     args = ap.parse_args()
     if args.sqlite and "--customers" not in sys.argv:
         args.customers = 100_000
