@@ -144,7 +144,7 @@ fn content_for<'a>(
 ) -> Result<&'a campaign::Model, Outcome> {
     if row.campaign_id.is_some() {
         let Some(content) = custom else { return Err(Outcome::Skipped("campaign deleted")) };
-        if !kinds::may_email_custom(content.offer.is_some(), c) {
+        if !kinds::Consent::for_offer(content.offer.is_some()).allows(c) {
             return Err(Outcome::Skipped("consent withdrawn before sending"));
         }
         return Ok(content);
@@ -230,7 +230,7 @@ async fn send_one(
         Ok(m) => m,
         Err(e) => return Outcome::Failed(e),
     };
-    let flags = builtin.map_or_else(|| kinds::custom_flags(content.offer.is_some()), Campaign::consent_flags);
+    let flags = builtin.map_or_else(|| kinds::Consent::for_offer(content.offer.is_some()).flags(), Campaign::consent_flags);
     let consent = outbox::consent_proof(c, flags, consents, entity::ops::now());
     match ctx.mailer.send(message).await {
         Ok(()) => Outcome::Sent(consent),

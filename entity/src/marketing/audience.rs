@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::kinds::Consent;
 use crate::entities::{CustomerStatus, DeliveryStatus, LabelKind, customer, customer_label, email_delivery, segment};
 use crate::rules::audience::{self, AudienceRule, MAX_DEPTH};
 use crate::rules::programme::Programme;
@@ -170,28 +171,9 @@ pub async fn count_rule(db: &impl ConnectionTrait, scope: &Scope, p: &Programme,
     Ok(customer::Entity::find().filter(cond).count(db).await?)
 }
 
-/// Which consent an email needs besides `emailOptIn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Consent {
-    /// `emailOptIn` only (news without an offer).
-    Email,
-    /// `emailOptIn` and `specialOffers` (an offer).
-    Offers,
-}
-
-impl Consent {
-    fn condition(self) -> Condition {
-        let mut all = Condition::all().add(customer::Column::EmailOptIn.eq(true));
-        if self == Consent::Offers {
-            all = all.add(customer::Column::SpecialOffers.eq(true));
-        }
-        all
-    }
-}
-
 /// Members who already had the cap's number of emails that count toward it in its window
-/// (`kinds`: occasion emails only when the cap says so, tier-up and expiry warnings never). Written as "the cap-th such delivery exists" (`EXISTS …
-/// LIMIT 1 OFFSET cap-1`), which both databases answer from the `(customer_id, created_at)`
+/// (`kinds`: occasion emails only when the cap says so, tier-up and expiry warnings
+/// never). Written as "the cap-th such delivery exists" (`EXISTS … LIMIT 1 OFFSET cap-1`), which both databases answer from the `(customer_id, created_at)`
 /// index without counting every row.
 /// `counted` narrows which deliveries count (a send leaves out its own).
 pub fn capped(p: &Programme, now: DateTime<Utc>, counted: Option<Condition>) -> Option<Condition> {

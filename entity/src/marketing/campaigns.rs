@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audience::{self, Target};
+use super::kinds::Consent;
 use crate::entities::{CampaignKind, CampaignState, DeliveryStatus, ScheduleKind, SendState, campaign, campaign_send, email_delivery};
 use crate::ops::{audit, begin_write, now};
 use crate::rules::audience::{AudienceRule, check as check_rule};
@@ -88,8 +89,8 @@ pub fn target_of(c: &campaign::Model) -> DomainResult<Target> {
 }
 
 /// The consent a campaign's emails need: an offer needs `specialOffers` too.
-pub fn consent_of(c: &campaign::Model) -> audience::Consent {
-    if c.offer.is_some() { audience::Consent::Offers } else { audience::Consent::Email }
+pub fn consent_of(c: &campaign::Model) -> Consent {
+    Consent::for_offer(c.offer.is_some())
 }
 
 /// The scope's campaign `id`.

@@ -299,15 +299,44 @@ pub struct Benefit {
     pub valid_days: u32,
 }
 
-/// The consent flags (GraphQL names) an email of a marketer's campaign relies on: `emailOptIn`,
-/// and `specialOffers` when it carries an offer.
-pub fn custom_flags(offer: bool) -> &'static [&'static str] {
-    if offer { &["emailOptIn", "specialOffers"] } else { &["emailOptIn"] }
+/// The consent an email of a marketer's campaign needs: `emailOptIn`, and `specialOffers`
+/// when it carries an offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// `emailOptIn` only (news without an offer).
+    Email,
+    /// `emailOptIn` and `specialOffers` (an offer).
+    Offers,
 }
 
-/// Whether `c` may receive a marketer's campaign (with an offer or not) now.
-pub fn may_email_custom(offer: bool, c: &customer::Model) -> bool {
-    c.email.is_some() && c.email_opt_in && (!offer || c.special_offers) && c.status != CustomerStatus::Blocked
+impl Consent {
+    /// The consent a campaign with or without an offer needs.
+    pub fn for_offer(offer: bool) -> Self {
+        if offer { Consent::Offers } else { Consent::Email }
+    }
+
+    /// The flags (GraphQL names) its emails rely on.
+    pub fn flags(self) -> &'static [&'static str] {
+        match self {
+            Consent::Email => &["emailOptIn"],
+            Consent::Offers => &["emailOptIn", "specialOffers"],
+        }
+    }
+
+    /// Whether `c` may receive such an email now.
+    pub fn allows(self, c: &customer::Model) -> bool {
+        c.email.is_some() && c.email_opt_in && (self == Consent::Email || c.special_offers) && c.status != CustomerStatus::Blocked
+    }
+
+    /// The consent flags of [`Consent::allows`] as a condition (address and status are the
+    /// audience's own groups).
+    pub fn condition(self) -> Condition {
+        let mut all = Condition::all().add(customer::Column::EmailOptIn.eq(true));
+        if self == Consent::Offers {
+            all = all.add(customer::Column::SpecialOffers.eq(true));
+        }
+        all
+    }
 }
 
 impl Campaign {
@@ -385,5 +414,33 @@ mod tests {
         for k in KINDS {
             assert!(!k.wording.subject.trim().is_empty() && k.wording.text.contains("{{") && k.wording.html.contains('<'), "{}", k.name);
         }
+    }
+
+    #[test]
+    fn consent_follows_the_table_and_the_offer() {
+        let now = chrono::Utc::now();
+        let mut c = crate::testing::customer_fixture(now);
+        c.email = Some(crate::entities::customer::Sealed("ann@example.com".into()));
+        c.email_opt_in = true;
+        assert!(Campaign::Welcome.may_email(&c) && Consent::Email.allows(&c));
+        assert!(!Campaign::WinBack.may_email(&c) && !Consent::Offers.allows(&c), "an offer needs specialOffers");
+        c.special_offers = true;
+        assert!(Campaign::WinBack.may_email(&c) && Consent::Offers.allows(&c));
+        assert!(!Campaign::Birthday.may_email(&c), "birthdays need their own flag");
+        c.status = CustomerStatus::Blocked;
+        assert!(Campaign::ALL.iter().all(|k| !k.may_email(&c)) && !Consent::Email.allows(&c), "nobody emails a blocked member");
+        assert_eq!(Consent::for_offer(true).flags(), &["emailOptIn", "specialOffers"]);
+    }
+
+    #[test]
+    fn only_birthday_and_win_back_carry_a_voucher_and_none_at_zero_percent() {
+        let mut p = Programme::default();
+        let c = crate::testing::customer_fixture(chrono::Utc::now());
+        assert_eq!(Campaign::WinBack.benefit(&p, &c, "2026-12-06"), None, "no win-back offer configured");
+        p.win_back_percent = 15;
+        let win_back = Campaign::WinBack.benefit(&p, &c, "2026-12-06").expect("a win-back voucher");
+        assert_eq!((win_back.source, win_back.percent, win_back.period_key.as_str()), ("win-back", p.win_back_percent, "2026-12-06"));
+        assert_eq!(Campaign::Birthday.benefit(&p, &c, "2026"), None, "bronze has no birthday discount");
+        assert!(Campaign::ALL.iter().filter(|k| !matches!(k, Campaign::Birthday | Campaign::WinBack)).all(|k| k.benefit(&p, &c, "x").is_none()));
     }
 }
