@@ -10,7 +10,6 @@ use crate::config::Config;
 use context::AppState;
 
 pub mod budget;
-pub mod campaigns;
 pub mod context;
 pub mod customers;
 pub mod execute;
@@ -28,6 +27,7 @@ pub mod privacy;
 pub mod program;
 pub mod restaurants;
 pub mod rewards;
+pub mod runs;
 pub mod scalars;
 pub mod segments;
 pub mod stats;
@@ -46,7 +46,7 @@ pub struct Query(
     restaurants::RestaurantQuery,
     rewards::RewardQuery,
     keys::KeyQuery,
-    campaigns::CampaignQuery,
+    runs::RunsQuery,
     marketing::MarketingQuery,
     privacy::PrivacyQuery,
     me::MeQuery,
@@ -63,7 +63,7 @@ pub struct Mutation(
     feedback::FeedbackMutation,
     occasions::OccasionMutation,
     segments::SegmentMutation,
-    campaigns::CampaignMutation,
+    runs::RunsMutation,
     marketing::MarketingMutation,
     keys::KeyMutation,
     restaurants::RestaurantMutation,

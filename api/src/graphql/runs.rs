@@ -1,5 +1,6 @@
-//! Scheduled jobs and campaigns for the marketing team: job runs, delivery reports per
-//! campaign, and running a job now (with a dry run that lists recipients).
+//! Job runs and the outbox, for operators and the marketing team: recent runs, deliveries and
+//! their counts per built-in campaign, and running a job now (with a dry run that lists
+//! recipients).
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -254,10 +255,10 @@ pub struct CampaignReport {
 
 /// Job and campaign queries.
 #[derive(Default)]
-pub struct CampaignQuery;
+pub struct RunsQuery;
 
 #[Object]
-impl CampaignQuery {
+impl RunsQuery {
     /// The newest job runs (at most 100), optionally of one job.
     #[graphql(guard = "ADMIN")]
     async fn job_runs(&self, ctx: &Context<'_>, job: Option<JobName>, #[graphql(default = 20)] limit: i64) -> async_graphql::Result<Vec<JobRun>> {
@@ -309,10 +310,10 @@ impl CampaignQuery {
 
 /// Job mutations.
 #[derive(Default)]
-pub struct CampaignMutation;
+pub struct RunsMutation;
 
 #[Object]
-impl CampaignMutation {
+impl RunsMutation {
     /// Runs a job now for your restaurant. A dry run changes and sends nothing and lists who
     /// would be affected.
     #[graphql(guard = "ADMIN")]
