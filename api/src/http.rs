@@ -327,8 +327,9 @@ async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_grap
     let mut response = execute(schema, &state.app, ctx, request).instrument(span).await;
     finish_errors(&mut response, &request_id);
     // A request error (the document did not parse or validate, or its variables did not fit)
-    // has no data at all.
+    // has no data at all; one before execution (parse, validation) has no path into it either.
     let request_failed = !response.errors.is_empty() && response.data == async_graphql::Value::Null;
+    let before_execution = request_failed && response.errors.iter().all(|e| e.path.is_empty());
     let codes: Vec<&'static str> = response
         .errors
         .iter()
@@ -341,13 +342,29 @@ async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_grap
     } else {
         StatusCode::OK
     };
-    let body = serde_json::to_vec(&response).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec());
+    let body = body_of(&response, before_execution);
     let mut http = (status, body).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     if status == StatusCode::SERVICE_UNAVAILABLE {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     (http, codes.first().copied().unwrap_or("OK"))
+}
+
+/// The response's JSON; one that failed before execution has no `data` entry (the GraphQL
+/// spec's "should not be present", which the GraphQL-over-HTTP audit checks).
+fn body_of(response: &async_graphql::Response, before_execution: bool) -> Vec<u8> {
+    let written = if before_execution {
+        let mut out = serde_json::Map::new();
+        out.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or_default());
+        if !response.extensions.is_empty() {
+            out.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or_default());
+        }
+        serde_json::to_vec(&out)
+    } else {
+        serde_json::to_vec(response)
+    };
+    written.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec())
 }
 
 /// A GraphQL-shaped error for a request turned away before execution.

@@ -91,9 +91,15 @@ both!(graphql_over_http_negotiates_and_answers_with_the_specified_status, |app| 
         let (status, ct, json) = post(&app, Some("application/json"), Some(gr), &body).await;
         assert_eq!((status, ct.as_str()), (400, "application/graphql-response+json; charset=utf-8"), "{what}: {json}");
         assert!(json["errors"][0]["extensions"]["code"].is_string(), "{what} keeps its code");
+        let ran_nothing = what != "variable error";
+        assert!(json.get("data").is_none() || !ran_nothing, "{what}: nothing ran, so no data entry: {json}");
         let (status, _, json) = post(&app, Some("application/json"), Some("application/json"), &body).await;
         assert_eq!(status, 200, "{what} with application/json: {json}");
+        assert!(json.get("data").is_none() || !ran_nothing, "{what} with application/json: no data entry either: {json}");
     }
+    let failing = query("{ customer(id: \"999999\") { name } }");
+    let (_, _, json) = post(&app, Some("application/json"), Some(gr), &failing).await;
+    assert!(json.get("data").is_some() && json["errors"][0]["path"].is_array(), "an error during execution keeps its data entry and says where: {json}");
     let (status, _, json) = post(&app, Some("application/json"), Some("text/html"), &query("{ loyaltyTiers { tier } }")).await;
     assert_eq!((status, json["errors"][0]["extensions"]["code"].as_str()), (406, Some("BAD_REQUEST")));
 
