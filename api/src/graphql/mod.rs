@@ -12,6 +12,8 @@ use context::AppState;
 pub mod budget;
 pub mod context;
 pub mod customers;
+#[cfg(test)]
+mod described;
 pub mod execute;
 pub mod feedback;
 pub mod guard;
@@ -158,5 +160,19 @@ mod tests {
         for name in listed {
             assert!(fields.iter().any(|f| f == name), "FIELD_COLUMNS lists {name}, which Customer does not have");
         }
+    }
+
+    /// Frontend developers learn the API from its descriptions: what still lacks one only
+    /// shrinks (see `described.rs`).
+    #[test]
+    fn undescribed_schema_elements_only_shrink() {
+        let config = Cli::parse_from(["loyalty"]).config;
+        let missing = described::undescribed(&build_schema(&config, None).sdl());
+        assert!(
+            missing.len() <= described::UNDESCRIBED_AT_MOST,
+            "{} schema elements lack a description (at most {} may): {missing:?}",
+            missing.len(),
+            described::UNDESCRIBED_AT_MOST
+        );
     }
 }
