@@ -69,7 +69,12 @@ pub struct KeyMutation;
 impl KeyMutation {
     /// Creates a key for your restaurant; the key is in the answer and never shown again.
     #[graphql(guard = "ADMIN")]
-    async fn create_api_key(&self, ctx: &Context<'_>, role: KeyRole, name: String) -> async_graphql::Result<CreatedApiKey> {
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What the key may do.")] role: KeyRole,
+        #[graphql(desc = "A name that says who holds the key.")] name: String,
+    ) -> async_graphql::Result<CreatedApiKey> {
         let role: Role = role.into();
         let (row, key) = keys::create(&app(ctx).db, &scope(ctx).restaurant_id, role, &name, &scope(ctx).actor).await.gql()?;
         tracing::info!(prefix = %row.prefix, role = %role.label(), "API key created");
@@ -78,7 +83,11 @@ impl KeyMutation {
 
     /// Revokes one of your restaurant's keys; it stops working at once.
     #[graphql(guard = "ADMIN")]
-    async fn revoke_api_key(&self, ctx: &Context<'_>, prefix: String) -> async_graphql::Result<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key's prefix, as `apiKeys` lists it.")] prefix: String,
+    ) -> async_graphql::Result<ApiKey> {
         let row = keys::revoke(&app(ctx).db, Some(&scope(ctx).restaurant_id), &prefix, &scope(ctx).actor).await.gql()?;
         app(ctx).keys.clear();
         tracing::info!(prefix = %row.prefix, "API key revoked");

@@ -101,8 +101,8 @@ impl Member {
     async fn points_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(default = 20, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
     ) -> async_graphql::Result<Vec<MemberPoints>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
         let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.gql()?;
@@ -114,7 +114,12 @@ impl Member {
         Ok(rows.into_iter().map(Into::into).collect())
     }
     /// Visits, newest first.
-    async fn visits(&self, ctx: &Context<'_>, #[graphql(default = 20)] limit: i64, #[graphql(default = 0)] offset: i64) -> async_graphql::Result<Vec<Visit>> {
+    async fn visits(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
+    ) -> async_graphql::Result<Vec<Visit>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
         let rows = loader(ctx).load_one(VisitsOf(self.0.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
@@ -161,7 +166,11 @@ impl MeMutation {
     /// Changes the member's own consent (customer apps only); each change is audited with source
     /// `customer-app`. Omitted flags stay.
     #[graphql(guard = "MEMBER")]
-    async fn update_my_consent(&self, ctx: &Context<'_>, input: MarketingConsentInput) -> async_graphql::Result<Member> {
+    async fn update_my_consent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The consent flags to change; those left out stay.")] input: MarketingConsentInput,
+    ) -> async_graphql::Result<Member> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let me = ops::find_member(db, scope, member(ctx).gql()?).await.gql()?;
         let row = ops::update_consent(db, scope, me.id, &input.into(), "customer-app").await.gql()?;
@@ -174,8 +183,8 @@ impl MeMutation {
     async fn create_member_token(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "customerId")] member_id: ID,
-        #[graphql(default = 60)] minutes: i64,
+        #[graphql(name = "customerId", desc = "The member the token is for.")] member_id: ID,
+        #[graphql(default = 60, desc = "How long the token is valid, in minutes (1 to 1,440).")] minutes: i64,
     ) -> async_graphql::Result<MemberToken> {
         if !(1..=MAX_TOKEN_MINUTES).contains(&minutes) {
             return Err(ApiError::validation("minutes", format!("must be between 1 and {MAX_TOKEN_MINUTES}"))).gql();

@@ -118,7 +118,11 @@ impl OrderMutation {
     /// Records a completed order for the member with this phone number: points per whole
     /// dollar, a visit and favourite-item counts, in one transaction, once per order id.
     #[graphql(guard = "STAFF")]
-    async fn record_order(&self, ctx: &Context<'_>, input: OrderInput) -> async_graphql::Result<OrderPayload> {
+    async fn record_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order: the member, its amount and lines, and its order id (which makes a retry harmless).")] input: OrderInput,
+    ) -> async_graphql::Result<OrderPayload> {
         let state = app(ctx);
         let order = orders::OrderInput { phone: input.phone, order_id: input.order_id, amount_cents: input.amount.0, items: items_of(input.items) };
         let out = orders::record_order(&state.db, scope(ctx), &state.policy, order).await.gql()?;
@@ -141,7 +145,11 @@ impl OrderMutation {
     /// More than is left of the charge is `VALIDATION`. Tiers are lowered only if the
     /// restaurant's `refundsLowerTier` says so.
     #[graphql(guard = "STAFF")]
-    async fn refund_order(&self, ctx: &Context<'_>, input: RefundInput) -> async_graphql::Result<RefundPayload> {
+    async fn refund_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to refund, and the amount or lines given back.")] input: RefundInput,
+    ) -> async_graphql::Result<RefundPayload> {
         let refund = refunds::RefundInput {
             order_id: input.order_id,
             amount_cents: input.amount.map(|m| m.0),

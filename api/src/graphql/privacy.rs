@@ -50,7 +50,11 @@ pub struct PrivacyQuery;
 impl PrivacyQuery {
     /// Everything held about one customer, as one JSON document (data subject access).
     #[graphql(guard = "ADMIN")]
-    async fn export_customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Json<serde_json::Value>> {
+    async fn export_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member whose data to export.")] id: ID,
+    ) -> async_graphql::Result<Json<serde_json::Value>> {
         let id = customer_id(&id).gql()?;
         Ok(Json(privacy::export(&app(ctx).db, scope(ctx), id).await.gql()?))
     }
@@ -61,12 +65,12 @@ impl PrivacyQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        customer_id: Option<ID>,
-        action: Option<String>,
-        from: Option<Date>,
-        to: Option<Date>,
-        #[graphql(default = 50)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(desc = "Only entries about this member.")] customer_id: Option<ID>,
+        #[graphql(desc = "Only entries of this action, e.g. `consent.changed` or `customer.merged`.")] action: Option<String>,
+        #[graphql(desc = "Only entries at or after this time.")] from: Option<Date>,
+        #[graphql(desc = "Only entries before this time.")] to: Option<Date>,
+        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
     ) -> async_graphql::Result<Vec<AuditEntry>> {
         let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
         let filter = audit::AuditFilter {
@@ -89,7 +93,7 @@ impl PrivacyMutation {
     /// Erases a customer's personal data (name, phone, email, dates, preferences, notes,
     /// occasions, consent); points, visits and spend stay for the figures.
     #[graphql(guard = "ADMIN")]
-    async fn erase_customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
+    async fn erase_customer(&self, ctx: &Context<'_>, #[graphql(desc = "The member to erase, irreversibly.")] id: ID) -> async_graphql::Result<Customer> {
         let id = customer_id(&id).gql()?;
         Ok(Customer::from(privacy::erase(&app(ctx).db, scope(ctx), id).await.gql()?))
     }
@@ -97,7 +101,12 @@ impl PrivacyMutation {
     /// Merges a duplicate profile (`sourceId`) into `targetId`: history, statistics, segments
     /// and referrals move over, balances are re-derived from the ledger, the source is deleted.
     #[graphql(guard = "ADMIN")]
-    async fn merge_customers(&self, ctx: &Context<'_>, source_id: ID, target_id: ID) -> async_graphql::Result<Customer> {
+    async fn merge_customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The duplicate member, deleted after the merge.")] source_id: ID,
+        #[graphql(desc = "The member that stays and receives everything.")] target_id: ID,
+    ) -> async_graphql::Result<Customer> {
         let source = customer_id(&source_id).gql()?;
         let target = customer_id(&target_id).gql()?;
         Ok(Customer::from(privacy::merge(&app(ctx).db, scope(ctx), source, target).await.gql()?))

@@ -262,7 +262,11 @@ impl RestaurantMutation {
     /// Changes your restaurant's settings (audited with old and new values). An invalid value
     /// is refused with `VALIDATION` naming the field, and nothing changes.
     #[graphql(guard = "ADMIN")]
-    async fn update_restaurant(&self, ctx: &Context<'_>, input: RestaurantInput) -> async_graphql::Result<Restaurant> {
+    async fn update_restaurant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The settings to change; fields left out keep their value.")] input: RestaurantInput,
+    ) -> async_graphql::Result<Restaurant> {
         Ok(restaurants::update(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
     }
 }

@@ -189,20 +189,24 @@ pub struct RewardQuery;
 impl RewardQuery {
     /// Your restaurant's rewards catalogue, newest first (archived ones when asked for).
     #[graphql(guard = "VIEWER")]
-    async fn rewards(&self, ctx: &Context<'_>, #[graphql(default = false)] include_archived: bool) -> async_graphql::Result<Vec<Reward>> {
+    async fn rewards(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false, desc = "Also list rewards taken out of the catalogue.")] include_archived: bool,
+    ) -> async_graphql::Result<Vec<Reward>> {
         Ok(ops::list(&app(ctx).db, scope(ctx), include_archived).await.gql()?.into_iter().map(Into::into).collect())
     }
 
     /// A voucher by its code (as typed: any case, with or without the dash): whether it can be
     /// used now and what it gives.
     #[graphql(guard = "VIEWER")]
-    async fn voucher(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Voucher> {
+    async fn voucher(&self, ctx: &Context<'_>, #[graphql(desc = "The voucher's code.")] code: String) -> async_graphql::Result<Voucher> {
         Ok(ops::find(&app(ctx).db, scope(ctx), &code).await.gql()?.into())
     }
 
     /// A member's vouchers, newest first.
     #[graphql(guard = "VIEWER")]
-    async fn vouchers(&self, ctx: &Context<'_>, customer_id: ID) -> async_graphql::Result<Vec<Voucher>> {
+    async fn vouchers(&self, ctx: &Context<'_>, #[graphql(desc = "Only this member's vouchers.")] customer_id: ID) -> async_graphql::Result<Vec<Voucher>> {
         let id = self::customer_id(&customer_id).gql()?;
         Ok(ops::vouchers_of(&app(ctx).db, scope(ctx), id).await.gql()?.into_iter().map(Into::into).collect())
     }
@@ -216,13 +220,22 @@ pub struct RewardMutation;
 impl RewardMutation {
     /// Adds a reward to the catalogue.
     #[graphql(guard = "ADMIN")]
-    async fn create_reward(&self, ctx: &Context<'_>, input: RewardInput) -> async_graphql::Result<Reward> {
+    async fn create_reward(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The reward: name, points cost, kind and value, availability.")] input: RewardInput,
+    ) -> async_graphql::Result<Reward> {
         Ok(ops::create(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
     }
 
     /// Changes a reward (`archived: true` takes it out of the catalogue).
     #[graphql(guard = "ADMIN")]
-    async fn update_reward(&self, ctx: &Context<'_>, id: ID, input: RewardInput) -> async_graphql::Result<Reward> {
+    async fn update_reward(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The reward's id.")] id: ID,
+        #[graphql(desc = "What to change; fields left out keep their value.")] input: RewardInput,
+    ) -> async_graphql::Result<Reward> {
         let id = reward_id(&id).gql()?;
         Ok(ops::update(&app(ctx).db, scope(ctx), id, input.into()).await.gql()?.into())
     }
@@ -233,8 +246,11 @@ impl RewardMutation {
     async fn redeem_reward(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        reward_id: ID,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "The reward to redeem; its points are taken and a voucher issued.")] reward_id: ID,
+        #[graphql(
+            desc = "A key of your choosing for this change: a retry with the same key and the same arguments returns the first answer instead of applying it twice."
+        )]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<RedeemRewardPayload> {
         let customer = self::customer_id(&customer_id).gql()?;
@@ -248,13 +264,18 @@ impl RewardMutation {
     /// Uses a voucher once, for an order: `ALREADY_REDEEMED` on a second use,
     /// `VOUCHER_EXPIRED` after its expiry, `VOUCHER_VOIDED` once voided.
     #[graphql(guard = "STAFF")]
-    async fn redeem_voucher(&self, ctx: &Context<'_>, code: String, order_id: String) -> async_graphql::Result<Voucher> {
+    async fn redeem_voucher(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The voucher's code, as the member shows it.")] code: String,
+        #[graphql(desc = "The order it is used on.")] order_id: String,
+    ) -> async_graphql::Result<Voucher> {
         Ok(ops::redeem_voucher(&app(ctx).db, scope(ctx), &code, &order_id).await.gql()?.into())
     }
 
     /// Cancels an unused voucher; its points go back to the member (one ledger row).
     #[graphql(guard = "STAFF")]
-    async fn void_voucher(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Voucher> {
+    async fn void_voucher(&self, ctx: &Context<'_>, #[graphql(desc = "The voucher's code.")] code: String) -> async_graphql::Result<Voucher> {
         Ok(ops::void_voucher(&app(ctx).db, scope(ctx), &code).await.gql()?.into())
     }
 }

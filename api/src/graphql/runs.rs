@@ -261,7 +261,12 @@ pub struct RunsQuery;
 impl RunsQuery {
     /// The newest job runs (at most 100), optionally of one job.
     #[graphql(guard = "ADMIN")]
-    async fn job_runs(&self, ctx: &Context<'_>, job: Option<JobName>, #[graphql(default = 20)] limit: i64) -> async_graphql::Result<Vec<JobRun>> {
+    async fn job_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only runs of this job.")] job: Option<JobName>,
+        #[graphql(default = 20, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
+    ) -> async_graphql::Result<Vec<JobRun>> {
         let (limit, _) = entity::rules::paging::check(limit, 0, 100).gql()?;
         let job = job.map(|j| Job::from(j).name());
         let rows = job_runs::recent(&app(ctx).db, scope(ctx), job, limit).await.gql()?;
@@ -297,10 +302,10 @@ impl RunsQuery {
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
-        campaign: Option<CampaignName>,
-        status: Option<DeliveryStatus>,
-        #[graphql(default = 50)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(desc = "Only emails of this built-in campaign.")] campaign: Option<CampaignName>,
+        #[graphql(desc = "Only emails in this state.")] status: Option<DeliveryStatus>,
+        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
     ) -> async_graphql::Result<Vec<Delivery>> {
         let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
         let rows = outbox::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit, offset).await.gql()?;
@@ -317,7 +322,12 @@ impl RunsMutation {
     /// Runs a job now for your restaurant. A dry run changes and sends nothing and lists who
     /// would be affected.
     #[graphql(guard = "ADMIN")]
-    async fn run_job(&self, ctx: &Context<'_>, job: JobName, #[graphql(default = false)] dry_run: bool) -> async_graphql::Result<RunJobPayload> {
+    async fn run_job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The job to run now, for the caller's restaurant only.")] job: JobName,
+        #[graphql(default = false, desc = "List who would be changed or emailed, and change and send nothing.")] dry_run: bool,
+    ) -> async_graphql::Result<RunJobPayload> {
         let state = app(ctx);
         let restaurant = restaurants::get(&state.db, &scope(ctx).restaurant_id).await.gql()?;
         let summary = jobs::run_job(&state.jobs, &restaurant, job.into(), RunTrigger::Api, dry_run, None)

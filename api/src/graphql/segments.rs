@@ -57,7 +57,13 @@ impl SegmentMutation {
     /// Creates a custom segment (name: letters, digits, `-`, `_`; stored lower-case): a list
     /// (members added by hand), or with `rule` a rule segment whose members are whoever matches.
     #[graphql(guard = "SEGMENTS")]
-    async fn create_segment(&self, ctx: &Context<'_>, name: String, description: Option<String>, rule: Option<AudienceRule>) -> async_graphql::Result<Segment> {
+    async fn create_segment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The segment's name, unique in the restaurant.")] name: String,
+        #[graphql(desc = "What the segment is for (optional).")] description: Option<String>,
+        #[graphql(desc = "Who belongs: a rule over tier, visits, points, tags and consent; without it members are added by hand.")] rule: Option<AudienceRule>,
+    ) -> async_graphql::Result<Segment> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let p = restaurants::programme(db, scope).await.gql()?;
         Ok(segments::create(db, scope, &p, &name, description.as_deref(), rule.map(Into::into)).await.gql()?.into())
@@ -65,7 +71,12 @@ impl SegmentMutation {
 
     /// Replaces a rule segment's rule.
     #[graphql(guard = "SEGMENTS")]
-    async fn update_segment_rule(&self, ctx: &Context<'_>, name: String, rule: AudienceRule) -> async_graphql::Result<Segment> {
+    async fn update_segment_rule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The segment's name.")] name: String,
+        #[graphql(desc = "The new rule (replaces the old one).")] rule: AudienceRule,
+    ) -> async_graphql::Result<Segment> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let p = restaurants::programme(db, scope).await.gql()?;
         Ok(segments::set_rule(db, scope, &p, &name, rule.into()).await.gql()?.into())
@@ -73,28 +84,43 @@ impl SegmentMutation {
 
     /// Renames a custom segment; its members follow.
     #[graphql(guard = "SEGMENTS")]
-    async fn rename_segment(&self, ctx: &Context<'_>, name: String, new_name: String) -> async_graphql::Result<bool> {
+    async fn rename_segment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The segment's current name.")] name: String,
+        #[graphql(desc = "Its new name.")] new_name: String,
+    ) -> async_graphql::Result<bool> {
         segments::rename(&app(ctx).db, scope(ctx), &name, &new_name).await.gql()?;
         Ok(true)
     }
 
     /// Deletes a custom segment (its customers stay, without it).
     #[graphql(guard = "SEGMENTS")]
-    async fn delete_segment(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<bool> {
+    async fn delete_segment(&self, ctx: &Context<'_>, #[graphql(desc = "The segment's name.")] name: String) -> async_graphql::Result<bool> {
         segments::delete(&app(ctx).db, scope(ctx), &name).await.gql()?;
         Ok(true)
     }
 
     /// Adds customers (1 to 1,000) to a custom segment; returns how many were new to it.
     #[graphql(guard = "SEGMENTS")]
-    async fn add_customers_to_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
+    async fn add_customers_to_segment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The segment's name.")] segment: String,
+        #[graphql(desc = "The members to add.")] customer_ids: Vec<ID>,
+    ) -> async_graphql::Result<u64> {
         let ids = ids(&customer_ids).gql()?;
         segments::add_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()
     }
 
     /// Removes customers from a custom segment; returns how many were in it.
     #[graphql(guard = "SEGMENTS")]
-    async fn remove_customers_from_segment(&self, ctx: &Context<'_>, segment: String, customer_ids: Vec<ID>) -> async_graphql::Result<u64> {
+    async fn remove_customers_from_segment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The segment's name.")] segment: String,
+        #[graphql(desc = "The members to remove.")] customer_ids: Vec<ID>,
+    ) -> async_graphql::Result<u64> {
         let ids = ids(&customer_ids).gql()?;
         segments::remove_members(&app(ctx).db, scope(ctx), &segment, &ids).await.gql()
     }

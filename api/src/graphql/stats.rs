@@ -131,8 +131,8 @@ impl LoyaltyStats {
     async fn top_customers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] by: TopCustomersBy,
-        #[graphql(default = 10)] limit: i64,
+        #[graphql(default, desc = "What to rank by: lifetime points or total spent.")] by: TopCustomersBy,
+        #[graphql(default = 10, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
     ) -> async_graphql::Result<Vec<Customer>> {
         let (limit, _) = entity::rules::paging::check(limit, 0, 100).gql()?;
         let by = match by {
@@ -158,7 +158,13 @@ impl LoyaltyStats {
 
     /// Visits, revenue, new vs returning customers and a series for `from`–`to` (inclusive
     /// local dates of your restaurant, at most three years; buckets start at local midnight).
-    async fn insights(&self, ctx: &Context<'_>, from: Date, to: Date, #[graphql(default)] interval: StatsInterval) -> async_graphql::Result<PeriodInsights> {
+    async fn insights(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day of the series, in the restaurant's zone (inclusive).")] from: Date,
+        #[graphql(desc = "Last day of the series, in the restaurant's zone (inclusive).")] to: Date,
+        #[graphql(default, desc = "Length of each bucket of the series.")] interval: StatsInterval,
+    ) -> async_graphql::Result<PeriodInsights> {
         let interval = match interval {
             StatsInterval::Day => stats::Interval::Day,
             StatsInterval::Week => stats::Interval::Week,

@@ -78,11 +78,11 @@ impl CustomerQuery {
     async fn customer(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        phone: Option<String>,
-        email: Option<String>,
-        referral_code: Option<String>,
-        user_id: Option<String>,
+        #[graphql(desc = "The member's id.")] id: Option<ID>,
+        #[graphql(desc = "Phone number (any common format; matched as E.164).")] phone: Option<String>,
+        #[graphql(desc = "Email address (case does not matter).")] email: Option<String>,
+        #[graphql(desc = "The member's referral code.")] referral_code: Option<String>,
+        #[graphql(desc = "Your app's user id for the member.")] user_id: Option<String>,
     ) -> async_graphql::Result<Customer> {
         let what = lookup(id, phone, email, referral_code, user_id).gql()?;
         let label = what.to_string();
@@ -97,10 +97,10 @@ impl CustomerQuery {
     async fn find_customer(
         &self,
         ctx: &Context<'_>,
-        phone: Option<String>,
-        email: Option<String>,
-        referral_code: Option<String>,
-        user_id: Option<String>,
+        #[graphql(desc = "Phone number (any common format; matched as E.164).")] phone: Option<String>,
+        #[graphql(desc = "Email address (case does not matter).")] email: Option<String>,
+        #[graphql(desc = "The member's referral code.")] referral_code: Option<String>,
+        #[graphql(desc = "Your app's user id for the member.")] user_id: Option<String>,
     ) -> async_graphql::Result<Option<Customer>> {
         let what = lookup(None, phone, email, referral_code, user_id).gql()?;
         let read = types::projection(ctx.look_ahead());
@@ -114,11 +114,11 @@ impl CustomerQuery {
     async fn customers(
         &self,
         ctx: &Context<'_>,
-        filter: Option<CustomerFilter>,
-        #[graphql(default)] sort: CustomerSort,
-        #[graphql(default = 1)] page: i64,
-        #[graphql(default = 50)] limit: i64,
-        after: Option<String>,
+        #[graphql(desc = "Which members: tier, status, segment, tag, or a name fragment, email or phone digits.")] filter: Option<CustomerFilter>,
+        #[graphql(default, desc = "The order of the list.")] sort: CustomerSort,
+        #[graphql(default = 1, desc = "Page number, from 1 (slower on deep pages than `after`).")] page: i64,
+        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
+        #[graphql(desc = "The `endCursor` of the previous page, for the next one.")] after: Option<String>,
     ) -> async_graphql::Result<CustomerPage> {
         let state = app(ctx);
         let (page, limit) = ops::check_page(&state.policy, page, limit).gql()?;
@@ -240,7 +240,11 @@ pub struct CustomerMutation;
 impl CustomerMutation {
     /// Creates a customer, or updates the one with this phone number (spec endpoint 1).
     #[graphql(guard = "STAFF")]
-    async fn upsert_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> async_graphql::Result<UpsertCustomerPayload> {
+    async fn upsert_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member to create or update, found by phone number.")] input: CustomerInput,
+    ) -> async_graphql::Result<UpsertCustomerPayload> {
         let state = app(ctx);
         let out = ops::upsert(&state.db, scope(ctx), &state.policy, input.into()).await.gql()?;
         let message = if out.created { "Customer profile created" } else { "Customer profile updated" };

@@ -300,15 +300,20 @@ impl Customer {
     async fn points_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(default = 20, desc = "How many to return at most (the field\'s maximum applies).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
     ) -> async_graphql::Result<Vec<PointTransaction>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
         let rows = loader(ctx).load_one(HistoryOf(self.row.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     /// Visits, newest first.
-    async fn visits(&self, ctx: &Context<'_>, #[graphql(default = 20)] limit: i64, #[graphql(default = 0)] offset: i64) -> async_graphql::Result<Vec<Visit>> {
+    async fn visits(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return at most (the field\'s maximum applies).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
+    ) -> async_graphql::Result<Vec<Visit>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
         let rows = loader(ctx).load_one(VisitsOf(self.row.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())

@@ -44,10 +44,13 @@ impl FeedbackMutation {
     async fn record_feedback(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        rating: i32,
-        comment: Option<String>,
-        visit_id: Option<ID>,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "The member's rating, 1 to 5.")] rating: i32,
+        #[graphql(desc = "What the member said (optional).")] comment: Option<String>,
+        #[graphql(desc = "The visit the feedback is about (optional).")] visit_id: Option<ID>,
+        #[graphql(
+            desc = "A key of your choosing for this change: a retry with the same key and the same arguments returns the first answer instead of applying it twice."
+        )]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<FeedbackPayload> {
         let id = self::customer_id(&customer_id).gql()?;

@@ -57,10 +57,10 @@ impl MarketingQuery {
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
-        kind: Option<CampaignKind>,
-        state: Option<CampaignState>,
-        #[graphql(default = 50)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(desc = "Only campaigns of this kind.")] kind: Option<CampaignKind>,
+        #[graphql(desc = "Only campaigns in this state.")] state: Option<CampaignState>,
+        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
     ) -> async_graphql::Result<Vec<Campaign>> {
         let (limit, offset) = entity::rules::paging::check(limit, offset, 100).gql()?;
         let (db, scope) = (&app(ctx).db, scope(ctx));
@@ -70,14 +70,19 @@ impl MarketingQuery {
 
     /// One campaign.
     #[graphql(guard = "MARKETING")]
-    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+    async fn campaign(&self, ctx: &Context<'_>, #[graphql(desc = "The campaign's id.")] id: ID) -> async_graphql::Result<Campaign> {
         Ok(campaigns::get(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Who the campaign would reach now: how many receive it, how many are left out and why
     /// (no email, no consent, blocked, over the frequency cap), and the first recipients.
     #[graphql(guard = "MARKETING")]
-    async fn campaign_audience(&self, ctx: &Context<'_>, id: ID, #[graphql(default = 10)] sample: i64) -> async_graphql::Result<CampaignAudience> {
+    async fn campaign_audience(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign's id.")] id: ID,
+        #[graphql(default = 10, desc = "How many recipients to list as a sample.")] sample: i64,
+    ) -> async_graphql::Result<CampaignAudience> {
         let (sample, _) = entity::rules::paging::check(sample.max(1), 0, 100).gql()?;
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let p = restaurants::programme(db, scope).await.gql()?;
@@ -89,7 +94,12 @@ impl MarketingQuery {
     /// The campaign's email as this member would receive it (whether or not they may be
     /// emailed).
     #[graphql(guard = "MARKETING")]
-    async fn preview_campaign(&self, ctx: &Context<'_>, id: ID, customer_id: ID) -> async_graphql::Result<EmailPreview> {
+    async fn preview_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign's id.")] id: ID,
+        #[graphql(desc = "The member to render it for.")] customer_id: ID,
+    ) -> async_graphql::Result<EmailPreview> {
         let (state, scope) = (app(ctx), scope(ctx));
         let c = campaigns::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
         let member = customers::find_by_id(&state.db, scope, self::customer_id(&customer_id).gql()?).await.gql()?;
@@ -114,26 +124,44 @@ impl MarketingMutation {
     /// Creates a draft campaign. A template that does not compile or names an unknown variable
     /// is `VALIDATION`, with the line.
     #[graphql(guard = "MARKETING")]
-    async fn create_campaign(&self, ctx: &Context<'_>, input: CampaignInput) -> async_graphql::Result<Campaign> {
+    async fn create_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign: name, audience, wording and optional offer.")] input: CampaignInput,
+    ) -> async_graphql::Result<Campaign> {
         Ok(campaigns::create(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
     }
 
     /// Changes a campaign that has not started sending (`INVALID_STATE` once it has).
     #[graphql(guard = "MARKETING")]
-    async fn update_campaign(&self, ctx: &Context<'_>, id: ID, input: CampaignInput) -> async_graphql::Result<Campaign> {
+    async fn update_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign's id.")] id: ID,
+        #[graphql(desc = "What to change; fields left out keep their value.")] input: CampaignInput,
+    ) -> async_graphql::Result<Campaign> {
         Ok(campaigns::update(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?, input.into()).await.gql()?.into())
     }
 
     /// A new draft with the campaign's audience and content.
     #[graphql(guard = "MARKETING")]
-    async fn duplicate_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+    async fn duplicate_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign to copy (as a new draft).")] id: ID,
+    ) -> async_graphql::Result<Campaign> {
         Ok(campaigns::duplicate(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Schedules a draft (or reschedules a scheduled campaign): now, at a local time in your
     /// restaurant's zone (not in the past), or on a cron schedule there.
     #[graphql(guard = "MARKETING")]
-    async fn schedule_campaign(&self, ctx: &Context<'_>, id: ID, schedule: CampaignScheduleInput) -> async_graphql::Result<Campaign> {
+    async fn schedule_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign's id.")] id: ID,
+        #[graphql(desc = "When to send: now, at a local date and time, or on a cron schedule in the restaurant's zone.")] schedule: CampaignScheduleInput,
+    ) -> async_graphql::Result<Campaign> {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let when = schedule_of(schedule).gql()?;
         let p = restaurants::programme(db, scope).await.gql()?;
@@ -142,26 +170,31 @@ impl MarketingMutation {
 
     /// Pauses a scheduled or sending campaign: nothing more of it goes out until resumed.
     #[graphql(guard = "MARKETING")]
-    async fn pause_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+    async fn pause_campaign(&self, ctx: &Context<'_>, #[graphql(desc = "The campaign's id.")] id: ID) -> async_graphql::Result<Campaign> {
         Ok(campaigns::pause(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Resumes a paused campaign; the rest of its emails go out, none twice.
     #[graphql(guard = "MARKETING")]
-    async fn resume_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+    async fn resume_campaign(&self, ctx: &Context<'_>, #[graphql(desc = "The campaign's id.")] id: ID) -> async_graphql::Result<Campaign> {
         Ok(campaigns::resume(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Cancels a campaign that is not sent; its unsent emails are dropped.
     #[graphql(guard = "MARKETING")]
-    async fn cancel_campaign(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Campaign> {
+    async fn cancel_campaign(&self, ctx: &Context<'_>, #[graphql(desc = "The campaign's id.")] id: ID) -> async_graphql::Result<Campaign> {
         Ok(campaigns::cancel(&app(ctx).db, scope(ctx), campaign_id(&id).gql()?).await.gql()?.into())
     }
 
     /// Sends one test email of the campaign to `to`, rendered for a sample member, with a
     /// `[Test]` subject. It is not a delivery: not recorded, not counted.
     #[graphql(guard = "MARKETING")]
-    async fn send_test_email(&self, ctx: &Context<'_>, id: ID, to: String) -> async_graphql::Result<bool> {
+    async fn send_test_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign whose email to send.")] id: ID,
+        #[graphql(desc = "The address to send the test to (not a delivery; it is marked as a test).")] to: String,
+    ) -> async_graphql::Result<bool> {
         let (state, scope) = (app(ctx), scope(ctx));
         let to = entity::rules::contact::normalize_email(&to).map_err(|e| ApiError::validation("to", e)).gql()?;
         let c = campaigns::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;

@@ -18,7 +18,12 @@ pub struct NoteMutation;
 impl NoteMutation {
     /// Adds a staff note (1 to 2,000 characters) to a customer.
     #[graphql(guard = "STAFF")]
-    async fn add_note(&self, ctx: &Context<'_>, customer_id: ID, note: String) -> async_graphql::Result<Note> {
+    async fn add_note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "The note for staff (allergies, preferences, anything to remember).")] note: String,
+    ) -> async_graphql::Result<Note> {
         let id = super::types::customer_id(&customer_id).gql()?;
         Ok(notes::add_note(&app(ctx).db, scope(ctx), id, &note).await.gql()?.into())
     }

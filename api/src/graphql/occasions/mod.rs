@@ -55,9 +55,9 @@ impl OccasionQuery {
     async fn upcoming_occasions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 7)] days: i64,
-        from: Option<Date>,
-        #[graphql(default = 500)] limit: i64,
+        #[graphql(default = 7, desc = "How many days ahead, today included.")] days: i64,
+        #[graphql(desc = "First day (default: today in the restaurant's zone).")] from: Option<Date>,
+        #[graphql(default = 500, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
     ) -> async_graphql::Result<Vec<UpcomingOccasion>> {
         let state = app(ctx);
         let days = u32::try_from(days).map_err(|_| ApiError::validation("days", "must be between 1 and 366")).gql()?;
@@ -98,10 +98,10 @@ impl OccasionMutation {
     async fn add_special_occasion(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        name: String,
-        date: Date,
-        #[graphql(default = true)] recurring: bool,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "What is celebrated, e.g. \"Wedding anniversary\".")] name: String,
+        #[graphql(desc = "Its date (YYYY-MM-DD); a recurring occasion is celebrated on that month and day each year.")] date: Date,
+        #[graphql(default = true, desc = "Whether it comes back every year (default) or happens once.")] recurring: bool,
     ) -> async_graphql::Result<SpecialOccasion> {
         let id = super::types::customer_id(&customer_id).gql()?;
         Ok(occasions::add(&app(ctx).db, scope(ctx), id, &name, date.0, recurring).await.gql()?.into())
@@ -112,10 +112,10 @@ impl OccasionMutation {
     async fn update_special_occasion(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        name: Option<String>,
-        date: Option<Date>,
-        recurring: Option<bool>,
+        #[graphql(desc = "The occasion's id.")] id: ID,
+        #[graphql(desc = "Its new name (unchanged when left out).")] name: Option<String>,
+        #[graphql(desc = "Its new date (unchanged when left out).")] date: Option<Date>,
+        #[graphql(desc = "Whether it recurs (unchanged when left out).")] recurring: Option<bool>,
     ) -> async_graphql::Result<SpecialOccasion> {
         let id = occasion_id(&id).gql()?;
         Ok(occasions::update(&app(ctx).db, scope(ctx), id, name.as_deref(), date.map(|d| d.0), recurring).await.gql()?.into())
@@ -123,7 +123,7 @@ impl OccasionMutation {
 
     /// Removes a custom occasion.
     #[graphql(guard = "STAFF")]
-    async fn remove_special_occasion(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+    async fn remove_special_occasion(&self, ctx: &Context<'_>, #[graphql(desc = "The occasion's id.")] id: ID) -> async_graphql::Result<bool> {
         let id = occasion_id(&id).gql()?;
         occasions::remove(&app(ctx).db, scope(ctx), id).await.gql()?;
         Ok(true)
@@ -134,9 +134,9 @@ impl OccasionMutation {
     async fn set_customer_dates(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        date_of_birth: MaybeUndefined<Date>,
-        anniversary: MaybeUndefined<Date>,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "Date of birth (YYYY-MM-DD); null removes it.")] date_of_birth: MaybeUndefined<Date>,
+        #[graphql(desc = "Anniversary (YYYY-MM-DD); null removes it.")] anniversary: MaybeUndefined<Date>,
     ) -> async_graphql::Result<Customer> {
         let id = super::types::customer_id(&customer_id).gql()?;
         let patch = |v: MaybeUndefined<Date>| match v {

@@ -72,9 +72,12 @@ impl PointsMutation {
     async fn add_points(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        points: i64,
-        reason: Option<String>,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "Points to add (positive).")] points: i64,
+        #[graphql(desc = "Why, as shown in the points history.")] reason: Option<String>,
+        #[graphql(
+            desc = "A key of your choosing for this change: a retry with the same key and the same arguments returns the first answer instead of applying it twice."
+        )]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<PointsPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
@@ -88,9 +91,12 @@ impl PointsMutation {
     async fn adjust_points(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        points: i64,
-        reason: String,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "Points to add (positive) or take away (negative); the balance never goes below 0.")] points: i64,
+        #[graphql(desc = "Why the balance is corrected (required; kept in the history and the audit log).")] reason: String,
+        #[graphql(
+            desc = "A key of your choosing for this change: a retry with the same key and the same arguments returns the first answer instead of applying it twice."
+        )]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<PointsPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
@@ -107,9 +113,12 @@ impl PointsMutation {
     async fn redeem_points(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        points: i64,
-        reason: Option<String>,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "Points to spend (positive); refused when the balance is lower.")] points: i64,
+        #[graphql(desc = "What they were spent on, as shown in the points history.")] reason: Option<String>,
+        #[graphql(
+            desc = "A key of your choosing for this change: a retry with the same key and the same arguments returns the first answer instead of applying it twice."
+        )]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<PointsPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;

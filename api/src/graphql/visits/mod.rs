@@ -46,8 +46,11 @@ impl VisitMutation {
     async fn record_visit(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        order_amount: Money,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "What the visit's order came to, in the restaurant's currency; points are earned on it.")] order_amount: Money,
+        #[graphql(
+            desc = "A key of your choosing for this change: a retry with the same key and the same arguments returns the first answer instead of applying it twice."
+        )]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<VisitPayload> {
         let id = super::types::customer_id(&customer_id).gql()?;
