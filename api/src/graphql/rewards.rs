@@ -31,8 +31,11 @@ pub enum RewardKind {
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::entities::VoucherStatus")]
 pub enum VoucherStatus {
+    /// Valid and not used yet (until it expires).
     Issued,
+    /// Used on an order.
     Redeemed,
+    /// Cancelled by staff; it can no longer be used.
     Voided,
 }
 

@@ -78,8 +78,11 @@ impl From<JobName> for Job {
 /// A marketing campaign.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum CampaignName {
+    /// The birthday emails.
     Birthday,
+    /// The anniversary emails.
     Anniversary,
+    /// The win-back emails.
     WinBack,
 }
 
@@ -96,10 +99,15 @@ impl From<CampaignName> for Campaign {
 /// State of one email.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum DeliveryStatus {
+    /// Waiting to be sent (or to be retried).
     Pending,
+    /// Claimed by a worker and being sent.
     Sending,
+    /// Accepted by the mail server.
     Sent,
+    /// Not sent after the last attempt; the reason is kept.
     Failed,
+    /// Not sent: consent withdrawn, no address, or the campaign stopped before it went out.
     Skipped,
     /// In the campaign's control group: never sent.
     HeldOut,

@@ -48,7 +48,9 @@ pub struct StatsSummary {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
 pub enum TopCustomersBy {
     #[default]
+    /// Most lifetime points first.
     LifetimePoints,
+    /// Most spent first.
     TotalSpent,
 }
 
@@ -56,9 +58,11 @@ pub enum TopCustomersBy {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
 pub enum StatsInterval {
     #[default]
+    /// One bucket a day.
     Day,
     /// Weeks start on Monday.
     Week,
+    /// One bucket a month.
     Month,
 }
 

@@ -9,10 +9,15 @@ use crate::error::ApiError;
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::entities::Tier")]
 pub enum Tier {
+    /// Under 1,000 lifetime points.
     Bronze,
+    /// 1,000 lifetime points or more.
     Silver,
+    /// 2,500 lifetime points or more.
     Gold,
+    /// 5,000 lifetime points or more.
     Platinum,
+    /// 10,000 lifetime points or more.
     Vip,
 }
 
@@ -20,9 +25,13 @@ pub enum Tier {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::entities::CustomerStatus")]
 pub enum CustomerStatus {
+    /// A member in good standing; a visit makes any member but a blocked one active.
     Active,
+    /// Set by staff; stays until a visit or a change by staff.
     Inactive,
+    /// Set by staff: earns and redeems nothing and gets no email; stays until staff change it.
     Blocked,
+    /// No visit for more than the restaurant's `dormantDays` (set by the rules; a visit ends it).
     Dormant,
 }
 
@@ -30,9 +39,13 @@ pub enum CustomerStatus {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::entities::SpiceLevel")]
 pub enum SpiceLevel {
+    /// Mild.
     Mild,
+    /// Medium.
     Medium,
+    /// Hot.
     Hot,
+    /// Extra hot.
     ExtraHot,
 }
 
@@ -40,11 +53,17 @@ pub enum SpiceLevel {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::entities::Seating")]
 pub enum Seating {
+    /// Indoors.
     Indoor,
+    /// Outdoors.
     Outdoor,
+    /// At the bar.
     Bar,
+    /// On the patio.
     Patio,
+    /// By a window.
     Window,
+    /// In a private room.
     PrivateRoom,
 }
 
@@ -52,10 +71,15 @@ pub enum Seating {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::entities::LedgerKind")]
 pub enum LedgerKind {
+    /// Points earned on a visit or order.
     Earn,
+    /// Points spent (on a reward or directly).
     Redeem,
+    /// A correction by staff, with its reason.
     Adjust,
+    /// The bonus for a member who joined with this member's referral code.
     ReferralBonus,
+    /// Points that expired under the restaurant's expiry policy.
     Expire,
     /// An order's points taken back on refund.
     Refund,

@@ -19,8 +19,11 @@ use crate::graphql::types::Tier;
 pub enum CampaignKind {
     /// Built by the marketing team.
     Custom,
+    /// Built in: birthday emails, with a voucher for the tier's discount when it has one.
     Birthday,
+    /// Built in: anniversary emails.
     Anniversary,
+    /// Built in: emails to dormant members, with the win-back voucher when one is set.
     WinBack,
     /// The warning before a member's points expire.
     PointsExpiry,
@@ -45,11 +48,17 @@ pub enum CampaignKind {
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::entities::CampaignState")]
 pub enum CampaignState {
+    /// Being written; not scheduled.
     Draft,
+    /// Waiting for its send time.
     Scheduled,
+    /// Its emails are being written and sent.
     Sending,
+    /// Held: nothing more is sent until it is resumed.
     Paused,
+    /// Every email of its (last) send is out.
     Sent,
+    /// Stopped for good; emails not yet sent are skipped.
     Cancelled,
     /// A built-in campaign: always on, run by its job.
     BuiltIn,
@@ -59,8 +68,11 @@ pub enum CampaignState {
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::entities::ScheduleKind")]
 pub enum ScheduleKind {
+    /// Sent as soon as it is scheduled.
     Now,
+    /// Sent once, at a local date and time.
     At,
+    /// Sent on a cron schedule in the restaurant's zone.
     Recurring,
 }
 

@@ -16,8 +16,11 @@ use types::SpecialOccasion;
 /// Kind of occasion.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum OccasionType {
+    /// The member's birthday.
     Birthday,
+    /// The member's anniversary.
     Anniversary,
+    /// An occasion staff added.
     Custom,
 }
 
