@@ -56,29 +56,38 @@ pub struct MemberReferral {
     pub referral_rewards: i64,
 }
 
+/// A member as their own app sees them (`me`): their profile, points and offers, never staff notes.
 #[Object]
 impl Member {
+    /// Their member id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Their name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Their phone number (E.164).
     async fn phone(&self) -> &str {
         &self.1.phone
     }
+    /// Their email address, if given.
     async fn email(&self) -> Option<&str> {
         self.1.email.as_deref()
     }
+    /// Their date of birth, if given.
     async fn date_of_birth(&self) -> Option<Date> {
         self.1.date_of_birth.map(Date)
     }
+    /// Their anniversary, if given.
     async fn anniversary(&self) -> Option<Date> {
         self.1.anniversary.map(Date)
     }
+    /// When they joined.
     async fn member_since(&self) -> DateTime<Utc> {
         self.0.member_since
     }
+    /// Their tier by lifetime points.
     async fn loyalty_tier(&self) -> Tier {
         self.0.tier.into()
     }
@@ -86,6 +95,7 @@ impl Member {
     async fn loyalty_points(&self) -> LoyaltyPoints {
         LoyaltyPoints::of(&self.0)
     }
+    /// Their referral code and how many friends joined with it.
     async fn referral(&self) -> MemberReferral {
         MemberReferral { referral_code: self.0.referral_code.clone(), referrals_count: self.0.referrals_count, referral_rewards: self.0.referral_rewards }
     }
@@ -93,6 +103,7 @@ impl Member {
     async fn marketing(&self) -> Marketing {
         Marketing::of(&self.0)
     }
+    /// Occasions the restaurant keeps for them.
     async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
         let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())

@@ -8,6 +8,8 @@ use entity::rules::money::parse_cents;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Money(pub i64);
 
+/// An exact amount of money in dollars with at most two decimals. Accepted as a number
+/// (`45.99`) or a string (`"45.99"`); returned as a number.
 #[Scalar(name = "Money")]
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -28,6 +30,7 @@ impl ScalarType for Money {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub chrono::NaiveDate);
 
+/// A calendar date, `YYYY-MM-DD`.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {

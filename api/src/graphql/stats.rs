@@ -110,6 +110,7 @@ where
 /// The loyalty programme's figures (spec endpoint 7).
 pub struct LoyaltyStats;
 
+/// The loyalty programme's figures for the caller's restaurant.
 #[Object]
 impl LoyaltyStats {
     /// Customers, average lifetime points and spend per tier, lowest tier first.
@@ -126,6 +127,7 @@ impl LoyaltyStats {
             .collect())
     }
 
+    /// How many members have each status.
     async fn status_distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusStats>> {
         let rows = cached(ctx, |c| &c.statuses, |db, scope| async move { stats::statuses(&db, &scope).await }).await?;
         Ok(rows.into_iter().map(|r| StatusStats { status: r.status.into(), count: r.count }).collect())
@@ -147,6 +149,7 @@ impl LoyaltyStats {
         Ok(rows.into_iter().map(Customer::from).collect())
     }
 
+    /// Totals: members, points issued and redeemed, revenue, visits, average order and value per member.
     async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<StatsSummary> {
         let t = cached(ctx, |c| &c.totals, |db, scope| async move { stats::totals(&db, &scope).await }).await?;
         Ok(StatsSummary {

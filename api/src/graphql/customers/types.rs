@@ -186,8 +186,11 @@ impl Customer {
     }
 }
 
+/// A member of the loyalty programme as staff, marketers and integrations see them (what a role
+/// may not read answers `FORBIDDEN`).
 #[Object]
 impl Customer {
+    /// The member's id.
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }
@@ -199,27 +202,35 @@ impl Customer {
     async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
         Ok(&self.personal(ctx, "phone").await?.phone)
     }
+    /// Email address, if given.
     async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Ok(self.personal(ctx, "email").await?.email.as_deref())
     }
+    /// Name as staff greet them.
     async fn name(&self) -> async_graphql::Result<&str> {
         Ok(&self.field("name")?.name)
     }
+    /// Date of birth, if given.
     async fn date_of_birth(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
         Ok(self.personal(ctx, "dateOfBirth").await?.date_of_birth.map(Date))
     }
+    /// Anniversary, if given.
     async fn anniversary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
         Ok(self.personal(ctx, "anniversary").await?.anniversary.map(Date))
     }
+    /// Tier by lifetime points.
     async fn loyalty_tier(&self) -> async_graphql::Result<Tier> {
         Ok(self.field("loyaltyTier")?.tier.into())
     }
+    /// Current balance, lifetime points and points redeemed.
     async fn loyalty_points(&self) -> async_graphql::Result<LoyaltyPoints> {
         Ok(LoyaltyPoints::of(self.field("loyaltyPoints")?))
     }
+    /// When they joined.
     async fn member_since(&self) -> async_graphql::Result<DateTime<Utc>> {
         Ok(self.field("memberSince")?.member_since)
     }
+    /// Visits, spend and the first and last visit.
     async fn visit_stats(&self) -> async_graphql::Result<VisitStats> {
         let c = self.field("visitStats")?;
         Ok(VisitStats {
@@ -231,6 +242,7 @@ impl Customer {
             average_visits_per_month: visit_rules::average_visits_per_month(c.total_visits, c.first_visit_at, Utc::now()),
         })
     }
+    /// Dietary needs, allergies, spice level and seating (not for marketers).
     async fn preferences(&self, ctx: &Context<'_>) -> async_graphql::Result<Preferences> {
         let p = self.personal(ctx, "preferences").await?;
         let c = self.field("preferences")?;
@@ -242,6 +254,7 @@ impl Customer {
             preferred_seating: c.preferred_seating.map(Into::into),
         })
     }
+    /// Consent to email, SMS, push and the kinds of offers.
     async fn marketing(&self) -> async_graphql::Result<Marketing> {
         Ok(Marketing::of(self.field("marketing")?))
     }
@@ -255,6 +268,7 @@ impl Customer {
         let segments = loader(ctx).load_one(LabelsOf(self.row.id, LabelKind::Segment)).await.gql()?;
         Ok(segments.unwrap_or_default())
     }
+    /// Their referral code, who referred them and how many they referred.
     async fn referral(&self) -> async_graphql::Result<Referral> {
         let c = self.field("referral")?;
         Ok(Referral {
@@ -265,10 +279,12 @@ impl Customer {
             referral_rewards: c.referral_rewards,
         })
     }
+    /// Occasions staff added (anniversaries of their own, celebrations).
     async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
         let rows = loader(ctx).load_one(OccasionsOf(self.row.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
+    /// Their ratings: average, count and latest.
     async fn feedback(&self) -> async_graphql::Result<Feedback> {
         let c = self.field("feedback")?;
         Ok(Feedback {
@@ -277,6 +293,7 @@ impl Customer {
             last_review_date: c.last_review_at,
         })
     }
+    /// Membership status.
     async fn status(&self) -> async_graphql::Result<CustomerStatus> {
         Ok(self.field("status")?.status.into())
     }
@@ -318,9 +335,11 @@ impl Customer {
         let rows = loader(ctx).load_one(VisitsOf(self.row.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
+    /// When the record was created.
     async fn created_at(&self) -> async_graphql::Result<DateTime<Utc>> {
         Ok(self.field("createdAt")?.created_at)
     }
+    /// When the record last changed.
     async fn updated_at(&self) -> async_graphql::Result<DateTime<Utc>> {
         Ok(self.field("updatedAt")?.updated_at)
     }
@@ -342,8 +361,10 @@ impl CustomerPage {
     }
 }
 
+/// One page of a customer list, with what is needed to ask for the next one.
 #[Object]
 impl CustomerPage {
+    /// The customers of this page.
     async fn items(&self) -> Vec<Customer> {
         self.page.items.iter().cloned().map(|row| Customer::projected(row, self.read.clone())).collect()
     }
@@ -351,9 +372,11 @@ impl CustomerPage {
     async fn page(&self) -> Option<u64> {
         self.page.page
     }
+    /// The page size asked for.
     async fn limit(&self) -> u64 {
         self.page.limit
     }
+    /// Whether another page follows.
     async fn has_next_page(&self) -> bool {
         self.page.has_next_page
     }
