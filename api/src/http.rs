@@ -354,16 +354,7 @@ async fn run_counted(state: &HttpState, headers: &HeaderMap, request: async_grap
 /// The response's JSON; one that failed before execution has no `data` entry (the GraphQL
 /// spec's "should not be present", which the GraphQL-over-HTTP audit checks).
 fn body_of(response: &async_graphql::Response, before_execution: bool) -> Vec<u8> {
-    let written = if before_execution {
-        let mut out = serde_json::Map::new();
-        out.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or_default());
-        if !response.extensions.is_empty() {
-            out.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or_default());
-        }
-        serde_json::to_vec(&out)
-    } else {
-        serde_json::to_vec(response)
-    };
+    let written = if before_execution { serde_json::to_vec(&serde_json::json!({ "errors": response.errors })) } else { serde_json::to_vec(response) };
     written.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec())
 }
 
