@@ -163,33 +163,57 @@ impl From<restaurant::Model> for Restaurant {
 #[derive(InputObject)]
 pub struct RestaurantInput {
     pub name: Option<String>,
+    /// IANA time zone: its jobs run, "today" is decided and series are bucketed in it.
     pub timezone: Option<String>,
+    /// Sender name of its emails.
     pub sender_name: Option<String>,
+    /// From address of its emails.
     pub mail_from: Option<String>,
     pub reply_to: Option<String>,
+    /// Base URL of links in its emails (the service's own address when null).
     pub public_url: Option<String>,
+    /// ISO 4217 currency code, for display.
     pub currency: Option<String>,
+    /// Points an order earns per whole currency unit.
     pub points_per_dollar: Option<i64>,
+    /// Points that make one currency unit of discount.
     pub points_per_redeemed_dollar: Option<i64>,
+    /// Points a member earns for a referral.
     pub referral_bonus: Option<i64>,
     pub tier_discounts: Option<TierDiscounts>,
+    /// A last visit more than this many days ago makes a member dormant.
     pub dormant_days: Option<i32>,
+    /// A last visit at least this many days ago (and not dormant) makes a member at risk.
     pub at_risk_days: Option<i32>,
+    /// Birthday and anniversary emails go this many days ahead.
     pub occasion_lead_days: Option<i32>,
+    /// At most one win-back email per member per this many days.
     pub win_back_days: Option<i32>,
     pub schedule: Option<JobSchedule>,
     pub frequency_cap: Option<FrequencyCap>,
+    /// The win-back email's voucher, in percent off (0: none).
     pub win_back_voucher_percent: Option<i32>,
+    /// Days a birthday or win-back voucher stays valid.
     pub benefit_voucher_days: Option<i32>,
+    /// Whether a refund may lower a member's tier (it never does otherwise).
     pub refunds_lower_tier: Option<bool>,
+    /// Points expire after this many months without activity (earning, redeeming, a visit); 0: never. Switching it on or shortening it never moves a member's date earlier.
     pub points_expiry_months: Option<i32>,
+    /// Members are warned by email (with consent) this many days before.
     pub expiry_warning_days: Option<i32>,
+    /// Staff addresses the morning digest goes to (today's and tomorrow's occasions).
     pub staff_digest_emails: Option<Vec<String>>,
+    /// Days after a first visit the second welcome email goes to members who have not returned (automation `WELCOME_FOLLOW_UP`).
     pub welcome_follow_up_days: Option<i32>,
+    /// A member this many points (or fewer) from a reward of the catalogue or from the next tier gets the "nearing a reward" email (automation `NEARING_REWARD`).
     pub nearing_reward_points: Option<i32>,
+    /// Days idempotency keys are kept (30); a retry after that is a new request.
     pub idempotency_retention_days: Option<i32>,
+    /// Days job runs are kept (90).
     pub job_run_retention_days: Option<i32>,
+    /// Days finished deliveries are kept (400; at least 60 and the frequency cap's and win-back's windows). Campaign reports count only the deliveries still kept.
     pub delivery_retention_days: Option<i32>,
+    /// Members without activity (earning, redeeming, a visit, a profile change) for this many months are erased like `eraseCustomer` by the daily `retention` job; 0 (the default): never.
     pub erase_inactive_after_months: Option<i32>,
 }
 

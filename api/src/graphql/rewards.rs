@@ -142,9 +142,11 @@ pub struct RewardInput {
     pub percent_off: Option<i32>,
     /// For `FREE_ITEM`: the menu item id.
     pub item_id: Option<String>,
+    /// The lowest tier that may redeem it.
     pub min_tier: Option<Tier>,
     pub active_from: Option<DateTime<Utc>>,
     pub active_until: Option<DateTime<Utc>>,
+    /// Vouchers left to issue; null: unlimited.
     pub stock: Option<i64>,
     /// Days a voucher stays valid (1 to 730; 30 by default).
     pub valid_days: Option<i32>,

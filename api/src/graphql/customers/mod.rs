@@ -138,7 +138,9 @@ impl CustomerQuery {
 /// Dining preferences to set; omitted fields stay, `null` clears.
 #[derive(InputObject, Default)]
 pub struct PreferencesInput {
+    /// Dietary needs (replaces the list; sealed; not shown to marketers).
     pub dietary_restrictions: Option<Vec<String>>,
+    /// Allergies (replaces the list; sealed; not shown to marketers).
     pub allergies: Option<Vec<String>>,
     pub spice_level: MaybeUndefined<SpiceLevel>,
     pub preferred_seating: MaybeUndefined<Seating>,
@@ -164,11 +166,17 @@ pub struct CustomerInput {
     pub phone: String,
     /// Required to create a customer.
     pub name: Option<String>,
+    /// Email address; null removes it, leaving it out keeps it.
     pub email: MaybeUndefined<String>,
+    /// Account id in the ordering platform, when linked.
     pub user_id: MaybeUndefined<String>,
+    /// Date of birth; null removes it, leaving it out keeps it.
     pub date_of_birth: MaybeUndefined<Date>,
+    /// Anniversary; null removes it, leaving it out keeps it.
     pub anniversary: MaybeUndefined<Date>,
+    /// Dietary needs, allergies, spice level and seating (not for marketers).
     pub preferences: Option<PreferencesInput>,
+    /// Consent to email, SMS, push and the kinds of offers.
     pub marketing: Option<MarketingConsentInput>,
     /// Replaces the customer's marketing segments.
     pub segments: Option<Vec<String>>,
