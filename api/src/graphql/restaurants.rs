@@ -46,6 +46,7 @@ pub struct FrequencyCap {
 pub struct Restaurant {
     /// The slug its keys carry.
     pub id: String,
+    /// The restaurant's name, as members see it.
     pub name: String,
     /// IANA time zone: its jobs run, "today" is decided and series are bucketed in it.
     pub timezone: String,
@@ -53,6 +54,7 @@ pub struct Restaurant {
     pub sender_name: String,
     /// From address of its emails.
     pub mail_from: String,
+    /// Reply-To address of its emails (null: none).
     pub reply_to: Option<String>,
     /// Base URL of links in its emails (the service's own address when null).
     pub public_url: Option<String>,
@@ -64,6 +66,7 @@ pub struct Restaurant {
     pub points_per_redeemed_dollar: i64,
     /// Points a member earns for a referral.
     pub referral_bonus: i64,
+    /// Discount per tier, in percent.
     pub tier_discounts: TierDiscounts,
     /// A last visit more than this many days ago makes a member dormant.
     pub dormant_days: i32,
@@ -73,7 +76,9 @@ pub struct Restaurant {
     pub occasion_lead_days: i32,
     /// At most one win-back email per member per this many days.
     pub win_back_days: i32,
+    /// Local times of day its daily jobs run.
     pub schedule: JobSchedule,
+    /// At most this many marketing emails per member in a window.
     pub frequency_cap: FrequencyCap,
     /// The win-back email's voucher, in percent off (0: none).
     pub win_back_voucher_percent: i32,
@@ -105,7 +110,9 @@ pub struct Restaurant {
     /// months are erased like `eraseCustomer` by the daily `retention` job; 0 (the default):
     /// never.
     pub erase_inactive_after_months: i32,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When its settings last changed.
     pub updated_at: DateTime<Utc>,
 }
 

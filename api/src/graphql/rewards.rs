@@ -42,22 +42,33 @@ pub enum VoucherStatus {
 /// A reward of the catalogue.
 #[derive(SimpleObject)]
 pub struct Reward {
+    /// The reward's id.
     pub id: ID,
+    /// Its name, as members see it.
     pub name: String,
+    /// What it is (optional).
     pub description: Option<String>,
+    /// Points it costs.
     pub points_cost: i64,
+    /// What the voucher gives: an amount off, a percentage off or an item.
     pub kind: RewardKind,
+    /// Amount off (kind amount).
     pub amount_off: Option<Money>,
+    /// Percent off (kind percent).
     pub percent_off: Option<i32>,
+    /// The free item's id in the POS (kind item).
     pub item_id: Option<String>,
     /// The lowest tier that may redeem it.
     pub min_tier: Tier,
+    /// Redeemable from this time (null: already).
     pub active_from: Option<DateTime<Utc>>,
+    /// Redeemable until this time (null: no end).
     pub active_until: Option<DateTime<Utc>>,
     /// Vouchers left to issue; null: unlimited.
     pub stock: Option<i64>,
     /// Days a voucher for it stays valid.
     pub valid_days: i32,
+    /// Taken out of the catalogue (kept for the vouchers already issued).
     pub archived: bool,
 }
 
@@ -85,24 +96,35 @@ impl From<reward::Model> for Reward {
 /// A member's single-use voucher.
 #[derive(SimpleObject)]
 pub struct Voucher {
+    /// The voucher's id.
     pub id: ID,
     /// What the member shows at the POS, e.g. `K7M2Q-XP4RT`.
     pub code: String,
+    /// The member it belongs to.
     pub customer_id: ID,
     /// What it is called on the receipt.
     pub title: String,
+    /// What it gives.
     pub kind: RewardKind,
+    /// Amount off (kind amount).
     pub amount_off: Option<Money>,
+    /// Percent off (kind percent).
     pub percent_off: Option<i32>,
+    /// The free item's id in the POS (kind item).
     pub item_id: Option<String>,
+    /// Issued, redeemed or voided.
     pub status: VoucherStatus,
     /// Whether the POS can use it now.
     pub usable: bool,
     /// Why not, when it cannot be used: `already redeemed`, `expired` or `voided`.
     pub unusable_because: Option<String>,
+    /// When it was issued.
     pub issued_at: DateTime<Utc>,
+    /// When it stops being valid.
     pub expires_at: DateTime<Utc>,
+    /// When it was used.
     pub redeemed_at: Option<DateTime<Utc>>,
+    /// The order it was used on.
     pub redeemed_order_id: Option<String>,
 }
 

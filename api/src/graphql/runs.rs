@@ -136,17 +136,24 @@ fn job_error(e: JobError) -> ApiError {
 /// One run of a job.
 #[derive(SimpleObject)]
 pub struct JobRun {
+    /// The run's id.
     pub id: ID,
+    /// The job's name.
     pub job: String,
     /// `schedule`, `catch-up` (a scheduled slot run late, after a restart), `cli` or `api`.
     pub trigger: String,
+    /// Whether it only listed what it would do.
     pub dry_run: bool,
+    /// The slot it ran for (null for a manual run).
     pub scheduled_for: Option<DateTime<Utc>>,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// When it finished (null while running).
     pub finished_at: Option<DateTime<Utc>>,
     /// `running`, `succeeded`, `failed`, or `abandoned` (its replica stopped; the slot is run
     /// again).
     pub outcome: String,
+    /// Why it failed, if it did.
     pub error: Option<String>,
     /// Customers whose tags or status changed (dormancy).
     pub changed: i64,
@@ -158,8 +165,11 @@ pub struct JobRun {
     pub capped: i64,
     /// Campaign sends started (the `campaigns` job).
     pub sends: i64,
+    /// Emails sent.
     pub sent: i64,
+    /// Emails that failed for good.
     pub failed: i64,
+    /// Emails that failed and wait for a retry.
     pub retrying: i64,
     /// Rows purged past their retention (`retention`).
     pub purged: i64,
@@ -214,16 +224,27 @@ pub struct RunJobPayload {
 /// One email of a campaign.
 #[derive(SimpleObject)]
 pub struct Delivery {
+    /// The delivery's id.
     pub id: ID,
+    /// The member it is for.
     pub customer_id: ID,
+    /// The campaign's stored name (`custom` for a marketer's campaign).
     pub campaign: String,
+    /// The period it is for (birthday year, send id …): one email per member, campaign and period.
     pub period_key: String,
+    /// The day of the occasion it is about, when there is one.
     pub occasion_date: Option<Date>,
+    /// The address it goes (or went) to.
     pub email: String,
+    /// Where it stands.
     pub status: String,
+    /// Send attempts so far.
     pub attempts: i32,
+    /// The last attempt's error (addresses redacted).
     pub last_error: Option<String>,
+    /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// When the mail server accepted it.
     pub sent_at: Option<DateTime<Utc>>,
     /// Proof of consent, written when it was sent: each consent flag the email relied on, its
     /// value then, and the audit entry that granted it (`grantedBy`).

@@ -66,22 +66,34 @@ impl LoyaltyPoints {
 /// Visit statistics.
 #[derive(SimpleObject)]
 pub struct VisitStats {
+    /// Visits recorded.
     pub total_visits: i64,
+    /// The first visit (null before any).
     pub first_visit: Option<DateTime<Utc>>,
+    /// The latest visit.
     pub last_visit: Option<DateTime<Utc>>,
+    /// What all visits came to.
     pub total_spent: Money,
+    /// Spend per visit.
     pub average_order_value: Money,
+    /// Visits per month since the first one.
     pub average_visits_per_month: f64,
 }
 
 /// Marketing consent.
 #[derive(SimpleObject)]
 pub struct Marketing {
+    /// Agrees to marketing email.
     pub email_opt_in: bool,
+    /// Agrees to marketing SMS.
     pub sms_opt_in: bool,
+    /// Agrees to push notifications.
     pub push_notifications: bool,
+    /// Wants special offers: win-back, at-risk and occasion emails, campaigns with an offer.
     pub special_offers: bool,
+    /// Wants birthday offers.
     pub birthday_offers: bool,
+    /// Wants anniversary offers.
     pub anniversary_offers: bool,
 }
 
@@ -111,7 +123,9 @@ pub struct Preferences {
     /// Not for marketers.
     #[graphql(guard = "CARE")]
     pub allergies: Vec<String>,
+    /// Preferred spice level.
     pub spice_level: Option<SpiceLevel>,
+    /// Preferred seating area.
     pub preferred_seating: Option<Seating>,
 }
 

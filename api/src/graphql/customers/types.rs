@@ -43,6 +43,7 @@ pub struct Referral {
     pub customer_id: i64,
     #[graphql(skip)]
     pub referred_by_id: Option<i64>,
+    /// Members who joined with their code.
     pub referrals_count: i64,
     /// Points earned by referring others.
     pub referral_rewards: i64,
@@ -67,8 +68,11 @@ impl Referral {
 /// Review summary.
 #[derive(SimpleObject)]
 pub struct Feedback {
+    /// Average rating, 1 to 5 (null before any).
     pub average_rating: Option<f64>,
+    /// Ratings given.
     pub total_reviews: i64,
+    /// When they last rated a visit.
     pub last_review_date: Option<DateTime<Utc>>,
 }
 

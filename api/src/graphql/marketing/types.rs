@@ -258,22 +258,37 @@ pub struct CampaignTotals {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Campaign {
+    /// The campaign's id.
     pub id: ID,
+    /// Its name, as the marketing team knows it.
     pub name: String,
+    /// `CUSTOM` for the marketer's own; otherwise the built-in campaign it is.
     pub kind: CampaignKind,
+    /// Where it stands.
     pub state: CampaignState,
+    /// Who it goes to: a segment or a rule (built-ins: their job's rule).
     pub audience: Audience,
+    /// Subject template.
     pub subject: String,
+    /// Plain-text body template.
     pub body_text: String,
+    /// HTML body template (set in the email layout unless a whole document).
     pub body_html: String,
+    /// The offer it announces; with one, members also need `specialOffers`.
     pub offer: Option<String>,
+    /// Share of the audience held out of every send as a control group (0–50).
     pub holdout_percent: i32,
+    /// Days after a send that visits and redemptions are counted for it.
     pub attribution_days: i32,
+    /// When it goes out (null until scheduled).
     pub schedule: Option<CampaignSchedule>,
     /// When the next send starts.
     pub next_send_at: Option<DateTime<Utc>>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When its last send finished.
     pub sent_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub row_id: i64,

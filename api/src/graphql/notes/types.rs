@@ -7,9 +7,13 @@ use entity::entities::note;
 /// A staff note.
 #[derive(SimpleObject)]
 pub struct Note {
+    /// The note's id.
     pub id: ID,
+    /// The note.
     pub note: String,
+    /// Who wrote it.
     pub added_by: String,
+    /// When it was written.
     pub added_at: DateTime<Utc>,
 }
 

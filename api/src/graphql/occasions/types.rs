@@ -8,9 +8,13 @@ use crate::graphql::scalars::Date;
 /// A special date the customer celebrates.
 #[derive(SimpleObject)]
 pub struct SpecialOccasion {
+    /// The occasion's id.
     pub id: ID,
+    /// What is celebrated.
     pub name: String,
+    /// Its date; a recurring one comes back on that month and day.
     pub date: Date,
+    /// Whether it comes back every year.
     pub recurring: bool,
 }
 

@@ -9,14 +9,21 @@ use crate::graphql::types::LedgerKind;
 /// One row of the points ledger.
 #[derive(SimpleObject)]
 pub struct PointTransaction {
+    /// The entry's id.
     pub id: ID,
+    /// Why points changed.
     pub kind: LedgerKind,
     /// Signed change of the balance.
     pub points: i64,
+    /// The balance right after this entry.
     pub balance_after: i64,
+    /// The reason given, if any.
     pub reason: Option<String>,
+    /// The key the change was made with, if any.
     pub idempotency_key: Option<String>,
+    /// Who made it: the API key, member token or job that acted.
     pub actor: String,
+    /// When it happened.
     pub created_at: DateTime<Utc>,
 }
 

@@ -9,9 +9,13 @@ use crate::graphql::scalars::Money;
 /// A recorded visit.
 #[derive(SimpleObject)]
 pub struct Visit {
+    /// The visit's id.
     pub id: ID,
+    /// What the order came to.
     pub amount: Money,
+    /// The POS order id, when recorded from an order.
     pub order_id: Option<String>,
+    /// When it happened.
     pub visited_at: DateTime<Utc>,
 }
 
