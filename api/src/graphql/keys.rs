@@ -26,12 +26,17 @@ pub enum KeyRole {
 /// An API key (never the key itself, except once on creation).
 #[derive(SimpleObject)]
 pub struct ApiKey {
+    /// The key's id.
     pub id: ID,
+    /// Who holds it.
     pub name: String,
     /// The key's first characters, to tell keys apart.
     pub prefix: String,
+    /// What it may do.
     pub role: KeyRole,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it was revoked (null: in use).
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -44,7 +49,9 @@ impl From<api_key::Model> for ApiKey {
 /// A new key: `key` is shown only now.
 #[derive(SimpleObject)]
 pub struct CreatedApiKey {
+    /// The key itself: shown once, keep it safe.
     pub key: String,
+    /// What is kept of it.
     pub api_key: ApiKey,
 }
 

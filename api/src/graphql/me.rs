@@ -34,11 +34,15 @@ impl Member {
 /// One change of the member's points.
 #[derive(SimpleObject)]
 pub struct MemberPoints {
+    /// Why points changed.
     pub kind: LedgerKind,
     /// Signed change of the balance.
     pub points: i64,
+    /// Balance right after.
     pub balance_after: i64,
+    /// The reason given.
     pub reason: Option<String>,
+    /// When it happened.
     pub created_at: DateTime<Utc>,
 }
 
@@ -51,8 +55,11 @@ impl From<point_transaction::Model> for MemberPoints {
 /// The member's referral code and what it earned.
 #[derive(SimpleObject)]
 pub struct MemberReferral {
+    /// Their code to share.
     pub referral_code: String,
+    /// Friends who joined with it.
     pub referrals_count: i64,
+    /// Points earned from referrals.
     pub referral_rewards: i64,
 }
 
@@ -142,7 +149,9 @@ impl Member {
 pub struct MemberToken {
     /// `Authorization: Bearer <token>` for the member's app; shown once.
     pub token: String,
+    /// The member it is for.
     pub customer_id: ID,
+    /// When it stops working.
     pub expires_at: DateTime<Utc>,
 }
 

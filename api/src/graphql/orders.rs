@@ -13,9 +13,12 @@ use crate::error::IntoGql;
 /// One line of an order.
 #[derive(InputObject)]
 pub struct OrderItemInput {
+    /// The item's id in the POS.
     pub item_id: String,
+    /// Its name.
     pub name: Option<String>,
     #[graphql(default = 1)]
+    /// How many.
     pub quantity: i64,
 }
 
@@ -29,6 +32,7 @@ pub struct OrderInput {
     /// The order's final charge.
     pub amount: Money,
     #[graphql(default)]
+    /// The order's lines (optional; they make favourites).
     pub items: Vec<OrderItemInput>,
 }
 
@@ -36,12 +40,19 @@ pub struct OrderInput {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct OrderPayload {
+    /// The order's id.
     pub order_id: String,
+    /// The member.
     pub customer_id: ID,
+    /// The visit it recorded.
     pub visit_id: ID,
+    /// Points it earned.
     pub points_earned: i64,
+    /// Balance after the change.
     pub current_points: i64,
+    /// Lifetime points after the change.
     pub lifetime_points: i64,
+    /// Tier after the change.
     pub tier: Tier,
     /// True when the order had been recorded before and this is the saved result.
     pub replayed: bool,
@@ -59,6 +70,7 @@ impl OrderPayload {
 /// A refund (or void) of a recorded order.
 #[derive(InputObject)]
 pub struct RefundInput {
+    /// The order to refund.
     pub order_id: String,
     /// How much to refund; omitted: whatever is left of the charge.
     pub amount: Option<Money>,
@@ -78,19 +90,26 @@ pub struct RefundInput {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct RefundPayload {
+    /// The order's id.
     pub order_id: String,
+    /// The member.
     pub customer_id: ID,
     /// Refunded by this call.
     pub refunded: Money,
     /// Refunded of the order in all.
     pub total_refunded: Money,
+    /// Points taken back.
     pub points_reversed: i64,
     /// Points the refund should have taken back but the balance no longer held (recorded on
     /// the ledger row).
     pub points_not_recovered: i64,
+    /// Balance after the change.
     pub current_points: i64,
+    /// Lifetime points after the change.
     pub lifetime_points: i64,
+    /// Tier after the change.
     pub tier: Tier,
+    /// Whether the visit no longer counts (a full refund).
     pub visit_removed: bool,
     /// True when this refund had been made before and this is the saved result.
     pub replayed: bool,

@@ -15,16 +15,20 @@ use crate::error::IntoGql;
 /// One entry of the audit trail.
 #[derive(SimpleObject)]
 pub struct AuditEntry {
+    /// The entry's id.
     pub id: ID,
     /// `customer.created`, `customer.updated`, `consent.changed`, `note.added`,
     /// `customer.erased`, `customer.merged`, `key.created`, `key.revoked`.
     pub action: String,
+    /// The member it is about, if any.
     pub customer_id: Option<ID>,
     /// The acting key (`key:ID:NAME`), `cli`, or `customer` (unsubscribe link).
     pub actor: String,
+    /// The request that made it (as in the logs).
     pub request_id: String,
     /// What changed: fields with `from` and `to`, a consent flag with its `source`, …
     pub details: Json<serde_json::Value>,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 

@@ -12,7 +12,9 @@ use crate::error::IntoGql;
 /// A tier, where it starts, and what it earns.
 #[derive(SimpleObject)]
 pub struct TierInfo {
+    /// The tier.
     pub tier: Tier,
+    /// Lifetime points it starts at.
     pub min_lifetime_points: i64,
     /// Discount on occasion offers, in percent (your restaurant's setting).
     pub discount_percent: i32,

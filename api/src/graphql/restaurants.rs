@@ -13,10 +13,15 @@ use crate::error::IntoGql;
 #[derive(SimpleObject, InputObject)]
 #[graphql(input_name = "TierDiscountsInput")]
 pub struct TierDiscounts {
+    /// Bronze members' discount, in percent.
     pub bronze: Option<i32>,
+    /// Silver members' discount, in percent.
     pub silver: Option<i32>,
+    /// Gold members' discount, in percent.
     pub gold: Option<i32>,
+    /// Platinum members' discount, in percent.
     pub platinum: Option<i32>,
+    /// VIP members' discount, in percent.
     pub vip: Option<i32>,
 }
 
@@ -24,9 +29,13 @@ pub struct TierDiscounts {
 #[derive(SimpleObject, InputObject)]
 #[graphql(input_name = "JobScheduleInput")]
 pub struct JobSchedule {
+    /// Local time (HH:MM) of dormancy, points expiry, retention and the staff digest.
     pub dormancy: Option<String>,
+    /// Local time (HH:MM) of birthday and welcome emails.
     pub birthday: Option<String>,
+    /// Local time (HH:MM) of anniversary, occasion and membership emails.
     pub anniversary: Option<String>,
+    /// Local time (HH:MM) of win-back, at-risk and nearing-reward emails.
     pub win_back: Option<String>,
 }
 
@@ -36,8 +45,11 @@ pub struct JobSchedule {
 #[derive(SimpleObject, InputObject)]
 #[graphql(input_name = "FrequencyCapInput")]
 pub struct FrequencyCap {
+    /// At most this many emails that count toward the cap …
     pub emails: Option<i32>,
+    /// … in this many days (0: no cap).
     pub days: Option<i32>,
+    /// Whether birthday, anniversary, occasion and membership emails count too.
     pub include_occasions: Option<bool>,
 }
 
@@ -169,6 +181,7 @@ impl From<restaurant::Model> for Restaurant {
 /// Settings to change; omitted fields stay. An empty `replyTo` or `publicUrl` clears it.
 #[derive(InputObject)]
 pub struct RestaurantInput {
+    /// The restaurant's name, as members see it.
     pub name: Option<String>,
     /// IANA time zone: its jobs run, "today" is decided and series are bucketed in it.
     pub timezone: Option<String>,
@@ -176,6 +189,7 @@ pub struct RestaurantInput {
     pub sender_name: Option<String>,
     /// From address of its emails.
     pub mail_from: Option<String>,
+    /// Reply-To address of its emails (empty: none).
     pub reply_to: Option<String>,
     /// Base URL of links in its emails (the service's own address when null).
     pub public_url: Option<String>,
@@ -187,6 +201,7 @@ pub struct RestaurantInput {
     pub points_per_redeemed_dollar: Option<i64>,
     /// Points a member earns for a referral.
     pub referral_bonus: Option<i64>,
+    /// Discount per tier, in percent.
     pub tier_discounts: Option<TierDiscounts>,
     /// A last visit more than this many days ago makes a member dormant.
     pub dormant_days: Option<i32>,
@@ -196,7 +211,9 @@ pub struct RestaurantInput {
     pub occasion_lead_days: Option<i32>,
     /// At most one win-back email per member per this many days.
     pub win_back_days: Option<i32>,
+    /// Local times of day its daily jobs run.
     pub schedule: Option<JobSchedule>,
+    /// At most this many marketing emails per member in a window.
     pub frequency_cap: Option<FrequencyCap>,
     /// The win-back email's voucher, in percent off (0: none).
     pub win_back_voucher_percent: Option<i32>,

@@ -154,9 +154,13 @@ impl From<voucher::Model> for Voucher {
 /// A reward to create, or the changes to one (omitted fields stay).
 #[derive(InputObject, Default)]
 pub struct RewardInput {
+    /// Its name, as members see it.
     pub name: Option<String>,
+    /// What it is.
     pub description: Option<String>,
+    /// Points it costs (positive).
     pub points_cost: Option<i64>,
+    /// What the voucher gives; with `amountOff`, `percentOff` or `itemId` to match.
     pub kind: Option<RewardKind>,
     /// For `AMOUNT_OFF`.
     pub amount_off: Option<Money>,
@@ -166,12 +170,15 @@ pub struct RewardInput {
     pub item_id: Option<String>,
     /// The lowest tier that may redeem it.
     pub min_tier: Option<Tier>,
+    /// Redeemable from this time.
     pub active_from: Option<DateTime<Utc>>,
+    /// Redeemable until this time.
     pub active_until: Option<DateTime<Utc>>,
     /// Vouchers left to issue; null: unlimited.
     pub stock: Option<i64>,
     /// Days a voucher stays valid (1 to 730; 30 by default).
     pub valid_days: Option<i32>,
+    /// Take it out of the catalogue (true) or put it back (false).
     pub archived: Option<bool>,
 }
 
@@ -198,7 +205,9 @@ impl From<RewardInput> for DomainInput {
 /// A redeemed reward: the voucher issued and the balance after.
 #[derive(SimpleObject)]
 pub struct RedeemRewardPayload {
+    /// The voucher issued.
     pub voucher: Voucher,
+    /// The balance after.
     pub points: PointsPayload,
     /// True when this is the saved result of an earlier request with the same idempotency key.
     pub replayed: bool,

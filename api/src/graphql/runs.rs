@@ -207,15 +207,20 @@ impl From<job_run::Model> for JobRun {
 /// Someone a run would change or email.
 #[derive(SimpleObject)]
 pub struct Recipient {
+    /// The member.
     pub customer_id: ID,
+    /// Their name.
     pub name: String,
+    /// The address it would go to.
     pub email: Option<String>,
+    /// The occasion's day, when there is one.
     pub occasion_date: Option<Date>,
 }
 
 /// The result of running a job now.
 #[derive(SimpleObject)]
 pub struct RunJobPayload {
+    /// The run, with its counts.
     pub run: JobRun,
     /// Dry runs: who would be changed or emailed (your restaurant's customers).
     pub recipients: Vec<Recipient>,
@@ -273,12 +278,17 @@ impl From<email_delivery::Model> for Delivery {
 /// A campaign's emails by state, and its latest run.
 #[derive(SimpleObject)]
 pub struct CampaignReport {
+    /// The built-in campaign.
     pub campaign: CampaignName,
+    /// Emails waiting.
     pub pending: i64,
+    /// Emails sent.
     pub sent: i64,
+    /// Emails that failed for good.
     pub failed: i64,
     /// Written, then not sent because consent was withdrawn before sending.
     pub skipped: i64,
+    /// Its job's latest run.
     pub last_run: Option<JobRun>,
 }
 

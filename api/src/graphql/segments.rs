@@ -13,9 +13,11 @@ use crate::error::{ApiError, IntoGql};
 /// A segment and how many customers are in it.
 #[derive(SimpleObject)]
 pub struct Segment {
+    /// Its name.
     pub name: String,
     /// Kept by the rules (see `description`); cannot be changed by hand.
     pub automatic: bool,
+    /// What it is for.
     pub description: Option<String>,
     /// Members now (a rule segment's is counted live).
     pub customer_count: i64,

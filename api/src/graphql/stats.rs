@@ -18,27 +18,39 @@ use crate::error::IntoGql;
 /// Customers of one tier.
 #[derive(SimpleObject)]
 pub struct TierStats {
+    /// The tier.
     pub tier: Tier,
+    /// Members in it.
     pub count: i64,
+    /// Their average lifetime points.
     pub avg_lifetime_points: f64,
+    /// What they spent in all.
     pub total_spent: Money,
 }
 
 /// Customers in one status.
 #[derive(SimpleObject)]
 pub struct StatusStats {
+    /// The status.
     pub status: CustomerStatus,
+    /// Members with it.
     pub count: i64,
 }
 
 /// Programme totals.
 #[derive(SimpleObject)]
 pub struct StatsSummary {
+    /// Members.
     pub total_customers: i64,
+    /// Points ever earned.
     pub total_points_issued: i64,
+    /// Points ever redeemed.
     pub total_points_redeemed: i64,
+    /// What all visits came to.
     pub total_revenue: Money,
+    /// Visits recorded.
     pub total_visits: i64,
+    /// Spend per visit.
     pub avg_order_value: Money,
     /// Average revenue per customer.
     pub customer_lifetime_value: Money,
@@ -71,7 +83,9 @@ pub enum StatsInterval {
 pub struct SeriesPoint {
     /// First day of the bucket.
     pub period: Date,
+    /// Visits in the bucket.
     pub visits: i64,
+    /// What they came to.
     pub revenue: Money,
     /// Distinct customers who visited.
     pub customers: i64,
@@ -80,10 +94,15 @@ pub struct SeriesPoint {
 /// Figures of a period.
 #[derive(SimpleObject)]
 pub struct PeriodInsights {
+    /// First day (inclusive).
     pub from: Date,
+    /// Last day (inclusive).
     pub to: Date,
+    /// Visits in the period.
     pub visits: i64,
+    /// What they came to.
     pub revenue: Money,
+    /// Spend per visit.
     pub avg_order_value: Money,
     /// Customers whose first visit falls in the period.
     pub new_customers: i64,
@@ -91,6 +110,7 @@ pub struct PeriodInsights {
     pub returning_customers: i64,
     /// Visits per visiting customer per 30 days in the period.
     pub visit_frequency: f64,
+    /// One point per day or month.
     pub series: Vec<SeriesPoint>,
 }
 

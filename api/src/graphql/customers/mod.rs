@@ -18,9 +18,13 @@ use types::{Customer, CustomerPage};
 /// Filters of the customer list; all given ones must match.
 #[derive(InputObject, Default)]
 pub struct CustomerFilter {
+    /// Only this tier.
     pub tier: Option<Tier>,
+    /// Only this status.
     pub status: Option<CustomerStatus>,
+    /// Only members of this segment (by name).
     pub segment: Option<String>,
+    /// Only members with this tag.
     pub tag: Option<String>,
     /// Case-insensitive fragment of the name, a whole email address, or the last four (or more)
     /// digits of the phone number (email and phone are sealed: they match exactly, never by fragment).
@@ -142,18 +146,26 @@ pub struct PreferencesInput {
     pub dietary_restrictions: Option<Vec<String>>,
     /// Allergies (replaces the list; sealed; not shown to marketers).
     pub allergies: Option<Vec<String>>,
+    /// Preferred spice level; null removes it.
     pub spice_level: MaybeUndefined<SpiceLevel>,
+    /// Preferred seating area; null removes it.
     pub preferred_seating: MaybeUndefined<Seating>,
 }
 
 /// Marketing consent to set; omitted flags stay (new customers start opted out).
 #[derive(InputObject, Default)]
 pub struct MarketingConsentInput {
+    /// Agrees to marketing email.
     pub email_opt_in: Option<bool>,
+    /// Agrees to marketing SMS.
     pub sms_opt_in: Option<bool>,
+    /// Agrees to push notifications.
     pub push_notifications: Option<bool>,
+    /// Wants special offers: win-back, at-risk and occasion emails, campaigns with an offer.
     pub special_offers: Option<bool>,
+    /// Wants birthday offers.
     pub birthday_offers: Option<bool>,
+    /// Wants anniversary offers.
     pub anniversary_offers: Option<bool>,
 }
 
@@ -237,6 +249,7 @@ pub struct UpsertCustomerPayload {
     pub created: bool,
     /// "Customer profile created" or "Customer profile updated".
     pub message: String,
+    /// The member as saved.
     pub customer: Customer,
 }
 

@@ -32,6 +32,7 @@ pub struct LoyaltyPoints {
 /// Points that will expire, and when.
 #[derive(SimpleObject)]
 pub struct ExpiringPoints {
+    /// Points that expire.
     pub points: i64,
     /// The day they expire, in the restaurant's zone.
     pub on: Date,
@@ -141,9 +142,13 @@ impl Preferences {
 /// A menu item and how many times the customer ordered it.
 #[derive(SimpleObject)]
 pub struct FavoriteItem {
+    /// The item's id in the POS.
     pub item_id: String,
+    /// Its name.
     pub name: Option<String>,
+    /// How often they ordered it.
     pub order_count: i64,
+    /// When they last did.
     pub last_ordered_at: DateTime<Utc>,
 }
 

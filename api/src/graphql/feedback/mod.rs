@@ -16,6 +16,7 @@ use types::Review;
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct FeedbackPayload {
+    /// The rating recorded.
     pub review: Review,
     #[graphql(skip)]
     pub customer_id: i64,

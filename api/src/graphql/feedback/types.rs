@@ -6,13 +6,17 @@ use chrono::{DateTime, Utc};
 /// One review.
 #[derive(SimpleObject)]
 pub struct Review {
+    /// The rating's id.
     pub id: ID,
     /// Stars, 1 to 5.
     pub rating: i32,
+    /// What they said.
     pub comment: Option<String>,
     /// The visit reviewed, if any.
     pub visit_id: Option<ID>,
+    /// Who recorded it.
     pub recorded_by: String,
+    /// When.
     pub created_at: DateTime<Utc>,
 }
 

@@ -17,17 +17,23 @@ pub struct AudienceRule {
     pub tiers: Option<Vec<Tier>>,
     /// Tier is this one or higher.
     pub min_tier: Option<Tier>,
+    /// Members with one of these statuses.
     pub statuses: Option<Vec<CustomerStatus>>,
     /// Has at least one of these behaviour tags.
     pub tags: Option<Vec<String>>,
     /// In at least one of these segments (automatic, list or rule).
     pub segments: Option<Vec<String>>,
+    /// At least this many visits.
     pub min_visits: Option<i64>,
+    /// At most this many visits.
     pub max_visits: Option<i64>,
+    /// Spent at least this much in total.
     pub min_spent: Option<Money>,
+    /// Spent at most this much in total.
     pub max_spent: Option<Money>,
     /// Average order value bounds (members without visits never match them).
     pub min_average_order: Option<Money>,
+    /// Spend per visit at most this much.
     pub max_average_order: Option<Money>,
     /// Last visit on a day before this one.
     pub last_visit_before: Option<Date>,
@@ -37,14 +43,21 @@ pub struct AudienceRule {
     pub visited_within_days: Option<i64>,
     /// Not visited within the last this many days (never visited counts).
     pub not_visited_within_days: Option<i64>,
+    /// Joined before this day.
     pub member_since_before: Option<Date>,
+    /// Joined on or after this day.
     pub member_since_after: Option<Date>,
     /// Birthday in this month (1-12).
     pub birthday_month: Option<i32>,
+    /// Agrees (true) or not (false) to marketing email.
     pub email_opt_in: Option<bool>,
+    /// Agrees (true) or not (false) to marketing SMS.
     pub sms_opt_in: Option<bool>,
+    /// Wants special offers (true) or not (false).
     pub special_offers: Option<bool>,
+    /// Wants birthday offers (true) or not (false).
     pub birthday_offers: Option<bool>,
+    /// Wants anniversary offers (true) or not (false).
     pub anniversary_offers: Option<bool>,
     /// At least one of these rules holds.
     pub any_of: Option<Vec<AudienceRule>>,
@@ -119,7 +132,9 @@ impl From<rules::AudienceRule> for AudienceRule {
 #[derive(SimpleObject, InputObject, Clone, Default)]
 #[graphql(input_name = "AudienceInput")]
 pub struct Audience {
+    /// A segment by name (its members, or its rule).
     pub segment: Option<String>,
+    /// A rule of its own.
     pub rule: Option<AudienceRule>,
 }
 

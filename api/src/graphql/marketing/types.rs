@@ -79,6 +79,7 @@ pub enum ScheduleKind {
 /// A campaign's schedule.
 #[derive(SimpleObject)]
 pub struct CampaignSchedule {
+    /// Now, once at a time, or recurring.
     pub kind: ScheduleKind,
     /// `AT`: local date and time in the restaurant's zone.
     pub send_at: Option<String>,
@@ -103,10 +104,15 @@ pub struct CampaignScheduleInput {
 /// `templateVariables`; an empty `offer` removes the offer.
 #[derive(InputObject, Default)]
 pub struct CampaignInput {
+    /// Its name, as the marketing team knows it.
     pub name: Option<String>,
+    /// Who it goes to: a segment or a rule.
     pub audience: Option<Audience>,
+    /// Subject template (variables as `templateVariables` lists).
     pub subject: Option<String>,
+    /// Plain-text body template.
     pub body_text: Option<String>,
+    /// HTML body template.
     pub body_html: Option<String>,
     /// An offer makes the campaign need `specialOffers` consent too.
     pub offer: Option<String>,
@@ -122,6 +128,7 @@ pub struct CampaignInput {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct CampaignSend {
+    /// The send's id.
     pub id: ID,
     #[graphql(skip)]
     pub row_id: i64,
@@ -143,14 +150,19 @@ pub struct CampaignSend {
     pub capped: i64,
     /// Emails written for sending.
     pub enqueued: i64,
+    /// Emails waiting to be sent.
     pub pending: i64,
+    /// Emails sent.
     pub sent: i64,
+    /// Emails that failed for good.
     pub failed: i64,
     /// Written, then not sent: consent withdrawn before sending, or the campaign cancelled.
     pub skipped: i64,
     /// Members who unsubscribed through this send's emails.
     pub unsubscribes: i64,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// When every email was final.
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -183,14 +195,19 @@ impl From<SendReport> for CampaignSend {
 /// What one group did within the attribution window.
 #[derive(SimpleObject)]
 pub struct GroupResult {
+    /// Members in the group.
     pub members: i64,
     /// Members with a visit in the window.
     pub visitors: i64,
+    /// Their visits in the window.
     pub visits: i64,
+    /// What those visits came to.
     pub revenue: Money,
+    /// Rewards they redeemed in the window.
     pub redemptions: i64,
     /// Visitors per member.
     pub visit_rate: f64,
+    /// Revenue divided by members.
     pub revenue_per_member: Money,
 }
 
@@ -213,8 +230,11 @@ impl From<sends::GroupResult> for GroupResult {
 /// difference per member (lift).
 #[derive(SimpleObject)]
 pub struct Attribution {
+    /// The window after the send, in days.
     pub days: i32,
+    /// The members who got the email.
     pub recipients: GroupResult,
+    /// The control group.
     pub holdout: GroupResult,
     /// Recipients' visit rate minus the control group's.
     pub visit_rate_lift: f64,
@@ -241,16 +261,27 @@ impl CampaignSend {
 /// A campaign's figures over all its sends.
 #[derive(SimpleObject, Default)]
 pub struct CampaignTotals {
+    /// Sends started.
     pub sends: i64,
+    /// Members in the audience, summed over sends.
     pub audience: i64,
+    /// Emails written.
     pub enqueued: i64,
+    /// Emails waiting to be sent.
     pub pending: i64,
+    /// Emails sent.
     pub sent: i64,
+    /// Emails that failed for good.
     pub failed: i64,
+    /// Emails not sent (consent withdrawn before sending, or cancelled).
     pub skipped: i64,
+    /// Members left out for lack of consent when the send started.
     pub skipped_for_consent: i64,
+    /// Members left out by the frequency cap.
     pub capped: i64,
+    /// Unsubscribes that came from its emails.
     pub unsubscribes: i64,
+    /// Members held out as the control group.
     pub held_out: i64,
 }
 
@@ -349,9 +380,13 @@ impl Campaign {
 /// A member of an audience (a sample).
 #[derive(SimpleObject)]
 pub struct AudienceMember {
+    /// The member.
     pub customer_id: ID,
+    /// Their name.
     pub name: String,
+    /// Their email address.
     pub email: Option<String>,
+    /// Their tier.
     pub tier: Tier,
 }
 
@@ -368,12 +403,15 @@ pub struct CampaignAudience {
     pub audience: i64,
     /// Who would get the email.
     pub recipients: i64,
+    /// Left out: no email address.
     pub no_email: i64,
     /// No consent (`emailOptIn`, plus `specialOffers` for a campaign with an offer).
     pub no_consent: i64,
+    /// Left out: blocked.
     pub blocked: i64,
     /// Over the frequency cap.
     pub capped: i64,
+    /// The first recipients.
     pub sample: Vec<AudienceMember>,
 }
 
@@ -396,14 +434,19 @@ impl CampaignAudience {
 /// An email as one member would receive it.
 #[derive(SimpleObject)]
 pub struct EmailPreview {
+    /// The subject.
     pub subject: String,
+    /// The plain-text part.
     pub text: String,
+    /// The HTML part.
     pub html: String,
 }
 
 /// A variable campaign templates may use.
 #[derive(SimpleObject)]
 pub struct TemplateVariable {
+    /// Its name in templates.
     pub name: String,
+    /// What it holds.
     pub description: String,
 }

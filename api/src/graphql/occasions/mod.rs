@@ -27,16 +27,20 @@ pub enum OccasionType {
 /// An occasion in the coming days.
 #[derive(SimpleObject)]
 pub struct UpcomingOccasion {
+    /// Birthday, anniversary or one staff added.
     #[graphql(name = "type")]
     pub kind: OccasionType,
     /// "Birthday", "Anniversary" or the custom occasion's name.
     pub name: String,
+    /// The member.
     pub customer: Customer,
     /// The day it is celebrated (29 February birthdays: 28 February in other years).
     pub date: Date,
+    /// Days from today (0: today).
     pub days_until: i64,
     /// Age, years married or years since, when the original year is known.
     pub years: Option<i32>,
+    /// Whether it comes back every year.
     pub recurring: bool,
     /// The custom occasion's id.
     pub occasion_id: Option<ID>,

@@ -18,13 +18,19 @@ use crate::graphql::types::{Tier, customer_id};
 pub struct PointsPayload {
     /// "Added 100 points" or "Redeemed 500 points".
     pub message: String,
+    /// The member.
     pub customer_id: ID,
+    /// The ledger entry it wrote.
     pub transaction_id: ID,
     /// Signed change.
     pub points: i64,
+    /// Balance after the change.
     pub current_points: i64,
+    /// Lifetime points after the change.
     pub lifetime_points: i64,
+    /// Points redeemed in all, after the change.
     pub redeemed_points: i64,
+    /// Tier after the change.
     pub tier: Tier,
     /// What redeemed points are worth (100 points = $1); 0 when adding.
     pub discount: Money,

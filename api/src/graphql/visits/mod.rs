@@ -17,9 +17,13 @@ use crate::graphql::types::customer_id;
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct VisitPayload {
+    /// The visit's id.
     pub visit_id: ID,
+    /// The member.
     pub customer_id: ID,
+    /// What it came to.
     pub amount: Money,
+    /// When it happened.
     pub visited_at: DateTime<Utc>,
     /// True when this is the saved result of an earlier request with the same idempotency key.
     pub replayed: bool,
