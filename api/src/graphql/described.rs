@@ -1,11 +1,8 @@
 //! The schema's documentation check: every type, field, argument, input field and enum value
 //! of `schema.graphql` that frontend developers read in GraphiQL's Docs pane carries a
-//! description, and a new one without fails the test ([`UNDESCRIBED_AT_MOST`] is 0).
+//! description; a new one without fails the test `every_schema_element_is_described`.
 
 use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
-
-/// The most schema elements that may lack a description.
-pub const UNDESCRIBED_AT_MOST: usize = 0;
 
 /// Every element of the SDL `sdl` without a description, as `Type`, `Type.field`,
 /// `Type.field(arg)` or `Enum.VALUE`.
