@@ -13,6 +13,7 @@ use crate::auth::MARKETING;
 use crate::error::{ApiError, IntoGql};
 
 pub mod audience;
+pub mod states;
 pub mod types;
 
 use types::{Campaign, CampaignAudience, CampaignInput, CampaignKind, CampaignScheduleInput, CampaignState, EmailPreview, TemplateVariable};

@@ -1,6 +1,6 @@
 //! The object and input types of campaigns and their reports (audiences: `audience.rs`).
 
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::entities::{campaign, campaign_send, customer};
 use entity::marketing::audience::Breakdown;
@@ -8,73 +8,11 @@ use entity::marketing::sends::{self, SendReport};
 use entity::rules::audience as rules;
 
 use super::audience::Audience;
+pub use super::states::{CampaignKind, CampaignState, ScheduleKind};
 use crate::error::IntoGql;
 use crate::graphql::context::{app, scope};
 use crate::graphql::scalars::Money;
 use crate::graphql::types::Tier;
-
-/// What a campaign is.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::entities::CampaignKind")]
-pub enum CampaignKind {
-    /// Built by the marketing team.
-    Custom,
-    /// Built in: birthday emails, with a voucher for the tier's discount when it has one.
-    Birthday,
-    /// Built in: anniversary emails.
-    Anniversary,
-    /// Built in: emails to dormant members, with the win-back voucher when one is set.
-    WinBack,
-    /// The warning before a member's points expire.
-    PointsExpiry,
-    /// Automation: one welcome email after a member's first visit or sign-up.
-    Welcome,
-    /// Automation: a nudge when a member enters the at-risk window.
-    AtRisk,
-    /// Automation: congratulations right after a tier upgrade.
-    TierUp,
-    /// Automation: custom occasions on their day.
-    Occasion,
-    /// Automation: the second welcome email, `welcomeFollowUpDays` after a first visit, if not
-    /// returned.
-    WelcomeFollowUp,
-    /// Automation: the yearly anniversary of the day a member joined.
-    MemberAnniversary,
-    /// Automation: a member within `nearingRewardPoints` of a reward or of the next tier.
-    NearingReward,
-}
-
-/// Where a campaign stands: DRAFT → SCHEDULED → SENDING → SENT, with PAUSED and CANCELLED.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::entities::CampaignState")]
-pub enum CampaignState {
-    /// Being written; not scheduled.
-    Draft,
-    /// Waiting for its send time.
-    Scheduled,
-    /// Its emails are being written and sent.
-    Sending,
-    /// Held: nothing more is sent until it is resumed.
-    Paused,
-    /// Every email of its (last) send is out.
-    Sent,
-    /// Stopped for good; emails not yet sent are skipped.
-    Cancelled,
-    /// A built-in campaign: always on, run by its job.
-    BuiltIn,
-}
-
-/// When a campaign goes out.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::entities::ScheduleKind")]
-pub enum ScheduleKind {
-    /// Sent as soon as it is scheduled.
-    Now,
-    /// Sent once, at a local date and time.
-    At,
-    /// Sent on a cron schedule in the restaurant's zone.
-    Recurring,
-}
 
 /// A campaign's schedule.
 #[derive(SimpleObject)]
