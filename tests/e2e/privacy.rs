@@ -69,16 +69,24 @@ both!(erasure_removes_personal_data_and_keeps_the_figures, |app| async move {
     app.data("mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"A1\", amount: 50 }) { pointsEarned } }", json!({})).await;
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"Ann's husband is Bob\") { id } }", json!({ "id": id })).await;
     let before = app.data("{ loyaltyStats { summary { totalRevenue totalPointsIssued totalCustomers } } }", json!({})).await;
+    assert_eq!(app.data("query($id: ID!) { customer(id: $id) { erased } }", json!({ "id": id })).await["customer"]["erased"], false);
 
     let erased = app
-        .data("mutation($id: ID!) { eraseCustomer(id: $id) { name phone email dateOfBirth status marketing { emailOptIn } preferences { allergies } notes { note } } }", json!({ "id": id }))
+        .data(
+            "mutation($id: ID!) { eraseCustomer(id: $id) { name phone erased email dateOfBirth status marketing { emailOptIn } preferences { allergies } notes { note } } }",
+            json!({ "id": id }),
+        )
         .await["eraseCustomer"]
         .clone();
     assert_eq!(
         erased,
-        json!({ "name": "Erased customer", "phone": format!("erased-{id}"), "email": null, "dateOfBirth": null, "status": "INACTIVE",
+        json!({ "name": "Erased customer", "phone": format!("erased-{id}"), "erased": true, "email": null, "dateOfBirth": null, "status": "INACTIVE",
                 "marketing": { "emailOptIn": false }, "preferences": { "allergies": [] }, "notes": [] })
     );
+    let listed = app.data("{ customers(limit: 100) { items { id erased } } }", json!({})).await;
+    let flags: Vec<(String, bool)> =
+        listed["customers"]["items"].as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap().to_string(), c["erased"].as_bool().unwrap())).collect();
+    assert!(flags.iter().all(|(cid, e)| *e == (*cid == id)), "only the erased member reads erased, also in a list (a narrow read): {flags:?}");
     let (code, _, _) = app.error("{ customer(phone: \"+14155550101\") { id } }", json!({})).await;
     assert_eq!(code, "NOT_FOUND", "no longer found by phone");
     assert_eq!(app.data("{ customers(filter: { search: \"ann@example.com\" }) { totalCount } }", json!({})).await["customers"]["totalCount"], 0);

@@ -50,6 +50,14 @@ pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
     Ok(doc)
 }
 
+/// What an erased customer's phone and phone index start with (a real index is a hash).
+pub const ERASED: &str = "erased-";
+
+/// Whether `c` was erased (by `eraseCustomer` or the retention policy).
+pub fn is_erased(c: &customer::Model) -> bool {
+    c.phone_index.as_deref().is_some_and(|p| p.starts_with(ERASED))
+}
+
 /// Removes a customer's personal data: name, phone, email, dates, preferences, notes,
 /// occasions, favourite items, segments, consent and review comments (ratings stay); the
 /// audit entries about the customer lose their details. Points, visits and spend stay, so aggregate figures stay right. The customer
@@ -64,8 +72,8 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     }
     let mut active: customer::ActiveModel = c.into();
     active.name = Set("Erased customer".into());
-    active.phone = Set(Sealed(format!("erased-{id}")));
-    active.phone_index = Set(Some(format!("erased-{id}")));
+    active.phone = Set(Sealed(format!("{ERASED}{id}")));
+    active.phone_index = Set(Some(format!("{ERASED}{id}")));
     active.phone_last4 = Set(None);
     active.email_index = Set(None);
     active.key_id = Set(None);

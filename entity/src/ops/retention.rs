@@ -46,7 +46,7 @@ fn inactive(scope: &Scope, cutoff: DateTime<Utc>) -> Condition {
         .add(C::LastActivityAt.lt(cutoff))
         .add(C::UpdatedAt.lt(cutoff))
         .add(C::MemberSince.lt(cutoff))
-        .add(C::Phone.not_like("erased-%"))
+        .add(C::Phone.not_like(format!("{}%", super::privacy::ERASED)))
 }
 
 /// Applies the scope's restaurant's retention at `now`.

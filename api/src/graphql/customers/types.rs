@@ -108,6 +108,7 @@ pub const FIELD_COLUMNS: &[(&str, &[customer::Column])] = {
         ("specialOccasions", &[]),
         ("feedback", &[C::RatingTotal, C::ReviewCount, C::LastReviewAt]),
         ("status", &[C::Status]),
+        ("erased", &[C::PhoneIndex]),
         ("reviews", &[]),
         ("notes", &[]),
         ("lastActivity", &[C::LastActivityAt]),
@@ -300,6 +301,11 @@ impl Customer {
     /// Membership status.
     async fn status(&self) -> async_graphql::Result<CustomerStatus> {
         Ok(self.field("status")?.status.into())
+    }
+    /// Whether the member was erased (`eraseCustomer`, or the restaurant's retention policy):
+    /// their personal data is gone for good and `phone` holds a placeholder, not a number.
+    async fn erased(&self) -> async_graphql::Result<bool> {
+        Ok(entity::ops::privacy::is_erased(self.field("erased")?))
     }
     /// Reviews the customer gave, newest first (`feedback` summarises them).
     async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Review>> {
