@@ -17,6 +17,7 @@ use crate::error::{ApiError, IntoGql};
 
 /// A scheduled job.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "jobs::Job")]
 pub enum JobName {
     /// Tags customers without a visit for over 90 days as dormant (and untags returners).
     Dormancy,
@@ -51,28 +52,6 @@ pub enum JobName {
     /// Purges idempotency keys, job runs and finished deliveries past the restaurant's
     /// retention, and erases inactive members when `eraseInactiveAfterMonths` is set.
     Retention,
-}
-
-impl From<JobName> for Job {
-    fn from(j: JobName) -> Self {
-        match j {
-            JobName::Dormancy => Job::Dormancy,
-            JobName::Birthday => Job::Birthday,
-            JobName::Anniversary => Job::Anniversary,
-            JobName::WinBack => Job::WinBack,
-            JobName::Deliveries => Job::Deliveries,
-            JobName::Campaigns => Job::Campaigns,
-            JobName::PointsExpiry => Job::PointsExpiry,
-            JobName::Welcome => Job::Welcome,
-            JobName::AtRisk => Job::AtRisk,
-            JobName::Occasions => Job::Occasions,
-            JobName::StaffDigest => Job::StaffDigest,
-            JobName::WelcomeFollowUp => Job::WelcomeFollowUp,
-            JobName::MemberAnniversary => Job::MemberAnniversary,
-            JobName::NearingReward => Job::NearingReward,
-            JobName::Retention => Job::Retention,
-        }
-    }
 }
 
 /// A marketing campaign.
