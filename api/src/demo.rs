@@ -83,7 +83,7 @@ pub async fn load(db: &DatabaseConnection, vault: &entity::vault::Vault, config:
                 .collect();
             let amount = items.iter().map(|it| MENU.iter().find(|m| m.0 == it.item_id).map_or(0, |m| m.2) * it.quantity).sum::<i64>() * (1 + (i as i64 % 4));
             let order_id = format!("demo-{i}-{order}");
-            let input = orders::OrderInput { phone: phone.clone(), order_id: order_id.clone(), amount_cents: amount, items };
+            let input = orders::OrderInput { phone: Some(phone.clone()), customer_id: None, order_id: order_id.clone(), amount_cents: amount, items };
             if !orders::record_order(db, &scope, &policy, input).await?.replayed {
                 let days = recent + (i % 9 - order) as i64 * gap;
                 visits::backdate_order(db, &scope, &order_id, entity::ops::now() - Duration::days(days) - Duration::hours(i as i64 % 5)).await?;

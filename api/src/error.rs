@@ -7,12 +7,17 @@ use entity::rules::rewards::VoucherProblem;
 
 /// The stable error codes clients branch on (`extensions.code`); every layer's errors map into
 /// one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 pub enum ErrorCode {
+    /// No such thing in your restaurant (also for malformed ids).
     NotFound,
+    /// A bad argument (`extensions.field` names it), or a malformed GraphQL request.
     Validation,
+    /// A redemption above the balance.
     InsufficientPoints,
+    /// Points, visits or orders for a blocked member.
     CustomerBlocked,
+    /// An idempotency key reused with other arguments.
     IdempotencyConflict,
     /// No, a malformed, expired or revoked token (HTTP 401).
     Unauthenticated,
@@ -34,6 +39,9 @@ pub enum ErrorCode {
     BadRequest,
     /// The request asks for more than one request may (nesting, aliases, cost): HTTP 400.
     TooComplex,
+    /// Another member already has the value (a phone number), or a concurrent change of the same
+    /// thing won: read it again.
+    Conflict,
     /// Personal data whose key an erasure destroyed (read from a copy taken before it).
     DataErased,
     /// The database cannot be reached or has no connection free now: retry shortly (HTTP 503
@@ -45,7 +53,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::InsufficientPoints,
@@ -61,6 +69,7 @@ impl ErrorCode {
         ErrorCode::InvalidState,
         ErrorCode::BadRequest,
         ErrorCode::TooComplex,
+        ErrorCode::Conflict,
         ErrorCode::DataErased,
         ErrorCode::DatabaseUnavailable,
         ErrorCode::Internal,
@@ -90,6 +99,7 @@ impl ErrorCode {
             ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::TooComplex => "TOO_COMPLEX",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::DataErased => "DATA_ERASED",
             ErrorCode::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
@@ -111,6 +121,7 @@ impl ErrorCode {
             },
             DomainError::RewardUnavailable { .. } => ErrorCode::RewardUnavailable,
             DomainError::InvalidState { .. } => ErrorCode::InvalidState,
+            DomainError::Conflict { .. } => ErrorCode::Conflict,
             DomainError::Erased { .. } => ErrorCode::DataErased,
             DomainError::Database(e) if unavailable(e) => ErrorCode::DatabaseUnavailable,
             DomainError::Database(_) | DomainError::Internal(_) => ErrorCode::Internal,

@@ -30,6 +30,10 @@ pub enum DomainError {
     /// The thing is not in a state that allows this (e.g. editing a sent campaign).
     #[error("{message}")]
     InvalidState { message: String },
+    /// A unique value another thing already holds (a phone number another member has), or a
+    /// concurrent change of the same thing won.
+    #[error("{message}")]
+    Conflict { message: String },
     /// Personal data whose key was destroyed by an erasure (a copy of the data from before it).
     #[error("{what}'s personal data was erased")]
     Erased { what: String },

@@ -268,7 +268,7 @@ pub fn preview(ctx: &JobContext, restaurant: &restaurant::Model, content: &campa
 /// Sends one test email of a campaign to `to`, rendered for a made-up member and marked as a
 /// test (`[Test]` subject, `X-Loyalty-Test` header). It is not a delivery: not recorded, not
 /// counted, not capped.
-pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content: &campaign::Model, to: &str) -> Result<(), SendError> {
+pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content: &campaign::Model, to: &str) -> Result<TestSent, SendError> {
     if !ctx.mailer.is_configured() {
         return Err(SendError::NotConfigured);
     }
@@ -278,7 +278,17 @@ pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content
     let rendered = mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars).map_err(SendError::Build)?;
     let message_id = format!("<test-{}-{}.{}@loyalty>", content.id, entity::ops::now().timestamp_millis(), ctx.deployment_id);
     let message = ctx.mailer.build_test(&sender, to, &rendered, &vars.unsubscribe_url, &message_id)?;
-    ctx.mailer.send(message).await
+    ctx.mailer.send(message).await?;
+    Ok(TestSent { message_id, subject: format!("[Test] {}", rendered.subject) })
+}
+
+/// A test email the mail server accepted.
+#[derive(Debug, Clone)]
+pub struct TestSent {
+    /// Its `Message-ID` header.
+    pub message_id: String,
+    /// Its subject, as sent.
+    pub subject: String,
 }
 
 /// Delay before retry number `attempts` (1-based): base, 2×base, 4×base …, at most a day.

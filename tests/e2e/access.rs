@@ -68,7 +68,6 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("viewer", "restaurant", "{ restaurant { id } }".into()),
         ("viewer", "rewards", "{ rewards { id } }".into()),
         ("viewer", "voucher", "{ voucher(code: \"AAAAA-AAAAA\") { code } }".into()),
-        ("viewer", "vouchers", format!("{{ vouchers(customerId: \"{id}\") {{ code }} }}")),
         ("staff", "upsertCustomer", "mutation { upsertCustomer(input: { phone: \"+14155550109\", name: \"Zed\" }) { created } }".into()),
         ("staff", "addPoints", format!("mutation {{ addPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
         ("staff", "redeemPoints", format!("mutation {{ redeemPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
@@ -79,7 +78,7 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("staff", "recordFeedback", format!("mutation {{ recordFeedback(customerId: \"{id}\", rating: 4) {{ replayed }} }}")),
         ("staff", "addSpecialOccasion", format!("mutation {{ addSpecialOccasion(customerId: \"{id}\", name: \"x\", date: \"2020-01-01\") {{ id }} }}")),
         ("staff", "updateSpecialOccasion", "mutation { updateSpecialOccasion(id: \"999\", name: \"y\") { id } }".into()),
-        ("staff", "removeSpecialOccasion", "mutation { removeSpecialOccasion(id: \"999\") }".into()),
+        ("staff", "removeSpecialOccasion", "mutation { removeSpecialOccasion(id: \"999\") { removedId } }".into()),
         ("segments", "updateSegmentRule", "mutation { updateSegmentRule(name: \"nope\", rule: {}) { name } }".into()),
         ("marketing", "campaigns", "{ campaigns { id } }".into()),
         ("marketing", "campaign", "{ campaign(id: \"999\") { id } }".into()),
@@ -97,16 +96,17 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("marketing", "pauseCampaign", "mutation { pauseCampaign(id: \"999\") { id } }".into()),
         ("marketing", "resumeCampaign", "mutation { resumeCampaign(id: \"999\") { id } }".into()),
         ("marketing", "cancelCampaign", "mutation { cancelCampaign(id: \"999\") { id } }".into()),
-        ("marketing", "sendTestEmail", "mutation { sendTestEmail(id: \"999\", to: \"x@example.com\") }".into()),
-        ("segments", "renameSegment", "mutation { renameSegment(name: \"nope\", newName: \"still-nope\") }".into()),
-        ("segments", "deleteSegment", "mutation { deleteSegment(name: \"nope\") }".into()),
-        ("segments", "addCustomersToSegment", "mutation { addCustomersToSegment(segment: \"nope\", customerIds: [\"999\"]) }".into()),
-        ("segments", "removeCustomersFromSegment", "mutation { removeCustomersFromSegment(segment: \"nope\", customerIds: [\"999\"]) }".into()),
+        ("marketing", "sendTestEmail", "mutation { sendTestEmail(id: \"999\", to: \"x@example.com\") { to } }".into()),
+        ("segments", "renameSegment", "mutation { renameSegment(name: \"nope\", newName: \"still-nope\") { name } }".into()),
+        ("segments", "deleteSegment", "mutation { deleteSegment(name: \"nope\") { name } }".into()),
+        ("segments", "addCustomersToSegment", "mutation { addCustomersToSegment(segment: \"nope\", customerIds: [\"999\"]) { changed } }".into()),
+        ("segments", "removeCustomersFromSegment", "mutation { removeCustomersFromSegment(segment: \"nope\", customerIds: [\"999\"]) { changed } }".into()),
         ("staff", "setCustomerDates", format!("mutation {{ setCustomerDates(customerId: \"{id}\", anniversary: null) {{ id }} }}")),
-        ("segments", "createSegment", "mutation { createSegment(name: \"s-ROLE\") { name } }".into()),
+        ("segments", "createSegment", "mutation { createSegment(input: { name: \"s-ROLE\" }) { name } }".into()),
         ("staff", "adjustPoints", format!("mutation {{ adjustPoints(customerId: \"{id}\", points: 1, reason: \"fix\") {{ currentPoints }} }}")),
         ("staff", "redeemReward", format!("mutation {{ redeemReward(customerId: \"{id}\", rewardId: \"999\") {{ replayed }} }}")),
-        ("staff", "redeemVoucher", "mutation { redeemVoucher(code: \"AAAAA-AAAAA\", orderId: \"o\") { code } }".into()),
+        ("staff", "useVoucher", "mutation { useVoucher(code: \"AAAAA-AAAAA\", orderId: \"o\") { replayed } }".into()),
+        ("staff", "changePhone", format!("mutation {{ changePhone(customerId: \"{id}\", phone: \"+14155550101\") {{ changed }} }}")),
         ("staff", "voidVoucher", "mutation { voidVoucher(code: \"AAAAA-AAAAA\") { code } }".into()),
         ("staff", "createMemberToken", format!("mutation {{ createMemberToken(customerId: \"{id}\") {{ token }} }}")),
         ("admin", "runJob", "mutation { runJob(job: DORMANCY, dryRun: true) { run { outcome } } }".into()),
@@ -188,16 +188,18 @@ both!(restaurants_are_isolated, |app| async move {
         format!("mutation {{ addNote(customerId: \"{ann}\", note: \"x\") {{ id }} }}"),
         format!("mutation {{ recordFeedback(customerId: \"{ann}\", rating: 1) {{ replayed }} }}"),
         "mutation { recordOrder(input: { phone: \"+14155550101\", orderId: \"o1\", amount: 5 }) { pointsEarned } }".to_string(),
-        format!("mutation {{ removeSpecialOccasion(id: {occasion}) }}"),
+        format!("mutation {{ removeSpecialOccasion(id: {occasion}) {{ removedId }} }}"),
+        format!("mutation {{ changePhone(customerId: \"{ann}\", phone: \"+14155550188\") {{ changed }} }}"),
+        format!("mutation {{ recordOrder(input: {{ customerId: \"{ann}\", orderId: \"o2\", amount: 5 }}) {{ pointsEarned }} }}"),
         format!("mutation {{ setCustomerDates(customerId: \"{ann}\", dateOfBirth: null) {{ id }} }}"),
     ] {
         let body = ask(q.clone()).await;
         assert_eq!(code(&body), Some("NOT_FOUND"), "{q}: {body}");
     }
-    let seg = ask("mutation { createSegment(name: \"club\") { name } }".into()).await;
+    let seg = ask("mutation { createSegment(input: { name: \"club\" }) { name } }".into()).await;
     assert!(code(&seg).is_none());
-    let add = ask(format!("mutation {{ addCustomersToSegment(segment: \"club\", customerIds: [\"{ann}\"]) }}")).await;
-    assert_eq!(code(&add), Some("NOT_FOUND"));
+    let add = ask(format!("mutation {{ addCustomersToSegment(segment: \"club\", customerIds: [\"{ann}\"]) {{ changed failed {{ id code }} }} }}")).await;
+    assert_eq!(add["data"]["addCustomersToSegment"], json!({ "changed": 0, "failed": [{ "id": ann, "code": "NOT_FOUND" }] }), "{add}");
     let list = ask("{ customers(filter: { search: \"Ann\" }) { totalCount } loyaltyStats { summary { totalCustomers totalPointsIssued } } upcomingOccasions(days: 366) { name } apiKeys { prefix } deliveries { id } }".into()).await;
     assert_eq!(list["data"]["customers"]["totalCount"], 0);
     assert_eq!(list["data"]["loyaltyStats"]["summary"], json!({ "totalCustomers": 0, "totalPointsIssued": 0 }));
@@ -262,7 +264,7 @@ async fn signed_tokens_from_the_login_service_are_accepted(backend: Backend) {
     let staff = jwt("login-secret", claims("staff", "default", "login.example", exp));
     let (_, body) = app.gql_as(Some(&staff), write, json!({})).await;
     assert_eq!(body["data"]["upsertCustomer"]["created"], true);
-    let audit = app.data("{ auditLog(action: \"customer.created\", limit: 1) { actor } }", json!({})).await;
+    let audit = app.data("{ auditLog(action: CUSTOMER_CREATED, limit: 1) { actor } }", json!({})).await;
     assert_eq!(audit["auditLog"][0]["actor"], "jwt:user-7", "the token's subject acts");
     let elsewhere = jwt("login-secret", claims("admin", "other", "login.example", exp));
     assert_eq!(app.gql_as(Some(&elsewhere), read, json!({})).await.1["data"]["customers"]["totalCount"], 0, "scoped to its restaurant");

@@ -12,7 +12,7 @@ use crate::on_both;
 use crate::smtp::{Mail, SmtpSink};
 
 /// Every automation job, in the order a day runs them (dormancy first: it keeps `at-risk`).
-const AUTOMATION_JOBS: [&str; 8] = ["DORMANCY", "WELCOME", "WELCOME_FOLLOW_UP", "AT_RISK", "OCCASIONS", "MEMBER_ANNIVERSARY", "NEARING_REWARD", "DELIVERIES"];
+const AUTOMATION_JOBS: [&str; 8] = ["DORMANCY", "WELCOME", "WELCOME_FOLLOW_UP", "AT_RISK", "OCCASION", "MEMBER_ANNIVERSARY", "NEARING_REWARD", "DELIVERIES"];
 
 /// One restaurant's admin, seen through its own key.
 struct Admin<'a> {
@@ -189,7 +189,7 @@ async fn every_automation_job_emails_only_the_restaurant_it_runs_for(backend: Ba
     assert!(to.iter().all(|a| a.starts_with("ours-")), "no email to another restaurant's members: {to:?}");
     let theirs_pending = theirs.data("{ deliveries(limit: 50) { email status } }", json!({})).await;
     assert!(
-        theirs_pending["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "pending"),
+        theirs_pending["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "PENDING"),
         "their only deliveries are the tier-up written when points were added, still waiting: {theirs_pending}"
     );
 
@@ -216,7 +216,7 @@ async fn two_replicas_running_the_automations_send_each_email_once(backend: Back
     let owed = candidates(&here, "r", 1000).await;
     for job in AUTOMATION_JOBS {
         let (a, b) = tokio::join!(here.run(job), there.run(job));
-        assert_eq!((a["outcome"].as_str(), b["outcome"].as_str()), (Some("succeeded"), Some("succeeded")), "{job}: {a} {b}");
+        assert_eq!((a["outcome"].as_str(), b["outcome"].as_str()), (Some("SUCCEEDED"), Some("SUCCEEDED")), "{job}: {a} {b}");
     }
     let mail = sink.wait_for(owed).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -7,14 +7,19 @@ use std::time::Duration;
 
 use crate::both;
 
-fn browser_dir() -> PathBuf {
+/// `tests/browser`: the Node tools the tests drive (browser driver, HTTP audit, schema linter).
+pub fn node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser")
 }
 
-/// Installs the pinned driver (`npm ci`) once, whichever test process gets there first.
-async fn ensure_driver() {
-    let dir = browser_dir();
-    let installed = || dir.join("node_modules/playwright-core/package.json").exists();
+/// The packages of `tests/browser/package.json` (a node_modules from before one was added
+/// is installed again).
+const PACKAGES: [&str; 4] = ["playwright-core", "graphql", "graphql-http", "graphql-schema-linter"];
+
+/// Installs the pinned Node tools (`npm ci`) once, whichever test process gets there first.
+pub async fn ensure_node_tools() {
+    let dir = node_dir();
+    let installed = || PACKAGES.iter().all(|p| dir.join(format!("node_modules/{p}/package.json")).exists());
     let lock = dir.join(".install-lock");
     for _ in 0..600 {
         if installed() {
@@ -29,20 +34,20 @@ async fn ensure_driver() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("tests/browser: waited two minutes for another test to install the driver");
+    panic!("tests/browser: waited two minutes for another test to install the Node tools");
 }
 
 both!(graphiql_works_offline_in_a_real_browser, |app| async move {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(Path::new(&chromium).exists(), "the browser tests need Debian's chromium at {chromium} (apt-get install chromium) or CHROMIUM=path");
-    ensure_driver().await;
-    let shots = browser_dir().join("screenshots");
+    ensure_node_tools().await;
+    let shots = node_dir().join("screenshots");
     std::fs::create_dir_all(&shots).ok();
     let shot = shots.join(format!("graphiql-{:?}.png", app.backend));
     let out = tokio::time::timeout(
         Duration::from_secs(120),
         tokio::process::Command::new("node")
-            .arg(browser_dir().join("graphiql.mjs"))
+            .arg(node_dir().join("graphiql.mjs"))
             .args([app.base.as_str(), app.admin_key.as_str(), shot.to_str().unwrap()])
             .env("CHROMIUM", &chromium)
             .output(),

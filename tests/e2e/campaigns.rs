@@ -69,7 +69,7 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     assert!(sink.received().is_empty(), "a dry run sends nothing");
 
     let out = run(&app, "BIRTHDAY", false).await;
-    assert_eq!(out["run"]["outcome"], "succeeded");
+    assert_eq!(out["run"]["outcome"], "SUCCEEDED");
     assert_eq!((out["run"]["enqueued"].as_i64(), out["run"]["sent"].as_i64()), (Some(1), Some(1)), "{out:#}");
     let mails = sink.wait_for(1).await;
     assert_eq!(mails.len(), 1);
@@ -94,7 +94,7 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     let reports = app.data("{ campaignReports { campaign pending sent failed skipped lastRun { job sent } } }", json!({})).await;
     assert_eq!(
         reports["campaignReports"][0],
-        json!({ "campaign": "BIRTHDAY", "pending": 0, "sent": 1, "failed": 0, "skipped": 0, "lastRun": { "job": "birthday", "sent": 0 } })
+        json!({ "campaign": "BIRTHDAY", "pending": 0, "sent": 1, "failed": 0, "skipped": 0, "lastRun": { "job": "BIRTHDAY", "sent": 0 } })
     );
 
     let path = link.trim_start_matches(&app.base).to_string();
@@ -130,7 +130,7 @@ async fn smtp_outage_ends_with_exactly_one_email(backend: Backend) {
     let down = run(&app, "ANNIVERSARY", false).await;
     assert_eq!((down["run"]["sent"].as_i64(), down["run"]["retrying"].as_i64()), (Some(0), Some(1)), "{down:#}");
     let pending = app.data("{ deliveries(campaign: ANNIVERSARY) { status attempts lastError } }", json!({})).await;
-    assert_eq!(pending["deliveries"][0]["status"], "pending");
+    assert_eq!(pending["deliveries"][0]["status"], "PENDING");
     assert_eq!(pending["deliveries"][0]["attempts"], 1);
     assert!(pending["deliveries"][0]["lastError"].as_str().unwrap().contains("SMTP"));
 
@@ -143,7 +143,7 @@ async fn smtp_outage_ends_with_exactly_one_email(backend: Backend) {
     assert_eq!(mails.len(), 1, "exactly one email after the outage");
     assert!(mails[0].parsed().subject().unwrap().starts_with("Happy anniversary, Ann"));
     let sent = app.data("{ deliveries(status: SENT) { campaign attempts } }", json!({})).await;
-    assert_eq!(sent["deliveries"], json!([{ "campaign": "anniversary", "attempts": 2 }]));
+    assert_eq!(sent["deliveries"], json!([{ "campaign": "ANNIVERSARY", "attempts": 2 }]));
 }
 
 async fn dormancy_and_win_back(backend: Backend) {
@@ -183,7 +183,7 @@ async fn dormancy_and_win_back(backend: Backend) {
     assert_eq!(run(&app, "WIN_BACK", false).await["run"]["enqueued"], 0, "at most one win-back per period");
     let runs = app.data("{ jobRuns(job: DORMANCY, limit: 5) { trigger outcome dryRun } }", json!({})).await;
     assert_eq!(runs["jobRuns"].as_array().unwrap().len(), 3);
-    assert_eq!(runs["jobRuns"][0], json!({ "trigger": "api", "outcome": "succeeded", "dryRun": false }));
+    assert_eq!(runs["jobRuns"][0], json!({ "trigger": "API", "outcome": "SUCCEEDED", "dryRun": false }));
 }
 
 on_both!(birthday_emails_respect_consent_and_send_once);
@@ -212,14 +212,14 @@ async fn a_starting_scheduler_runs_the_slot_it_missed(backend: Backend) {
     let mut runs = Value::Null;
     for _ in 0..100 {
         runs = app.data(q, json!({ "job": "BIRTHDAY" })).await["jobRuns"].clone();
-        if runs.as_array().is_some_and(|r| !r.is_empty() && r[0]["outcome"] != "running") {
+        if runs.as_array().is_some_and(|r| !r.is_empty() && r[0]["outcome"] != "RUNNING") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(runs.as_array().map(Vec::len), Some(1), "{runs}");
-    assert_eq!(runs[0]["trigger"], "catch-up");
-    assert_eq!(runs[0]["outcome"], "succeeded");
+    assert_eq!(runs[0]["trigger"], "CATCH_UP");
+    assert_eq!(runs[0]["outcome"], "SUCCEEDED");
     let slot = chrono::DateTime::parse_from_rfc3339(runs[0]["scheduledFor"].as_str().unwrap()).unwrap();
     assert_eq!(slot, missed, "recorded under the slot it stands for, so no replica runs it again");
     let dormancy = app.data(q, json!({ "job": "DORMANCY" })).await;

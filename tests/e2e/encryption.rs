@@ -124,7 +124,7 @@ both!(personal_values_are_sealed_at_rest_and_still_found, |app| async move {
         assert!(export.contains(clear), "the export shows {clear} in clear: {export}");
     }
     assert!(!export.contains("\"e1."), "no sealed value in the export: {export}");
-    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: \"customer.updated\") { details } }", json!({ "id": id })).await;
+    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: CUSTOMER_UPDATED) { details } }", json!({ "id": id })).await;
     assert_eq!(
         audit["auditLog"][0]["details"]["changes"]["email"],
         json!({ "from": "ann.lee@example.com", "to": "ann@example.org" }),

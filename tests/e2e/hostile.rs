@@ -20,7 +20,11 @@ fn document(shape: &str, depth: usize) -> String {
         "selection" => format!("{}{}", "{ a ".repeat(depth), "}".repeat(depth)),
         "variable type" => format!("query($v: {}Int{}) {{ a }}", "[".repeat(depth), "]".repeat(depth)),
         "rule" => {
-            format!("mutation {{ createSegment(name: \"deep\", rule: {}{{tiers: [GOLD]}}{}) {{ name }} }}", "{anyOf: [".repeat(depth), "]}".repeat(depth))
+            format!(
+                "mutation {{ createSegment(input: {{ name: \"deep\", rule: {}{{tiers: [GOLD]}}{} }}) {{ name }} }}",
+                "{anyOf: [".repeat(depth),
+                "]}".repeat(depth)
+            )
         }
         _ => unreachable!("{shape}"),
     }
@@ -36,7 +40,7 @@ fn rule_variable(depth: usize) -> Value {
     json!({ "rule": rule })
 }
 
-const RULE_BY_VARIABLE: &str = "mutation($rule: AudienceRuleInput) { createSegment(name: \"deep\", rule: $rule) { name } }";
+const RULE_BY_VARIABLE: &str = "mutation($rule: AudienceRuleInput) { createSegment(input: { name: \"deep\", rule: $rule }) { name } }";
 
 async fn post(app: &TestApp, key: Option<&str>, body: &Value) -> u16 {
     let mut req = reqwest::Client::new().post(format!("{}/graphql", app.base)).header("accept", "application/graphql-response+json").json(body);

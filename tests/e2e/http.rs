@@ -111,14 +111,14 @@ both!(graphql_over_http_negotiates_and_answers_with_the_specified_status, |app| 
     let res = get("{ pointsPerRedeemedDollar }").await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["data"]["pointsPerRedeemedDollar"], 100);
-    let res = get("mutation { createSegment(name: \"via-get\") { name } }").await.unwrap();
+    let res = get("mutation { createSegment(input: { name: \"via-get\" }) { name } }").await.unwrap();
     assert_eq!(res.status().as_u16(), 405, "no mutation over GET");
     assert_eq!(res.headers()["allow"], "POST");
     assert_eq!(app.data("{ segments { name } }", json!({})).await["segments"].as_array().unwrap().iter().filter(|s| s["name"] == "via-get").count(), 0);
 });
 
 both!(malformed_requests_get_coded_json_errors_and_run_nothing, |app| async move {
-    let mutation = json!({ "query": "mutation { createSegment(name: \"sneaky\") { name } }" }).to_string();
+    let mutation = json!({ "query": "mutation { createSegment(input: { name: \"sneaky\" }) { name } }" }).to_string();
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     for (what, ct, body, status) in [
         ("empty body", Some("application/json"), String::new(), 400),

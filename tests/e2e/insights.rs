@@ -183,8 +183,10 @@ both!(special_occasions_can_be_changed_and_removed, |app| async move {
     assert_eq!(changed["updateSpecialOccasion"], json!({ "name": "Graduation", "date": "2020-06-02", "recurring": false }));
     let listed = app.data("query($id: ID!) { customer(id: $id) { specialOccasions { name date } } }", json!({ "id": id })).await;
     assert_eq!(listed["customer"]["specialOccasions"], json!([{ "name": "Graduation", "date": "2020-06-02" }]));
-    assert_eq!(app.data("mutation($o: ID!) { removeSpecialOccasion(id: $o) }", json!({ "o": occ })).await["removeSpecialOccasion"], true);
-    let (code, _, _) = app.error("mutation($o: ID!) { removeSpecialOccasion(id: $o) }", json!({ "o": occ })).await;
+    let removed = app.data("mutation($o: ID!) { removeSpecialOccasion(id: $o) { removedId customer { specialOccasions { id } } } }", json!({ "o": occ })).await;
+    assert_eq!(removed["removeSpecialOccasion"]["removedId"], json!(occ));
+    assert_eq!(removed["removeSpecialOccasion"]["customer"]["specialOccasions"], json!([]));
+    let (code, _, _) = app.error("mutation($o: ID!) { removeSpecialOccasion(id: $o) { removedId } }", json!({ "o": occ })).await;
     assert_eq!(code, "NOT_FOUND");
     let (code, _, _) =
         app.error("mutation($id: ID!) { addSpecialOccasion(customerId: $id, name: \"  \", date: \"2020-01-01\") { id } }", json!({ "id": id })).await;

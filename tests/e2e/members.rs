@@ -48,7 +48,7 @@ both!(a_member_token_reads_only_that_member_and_changes_only_their_consent, |app
     let consent = "mutation { updateMyConsent(input: { emailOptIn: true, specialOffers: true }) { marketing { emailOptIn specialOffers } } }";
     let (_, body) = app.gql_as(Some(&token), consent, json!({})).await;
     assert_eq!(body["data"]["updateMyConsent"]["marketing"], json!({ "emailOptIn": true, "specialOffers": true }), "{body}");
-    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: \"consent.changed\") { actor details } }", json!({ "id": ann })).await;
+    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: CONSENT_CHANGED) { actor details } }", json!({ "id": ann })).await;
     let entries = audit["auditLog"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert!(entries.iter().all(|e| e["details"]["source"] == "customer-app" && e["actor"] == format!("member:customer:{ann}")), "{audit}");

@@ -64,7 +64,7 @@ both!(settings_are_read_by_all_changed_by_admins_audited_and_checked, |app| asyn
         updated["updateRestaurant"],
         json!({ "id": "default", "name": "Harbour Bistro", "timezone": "UTC", "pointsPerDollar": 3, "replyTo": "desk@harbour.example" })
     );
-    let audit = app.data("{ auditLog(action: \"restaurant.updated\") { actor details } }", json!({})).await;
+    let audit = app.data("{ auditLog(action: RESTAURANT_UPDATED) { actor details } }", json!({})).await;
     let entries = audit["auditLog"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{audit}");
     assert_eq!(entries[0]["details"]["pointsPerDollar"], json!({ "from": 1, "to": 3 }));
@@ -133,7 +133,7 @@ both!(operators_manage_restaurants_with_the_cli, |app| async move {
     let ids: Vec<&String> = all.as_object().unwrap().keys().collect();
     assert_eq!(ids, ["brand-new", "default", "harbour"], "every restaurant when none is given");
     let runs = app.data("{ jobRuns { job trigger } }", json!({})).await;
-    assert_eq!(runs["jobRuns"], json!([{ "job": "dormancy", "trigger": "cli" }]), "default sees its one run only");
+    assert_eq!(runs["jobRuns"], json!([{ "job": "DORMANCY", "trigger": "CLI" }]), "default sees its one run only");
 });
 
 /// The local date and UTC instant of the latest 09:00 in `tz` at or before `now`.
@@ -200,7 +200,7 @@ async fn two_restaurants_in_two_zones_get_birthday_emails_at_their_own_local_nin
         let mut runs = Value::Null;
         for _ in 0..150 {
             runs = scheduler.gql_as(Some(key), q, json!({})).await.1["data"]["jobRuns"].clone();
-            if runs.as_array().is_some_and(|r| !r.is_empty() && r[0]["outcome"] != "running") {
+            if runs.as_array().is_some_and(|r| !r.is_empty() && r[0]["outcome"] != "RUNNING") {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -208,7 +208,7 @@ async fn two_restaurants_in_two_zones_get_birthday_emails_at_their_own_local_nin
         assert_eq!(runs.as_array().map(Vec::len), Some(1), "{name}: {runs}");
         assert_eq!(
             (runs[0]["trigger"].as_str(), runs[0]["outcome"].as_str(), runs[0]["sent"].as_i64()),
-            (Some("catch-up"), Some("succeeded"), Some(1)),
+            (Some("CATCH_UP"), Some("SUCCEEDED"), Some(1)),
             "{name}"
         );
         let at = chrono::DateTime::parse_from_rfc3339(runs[0]["scheduledFor"].as_str().unwrap()).unwrap();
@@ -322,8 +322,8 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
         .as_str()
         .unwrap()
         .to_string();
-    as_b("mutation { createSegment(name: \"wine-club\") { name } }", json!({})).await;
-    as_b("mutation($id: ID!) { addCustomersToSegment(segment: \"wine-club\", customerIds: [$id]) }", json!({ "id": ann })).await;
+    as_b("mutation { createSegment(input: { name: \"wine-club\" }) { name } }", json!({})).await;
+    as_b("mutation($id: ID!) { addCustomersToSegment(segment: \"wine-club\", customerIds: [$id]) { changed } }", json!({ "id": ann })).await;
     let prefix: String = b.split('_').take(2).collect::<Vec<_>>().join("_");
     let export = "query($id: ID!) { exportCustomer(id: $id) }";
     let snapshot = |id: String| async move {
@@ -332,7 +332,7 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
         doc
     };
     let before = (snapshot(ann.clone()).await, snapshot(bob.clone()).await);
-    app.data("mutation { createSegment(name: \"a-club\") { name } }", json!({})).await;
+    app.data("mutation { createSegment(input: { name: \"a-club\" }) { name } }", json!({})).await;
 
     // Restaurant A's admin, against each of B's objects.
     let table: Vec<(&str, String, &[&str])> = vec![
@@ -346,12 +346,15 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
         ("recordFeedback", format!("mutation {{ recordFeedback(customerId: \"{ann}\", rating: 1) {{ replayed }} }}"), &["NOT_FOUND"]),
         ("addSpecialOccasion", format!("mutation {{ addSpecialOccasion(customerId: \"{ann}\", name: \"x\", date: \"2020-01-01\") {{ id }} }}"), &["NOT_FOUND"]),
         ("updateSpecialOccasion", format!("mutation {{ updateSpecialOccasion(id: \"{occasion}\", name: \"y\") {{ id }} }}"), &["NOT_FOUND"]),
-        ("removeSpecialOccasion", format!("mutation {{ removeSpecialOccasion(id: \"{occasion}\") }}"), &["NOT_FOUND"]),
+        ("removeSpecialOccasion", format!("mutation {{ removeSpecialOccasion(id: \"{occasion}\") {{ removedId }} }}"), &["NOT_FOUND"]),
         ("setCustomerDates", format!("mutation {{ setCustomerDates(customerId: \"{ann}\", dateOfBirth: null) {{ id }} }}"), &["NOT_FOUND"]),
-        ("renameSegment", "mutation { renameSegment(name: \"wine-club\", newName: \"beer-club\") }".into(), &["NOT_FOUND"]),
-        ("deleteSegment", "mutation { deleteSegment(name: \"wine-club\") }".into(), &["NOT_FOUND"]),
-        ("addCustomersToSegment", format!("mutation {{ addCustomersToSegment(segment: \"a-club\", customerIds: [\"{ann}\"]) }}"), &["NOT_FOUND"]),
-        ("removeCustomersFromSegment", format!("mutation {{ removeCustomersFromSegment(segment: \"wine-club\", customerIds: [\"{ann}\"]) }}"), &["NOT_FOUND"]),
+        ("renameSegment", "mutation { renameSegment(name: \"wine-club\", newName: \"beer-club\") { name } }".into(), &["NOT_FOUND"]),
+        ("deleteSegment", "mutation { deleteSegment(name: \"wine-club\") { name } }".into(), &["NOT_FOUND"]),
+        (
+            "removeCustomersFromSegment",
+            format!("mutation {{ removeCustomersFromSegment(segment: \"wine-club\", customerIds: [\"{ann}\"]) {{ changed }} }}"),
+            &["NOT_FOUND"],
+        ),
         ("revokeApiKey", format!("mutation {{ revokeApiKey(prefix: \"{prefix}\") {{ prefix }} }}"), &["NOT_FOUND"]),
         ("exportCustomer", format!("{{ exportCustomer(id: \"{ann}\") }}"), &["NOT_FOUND"]),
         ("eraseCustomer", format!("mutation {{ eraseCustomer(id: \"{ann}\") {{ id }} }}"), &["NOT_FOUND"]),
@@ -373,6 +376,11 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
             json!({ "segments": app.data("{ segments { name customerCount } }", json!({})).await["segments"].clone() }),
         ),
         ("jobRuns", "{ jobRuns { id } }".into(), json!({ "jobRuns": [] })),
+        (
+            "addCustomersToSegment with B's customer",
+            format!("mutation {{ addCustomersToSegment(segment: \"a-club\", customerIds: [\"{ann}\"]) {{ changed failed {{ code }} }} }}"),
+            json!({ "addCustomersToSegment": { "changed": 0, "failed": [{ "code": "NOT_FOUND" }] } }),
+        ),
         ("deliveries", "{ deliveries { id } }".into(), json!({ "deliveries": [] })),
         ("restaurant", "{ restaurant { id } }".into(), json!({ "restaurant": { "id": "default" } })),
     ] {
@@ -413,13 +421,13 @@ async fn a_run_whose_replica_died_is_abandoned_and_its_slot_run_again(backend: B
     let mut runs = Value::Null;
     for _ in 0..150 {
         runs = scheduler.data(q, json!({})).await["jobRuns"].clone();
-        if runs[0]["outcome"] == "succeeded" {
+        if runs[0]["outcome"] == "SUCCEEDED" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(runs.as_array().map(Vec::len), Some(1), "the same slot's row is taken over: {runs}");
-    assert_eq!((runs[0]["trigger"].as_str(), runs[0]["outcome"].as_str(), runs[0]["sent"].as_i64()), (Some("catch-up"), Some("succeeded"), Some(1)));
+    assert_eq!((runs[0]["trigger"].as_str(), runs[0]["outcome"].as_str(), runs[0]["sent"].as_i64()), (Some("CATCH_UP"), Some("SUCCEEDED"), Some(1)));
     assert_eq!(sink.wait_for(1).await.len(), 1, "the birthday email the dead replica never sent");
 }
 

@@ -60,7 +60,7 @@ async fn retention_purges_only_what_is_past_its_window_and_erases_the_inactive(b
     assert_eq!(dry["runJob"]["run"]["purged"], 4, "two keys, one run, one sent delivery: {dry}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM idempotency_keys").await, 4, "a dry run deletes nothing");
     let done = app.data(RETAIN, json!({ "dry": false })).await;
-    assert_eq!(done["runJob"]["run"], json!({ "outcome": "succeeded", "purged": 4, "erased": 0 }));
+    assert_eq!(done["runJob"]["run"], json!({ "outcome": "SUCCEEDED", "purged": 4, "erased": 0 }));
     let (code, message, _) = app.error(ORDER, json!({})).await;
     assert_eq!(code, "INVALID_STATE", "an order recorded before the window is still recorded once: {message}");
     assert!(message.contains("order A1 was already recorded"), "{message}");
@@ -98,7 +98,7 @@ async fn retention_purges_only_what_is_past_its_window_and_erases_the_inactive(b
     let ann_now = app.data("query($id: ID!) { customer(id: $id) { name phone loyaltyPoints { current } } }", json!({ "id": ann })).await;
     assert_eq!(ann_now["customer"]["name"], "Erased customer");
     assert_eq!(ann_now["customer"]["loyaltyPoints"]["current"], 20, "points stay, as with eraseCustomer");
-    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: \"customer.erased\") { actor } }", json!({ "id": ann })).await;
+    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: CUSTOMER_ERASED) { actor } }", json!({ "id": ann })).await;
     assert_eq!(audit["auditLog"], json!([{ "actor": "job:retention" }]));
     let bob_now: Value = app.data("query($id: ID!) { customer(id: $id) { name } }", json!({ "id": bob })).await;
     assert_eq!(bob_now["customer"]["name"], "Bob Recent");

@@ -11,7 +11,7 @@ const CREATE: &str = "mutation($input: RewardInput!) { createReward(input: $inpu
 const REDEEM: &str = "mutation($c: ID!, $r: ID!, $k: String) { redeemReward(customerId: $c, rewardId: $r, idempotencyKey: $k) {
     replayed points { currentPoints redeemedPoints } voucher { code title kind itemId status usable expiresAt } } }";
 const CHECK: &str = "query($code: String!) { voucher(code: $code) { code usable unusableBecause status kind percentOff itemId redeemedOrderId } }";
-const USE: &str = "mutation($code: String!, $o: String!) { redeemVoucher(code: $code, orderId: $o) { status redeemedOrderId } }";
+const USE: &str = "mutation($code: String!, $o: String!) { useVoucher(code: $code, orderId: $o) { replayed voucher { status redeemedOrderId } } }";
 
 fn code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
@@ -51,7 +51,9 @@ both!(a_reward_becomes_a_voucher_the_pos_uses_exactly_once, |app| async move {
     let checked = app.data(CHECK, json!({ "code": typed })).await;
     assert_eq!(checked["voucher"]["usable"], true, "the POS may type it in any case: {checked}");
     let used = app.data(USE, json!({ "code": code_, "o": "pos-1" })).await;
-    assert_eq!(used["redeemVoucher"], json!({ "status": "REDEEMED", "redeemedOrderId": "pos-1" }));
+    assert_eq!(used["useVoucher"], json!({ "replayed": false, "voucher": { "status": "REDEEMED", "redeemedOrderId": "pos-1" } }));
+    let retried = app.data(USE, json!({ "code": code_, "o": "pos-1" })).await;
+    assert_eq!(retried["useVoucher"]["replayed"], true, "the same order again is a retry, not a second use: {retried}");
     let (c, _, _) = app.error(USE, json!({ "code": code_, "o": "pos-2" })).await;
     assert_eq!(c, "ALREADY_REDEEMED");
     let checked = app.data(CHECK, json!({ "code": code_ })).await;
@@ -91,8 +93,8 @@ both!(a_reward_becomes_a_voucher_the_pos_uses_exactly_once, |app| async move {
     );
     let (c, _, _) = app.error(USE, json!({ "code": fourth, "o": "x" })).await;
     assert_eq!(c, "VOUCHER_VOIDED");
-    let list = app.data("query($id: ID!) { vouchers(customerId: $id) { status } rewards { name stock } }", json!({ "id": ann })).await;
-    assert_eq!(list["vouchers"].as_array().unwrap().len(), 4);
+    let list = app.data("query($id: ID!) { customer(id: $id) { vouchers { status } } rewards { name stock } }", json!({ "id": ann })).await;
+    assert_eq!(list["customer"]["vouchers"].as_array().unwrap().len(), 4);
     assert_eq!(list["rewards"][1], json!({ "name": "Free tiramisu", "stock": 2 }), "three vouchers hold stock, the voided one gave its back");
 
     let token = app.data("mutation($id: ID!) { createMemberToken(customerId: $id) { token } }", json!({ "id": ann })).await["createMemberToken"]["token"]
@@ -109,7 +111,7 @@ both!(a_reward_becomes_a_voucher_the_pos_uses_exactly_once, |app| async move {
         (USE, json!({ "code": code_, "o": "x" })),
         ("mutation($c: String!) { voidVoucher(code: $c) { status } }", json!({ "c": third })),
         (REDEEM, json!({ "c": ann, "r": dessert_id })),
-        ("query($id: ID!) { vouchers(customerId: $id) { code } }", json!({ "id": ann })),
+        ("query($id: ID!) { customer(id: $id) { vouchers { code } } }", json!({ "id": ann })),
         ("mutation($r: ID!) { updateReward(id: $r, input: { name: \"stolen\" }) { id } }", json!({ "r": dessert_id })),
     ] {
         let (_, body) = app.gql_as(Some(&other), q, vars).await;
@@ -163,8 +165,8 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
     let mails = sink.wait_for(2).await;
     let text_of = |to: &str| mails.iter().find(|m| m.to == vec![to.to_string()]).unwrap().parsed().body_text(0).unwrap().to_string();
     let ann_text = text_of("ann@example.com");
-    let vouchers = app.data("query($c: ID!) { vouchers(customerId: $c) { code title percentOff status expiresAt } }", json!({ "c": ann })).await;
-    let voucher = &vouchers["vouchers"][0];
+    let vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { code title percentOff status expiresAt } } }", json!({ "c": ann })).await;
+    let voucher = &vouchers["customer"]["vouchers"][0];
     assert_eq!((voucher["title"].as_str(), voucher["percentOff"].as_i64()), (Some("Birthday: 10% off"), Some(10)), "gold: 10% off: {vouchers}");
     let code_text = voucher["code"].as_str().unwrap().to_string();
     assert!(
@@ -172,7 +174,7 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
         "{ann_text}"
     );
     assert!(!text_of("bob@example.com").contains("Show this code"), "bronze has no discount, so no voucher");
-    assert_eq!(app.data("query($c: ID!) { vouchers(customerId: $c) { code } }", json!({ "c": bob })).await["vouchers"], json!([]));
+    assert_eq!(app.data("query($c: ID!) { customer(id: $c) { vouchers { code } } }", json!({ "c": bob })).await["customer"]["vouchers"], json!([]));
 
     let check = app.data(CHECK, json!({ "code": code_text })).await;
     assert_eq!((check["voucher"]["usable"].as_bool(), check["voucher"]["percentOff"].as_i64()), (Some(true), Some(10)));
@@ -182,17 +184,17 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
 
     app.sql(&format!("DELETE FROM email_deliveries WHERE customer_id = {ann}")).await;
     assert_eq!(run("BIRTHDAY").await, 1, "the email is written again (its row was removed)");
-    let vouchers = app.data("query($c: ID!) { vouchers(customerId: $c) { code } }", json!({ "c": ann })).await;
-    assert_eq!(vouchers["vouchers"].as_array().unwrap().len(), 1, "one birthday voucher a year, whatever reruns do");
+    let vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { code } } }", json!({ "c": ann })).await;
+    assert_eq!(vouchers["customer"]["vouchers"].as_array().unwrap().len(), 1, "one birthday voucher a year, whatever reruns do");
     let resent = sink.wait_for(3).await;
     assert!(resent[2].parsed().body_text(0).unwrap().contains(&code_text), "the same code again");
 
     app.sql(&format!("UPDATE customers SET status = 'dormant' WHERE id = {bob}")).await;
     assert_eq!(run("WIN_BACK").await, 1);
-    let bob_vouchers = app.data("query($c: ID!) { vouchers(customerId: $c) { code title percentOff } }", json!({ "c": bob })).await;
-    assert_eq!(bob_vouchers["vouchers"][0]["title"], "Welcome back: 15% off");
+    let bob_vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { code title percentOff } } }", json!({ "c": bob })).await;
+    assert_eq!(bob_vouchers["customer"]["vouchers"][0]["title"], "Welcome back: 15% off");
     let win_back = sink.wait_for(4).await;
-    assert!(win_back[3].parsed().body_text(0).unwrap().contains(bob_vouchers["vouchers"][0]["code"].as_str().unwrap()));
+    assert!(win_back[3].parsed().body_text(0).unwrap().contains(bob_vouchers["customer"]["vouchers"][0]["code"].as_str().unwrap()));
     assert_ledger_matches(&app).await;
 }
 

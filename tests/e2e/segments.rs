@@ -7,22 +7,31 @@ use crate::{add_points, both, create_customer, customer};
 both!(custom_segments_can_be_managed, |app| async move {
     let a = create_customer(&app, "+14155550101", "Ann").await;
     let b = create_customer(&app, "+14155550102", "Bob").await;
-    let created =
-        app.data("mutation { createSegment(name: \"Wine Club\", description: \"Monthly tasting\") { name automatic customerCount } }", json!({})).await;
+    let created = app
+        .data("mutation { createSegment(input: { name: \"Wine Club\", description: \"Monthly tasting\" }) { name automatic customerCount } }", json!({}))
+        .await;
     assert_eq!(created["createSegment"], json!({ "name": "wine-club", "automatic": false, "customerCount": 0 }));
     for bad in [
-        "mutation { createSegment(name: \"wine club\") { name } }",
-        "mutation { createSegment(name: \"VIP\") { name } }",
-        "mutation { createSegment(name: \"a/b\") { name } }",
+        "mutation { createSegment(input: { name: \"wine club\" }) { name } }",
+        "mutation { createSegment(input: { name: \"VIP\" }) { name } }",
+        "mutation { createSegment(input: { name: \"a/b\" }) { name } }",
     ] {
         let (code, _, _) = app.error(bad, json!({})).await;
         assert_eq!(code, "VALIDATION", "{bad}");
     }
-    let add = "mutation($s: String!, $ids: [ID!]!) { addCustomersToSegment(segment: $s, customerIds: $ids) }";
-    assert_eq!(app.data(add, json!({ "s": "wine-club", "ids": [a, b] })).await["addCustomersToSegment"], 2);
-    assert_eq!(app.data(add, json!({ "s": "wine-club", "ids": [a] })).await["addCustomersToSegment"], 0);
-    let (code, _, _) = app.error(add, json!({ "s": "wine-club", "ids": [a, "999"] })).await;
-    assert_eq!(code, "NOT_FOUND");
+    let add = "mutation($s: String!, $ids: [ID!]!) { addCustomersToSegment(segment: $s, customerIds: $ids) { changed segment { customerCount } failed { id code message } } }";
+    let added = app.data(add, json!({ "s": "wine-club", "ids": [a, b] })).await;
+    assert_eq!(added["addCustomersToSegment"], json!({ "changed": 2, "segment": { "customerCount": 2 }, "failed": [] }));
+    assert_eq!(app.data(add, json!({ "s": "wine-club", "ids": [a] })).await["addCustomersToSegment"]["changed"], 0);
+    let partly = app.data(add, json!({ "s": "wine-club", "ids": [a, "999", "x1"] })).await["addCustomersToSegment"].clone();
+    assert_eq!(
+        partly["failed"],
+        json!([
+            { "id": "999", "code": "NOT_FOUND", "message": "customer 999 not found" },
+            { "id": "x1", "code": "NOT_FOUND", "message": "customer x1 not found" }
+        ]),
+        "the batch says which ids failed and why"
+    );
     let (code, _, _) = app.error(add, json!({ "s": "nope", "ids": [a] })).await;
     assert_eq!(code, "NOT_FOUND");
 
@@ -36,14 +45,17 @@ both!(custom_segments_can_be_managed, |app| async move {
         }
     };
     assert_eq!(count("wine-club").await, 2);
-    app.data("mutation { renameSegment(name: \"wine-club\", newName: \"sommeliers\") }", json!({})).await;
+    let renamed = app.data("mutation { renameSegment(name: \"wine-club\", newName: \"sommeliers\") { name customerCount } }", json!({})).await;
+    assert_eq!(renamed["renameSegment"], json!({ "name": "sommeliers", "customerCount": 2 }));
     assert_eq!((count("wine-club").await, count("sommeliers").await), (0, 2));
-    let removed = app.data("mutation($ids: [ID!]!) { removeCustomersFromSegment(segment: \"sommeliers\", customerIds: $ids) }", json!({ "ids": [a] })).await;
-    assert_eq!(removed["removeCustomersFromSegment"], 1);
+    let removed =
+        app.data("mutation($ids: [ID!]!) { removeCustomersFromSegment(segment: \"sommeliers\", customerIds: $ids) { changed } }", json!({ "ids": [a] })).await;
+    assert_eq!(removed["removeCustomersFromSegment"]["changed"], 1);
     assert_eq!(customer(&app, &b).await["segments"], json!(["sommeliers"]));
-    app.data("mutation { deleteSegment(name: \"sommeliers\") }", json!({})).await;
+    let deleted = app.data("mutation { deleteSegment(name: \"Sommeliers\") { name } }", json!({})).await;
+    assert_eq!(deleted["deleteSegment"]["name"], "sommeliers");
     assert_eq!(customer(&app, &b).await["segments"], json!([]));
-    let (code, _, _) = app.error("mutation { deleteSegment(name: \"sommeliers\") }", json!({})).await;
+    let (code, _, _) = app.error("mutation { deleteSegment(name: \"sommeliers\") { name } }", json!({})).await;
     assert_eq!(code, "NOT_FOUND");
 });
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, special_occasion, visit};
-use entity::ops::{customers, feedback, ledger, notes, visits};
+use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, reward, special_occasion, visit, voucher};
+use entity::ops::{customers, feedback, ledger, notes, rewards, visits};
 use entity::vault::CustomerKey;
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
@@ -52,6 +52,12 @@ pub struct HistoryOf(pub i64, pub u64, pub u64);
 /// A customer's visits page: `(customer, limit, offset)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VisitsOf(pub i64, pub u64, pub u64);
+/// A customer's vouchers page: `(customer, usable only, limit, offset)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VouchersOf(pub i64, pub bool, pub u64, pub u64);
+/// The restaurant's rewards catalogue (without archived rewards), read once per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Catalogue;
 /// The customers a customer referred, read with the columns of a projection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReferralsOf(pub i64, pub customers::Projection);
@@ -210,5 +216,33 @@ impl Loader<ReferralsOf> for DbLoader {
             found.extend(rows.into_iter().map(|(id, v)| (ReferralsOf(id, read.clone()), v)));
         }
         Ok(found)
+    }
+}
+
+impl Loader<VouchersOf> for DbLoader {
+    type Value = Vec<voucher::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[VouchersOf]) -> LoadResult<VouchersOf, Vec<voucher::Model>> {
+        let mut out = HashMap::new();
+        let at = entity::ops::now();
+        for usable in [false, true] {
+            let these: Vec<VouchersOf> = keys.iter().filter(|k| k.1 == usable).copied().collect();
+            for ((limit, offset), ids) in pages(&these, |k| (k.0, k.2, k.3)) {
+                let rows = rewards::vouchers_for(&self.db, &self.scope, &ids, usable.then_some(at), (limit, offset)).await?;
+                let mut found = customers::group(rows, |r| r.customer_id);
+                out.extend(ids.iter().map(|id| (VouchersOf(*id, usable, limit, offset), found.remove(id).unwrap_or_default())));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<Catalogue> for DbLoader {
+    type Value = Arc<Vec<reward::Model>>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, _: &[Catalogue]) -> LoadResult<Catalogue, Arc<Vec<reward::Model>>> {
+        Ok(HashMap::from([(Catalogue, Arc::new(rewards::list(&self.db, &self.scope, false).await?))]))
     }
 }

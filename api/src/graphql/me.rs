@@ -33,7 +33,7 @@ impl Member {
 
 /// One change of the member's points.
 #[derive(SimpleObject)]
-pub struct MemberPoints {
+pub struct MemberPointTransaction {
     /// Why points changed.
     pub kind: LedgerKind,
     /// Signed change of the balance.
@@ -46,7 +46,7 @@ pub struct MemberPoints {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<point_transaction::Model> for MemberPoints {
+impl From<point_transaction::Model> for MemberPointTransaction {
     fn from(m: point_transaction::Model) -> Self {
         Self { kind: m.kind.into(), points: m.delta, balance_after: m.balance_after, reason: m.reason, created_at: m.created_at }
     }
@@ -121,7 +121,7 @@ impl Member {
         ctx: &Context<'_>,
         #[graphql(default = 20, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
         #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<MemberPoints>> {
+    ) -> async_graphql::Result<Vec<MemberPointTransaction>> {
         let (limit, offset) = check_history(limit, offset).gql()?;
         let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())

@@ -50,6 +50,7 @@ pub struct Query(
     keys::KeyQuery,
     runs::RunsQuery,
     marketing::MarketingQuery,
+    marketing::outbox::OutboxQuery,
     privacy::PrivacyQuery,
     me::MeQuery,
 );

@@ -25,8 +25,10 @@ pub struct OrderItemInput {
 /// A completed order.
 #[derive(InputObject)]
 pub struct OrderInput {
-    /// The member's phone number.
-    pub phone: String,
+    /// The member's phone number (any common format); or give `customerId`, not both.
+    pub phone: Option<String>,
+    /// The member's id; or give `phone`, not both.
+    pub customer_id: Option<ID>,
     /// The POS order id; recording the same order again changes nothing.
     pub order_id: String,
     /// The order's final charge.
@@ -134,7 +136,7 @@ pub struct OrderMutation;
 
 #[Object]
 impl OrderMutation {
-    /// Records a completed order for the member with this phone number: points per whole
+    /// Records a completed order for the member with this phone number or id: points per whole
     /// dollar, a visit and favourite-item counts, in one transaction, once per order id.
     #[graphql(guard = "STAFF")]
     async fn record_order(
@@ -143,7 +145,14 @@ impl OrderMutation {
         #[graphql(desc = "The order: the member, its amount and lines, and its order id (which makes a retry harmless).")] input: OrderInput,
     ) -> async_graphql::Result<OrderPayload> {
         let state = app(ctx);
-        let order = orders::OrderInput { phone: input.phone, order_id: input.order_id, amount_cents: input.amount.0, items: items_of(input.items) };
+        let member = input.customer_id.as_ref().map(customer_id).transpose().gql()?;
+        let order = orders::OrderInput {
+            phone: input.phone,
+            customer_id: member,
+            order_id: input.order_id,
+            amount_cents: input.amount.0,
+            items: items_of(input.items),
+        };
         let out = orders::record_order(&state.db, scope(ctx), &state.policy, order).await.gql()?;
         let v = out.value;
         Ok(OrderPayload {

@@ -1,6 +1,6 @@
 //! Privacy and data quality for admins: export, erasure, duplicate merge, and the audit trail.
 
-use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::entities::audit_entry;
 use entity::ops::{audit, privacy};
@@ -12,14 +12,57 @@ use super::types::customer_id;
 use crate::auth::ADMIN;
 use crate::error::IntoGql;
 
+/// What an audit entry records.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::entities::AuditAction")]
+pub enum AuditAction {
+    /// A member was created (`upsertCustomer`): `details.changes` holds the profile.
+    CustomerCreated,
+    /// A profile changed (`upsertCustomer`, `setCustomerDates`): each field with `from` and `to`.
+    CustomerUpdated,
+    /// A member moved to a new phone number (`changePhone`).
+    CustomerPhoneChanged,
+    /// A member's personal data was erased (`eraseCustomer` or the retention policy).
+    CustomerErased,
+    /// Another member was merged into this one (`mergeCustomers`; `details.sourceId`).
+    CustomerMerged,
+    /// A consent flag changed: `flag`, `from`, `to` and its `source` (api, member app, unsubscribe link).
+    ConsentChanged,
+    /// Staff added a note (`addNote`).
+    NoteAdded,
+    /// A review was recorded (`recordFeedback`).
+    FeedbackRecorded,
+    /// An order was refunded in part or in full (`refundOrder`).
+    OrderRefunded,
+    /// An order was voided (`refundOrder` with `void`).
+    OrderVoided,
+    /// An API key was created.
+    KeyCreated,
+    /// An API key was revoked.
+    KeyRevoked,
+    /// The restaurant's settings changed (`updateRestaurant`): each field with `from` and `to`.
+    RestaurantUpdated,
+    /// A campaign was created.
+    CampaignCreated,
+    /// A campaign was edited (`details.fields`).
+    CampaignUpdated,
+    /// A campaign was scheduled (`details.nextRunAt`).
+    CampaignScheduled,
+    /// A campaign was paused (also a built-in one switched off).
+    CampaignPaused,
+    /// A campaign was resumed (also a built-in one switched on).
+    CampaignResumed,
+    /// A campaign was cancelled.
+    CampaignCancelled,
+}
+
 /// One entry of the audit trail.
 #[derive(SimpleObject)]
 pub struct AuditEntry {
     /// The entry's id.
     pub id: ID,
-    /// `customer.created`, `customer.updated`, `consent.changed`, `note.added`,
-    /// `customer.erased`, `customer.merged`, `key.created`, `key.revoked`.
-    pub action: String,
+    /// What happened.
+    pub action: AuditAction,
     /// The member it is about, if any.
     pub customer_id: Option<ID>,
     /// The acting key (`key:ID:NAME`), `cli`, or `customer` (unsubscribe link).
@@ -36,7 +79,7 @@ impl From<audit_entry::Model> for AuditEntry {
     fn from(m: audit_entry::Model) -> Self {
         Self {
             id: ID(m.id.to_string()),
-            action: m.action,
+            action: m.action.into(),
             customer_id: m.customer_id.map(|c| ID(c.to_string())),
             actor: m.actor,
             request_id: m.request_id,
@@ -70,7 +113,7 @@ impl PrivacyQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only entries about this member.")] customer_id: Option<ID>,
-        #[graphql(desc = "Only entries of this action, e.g. `consent.changed` or `customer.merged`.")] action: Option<String>,
+        #[graphql(desc = "Only entries of this action.")] action: Option<AuditAction>,
         #[graphql(desc = "Only entries at or after this time.")] from: Option<Date>,
         #[graphql(desc = "Only entries before this time.")] to: Option<Date>,
         #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
@@ -79,7 +122,7 @@ impl PrivacyQuery {
         let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
         let filter = audit::AuditFilter {
             customer_id: customer_id.as_ref().map(super::types::customer_id).transpose().gql()?,
-            action,
+            action: action.map(Into::into),
             from: from.map(|d| d.0.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
             to: to.map(|d| (d.0 + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
         };

@@ -10,9 +10,23 @@ use crate::auth::{ADMIN, VIEWER};
 use crate::error::IntoGql;
 
 /// Occasion discount per tier, in percent.
-#[derive(SimpleObject, InputObject)]
-#[graphql(input_name = "TierDiscountsInput")]
+#[derive(SimpleObject)]
 pub struct TierDiscounts {
+    /// Bronze members' discount, in percent.
+    pub bronze: i32,
+    /// Silver members' discount, in percent.
+    pub silver: i32,
+    /// Gold members' discount, in percent.
+    pub gold: i32,
+    /// Platinum members' discount, in percent.
+    pub platinum: i32,
+    /// VIP members' discount, in percent.
+    pub vip: i32,
+}
+
+/// Discounts per tier to change, in percent (0 to 100); tiers left out keep theirs.
+#[derive(InputObject)]
+pub struct TierDiscountsInput {
     /// Bronze members' discount, in percent.
     pub bronze: Option<i32>,
     /// Silver members' discount, in percent.
@@ -26,9 +40,21 @@ pub struct TierDiscounts {
 }
 
 /// Local times of day (`HH:MM`, in the restaurant's time zone) its daily jobs run.
-#[derive(SimpleObject, InputObject)]
-#[graphql(input_name = "JobScheduleInput")]
+#[derive(SimpleObject)]
 pub struct JobSchedule {
+    /// Local time (HH:MM) of dormancy, points expiry, retention and the staff digest.
+    pub dormancy: String,
+    /// Local time (HH:MM) of birthday and welcome emails.
+    pub birthday: String,
+    /// Local time (HH:MM) of anniversary, occasion and membership emails.
+    pub anniversary: String,
+    /// Local time (HH:MM) of win-back, at-risk and nearing-reward emails.
+    pub win_back: String,
+}
+
+/// Job times to change (`HH:MM`, in the restaurant's time zone); those left out stay.
+#[derive(InputObject)]
+pub struct JobScheduleInput {
     /// Local time (HH:MM) of dormancy, points expiry, retention and the staff digest.
     pub dormancy: Option<String>,
     /// Local time (HH:MM) of birthday and welcome emails.
@@ -42,9 +68,19 @@ pub struct JobSchedule {
 /// The frequency cap: at most `emails` marketing emails per member per `days` days (0 days: no
 /// cap); birthday and anniversary emails count only with `includeOccasions`. Members over the
 /// cap are left out of a send and counted as `capped`.
-#[derive(SimpleObject, InputObject)]
-#[graphql(input_name = "FrequencyCapInput")]
+#[derive(SimpleObject)]
 pub struct FrequencyCap {
+    /// At most this many emails that count toward the cap …
+    pub emails: i32,
+    /// … in this many days (0: no cap).
+    pub days: i32,
+    /// Whether birthday, anniversary, occasion and membership emails count too.
+    pub include_occasions: bool,
+}
+
+/// Frequency cap settings to change; those left out stay.
+#[derive(InputObject)]
+pub struct FrequencyCapInput {
     /// At most this many emails that count toward the cap …
     pub emails: Option<i32>,
     /// … in this many days (0: no cap).
@@ -132,19 +168,14 @@ impl From<restaurant::Model> for Restaurant {
     fn from(r: restaurant::Model) -> Self {
         Self {
             tier_discounts: TierDiscounts {
-                bronze: Some(r.discount_bronze.into()),
-                silver: Some(r.discount_silver.into()),
-                gold: Some(r.discount_gold.into()),
-                platinum: Some(r.discount_platinum.into()),
-                vip: Some(r.discount_vip.into()),
+                bronze: r.discount_bronze.into(),
+                silver: r.discount_silver.into(),
+                gold: r.discount_gold.into(),
+                platinum: r.discount_platinum.into(),
+                vip: r.discount_vip.into(),
             },
-            schedule: JobSchedule {
-                dormancy: Some(r.dormancy_at),
-                birthday: Some(r.birthday_at),
-                anniversary: Some(r.anniversary_at),
-                win_back: Some(r.win_back_at),
-            },
-            frequency_cap: FrequencyCap { emails: Some(r.cap_emails), days: Some(r.cap_days), include_occasions: Some(r.cap_occasions) },
+            schedule: JobSchedule { dormancy: r.dormancy_at, birthday: r.birthday_at, anniversary: r.anniversary_at, win_back: r.win_back_at },
+            frequency_cap: FrequencyCap { emails: r.cap_emails, days: r.cap_days, include_occasions: r.cap_occasions },
             win_back_voucher_percent: r.win_back_percent.into(),
             benefit_voucher_days: r.benefit_days,
             refunds_lower_tier: r.refunds_lower_tier,
@@ -202,7 +233,7 @@ pub struct RestaurantInput {
     /// Points a member earns for a referral.
     pub referral_bonus: Option<i64>,
     /// Discount per tier, in percent.
-    pub tier_discounts: Option<TierDiscounts>,
+    pub tier_discounts: Option<TierDiscountsInput>,
     /// A last visit more than this many days ago makes a member dormant.
     pub dormant_days: Option<i32>,
     /// A last visit at least this many days ago (and not dormant) makes a member at risk.
@@ -212,9 +243,9 @@ pub struct RestaurantInput {
     /// At most one win-back email per member per this many days.
     pub win_back_days: Option<i32>,
     /// Local times of day its daily jobs run.
-    pub schedule: Option<JobSchedule>,
+    pub schedule: Option<JobScheduleInput>,
     /// At most this many marketing emails per member in a window.
-    pub frequency_cap: Option<FrequencyCap>,
+    pub frequency_cap: Option<FrequencyCapInput>,
     /// The win-back email's voucher, in percent off (0: none).
     pub win_back_voucher_percent: Option<i32>,
     /// Days a birthday or win-back voucher stays valid.

@@ -1,18 +1,16 @@
-//! Job runs and the outbox, for operators and the marketing team: recent runs, deliveries and
-//! their counts per built-in campaign, and running a job now (with a dry run that lists
+//! Job runs, for operators: recent runs and running a job now (with a dry run that lists
 //! recipients).
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::DomainError;
-use entity::entities::{DeliveryStatus as Status, RunTrigger, email_delivery, job_run};
-use entity::marketing::outbox;
+use entity::entities::job_run;
 use entity::ops::{job_runs, restaurants};
-use jobs::{Campaign, Job, JobError};
+use jobs::{Job, JobError};
 
 use super::context::{app, scope};
 use super::scalars::Date;
-use crate::auth::{ADMIN, MARKETING};
+use crate::auth::ADMIN;
 use crate::error::{ApiError, IntoGql};
 
 /// A scheduled job.
@@ -39,6 +37,7 @@ pub enum JobName {
     /// Automation: at-risk nudges (when switched on with `resumeCampaign`).
     AtRisk,
     /// Automation: custom occasions on their day (when switched on with `resumeCampaign`).
+    #[graphql(name = "OCCASION")]
     Occasions,
     /// The pre-shift brief to the restaurant's `staffDigestEmails`.
     StaffDigest,
@@ -54,55 +53,32 @@ pub enum JobName {
     Retention,
 }
 
-/// A marketing campaign.
+/// What started a job run.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-pub enum CampaignName {
-    /// The birthday emails.
-    Birthday,
-    /// The anniversary emails.
-    Anniversary,
-    /// The win-back emails.
-    WinBack,
+#[graphql(remote = "entity::entities::RunTrigger")]
+pub enum RunTrigger {
+    /// The scheduler, at the slot's time.
+    Schedule,
+    /// A scheduled slot run late: no replica was up at its time, or its run was abandoned.
+    CatchUp,
+    /// `loyalty jobs run`.
+    Cli,
+    /// `runJob`.
+    Api,
 }
 
-impl From<CampaignName> for Campaign {
-    fn from(c: CampaignName) -> Self {
-        match c {
-            CampaignName::Birthday => Campaign::Birthday,
-            CampaignName::Anniversary => Campaign::Anniversary,
-            CampaignName::WinBack => Campaign::WinBack,
-        }
-    }
-}
-
-/// State of one email.
+/// How a job run stands or ended.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-pub enum DeliveryStatus {
-    /// Waiting to be sent (or to be retried).
-    Pending,
-    /// Claimed by a worker and being sent.
-    Sending,
-    /// Accepted by the mail server.
-    Sent,
-    /// Not sent after the last attempt; the reason is kept.
+#[graphql(remote = "entity::entities::RunOutcome")]
+pub enum RunOutcome {
+    /// Still running.
+    Running,
+    /// Finished without error.
+    Succeeded,
+    /// Stopped on an error (`error` says which).
     Failed,
-    /// Not sent: consent withdrawn, no address, or the campaign stopped before it went out.
-    Skipped,
-    /// In the campaign's control group: never sent.
-    HeldOut,
-}
-
-impl From<DeliveryStatus> for Status {
-    fn from(s: DeliveryStatus) -> Self {
-        match s {
-            DeliveryStatus::Pending => Status::Pending,
-            DeliveryStatus::Sending => Status::Sending,
-            DeliveryStatus::Sent => Status::Sent,
-            DeliveryStatus::Failed => Status::Failed,
-            DeliveryStatus::Skipped => Status::Skipped,
-            DeliveryStatus::HeldOut => Status::HeldOut,
-        }
-    }
+    /// Its replica stopped while running it; the slot is run again.
+    Abandoned,
 }
 
 fn job_error(e: JobError) -> ApiError {
@@ -117,10 +93,10 @@ fn job_error(e: JobError) -> ApiError {
 pub struct JobRun {
     /// The run's id.
     pub id: ID,
-    /// The job's name.
-    pub job: String,
-    /// `schedule`, `catch-up` (a scheduled slot run late, after a restart), `cli` or `api`.
-    pub trigger: String,
+    /// The job.
+    pub job: JobName,
+    /// What started it.
+    pub trigger: RunTrigger,
     /// Whether it only listed what it would do.
     pub dry_run: bool,
     /// The slot it ran for (null for a manual run).
@@ -129,9 +105,8 @@ pub struct JobRun {
     pub started_at: DateTime<Utc>,
     /// When it finished (null while running).
     pub finished_at: Option<DateTime<Utc>>,
-    /// `running`, `succeeded`, `failed`, or `abandoned` (its replica stopped; the slot is run
-    /// again).
-    pub outcome: String,
+    /// How it stands or ended.
+    pub outcome: RunOutcome,
     /// Why it failed, if it did.
     pub error: Option<String>,
     /// Customers whose tags or status changed (dormancy).
@@ -156,10 +131,16 @@ pub struct JobRun {
     pub erased: i64,
 }
 
-impl From<job_run::Model> for JobRun {
-    fn from(m: job_run::Model) -> Self {
+impl TryFrom<job_run::Model> for JobRun {
+    type Error = ApiError;
+
+    fn try_from(m: job_run::Model) -> Result<Self, ApiError> {
         let n = |k: &str| m.counts.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
-        Self {
+        let job = Job::ALL
+            .into_iter()
+            .find(|j| j.name() == m.job)
+            .ok_or_else(|| ApiError::Domain(DomainError::internal(format!("a run of an unknown job {:?}", m.job))))?;
+        Ok(Self {
             id: ID(m.id.to_string()),
             changed: n("changed"),
             enqueued: n("enqueued"),
@@ -171,15 +152,15 @@ impl From<job_run::Model> for JobRun {
             retrying: n("retrying"),
             purged: n("purged"),
             erased: n("erased"),
-            job: m.job,
-            trigger: m.trigger.label(),
+            job: job.into(),
+            trigger: m.trigger.into(),
             dry_run: m.dry_run,
             scheduled_for: m.scheduled_for,
             started_at: m.started_at,
             finished_at: m.finished_at,
-            outcome: sea_orm::ActiveEnum::to_value(&m.outcome),
+            outcome: m.outcome.into(),
             error: m.error,
-        }
+        })
     }
 }
 
@@ -205,73 +186,7 @@ pub struct RunJobPayload {
     pub recipients: Vec<Recipient>,
 }
 
-/// One email of a campaign.
-#[derive(SimpleObject)]
-pub struct Delivery {
-    /// The delivery's id.
-    pub id: ID,
-    /// The member it is for.
-    pub customer_id: ID,
-    /// The campaign's stored name (`custom` for a marketer's campaign).
-    pub campaign: String,
-    /// The period it is for (birthday year, send id …): one email per member, campaign and period.
-    pub period_key: String,
-    /// The day of the occasion it is about, when there is one.
-    pub occasion_date: Option<Date>,
-    /// The address it goes (or went) to.
-    pub email: String,
-    /// Where it stands.
-    pub status: String,
-    /// Send attempts so far.
-    pub attempts: i32,
-    /// The last attempt's error (addresses redacted).
-    pub last_error: Option<String>,
-    /// When it was written.
-    pub created_at: DateTime<Utc>,
-    /// When the mail server accepted it.
-    pub sent_at: Option<DateTime<Utc>>,
-    /// Proof of consent, written when it was sent: each consent flag the email relied on, its
-    /// value then, and the audit entry that granted it (`grantedBy`).
-    pub consent: Option<async_graphql::Json<serde_json::Value>>,
-}
-
-impl From<email_delivery::Model> for Delivery {
-    fn from(m: email_delivery::Model) -> Self {
-        Self {
-            id: ID(m.id.to_string()),
-            customer_id: ID(m.customer_id.to_string()),
-            campaign: m.campaign,
-            period_key: m.period_key,
-            occasion_date: m.occasion_date.map(Date),
-            email: m.email,
-            status: sea_orm::ActiveEnum::to_value(&m.status),
-            attempts: m.attempts,
-            last_error: m.last_error,
-            created_at: m.created_at,
-            sent_at: m.sent_at,
-            consent: m.consent.map(async_graphql::Json),
-        }
-    }
-}
-
-/// A campaign's emails by state, and its latest run.
-#[derive(SimpleObject)]
-pub struct CampaignReport {
-    /// The built-in campaign.
-    pub campaign: CampaignName,
-    /// Emails waiting.
-    pub pending: i64,
-    /// Emails sent.
-    pub sent: i64,
-    /// Emails that failed for good.
-    pub failed: i64,
-    /// Written, then not sent because consent was withdrawn before sending.
-    pub skipped: i64,
-    /// Its job's latest run.
-    pub last_run: Option<JobRun>,
-}
-
-/// Job and campaign queries.
+/// Job run queries.
 #[derive(Default)]
 pub struct RunsQuery;
 
@@ -288,46 +203,7 @@ impl RunsQuery {
         let (limit, _) = entity::rules::paging::check(limit, 0, 100).gql()?;
         let job = job.map(|j| Job::from(j).name());
         let rows = job_runs::recent(&app(ctx).db, scope(ctx), job, limit).await.gql()?;
-        Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    /// Every built-in campaign's emails by state in your restaurant.
-    #[graphql(guard = "MARKETING")]
-    async fn campaign_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignReport>> {
-        let (db, scope) = (&app(ctx).db, scope(ctx));
-        let mut reports = Vec::new();
-        for (name, campaign) in
-            [(CampaignName::Birthday, Campaign::Birthday), (CampaignName::Anniversary, Campaign::Anniversary), (CampaignName::WinBack, Campaign::WinBack)]
-        {
-            let counts = outbox::status_counts(db, scope, campaign).await.gql()?;
-            let n = |s: Status| counts.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
-            let job = Job::ALL.into_iter().find(|j| j.campaign() == Some(campaign)).map(Job::name);
-            let last_run = job_runs::recent(db, scope, job, 1).await.gql()?.into_iter().next().map(Into::into);
-            reports.push(CampaignReport {
-                campaign: name,
-                pending: n(Status::Pending) + n(Status::Sending),
-                sent: n(Status::Sent),
-                failed: n(Status::Failed),
-                skipped: n(Status::Skipped),
-                last_run,
-            });
-        }
-        Ok(reports)
-    }
-
-    /// Emails of your restaurant, newest first.
-    #[graphql(guard = "MARKETING")]
-    async fn deliveries(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only emails of this built-in campaign.")] campaign: Option<CampaignName>,
-        #[graphql(desc = "Only emails in this state.")] status: Option<DeliveryStatus>,
-        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<Delivery>> {
-        let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
-        let rows = outbox::list(&app(ctx).db, scope(ctx), campaign.map(Into::into), status.map(Into::into), limit, offset).await.gql()?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(JobRun::try_from).collect::<Result<_, _>>().gql()
     }
 }
 
@@ -348,7 +224,7 @@ impl RunsMutation {
     ) -> async_graphql::Result<RunJobPayload> {
         let state = app(ctx);
         let restaurant = restaurants::get(&state.db, &scope(ctx).restaurant_id).await.gql()?;
-        let summary = jobs::run_job(&state.jobs, &restaurant, job.into(), RunTrigger::Api, dry_run, None)
+        let summary = jobs::run_job(&state.jobs, &restaurant, job.into(), entity::entities::RunTrigger::Api, dry_run, None)
             .await
             .map_err(job_error)
             .gql()?
@@ -360,6 +236,6 @@ impl RunsMutation {
             .into_iter()
             .map(|r| Recipient { customer_id: ID(r.customer_id.to_string()), name: r.name, email: r.email, occasion_date: r.occasion_date.map(Date) })
             .collect();
-        Ok(RunJobPayload { run: summary.run.into(), recipients })
+        Ok(RunJobPayload { run: JobRun::try_from(summary.run).gql()?, recipients })
     }
 }

@@ -25,6 +25,7 @@ pub mod visit;
 pub mod voucher;
 
 pub use api_key::Role;
+pub use audit_entry::AuditAction;
 pub use campaign::{CampaignKind, CampaignState, ScheduleKind};
 pub use campaign_send::SendState;
 pub use customer::{CustomerStatus, Seating, SpiceLevel, StringList, Tier};

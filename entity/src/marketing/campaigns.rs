@@ -158,7 +158,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: &Scope, patch: CampaignPat
     }
     .insert(db)
     .await?;
-    audit::record(db, scope, "campaign.created", None, json!({ "campaign": row.id, "name": row.name })).await?;
+    audit::record(db, scope, crate::entities::AuditAction::CampaignCreated, None, json!({ "campaign": row.id, "name": row.name })).await?;
     Ok(row)
 }
 
@@ -221,7 +221,7 @@ pub async fn update<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
     }
     row.updated_at = Set(now());
     let row = row.update(&txn).await?;
-    audit::record(&txn, scope, "campaign.updated", None, json!({ "campaign": id, "fields": changed })).await?;
+    audit::record(&txn, scope, crate::entities::AuditAction::CampaignUpdated, None, json!({ "campaign": id, "fields": changed })).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -291,7 +291,7 @@ pub async fn schedule<D: ConnectionTrait + TransactionTrait>(
     row.next_run_at = Set(Some(next));
     row.updated_at = Set(now());
     let row = row.update(&txn).await?;
-    audit::record(&txn, scope, "campaign.scheduled", None, json!({ "campaign": id, "nextRunAt": next })).await?;
+    audit::record(&txn, scope, crate::entities::AuditAction::CampaignScheduled, None, json!({ "campaign": id, "nextRunAt": next })).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -330,7 +330,7 @@ pub async fn pause(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainR
         )));
     }
     let row = set_state(db, scope, &c, CampaignState::Paused, Some(c.state)).await?;
-    audit::record(db, scope, "campaign.paused", None, json!({ "campaign": id })).await?;
+    audit::record(db, scope, crate::entities::AuditAction::CampaignPaused, None, json!({ "campaign": id })).await?;
     Ok(row)
 }
 
@@ -341,7 +341,7 @@ pub async fn resume(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
         return Err(DomainError::invalid_state(format!("campaign {id} is {}, not paused", sea_orm::ActiveEnum::to_value(&c.state))));
     }
     let row = set_state(db, scope, &c, c.resume_state.unwrap_or(CampaignState::Scheduled), None).await?;
-    audit::record(db, scope, "campaign.resumed", None, json!({ "campaign": id })).await?;
+    audit::record(db, scope, crate::entities::AuditAction::CampaignResumed, None, json!({ "campaign": id })).await?;
     Ok(row)
 }
 
@@ -370,7 +370,7 @@ pub async fn cancel<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
         .filter(campaign_send::Column::State.is_in([SendState::Enqueuing, SendState::Enqueued]))
         .exec(&txn)
         .await?;
-    audit::record(&txn, scope, "campaign.cancelled", None, json!({ "campaign": id })).await?;
+    audit::record(&txn, scope, crate::entities::AuditAction::CampaignCancelled, None, json!({ "campaign": id })).await?;
     txn.commit().await?;
     Ok(row)
 }

@@ -5,14 +5,14 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use serde_json::Value;
 
 use super::now;
-use crate::entities::audit_entry;
+use crate::entities::{AuditAction, audit_entry};
 use crate::{DomainResult, Scope};
 
 /// Records one entry.
-pub async fn record(db: &impl ConnectionTrait, scope: &Scope, action: &str, customer_id: Option<i64>, details: Value) -> DomainResult<()> {
+pub async fn record(db: &impl ConnectionTrait, scope: &Scope, action: AuditAction, customer_id: Option<i64>, details: Value) -> DomainResult<()> {
     audit_entry::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
-        action: Set(action.to_string()),
+        action: Set(action),
         customer_id: Set(customer_id),
         actor: Set(scope.actor.chars().take(140).collect()),
         request_id: Set(scope.request_id.chars().take(64).collect()),
@@ -29,7 +29,7 @@ pub async fn record(db: &impl ConnectionTrait, scope: &Scope, action: &str, cust
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub customer_id: Option<i64>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -41,8 +41,8 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &AuditFilter
     if let Some(id) = filter.customer_id {
         q = q.filter(A::CustomerId.eq(id));
     }
-    if let Some(action) = &filter.action {
-        q = q.filter(A::Action.eq(action.as_str()));
+    if let Some(action) = filter.action {
+        q = q.filter(A::Action.eq(action));
     }
     if let Some(from) = filter.from {
         q = q.filter(A::CreatedAt.gte(from));

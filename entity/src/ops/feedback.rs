@@ -88,7 +88,14 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
         }
         .insert(txn)
         .await?;
-        super::audit::record(txn, scope, "feedback.recorded", Some(customer_id), serde_json::json!({ "feedbackId": row.id, "rating": rating })).await?;
+        super::audit::record(
+            txn,
+            scope,
+            crate::entities::AuditAction::FeedbackRecorded,
+            Some(customer_id),
+            serde_json::json!({ "feedbackId": row.id, "rating": rating }),
+        )
+        .await?;
         Ok(row)
     })
     .await?;

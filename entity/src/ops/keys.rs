@@ -70,7 +70,14 @@ pub async fn create(db: &impl ConnectionTrait, restaurant_id: &str, role: Role, 
     .insert(db)
     .await?;
     let details = serde_json::json!({ "prefix": row.prefix, "role": row.role, "name": row.name });
-    super::audit::record(db, &crate::Scope::new(row.restaurant_id.clone(), actor, crate::vault::Vault::detached()), "key.created", None, details).await?;
+    super::audit::record(
+        db,
+        &crate::Scope::new(row.restaurant_id.clone(), actor, crate::vault::Vault::detached()),
+        crate::entities::AuditAction::KeyCreated,
+        None,
+        details,
+    )
+    .await?;
     Ok((row, key))
 }
 
@@ -100,7 +107,14 @@ pub async fn revoke(db: &impl ConnectionTrait, restaurant_id: Option<&str>, pref
     }
     api_key::Entity::update_many().col_expr(api_key::Column::RevokedAt, Expr::value(now())).filter(api_key::Column::Id.eq(key.id)).exec(db).await?;
     let details = serde_json::json!({ "prefix": key.prefix, "role": key.role, "name": key.name });
-    super::audit::record(db, &crate::Scope::new(key.restaurant_id.clone(), actor, crate::vault::Vault::detached()), "key.revoked", None, details).await?;
+    super::audit::record(
+        db,
+        &crate::Scope::new(key.restaurant_id.clone(), actor, crate::vault::Vault::detached()),
+        crate::entities::AuditAction::KeyRevoked,
+        None,
+        details,
+    )
+    .await?;
     Ok(api_key::Entity::find_by_id(key.id).one(db).await?.unwrap_or(key))
 }
 

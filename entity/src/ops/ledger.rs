@@ -142,7 +142,7 @@ pub(crate) async fn append(
 
 /// Ledger pages of several customers in one query (for a DataLoader), newest first.
 pub async fn history_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], limit: u64, offset: u64) -> DomainResult<Vec<point_transaction::Model>> {
-    Ok(super::newest_per_customer::<point_transaction::Entity>(db, scope, ids, "id DESC", limit, offset).await?)
+    Ok(super::newest_per_customer::<point_transaction::Entity>(db, scope, ids, "id DESC", &[], (limit, offset)).await?)
 }
 
 /// A staff correction (`points` signed, not zero; a reason is required), as one `ADJUST` ledger

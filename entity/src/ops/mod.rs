@@ -109,14 +109,16 @@ pub type Txn = DatabaseTransaction;
 
 /// The newest `limit` rows after `offset` of each of several customers, in one query: a
 /// `ROW_NUMBER()` window over `table`, newest first by `order` (for DataLoaders of paginated
-/// nested lists). Works on SQLite and PostgreSQL alike.
+/// nested lists), keeping only rows that meet every `only` condition (`("status =", value)`:
+/// a column and comparison, then the value it is compared with). Works on SQLite and
+/// PostgreSQL alike.
 pub(crate) async fn newest_per_customer<E>(
     db: &impl sea_orm::ConnectionTrait,
     scope: &Scope,
     ids: &[i64],
     order: &str,
-    limit: u64,
-    offset: u64,
+    only: &[(&str, sea_orm::Value)],
+    (limit, offset): (u64, u64),
 ) -> Result<Vec<E::Model>, DbErr>
 where
     E: sea_orm::EntityTrait,
@@ -128,10 +130,11 @@ where
     let backend = db.get_database_backend();
     let param = |n: usize| dialect::placeholder(backend, n);
     let list: Vec<String> = (0..ids.len()).map(|i| param(i + 2)).collect();
+    let conditions: String = only.iter().enumerate().map(|(i, (test, _))| format!(" AND {test} {}", param(ids.len() + 2 + i))).collect();
     let table = E::default().table_name().to_string();
     let sql = format!(
         "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY {order}) AS row_no \
-         FROM {table} t WHERE restaurant_id = {} AND customer_id IN ({})) ranked \
+         FROM {table} t WHERE restaurant_id = {} AND customer_id IN ({}){conditions}) ranked \
          WHERE row_no > {offset} AND row_no <= {} ORDER BY customer_id, row_no",
         param(1),
         list.join(", "),
@@ -139,5 +142,6 @@ where
     );
     let mut values: Vec<sea_orm::Value> = vec![scope.restaurant_id.clone().into()];
     values.extend(ids.iter().map(|id| (*id).into()));
+    values.extend(only.iter().map(|(_, v)| v.clone()));
     E::find().from_raw_sql(Statement::from_sql_and_values(backend, sql, values)).all(db).await
 }

@@ -30,7 +30,7 @@ pub async fn add_note(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64
     }
     .insert(db)
     .await?;
-    super::audit::record(db, scope, "note.added", Some(customer_id), serde_json::json!({ "noteId": row.id })).await?;
+    super::audit::record(db, scope, crate::entities::AuditAction::NoteAdded, Some(customer_id), serde_json::json!({ "noteId": row.id })).await?;
     row.note = text.to_string();
     Ok(row)
 }

@@ -297,10 +297,10 @@ pub async fn update(
 }
 
 /// Removes a custom occasion.
-pub async fn remove(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<()> {
-    find(db, scope, id).await?;
+pub async fn remove(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<special_occasion::Model> {
+    let gone = find(db, scope, id).await?;
     special_occasion::Entity::delete_by_id(id).exec(db).await?;
-    Ok(())
+    Ok(gone)
 }
 
 /// Sets or clears a customer's date of birth and anniversary.
@@ -321,11 +321,13 @@ pub async fn set_dates<D: TransactionTrait + ConnectionTrait>(
     let txn = begin_write(db).await?;
     let row = customers::find_by_id(&txn, scope, customer_id).await?;
     let key = customers::personal::key_for(scope, Some(&row)).await?;
-    let mut p = customers::personal::open_with(&row, Some(&key))?;
+    let before = customers::personal::open_with(&row, Some(&key))?;
     let indexes = customers::Indexes::of(scope).await?;
+    let first = row.key_id.is_none();
     let mut active: customer::ActiveModel = row.into();
+    let mut p = before.clone();
     customers::apply_dates(&mut active, &mut p, date_of_birth, anniversary);
-    customers::personal::seal_into(&mut active, &p, &key, &indexes);
+    customers::personal::seal_changed(&mut active, &before, &p, &key, &indexes, first);
     active.updated_at = Set(now());
     let row = active.update(&txn).await?;
     sea_orm::TransactionSession::commit(txn).await?;

@@ -20,7 +20,11 @@ pub const MAX_QUANTITY: i64 = 1_000;
 /// A completed order from the POS.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderInput {
-    pub phone: String,
+    /// The member's phone number (any format the policy's region reads), or
+    pub phone: Option<String>,
+    /// the member's id: exactly one of the two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
     pub order_id: String,
     /// The order's final charge in cents.
     pub amount_cents: i64,
@@ -85,8 +89,8 @@ fn check(input: &OrderInput) -> DomainResult<()> {
     check_items(&input.items)
 }
 
-/// Records a completed order for the member with the order's phone number. The order id is the
-/// idempotency key: the same order twice earns once.
+/// Records a completed order for the member with the order's phone number or id. The order id
+/// is the idempotency key: the same order twice earns once.
 pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     db: &D,
     scope: &Scope,
@@ -94,7 +98,11 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     input: OrderInput,
 ) -> DomainResult<idempotency::Outcome<OrderOutcome>> {
     check(&input)?;
-    let customer = customers::find_by_phone(db, scope, policy, &input.phone).await?;
+    let customer = match (&input.phone, input.customer_id) {
+        (Some(phone), None) => customers::find_by_phone(db, scope, policy, phone).await?,
+        (None, Some(id)) => customers::find_by_id(db, scope, id).await?,
+        _ => return Err(DomainError::validation("customerId", "give exactly one of phone and customerId")),
+    };
     let order_id = input.order_id.trim().to_string();
     let key = format!("order:{order_id}");
     let p = super::restaurants::programme(db, scope).await?;

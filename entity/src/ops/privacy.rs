@@ -2,6 +2,7 @@
 //! customer, erase a customer's personal data while aggregate figures stay right, and merge a
 //! duplicate profile into another.
 
+pub use crate::rules::erasure::{ERASED, is_erased};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -50,14 +51,6 @@ pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
     Ok(doc)
 }
 
-/// What an erased customer's phone and phone index start with (a real index is a hash).
-pub const ERASED: &str = "erased-";
-
-/// Whether `c` was erased (by `eraseCustomer` or the retention policy).
-pub fn is_erased(c: &customer::Model) -> bool {
-    c.phone_index.as_deref().is_some_and(|p| p.starts_with(ERASED))
-}
-
 /// Removes a customer's personal data: name, phone, email, dates, preferences, notes,
 /// occasions, favourite items, segments, consent and review comments (ratings stay); the
 /// audit entries about the customer lose their details. Points, visits and spend stay, so aggregate figures stay right. The customer
@@ -72,8 +65,8 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     }
     let mut active: customer::ActiveModel = c.into();
     active.name = Set("Erased customer".into());
-    active.phone = Set(Sealed(format!("{ERASED}{id}")));
-    active.phone_index = Set(Some(format!("{ERASED}{id}")));
+    active.phone = Set(Sealed(crate::rules::erasure::marker(id)));
+    active.phone_index = Set(Some(crate::rules::erasure::marker(id)));
     active.phone_last4 = Set(None);
     active.email_index = Set(None);
     active.key_id = Set(None);
@@ -121,7 +114,7 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         .filter(audit_entry::Column::CustomerId.eq(id))
         .exec(&txn)
         .await?;
-    audit::record(&txn, scope, "customer.erased", Some(id), json!({})).await?;
+    audit::record(&txn, scope, crate::entities::AuditAction::CustomerErased, Some(id), json!({})).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -160,7 +153,8 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     let row = state::refresh(&txn, &p, row, now(), false).await?;
     // The source's phone, for the audit log, sealed under the target's key.
     let source_phone = key.seal(customers::personal::AUDIT, &Value::String(from.phone).to_string());
-    audit::record(&txn, scope, "customer.merged", Some(target_id), json!({ "sourceId": source_id, "sourcePhone": source_phone })).await?;
+    audit::record(&txn, scope, crate::entities::AuditAction::CustomerMerged, Some(target_id), json!({ "sourceId": source_id, "sourcePhone": source_phone }))
+        .await?;
     txn.commit().await?;
     // The source's key goes with it: what it sealed now lives under the target's.
     if let Some(id) = &source.key_id {
@@ -403,7 +397,7 @@ pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(
     let restaurant = super::restaurants::get(&txn, &scope.restaurant_id).await?;
     if c.email_opt_in {
         let details = json!({ "flag": "emailOptIn", "from": true, "to": false, "source": "unsubscribe-link" });
-        audit::record(&txn, &scope, "consent.changed", Some(c.id), details).await?;
+        audit::record(&txn, &scope, crate::entities::AuditAction::ConsentChanged, Some(c.id), details).await?;
         customer::Entity::update_many()
             .col_expr(customer::Column::EmailOptIn, Expr::value(false))
             .col_expr(customer::Column::UpdatedAt, Expr::value(now()))

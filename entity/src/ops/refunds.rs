@@ -115,7 +115,14 @@ pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(
         }
         let details =
             json!({ "orderId": order_id, "refundedCents": amount, "pointsReversed": points, "pointsNotRecovered": not_recovered, "void": input.void });
-        audit::record(txn, scope, if input.void { "order.voided" } else { "order.refunded" }, Some(c.id), details).await?;
+        audit::record(
+            txn,
+            scope,
+            if input.void { crate::entities::AuditAction::OrderVoided } else { crate::entities::AuditAction::OrderRefunded },
+            Some(c.id),
+            details,
+        )
+        .await?;
         Ok(RefundOutcome {
             customer_id: c.id,
             order_id: order_id.clone(),

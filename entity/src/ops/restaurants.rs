@@ -299,7 +299,7 @@ pub async fn update<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
     new.updated_at = now();
     let active: restaurant::ActiveModel = super::only_changes(old, &new);
     let saved = active.update(&txn).await?;
-    audit::record(&txn, scope, "restaurant.updated", None, Value::Object(changed)).await?;
+    audit::record(&txn, scope, crate::entities::AuditAction::RestaurantUpdated, None, Value::Object(changed)).await?;
     sea_orm::TransactionSession::commit(txn).await?;
     forget(&saved.id);
     Ok(saved)

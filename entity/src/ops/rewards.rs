@@ -264,6 +264,22 @@ pub async fn vouchers_of(db: &impl ConnectionTrait, scope: &Scope, customer_id: 
         .await?)
 }
 
+/// The newest vouchers of several members (for a DataLoader): `limit` after `offset` each, all
+/// or (`usable_at`) only those still usable at that time.
+pub async fn vouchers_for(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    usable_at: Option<DateTime<Utc>>,
+    page: (u64, u64),
+) -> DomainResult<Vec<voucher::Model>> {
+    let only = match usable_at {
+        Some(at) => vec![("status =", VoucherStatus::Issued.into()), ("expires_at >", at.into())],
+        None => Vec::new(),
+    };
+    Ok(super::newest_per_customer::<voucher::Entity>(db, scope, ids, "id DESC", &only, page).await?)
+}
+
 /// The scope's voucher with this code (as typed at the POS), or `NotFound`.
 pub async fn find(db: &impl ConnectionTrait, scope: &Scope, code: &str) -> DomainResult<voucher::Model> {
     let normalized = rewards::normalize_code(code).ok_or_else(|| DomainError::not_found(format!("voucher {}", code.trim())))?;
@@ -279,33 +295,45 @@ fn problem(v: &voucher::Model, problem: VoucherProblem) -> DomainError {
     DomainError::Voucher { code: v.code.clone(), problem }
 }
 
-/// Uses a voucher once, for `order_id`: a second use answers `ALREADY_REDEEMED`, an expired
-/// voucher `VOUCHER_EXPIRED`. The conditional update makes concurrent uses succeed once.
-pub async fn redeem_voucher(db: &impl ConnectionTrait, scope: &Scope, code: &str, order_id: &str) -> DomainResult<voucher::Model> {
-    let order_id = order_id.trim();
-    if order_id.is_empty() || order_id.len() > 100 {
-        return Err(DomainError::validation("orderId", "must be 1 to 100 characters"));
-    }
+/// Uses a voucher once, for `order_id`: a second use for another order answers
+/// `ALREADY_REDEEMED`, an expired voucher `VOUCHER_EXPIRED`. A retry for the same order returns
+/// the voucher as that use left it (`replayed`), so a POS may repeat the call safely. The
+/// conditional update makes concurrent uses succeed once.
+pub async fn use_voucher(db: &impl ConnectionTrait, scope: &Scope, code: &str, order_id: &str) -> DomainResult<idempotency::Outcome<voucher::Model>> {
+    let order_id = super::orders::check_order_id(order_id)?;
     let v = find(db, scope, code).await?;
+    let replay = |v: voucher::Model| idempotency::Outcome { value: v, replayed: true };
+    if used_for(&v, &order_id) {
+        return Ok(replay(v));
+    }
     let at = now();
     rewards::usable(&v, at).map_err(|p| problem(&v, p))?;
     let used = voucher::Entity::update_many()
         .col_expr(voucher::Column::Status, Expr::value(VoucherStatus::Redeemed))
         .col_expr(voucher::Column::RedeemedAt, Expr::value(at))
-        .col_expr(voucher::Column::RedeemedOrderId, Expr::value(order_id))
+        .col_expr(voucher::Column::RedeemedOrderId, Expr::value(order_id.as_str()))
         .filter(voucher::Column::Id.eq(v.id))
         .filter(voucher::Column::Status.eq(VoucherStatus::Issued))
         .filter(voucher::Column::ExpiresAt.gt(at))
         .exec_with_returning(db)
         .await?;
     match used.into_iter().next() {
-        Some(after) => Ok(after),
-        // Another terminal used (or voided) it between the check and the update.
+        Some(after) => Ok(idempotency::Outcome { value: after, replayed: false }),
+        // Another terminal used (or voided) it between the check and the update: a concurrent
+        // retry of this same use is a replay, anything else a problem.
         None => {
             let now_ = find(db, scope, code).await?;
+            if used_for(&now_, &order_id) {
+                return Ok(replay(now_));
+            }
             Err(problem(&now_, rewards::usable(&now_, at).err().unwrap_or(VoucherProblem::AlreadyRedeemed)))
         }
     }
+}
+
+/// Whether `v` was used on order `order_id`.
+fn used_for(v: &voucher::Model, order_id: &str) -> bool {
+    v.status == VoucherStatus::Redeemed && v.redeemed_order_id.as_deref() == Some(order_id)
 }
 
 /// Cancels an unused voucher and gives its points back (one ledger row), in one transaction.

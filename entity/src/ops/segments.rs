@@ -218,51 +218,80 @@ pub async fn delete<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope
     Ok(())
 }
 
-async fn check_members(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<()> {
+/// The ids of `ids` that are customers of the scope's restaurant, and those that are not.
+async fn split_members(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<(Vec<i64>, Vec<i64>)> {
     if ids.is_empty() || ids.len() > MAX_BATCH {
         return Err(DomainError::validation("customerIds", format!("give 1 to {MAX_BATCH} customers")));
     }
-    let found = customers::by_ids(db, scope, ids, &customers::Projection::All).await?;
-    if let Some(missing) = ids.iter().find(|id| !found.iter().any(|c| c.id == **id)) {
-        return Err(DomainError::not_found(format!("customer {missing}")));
-    }
-    Ok(())
+    let found: Vec<i64> = customers::by_ids(db, scope, ids, &customers::Projection::only(Vec::new())).await?.into_iter().map(|c| c.id).collect();
+    Ok(ids.iter().partition(|id| found.contains(id)))
 }
 
-/// Adds customers to a custom segment; returns how many were not in it yet.
-pub async fn add_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, ids: &[i64]) -> DomainResult<u64> {
+/// What adding or removing members did: how many memberships changed, and the ids that are
+/// no customers of the restaurant (left out; the others were applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembersChanged {
+    pub changed: u64,
+    pub unknown: Vec<i64>,
+}
+
+/// Adds customers to a custom list segment; counts those not in it yet.
+pub async fn add_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, ids: &[i64]) -> DomainResult<MembersChanged> {
     let txn = begin_write(db).await?;
     let seg = find(&txn, scope, name).await?;
     if seg.rule.is_some() {
         return Err(DomainError::validation("segment", format!("segment {} is a rule segment; its members are whoever matches its rule", seg.name)));
     }
-    check_members(&txn, scope, ids).await?;
-    let rows = ids.iter().map(|id| customer_label::ActiveModel {
+    let (known, unknown) = split_members(&txn, scope, ids).await?;
+    if known.is_empty() {
+        return Ok(MembersChanged { changed: 0, unknown });
+    }
+    let rows = known.iter().map(|id| customer_label::ActiveModel {
         customer_id: Set(*id),
         kind: Set(LabelKind::Segment),
         name: Set(seg.name.clone()),
         restaurant_id: Set(scope.restaurant_id.clone()),
     });
     use customer_label::Column as L;
-    let added = customer_label::Entity::insert_many(rows)
+    let changed = customer_label::Entity::insert_many(rows)
         .on_conflict(OnConflict::columns([L::CustomerId, L::Kind, L::Name]).do_nothing().to_owned())
         .exec_without_returning(&txn)
         .await?;
     txn.commit().await?;
-    Ok(added)
+    Ok(MembersChanged { changed, unknown })
 }
 
-/// Removes customers from a custom segment; returns how many were in it.
-pub async fn remove_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, ids: &[i64]) -> DomainResult<u64> {
+/// Removes customers from a custom segment; counts those that were in it.
+pub async fn remove_members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, name: &str, ids: &[i64]) -> DomainResult<MembersChanged> {
     let seg = find(db, scope, name).await?;
-    check_members(db, scope, ids).await?;
+    let (known, unknown) = split_members(db, scope, ids).await?;
     use customer_label::Column as L;
-    Ok(customer_label::Entity::delete_many()
+    let changed = customer_label::Entity::delete_many()
         .filter(L::RestaurantId.eq(&scope.restaurant_id))
         .filter(L::Kind.eq(LabelKind::Segment))
         .filter(L::Name.eq(&seg.name))
-        .filter(L::CustomerId.is_in(ids.iter().copied()))
+        .filter(L::CustomerId.is_in(known))
         .exec(db)
         .await?
-        .rows_affected)
+        .rows_affected;
+    Ok(MembersChanged { changed, unknown })
+}
+
+/// One custom segment with its size now.
+pub async fn one(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, name: &str) -> DomainResult<SegmentInfo> {
+    let s = find(db, scope, name).await?;
+    let rule = s.rule.as_deref().map(AudienceRule::from_json).transpose()?;
+    let customer_count = match &rule {
+        Some(r) => crate::marketing::audience::count_rule(db, scope, p, r, now()).await? as i64,
+        None => {
+            use customer_label::Column as L;
+            customer_label::Entity::find()
+                .filter(L::RestaurantId.eq(&scope.restaurant_id))
+                .filter(L::Kind.eq(LabelKind::Segment))
+                .filter(L::Name.eq(&s.name))
+                .count(db)
+                .await? as i64
+        }
+    };
+    Ok(SegmentInfo { name: s.name, automatic: false, description: s.description, customer_count, rule })
 }

@@ -64,7 +64,7 @@ pub(crate) async fn insert(
 
 /// Visit pages of several customers in one query (for a DataLoader), newest first.
 pub async fn list_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], limit: u64, offset: u64) -> DomainResult<Vec<visit::Model>> {
-    Ok(super::newest_per_customer::<visit::Entity>(db, scope, ids, "visited_at DESC, id DESC", limit, offset).await?)
+    Ok(super::newest_per_customer::<visit::Entity>(db, scope, ids, "visited_at DESC, id DESC", &[], (limit, offset)).await?)
 }
 
 /// Places an already recorded order at `at` (demo data, imports of past orders): its visit and

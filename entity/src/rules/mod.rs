@@ -3,6 +3,7 @@
 pub mod audience;
 pub mod contact;
 pub mod content;
+pub mod erasure;
 pub mod expiry;
 pub mod inputs;
 pub mod money;

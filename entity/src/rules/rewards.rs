@@ -70,6 +70,14 @@ pub fn unavailable(r: &reward::Model, tier: Tier, now: DateTime<Utc>) -> Option<
     None
 }
 
+/// The rewards of `catalogue` a member of `tier` holding `points` may redeem at `now`,
+/// cheapest first.
+pub fn redeemable(catalogue: &[reward::Model], tier: Tier, points: i64, now: DateTime<Utc>) -> Vec<reward::Model> {
+    let mut out: Vec<reward::Model> = catalogue.iter().filter(|r| r.points_cost <= points && unavailable(r, tier, now).is_none()).cloned().collect();
+    out.sort_by_key(|r| (r.points_cost, r.id));
+    out
+}
+
 /// Why a voucher cannot be used now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VoucherProblem {
@@ -143,6 +151,19 @@ mod tests {
             created_at: now(),
             updated_at: now(),
         }
+    }
+
+    #[test]
+    fn redeemable_rewards_are_those_the_tier_and_balance_allow_cheapest_first() {
+        let cheap = reward::Model { id: 2, points_cost: 200, min_tier: Tier::Bronze, ..reward() };
+        let gold = reward::Model { id: 3, min_tier: Tier::Gold, ..reward() };
+        let gone = reward::Model { id: 4, stock: Some(0), ..reward() };
+        let all = [reward(), cheap, gold, gone];
+        let ids = |tier, points| redeemable(&all, tier, points, now()).iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(Tier::Silver, 500), vec![2, 1]);
+        assert_eq!(ids(Tier::Silver, 499), vec![2]);
+        assert_eq!(ids(Tier::Bronze, 10_000), vec![2]);
+        assert_eq!(ids(Tier::Platinum, 10_000), vec![2, 1, 3]);
     }
 
     #[test]

@@ -66,10 +66,10 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
         json!({ "id": bob }),
     )
     .await;
-    assert_eq!(run(&app, "OCCASIONS").await["sent"], 0, "off");
+    assert_eq!(run(&app, "OCCASION").await["sent"], 0, "off");
     app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": id_of("OCCASION") })).await;
-    assert_eq!(run(&app, "OCCASIONS").await["sent"], 1, "Ann's graduation, on its day");
-    assert_eq!(run(&app, "OCCASIONS").await["sent"], 0, "once");
+    assert_eq!(run(&app, "OCCASION").await["sent"], 1, "Ann's graduation, on its day");
+    assert_eq!(run(&app, "OCCASION").await["sent"], 0, "once");
     let mail = sink.wait_for(5).await;
     assert_eq!(mail[4].parsed().subject(), Some("Ann, let us celebrate your Graduation!"));
     assert!(mail[4].parsed().body_text(0).unwrap().contains(&format!("coming up on {today}")));

@@ -107,7 +107,7 @@ async fn members(app: &TestApp) -> String {
 /// The rule segment `gold-regulars` and a draft campaign for it; returns the campaign's id.
 async fn segment_and_campaign(app: &TestApp, marketer: &str) -> String {
     let rule = json!({ "minTier": "GOLD", "visitedWithinDays": 60, "emailOptIn": true });
-    let seg = as_key(app, marketer, "mutation($r: AudienceRuleInput!) { createSegment(name: \"gold-regulars\", rule: $r) { name customerCount rule { minTier visitedWithinDays emailOptIn } } }", json!({ "r": rule })).await;
+    let seg = as_key(app, marketer, "mutation($r: AudienceRuleInput!) { createSegment(input: { name: \"gold-regulars\", rule: $r }) { name customerCount rule { minTier visitedWithinDays emailOptIn } } }", json!({ "r": rule })).await;
     assert_eq!(seg["createSegment"]["customerCount"], 3, "Ann, Eve (no email) and Fay (blocked): {seg}");
     assert_eq!(seg["createSegment"]["rule"], rule);
     let listed = as_key(app, marketer, "{ segments { name customerCount } }", json!({})).await;
@@ -147,8 +147,10 @@ async fn audience_preview_and_test(app: &TestApp, marketer: &str, sink: &SmtpSin
     );
     assert!(preview["html"].as_str().unwrap().contains("<p>Hi Ann &lt;Lee&gt;,</p>"), "variables are escaped in HTML: {preview}");
 
-    let sent = as_key(app, marketer, "mutation($id: ID!) { sendTestEmail(id: $id, to: \"marketer@chez.test\") }", json!({ "id": id })).await;
-    assert_eq!(sent["sendTestEmail"], true);
+    let sent =
+        as_key(app, marketer, "mutation($id: ID!) { sendTestEmail(id: $id, to: \"Marketer@chez.test\") { to subject messageId } }", json!({ "id": id })).await;
+    assert_eq!(sent["sendTestEmail"]["to"], "marketer@chez.test");
+    assert!(sent["sendTestEmail"]["subject"].as_str().unwrap().starts_with("[Test] "), "{sent}");
     let test_mail = sink.wait_for(1).await;
     assert_eq!(test_mail.len(), 1);
     assert_eq!(test_mail[0].to, vec!["marketer@chez.test"]);
@@ -310,7 +312,8 @@ async fn templates_segments_and_schedules_are_checked(app: &TestApp, marketer: &
     let (code, message) = refused(app, marketer, CREATE, unknown).await;
     assert_eq!(code, "VALIDATION");
     assert!(message.contains("line 2: unknown variable `favourite_dish`"), "{message}");
-    let (code, message) = refused(app, marketer, "mutation { createSegment(name: \"odd\", rule: { minVisits: 5, maxVisits: 2 }) { name } }", json!({})).await;
+    let (code, message) =
+        refused(app, marketer, "mutation { createSegment(input: { name: \"odd\", rule: { minVisits: 5, maxVisits: 2 } }) { name } }", json!({})).await;
     assert_eq!((code.as_str(), message.contains("rule.minVisits")), ("VALIDATION", true), "{message}");
 
     let id =
@@ -374,7 +377,7 @@ async fn another_restaurant_sees_none_of_it(app: &TestApp, sink: &SmtpSink, id: 
         format!("mutation {{ pauseCampaign(id: \"{id}\") {{ id }} }}"),
         format!("mutation {{ cancelCampaign(id: \"{id}\") {{ id }} }}"),
         format!("mutation {{ duplicateCampaign(id: \"{id}\") {{ id }} }}"),
-        format!("mutation {{ sendTestEmail(id: \"{id}\", to: \"x@example.com\") }}"),
+        format!("mutation {{ sendTestEmail(id: \"{id}\", to: \"x@example.com\") {{ to }} }}"),
         format!("mutation {{ scheduleCampaign(id: \"{id}\", schedule: {{ sendNow: true }}) {{ id }} }}"),
         "mutation { updateSegmentRule(name: \"nope\", rule: {}) { name } }".to_string(),
     ] {
@@ -385,7 +388,7 @@ async fn another_restaurant_sees_none_of_it(app: &TestApp, sink: &SmtpSink, id: 
     let audience =
         as_key(app, &other, "query($id: ID!) { campaignAudience(id: $id) { audience } campaigns(kind: CUSTOM) { name } }", json!({ "id": theirs })).await;
     assert_eq!(audience, json!({ "campaignAudience": { "audience": 0 }, "campaigns": [{ "name": "Theirs" }] }), "only their own members and campaigns");
-    let seg = as_key(app, &other, "mutation { createSegment(name: \"everyone\", rule: {}) { customerCount } }", json!({})).await;
+    let seg = as_key(app, &other, "mutation { createSegment(input: { name: \"everyone\", rule: {} }) { customerCount } }", json!({})).await;
     assert_eq!(seg["createSegment"]["customerCount"], 0);
     assert!(sink.received().is_empty());
 }

@@ -253,6 +253,15 @@ pub struct UpsertCustomerPayload {
     pub customer: Customer,
 }
 
+/// Result of a phone number change.
+#[derive(SimpleObject)]
+pub struct ChangePhonePayload {
+    /// False when the member already had this number (nothing changed).
+    pub changed: bool,
+    /// The member with the new number.
+    pub customer: Customer,
+}
+
 /// Customer mutations.
 #[derive(Default)]
 pub struct CustomerMutation;
@@ -270,5 +279,21 @@ impl CustomerMutation {
         let out = ops::upsert(&state.db, scope(ctx), &state.policy, input.into()).await.gql()?;
         let message = if out.created { "Customer profile created" } else { "Customer profile updated" };
         Ok(UpsertCustomerPayload { created: out.created, message: message.into(), customer: Customer::from(out.customer) })
+    }
+
+    /// Gives a member a new phone number: looked up by it from now on, never by the old one
+    /// (audited as `customer.phone_changed`). `CONFLICT` when another member has the number
+    /// (`mergeCustomers` joins the two), `INVALID_STATE` for an erased member.
+    #[graphql(guard = "STAFF")]
+    async fn change_phone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's id.")] customer_id: ID,
+        #[graphql(desc = "The new number, any common format (read in the configured region without `+country`).")] phone: String,
+    ) -> async_graphql::Result<ChangePhonePayload> {
+        let state = app(ctx);
+        let id = crate::graphql::types::customer_id(&customer_id).gql()?;
+        let out = ops::change_phone(&state.db, scope(ctx), &state.policy, id, &phone).await.gql()?;
+        Ok(ChangePhonePayload { changed: out.changed, customer: Customer::from(out.customer) })
     }
 }

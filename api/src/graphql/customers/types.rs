@@ -11,10 +11,11 @@ use crate::auth::CARE;
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, loader, scope};
 use crate::graphql::feedback::types::Review;
-use crate::graphql::loaders::{CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf};
+use crate::graphql::loaders::{Catalogue, CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf, VouchersOf};
 use crate::graphql::notes::types::Note;
 use crate::graphql::occasions::types::SpecialOccasion;
 use crate::graphql::points::types::PointTransaction;
+use crate::graphql::rewards::types::{Reward, Voucher};
 use crate::graphql::scalars::{Date, Money};
 use crate::graphql::types::{CustomerStatus, Tier};
 use crate::graphql::visits::types::Visit;
@@ -114,6 +115,8 @@ pub const FIELD_COLUMNS: &[(&str, &[customer::Column])] = {
         ("lastActivity", &[C::LastActivityAt]),
         ("pointsHistory", &[]),
         ("visits", &[]),
+        ("vouchers", &[]),
+        ("redeemableRewards", &[C::Tier, C::PointsCurrent]),
         ("createdAt", &[C::CreatedAt]),
         ("updatedAt", &[C::UpdatedAt]),
     ]
@@ -344,6 +347,27 @@ impl Customer {
         let (limit, offset) = check_history(limit, offset).gql()?;
         let rows = loader(ctx).load_one(VisitsOf(self.row.id, limit, offset)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+    /// The member's vouchers, newest first: all, or only those the POS can use now
+    /// (`usableOnly`: issued, not expired, not voided).
+    async fn vouchers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false, desc = "Only vouchers that can be used now.")] usable_only: bool,
+        #[graphql(default = 20, desc = "How many to return at most (100 at most).")] limit: i64,
+        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
+    ) -> async_graphql::Result<Vec<Voucher>> {
+        let (limit, offset) = check_history(limit, offset).gql()?;
+        let rows = loader(ctx).load_one(VouchersOf(self.row.id, usable_only, limit, offset)).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+    /// The rewards this member may redeem now with `redeemReward`: offered now, in stock, for
+    /// their tier, and within their balance; cheapest first.
+    async fn redeemable_rewards(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Reward>> {
+        let c = self.field("redeemableRewards")?;
+        let catalogue = loader(ctx).load_one(Catalogue).await.gql()?.unwrap_or_default();
+        let now = entity::ops::now();
+        Ok(entity::rules::rewards::redeemable(&catalogue, c.tier, c.points_current, now).into_iter().map(Into::into).collect())
     }
     /// When the record was created.
     async fn created_at(&self) -> async_graphql::Result<DateTime<Utc>> {

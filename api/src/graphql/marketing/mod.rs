@@ -2,7 +2,7 @@
 //! resume, cancel and results. Sending is the `campaigns` job's (every minute) and the delivery
 //! job's; see `entity::marketing::sends`.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::marketing::campaigns::{self, CampaignPatch, Schedule};
 use entity::ops::{customers, restaurants};
 use entity::rules::content::VARIABLES;
@@ -13,6 +13,7 @@ use crate::auth::MARKETING;
 use crate::error::{ApiError, IntoGql};
 
 pub mod audience;
+pub mod outbox;
 pub mod states;
 pub mod types;
 
@@ -116,6 +117,17 @@ impl MarketingQuery {
     }
 }
 
+/// A test email the mail server accepted.
+#[derive(SimpleObject)]
+pub struct SendTestEmailPayload {
+    /// The address it went to (normalised).
+    pub to: String,
+    /// Its subject, as sent (with `[Test] `).
+    pub subject: String,
+    /// Its `Message-ID` header, to find it in the mailbox or the mail server's log.
+    pub message_id: String,
+}
+
 /// Campaign mutations.
 #[derive(Default)]
 pub struct MarketingMutation;
@@ -195,15 +207,15 @@ impl MarketingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The campaign whose email to send.")] id: ID,
         #[graphql(desc = "The address to send the test to (not a delivery; it is marked as a test).")] to: String,
-    ) -> async_graphql::Result<bool> {
+    ) -> async_graphql::Result<SendTestEmailPayload> {
         let (state, scope) = (app(ctx), scope(ctx));
         let to = entity::rules::contact::normalize_email(&to).map_err(|e| ApiError::validation("to", e)).gql()?;
         let c = campaigns::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
         let restaurant = restaurants::get(&state.db, &scope.restaurant_id).await.gql()?;
-        jobs::delivery::send_test(&state.jobs, &restaurant, &c, &to)
+        let sent = jobs::delivery::send_test(&state.jobs, &restaurant, &c, &to)
             .await
             .map_err(|e| ApiError::validation("to", format!("the test email was not sent: {e}")))
             .gql()?;
-        Ok(true)
+        Ok(SendTestEmailPayload { to, subject: sent.subject, message_id: sent.message_id })
     }
 }

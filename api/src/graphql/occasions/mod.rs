@@ -24,6 +24,24 @@ pub enum OccasionType {
     Custom,
 }
 
+/// A removed occasion.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct RemoveSpecialOccasionPayload {
+    /// The id the occasion had.
+    pub removed_id: ID,
+    #[graphql(skip)]
+    pub customer_id: i64,
+}
+
+#[async_graphql::ComplexObject]
+impl RemoveSpecialOccasionPayload {
+    /// The member it belonged to, as they are now.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        Customer::load(ctx, self.customer_id).await
+    }
+}
+
 /// An occasion in the coming days.
 #[derive(SimpleObject)]
 pub struct UpcomingOccasion {
@@ -128,12 +146,15 @@ impl OccasionMutation {
         Ok(occasions::update(&app(ctx).db, scope(ctx), id, name.as_deref(), date.map(|d| d.0), recurring).await.gql()?.into())
     }
 
-    /// Removes a custom occasion.
+    /// Removes a custom occasion; answers its id and the member it belonged to.
     #[graphql(guard = "STAFF")]
-    async fn remove_special_occasion(&self, ctx: &Context<'_>, #[graphql(desc = "The occasion's id.")] id: ID) -> async_graphql::Result<bool> {
-        let id = occasion_id(&id).gql()?;
-        occasions::remove(&app(ctx).db, scope(ctx), id).await.gql()?;
-        Ok(true)
+    async fn remove_special_occasion(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The occasion's id.")] id: ID,
+    ) -> async_graphql::Result<RemoveSpecialOccasionPayload> {
+        let gone = occasions::remove(&app(ctx).db, scope(ctx), occasion_id(&id).gql()?).await.gql()?;
+        Ok(RemoveSpecialOccasionPayload { removed_id: id, customer_id: gone.customer_id })
     }
 
     /// Sets or clears (`null`) a customer's date of birth and anniversary; omitted ones stay.

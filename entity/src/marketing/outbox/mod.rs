@@ -253,23 +253,28 @@ pub async fn backlog(db: &impl ConnectionTrait) -> DomainResult<Vec<(String, i64
 }
 
 /// Deliveries, newest first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    campaign: Option<Campaign>,
-    status: Option<DeliveryStatus>,
-    limit: u64,
-    offset: u64,
-) -> DomainResult<Vec<email_delivery::Model>> {
+pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &DeliveryFilter, limit: u64, offset: u64) -> DomainResult<Vec<email_delivery::Model>> {
     use email_delivery::Column as E;
     let mut q = email_delivery::Entity::find().filter(E::RestaurantId.eq(&scope.restaurant_id));
-    if let Some(c) = campaign {
-        q = q.filter(E::Campaign.eq(c.name()));
+    if let Some(name) = filter.campaign {
+        q = q.filter(E::Campaign.eq(name));
     }
-    if let Some(s) = status {
+    if let Some(id) = filter.customer_id {
+        q = q.filter(E::CustomerId.eq(id));
+    }
+    if let Some(s) = filter.status {
         q = q.filter(E::Status.eq(s));
     }
     let mut rows = q.order_by_desc(E::Id).limit(limit).offset(offset).all(db).await?;
     crate::ops::customers::personal::open_emails(scope, rows.iter_mut().map(|r| &mut r.email)).await?;
     Ok(rows)
+}
+
+/// Which deliveries [`list`] shows.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// The campaign's stored name (a kind's name, or `custom` for every marketer's campaign).
+    pub campaign: Option<&'static str>,
+    pub customer_id: Option<i64>,
+    pub status: Option<DeliveryStatus>,
 }

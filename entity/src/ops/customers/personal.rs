@@ -11,7 +11,7 @@ use crate::vault::crypto::Key;
 use crate::{DomainError, DomainResult, Scope};
 
 /// Associated data of each sealed column (a value copied into another column does not open).
-const PHONE: &str = "customers.phone";
+pub(crate) const PHONE: &str = "customers.phone";
 const EMAIL: &str = "customers.email";
 const BIRTH: &str = "customers.date_of_birth";
 const ANNIVERSARY: &str = "customers.anniversary";
@@ -283,6 +283,35 @@ const SEALED_COLUMNS: [customer::Column; 11] = {
     use customer::Column as C;
     [C::Id, C::Phone, C::Email, C::DateOfBirth, C::Anniversary, C::DietaryRestrictions, C::Allergies, C::PhoneIndex, C::EmailIndex, C::PhoneLast4, C::KeyId]
 };
+
+/// Sets the sealed columns (and their blind indexes) whose values differ between `before` and
+/// `after`, under `key`; every one when the row had no key yet (`first`). A column whose value
+/// did not change is not written, so a concurrent change of it (a new phone number) stands.
+pub fn seal_changed(active: &mut customer::ActiveModel, before: &Personal, after: &Personal, key: &CustomerKey, indexes: &Indexes, first: bool) {
+    if first {
+        return seal_into(active, after, key, indexes);
+    }
+    let mut all = active.clone();
+    seal_into(&mut all, after, key, indexes);
+    if before.phone != after.phone {
+        (active.phone, active.phone_index, active.phone_last4) = (all.phone, all.phone_index, all.phone_last4);
+    }
+    if before.email != after.email {
+        (active.email, active.email_index) = (all.email, all.email_index);
+    }
+    if before.date_of_birth != after.date_of_birth {
+        active.date_of_birth = all.date_of_birth;
+    }
+    if before.anniversary != after.anniversary {
+        active.anniversary = all.anniversary;
+    }
+    if before.dietary_restrictions != after.dietary_restrictions {
+        active.dietary_restrictions = all.dietary_restrictions;
+    }
+    if before.allergies != after.allergies {
+        active.allergies = all.allergies;
+    }
+}
 
 /// Sets every sealed column and blind index of `active` from `p`, under `key`.
 pub fn seal_into(active: &mut customer::ActiveModel, p: &Personal, key: &CustomerKey, indexes: &Indexes) {

@@ -122,7 +122,8 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     if let Some(list) = checked.allergies {
         after.allergies = list;
     }
-    personal::seal_into(&mut active, &after, &key, &indexes);
+    let first = created || base.key_id.is_none();
+    personal::seal_changed(&mut active, &before, &after, &key, &indexes, first);
     input.marketing.apply_to(&mut active);
     if let Some(status) = input.status {
         active.status = Set(status);
@@ -198,7 +199,7 @@ async fn audit_changes(
     if let Some(segments) = segments {
         changes.insert("segments".into(), serde_json::json!({ "to": segments }));
     }
-    let action = if before.is_none() { "customer.created" } else { "customer.updated" };
+    let action = if before.is_none() { crate::entities::AuditAction::CustomerCreated } else { crate::entities::AuditAction::CustomerUpdated };
     if before.is_none() || !changes.is_empty() {
         crate::ops::audit::record(txn, scope, action, Some(after.id), serde_json::json!({ "changes": changes })).await?;
     }
@@ -206,7 +207,7 @@ async fn audit_changes(
         let (from, to) = (old_of(key), new[key].clone());
         if from != to && !(before.is_none() && to == serde_json::Value::Bool(false)) {
             let details = serde_json::json!({ "flag": name, "from": from, "to": to, "source": "api" });
-            crate::ops::audit::record(txn, scope, "consent.changed", Some(after.id), details).await?;
+            crate::ops::audit::record(txn, scope, crate::entities::AuditAction::ConsentChanged, Some(after.id), details).await?;
         }
     }
     Ok(())
@@ -366,7 +367,7 @@ pub async fn update_consent<D: TransactionTrait + ConnectionTrait>(
     for (key, name) in CONSENT {
         if old[key] != new[key] {
             let details = serde_json::json!({ "flag": name, "from": old[key], "to": new[key], "source": source });
-            crate::ops::audit::record(&txn, scope, "consent.changed", Some(customer_id), details).await?;
+            crate::ops::audit::record(&txn, scope, crate::entities::AuditAction::ConsentChanged, Some(customer_id), details).await?;
         }
     }
     txn.commit().await?;
