@@ -66,7 +66,7 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("viewer", "loyaltyTiers", "{ loyaltyTiers { tier } }".into()),
         ("viewer", "pointsPerRedeemedDollar", "{ pointsPerRedeemedDollar }".into()),
         ("viewer", "restaurant", "{ restaurant { id } }".into()),
-        ("viewer", "rewards", "{ rewards { id } }".into()),
+        ("viewer", "rewards", "{ rewards { items { id } } }".into()),
         ("viewer", "voucher", "{ voucher(code: \"AAAAA-AAAAA\") { code } }".into()),
         ("staff", "upsertCustomer", "mutation { upsertCustomer(input: { phone: \"+14155550109\", name: \"Zed\" }) { created } }".into()),
         ("staff", "addPoints", format!("mutation {{ addPoints(customerId: \"{id}\", points: 1) {{ currentPoints }} }}")),
@@ -80,7 +80,7 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("staff", "updateSpecialOccasion", "mutation { updateSpecialOccasion(id: \"999\", name: \"y\") { id } }".into()),
         ("staff", "removeSpecialOccasion", "mutation { removeSpecialOccasion(id: \"999\") { removedId } }".into()),
         ("segments", "updateSegmentRule", "mutation { updateSegmentRule(name: \"nope\", rule: {}) { name } }".into()),
-        ("marketing", "campaigns", "{ campaigns { id } }".into()),
+        ("marketing", "campaigns", "{ campaigns { items { id } } }".into()),
         ("marketing", "campaign", "{ campaign(id: \"999\") { id } }".into()),
         ("marketing", "campaignAudience", "{ campaignAudience(id: \"999\") { audience } }".into()),
         ("marketing", "previewCampaign", format!("{{ previewCampaign(id: \"999\", customerId: \"{id}\") {{ subject }} }}")),
@@ -110,14 +110,14 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("staff", "voidVoucher", "mutation { voidVoucher(code: \"AAAAA-AAAAA\") { code } }".into()),
         ("staff", "createMemberToken", format!("mutation {{ createMemberToken(customerId: \"{id}\") {{ token }} }}")),
         ("admin", "runJob", "mutation { runJob(job: DORMANCY, dryRun: true) { run { outcome } } }".into()),
-        ("admin", "jobRuns", "{ jobRuns { id } }".into()),
+        ("admin", "jobRuns", "{ jobRuns { items { id } } }".into()),
         ("marketing", "campaignReports", "{ campaignReports { sent } }".into()),
-        ("marketing", "deliveries", "{ deliveries { id } }".into()),
-        ("admin", "apiKeys", "{ apiKeys { prefix } }".into()),
+        ("marketing", "deliveries", "{ deliveries { items { id } } }".into()),
+        ("admin", "apiKeys", "{ apiKeys { items { prefix } } }".into()),
         ("admin", "createApiKey", "mutation { createApiKey(role: VIEWER, name: \"x\") { key } }".into()),
         ("admin", "revokeApiKey", "mutation { revokeApiKey(prefix: \"lk_nope\") { prefix } }".into()),
         ("admin", "exportCustomer", format!("{{ exportCustomer(id: \"{id}\") }}")),
-        ("admin", "auditLog", "{ auditLog { action } }".into()),
+        ("admin", "auditLog", "{ auditLog { items { action } } }".into()),
         ("admin", "mergeCustomers", "mutation { mergeCustomers(sourceId: \"998\", targetId: \"999\") { id } }".into()),
         ("admin", "eraseCustomer", "mutation { eraseCustomer(id: \"999\") { id } }".into()),
         ("admin", "createReward", "mutation { createReward(input: { name: \"R-ROLE\", pointsCost: 10, kind: FREE_ITEM, itemId: \"x\" }) { id } }".into()),
@@ -200,11 +200,11 @@ both!(restaurants_are_isolated, |app| async move {
     assert!(code(&seg).is_none());
     let add = ask(format!("mutation {{ addCustomersToSegment(segment: \"club\", customerIds: [\"{ann}\"]) {{ changed failed {{ id code }} }} }}")).await;
     assert_eq!(add["data"]["addCustomersToSegment"], json!({ "changed": 0, "failed": [{ "id": ann, "code": "NOT_FOUND" }] }), "{add}");
-    let list = ask("{ customers(filter: { search: \"Ann\" }) { totalCount } loyaltyStats { summary { totalCustomers totalPointsIssued } } upcomingOccasions(days: 366) { name } apiKeys { prefix } deliveries { id } }".into()).await;
+    let list = ask("{ customers(filter: { search: \"Ann\" }) { totalCount } loyaltyStats { summary { totalCustomers totalPointsIssued } } upcomingOccasions(days: 366) { name } apiKeys { items { prefix } } deliveries { items { id } } }".into()).await;
     assert_eq!(list["data"]["customers"]["totalCount"], 0);
     assert_eq!(list["data"]["loyaltyStats"]["summary"], json!({ "totalCustomers": 0, "totalPointsIssued": 0 }));
     assert_eq!(list["data"]["upcomingOccasions"], json!([]));
-    assert_eq!(list["data"]["apiKeys"].as_array().unwrap().len(), 1, "only its own key");
+    assert_eq!(list["data"]["apiKeys"]["items"].as_array().unwrap().len(), 1, "only its own key");
     let first_prefix: String = app.admin_key.split('_').take(2).collect::<Vec<_>>().join("_");
     let revoke = ask(format!("mutation {{ revokeApiKey(prefix: \"{first_prefix}\") {{ prefix }} }}")).await;
     assert_eq!(code(&revoke), Some("NOT_FOUND"), "another restaurant's key is out of reach");
@@ -264,8 +264,8 @@ async fn signed_tokens_from_the_login_service_are_accepted(backend: Backend) {
     let staff = jwt("login-secret", claims("staff", "default", "login.example", exp));
     let (_, body) = app.gql_as(Some(&staff), write, json!({})).await;
     assert_eq!(body["data"]["upsertCustomer"]["created"], true);
-    let audit = app.data("{ auditLog(action: CUSTOMER_CREATED, limit: 1) { actor } }", json!({})).await;
-    assert_eq!(audit["auditLog"][0]["actor"], "jwt:user-7", "the token's subject acts");
+    let audit = app.data("{ auditLog(action: CUSTOMER_CREATED, first: 1) { items { actor } } }", json!({})).await;
+    assert_eq!(audit["auditLog"]["items"][0]["actor"], "jwt:user-7", "the token's subject acts");
     let elsewhere = jwt("login-secret", claims("admin", "other", "login.example", exp));
     assert_eq!(app.gql_as(Some(&elsewhere), read, json!({})).await.1["data"]["customers"]["totalCount"], 0, "scoped to its restaurant");
 

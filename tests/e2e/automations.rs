@@ -49,8 +49,8 @@ impl Admin<'_> {
     /// Switches every automation on, and the frequency cap off (these tests count emails).
     async fn switch_on_automations(&self) {
         self.data("mutation { updateRestaurant(input: { frequencyCap: { days: 0 } }) { id } }", json!({})).await;
-        let paused = self.data("{ campaigns(state: PAUSED) { id kind } }", json!({})).await;
-        for c in paused["campaigns"].as_array().unwrap() {
+        let paused = self.data("{ campaigns(state: PAUSED) { items { id kind } } }", json!({})).await;
+        for c in paused["campaigns"]["items"].as_array().unwrap() {
             self.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": c["id"] })).await;
         }
     }
@@ -187,9 +187,9 @@ async fn every_automation_job_emails_only_the_restaurant_it_runs_for(backend: Ba
     let to = addresses(&mail);
     assert_eq!(to.len(), owed, "every automation fired once for our members: {to:?}");
     assert!(to.iter().all(|a| a.starts_with("ours-")), "no email to another restaurant's members: {to:?}");
-    let theirs_pending = theirs.data("{ deliveries(limit: 50) { email status } }", json!({})).await;
+    let theirs_pending = theirs.data("{ deliveries(first: 50) { items { email status } } }", json!({})).await;
     assert!(
-        theirs_pending["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "PENDING"),
+        theirs_pending["deliveries"]["items"].as_array().unwrap().iter().all(|d| d["status"] == "PENDING"),
         "their only deliveries are the tier-up written when points were added, still waiting: {theirs_pending}"
     );
 
@@ -200,8 +200,8 @@ async fn every_automation_job_emails_only_the_restaurant_it_runs_for(backend: Ba
     let to = addresses(&mail);
     assert_eq!(to.iter().filter(|a| a.starts_with("theirs-")).count(), owed, "{to:?}");
     assert_eq!(to.iter().filter(|a| a.starts_with("ours-")).count(), owed, "ours got nothing more: {to:?}");
-    let listed = ours.data("{ deliveries(limit: 50) { email } }", json!({})).await;
-    assert!(listed["deliveries"].as_array().unwrap().iter().all(|d| d["email"].as_str().unwrap().starts_with("ours-")), "{listed}");
+    let listed = ours.data("{ deliveries(first: 50) { items { email } } }", json!({})).await;
+    assert!(listed["deliveries"]["items"].as_array().unwrap().iter().all(|d| d["email"].as_str().unwrap().starts_with("ours-")), "{listed}");
 }
 
 on_both!(every_automation_job_emails_only_the_restaurant_it_runs_for);

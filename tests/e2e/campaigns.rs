@@ -129,10 +129,10 @@ async fn smtp_outage_ends_with_exactly_one_email(backend: Backend) {
 
     let down = run(&app, "ANNIVERSARY", false).await;
     assert_eq!((down["run"]["sent"].as_i64(), down["run"]["retrying"].as_i64()), (Some(0), Some(1)), "{down:#}");
-    let pending = app.data("{ deliveries(campaign: ANNIVERSARY) { status attempts lastError } }", json!({})).await;
-    assert_eq!(pending["deliveries"][0]["status"], "PENDING");
-    assert_eq!(pending["deliveries"][0]["attempts"], 1);
-    assert!(pending["deliveries"][0]["lastError"].as_str().unwrap().contains("SMTP"));
+    let pending = app.data("{ deliveries(campaign: ANNIVERSARY) { items { status attempts lastError } } }", json!({})).await;
+    assert_eq!(pending["deliveries"]["items"][0]["status"], "PENDING");
+    assert_eq!(pending["deliveries"]["items"][0]["attempts"], 1);
+    assert!(pending["deliveries"]["items"][0]["lastError"].as_str().unwrap().contains("SMTP"));
 
     sink.restart().await;
     let up = run(&app, "DELIVERIES", false).await;
@@ -142,8 +142,8 @@ async fn smtp_outage_ends_with_exactly_one_email(backend: Backend) {
     let mails = sink.wait_for(1).await;
     assert_eq!(mails.len(), 1, "exactly one email after the outage");
     assert!(mails[0].parsed().subject().unwrap().starts_with("Happy anniversary, Ann"));
-    let sent = app.data("{ deliveries(status: SENT) { campaign attempts } }", json!({})).await;
-    assert_eq!(sent["deliveries"], json!([{ "campaign": "ANNIVERSARY", "attempts": 2 }]));
+    let sent = app.data("{ deliveries(status: SENT) { items { campaign attempts } } }", json!({})).await;
+    assert_eq!(sent["deliveries"]["items"], json!([{ "campaign": "ANNIVERSARY", "attempts": 2 }]));
 }
 
 async fn dormancy_and_win_back(backend: Backend) {
@@ -181,9 +181,9 @@ async fn dormancy_and_win_back(backend: Backend) {
     assert_eq!(mails[0].to, vec!["g91@example.com".to_string()]);
     assert_eq!(mails[0].parsed().subject(), Some("We miss you, Guest91"));
     assert_eq!(run(&app, "WIN_BACK", false).await["run"]["enqueued"], 0, "at most one win-back per period");
-    let runs = app.data("{ jobRuns(job: DORMANCY, limit: 5) { trigger outcome dryRun } }", json!({})).await;
-    assert_eq!(runs["jobRuns"].as_array().unwrap().len(), 3);
-    assert_eq!(runs["jobRuns"][0], json!({ "trigger": "API", "outcome": "SUCCEEDED", "dryRun": false }));
+    let runs = app.data("{ jobRuns(job: DORMANCY, first: 5) { items { trigger outcome dryRun } } }", json!({})).await;
+    assert_eq!(runs["jobRuns"]["items"].as_array().unwrap().len(), 3);
+    assert_eq!(runs["jobRuns"]["items"][0], json!({ "trigger": "API", "outcome": "SUCCEEDED", "dryRun": false }));
 }
 
 on_both!(birthday_emails_respect_consent_and_send_once);
@@ -206,12 +206,12 @@ async fn a_starting_scheduler_runs_the_slot_it_missed(backend: Backend) {
     ];
     let first = TestApp::spawn_with(backend, &[env.as_slice(), &[("LOYALTY_SCHEDULER", "true")]].concat()).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(first.data("{ jobRuns { id } }", json!({})).await["jobRuns"], json!([]), "a brand-new database runs no catch-up");
+    assert_eq!(first.data("{ jobRuns { items { id } } }", json!({})).await["jobRuns"]["items"], json!([]), "a brand-new database runs no catch-up");
     let app = first.replica(&[env.as_slice(), &[("LOYALTY_SCHEDULER", "true")]].concat()).await;
-    let q = "query($job: JobName!) { jobRuns(job: $job) { trigger scheduledFor outcome } }";
+    let q = "query($job: JobName!) { jobRuns(job: $job) { items { trigger scheduledFor outcome } } }";
     let mut runs = Value::Null;
     for _ in 0..100 {
-        runs = app.data(q, json!({ "job": "BIRTHDAY" })).await["jobRuns"].clone();
+        runs = app.data(q, json!({ "job": "BIRTHDAY" })).await["jobRuns"]["items"].clone();
         if runs.as_array().is_some_and(|r| !r.is_empty() && r[0]["outcome"] != "RUNNING") {
             break;
         }
@@ -223,7 +223,7 @@ async fn a_starting_scheduler_runs_the_slot_it_missed(backend: Backend) {
     let slot = chrono::DateTime::parse_from_rfc3339(runs[0]["scheduledFor"].as_str().unwrap()).unwrap();
     assert_eq!(slot, missed, "recorded under the slot it stands for, so no replica runs it again");
     let dormancy = app.data(q, json!({ "job": "DORMANCY" })).await;
-    assert_eq!(dormancy["jobRuns"], json!([]), "a slot older than LOYALTY_CATCH_UP_HOURS is left alone");
+    assert_eq!(dormancy["jobRuns"]["items"], json!([]), "a slot older than LOYALTY_CATCH_UP_HOURS is left alone");
 }
 
 on_both!(a_starting_scheduler_runs_the_slot_it_missed);

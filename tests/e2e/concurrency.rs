@@ -29,8 +29,8 @@ both!(editing_a_reward_while_members_redeem_it_never_oversells, |app| async move
     let issued = redeemed.iter().filter(|b| b.get("errors").is_none()).count();
     let refused: Vec<&Value> = redeemed.iter().filter_map(|b| b.get("errors")).collect();
     assert!(refused.iter().all(|e| e[0]["extensions"]["code"] == "REWARD_UNAVAILABLE"), "{refused:?}");
-    let left = app.data("{ rewards { id stock } }", json!({})).await;
-    let stock = left["rewards"].as_array().unwrap().iter().find(|r| r["id"] == reward.as_str()).unwrap()["stock"].clone();
+    let left = app.data("{ rewards { items { id stock } } }", json!({})).await;
+    let stock = left["rewards"]["items"].as_array().unwrap().iter().find(|r| r["id"] == reward.as_str()).unwrap()["stock"].clone();
     assert_eq!((issued, stock), (6, json!(0)), "six sold, none left");
 });
 
@@ -57,8 +57,8 @@ both!(racing_voids_give_back_once_and_the_losers_hear_voided, |app| async move {
     assert!(codes.iter().all(|c| *c == "VOUCHER_VOIDED"), "{codes:?}");
     let member = app.data("query($id: ID!) { customer(id: $id) { loyaltyPoints { current } } }", json!({ "id": ann })).await;
     assert_eq!(member["customer"]["loyaltyPoints"]["current"], 100, "the points came back once");
-    let rewards = app.data("{ rewards { id stock } }", json!({})).await;
-    let stock = rewards["rewards"].as_array().unwrap().iter().find(|r| r["id"] == reward.as_str()).unwrap()["stock"].clone();
+    let rewards = app.data("{ rewards { items { id stock } } }", json!({})).await;
+    let stock = rewards["rewards"]["items"].as_array().unwrap().iter().find(|r| r["id"] == reward.as_str()).unwrap()["stock"].clone();
     assert_eq!(stock, json!(3), "the stock came back once");
     crate::assert_ledger_matches(&app).await;
 });

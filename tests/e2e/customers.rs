@@ -257,8 +257,8 @@ both!(referral_links_and_rewards_the_referrer, |app| async move {
     assert_eq!(referrer["referral"]["referralsCount"], 1);
     assert_eq!(referrer["referral"]["referralRewards"], 100);
     assert_eq!(referrer["loyaltyPoints"]["current"], 100);
-    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory { kind points reason } } }", json!({ "id": ann })).await;
-    assert_eq!(history["customer"]["pointsHistory"][0]["kind"], "REFERRAL_BONUS");
+    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory { items { kind points reason } } } }", json!({ "id": ann })).await;
+    assert_eq!(history["customer"]["pointsHistory"]["items"][0]["kind"], "REFERRAL_BONUS");
 
     let again = app.data(UPSERT, json!({ "input": { "phone": "+14155550102", "referralCode": code } })).await;
     assert_eq!(again["upsertCustomer"]["customer"]["referral"]["referredBy"]["id"], ann.as_str(), "same code twice is a no-op");

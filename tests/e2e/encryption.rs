@@ -85,7 +85,7 @@ both!(personal_values_are_sealed_at_rest_and_still_found, |app| async move {
     let keys = dump(&ks, "SELECT wrapped FROM customer_keys").await;
     assert!(!keys.is_empty() && keys.lines().all(|l| l.starts_with("e1.")), "customer keys are stored wrapped: {keys}");
 
-    let fields = "id phone email dateOfBirth anniversary preferences { allergies dietaryRestrictions } notes { note } reviews { comment }";
+    let fields = "id phone email dateOfBirth anniversary preferences { allergies dietaryRestrictions } notes { items { note } } reviews { items { comment } }";
     let by_phone = app.data(&format!("{{ findCustomer(phone: \"(415) 555-0142\") {{ {fields} }} }}"), json!({})).await["findCustomer"].clone();
     assert_eq!(by_phone["id"], id.as_str(), "found by phone in another format");
     assert_eq!(by_phone["phone"], "+14155550142");
@@ -93,8 +93,8 @@ both!(personal_values_are_sealed_at_rest_and_still_found, |app| async move {
     assert_eq!(by_phone["dateOfBirth"], birthday.to_string());
     assert_eq!(by_phone["anniversary"], "2015-06-20");
     assert_eq!(by_phone["preferences"], json!({ "allergies": ["peanuts"], "dietaryRestrictions": ["vegan"] }));
-    assert_eq!(by_phone["notes"][0]["note"], "Allergic to shellfish, ask the chef");
-    assert_eq!(by_phone["reviews"][0]["comment"], "Loved the tiramisu");
+    assert_eq!(by_phone["notes"]["items"][0]["note"], "Allergic to shellfish, ask the chef");
+    assert_eq!(by_phone["reviews"]["items"][0]["comment"], "Loved the tiramisu");
     let by_email = app.data("{ findCustomer(email: \" ANN@example.ORG\") { id } }", json!({})).await;
     assert_eq!(by_email["findCustomer"]["id"], id.as_str());
     assert!(
@@ -124,9 +124,9 @@ both!(personal_values_are_sealed_at_rest_and_still_found, |app| async move {
         assert!(export.contains(clear), "the export shows {clear} in clear: {export}");
     }
     assert!(!export.contains("\"e1."), "no sealed value in the export: {export}");
-    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: CUSTOMER_UPDATED) { details } }", json!({ "id": id })).await;
+    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: CUSTOMER_UPDATED) { items { details } } }", json!({ "id": id })).await;
     assert_eq!(
-        audit["auditLog"][0]["details"]["changes"]["email"],
+        audit["auditLog"]["items"][0]["details"]["changes"]["email"],
         json!({ "from": "ann.lee@example.com", "to": "ann@example.org" }),
         "the audit log shows the change in clear to an admin: {audit}"
     );
@@ -159,8 +159,8 @@ both!(birthday_emails_reach_the_sealed_address, |app| async move {
     let db = app.db().await;
     let stored = dump(&db, "SELECT email FROM email_deliveries").await;
     assert!(!stored.contains("ann@example.org") && stored.starts_with("e1."), "the delivery keeps the address sealed: {stored}");
-    let listed = app.data("{ deliveries(limit: 5) { email } }", json!({})).await;
-    assert_eq!(listed["deliveries"][0]["email"], "ann@example.org");
+    let listed = app.data("{ deliveries(first: 5) { items { email } } }", json!({})).await;
+    assert_eq!(listed["deliveries"]["items"][0]["email"], "ann@example.org");
 });
 
 both!(a_missing_or_wrong_master_key_is_refused_at_start, |app| async move {
@@ -330,9 +330,11 @@ both!(a_merge_seals_what_moves_under_the_targets_key, |app| async move {
     let ks = keystore(&app).await;
     let before = dump(&ks, "SELECT id FROM customer_keys").await.lines().count();
     app.data("mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) { id } }", json!({ "s": source, "t": target })).await;
-    let merged = app.data("query($id: ID!) { customer(id: $id) { email dateOfBirth notes { note } reviews { comment } } }", json!({ "id": target })).await;
-    assert_eq!(merged["customer"]["notes"][0]["note"], "Allergic to shellfish, ask the chef", "{merged}");
-    assert_eq!(merged["customer"]["reviews"][0]["comment"], "Loved the tiramisu");
+    let merged = app
+        .data("query($id: ID!) { customer(id: $id) { email dateOfBirth notes { items { note } } reviews { items { comment } } } }", json!({ "id": target }))
+        .await;
+    assert_eq!(merged["customer"]["notes"]["items"][0]["note"], "Allergic to shellfish, ask the chef", "{merged}");
+    assert_eq!(merged["customer"]["reviews"]["items"][0]["comment"], "Loved the tiramisu");
     assert_eq!(merged["customer"]["email"], "zoe@example.com", "the target keeps its own address");
     assert_eq!(dump(&ks, "SELECT id FROM customer_keys").await.lines().count(), before - 1, "the source's key is gone with it");
 });

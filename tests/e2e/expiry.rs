@@ -67,12 +67,12 @@ async fn idle_balances_expire_once_after_a_warning_and_never_retroactively(backe
     for (id, lost) in [(&ann, 500), (&bob, 300)] {
         let m = app
             .data(
-                "query($id: ID!) { customer(id: $id) { loyaltyPoints { current lifetime expiring { points } } pointsHistory(limit: 1) { kind points } } }",
+                "query($id: ID!) { customer(id: $id) { loyaltyPoints { current lifetime expiring { points } } pointsHistory(first: 1) { items { kind points } } } }",
                 json!({ "id": id }),
             )
             .await;
         assert_eq!(m["customer"]["loyaltyPoints"], json!({ "current": 0, "lifetime": lost, "expiring": null }));
-        assert_eq!(m["customer"]["pointsHistory"], json!([{ "kind": "EXPIRE", "points": -lost }]), "one row");
+        assert_eq!(m["customer"]["pointsHistory"]["items"], json!([{ "kind": "EXPIRE", "points": -lost }]), "one row");
     }
     assert_eq!(app.data(RUN, json!({})).await["runJob"]["run"]["changed"], 0, "a rerun writes nothing");
     let (_, theirs) = app.gql_as(Some(&other), POINTS, json!({ "id": zed })).await;

@@ -46,18 +46,20 @@ both!(reviews_update_the_summary_once_and_bad_ones_change_nothing, |app| async m
             assert_eq!(err["extensions"]["field"], field);
         }
     }
-    let after =
-        app.data("query($id: ID!) { customer(id: $id) { feedback { totalReviews averageRating } reviews { rating comment } } }", json!({ "id": ann })).await;
+    let after = app
+        .data("query($id: ID!) { customer(id: $id) { feedback { totalReviews averageRating } reviews { items { rating comment } } } }", json!({ "id": ann }))
+        .await;
     assert_eq!(after["customer"]["feedback"], json!({ "totalReviews": 2, "averageRating": 3.5 }), "refused reviews changed nothing");
-    assert_eq!(after["customer"]["reviews"], json!([{ "rating": 2, "comment": "Slow service" }, { "rating": 5, "comment": "Lovely risotto" }]));
-    let bob_now = app.data("query($id: ID!) { customer(id: $id) { feedback { totalReviews } reviews { rating } } }", json!({ "id": bob })).await;
-    assert_eq!(bob_now["customer"], json!({ "feedback": { "totalReviews": 0 }, "reviews": [] }));
+    assert_eq!(after["customer"]["reviews"]["items"], json!([{ "rating": 2, "comment": "Slow service" }, { "rating": 5, "comment": "Lovely risotto" }]));
+    let bob_now = app.data("query($id: ID!) { customer(id: $id) { feedback { totalReviews } reviews { items { rating } } } }", json!({ "id": bob })).await;
+    assert_eq!(bob_now["customer"], json!({ "feedback": { "totalReviews": 0 }, "reviews": { "items": [] } }));
 
     app.data("mutation($id: ID!) { eraseCustomer(id: $id) { id } }", json!({ "id": ann })).await;
-    let erased = app.data("query($id: ID!) { customer(id: $id) { feedback { totalReviews } reviews { rating comment } } }", json!({ "id": ann })).await;
+    let erased =
+        app.data("query($id: ID!) { customer(id: $id) { feedback { totalReviews } reviews { items { rating comment } } } }", json!({ "id": ann })).await;
     assert_eq!(
         erased["customer"],
-        json!({ "feedback": { "totalReviews": 2 }, "reviews": [{ "rating": 2, "comment": null }, { "rating": 5, "comment": null }] }),
+        json!({ "feedback": { "totalReviews": 2 }, "reviews": { "items": [{ "rating": 2, "comment": null }, { "rating": 5, "comment": null }] } }),
         "erasure removes what the customer wrote; the ratings stay in the figures"
     );
 });

@@ -25,6 +25,7 @@ mod migrate_data;
 mod nested;
 mod operations;
 mod orders_and_notes;
+mod paging;
 mod points;
 mod pos;
 mod privacy;

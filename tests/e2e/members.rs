@@ -9,7 +9,7 @@ use crate::harness::{Backend, TestApp};
 use crate::{add_points, both, on_both};
 
 const ME: &str = "{ me { id name loyaltyTier loyaltyPoints { current toNextTier } referral { referralCode }
-    pointsHistory { kind points reason } visits { amount } specialOccasions { name } marketing { emailOptIn specialOffers } } }";
+    pointsHistory { items { kind points reason } } visits { items { amount } } specialOccasions { name } marketing { emailOptIn specialOffers } } }";
 
 fn code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
@@ -39,7 +39,7 @@ both!(a_member_token_reads_only_that_member_and_changes_only_their_consent, |app
     let me = &body["data"]["me"];
     assert_eq!((me["id"].as_str(), me["name"].as_str(), me["loyaltyTier"].as_str()), (Some(ann.as_str()), Some("Ann Lee"), Some("SILVER")));
     assert_eq!(me["loyaltyPoints"], json!({ "current": 1200, "toNextTier": 1300 }));
-    assert_eq!(me["pointsHistory"][0]["points"], 1200);
+    assert_eq!(me["pointsHistory"]["items"][0]["points"], 1200);
     for staff_only in ["notes { note }", "preferences { allergies }", "tags", "auditLog", "referral { referredBy { name } }"] {
         let (_, body) = app.gql_as(Some(&token), &format!("{{ me {{ {staff_only} }} }}"), json!({})).await;
         assert_eq!(code(&body), Some("VALIDATION"), "a member's view has no {staff_only}: {body}");
@@ -48,8 +48,8 @@ both!(a_member_token_reads_only_that_member_and_changes_only_their_consent, |app
     let consent = "mutation { updateMyConsent(input: { emailOptIn: true, specialOffers: true }) { marketing { emailOptIn specialOffers } } }";
     let (_, body) = app.gql_as(Some(&token), consent, json!({})).await;
     assert_eq!(body["data"]["updateMyConsent"]["marketing"], json!({ "emailOptIn": true, "specialOffers": true }), "{body}");
-    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: CONSENT_CHANGED) { actor details } }", json!({ "id": ann })).await;
-    let entries = audit["auditLog"].as_array().unwrap();
+    let audit = app.data("query($id: ID!) { auditLog(customerId: $id, action: CONSENT_CHANGED) { items { actor details } } }", json!({ "id": ann })).await;
+    let entries = audit["auditLog"]["items"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert!(entries.iter().all(|e| e["details"]["source"] == "customer-app" && e["actor"] == format!("member:customer:{ann}")), "{audit}");
     let bob_now = app.data("query($id: ID!) { customer(id: $id) { marketing { emailOptIn } } }", json!({ "id": bob })).await;

@@ -39,10 +39,13 @@ async fn metrics_count_a_known_sequence_of_requests_and_a_job_run(backend: Backe
         .await;
     let id = created["upsertCustomer"]["customer"]["id"].clone();
     app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 10) { visitId } }", json!({ "id": id })).await;
-    let welcome =
-        app.data("{ campaigns(state: PAUSED) { id kind } }", json!({})).await["campaigns"].as_array().unwrap().iter().find(|c| c["kind"] == "WELCOME").unwrap()
-            ["id"]
-            .clone();
+    let welcome = app.data("{ campaigns(state: PAUSED) { items { id kind } } }", json!({})).await["campaigns"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "WELCOME")
+        .unwrap()["id"]
+        .clone();
     app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": welcome })).await;
     app.data("mutation { runJob(job: WELCOME) { run { sent } } }", json!({})).await;
     app.data("mutation { runJob(job: DORMANCY) { run { changed } } }", json!({})).await;

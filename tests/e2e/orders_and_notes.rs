@@ -60,8 +60,8 @@ both!(notes_are_kept_newest_first, |app| async move {
     let first = app.data(add, json!({ "id": id, "note": "Prefers window seating. Allergic to peanuts." })).await;
     assert_eq!(first["addNote"]["addedBy"], "key:1:first admin key", "signed by the calling key");
     app.data(add, json!({ "id": id, "note": "  Birthday in May  " })).await;
-    let notes = app.data("query($id: ID!) { customer(id: $id) { notes { note } } }", json!({ "id": id })).await;
-    assert_eq!(notes["customer"]["notes"], json!([{ "note": "Birthday in May" }, { "note": "Prefers window seating. Allergic to peanuts." }]));
+    let notes = app.data("query($id: ID!) { customer(id: $id) { notes { items { note } } } }", json!({ "id": id })).await;
+    assert_eq!(notes["customer"]["notes"]["items"], json!([{ "note": "Birthday in May" }, { "note": "Prefers window seating. Allergic to peanuts." }]));
     let (code, _, _) = app.error(add, json!({ "id": id, "note": "   " })).await;
     assert_eq!(code, "VALIDATION");
     let (code, _, _) = app.error(add, json!({ "id": id, "note": "x".repeat(2_001) })).await;

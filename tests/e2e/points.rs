@@ -41,9 +41,10 @@ both!(add_points_reports_like_the_spec, |app| async move {
     assert_eq!(out["message"], "Added 100 points");
     assert_eq!(out["currentPoints"], 100);
     assert_eq!(out["customer"]["loyaltyPoints"]["current"], 100);
-    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory { kind points balanceAfter reason actor } } }", json!({ "id": id })).await;
+    let history =
+        app.data("query($id: ID!) { customer(id: $id) { pointsHistory { items { kind points balanceAfter reason actor } } } }", json!({ "id": id })).await;
     assert_eq!(
-        history["customer"]["pointsHistory"],
+        history["customer"]["pointsHistory"]["items"],
         json!([{ "kind": "EARN", "points": 100, "balanceAfter": 100, "reason": "Purchase - Order #12345", "actor": "key:1:first admin key" }])
     );
 });

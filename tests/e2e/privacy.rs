@@ -15,7 +15,9 @@ both!(changes_consent_and_notes_are_audited, |app| async move {
         .to_string();
     app.data(PROFILE, json!({ "input": { "phone": "+14155550101", "name": "Ann Lee", "marketing": { "emailOptIn": false, "smsOptIn": true } } })).await;
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"VIP table\") { id } }", json!({ "id": id })).await;
-    let log = app.data("query($id: ID) { auditLog(customerId: $id) { action actor requestId details } }", json!({ "id": id })).await["auditLog"].clone();
+    let log =
+        app.data("query($id: ID) { auditLog(customerId: $id) { items { action actor requestId details } } }", json!({ "id": id })).await["auditLog"]["items"]
+            .clone();
     let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["NOTE_ADDED", "CONSENT_CHANGED", "CONSENT_CHANGED", "CUSTOMER_UPDATED", "CONSENT_CHANGED", "CUSTOMER_CREATED"]);
     let updated = &log[3];
@@ -29,7 +31,7 @@ both!(changes_consent_and_notes_are_audited, |app| async move {
 
     let key = app.data("mutation { createApiKey(role: STAFF, name: \"POS 2\") { apiKey { prefix } } }", json!({})).await;
     let prefix = key["createApiKey"]["apiKey"]["prefix"].as_str().unwrap();
-    let keys = app.data("{ auditLog(action: KEY_CREATED) { details } }", json!({})).await["auditLog"].clone();
+    let keys = app.data("{ auditLog(action: KEY_CREATED) { items { details } } }", json!({})).await["auditLog"]["items"].clone();
     assert!(keys.as_array().unwrap().iter().any(|e| e["details"]["prefix"] == prefix && e["details"]["role"] == "staff"));
 });
 
@@ -73,7 +75,7 @@ both!(erasure_removes_personal_data_and_keeps_the_figures, |app| async move {
 
     let erased = app
         .data(
-            "mutation($id: ID!) { eraseCustomer(id: $id) { name phone erased email dateOfBirth status marketing { emailOptIn } preferences { allergies } notes { note } } }",
+            "mutation($id: ID!) { eraseCustomer(id: $id) { name phone erased email dateOfBirth status marketing { emailOptIn } preferences { allergies } notes { items { note } } } }",
             json!({ "id": id }),
         )
         .await["eraseCustomer"]
@@ -81,7 +83,7 @@ both!(erasure_removes_personal_data_and_keeps_the_figures, |app| async move {
     assert_eq!(
         erased,
         json!({ "name": "Erased customer", "phone": format!("erased-{id}"), "erased": true, "email": null, "dateOfBirth": null, "status": "INACTIVE",
-                "marketing": { "emailOptIn": false }, "preferences": { "allergies": [] }, "notes": [] })
+                "marketing": { "emailOptIn": false }, "preferences": { "allergies": [] }, "notes": { "items": [] } })
     );
     let listed = app.data("{ customers(limit: 100) { items { id erased } } }", json!({})).await;
     let flags: Vec<(String, bool)> =
@@ -94,8 +96,8 @@ both!(erasure_removes_personal_data_and_keeps_the_figures, |app| async move {
     assert_eq!(before, after, "aggregate figures stay right");
     let doc = app.data("query($id: ID!) { exportCustomer(id: $id) }", json!({ "id": id })).await["exportCustomer"].to_string();
     assert!(!doc.contains("Ann") && !doc.contains("ann@example.com") && !doc.contains("peanuts") && !doc.contains("1990-05-15"), "{doc}");
-    let log = app.data("query($id: ID) { auditLog(customerId: $id, limit: 1) { action } }", json!({ "id": id })).await;
-    assert_eq!(log["auditLog"][0]["action"], "CUSTOMER_ERASED");
+    let log = app.data("query($id: ID) { auditLog(customerId: $id, first: 1) { items { action } } }", json!({ "id": id })).await;
+    assert_eq!(log["auditLog"]["items"][0]["action"], "CUSTOMER_ERASED");
 });
 
 both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
@@ -134,7 +136,7 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
         .data(
             "mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) { id name email dateOfBirth loyaltyTier segments
                 loyaltyPoints { current lifetime redeemed } visitStats { totalVisits totalSpent }
-                referral { referredBy { name } } notes { note } preferences { favoriteItems { itemId orderCount } } } }",
+                referral { referredBy { name } } notes { items { note } } preferences { favoriteItems { itemId orderCount } } } }",
             json!({ "s": source, "t": target }),
         )
         .await["mergeCustomers"]
@@ -143,12 +145,12 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
     assert_eq!(merged["email"], "ann@example.com", "missing details are taken over");
     assert_eq!(merged["dateOfBirth"], "1990-05-15");
     assert_eq!(merged["loyaltyPoints"], json!({ "current": 700 + 30 + 400 - 100 + 70 - 50, "lifetime": 1200, "redeemed": 150 }));
-    let vouchers = app.data("query($id: ID!) { customer(id: $id) { vouchers { code status } } }", json!({ "id": target })).await;
-    assert_eq!(vouchers["customer"]["vouchers"], json!([{ "code": voucher, "status": "ISSUED" }]), "the duplicate's vouchers follow");
+    let vouchers = app.data("query($id: ID!) { customer(id: $id) { vouchers { items { code status } } } }", json!({ "id": target })).await;
+    assert_eq!(vouchers["customer"]["vouchers"]["items"], json!([{ "code": voucher, "status": "ISSUED" }]), "the duplicate's vouchers follow");
     assert_eq!(merged["loyaltyTier"], "SILVER");
     assert_eq!(merged["visitStats"], json!({ "totalVisits": 2, "totalSpent": 100.0 }));
     assert_eq!(merged["referral"]["referredBy"]["name"], "Ref");
-    assert_eq!(merged["notes"], json!([{ "note": "duplicate" }]));
+    assert_eq!(merged["notes"]["items"], json!([{ "note": "duplicate" }]));
     assert_eq!(merged["preferences"]["favoriteItems"], json!([{ "itemId": "soup", "orderCount": 3 }, { "itemId": "pie", "orderCount": 1 }]));
     assert!(merged["segments"].as_array().unwrap().contains(&json!("wine-club")));
     let (code, _, _) = app.error("query($id: ID!) { customer(id: $id) { id } }", json!({ "id": source })).await;
@@ -158,6 +160,6 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
     assert_ledger_matches(&app).await;
     let (code, _, _) = app.error("mutation($t: ID!) { mergeCustomers(sourceId: $t, targetId: $t) { id } }", json!({ "t": target })).await;
     assert_eq!(code, "VALIDATION");
-    let log = app.data("query($id: ID) { auditLog(customerId: $id, action: CUSTOMER_MERGED) { details } }", json!({ "id": target })).await;
-    assert_eq!(log["auditLog"][0]["details"]["sourceId"].as_i64().unwrap().to_string(), source);
+    let log = app.data("query($id: ID) { auditLog(customerId: $id, action: CUSTOMER_MERGED) { items { details } } }", json!({ "id": target })).await;
+    assert_eq!(log["auditLog"]["items"][0]["details"]["sourceId"].as_i64().unwrap().to_string(), source);
 });

@@ -60,8 +60,8 @@ both!(refunds_take_back_points_spend_and_favourites_once, |app| async move {
     let m = app.data(MEMBER, json!({ "id": ann })).await["customer"].clone();
     assert_eq!((m["visitStats"]["totalVisits"].as_i64(), m["visitStats"]["totalSpent"].as_f64()), (Some(1), Some(0.0)));
     assert_eq!(m["preferences"]["favoriteItems"], json!([]));
-    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory(limit: 1) { kind points reason } } }", json!({ "id": ann })).await;
-    let row = &history["customer"]["pointsHistory"][0];
+    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory(first: 1) { items { kind points reason } } } }", json!({ "id": ann })).await;
+    let row = &history["customer"]["pointsHistory"]["items"][0];
     assert_eq!((row["kind"].as_str(), row["points"].as_i64()), (Some("REFUND"), Some(-5)));
     assert!(row["reason"].as_str().unwrap().contains("15 points not recovered"), "{row}");
 

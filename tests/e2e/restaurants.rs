@@ -64,8 +64,8 @@ both!(settings_are_read_by_all_changed_by_admins_audited_and_checked, |app| asyn
         updated["updateRestaurant"],
         json!({ "id": "default", "name": "Harbour Bistro", "timezone": "UTC", "pointsPerDollar": 3, "replyTo": "desk@harbour.example" })
     );
-    let audit = app.data("{ auditLog(action: RESTAURANT_UPDATED) { actor details } }", json!({})).await;
-    let entries = audit["auditLog"].as_array().unwrap();
+    let audit = app.data("{ auditLog(action: RESTAURANT_UPDATED) { items { actor details } } }", json!({})).await;
+    let entries = audit["auditLog"]["items"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{audit}");
     assert_eq!(entries[0]["details"]["pointsPerDollar"], json!({ "from": 1, "to": 3 }));
     assert_eq!(entries[0]["details"]["name"]["to"], "Harbour Bistro");
@@ -132,8 +132,8 @@ both!(operators_manage_restaurants_with_the_cli, |app| async move {
     let all: Value = serde_json::from_str(&app.cli(&["jobs", "run", "dormancy"]).await).unwrap();
     let ids: Vec<&String> = all.as_object().unwrap().keys().collect();
     assert_eq!(ids, ["brand-new", "default", "harbour"], "every restaurant when none is given");
-    let runs = app.data("{ jobRuns { job trigger } }", json!({})).await;
-    assert_eq!(runs["jobRuns"], json!([{ "job": "DORMANCY", "trigger": "CLI" }]), "default sees its one run only");
+    let runs = app.data("{ jobRuns { items { job trigger } } }", json!({})).await;
+    assert_eq!(runs["jobRuns"]["items"], json!([{ "job": "DORMANCY", "trigger": "CLI" }]), "default sees its one run only");
 });
 
 /// The local date and UTC instant of the latest 09:00 in `tz` at or before `now`.
@@ -195,11 +195,11 @@ async fn two_restaurants_in_two_zones_get_birthday_emails_at_their_own_local_nin
     // A replica with the scheduler starts: every restaurant's 09:00 of the last 24 hours has
     // not run yet, so it runs now, each at its own slot.
     let scheduler = app.replica(&[("SMTP_URL", &sink.url()), ("LOYALTY_SCHEDULER", "true"), ("LOYALTY_CATCH_UP_HOURS", "24")]).await;
-    let q = "{ jobRuns(job: BIRTHDAY) { trigger scheduledFor outcome sent } }";
+    let q = "{ jobRuns(job: BIRTHDAY) { items { trigger scheduledFor outcome sent } } }";
     for (key, slot, name, from, i) in &expected {
         let mut runs = Value::Null;
         for _ in 0..150 {
-            runs = scheduler.gql_as(Some(key), q, json!({})).await.1["data"]["jobRuns"].clone();
+            runs = scheduler.gql_as(Some(key), q, json!({})).await.1["data"]["jobRuns"]["items"].clone();
             if runs.as_array().is_some_and(|r| !r.is_empty() && r[0]["outcome"] != "RUNNING") {
                 break;
             }
@@ -262,7 +262,7 @@ async fn each_admin_runs_and_sees_only_their_own_restaurants_jobs(backend: Backe
     let (_, b_view) = app
         .gql_as(
             Some(&b),
-            "query($id: ID!) { customer(id: $id) { status tags } jobRuns { id } campaignReports { sent pending lastRun { job } } deliveries { id } }",
+            "query($id: ID!) { customer(id: $id) { status tags } jobRuns { items { id } } campaignReports { sent pending lastRun { job } } deliveries { items { id } } }",
             json!({ "id": dora }),
         )
         .await;
@@ -271,8 +271,8 @@ async fn each_admin_runs_and_sees_only_their_own_restaurants_jobs(backend: Backe
         json!({ "status": "ACTIVE", "tags": ["new-customer"] }),
         "A's dormancy run left B's customer alone (it would be dormant)"
     );
-    assert_eq!(b_view["data"]["jobRuns"], json!([]), "B sees none of A's runs");
-    assert_eq!(b_view["data"]["deliveries"], json!([]));
+    assert_eq!(b_view["data"]["jobRuns"]["items"], json!([]), "B sees none of A's runs");
+    assert_eq!(b_view["data"]["deliveries"]["items"], json!([]));
     for report in b_view["data"]["campaignReports"].as_array().unwrap() {
         assert_eq!(report, &json!({ "sent": 0, "pending": 0, "lastRun": null }));
     }
@@ -284,9 +284,9 @@ async fn each_admin_runs_and_sees_only_their_own_restaurants_jobs(backend: Backe
     let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
     assert_eq!(to, ["bea@example.com", "dora@example.com"], "B's own run reaches B's customers");
-    let mine = app.data("{ jobRuns(limit: 100) { job } campaignReports { sent } deliveries { id } }", json!({})).await;
-    assert_eq!(mine["jobRuns"].as_array().unwrap().len(), 10, "A sees its own ten runs, none of B's");
-    assert_eq!(mine["deliveries"], json!([]));
+    let mine = app.data("{ jobRuns(first: 100) { items { job } } campaignReports { sent } deliveries { items { id } } }", json!({})).await;
+    assert_eq!(mine["jobRuns"]["items"].as_array().unwrap().len(), 10, "A sees its own ten runs, none of B's");
+    assert_eq!(mine["deliveries"]["items"], json!([]));
     assert!(mine["campaignReports"].as_array().unwrap().iter().all(|r| r["sent"] == 0), "A's reports count none of B's emails");
 }
 
@@ -366,7 +366,7 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
         assert!(got.is_some_and(|c| codes.contains(&c)), "{name}: expected one of {codes:?}, got {body}");
     }
     for (name, query, empty) in [
-        ("auditLog of B's customer", format!("{{ auditLog(customerId: \"{ann}\") {{ id }} }}"), json!({ "auditLog": [] })),
+        ("auditLog of B's customer", format!("{{ auditLog(customerId: \"{ann}\") {{ items {{ id }} }} }}"), json!({ "auditLog": { "items": [] } })),
         ("search", "{ customers(filter: { search: \"Bea\" }) { totalCount } }".into(), json!({ "customers": { "totalCount": 0 } })),
         ("segment filter", "{ customers(filter: { segment: \"wine-club\" }) { totalCount } }".into(), json!({ "customers": { "totalCount": 0 } })),
         ("occasions", "{ upcomingOccasions(days: 366) { name } }".into(), json!({ "upcomingOccasions": [] })),
@@ -375,13 +375,13 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
             "{ segments { name customerCount } }".into(),
             json!({ "segments": app.data("{ segments { name customerCount } }", json!({})).await["segments"].clone() }),
         ),
-        ("jobRuns", "{ jobRuns { id } }".into(), json!({ "jobRuns": [] })),
+        ("jobRuns", "{ jobRuns { items { id } } }".into(), json!({ "jobRuns": { "items": [] } })),
         (
             "addCustomersToSegment with B's customer",
             format!("mutation {{ addCustomersToSegment(segment: \"a-club\", customerIds: [\"{ann}\"]) {{ changed failed {{ code }} }} }}"),
             json!({ "addCustomersToSegment": { "changed": 0, "failed": [{ "code": "NOT_FOUND" }] } }),
         ),
-        ("deliveries", "{ deliveries { id } }".into(), json!({ "deliveries": [] })),
+        ("deliveries", "{ deliveries { items { id } } }".into(), json!({ "deliveries": { "items": [] } })),
         ("restaurant", "{ restaurant { id } }".into(), json!({ "restaurant": { "id": "default" } })),
     ] {
         assert_eq!(app.data(&query, json!({})).await, empty, "{name}");
@@ -417,10 +417,10 @@ async fn a_run_whose_replica_died_is_abandoned_and_its_slot_run_again(backend: B
     ))
     .await;
     let scheduler = app.replica(&[("SMTP_URL", &sink.url()), ("LOYALTY_SCHEDULER", "true"), ("LOYALTY_CATCH_UP_HOURS", "24")]).await;
-    let q = "{ jobRuns(job: BIRTHDAY) { trigger outcome sent scheduledFor } }";
+    let q = "{ jobRuns(job: BIRTHDAY) { items { trigger outcome sent scheduledFor } } }";
     let mut runs = Value::Null;
     for _ in 0..150 {
-        runs = scheduler.data(q, json!({})).await["jobRuns"].clone();
+        runs = scheduler.data(q, json!({})).await["jobRuns"]["items"].clone();
         if runs[0]["outcome"] == "SUCCEEDED" {
             break;
         }

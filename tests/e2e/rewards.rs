@@ -93,16 +93,16 @@ both!(a_reward_becomes_a_voucher_the_pos_uses_exactly_once, |app| async move {
     );
     let (c, _, _) = app.error(USE, json!({ "code": fourth, "o": "x" })).await;
     assert_eq!(c, "VOUCHER_VOIDED");
-    let list = app.data("query($id: ID!) { customer(id: $id) { vouchers { status } } rewards { name stock } }", json!({ "id": ann })).await;
-    assert_eq!(list["customer"]["vouchers"].as_array().unwrap().len(), 4);
-    assert_eq!(list["rewards"][1], json!({ "name": "Free tiramisu", "stock": 2 }), "three vouchers hold stock, the voided one gave its back");
+    let list = app.data("query($id: ID!) { customer(id: $id) { vouchers { items { status } } } rewards { items { name stock } } }", json!({ "id": ann })).await;
+    assert_eq!(list["customer"]["vouchers"]["items"].as_array().unwrap().len(), 4);
+    assert_eq!(list["rewards"]["items"][1], json!({ "name": "Free tiramisu", "stock": 2 }), "three vouchers hold stock, the voided one gave its back");
 
     let token = app.data("mutation($id: ID!) { createMemberToken(customerId: $id) { token } }", json!({ "id": ann })).await["createMemberToken"]["token"]
         .as_str()
         .unwrap()
         .to_string();
-    let (_, mine) = app.gql_as(Some(&token), "{ me { vouchers { status usable } } }", json!({})).await;
-    assert_eq!(mine["data"]["me"]["vouchers"].as_array().map(Vec::len), Some(4), "the member's app lists their vouchers: {mine}");
+    let (_, mine) = app.gql_as(Some(&token), "{ me { vouchers { items { status usable } } } }", json!({})).await;
+    assert_eq!(mine["data"]["me"]["vouchers"]["items"].as_array().map(Vec::len), Some(4), "the member's app lists their vouchers: {mine}");
 
     // Another restaurant reaches none of it.
     let other = app.create_key("elsewhere", "admin").await;
@@ -111,14 +111,14 @@ both!(a_reward_becomes_a_voucher_the_pos_uses_exactly_once, |app| async move {
         (USE, json!({ "code": code_, "o": "x" })),
         ("mutation($c: String!) { voidVoucher(code: $c) { status } }", json!({ "c": third })),
         (REDEEM, json!({ "c": ann, "r": dessert_id })),
-        ("query($id: ID!) { customer(id: $id) { vouchers { code } } }", json!({ "id": ann })),
+        ("query($id: ID!) { customer(id: $id) { vouchers { items { code } } } }", json!({ "id": ann })),
         ("mutation($r: ID!) { updateReward(id: $r, input: { name: \"stolen\" }) { id } }", json!({ "r": dessert_id })),
     ] {
         let (_, body) = app.gql_as(Some(&other), q, vars).await;
         assert_eq!(code(&body), Some("NOT_FOUND"), "{q}: {body}");
     }
-    let (_, body) = app.gql_as(Some(&other), "{ rewards { id } }", json!({})).await;
-    assert_eq!(body["data"]["rewards"], json!([]));
+    let (_, body) = app.gql_as(Some(&other), "{ rewards { items { id } } }", json!({})).await;
+    assert_eq!(body["data"]["rewards"]["items"], json!([]));
     assert_ledger_matches(&app).await;
 });
 
@@ -134,8 +134,8 @@ both!(adjustments_need_a_reason_and_never_go_below_zero, |app| async move {
     assert_eq!((c.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("reason")));
     let up = app.data(q, json!({ "id": ann, "p": 50, "r": "Missed visit" })).await;
     assert_eq!(up["adjustPoints"]["currentPoints"], 250);
-    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory { kind points reason } } }", json!({ "id": ann })).await;
-    assert_eq!(history["customer"]["pointsHistory"][0], json!({ "kind": "ADJUST", "points": 50, "reason": "Missed visit" }));
+    let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory { items { kind points reason } } } }", json!({ "id": ann })).await;
+    assert_eq!(history["customer"]["pointsHistory"]["items"][0], json!({ "kind": "ADJUST", "points": 50, "reason": "Missed visit" }));
     assert_ledger_matches(&app).await;
 });
 
@@ -165,8 +165,8 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
     let mails = sink.wait_for(2).await;
     let text_of = |to: &str| mails.iter().find(|m| m.to == vec![to.to_string()]).unwrap().parsed().body_text(0).unwrap().to_string();
     let ann_text = text_of("ann@example.com");
-    let vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { code title percentOff status expiresAt } } }", json!({ "c": ann })).await;
-    let voucher = &vouchers["customer"]["vouchers"][0];
+    let vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { items { code title percentOff status expiresAt } } } }", json!({ "c": ann })).await;
+    let voucher = &vouchers["customer"]["vouchers"]["items"][0];
     assert_eq!((voucher["title"].as_str(), voucher["percentOff"].as_i64()), (Some("Birthday: 10% off"), Some(10)), "gold: 10% off: {vouchers}");
     let code_text = voucher["code"].as_str().unwrap().to_string();
     assert!(
@@ -174,7 +174,10 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
         "{ann_text}"
     );
     assert!(!text_of("bob@example.com").contains("Show this code"), "bronze has no discount, so no voucher");
-    assert_eq!(app.data("query($c: ID!) { customer(id: $c) { vouchers { code } } }", json!({ "c": bob })).await["customer"]["vouchers"], json!([]));
+    assert_eq!(
+        app.data("query($c: ID!) { customer(id: $c) { vouchers { items { code } } } }", json!({ "c": bob })).await["customer"]["vouchers"]["items"],
+        json!([])
+    );
 
     let check = app.data(CHECK, json!({ "code": code_text })).await;
     assert_eq!((check["voucher"]["usable"].as_bool(), check["voucher"]["percentOff"].as_i64()), (Some(true), Some(10)));
@@ -184,17 +187,17 @@ async fn birthday_and_win_back_emails_carry_a_voucher_the_pos_redeems_once(backe
 
     app.sql(&format!("DELETE FROM email_deliveries WHERE customer_id = {ann}")).await;
     assert_eq!(run("BIRTHDAY").await, 1, "the email is written again (its row was removed)");
-    let vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { code } } }", json!({ "c": ann })).await;
-    assert_eq!(vouchers["customer"]["vouchers"].as_array().unwrap().len(), 1, "one birthday voucher a year, whatever reruns do");
+    let vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { items { code } } } }", json!({ "c": ann })).await;
+    assert_eq!(vouchers["customer"]["vouchers"]["items"].as_array().unwrap().len(), 1, "one birthday voucher a year, whatever reruns do");
     let resent = sink.wait_for(3).await;
     assert!(resent[2].parsed().body_text(0).unwrap().contains(&code_text), "the same code again");
 
     app.sql(&format!("UPDATE customers SET status = 'dormant' WHERE id = {bob}")).await;
     assert_eq!(run("WIN_BACK").await, 1);
-    let bob_vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { code title percentOff } } }", json!({ "c": bob })).await;
-    assert_eq!(bob_vouchers["customer"]["vouchers"][0]["title"], "Welcome back: 15% off");
+    let bob_vouchers = app.data("query($c: ID!) { customer(id: $c) { vouchers { items { code title percentOff } } } }", json!({ "c": bob })).await;
+    assert_eq!(bob_vouchers["customer"]["vouchers"]["items"][0]["title"], "Welcome back: 15% off");
     let win_back = sink.wait_for(4).await;
-    assert!(win_back[3].parsed().body_text(0).unwrap().contains(bob_vouchers["customer"]["vouchers"][0]["code"].as_str().unwrap()));
+    assert!(win_back[3].parsed().body_text(0).unwrap().contains(bob_vouchers["customer"]["vouchers"]["items"][0]["code"].as_str().unwrap()));
     assert_ledger_matches(&app).await;
 }
 

@@ -6,6 +6,7 @@ use entity::entities::{Role, api_key};
 use entity::ops::keys;
 
 use super::context::{app, scope};
+use super::paging::{self, PageInfo};
 use crate::auth::ADMIN;
 use crate::error::IntoGql;
 
@@ -55,16 +56,33 @@ pub struct CreatedApiKey {
     pub api_key: ApiKey,
 }
 
+/// One page of API keys.
+#[derive(SimpleObject)]
+pub struct ApiKeyPage {
+    /// The keys, newest first.
+    pub items: Vec<ApiKey>,
+    /// Where the page ends.
+    pub page_info: PageInfo,
+}
+
 /// Key queries.
 #[derive(Default)]
 pub struct KeyQuery;
 
 #[Object]
 impl KeyQuery {
-    /// Your restaurant's API keys, newest first.
+    /// Your restaurant's API keys (revoked ones too), newest first, one page at a time.
     #[graphql(guard = "ADMIN")]
-    async fn api_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiKey>> {
-        Ok(keys::list(&app(ctx).db, Some(&scope(ctx).restaurant_id)).await.gql()?.into_iter().map(Into::into).collect())
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<ApiKeyPage> {
+        let (after, first) = paging::args("apiKeys", first, after.as_deref(), 100).gql()?;
+        let page = keys::page(&app(ctx).db, &scope(ctx).restaurant_id, after, first).await.gql()?;
+        let page_info = paging::info("apiKeys", &page, |k| k.id);
+        Ok(ApiKeyPage { items: page.items.into_iter().map(Into::into).collect(), page_info })
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, reward, special_occasion, visit, voucher};
-use entity::ops::{customers, feedback, ledger, notes, rewards, visits};
+use entity::ops::{Paged, customers, feedback, ledger, notes, rewards, visits};
 use entity::vault::CustomerKey;
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
@@ -33,12 +33,12 @@ pub struct CustomerKeyOf(pub String);
 /// A customer's tags or segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LabelsOf(pub i64, pub LabelKind);
-/// A customer's notes.
+/// A page of a customer's notes: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct NotesOf(pub i64);
-/// A customer's reviews.
+pub struct NotesOf(pub i64, pub Option<i64>, pub u64);
+/// A page of a customer's reviews: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ReviewsOf(pub i64);
+pub struct ReviewsOf(pub i64, pub Option<i64>, pub u64);
 /// A customer's favourite items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FavoritesOf(pub i64);
@@ -46,15 +46,15 @@ pub struct FavoritesOf(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OccasionsOf(pub i64);
 
-/// A customer's points ledger page: `(customer, limit, offset)`.
+/// A page of a customer's points ledger: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HistoryOf(pub i64, pub u64, pub u64);
-/// A customer's visits page: `(customer, limit, offset)`.
+pub struct HistoryOf(pub i64, pub Option<i64>, pub u64);
+/// A page of a customer's visits: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct VisitsOf(pub i64, pub u64, pub u64);
-/// A customer's vouchers page: `(customer, usable only, limit, offset)`.
+pub struct VisitsOf(pub i64, pub Option<i64>, pub u64);
+/// A page of a customer's vouchers: `(customer, usable only, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct VouchersOf(pub i64, pub bool, pub u64, pub u64);
+pub struct VouchersOf(pub i64, pub bool, pub Option<i64>, pub u64);
 /// The restaurant's rewards catalogue (without archived rewards), read once per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Catalogue;
@@ -117,22 +117,30 @@ impl Loader<LabelsOf> for DbLoader {
 }
 
 impl Loader<ReviewsOf> for DbLoader {
-    type Value = Vec<review::Model>;
+    type Value = Paged<review::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[ReviewsOf]) -> LoadResult<ReviewsOf, Vec<review::Model>> {
-        let rows = feedback::for_customers(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
-        Ok(customers::group(rows, |r| r.customer_id).into_iter().map(|(id, v)| (ReviewsOf(id), v)).collect())
+    async fn load(&self, keys: &[ReviewsOf]) -> LoadResult<ReviewsOf, Paged<review::Model>> {
+        let mut out = HashMap::new();
+        for (page, ids) in cursor_pages(keys, |k| (k.0, k.1, k.2)) {
+            let found = feedback::pages_for(&self.db, &self.scope, &ids, page).await?;
+            out.extend(found.into_iter().map(|(id, p)| (ReviewsOf(id, page.0, page.1), p)));
+        }
+        Ok(out)
     }
 }
 
 impl Loader<NotesOf> for DbLoader {
-    type Value = Vec<note::Model>;
+    type Value = Paged<note::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[NotesOf]) -> LoadResult<NotesOf, Vec<note::Model>> {
-        let rows = notes::for_customers(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
-        Ok(customers::group(rows, |n| n.customer_id).into_iter().map(|(id, v)| (NotesOf(id), v)).collect())
+    async fn load(&self, keys: &[NotesOf]) -> LoadResult<NotesOf, Paged<note::Model>> {
+        let mut out = HashMap::new();
+        for (page, ids) in cursor_pages(keys, |k| (k.0, k.1, k.2)) {
+            let found = notes::pages_for(&self.db, &self.scope, &ids, page).await?;
+            out.extend(found.into_iter().map(|(id, p)| (NotesOf(id, page.0, page.1), p)));
+        }
+        Ok(out)
     }
 }
 
@@ -156,39 +164,39 @@ impl Loader<OccasionsOf> for DbLoader {
     }
 }
 
-/// Groups page keys by `(limit, offset)` so each distinct page size costs one query.
-fn pages<K: Copy>(keys: &[K], page: impl Fn(&K) -> (i64, u64, u64)) -> HashMap<(u64, u64), Vec<i64>> {
-    let mut groups: HashMap<(u64, u64), Vec<i64>> = HashMap::new();
+/// Keys' customer ids grouped by the page they ask for, `(after, first)`.
+fn cursor_pages<K>(keys: &[K], page: impl Fn(&K) -> (i64, Option<i64>, u64)) -> HashMap<(Option<i64>, u64), Vec<i64>> {
+    let mut groups: HashMap<(Option<i64>, u64), Vec<i64>> = HashMap::new();
     for key in keys {
-        let (id, limit, offset) = page(key);
-        groups.entry((limit, offset)).or_default().push(id);
+        let (id, after, first) = page(key);
+        groups.entry((after, first)).or_default().push(id);
     }
     groups
 }
 
 impl Loader<HistoryOf> for DbLoader {
-    type Value = Vec<point_transaction::Model>;
+    type Value = Paged<point_transaction::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[HistoryOf]) -> LoadResult<HistoryOf, Vec<point_transaction::Model>> {
+    async fn load(&self, keys: &[HistoryOf]) -> LoadResult<HistoryOf, Paged<point_transaction::Model>> {
         let mut out = HashMap::new();
-        for ((limit, offset), ids) in pages(keys, |k| (k.0, k.1, k.2)) {
-            let rows = ledger::history_for(&self.db, &self.scope, &ids, limit, offset).await?;
-            out.extend(customers::group(rows, |r| r.customer_id).into_iter().map(|(id, v)| (HistoryOf(id, limit, offset), v)));
+        for (page, ids) in cursor_pages(keys, |k| (k.0, k.1, k.2)) {
+            let found = ledger::history_for(&self.db, &self.scope, &ids, page).await?;
+            out.extend(found.into_iter().map(|(id, p)| (HistoryOf(id, page.0, page.1), p)));
         }
         Ok(out)
     }
 }
 
 impl Loader<VisitsOf> for DbLoader {
-    type Value = Vec<visit::Model>;
+    type Value = Paged<visit::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[VisitsOf]) -> LoadResult<VisitsOf, Vec<visit::Model>> {
+    async fn load(&self, keys: &[VisitsOf]) -> LoadResult<VisitsOf, Paged<visit::Model>> {
         let mut out = HashMap::new();
-        for ((limit, offset), ids) in pages(keys, |k| (k.0, k.1, k.2)) {
-            let rows = visits::list_for(&self.db, &self.scope, &ids, limit, offset).await?;
-            out.extend(customers::group(rows, |r| r.customer_id).into_iter().map(|(id, v)| (VisitsOf(id, limit, offset), v)));
+        for (page, ids) in cursor_pages(keys, |k| (k.0, k.1, k.2)) {
+            let found = visits::pages_for(&self.db, &self.scope, &ids, page).await?;
+            out.extend(found.into_iter().map(|(id, p)| (VisitsOf(id, page.0, page.1), p)));
         }
         Ok(out)
     }
@@ -220,18 +228,17 @@ impl Loader<ReferralsOf> for DbLoader {
 }
 
 impl Loader<VouchersOf> for DbLoader {
-    type Value = Vec<voucher::Model>;
+    type Value = Paged<voucher::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[VouchersOf]) -> LoadResult<VouchersOf, Vec<voucher::Model>> {
+    async fn load(&self, keys: &[VouchersOf]) -> LoadResult<VouchersOf, Paged<voucher::Model>> {
         let mut out = HashMap::new();
         let at = entity::ops::now();
         for usable in [false, true] {
             let these: Vec<VouchersOf> = keys.iter().filter(|k| k.1 == usable).copied().collect();
-            for ((limit, offset), ids) in pages(&these, |k| (k.0, k.2, k.3)) {
-                let rows = rewards::vouchers_for(&self.db, &self.scope, &ids, usable.then_some(at), (limit, offset)).await?;
-                let mut found = customers::group(rows, |r| r.customer_id);
-                out.extend(ids.iter().map(|id| (VouchersOf(*id, usable, limit, offset), found.remove(id).unwrap_or_default())));
+            for (page, ids) in cursor_pages(&these, |k| (k.0, k.2, k.3)) {
+                let found = rewards::vouchers_for(&self.db, &self.scope, &ids, usable.then_some(at), page).await?;
+                out.extend(found.into_iter().map(|(id, p)| (VouchersOf(id, usable, page.0, page.1), p)));
             }
         }
         Ok(out)

@@ -11,12 +11,11 @@ use entity::ops::customers as ops;
 use super::context::{app, loader, scope};
 use super::customers::MarketingConsentInput;
 use super::customers::parts::{LoyaltyPoints, Marketing};
-use super::customers::types::check_history;
-use super::loaders::{HistoryOf, OccasionsOf, VisitsOf};
+use super::loaders::{HistoryOf, OccasionsOf, VisitsOf, VouchersOf};
 use super::occasions::types::SpecialOccasion;
+use super::paging;
 use super::scalars::Date;
 use super::types::{LedgerKind, Tier, customer_id};
-use super::visits::types::Visit;
 use crate::auth::{MEMBER, STAFF};
 use crate::error::{ApiError, IntoGql};
 
@@ -44,6 +43,15 @@ pub struct MemberPointTransaction {
     pub reason: Option<String>,
     /// When it happened.
     pub created_at: DateTime<Utc>,
+}
+
+/// One page of the member's points ledger.
+#[derive(SimpleObject)]
+pub struct MemberPointTransactionPage {
+    /// The transactions, newest first.
+    pub items: Vec<MemberPointTransaction>,
+    /// Where the page ends.
+    pub page_info: super::paging::PageInfo,
 }
 
 impl From<point_transaction::Model> for MemberPointTransaction {
@@ -115,32 +123,43 @@ impl Member {
         let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
     }
-    /// Points earned and redeemed, newest first.
+    /// Points earned and redeemed, newest first, one page at a time.
     async fn points_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<MemberPointTransaction>> {
-        let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(HistoryOf(self.0.id, limit, offset)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<MemberPointTransactionPage> {
+        let (after, first) = paging::args("pointsHistory", first, after.as_deref(), 100).gql()?;
+        let page = loader(ctx).load_one(HistoryOf(self.0.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("pointsHistory", page, |t| t.id);
+        Ok(MemberPointTransactionPage { items, page_info })
     }
-    /// The member's vouchers (rewards redeemed), newest first.
-    async fn vouchers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::rewards::Voucher>> {
-        let rows = entity::ops::rewards::vouchers_of(&app(ctx).db, scope(ctx), self.0.id).await.gql()?;
-        Ok(rows.into_iter().map(Into::into).collect())
+    /// The member's vouchers (rewards redeemed, birthday and win-back offers), newest first, one
+    /// page at a time.
+    async fn vouchers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false, desc = "Only vouchers that can be used now.")] usable_only: bool,
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<super::rewards::types::VoucherPage> {
+        let (after, first) = paging::args("vouchers", first, after.as_deref(), 100).gql()?;
+        let page = loader(ctx).load_one(VouchersOf(self.0.id, usable_only, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("vouchers", page, |v| v.id);
+        Ok(super::rewards::types::VoucherPage { items, page_info })
     }
-    /// Visits, newest first.
+    /// Visits, newest first by when they happened, one page at a time.
     async fn visits(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<Visit>> {
-        let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(VisitsOf(self.0.id, limit, offset)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<super::visits::types::VisitPage> {
+        let (after, first) = paging::args("visits", first, after.as_deref(), 100).gql()?;
+        let page = loader(ctx).load_one(VisitsOf(self.0.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("visits", page, |v| v.id);
+        Ok(super::visits::types::VisitPage { items, page_info })
     }
 }
 

@@ -24,6 +24,7 @@ pub mod me;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
+pub mod paging;
 pub mod points;
 pub mod privacy;
 pub mod program;

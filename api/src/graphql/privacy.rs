@@ -7,10 +7,20 @@ use entity::ops::{audit, privacy};
 
 use super::context::{app, scope};
 use super::customers::types::Customer;
+use super::paging::{self, PageInfo};
 use super::scalars::Date;
 use super::types::customer_id;
 use crate::auth::ADMIN;
 use crate::error::IntoGql;
+
+/// One page of the audit trail.
+#[derive(SimpleObject)]
+pub struct AuditEntryPage {
+    /// The entries, newest first.
+    pub items: Vec<AuditEntry>,
+    /// Where the page ends.
+    pub page_info: PageInfo,
+}
 
 /// What an audit entry records.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -116,18 +126,19 @@ impl PrivacyQuery {
         #[graphql(desc = "Only entries of this action.")] action: Option<AuditAction>,
         #[graphql(desc = "Only entries at or after this time.")] from: Option<Date>,
         #[graphql(desc = "Only entries before this time.")] to: Option<Date>,
-        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<AuditEntry>> {
-        let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
+        #[graphql(default = 50, desc = "How many to return (1 to the list's maximum, 200 by default).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<AuditEntryPage> {
+        let (after, first) = paging::args("auditLog", first, after.as_deref(), app(ctx).policy.max_page_size).gql()?;
         let filter = audit::AuditFilter {
             customer_id: customer_id.as_ref().map(super::types::customer_id).transpose().gql()?,
             action: action.map(Into::into),
             from: from.map(|d| d.0.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
             to: to.map(|d| (d.0 + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
         };
-        let rows = audit::list(&app(ctx).db, scope(ctx), &filter, limit, offset).await.gql()?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let page = audit::list(&app(ctx).db, scope(ctx), &filter, after, first).await.gql()?;
+        let page_info = paging::info("auditLog", &page, |e| e.id);
+        Ok(AuditEntryPage { items: page.items.into_iter().map(Into::into).collect(), page_info })
     }
 }
 

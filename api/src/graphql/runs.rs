@@ -9,6 +9,7 @@ use entity::ops::{job_runs, restaurants};
 use jobs::{Job, JobError};
 
 use super::context::{app, scope};
+use super::paging::{self, PageInfo};
 use super::scalars::Date;
 use crate::auth::ADMIN;
 use crate::error::{ApiError, IntoGql};
@@ -164,6 +165,15 @@ impl TryFrom<job_run::Model> for JobRun {
     }
 }
 
+/// One page of job runs.
+#[derive(SimpleObject)]
+pub struct JobRunPage {
+    /// The runs, newest first.
+    pub items: Vec<JobRun>,
+    /// Where the page ends.
+    pub page_info: PageInfo,
+}
+
 /// Someone a run would change or email.
 #[derive(SimpleObject)]
 pub struct Recipient {
@@ -192,18 +202,20 @@ pub struct RunsQuery;
 
 #[Object]
 impl RunsQuery {
-    /// The newest job runs (at most 100), optionally of one job.
+    /// Job runs of your restaurant, newest first, one page at a time; optionally of one job.
     #[graphql(guard = "ADMIN")]
     async fn job_runs(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only runs of this job.")] job: Option<JobName>,
-        #[graphql(default = 20, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
-    ) -> async_graphql::Result<Vec<JobRun>> {
-        let (limit, _) = entity::rules::paging::check(limit, 0, 100).gql()?;
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<JobRunPage> {
+        let (after, first) = paging::args("jobRuns", first, after.as_deref(), 100).gql()?;
         let job = job.map(|j| Job::from(j).name());
-        let rows = job_runs::recent(&app(ctx).db, scope(ctx), job, limit).await.gql()?;
-        rows.into_iter().map(JobRun::try_from).collect::<Result<_, _>>().gql()
+        let page = job_runs::page(&app(ctx).db, scope(ctx), job, after, first).await.gql()?;
+        let page_info = paging::info("jobRuns", &page, |r| r.id);
+        Ok(JobRunPage { items: page.items.into_iter().map(JobRun::try_from).collect::<Result<_, _>>().gql()?, page_info })
     }
 }
 

@@ -7,9 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait};
 use serde_json::json;
 
 use super::audience::{self, Target};
@@ -108,9 +106,9 @@ pub async fn list(
     scope: &Scope,
     kind: Option<CampaignKind>,
     state: Option<CampaignState>,
-    limit: u64,
-    offset: u64,
-) -> DomainResult<Vec<campaign::Model>> {
+    after: Option<i64>,
+    first: u64,
+) -> DomainResult<crate::ops::Paged<campaign::Model>> {
     let mut q = campaign::Entity::find().filter(campaign::Column::RestaurantId.eq(&scope.restaurant_id));
     if let Some(k) = kind {
         q = q.filter(campaign::Column::Kind.eq(k));
@@ -118,7 +116,7 @@ pub async fn list(
     if let Some(s) = state {
         q = q.filter(campaign::Column::State.eq(s));
     }
-    Ok(q.order_by_desc(campaign::Column::Id).limit(limit).offset(offset).all(db).await?)
+    Ok(crate::ops::newest_page(db, q, campaign::Column::Id, after, first).await?)
 }
 
 /// Creates a draft. Name, subject and both bodies are required.

@@ -1,7 +1,7 @@
 //! The audit trail: entries are written in the same transaction as the change they describe.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use super::now;
@@ -34,8 +34,14 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// Entries of the scope's restaurant, newest first.
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &AuditFilter, limit: u64, offset: u64) -> DomainResult<Vec<audit_entry::Model>> {
+/// One page of the scope's entries, newest first, after the entry `after`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &AuditFilter,
+    after: Option<i64>,
+    first: u64,
+) -> DomainResult<super::Paged<audit_entry::Model>> {
     use audit_entry::Column as A;
     let mut q = audit_entry::Entity::find().filter(A::RestaurantId.eq(&scope.restaurant_id));
     if let Some(id) = filter.customer_id {
@@ -50,7 +56,7 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &AuditFilter
     if let Some(to) = filter.to {
         q = q.filter(A::CreatedAt.lt(to));
     }
-    let mut rows = q.order_by_desc(A::Id).limit(limit).offset(offset).all(db).await?;
+    let super::Paged { items: mut rows, has_next } = super::newest_page(db, q, A::Id, after, first).await?;
     // Personal values in the details are sealed: opened together (one read of the key store).
     let mut all = Value::Array(rows.iter_mut().map(|r| std::mem::take(&mut r.details)).collect());
     super::customers::personal::open_in(scope, &mut all).await?;
@@ -59,5 +65,5 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &AuditFilter
             row.details = details;
         }
     }
-    Ok(rows)
+    Ok(super::Paged { items: rows, has_next })
 }

@@ -3,7 +3,7 @@
 //! the same transaction.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::{idempotency, now};
 use crate::entities::{customer, feedback, visit};
@@ -103,17 +103,17 @@ pub async fn record<D: TransactionTrait + ConnectionTrait>(
     Ok(outcome)
 }
 
-/// Reviews of several customers at once (for a DataLoader), newest first, opened.
-pub async fn for_customers(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<feedback::Model>> {
-    let mut rows = feedback::Entity::find()
-        .filter(feedback::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(feedback::Column::CustomerId.is_in(ids.iter().copied()))
-        .order_by_desc(feedback::Column::CreatedAt)
-        .order_by_desc(feedback::Column::Id)
-        .all(db)
-        .await?;
-    super::customers::personal::open_texts(scope, super::customers::personal::COMMENT, rows.iter_mut().filter_map(|r| r.comment.as_mut())).await?;
-    Ok(rows)
+/// A page of reviews of each of several customers (for a DataLoader), newest first, opened.
+pub async fn pages_for(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    page: (Option<i64>, u64),
+) -> DomainResult<std::collections::HashMap<i64, super::Paged<feedback::Model>>> {
+    let mut pages = super::newest_pages::<feedback::Entity>(db, scope, ids, (&super::BY_ID, &[]), page, |r| r.customer_id).await?;
+    let comments = pages.values_mut().flat_map(|p| p.items.iter_mut()).filter_map(|r| r.comment.as_mut());
+    super::customers::personal::open_texts(scope, super::customers::personal::COMMENT, comments).await?;
+    Ok(pages)
 }
 
 #[cfg(test)]

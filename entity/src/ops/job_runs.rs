@@ -124,6 +124,17 @@ pub async fn slots_since(db: &impl ConnectionTrait, scope: &Scope, since: DateTi
 }
 
 /// The scope's newest runs, optionally of one job.
+/// One page of the scope's runs, newest first (optionally of one job), after the run `after`.
+pub async fn page(db: &impl ConnectionTrait, scope: &Scope, job: Option<&str>, after: Option<i64>, first: u64) -> DomainResult<super::Paged<job_run::Model>> {
+    use job_run::Column as J;
+    let mut q = job_run::Entity::find().filter(J::RestaurantId.eq(&scope.restaurant_id));
+    if let Some(job) = job {
+        q = q.filter(J::Job.eq(job));
+    }
+    Ok(super::newest_page(db, q, J::Id, after, first).await?)
+}
+
+/// The scope's newest `limit` runs (optionally of one job).
 pub async fn recent(db: &impl ConnectionTrait, scope: &Scope, job: Option<&str>, limit: u64) -> DomainResult<Vec<job_run::Model>> {
     use job_run::Column as J;
     let mut q = job_run::Entity::find().filter(J::RestaurantId.eq(&scope.restaurant_id)).order_by_desc(J::Id).limit(limit);

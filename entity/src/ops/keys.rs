@@ -90,6 +90,12 @@ pub async fn list(db: &impl ConnectionTrait, restaurant_id: Option<&str>) -> Dom
     Ok(q.all(db).await?)
 }
 
+/// One page of a restaurant's keys, newest first, after the key `after`.
+pub async fn page(db: &impl ConnectionTrait, restaurant_id: &str, after: Option<i64>, first: u64) -> DomainResult<super::Paged<api_key::Model>> {
+    let q = api_key::Entity::find().filter(api_key::Column::RestaurantId.eq(restaurant_id));
+    Ok(super::newest_page(db, q, api_key::Column::Id, after, first).await?)
+}
+
 /// Whether any key exists (the first start creates an admin key when none does).
 pub async fn any(db: &impl ConnectionTrait) -> DomainResult<bool> {
     Ok(api_key::Entity::find().count(db).await? > 0)

@@ -140,9 +140,14 @@ pub(crate) async fn append(
     .await?)
 }
 
-/// Ledger pages of several customers in one query (for a DataLoader), newest first.
-pub async fn history_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], limit: u64, offset: u64) -> DomainResult<Vec<point_transaction::Model>> {
-    Ok(super::newest_per_customer::<point_transaction::Entity>(db, scope, ids, "id DESC", &[], (limit, offset)).await?)
+/// A page of the ledgers of each of several customers (for a DataLoader), newest first.
+pub async fn history_for(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    page: (Option<i64>, u64),
+) -> DomainResult<std::collections::HashMap<i64, super::Paged<point_transaction::Model>>> {
+    Ok(super::newest_pages::<point_transaction::Entity>(db, scope, ids, (&super::BY_ID, &[]), page, |t| t.customer_id).await?)
 }
 
 /// A staff correction (`points` signed, not zero; a reason is required), as one `ADJUST` ledger

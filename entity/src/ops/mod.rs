@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use phonenumber::country;
-use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseTransaction, DbErr, EntityTrait};
 
 pub mod audit;
 pub mod customers;
@@ -104,14 +104,88 @@ where
     active
 }
 
+/// One page of a list: its rows and whether more follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+}
+
+impl<T> Paged<T> {
+    /// The page with each row mapped.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged { items: self.items.into_iter().map(f).collect(), has_next: self.has_next }
+    }
+}
+
+/// One page of `query` newest first by `id`: at most `first` rows with an id below `after`
+/// (an indexed range, as fast on the hundredth page as on the first), and whether more follow.
+pub(crate) async fn newest_page<E: EntityTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    after: Option<i64>,
+    first: u64,
+) -> Result<Paged<E::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let query = match after {
+        Some(last) => query.filter(id.lt(last)),
+        None => query,
+    };
+    let mut items = query.order_by_desc(id).limit(first + 1).all(db).await?;
+    let has_next = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Paged { items, has_next })
+}
+
+/// How a nested list is ordered: the `ORDER BY` and the condition that keeps the rows after
+/// the row with id `?` in that order.
+pub(crate) struct Newest {
+    pub order: &'static str,
+    pub after: &'static str,
+}
+
+/// Newest first by id.
+pub(crate) const BY_ID: Newest = Newest { order: "id DESC", after: "id < ?" };
+
+/// Pages of several customers' rows at once (for DataLoaders of nested lists), newest first
+/// (`by`): per customer at most `first` rows after the row `after` that meet every `only`
+/// condition (see [`newest_per_customer`]), and whether more follow. Every customer of `ids`
+/// has a page, empty or not.
+pub(crate) async fn newest_pages<E: EntityTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    (by, only): (&Newest, &[(&str, sea_orm::Value)]),
+    (after, first): (Option<i64>, u64),
+    customer_of: impl Fn(&E::Model) -> i64,
+) -> Result<std::collections::HashMap<i64, Paged<E::Model>>, DbErr> {
+    let mut only = only.to_vec();
+    if let Some(last) = after {
+        only.push((by.after, last.into()));
+    }
+    let rows = newest_per_customer::<E>(db, scope, ids, by.order, &only, (first + 1, 0)).await?;
+    let mut pages: std::collections::HashMap<i64, Paged<E::Model>> = ids.iter().map(|id| (*id, Paged { items: Vec::new(), has_next: false })).collect();
+    for row in rows {
+        if let Some(page) = pages.get_mut(&customer_of(&row)) {
+            if page.items.len() as u64 == first {
+                page.has_next = true;
+            } else {
+                page.items.push(row);
+            }
+        }
+    }
+    Ok(pages)
+}
+
 /// A transaction handle as used by the operations.
 pub type Txn = DatabaseTransaction;
 
 /// The newest `limit` rows after `offset` of each of several customers, in one query: a
 /// `ROW_NUMBER()` window over `table`, newest first by `order` (for DataLoaders of paginated
 /// nested lists), keeping only rows that meet every `only` condition (`("status =", value)`:
-/// a column and comparison, then the value it is compared with). Works on SQLite and
-/// PostgreSQL alike.
+/// a column and comparison, then the value it is compared with; a `?` in the text stands for
+/// the value where it is not at the end). Works on SQLite and PostgreSQL alike.
 pub(crate) async fn newest_per_customer<E>(
     db: &impl sea_orm::ConnectionTrait,
     scope: &Scope,
@@ -130,7 +204,11 @@ where
     let backend = db.get_database_backend();
     let param = |n: usize| dialect::placeholder(backend, n);
     let list: Vec<String> = (0..ids.len()).map(|i| param(i + 2)).collect();
-    let conditions: String = only.iter().enumerate().map(|(i, (test, _))| format!(" AND {test} {}", param(ids.len() + 2 + i))).collect();
+    let condition = |i: usize, test: &str| {
+        let mark = param(ids.len() + 2 + i);
+        if test.contains('?') { format!(" AND {}", test.replace('?', &mark)) } else { format!(" AND {test} {mark}") }
+    };
+    let conditions: String = only.iter().enumerate().map(|(i, (test, _))| condition(i, test)).collect();
     let table = E::default().table_name().to_string();
     let sql = format!(
         "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY {order}) AS row_no \

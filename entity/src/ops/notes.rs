@@ -1,5 +1,7 @@
 //! Staff notes (spec endpoint 9).
 
+use std::collections::HashMap;
+
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{customers, now};
@@ -35,7 +37,19 @@ pub async fn add_note(db: &impl ConnectionTrait, scope: &Scope, customer_id: i64
     Ok(row)
 }
 
-/// Notes of several customers at once (for a DataLoader), newest first, opened.
+/// A page of notes of each of several customers (for a DataLoader), newest first, opened.
+pub async fn pages_for(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    page: (Option<i64>, u64),
+) -> DomainResult<HashMap<i64, super::Paged<note::Model>>> {
+    let mut pages = super::newest_pages::<note::Entity>(db, scope, ids, (&super::BY_ID, &[]), page, |n| n.customer_id).await?;
+    customers::personal::open_texts(scope, customers::personal::NOTE, pages.values_mut().flat_map(|p| p.items.iter_mut()).map(|n| &mut n.note)).await?;
+    Ok(pages)
+}
+
+/// Notes of several customers at once, newest first, opened.
 pub async fn for_customers(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<Vec<note::Model>> {
     let mut rows = note::Entity::find()
         .filter(note::Column::RestaurantId.eq(&scope.restaurant_id))

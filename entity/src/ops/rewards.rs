@@ -124,7 +124,23 @@ pub async fn update(db: &impl ConnectionTrait, scope: &Scope, id: i64, input: Re
     Ok(active.update(db).await?)
 }
 
-/// The scope's catalogue, newest first; archived rewards only when asked for.
+/// One page of the scope's catalogue, newest first, after the reward `after`; archived rewards
+/// only when asked for.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    include_archived: bool,
+    after: Option<i64>,
+    first: u64,
+) -> DomainResult<super::Paged<reward::Model>> {
+    let mut q = reward::Entity::find().filter(reward::Column::RestaurantId.eq(&scope.restaurant_id));
+    if !include_archived {
+        q = q.filter(reward::Column::Archived.eq(false));
+    }
+    Ok(super::newest_page(db, q, reward::Column::Id, after, first).await?)
+}
+
+/// The scope's whole catalogue, newest first; archived rewards only when asked for.
 pub async fn list(db: &impl ConnectionTrait, scope: &Scope, include_archived: bool) -> DomainResult<Vec<reward::Model>> {
     let mut q = reward::Entity::find().filter(reward::Column::RestaurantId.eq(&scope.restaurant_id));
     if !include_archived {
@@ -264,20 +280,20 @@ pub async fn vouchers_of(db: &impl ConnectionTrait, scope: &Scope, customer_id: 
         .await?)
 }
 
-/// The newest vouchers of several members (for a DataLoader): `limit` after `offset` each, all
-/// or (`usable_at`) only those still usable at that time.
+/// A page of vouchers of each of several members (for a DataLoader), newest first: all, or
+/// (`usable_at`) only those still usable at that time.
 pub async fn vouchers_for(
     db: &impl ConnectionTrait,
     scope: &Scope,
     ids: &[i64],
     usable_at: Option<DateTime<Utc>>,
-    page: (u64, u64),
-) -> DomainResult<Vec<voucher::Model>> {
+    page: (Option<i64>, u64),
+) -> DomainResult<std::collections::HashMap<i64, super::Paged<voucher::Model>>> {
     let only = match usable_at {
         Some(at) => vec![("status =", VoucherStatus::Issued.into()), ("expires_at >", at.into())],
         None => Vec::new(),
     };
-    Ok(super::newest_per_customer::<voucher::Entity>(db, scope, ids, "id DESC", &only, page).await?)
+    Ok(super::newest_pages::<voucher::Entity>(db, scope, ids, (&super::BY_ID, &only), page, |v| v.customer_id).await?)
 }
 
 /// The scope's voucher with this code (as typed at the POS), or `NotFound`.

@@ -62,9 +62,18 @@ pub(crate) async fn insert(
     .await?)
 }
 
-/// Visit pages of several customers in one query (for a DataLoader), newest first.
-pub async fn list_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], limit: u64, offset: u64) -> DomainResult<Vec<visit::Model>> {
-    Ok(super::newest_per_customer::<visit::Entity>(db, scope, ids, "visited_at DESC, id DESC", &[], (limit, offset)).await?)
+/// Visits newest first by when they happened (a visit recorded late sorts by its own time).
+const BY_TIME: super::Newest =
+    super::Newest { order: "visited_at DESC, id DESC", after: "(visited_at, id) < (SELECT p.visited_at, p.id FROM visits p WHERE p.id = ?)" };
+
+/// A page of visits of each of several customers in one query (for a DataLoader), newest first.
+pub async fn pages_for(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    page: (Option<i64>, u64),
+) -> DomainResult<std::collections::HashMap<i64, super::Paged<visit::Model>>> {
+    Ok(super::newest_pages::<visit::Entity>(db, scope, ids, (&BY_TIME, &[]), page, |v| v.customer_id).await?)
 }
 
 /// Places an already recorded order at `at` (demo data, imports of past orders): its visit and

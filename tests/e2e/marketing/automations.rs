@@ -14,8 +14,8 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
     let sink = SmtpSink::start().await;
     let app = spawn(backend, &sink, &[]).await;
     app.data("mutation { updateRestaurant(input: { frequencyCap: { days: 0 } }) { id } }", json!({})).await;
-    let listed = app.data("{ campaigns(state: PAUSED) { id kind } }", json!({})).await;
-    let id_of = |kind: &str| listed["campaigns"].as_array().unwrap().iter().find(|c| c["kind"] == kind).unwrap()["id"].as_str().unwrap().to_string();
+    let listed = app.data("{ campaigns(state: PAUSED) { items { id kind } } }", json!({})).await;
+    let id_of = |kind: &str| listed["campaigns"]["items"].as_array().unwrap().iter().find(|c| c["kind"] == kind).unwrap()["id"].as_str().unwrap().to_string();
     let (welcome, at_risk) = (id_of("WELCOME"), id_of("AT_RISK"));
 
     let ann = member(&app, "+14155550101", "Ann", opted_in("ann@example.com")).await;
@@ -100,8 +100,8 @@ async fn a_holdout_group_is_kept_out_and_results_are_measured_against_it(backend
     app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }", json!({ "id": id })).await;
     run(&app, "CAMPAIGNS").await;
 
-    let held = app.data("{ deliveries(status: HELD_OUT, limit: 100) { customerId status } }", json!({})).await;
-    let held: Vec<String> = held["deliveries"].as_array().unwrap().iter().map(|d| d["customerId"].as_str().unwrap().to_string()).collect();
+    let held = app.data("{ deliveries(status: HELD_OUT, first: 100) { items { customerId status } } }", json!({})).await;
+    let held: Vec<String> = held["deliveries"]["items"].as_array().unwrap().iter().map(|d| d["customerId"].as_str().unwrap().to_string()).collect();
     assert!(!held.is_empty() && held.len() < 20, "a share is held out: {}", held.len());
     let mails = sink.wait_for(20 - held.len()).await;
     assert_eq!(mails.len(), 20 - held.len(), "the control group gets no email");
@@ -218,8 +218,8 @@ async fn built_in_campaigns_keep_their_rules_and_take_new_wording(backend: Backe
     let sink = SmtpSink::start().await;
     let app = spawn(backend, &sink, &[]).await;
     let marketer = app.create_key("default", "marketer").await;
-    let listed = as_key(&app, &marketer, "{ campaigns { id name kind state subject } }", json!({})).await;
-    let builtins = listed["campaigns"].as_array().unwrap();
+    let listed = as_key(&app, &marketer, "{ campaigns { items { id name kind state subject } } }", json!({})).await;
+    let builtins = listed["campaigns"]["items"].as_array().unwrap();
     let kinds: Vec<&str> = builtins.iter().map(|c| c["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds.len(), 11, "{listed}");
     assert!(kinds.contains(&"BIRTHDAY") && kinds.contains(&"ANNIVERSARY") && kinds.contains(&"WIN_BACK") && kinds.contains(&"POINTS_EXPIRY"));

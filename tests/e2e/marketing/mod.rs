@@ -157,8 +157,8 @@ async fn audience_preview_and_test(app: &TestApp, marketer: &str, sink: &SmtpSin
     let parsed = test_mail[0].parsed();
     assert_eq!(parsed.subject(), Some("[Test] Alex, a Gold evening at Chez Test"));
     assert!(test_mail[0].data.contains("X-Loyalty-Test: yes"));
-    let deliveries = app.data("{ deliveries { id } }", json!({})).await;
-    assert_eq!(deliveries["deliveries"], json!([]), "a test email is not a delivery");
+    let deliveries = app.data("{ deliveries { items { id } } }", json!({})).await;
+    assert_eq!(deliveries["deliveries"]["items"], json!([]), "a test email is not a delivery");
 }
 
 /// Scheduled for 18:30 tomorrow in Los Angeles, it goes out once when due; returns the mails.
@@ -199,9 +199,9 @@ async fn scheduled_send(app: &TestApp, marketer: &str, sink: &SmtpSink, id: &str
 async fn after_the_send(app: &TestApp, marketer: &str, sink: &SmtpSink, id: &str, ann: &str, mails: &[crate::smtp::Mail]) {
     let again = run(app, "CAMPAIGNS").await;
     assert_eq!((again["sends"].as_i64(), again["sent"].as_i64()), (Some(0), Some(0)), "a second run sends nothing");
-    let proof = as_key(app, marketer, "{ deliveries { customerId consent } }", json!({})).await;
-    let consent = &proof["deliveries"][0]["consent"];
-    assert_eq!(proof["deliveries"][0]["customerId"], ann);
+    let proof = as_key(app, marketer, "{ deliveries { items { customerId consent } } }", json!({})).await;
+    let consent = &proof["deliveries"]["items"][0]["consent"];
+    assert_eq!(proof["deliveries"]["items"][0]["customerId"], ann);
     assert_eq!(consent["flags"]["emailOptIn"]["value"], true, "{consent}");
     assert!(consent["flags"]["emailOptIn"]["grantedBy"]["auditEntryId"].is_number(), "the audit entry that granted it: {consent}");
     assert_eq!(consent["flags"]["emailOptIn"]["grantedBy"]["source"], "api");
@@ -346,7 +346,7 @@ async fn a_marketer_stays_in_marketing(app: &TestApp, marketer: &str, ann: &str)
         "mutation { createApiKey(role: VIEWER, name: \"x\") { key } }".to_string(),
         format!("mutation {{ addPoints(customerId: \"{ann}\", points: 5) {{ currentPoints }} }}"),
         format!("mutation {{ adjustPoints(customerId: \"{ann}\", points: 5, reason: \"x\") {{ currentPoints }} }}"),
-        format!("{{ customer(id: \"{ann}\") {{ notes {{ note }} }} }}"),
+        format!("{{ customer(id: \"{ann}\") {{ notes {{ items {{ note }} }} }} }}"),
         format!("{{ customer(id: \"{ann}\") {{ preferences {{ allergies }} }} }}"),
     ] {
         let (code, _) = refused(app, marketer, &q, json!({})).await;
@@ -362,7 +362,7 @@ async fn a_marketer_stays_in_marketing(app: &TestApp, marketer: &str, ann: &str)
     assert_eq!(reads["customer"]["name"], "Ann");
 
     let staff = app.create_key("default", "staff").await;
-    let (code, _) = refused(app, &staff, "{ campaigns { id } }", json!({})).await;
+    let (code, _) = refused(app, &staff, "{ campaigns { items { id } } }", json!({})).await;
     assert_eq!(code, "FORBIDDEN", "campaigns are for marketers and admins");
 }
 
@@ -386,8 +386,13 @@ async fn another_restaurant_sees_none_of_it(app: &TestApp, sink: &SmtpSink, id: 
     }
     let theirs = as_key(app, &other, CREATE, content("Theirs", json!({ "rule": {} }))).await["createCampaign"]["id"].as_str().unwrap().to_string();
     let audience =
-        as_key(app, &other, "query($id: ID!) { campaignAudience(id: $id) { audience } campaigns(kind: CUSTOM) { name } }", json!({ "id": theirs })).await;
-    assert_eq!(audience, json!({ "campaignAudience": { "audience": 0 }, "campaigns": [{ "name": "Theirs" }] }), "only their own members and campaigns");
+        as_key(app, &other, "query($id: ID!) { campaignAudience(id: $id) { audience } campaigns(kind: CUSTOM) { items { name } } }", json!({ "id": theirs }))
+            .await;
+    assert_eq!(
+        audience,
+        json!({ "campaignAudience": { "audience": 0 }, "campaigns": { "items": [{ "name": "Theirs" }] } }),
+        "only their own members and campaigns"
+    );
     let seg = as_key(app, &other, "mutation { createSegment(input: { name: \"everyone\", rule: {} }) { customerCount } }", json!({})).await;
     assert_eq!(seg["createSegment"]["customerCount"], 0);
     assert!(sink.received().is_empty());

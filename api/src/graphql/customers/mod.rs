@@ -2,6 +2,7 @@
 //! create-or-update (endpoint 1).
 
 pub mod parts;
+pub mod projection;
 pub mod types;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};

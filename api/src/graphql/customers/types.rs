@@ -10,17 +10,19 @@ use entity::rules::visits as visit_rules;
 use crate::auth::CARE;
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, loader, scope};
-use crate::graphql::feedback::types::Review;
+use crate::graphql::feedback::types::ReviewPage;
 use crate::graphql::loaders::{Catalogue, CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf, VouchersOf};
-use crate::graphql::notes::types::Note;
+use crate::graphql::notes::types::NotePage;
 use crate::graphql::occasions::types::SpecialOccasion;
-use crate::graphql::points::types::PointTransaction;
-use crate::graphql::rewards::types::{Reward, Voucher};
+use crate::graphql::paging;
+use crate::graphql::points::types::PointTransactionPage;
+use crate::graphql::rewards::types::{Reward, VoucherPage};
 use crate::graphql::scalars::{Date, Money};
 use crate::graphql::types::{CustomerStatus, Tier};
-use crate::graphql::visits::types::Visit;
+use crate::graphql::visits::types::VisitPage;
 
 use super::parts::{LoyaltyPoints, Marketing, Preferences, VisitStats};
+pub use super::projection::{FIELD_COLUMNS, columns_of, projection};
 
 /// Most rows a nested history field returns at once.
 const MAX_HISTORY: u64 = 100;
@@ -75,70 +77,6 @@ pub struct Feedback {
     pub total_reviews: i64,
     /// When they last rated a visit.
     pub last_review_date: Option<DateTime<Utc>>,
-}
-
-pub(crate) fn check_history(limit: i64, offset: i64) -> Result<(u64, u64), ApiError> {
-    Ok(entity::rules::paging::check(limit, offset, MAX_HISTORY)?)
-}
-
-/// The columns each field of [`Customer`] shows: the one table both the reads' projection
-/// (from the GraphQL selection) and the resolvers' checks use. Nested lists and labels need
-/// only the id, which every read includes. A selected field missing here makes the read fetch
-/// every column; a field whose resolver asks for columns that were not read is an error, never
-/// a default (a test checks that every field of the schema is listed).
-pub const FIELD_COLUMNS: &[(&str, &[customer::Column])] = {
-    use customer::Column as C;
-    &[
-        ("__typename", &[]),
-        ("id", &[]),
-        ("userId", &[C::UserId]),
-        ("phone", &[C::Phone, C::KeyId]),
-        ("email", &[C::Email, C::KeyId]),
-        ("name", &[C::Name]),
-        ("dateOfBirth", &[C::DateOfBirth, C::KeyId]),
-        ("anniversary", &[C::Anniversary, C::KeyId]),
-        ("loyaltyTier", &[C::Tier]),
-        ("loyaltyPoints", &[C::PointsCurrent, C::PointsLifetime, C::PointsRedeemed, C::LastActivityAt]),
-        ("memberSince", &[C::MemberSince]),
-        ("visitStats", &[C::TotalVisits, C::FirstVisitAt, C::LastVisitAt, C::TotalSpentCents]),
-        ("preferences", &[C::DietaryRestrictions, C::Allergies, C::SpiceLevel, C::PreferredSeating, C::KeyId]),
-        ("marketing", &[C::EmailOptIn, C::SmsOptIn, C::PushOptIn, C::SpecialOffers, C::BirthdayOffers, C::AnniversaryOffers]),
-        ("tags", &[]),
-        ("segments", &[]),
-        ("referral", &[C::ReferralCode, C::ReferredBy, C::ReferralsCount, C::ReferralRewards]),
-        ("specialOccasions", &[]),
-        ("feedback", &[C::RatingTotal, C::ReviewCount, C::LastReviewAt]),
-        ("status", &[C::Status]),
-        ("erased", &[C::PhoneIndex]),
-        ("reviews", &[]),
-        ("notes", &[]),
-        ("lastActivity", &[C::LastActivityAt]),
-        ("pointsHistory", &[]),
-        ("visits", &[]),
-        ("vouchers", &[]),
-        ("redeemableRewards", &[C::Tier, C::PointsCurrent]),
-        ("createdAt", &[C::CreatedAt]),
-        ("updatedAt", &[C::UpdatedAt]),
-    ]
-};
-
-fn columns_of(field: &str) -> Option<&'static [customer::Column]> {
-    FIELD_COLUMNS.iter().find(|(name, _)| *name == field).map(|(_, cols)| *cols)
-}
-
-/// The columns a selection of customer fields needs (every column when it selects a field
-/// [`FIELD_COLUMNS`] does not list).
-pub fn projection(selection: async_graphql::Lookahead<'_>) -> ops::Projection {
-    let mut cols = Vec::new();
-    for field in selection.selection_fields() {
-        for child in field.selection_set() {
-            match columns_of(child.name()) {
-                Some(needed) => cols.extend_from_slice(needed),
-                None => return ops::Projection::All,
-            }
-        }
-    }
-    ops::Projection::only(cols)
 }
 
 impl From<customer::Model> for Customer {
@@ -310,56 +248,73 @@ impl Customer {
     async fn erased(&self) -> async_graphql::Result<bool> {
         Ok(entity::ops::privacy::is_erased(self.field("erased")?))
     }
-    /// Reviews the customer gave, newest first (`feedback` summarises them).
-    async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Review>> {
-        let rows = loader(ctx).load_one(crate::graphql::loaders::ReviewsOf(self.row.id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    /// Reviews the customer gave, newest first, one page at a time (`feedback` summarises them).
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<ReviewPage> {
+        let (after, first) = paging::args("reviews", first, after.as_deref(), MAX_HISTORY).gql()?;
+        let page = loader(ctx).load_one(crate::graphql::loaders::ReviewsOf(self.row.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("reviews", page, |r| r.id);
+        Ok(ReviewPage { items, page_info })
     }
-    /// Staff notes, newest first (not for marketers).
+    /// Staff notes, newest first, one page at a time (not for marketers).
     #[graphql(guard = "CARE")]
-    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
-        let rows = loader(ctx).load_one(NotesOf(self.row.id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<NotePage> {
+        let (after, first) = paging::args("notes", first, after.as_deref(), MAX_HISTORY).gql()?;
+        let page = loader(ctx).load_one(NotesOf(self.row.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("notes", page, |n| n.id);
+        Ok(NotePage { items, page_info })
     }
     /// The member's last loyalty activity: earning, redeeming or a visit (joining counts as the
     /// first). Points expire counting from it; a profile change does not move it.
     async fn last_activity(&self) -> async_graphql::Result<DateTime<Utc>> {
         Ok(self.field("lastActivity")?.last_activity_at)
     }
-    /// The points ledger, newest first.
+    /// The points ledger, newest first, one page at a time.
     async fn points_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many to return at most (the field\'s maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<PointTransaction>> {
-        let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(HistoryOf(self.row.id, limit, offset)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<PointTransactionPage> {
+        let (after, first) = paging::args("pointsHistory", first, after.as_deref(), MAX_HISTORY).gql()?;
+        let page = loader(ctx).load_one(HistoryOf(self.row.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("pointsHistory", page, |t| t.id);
+        Ok(PointTransactionPage { items, page_info })
     }
-    /// Visits, newest first.
+    /// Visits, newest first by when they happened, one page at a time.
     async fn visits(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many to return at most (the field\'s maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<Visit>> {
-        let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(VisitsOf(self.row.id, limit, offset)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<VisitPage> {
+        let (after, first) = paging::args("visits", first, after.as_deref(), MAX_HISTORY).gql()?;
+        let page = loader(ctx).load_one(VisitsOf(self.row.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("visits", page, |v| v.id);
+        Ok(VisitPage { items, page_info })
     }
-    /// The member's vouchers, newest first: all, or only those the POS can use now
-    /// (`usableOnly`: issued, not expired, not voided).
+    /// The member's vouchers, newest first, one page at a time: all, or only those the POS can
+    /// use now (`usableOnly`: issued, not expired, not voided).
     async fn vouchers(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false, desc = "Only vouchers that can be used now.")] usable_only: bool,
-        #[graphql(default = 20, desc = "How many to return at most (100 at most).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<Voucher>> {
-        let (limit, offset) = check_history(limit, offset).gql()?;
-        let rows = loader(ctx).load_one(VouchersOf(self.row.id, usable_only, limit, offset)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<VoucherPage> {
+        let (after, first) = paging::args("vouchers", first, after.as_deref(), MAX_HISTORY).gql()?;
+        let page = loader(ctx).load_one(VouchersOf(self.row.id, usable_only, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("vouchers", page, |v| v.id);
+        Ok(VoucherPage { items, page_info })
     }
     /// The rewards this member may redeem now with `redeemReward`: offered now, in stock, for
     /// their tier, and within their balance; cheapest first.

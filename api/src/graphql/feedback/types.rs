@@ -32,3 +32,12 @@ impl From<entity::entities::feedback::Model> for Review {
         }
     }
 }
+
+/// One page of a member's reviews.
+#[derive(SimpleObject)]
+pub struct ReviewPage {
+    /// The items, newest first.
+    pub items: Vec<Review>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
+}

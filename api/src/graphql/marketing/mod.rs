@@ -8,6 +8,7 @@ use entity::ops::{customers, restaurants};
 use entity::rules::content::VARIABLES;
 
 use super::context::{app, scope};
+use super::paging::{self, PageInfo};
 use super::types::customer_id;
 use crate::auth::MARKETING;
 use crate::error::{ApiError, IntoGql};
@@ -61,13 +62,14 @@ impl MarketingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Only campaigns of this kind.")] kind: Option<CampaignKind>,
         #[graphql(desc = "Only campaigns in this state.")] state: Option<CampaignState>,
-        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<Campaign>> {
-        let (limit, offset) = entity::rules::paging::check(limit, offset, 100).gql()?;
+        #[graphql(default = 50, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<CampaignPage> {
+        let (after, first) = paging::args("campaigns", first, after.as_deref(), 100).gql()?;
         let (db, scope) = (&app(ctx).db, scope(ctx));
-        let rows = campaigns::list(db, scope, kind.map(Into::into), state.map(Into::into), limit, offset).await.gql()?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let page = campaigns::list(db, scope, kind.map(Into::into), state.map(Into::into), after, first).await.gql()?;
+        let page_info = paging::info("campaigns", &page, |c| c.id);
+        Ok(CampaignPage { items: page.items.into_iter().map(Into::into).collect(), page_info })
     }
 
     /// One campaign.
@@ -115,6 +117,15 @@ impl MarketingQuery {
     async fn template_variables(&self) -> Vec<TemplateVariable> {
         VARIABLES.iter().map(|(name, description)| TemplateVariable { name: name.to_string(), description: description.to_string() }).collect()
     }
+}
+
+/// One page of campaigns.
+#[derive(SimpleObject)]
+pub struct CampaignPage {
+    /// The campaigns, newest first.
+    pub items: Vec<Campaign>,
+    /// Where the page ends.
+    pub page_info: PageInfo,
 }
 
 /// A test email the mail server accepted.

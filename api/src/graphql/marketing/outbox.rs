@@ -14,6 +14,7 @@ use super::states::CampaignKind;
 use crate::auth::MARKETING;
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, scope};
+use crate::graphql::paging::{self, PageInfo};
 use crate::graphql::runs::JobRun;
 use crate::graphql::scalars::Date;
 use crate::graphql::types::customer_id;
@@ -101,6 +102,18 @@ impl TryFrom<email_delivery::Model> for Delivery {
     }
 }
 
+/// The cursors' name of the deliveries list.
+const LIST: &str = "deliveries";
+
+/// One page of emails.
+#[derive(SimpleObject)]
+pub struct DeliveryPage {
+    /// The emails, newest first.
+    pub items: Vec<Delivery>,
+    /// Where the page ends.
+    pub page_info: PageInfo,
+}
+
 /// A built-in campaign's emails by state, and its job's latest run.
 #[derive(SimpleObject)]
 pub struct CampaignReport {
@@ -148,7 +161,8 @@ impl OutboxQuery {
         Ok(reports)
     }
 
-    /// Emails of your restaurant, newest first; filtered by campaign kind, member and state.
+    /// Emails of your restaurant, newest first, one page at a time; filtered by campaign kind,
+    /// member and state.
     #[graphql(guard = "MARKETING")]
     async fn deliveries(
         &self,
@@ -156,16 +170,17 @@ impl OutboxQuery {
         #[graphql(desc = "Only emails of campaigns of this kind (`CUSTOM`: every marketer's campaign).")] campaign: Option<CampaignKind>,
         #[graphql(desc = "Only emails to this member.")] customer_id: Option<ID>,
         #[graphql(desc = "Only emails in this state.")] status: Option<DeliveryStatus>,
-        #[graphql(default = 50, desc = "How many to return at most (the field's maximum applies).")] limit: i64,
-        #[graphql(default = 0, desc = "How many to skip first, for the next page.")] offset: i64,
-    ) -> async_graphql::Result<Vec<Delivery>> {
-        let (limit, offset) = entity::rules::paging::check(limit, offset, app(ctx).policy.max_page_size).gql()?;
+        #[graphql(default = 50, desc = "How many to return (1 to the list's maximum, 200 by default).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<DeliveryPage> {
+        let (after, first) = paging::args(LIST, first, after.as_deref(), app(ctx).policy.max_page_size).gql()?;
         let filter = outbox::DeliveryFilter {
             campaign: campaign.map(stored_name),
             customer_id: customer_id.as_ref().map(self::customer_id).transpose().gql()?,
             status: status.map(Into::into),
         };
-        let rows = outbox::list(&app(ctx).db, scope(ctx), &filter, limit, offset).await.gql()?;
-        rows.into_iter().map(Delivery::try_from).collect::<Result<_, _>>().gql()
+        let page = outbox::list(&app(ctx).db, scope(ctx), &filter, after, first).await.gql()?;
+        let page_info = paging::info(LIST, &page, |d| d.id);
+        Ok(DeliveryPage { items: page.items.into_iter().map(Delivery::try_from).collect::<Result<_, _>>().gql()?, page_info })
     }
 }

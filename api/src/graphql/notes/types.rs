@@ -22,3 +22,12 @@ impl From<note::Model> for Note {
         Self { id: ID(m.id.to_string()), note: m.note, added_by: m.added_by, added_at: m.created_at }
     }
 }
+
+/// One page of a member's staff notes.
+#[derive(SimpleObject)]
+pub struct NotePage {
+    /// The items, newest first.
+    pub items: Vec<Note>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
+}

@@ -41,3 +41,12 @@ impl From<point_transaction::Model> for PointTransaction {
         }
     }
 }
+
+/// One page of a member's points ledger.
+#[derive(SimpleObject)]
+pub struct PointTransactionPage {
+    /// The items, newest first.
+    pub items: Vec<PointTransaction>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
+}

@@ -11,6 +11,7 @@ use entity::ops::rewards::{self as ops, RewardInput as DomainInput};
 use crate::auth::{ADMIN, STAFF, VIEWER};
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, scope};
+use crate::graphql::paging::{self, PageInfo};
 use crate::graphql::points::PointsPayload;
 use crate::graphql::scalars::Money;
 use crate::graphql::types::{Tier, customer_id};
@@ -78,6 +79,15 @@ pub struct RedeemRewardPayload {
     pub replayed: bool,
 }
 
+/// One page of the rewards catalogue.
+#[derive(SimpleObject)]
+pub struct RewardPage {
+    /// The rewards, newest first.
+    pub items: Vec<Reward>,
+    /// Where the page ends.
+    pub page_info: PageInfo,
+}
+
 /// A used voucher.
 #[derive(SimpleObject)]
 pub struct UseVoucherPayload {
@@ -97,14 +107,20 @@ pub struct RewardQuery;
 
 #[Object]
 impl RewardQuery {
-    /// Your restaurant's rewards catalogue, newest first (archived ones when asked for).
+    /// Your restaurant's rewards catalogue, newest first, one page at a time (archived ones when
+    /// asked for).
     #[graphql(guard = "VIEWER")]
     async fn rewards(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false, desc = "Also list rewards taken out of the catalogue.")] include_archived: bool,
-    ) -> async_graphql::Result<Vec<Reward>> {
-        Ok(ops::list(&app(ctx).db, scope(ctx), include_archived).await.gql()?.into_iter().map(Into::into).collect())
+        #[graphql(default = 50, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<RewardPage> {
+        let (after, first) = paging::args("rewards", first, after.as_deref(), 100).gql()?;
+        let page = ops::page(&app(ctx).db, scope(ctx), include_archived, after, first).await.gql()?;
+        let page_info = paging::info("rewards", &page, |r| r.id);
+        Ok(RewardPage { items: page.items.into_iter().map(Into::into).collect(), page_info })
     }
 
     /// A voucher by its code (as typed: any case, with or without the dash): whether it can be

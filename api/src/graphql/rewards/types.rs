@@ -143,3 +143,12 @@ impl From<voucher::Model> for Voucher {
         }
     }
 }
+
+/// One page of a member's vouchers.
+#[derive(SimpleObject)]
+pub struct VoucherPage {
+    /// The items, newest first.
+    pub items: Vec<Voucher>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
+}

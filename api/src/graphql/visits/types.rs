@@ -24,3 +24,12 @@ impl From<visit::Model> for Visit {
         Self { id: ID(m.id.to_string()), amount: Money(m.amount_cents), order_id: m.order_id, visited_at: m.visited_at }
     }
 }
+
+/// One page of a member's visits.
+#[derive(SimpleObject)]
+pub struct VisitPage {
+    /// The visits, newest first.
+    pub items: Vec<Visit>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
+}

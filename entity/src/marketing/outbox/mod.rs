@@ -252,8 +252,14 @@ pub async fn backlog(db: &impl ConnectionTrait) -> DomainResult<Vec<(String, i64
         .collect())
 }
 
-/// Deliveries, newest first.
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &DeliveryFilter, limit: u64, offset: u64) -> DomainResult<Vec<email_delivery::Model>> {
+/// One page of deliveries, newest first, after the delivery `after`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &DeliveryFilter,
+    after: Option<i64>,
+    first: u64,
+) -> DomainResult<crate::ops::Paged<email_delivery::Model>> {
     use email_delivery::Column as E;
     let mut q = email_delivery::Entity::find().filter(E::RestaurantId.eq(&scope.restaurant_id));
     if let Some(name) = filter.campaign {
@@ -265,9 +271,9 @@ pub async fn list(db: &impl ConnectionTrait, scope: &Scope, filter: &DeliveryFil
     if let Some(s) = filter.status {
         q = q.filter(E::Status.eq(s));
     }
-    let mut rows = q.order_by_desc(E::Id).limit(limit).offset(offset).all(db).await?;
-    crate::ops::customers::personal::open_emails(scope, rows.iter_mut().map(|r| &mut r.email)).await?;
-    Ok(rows)
+    let mut page = crate::ops::newest_page(db, q, E::Id, after, first).await?;
+    crate::ops::customers::personal::open_emails(scope, page.items.iter_mut().map(|r| &mut r.email)).await?;
+    Ok(page)
 }
 
 /// Which deliveries [`list`] shows.

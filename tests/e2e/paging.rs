@@ -1,0 +1,66 @@
+//! Cursor pages of the lists that grow (`first`/`after`, `pageInfo`): following `endCursor`
+//! visits every row once, rows written meanwhile never shift a page, and a cursor of another
+//! list (or no cursor at all) is refused.
+
+use serde_json::{Value, json};
+
+use crate::{both, create_customer};
+
+const LOG: &str =
+    "query($after: String) { auditLog(action: CUSTOMER_CREATED, first: 2, after: $after) { items { id customerId } pageInfo { hasNextPage endCursor } } }";
+
+both!(cursor_pages_visit_every_row_once_while_rows_are_added, |app| async move {
+    for i in 0..5 {
+        create_customer(&app, &format!("+1415555020{i}"), &format!("Guest {i}")).await;
+    }
+    let (mut seen, mut after, mut pages) = (Vec::new(), Value::Null, 0);
+    loop {
+        let page = app.data(LOG, json!({ "after": after })).await["auditLog"].clone();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|e| e["customerId"].as_str().unwrap().to_string()));
+        pages += 1;
+        if pages == 1 {
+            // A member joining after the first page is newer: it never shows on later pages.
+            create_customer(&app, "+14155550299", "Late").await;
+        }
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(pages, 3, "5 rows in pages of 2");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (5, 5), "every row once: {seen:?}");
+
+    let runs =
+        app.data("{ jobRuns(first: 1) { pageInfo { endCursor } } deliveries(first: 1) { items { id } pageInfo { hasNextPage endCursor } } }", json!({})).await;
+    assert_eq!(runs["deliveries"], json!({ "items": [], "pageInfo": { "hasNextPage": false, "endCursor": null } }), "an empty page has no cursor");
+    let first = app.data(LOG, json!({ "after": null })).await["auditLog"]["pageInfo"]["endCursor"].clone();
+    for bad in [json!("not-a-cursor"), first.clone()] {
+        let (code, _, err) = app.error("query($a: String) { jobRuns(after: $a) { items { id } } }", json!({ "a": bad })).await;
+        assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("after")), "{bad}");
+    }
+    let (code, _, err) = app.error("{ rewards(first: 101) { items { id } } }", json!({})).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("first")));
+});
+
+both!(a_members_visits_page_by_when_they_happened, |app| async move {
+    let ann = create_customer(&app, "+14155550101", "Ann").await;
+    for i in 0..5 {
+        app.data("mutation($c: ID!, $a: Money!) { recordVisit(customerId: $c, orderAmount: $a) { visitId } }", json!({ "c": ann, "a": 10 + i })).await;
+    }
+    // The second visit recorded happened before all the others (a visit recorded late).
+    app.sql(&format!("UPDATE visits SET visited_at = {} WHERE amount_cents = 1100", app.days_ago_sql(30))).await;
+    let q = "query($c: ID!, $after: String) { customer(id: $c) { visits(first: 2, after: $after) { items { amount } pageInfo { hasNextPage endCursor } } } }";
+    let (mut amounts, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let page = app.data(q, json!({ "c": ann, "after": after })).await["customer"]["visits"].clone();
+        amounts.extend(page["items"].as_array().unwrap().iter().map(|v| v["amount"].as_f64().unwrap()));
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(amounts, [14.0, 13.0, 12.0, 10.0, 11.0], "newest first by when they happened, each once");
+});
