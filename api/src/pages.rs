@@ -19,6 +19,22 @@ pub struct TokenQuery {
     /// The delivery whose email carried the link (for the campaign's unsubscribe count).
     #[serde(default)]
     d: Option<i64>,
+    /// A test email's token (`sendTestEmail`): the link works, and unsubscribes no one.
+    #[serde(default)]
+    test: Option<String>,
+}
+
+/// The page of a test email's link, or `None` when the link is a member's.
+fn test_page(app: &AppState, q: &TokenQuery) -> Option<Response> {
+    let token = q.test.as_deref()?;
+    Some(match app.jobs.links.verify_test(token) {
+        Some(_) => page(
+            StatusCode::OK,
+            "This was a test email",
+            "<p>The unsubscribe link works. In the campaign's real emails it unsubscribes the member it was sent to; this test unsubscribed no one.</p>",
+        ),
+        None => invalid(),
+    })
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -57,6 +73,9 @@ fn gone() -> Response {
 
 /// `GET /unsubscribe?token=…`: asks for confirmation, naming the restaurant.
 pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    if let Some(test) = test_page(&app, &q) {
+        return test;
+    }
     let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
     let restaurant = match entity::ops::privacy::restaurant_of(&app.db, customer_id).await {
         Ok(Some(r)) => r,
@@ -78,6 +97,9 @@ pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<Token
 
 /// `POST /unsubscribe?token=…`: opts out at once.
 pub async fn unsubscribe(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    if let Some(test) = test_page(&app, &q) {
+        return test;
+    }
     let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
     match entity::ops::privacy::unsubscribe(&app.db, &app.vault, customer_id, q.d).await {
         Ok(Some(done)) => {

@@ -187,6 +187,7 @@ async fn send_one(
     .max(0);
     if let Some(day) = row.occasion_date {
         vars.occasion_date = day.to_string();
+        vars.days_until_occasion = (day - letter.programme.today(entity::ops::now())).num_days().max(0);
     }
     if builtin == Some(Campaign::Occasion)
         && let Some(day) = row.occasion_date
@@ -274,7 +275,7 @@ pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content
     }
     let sender = Sender::of(restaurant)?;
     let mut vars = Vars::sample(&restaurant.name, content.offer.as_deref());
-    vars.unsubscribe_url = format!("{}/unsubscribe", ctx.link_base(restaurant).trim_end_matches('/'));
+    vars.unsubscribe_url = ctx.links.test_url(ctx.link_base(restaurant), content.id);
     let rendered = mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars).map_err(SendError::Build)?;
     let message_id = format!("<test-{}-{}.{}@loyalty>", content.id, entity::ops::now().timestamp_millis(), ctx.deployment_id);
     let message = ctx.mailer.build_test(&sender, to, &rendered, &vars.unsubscribe_url, &message_id)?;

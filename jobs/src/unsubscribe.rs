@@ -2,7 +2,9 @@
 //! `?d=DELIVERY&token=…`, so its campaign counts the unsubscribe), where the base is the
 //! restaurant's public URL (or the service's) and the signature an HMAC-SHA256 of the customer
 //! id under the deployment's secret. A forged or altered token is refused. Opting out
-//! (`entity::ops::privacy::unsubscribe`) turns `emailOptIn` off at once; no login needed.
+//! (`entity::ops::privacy::unsubscribe`) turns `emailOptIn` off at once; no login needed. A
+//! test email's link (`?test=CAMPAIGN.SIGNATURE`) is signed too and works, but unsubscribes no
+//! one: its page says so.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -20,9 +22,25 @@ impl Links {
     }
 
     fn signature(&self, customer_id: i64) -> String {
+        self.sign(&format!("unsubscribe:v1:{customer_id}"))
+    }
+
+    fn sign(&self, what: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
-        mac.update(format!("unsubscribe:v1:{customer_id}").as_bytes());
+        mac.update(what.as_bytes());
         mac.finalize().into_bytes().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The link in a test email of campaign `campaign_id`: a working page that unsubscribes no one.
+    pub fn test_url(&self, base: &str, campaign_id: i64) -> String {
+        format!("{}/unsubscribe?test={campaign_id}.{}", base.trim_end_matches('/'), self.sign(&format!("unsubscribe-test:v1:{campaign_id}")))
+    }
+
+    /// The campaign a test email's token was made for, if it is genuine.
+    pub fn verify_test(&self, token: &str) -> Option<i64> {
+        let (id, sig) = token.trim().split_once('.')?;
+        let id: i64 = id.parse().ok()?;
+        same(&self.sign(&format!("unsubscribe-test:v1:{id}")), sig).then_some(id)
     }
 
     /// The token for a customer.
@@ -46,9 +64,13 @@ impl Links {
     pub fn verify(&self, token: &str) -> Option<i64> {
         let (id, sig) = token.trim().split_once('.')?;
         let id: i64 = id.parse().ok()?;
-        let expected = self.signature(id);
-        (expected.len() == sig.len() && expected.bytes().zip(sig.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0).then_some(id)
+        same(&self.signature(id), sig).then_some(id)
     }
+}
+
+/// Whether two signatures are equal, in time independent of where they differ.
+fn same(expected: &str, given: &str) -> bool {
+    expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[cfg(test)]
@@ -66,5 +88,10 @@ mod tests {
         assert_eq!(links.verify("42.deadbeef"), None);
         assert_eq!(links.verify("garbage"), None);
         assert_eq!(Links::new("other").verify(&token), None, "another secret");
+        let test = links.test_url("http://x", 7);
+        let test_token = test.split_once("?test=").unwrap().1;
+        assert_eq!(links.verify_test(test_token), Some(7));
+        assert_eq!(links.verify(test_token), None, "a test token unsubscribes no member");
+        assert_eq!(links.verify_test(&token), None, "a member's token is no test token");
     }
 }

@@ -340,12 +340,14 @@ impl Consent {
 }
 
 impl Campaign {
-    /// The voucher this campaign's email for `period_key` carries: the birthday one worth the
-    /// member's tier discount (once a year), the win-back one worth the restaurant's win-back
-    /// offer (once per win-back email); none when the percentage is 0.
+    /// The voucher this campaign's email for `period_key` carries: the birthday and the
+    /// anniversary ones worth the member's tier discount (once a year each), the win-back one
+    /// worth the restaurant's win-back offer (once per win-back email); none when the percentage
+    /// is 0. An email promises an offer only through this voucher.
     pub fn benefit(self, p: &Programme, c: &customer::Model, period_key: &str) -> Option<Benefit> {
         let (percent, title) = match self {
             Campaign::Birthday => (p.discount_percent(c.tier), "Birthday"),
+            Campaign::Anniversary => (p.discount_percent(c.tier), "Anniversary"),
             Campaign::WinBack => (p.win_back_percent, "Welcome back"),
             _ => return None,
         };

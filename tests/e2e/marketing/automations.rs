@@ -54,7 +54,7 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
     add_points(&app, &ann, 1_500).await;
     assert_eq!(run(&app, "DELIVERIES").await["sent"], 1, "right after the upgrade to gold");
     let mail = sink.wait_for(4).await;
-    assert_eq!(mail[3].parsed().subject(), Some("Congratulations Ann, you are now a Gold member!"));
+    assert_eq!(mail[3].parsed().subject(), Some("Congratulations, Ann: you are now a Gold member!"));
     add_points(&app, &ann, 100).await;
     assert_eq!(run(&app, "DELIVERIES").await["sent"], 0, "no upgrade, no email");
 
@@ -72,7 +72,8 @@ async fn welcome_and_at_risk_automations_fire_once_per_occurrence_when_switched_
     assert_eq!(run(&app, "OCCASION").await["sent"], 0, "once");
     let mail = sink.wait_for(5).await;
     assert_eq!(mail[4].parsed().subject(), Some("Ann, let us celebrate your Graduation!"));
-    assert!(mail[4].parsed().body_text(0).unwrap().contains(&format!("coming up on {today}")));
+    let on_the_day = mail[4].parsed().body_text(0).unwrap().to_string();
+    assert!(on_the_day.contains("Graduation is today") && !on_the_day.contains("coming up"), "sent on the day: {on_the_day} ({today})");
 
     let dan = member(&app, "+14155550104", "Dan", opted_in("dan@example.com")).await;
     visit(&app, &dan).await;
@@ -144,7 +145,7 @@ async fn the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies
         &app,
         "+14155550101",
         "Ann Lee",
-        json!({ "dateOfBirth": day(0), "preferences": { "allergies": ["peanuts"], "dietaryRestrictions": ["vegetarian"] } }),
+        json!({ "dateOfBirth": day(0), "anniversary": day(0), "preferences": { "allergies": ["peanuts"], "dietaryRestrictions": ["vegetarian"] } }),
     )
     .await;
     app.data("mutation($id: ID!) { addNote(customerId: $id, note: \"window table, please\") { id } }", json!({ "id": ann })).await;
@@ -180,6 +181,12 @@ async fn the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies
     }
     assert!(!text.contains("Cat Sun") && !text.contains("Zed"), "only today and tomorrow, only this restaurant: {text}");
     assert!(mails[0].parsed().subject().unwrap().contains("2 guests"), "{:?}", mails[0].parsed().subject());
+    assert_eq!(text.matches("Ann Lee").count(), 1, "a guest with two occasions on one day is listed once: {text}");
+    let years = chrono::Datelike::year(&Utc::now().date_naive()) - 1992;
+    assert!(text.contains(&format!("Birthday ({years}) and Anniversary ({years})")), "{text}");
+    let html = mails[0].parsed().body_html(0).unwrap().to_string();
+    assert!(!html.contains("<table") && html.contains("width=device-width"), "one block per guest, readable on a phone: {html}");
+    assert!(html.contains("Allergies: <strong>peanuts</strong>") && html.contains("Latest note: window table, please"), "the safety data is shown: {html}");
     assert!(!mails[0].data.contains("List-Unsubscribe"), "a staff email, not marketing");
 }
 

@@ -157,6 +157,17 @@ async fn audience_preview_and_test(app: &TestApp, marketer: &str, sink: &SmtpSin
     let parsed = test_mail[0].parsed();
     assert_eq!(parsed.subject(), Some("[Test] Alex, a Gold evening at Chez Test"));
     assert!(test_mail[0].data.contains("X-Loyalty-Test: yes"));
+    // Its unsubscribe link works (it was a bare /unsubscribe that answered 400) and unsubscribes no one.
+    let link = parsed.header_raw("List-Unsubscribe").unwrap().trim().trim_matches(['<', '>']).to_string();
+    assert!(link.contains("/unsubscribe?test=") && parsed.body_text(0).unwrap().contains(&link), "{link}");
+    let client = reqwest::Client::new();
+    let shown = client.get(&link).send().await.unwrap();
+    assert_eq!(shown.status().as_u16(), 200);
+    assert!(shown.text().await.unwrap().contains("this test unsubscribed no one"));
+    let one_click = client.post(&link).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
+    assert_eq!(one_click.status().as_u16(), 200);
+    let forged = link.replace("test=", "test=9");
+    assert_eq!(client.get(&forged).send().await.unwrap().status().as_u16(), 400, "a forged test link is refused");
     let deliveries = app.data("{ deliveries { items { id } } }", json!({})).await;
     assert_eq!(deliveries["deliveries"]["items"], json!([]), "a test email is not a delivery");
 }
