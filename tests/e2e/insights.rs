@@ -181,11 +181,12 @@ both!(special_occasions_can_be_changed_and_removed, |app| async move {
         .data("mutation($o: ID!) { updateSpecialOccasion(id: $o, date: \"2020-06-02\", recurring: false) { name date recurring } }", json!({ "o": occ }))
         .await;
     assert_eq!(changed["updateSpecialOccasion"], json!({ "name": "Graduation", "date": "2020-06-02", "recurring": false }));
-    let listed = app.data("query($id: ID!) { customer(id: $id) { specialOccasions { name date } } }", json!({ "id": id })).await;
-    assert_eq!(listed["customer"]["specialOccasions"], json!([{ "name": "Graduation", "date": "2020-06-02" }]));
-    let removed = app.data("mutation($o: ID!) { removeSpecialOccasion(id: $o) { removedId customer { specialOccasions { id } } } }", json!({ "o": occ })).await;
+    let listed = app.data("query($id: ID!) { customer(id: $id) { specialOccasions { items { name date } } } }", json!({ "id": id })).await;
+    assert_eq!(listed["customer"]["specialOccasions"]["items"], json!([{ "name": "Graduation", "date": "2020-06-02" }]));
+    let removed =
+        app.data("mutation($o: ID!) { removeSpecialOccasion(id: $o) { removedId customer { specialOccasions { items { id } } } } }", json!({ "o": occ })).await;
     assert_eq!(removed["removeSpecialOccasion"]["removedId"], json!(occ));
-    assert_eq!(removed["removeSpecialOccasion"]["customer"]["specialOccasions"], json!([]));
+    assert_eq!(removed["removeSpecialOccasion"]["customer"]["specialOccasions"]["items"], json!([]));
     let (code, _, _) = app.error("mutation($o: ID!) { removeSpecialOccasion(id: $o) { removedId } }", json!({ "o": occ })).await;
     assert_eq!(code, "NOT_FOUND");
     let (code, _, _) =

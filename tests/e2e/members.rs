@@ -9,7 +9,7 @@ use crate::harness::{Backend, TestApp};
 use crate::{add_points, both, on_both};
 
 const ME: &str = "{ me { id name loyaltyTier loyaltyPoints { current toNextTier } referral { referralCode }
-    pointsHistory { items { kind points reason } } visits { items { amount } } specialOccasions { name } marketing { emailOptIn specialOffers } } }";
+    pointsHistory { items { kind points reason } } visits { items { amount } } specialOccasions { items { name } } marketing { emailOptIn specialOffers } } }";
 
 fn code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()

@@ -6,7 +6,7 @@ use crate::{assert_ledger_matches, both, create_customer, customer};
 
 const ORDER: &str = "mutation($input: OrderInput!) { recordOrder(input: $input) {
     orderId pointsEarned currentPoints lifetimePoints tier replayed
-    customer { visitStats { totalVisits totalSpent } preferences { favoriteItems { itemId name orderCount } } } } }";
+    customer { visitStats { totalVisits totalSpent } preferences { favoriteItems { items { itemId name orderCount } } } } } }";
 
 both!(orders_earn_points_visits_and_favourites_once, |app| async move {
     let id = create_customer(&app, "+14155550101", "Ann").await;
@@ -28,7 +28,7 @@ both!(orders_earn_points_visits_and_favourites_once, |app| async move {
     assert_eq!(out["lifetimePoints"], 1_005);
     assert_eq!(out["tier"], "SILVER");
     assert_eq!(
-        out["customer"]["preferences"]["favoriteItems"],
+        out["customer"]["preferences"]["favoriteItems"]["items"],
         json!([{ "itemId": "pizza", "name": "Margherita", "orderCount": 3 }, { "itemId": "soda", "name": null, "orderCount": 1 }])
     );
     let c = customer(&app, &id).await;

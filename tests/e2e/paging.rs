@@ -64,3 +64,48 @@ both!(a_members_visits_page_by_when_they_happened, |app| async move {
     }
     assert_eq!(amounts, [14.0, 13.0, 12.0, 10.0, 11.0], "newest first by when they happened, each once");
 });
+
+/// Follows `field`'s pages (of `first`) on customer `id`, reading `key` of each item.
+async fn follow(app: &crate::harness::TestApp, id: &str, field: &str, selection: &str, key: &str) -> Vec<Value> {
+    let q = format!(
+        "query($c: ID!, $after: String) {{ customer(id: $c) {{ {field}(first: 1, after: $after) {{ items {{ {selection} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+    );
+    let (mut seen, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let data = app.data(&q, json!({ "c": id, "after": after })).await;
+        let page = field.split('.').fold(data["customer"].clone(), |v, f| v[f].clone());
+        seen.extend(page["items"].as_array().unwrap().iter().map(|i| i[key].clone()));
+        if page["pageInfo"]["hasNextPage"] == false {
+            return seen;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+both!(rankings_and_dated_lists_page_in_their_own_order, |app| async move {
+    let ann = create_customer(&app, "+14155550101", "Ann").await;
+    let order = "mutation($o: String!, $items: [OrderItemInput!]!) { recordOrder(input: { phone: \"+14155550101\", orderId: $o, amount: 5, items: $items }) { pointsEarned } }";
+    app.data(
+        order,
+        json!({ "o": "1", "items": [{ "itemId": "soup", "quantity": 3 }, { "itemId": "bread", "quantity": 3 }, { "itemId": "wine", "quantity": 5 }] }),
+    )
+    .await;
+    let q = "query($c: ID!, $after: String) { customer(id: $c) { preferences { favoriteItems(first: 1, after: $after) { items { itemId } pageInfo { hasNextPage endCursor } } } } }";
+    let (mut items, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let page = app.data(q, json!({ "c": ann, "after": after })).await["customer"]["preferences"]["favoriteItems"].clone();
+        items.extend(page["items"].as_array().unwrap().iter().map(|i| i["itemId"].clone()));
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(items, [json!("wine"), json!("bread"), json!("soup")], "most ordered first, ties by item id, each once");
+
+    let add = "mutation($c: ID!, $n: String!, $d: Date!) { addSpecialOccasion(customerId: $c, name: $n, date: $d) { id } }";
+    for (name, date) in [("Graduation", "2020-06-02"), ("Promotion", "2019-03-01"), ("Housewarming", "2021-01-15")] {
+        app.data(add, json!({ "c": ann, "n": name, "d": date })).await;
+    }
+    let names = follow(&app, &ann, "specialOccasions", "name", "name").await;
+    assert_eq!(names, [json!("Promotion"), json!("Graduation"), json!("Housewarming")], "by date");
+});

@@ -136,7 +136,7 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
         .data(
             "mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) { id name email dateOfBirth loyaltyTier segments
                 loyaltyPoints { current lifetime redeemed } visitStats { totalVisits totalSpent }
-                referral { referredBy { name } } notes { items { note } } preferences { favoriteItems { itemId orderCount } } } }",
+                referral { referredBy { name } } notes { items { note } } preferences { favoriteItems { items { itemId orderCount } } } } }",
             json!({ "s": source, "t": target }),
         )
         .await["mergeCustomers"]
@@ -151,7 +151,7 @@ both!(merging_duplicates_keeps_every_point_and_visit, |app| async move {
     assert_eq!(merged["visitStats"], json!({ "totalVisits": 2, "totalSpent": 100.0 }));
     assert_eq!(merged["referral"]["referredBy"]["name"], "Ref");
     assert_eq!(merged["notes"]["items"], json!([{ "note": "duplicate" }]));
-    assert_eq!(merged["preferences"]["favoriteItems"], json!([{ "itemId": "soup", "orderCount": 3 }, { "itemId": "pie", "orderCount": 1 }]));
+    assert_eq!(merged["preferences"]["favoriteItems"]["items"], json!([{ "itemId": "soup", "orderCount": 3 }, { "itemId": "pie", "orderCount": 1 }]));
     assert!(merged["segments"].as_array().unwrap().contains(&json!("wine-club")));
     let (code, _, _) = app.error("query($id: ID!) { customer(id: $id) { id } }", json!({ "id": source })).await;
     assert_eq!(code, "NOT_FOUND", "the merged profile no longer answers");

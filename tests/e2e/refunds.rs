@@ -12,7 +12,7 @@ const ORDER: &str = "mutation($input: OrderInput!) { recordOrder(input: $input) 
 const REFUND: &str = "mutation($input: RefundInput!) { refundOrder(input: $input) {
     refunded totalRefunded pointsReversed pointsNotRecovered currentPoints lifetimePoints tier visitRemoved replayed } }";
 const MEMBER: &str = "query($id: ID!) { customer(id: $id) { loyaltyTier loyaltyPoints { current lifetime }
-    visitStats { totalVisits totalSpent averageOrderValue } preferences { favoriteItems { itemId orderCount } } } }";
+    visitStats { totalVisits totalSpent averageOrderValue } preferences { favoriteItems { items { itemId orderCount } } } } }";
 
 fn code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
@@ -32,7 +32,7 @@ both!(refunds_take_back_points_spend_and_favourites_once, |app| async move {
     assert_eq!((again["replayed"].as_bool(), again["currentPoints"].as_i64()), (Some(true), Some(56)), "a retried refund changes nothing");
     let m = app.data(MEMBER, json!({ "id": ann })).await["customer"].clone();
     assert_eq!(m["visitStats"]["totalSpent"], 55.99);
-    assert_eq!(m["preferences"]["favoriteItems"], json!([{ "itemId": "burger", "orderCount": 3 }]), "fries are gone");
+    assert_eq!(m["preferences"]["favoriteItems"]["items"], json!([{ "itemId": "burger", "orderCount": 3 }]), "fries are gone");
 
     let (c, message, _) = app.error(REFUND, json!({ "input": { "orderId": "A-1", "amount": 40 } })).await;
     assert_eq!(c, "VALIDATION");
@@ -48,7 +48,7 @@ both!(refunds_take_back_points_spend_and_favourites_once, |app| async move {
     assert_eq!((twice["replayed"].as_bool(), twice["currentPoints"].as_i64()), (Some(true), Some(20)), "refunding twice changes nothing");
     let m = app.data(MEMBER, json!({ "id": ann })).await["customer"].clone();
     assert_eq!((m["visitStats"]["totalSpent"].as_f64(), m["visitStats"]["totalVisits"].as_i64()), (Some(20.0), Some(2)), "a refund keeps the visit");
-    assert_eq!(m["preferences"]["favoriteItems"], json!([{ "itemId": "burger", "orderCount": 1 }]));
+    assert_eq!(m["preferences"]["favoriteItems"]["items"], json!([{ "itemId": "burger", "orderCount": 1 }]));
 
     app.data("mutation($id: ID!) { redeemPoints(customerId: $id, points: 15) { currentPoints } }", json!({ "id": ann })).await;
     let void = app.data(REFUND, json!({ "input": { "orderId": "A-2", "void": true } })).await["refundOrder"].clone();
@@ -59,7 +59,7 @@ both!(refunds_take_back_points_spend_and_favourites_once, |app| async move {
     );
     let m = app.data(MEMBER, json!({ "id": ann })).await["customer"].clone();
     assert_eq!((m["visitStats"]["totalVisits"].as_i64(), m["visitStats"]["totalSpent"].as_f64()), (Some(1), Some(0.0)));
-    assert_eq!(m["preferences"]["favoriteItems"], json!([]));
+    assert_eq!(m["preferences"]["favoriteItems"]["items"], json!([]));
     let history = app.data("query($id: ID!) { customer(id: $id) { pointsHistory(first: 1) { items { kind points reason } } } }", json!({ "id": ann })).await;
     let row = &history["customer"]["pointsHistory"]["items"][0];
     assert_eq!((row["kind"].as_str(), row["points"].as_i64()), (Some("REFUND"), Some(-5)));
@@ -112,5 +112,5 @@ both!(a_full_refund_or_void_takes_back_only_what_is_left_of_its_order, |app| asy
 });
 
 async fn favourites(app: &crate::harness::TestApp, id: &str) -> Value {
-    app.data(MEMBER, json!({ "id": id })).await["customer"]["preferences"]["favoriteItems"].clone()
+    app.data(MEMBER, json!({ "id": id })).await["customer"]["preferences"]["favoriteItems"]["items"].clone()
 }

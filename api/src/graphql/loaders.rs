@@ -39,12 +39,12 @@ pub struct NotesOf(pub i64, pub Option<i64>, pub u64);
 /// A page of a customer's reviews: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ReviewsOf(pub i64, pub Option<i64>, pub u64);
-/// A customer's favourite items.
+/// A page of a customer's favourite items: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FavoritesOf(pub i64);
-/// A customer's special occasions.
+pub struct FavoritesOf(pub i64, pub Option<i64>, pub u64);
+/// A page of a customer's special occasions: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OccasionsOf(pub i64);
+pub struct OccasionsOf(pub i64, pub Option<i64>, pub u64);
 
 /// A page of a customer's points ledger: `(customer, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,22 +145,30 @@ impl Loader<NotesOf> for DbLoader {
 }
 
 impl Loader<FavoritesOf> for DbLoader {
-    type Value = Vec<favorite_item::Model>;
+    type Value = Paged<favorite_item::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[FavoritesOf]) -> LoadResult<FavoritesOf, Vec<favorite_item::Model>> {
-        let rows = customers::favorites_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
-        Ok(rows.into_iter().map(|(id, v)| (FavoritesOf(id), v)).collect())
+    async fn load(&self, keys: &[FavoritesOf]) -> LoadResult<FavoritesOf, Paged<favorite_item::Model>> {
+        let mut out = HashMap::new();
+        for (page, ids) in cursor_pages(keys, |k| (k.0, k.1, k.2)) {
+            let found = customers::favorite_pages(&self.db, &self.scope, &ids, page).await?;
+            out.extend(found.into_iter().map(|(id, p)| (FavoritesOf(id, page.0, page.1), p)));
+        }
+        Ok(out)
     }
 }
 
 impl Loader<OccasionsOf> for DbLoader {
-    type Value = Vec<special_occasion::Model>;
+    type Value = Paged<special_occasion::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[OccasionsOf]) -> LoadResult<OccasionsOf, Vec<special_occasion::Model>> {
-        let rows = customers::occasions_for(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
-        Ok(rows.into_iter().map(|(id, v)| (OccasionsOf(id), v)).collect())
+    async fn load(&self, keys: &[OccasionsOf]) -> LoadResult<OccasionsOf, Paged<special_occasion::Model>> {
+        let mut out = HashMap::new();
+        for (page, ids) in cursor_pages(keys, |k| (k.0, k.1, k.2)) {
+            let found = customers::occasion_pages(&self.db, &self.scope, &ids, page).await?;
+            out.extend(found.into_iter().map(|(id, p)| (OccasionsOf(id, page.0, page.1), p)));
+        }
+        Ok(out)
     }
 }
 

@@ -12,7 +12,7 @@ use super::context::{app, loader, scope};
 use super::customers::MarketingConsentInput;
 use super::customers::parts::{LoyaltyPoints, Marketing};
 use super::loaders::{HistoryOf, OccasionsOf, VisitsOf, VouchersOf};
-use super::occasions::types::SpecialOccasion;
+use super::occasions::types::SpecialOccasionPage;
 use super::paging;
 use super::scalars::Date;
 use super::types::{LedgerKind, Tier, customer_id};
@@ -118,10 +118,17 @@ impl Member {
     async fn marketing(&self) -> Marketing {
         Marketing::of(&self.0)
     }
-    /// Occasions the restaurant keeps for them.
-    async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
-        let rows = loader(ctx).load_one(OccasionsOf(self.0.id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    /// Occasions the restaurant keeps for them, by date, one page at a time.
+    async fn special_occasions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<SpecialOccasionPage> {
+        let (after, first) = paging::args("specialOccasions", first, after.as_deref(), 100).gql()?;
+        let page = loader(ctx).load_one(OccasionsOf(self.0.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("specialOccasions", page, |o| o.id);
+        Ok(SpecialOccasionPage { items, page_info })
     }
     /// Points earned and redeemed, newest first, one page at a time.
     async fn points_history(

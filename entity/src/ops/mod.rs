@@ -138,8 +138,8 @@ pub(crate) async fn newest_page<E: EntityTrait>(
     Ok(Paged { items, has_next })
 }
 
-/// How a nested list is ordered: the `ORDER BY` and the condition that keeps the rows after
-/// the row with id `?` in that order.
+/// How a nested list is ordered (newest first, or by its own order): the `ORDER BY` and the
+/// condition that keeps the rows after the row with id `?` in that order.
 pub(crate) struct Newest {
     pub order: &'static str,
     pub after: &'static str,

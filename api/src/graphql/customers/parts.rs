@@ -132,11 +132,28 @@ pub struct Preferences {
 
 #[ComplexObject]
 impl Preferences {
-    /// Items ordered most, with how often.
-    async fn favorite_items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FavoriteItem>> {
-        let rows = loader(ctx).load_one(FavoritesOf(self.customer_id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(FavoriteItem::from).collect())
+    /// Items ordered most, with how often, one page at a time (a ranking: an item may move to
+    /// another page as its count changes).
+    async fn favorite_items(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<FavoriteItemPage> {
+        let (after, first) = crate::graphql::paging::args("favoriteItems", first, after.as_deref(), 100).gql()?;
+        let page = loader(ctx).load_one(FavoritesOf(self.customer_id, after, first)).await.gql()?;
+        let (items, page_info) = crate::graphql::paging::items("favoriteItems", page, |f| f.id);
+        Ok(FavoriteItemPage { items, page_info })
     }
+}
+
+/// One page of a member's favourite items.
+#[derive(SimpleObject)]
+pub struct FavoriteItemPage {
+    /// The items, most ordered first.
+    pub items: Vec<FavoriteItem>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
 }
 
 /// A menu item and how many times the customer ordered it.

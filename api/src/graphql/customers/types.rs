@@ -13,7 +13,7 @@ use crate::graphql::context::{app, loader, scope};
 use crate::graphql::feedback::types::ReviewPage;
 use crate::graphql::loaders::{Catalogue, CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf, VouchersOf};
 use crate::graphql::notes::types::NotePage;
-use crate::graphql::occasions::types::SpecialOccasion;
+use crate::graphql::occasions::types::SpecialOccasionPage;
 use crate::graphql::paging;
 use crate::graphql::points::types::PointTransactionPage;
 use crate::graphql::rewards::types::{Reward, VoucherPage};
@@ -225,10 +225,17 @@ impl Customer {
             referral_rewards: c.referral_rewards,
         })
     }
-    /// Occasions staff added (anniversaries of their own, celebrations).
-    async fn special_occasions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SpecialOccasion>> {
-        let rows = loader(ctx).load_one(OccasionsOf(self.row.id)).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    /// Occasions staff added (anniversaries of their own, celebrations), by date, one page at a time.
+    async fn special_occasions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<SpecialOccasionPage> {
+        let (after, first) = paging::args("specialOccasions", first, after.as_deref(), MAX_HISTORY).gql()?;
+        let page = loader(ctx).load_one(OccasionsOf(self.row.id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("specialOccasions", page, |o| o.id);
+        Ok(SpecialOccasionPage { items, page_info })
     }
     /// Their ratings: average, count and latest.
     async fn feedback(&self) -> async_graphql::Result<Feedback> {

@@ -23,3 +23,12 @@ impl From<special_occasion::Model> for SpecialOccasion {
         Self { id: ID(m.id.to_string()), name: m.name, date: Date(m.date), recurring: m.recurring }
     }
 }
+
+/// One page of a member's special occasions.
+#[derive(SimpleObject)]
+pub struct SpecialOccasionPage {
+    /// The occasions, by date.
+    pub items: Vec<SpecialOccasion>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
+}

@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use super::Projection;
 use crate::entities::{customer, customer_label, favorite_item, special_occasion};
+use crate::ops::Paged;
 use crate::{DomainResult, Scope};
 
 /// Customers by id with `read`'s columns (for a DataLoader); ids of other restaurants are
@@ -39,15 +40,34 @@ pub async fn favorites_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]
     Ok(group(rows, |r| r.customer_id))
 }
 
-/// Special occasions of several customers, by date.
-pub async fn occasions_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<special_occasion::Model>>> {
-    let rows = special_occasion::Entity::find()
-        .filter(special_occasion::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(special_occasion::Column::CustomerId.is_in(ids.iter().copied()))
-        .order_by_asc(special_occasion::Column::Date)
-        .all(db)
-        .await?;
-    Ok(group(rows, |r| r.customer_id))
+/// Most ordered first (a ranking: an item may move between pages as its count changes).
+const BY_COUNT: crate::ops::Newest = crate::ops::Newest {
+    order: "order_count DESC, item_id ASC",
+    after: "(-order_count, item_id) > (SELECT -p.order_count, p.item_id FROM favorite_items p WHERE p.id = ?)",
+};
+
+/// By date, then as added.
+const BY_DATE: crate::ops::Newest =
+    crate::ops::Newest { order: "date ASC, id ASC", after: "(date, id) > (SELECT p.date, p.id FROM special_occasions p WHERE p.id = ?)" };
+
+/// A page of favourite items of each of several customers, most ordered first.
+pub async fn favorite_pages(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    page: (Option<i64>, u64),
+) -> DomainResult<HashMap<i64, Paged<favorite_item::Model>>> {
+    Ok(crate::ops::newest_pages::<favorite_item::Entity>(db, scope, ids, (&BY_COUNT, &[]), page, |f| f.customer_id).await?)
+}
+
+/// A page of special occasions of each of several customers, by date.
+pub async fn occasion_pages(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    page: (Option<i64>, u64),
+) -> DomainResult<HashMap<i64, Paged<special_occasion::Model>>> {
+    Ok(crate::ops::newest_pages::<special_occasion::Entity>(db, scope, ids, (&BY_DATE, &[]), page, |o| o.customer_id).await?)
 }
 
 /// Groups rows by a key, keeping their order.
