@@ -1,12 +1,13 @@
 //! Marketing, in one place: what kinds of email there are ([`kinds`]), who they go to
 //! ([`audience`]), the built-in automations ([`automations`]) and the marketer's own campaigns
-//! ([`campaigns`]) with their sends ([`sends`]), and the outbox every email is written to and
+//! ([`campaigns`]) with their sends ([`sends`]) and figures ([`figures`]), and the outbox every email is written to and
 //! sent from ([`outbox`]).
 
 pub mod audience;
 pub mod automations;
 pub mod builtins;
 pub mod campaigns;
+pub mod figures;
 pub mod kinds;
 pub mod outbox;
 pub mod sends;

@@ -6,6 +6,7 @@
 //! is taken over and finishes without duplicates. The delivery job sends the rows (consent is
 //! checked again right before), and [`finish`] closes sends whose rows are all final.
 
+pub use super::figures::{Figures, SendReport, Totals, reports, totals};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -268,58 +269,6 @@ pub async fn finish(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<u6
         closed += 1;
     }
     Ok(closed)
-}
-
-/// One send's figures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendReport {
-    pub send: campaign_send::Model,
-    pub enqueued: i64,
-    pub pending: i64,
-    pub sent: i64,
-    pub failed: i64,
-    /// Written, then not sent: consent withdrawn before sending, or the campaign cancelled.
-    pub skipped: i64,
-    /// Members who unsubscribed through this send's emails.
-    pub unsubscribes: i64,
-    /// Members kept in the control group (not emailed).
-    pub held_out: i64,
-}
-
-/// The campaign's sends, newest first, with their delivery figures.
-pub async fn reports(db: &impl ConnectionTrait, scope: &Scope, campaign_id: i64) -> DomainResult<Vec<SendReport>> {
-    use email_delivery::Column as E;
-    let sends = campaign_send::Entity::find()
-        .filter(campaign_send::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(campaign_send::Column::CampaignId.eq(campaign_id))
-        .order_by_desc(campaign_send::Column::Id)
-        .all(db)
-        .await?;
-    let mut out = Vec::new();
-    for send in sends {
-        let counts: Vec<(DeliveryStatus, i64)> = email_delivery::Entity::find()
-            .select_only()
-            .column(E::Status)
-            .column_as(E::Id.count(), "n")
-            .filter(E::SendId.eq(send.id))
-            .group_by(E::Status)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let n = |s: DeliveryStatus| counts.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
-        let unsubscribes = email_delivery::Entity::find().filter(E::SendId.eq(send.id)).filter(E::UnsubscribedAt.is_not_null()).count(db).await? as i64;
-        out.push(SendReport {
-            held_out: n(DeliveryStatus::HeldOut),
-            enqueued: counts.iter().map(|(_, n)| n).sum::<i64>() - n(DeliveryStatus::HeldOut),
-            pending: n(DeliveryStatus::Pending) + n(DeliveryStatus::Sending),
-            sent: n(DeliveryStatus::Sent),
-            failed: n(DeliveryStatus::Failed),
-            skipped: n(DeliveryStatus::Skipped),
-            unsubscribes,
-            send,
-        });
-    }
-    Ok(out)
 }
 
 /// What one group of a send (its recipients, or its control group) did within the attribution

@@ -114,9 +114,9 @@ async fn a_holdout_group_is_kept_out_and_results_are_measured_against_it(backend
         visit(&app, r).await;
     }
     visit(&app, &held[0]).await;
-    let q = "query($id: ID!) { campaign(id: $id) { sends { attribution { days visitRateLift
-        recipients { members visitors visits revenue visitRate } holdout { members visitors visits revenue } } } } }";
-    let a = app.data(q, json!({ "id": id })).await["campaign"]["sends"][0]["attribution"].clone();
+    let q = "query($id: ID!) { campaign(id: $id) { sends(first: 1) { items { attribution { days visitRateLift
+        recipients { members visitors visits revenue visitRate } holdout { members visitors visits revenue } } } } } }";
+    let a = app.data(q, json!({ "id": id })).await["campaign"]["sends"]["items"][0]["attribution"].clone();
     assert_eq!(a["days"], 7);
     assert_eq!(a["recipients"]["members"].as_i64(), Some(recipients.len() as i64));
     assert_eq!((a["recipients"]["visitors"].as_i64(), a["recipients"]["visits"].as_i64(), a["recipients"]["revenue"].as_f64()), (Some(2), Some(2), Some(40.0)));

@@ -16,7 +16,7 @@ const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $
 const RUN: &str = "mutation($job: JobName!) { runJob(job: $job) { run { outcome sends enqueued capped sent failed changed } } }";
 const CAMPAIGN: &str = "id name state subject offer audience { segment rule { minTier emailOptIn } } schedule { kind sendAt cron } nextSendAt sentAt
     totals { sends audience enqueued sent skippedForConsent capped unsubscribes }
-    sends { state audience noEmail skippedForConsent blocked capped enqueued pending sent failed skipped }";
+    sends { items { state audience noEmail skippedForConsent blocked capped enqueued pending sent failed skipped } }";
 
 async fn spawn(backend: Backend, sink: &SmtpSink, extra: &[(&str, &str)]) -> TestApp {
     let mut env = vec![("SMTP_URL", sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0".into()), ("LOYALTY_RESTAURANT_NAME", "Chez Test".into())];
@@ -226,7 +226,7 @@ async fn after_the_send(app: &TestApp, marketer: &str, sink: &SmtpSink, id: &str
     assert_eq!(c["state"], "SENT");
     assert!(c["sentAt"].is_string());
     assert_eq!(
-        c["sends"],
+        c["sends"]["items"],
         json!([{ "state": "done", "audience": 3, "noEmail": 1, "skippedForConsent": 0, "blocked": 1, "capped": 0, "enqueued": 1, "pending": 0, "sent": 1, "failed": 0, "skipped": 0 }])
     );
 

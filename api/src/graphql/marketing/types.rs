@@ -11,6 +11,7 @@ use super::audience::Audience;
 pub use super::states::{CampaignKind, CampaignState, ScheduleKind};
 use crate::error::IntoGql;
 use crate::graphql::context::{app, scope};
+use crate::graphql::paging;
 use crate::graphql::scalars::Money;
 use crate::graphql::types::Tier;
 
@@ -290,29 +291,46 @@ impl From<campaign::Model> for Campaign {
 
 #[ComplexObject]
 impl Campaign {
-    /// Its sends, newest first, with what became of their emails.
-    async fn sends(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignSend>> {
-        Ok(sends::reports(&app(ctx).db, scope(ctx), self.row_id).await.gql()?.into_iter().map(Into::into).collect())
+    /// Its sends, newest first, one page at a time, with what became of their emails.
+    async fn sends(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<CampaignSendPage> {
+        let (after, first) = paging::args("sends", first, after.as_deref(), 100).gql()?;
+        let page = sends::reports(&app(ctx).db, scope(ctx), self.row_id, after, first).await.gql()?;
+        let page_info = paging::info("sends", &page, |r| r.send.id);
+        Ok(CampaignSendPage { items: page.items.into_iter().map(Into::into).collect(), page_info })
     }
 
-    /// Its figures over all sends.
+    /// Its figures over all sends (counted in the database, however many sends).
     async fn totals(&self, ctx: &Context<'_>) -> async_graphql::Result<CampaignTotals> {
-        let mut t = CampaignTotals::default();
-        for r in sends::reports(&app(ctx).db, scope(ctx), self.row_id).await.gql()? {
-            t.sends += 1;
-            t.audience += r.send.audience;
-            t.skipped_for_consent += r.send.no_consent;
-            t.capped += r.send.capped;
-            t.enqueued += r.enqueued;
-            t.pending += r.pending;
-            t.sent += r.sent;
-            t.failed += r.failed;
-            t.skipped += r.skipped;
-            t.unsubscribes += r.unsubscribes;
-            t.held_out += r.held_out;
-        }
-        Ok(t)
+        let t = sends::totals(&app(ctx).db, scope(ctx), self.row_id).await.gql()?;
+        let d = t.deliveries;
+        Ok(CampaignTotals {
+            sends: t.sends,
+            audience: t.audience,
+            skipped_for_consent: t.no_consent,
+            capped: t.capped,
+            enqueued: d.enqueued,
+            pending: d.pending,
+            sent: d.sent,
+            failed: d.failed,
+            skipped: d.skipped,
+            unsubscribes: d.unsubscribes,
+            held_out: d.held_out,
+        })
     }
+}
+
+/// One page of a campaign's sends.
+#[derive(SimpleObject)]
+pub struct CampaignSendPage {
+    /// The sends, newest first.
+    pub items: Vec<CampaignSend>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
 }
 
 /// A member of an audience (a sample).
