@@ -42,6 +42,20 @@ both!(a_member_moves_to_a_new_phone_number, |app| async move {
     let fresh = app.data("mutation { upsertCustomer(input: { phone: \"+14155550101\", name: \"New\" }) { created } }", json!({})).await;
     assert_eq!(fresh["upsertCustomer"]["created"], true, "the old number is free for a new member");
 
+    let token = app.data("mutation($id: ID!) { createMemberToken(customerId: $id) { token } }", json!({ "id": ann })).await["createMemberToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (q, vars) in [
+        (CHANGE, json!({ "c": ann, "p": "+14155550166" })),
+        (ORDER, json!({ "input": { "customerId": ann, "orderId": "self-1", "amount": 500 } })),
+        ("mutation { useVoucher(code: \"AAAAA-AAAAA\", orderId: \"o\") { replayed } }", json!({})),
+    ] {
+        let (_, body) = app.gql_as(Some(&token), q, vars).await;
+        assert_eq!(code(&body), Some("FORBIDDEN"), "a member token may not {q}: {body}");
+    }
+    assert_eq!(app.data(FIND, json!({ "p": "+14155550177" })).await["findCustomer"]["id"], json!(ann), "the member's own token changed nothing");
+
     app.data("mutation($id: ID!) { eraseCustomer(id: $id) { id } }", json!({ "id": bob })).await;
     let (c, _, _) = app.error(CHANGE, json!({ "c": bob, "p": "+14155550188" })).await;
     assert_eq!(c, "INVALID_STATE", "an erased member has no number to change");
