@@ -62,7 +62,7 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("viewer", "findCustomer", "{ findCustomer(phone: \"+14155550101\") { id } }".into()),
         ("viewer", "loyaltyStats", "{ loyaltyStats { summary { totalCustomers } } }".into()),
         ("viewer", "upcomingOccasions", "{ upcomingOccasions { name } }".into()),
-        ("viewer", "segments", "{ segments { name } }".into()),
+        ("viewer", "segments", "{ segments { items { name } } }".into()),
         ("viewer", "loyaltyTiers", "{ loyaltyTiers { tier } }".into()),
         ("viewer", "pointsPerRedeemedDollar", "{ pointsPerRedeemedDollar }".into()),
         ("viewer", "restaurant", "{ restaurant { id } }".into()),

@@ -114,7 +114,10 @@ both!(graphql_over_http_negotiates_and_answers_with_the_specified_status, |app| 
     let res = get("mutation { createSegment(input: { name: \"via-get\" }) { name } }").await.unwrap();
     assert_eq!(res.status().as_u16(), 405, "no mutation over GET");
     assert_eq!(res.headers()["allow"], "POST");
-    assert_eq!(app.data("{ segments { name } }", json!({})).await["segments"].as_array().unwrap().iter().filter(|s| s["name"] == "via-get").count(), 0);
+    assert_eq!(
+        app.data("{ segments { items { name } } }", json!({})).await["segments"]["items"].as_array().unwrap().iter().filter(|s| s["name"] == "via-get").count(),
+        0
+    );
 });
 
 both!(malformed_requests_get_coded_json_errors_and_run_nothing, |app| async move {
@@ -140,8 +143,8 @@ both!(malformed_requests_get_coded_json_errors_and_run_nothing, |app| async move
         let message = json["errors"][0]["message"].as_str().unwrap();
         assert!(!message.contains("Error(") && !message.contains("untagged"), "{what}: no internal detail: {message}");
     }
-    let segments = app.data("{ segments { name } }", json!({})).await;
-    assert!(!segments["segments"].as_array().unwrap().iter().any(|s| s["name"] == "sneaky"), "nothing ran");
+    let segments = app.data("{ segments { items { name } } }", json!({})).await;
+    assert!(!segments["segments"]["items"].as_array().unwrap().iter().any(|s| s["name"] == "sneaky"), "nothing ran");
 });
 
 async fn browsers_on_allowed_origins_may_call_the_api(backend: crate::harness::Backend) {

@@ -109,3 +109,23 @@ both!(rankings_and_dated_lists_page_in_their_own_order, |app| async move {
     let names = follow(&app, &ann, "specialOccasions", "name", "name").await;
     assert_eq!(names, [json!("Promotion"), json!("Graduation"), json!("Housewarming")], "by date");
 });
+
+both!(segments_page_automatic_ones_first_then_custom_ones_by_name, |app| async move {
+    for name in ["zeta-club", "alpha-club", "mid-club"] {
+        app.data("mutation($n: String!) { createSegment(input: { name: $n }) { name } }", json!({ "n": name })).await;
+    }
+    let q = "query($after: String) { segments(first: 4, after: $after) { items { name automatic } pageInfo { hasNextPage endCursor } } }";
+    let (mut names, mut after, mut pages) = (Vec::new(), Value::Null, 0);
+    loop {
+        let page = app.data(q, json!({ "after": after })).await["segments"].clone();
+        names.extend(page["items"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()));
+        pages += 1;
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(pages, 3, "6 automatic and 3 custom segments in pages of 4");
+    assert_eq!(names[..6], ["new-customer", "frequent-visitor", "high-value", "vip", "at-risk", "dormant"]);
+    assert_eq!(names[6..], ["alpha-club", "mid-club", "zeta-club"], "custom ones by name, each once");
+});

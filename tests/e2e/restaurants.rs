@@ -372,8 +372,8 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
         ("occasions", "{ upcomingOccasions(days: 366) { name } }".into(), json!({ "upcomingOccasions": [] })),
         (
             "segments",
-            "{ segments { name customerCount } }".into(),
-            json!({ "segments": app.data("{ segments { name customerCount } }", json!({})).await["segments"].clone() }),
+            "{ segments { items { name customerCount } } }".into(),
+            json!({ "segments": app.data("{ segments { items { name customerCount } } }", json!({})).await["segments"].clone() }),
         ),
         ("jobRuns", "{ jobRuns { items { id } } }".into(), json!({ "jobRuns": { "items": [] } })),
         (
@@ -386,8 +386,8 @@ both!(every_operation_on_another_restaurants_objects_finds_nothing_and_changes_n
     ] {
         assert_eq!(app.data(&query, json!({})).await, empty, "{name}");
     }
-    let segments = app.data("{ segments { name } }", json!({})).await;
-    assert!(!segments["segments"].as_array().unwrap().iter().any(|s| s["name"] == "wine-club"), "B's custom segment is not listed for A");
+    let segments = app.data("{ segments { items { name } } }", json!({})).await;
+    assert!(!segments["segments"]["items"].as_array().unwrap().iter().any(|s| s["name"] == "wine-club"), "B's custom segment is not listed for A");
     app.data("mutation { updateRestaurant(input: { pointsPerDollar: 9 }) { id } }", json!({})).await;
     let (_, theirs) = app.gql_as(Some(&b), "{ restaurant { pointsPerDollar } }", json!({})).await;
     assert_eq!(theirs["data"]["restaurant"]["pointsPerDollar"], 1, "updateRestaurant changes the caller's restaurant only");

@@ -64,7 +64,7 @@ both!(automatic_segments_follow_the_rules, |app| async move {
     add_points(&app, &a, 10_000).await;
     app.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 75) { visitId } }", json!({ "id": a })).await;
     assert_eq!(customer(&app, &a).await["segments"], json!(["high-value", "new-customer", "vip"]));
-    let list = app.data("{ segments { name automatic customerCount } }", json!({})).await["segments"].clone();
+    let list = app.data("{ segments { items { name automatic customerCount } } }", json!({})).await["segments"]["items"].clone();
     let auto: Vec<_> = list
         .as_array()
         .unwrap()
@@ -80,6 +80,6 @@ both!(automatic_segments_follow_the_rules, |app| async move {
     assert_eq!(code, "VALIDATION", "automatic segments cannot be set by hand");
     app.data("mutation { upsertCustomer(input: { phone: \"+14155550101\", segments: [\"regulars\"] }) { created } }", json!({})).await;
     assert_eq!(customer(&app, &a).await["segments"], json!(["high-value", "new-customer", "regulars", "vip"]), "custom segments sit beside automatic ones");
-    let segs = app.data("{ segments { name customerCount } }", json!({})).await["segments"].clone();
+    let segs = app.data("{ segments { items { name customerCount } } }", json!({})).await["segments"]["items"].clone();
     assert!(segs.as_array().unwrap().contains(&json!({ "name": "regulars", "customerCount": 1 })), "a segment named in a profile is created");
 });

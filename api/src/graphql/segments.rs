@@ -62,6 +62,15 @@ where
     Ok(payload)
 }
 
+/// One page of segments.
+#[derive(SimpleObject)]
+pub struct SegmentPage {
+    /// The segments: automatic ones first, then custom ones by name.
+    pub items: Vec<Segment>,
+    /// Where the page ends.
+    pub page_info: super::paging::PageInfo,
+}
+
 /// A custom segment to create.
 #[derive(InputObject)]
 pub struct SegmentInput {
@@ -121,12 +130,21 @@ pub struct SegmentQuery;
 
 #[Object]
 impl SegmentQuery {
-    /// Every segment: automatic ones first, then custom ones by name.
+    /// Your segments, one page at a time: automatic ones first, then custom ones by name, each
+    /// with its size now (a rule segment's counted live).
     #[graphql(guard = "VIEWER")]
-    async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Segment>> {
+    async fn segments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<SegmentPage> {
+        let (after, first) = super::paging::args("segments", first, after.as_deref(), 100).gql()?;
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let p = restaurants::programme(db, scope).await.gql()?;
-        Ok(segments::list(db, scope, &p).await.gql()?.into_iter().map(Into::into).collect())
+        let page = segments::page(db, scope, &p, after, first).await.gql()?;
+        let page_info = super::paging::info("segments", &page, |(id, _)| *id);
+        Ok(SegmentPage { items: page.items.into_iter().map(|(_, s)| s.into()).collect(), page_info })
     }
 }
 

@@ -11,7 +11,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::{begin_write, customers, now};
+use super::{Paged, begin_write, customers, now};
 use crate::entities::{CampaignState, LabelKind, campaign, customer_label, segment};
 use crate::rules::audience::{self as rules, AudienceRule};
 use crate::rules::programme::Programme;
@@ -43,36 +43,68 @@ fn description(auto: &str) -> &'static str {
     }
 }
 
-/// Every segment of the restaurant: automatic ones first, then custom ones by name.
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope, p: &Programme) -> DomainResult<Vec<SegmentInfo>> {
+/// One page of the restaurant's segments: automatic ones first, then custom ones by name.
+/// Each comes with its cursor id: an automatic segment's is its position, negative (-1 …), a
+/// custom one's its row id; `after` is such an id. Sizes are counted for the page only (a rule
+/// segment's live, in SQL).
+pub async fn page(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, after: Option<i64>, first: u64) -> DomainResult<Paged<(i64, SegmentInfo)>> {
+    let autos = crate::rules::segments::AUTO_SEGMENTS;
+    let skip = match after {
+        Some(a) if a < 0 => usize::try_from(-a).unwrap_or(autos.len()),
+        Some(_) => autos.len(),
+        None => 0,
+    };
+    let mut items: Vec<(i64, SegmentInfo)> = autos
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(first as usize)
+        .map(|(i, n)| {
+            (-(i as i64) - 1, SegmentInfo { name: n.to_string(), automatic: true, description: Some(description(n).into()), customer_count: 0, rule: None })
+        })
+        .collect();
+    let mut q = segment::Entity::find().filter(segment::Column::RestaurantId.eq(&scope.restaurant_id));
+    if let Some(a) = after.filter(|a| *a > 0) {
+        let last = segment::Entity::find_by_id(a).filter(segment::Column::RestaurantId.eq(&scope.restaurant_id)).one(db).await?;
+        let last = last.ok_or_else(|| DomainError::validation("after", "names a segment that no longer exists; start again without it"))?;
+        q = q.filter(segment::Column::Name.gt(last.name));
+    }
+    let room = first - items.len() as u64;
+    let custom = q.order_by_asc(segment::Column::Name).limit(room + 1).all(db).await?;
+    let has_next = skip + items.len() < autos.len() || custom.len() as u64 > room;
+    for s in custom.into_iter().take(room as usize) {
+        let rule = s.rule.as_deref().map(AudienceRule::from_json).transpose()?;
+        items.push((s.id, SegmentInfo { customer_count: 0, name: s.name, automatic: false, description: s.description, rule }));
+    }
+    count_members(db, scope, p, &mut items).await?;
+    Ok(Paged { items, has_next })
+}
+
+/// Fills in the sizes of `items`: list and automatic segments from their labels (one grouped
+/// query), rule segments live.
+async fn count_members(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, items: &mut [(i64, SegmentInfo)]) -> DomainResult<()> {
     use customer_label::Column as L;
+    let names: Vec<String> = items.iter().filter(|(_, s)| s.rule.is_none()).map(|(_, s)| s.name.clone()).collect();
     let counts: HashMap<String, i64> = customer_label::Entity::find()
         .select_only()
         .column(L::Name)
         .column_as(L::CustomerId.count(), "n")
         .filter(L::RestaurantId.eq(&scope.restaurant_id))
         .filter(L::Kind.eq(LabelKind::Segment))
+        .filter(L::Name.is_in(names))
         .group_by(L::Name)
         .into_tuple::<(String, i64)>()
         .all(db)
         .await?
         .into_iter()
         .collect();
-    let count = |n: &str| counts.get(n).copied().unwrap_or(0);
-    let mut out: Vec<SegmentInfo> = crate::rules::segments::AUTO_SEGMENTS
-        .iter()
-        .map(|n| SegmentInfo { name: n.to_string(), automatic: true, description: Some(description(n).into()), customer_count: count(n), rule: None })
-        .collect();
-    let custom = segment::Entity::find().filter(segment::Column::RestaurantId.eq(&scope.restaurant_id)).order_by_asc(segment::Column::Name).all(db).await?;
-    for s in custom {
-        let rule = s.rule.as_deref().map(AudienceRule::from_json).transpose()?;
-        let customer_count = match &rule {
+    for (_, s) in items.iter_mut() {
+        s.customer_count = match &s.rule {
             Some(r) => crate::marketing::audience::count_rule(db, scope, p, r, now()).await? as i64,
-            None => count(&s.name),
+            None => counts.get(&s.name).copied().unwrap_or(0),
         };
-        out.push(SegmentInfo { customer_count, name: s.name, automatic: false, description: s.description, rule });
     }
-    Ok(out)
+    Ok(())
 }
 
 async fn find(db: &impl ConnectionTrait, scope: &Scope, name: &str) -> DomainResult<segment::Model> {

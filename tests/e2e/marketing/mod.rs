@@ -110,8 +110,8 @@ async fn segment_and_campaign(app: &TestApp, marketer: &str) -> String {
     let seg = as_key(app, marketer, "mutation($r: AudienceRuleInput!) { createSegment(input: { name: \"gold-regulars\", rule: $r }) { name customerCount rule { minTier visitedWithinDays emailOptIn } } }", json!({ "r": rule })).await;
     assert_eq!(seg["createSegment"]["customerCount"], 3, "Ann, Eve (no email) and Fay (blocked): {seg}");
     assert_eq!(seg["createSegment"]["rule"], rule);
-    let listed = as_key(app, marketer, "{ segments { name customerCount } }", json!({})).await;
-    assert!(listed["segments"].as_array().unwrap().contains(&json!({ "name": "gold-regulars", "customerCount": 3 })), "{listed}");
+    let listed = as_key(app, marketer, "{ segments { items { name customerCount } } }", json!({})).await;
+    assert!(listed["segments"]["items"].as_array().unwrap().contains(&json!({ "name": "gold-regulars", "customerCount": 3 })), "{listed}");
     let members = as_key(app, marketer, "{ customers(filter: { segment: \"gold-regulars\" }) { totalCount } }", json!({})).await;
     assert_eq!(members["customers"]["totalCount"], 3, "the customer list filters by a rule segment too");
 
