@@ -11,7 +11,7 @@ const PAGE: &str = "{ customers(limit: 50, sort: NAME) { totalCount items {
     notes { items { note } }
     preferences { favoriteItems { items { itemId orderCount } } }
     specialOccasions { items { name } }
-    referral { referredBy { name } referrals { name } }
+    referral { referredBy { name } referrals(first: 100) { items { name } } }
     pointsHistory(first: 3) { items { points kind } }
     visits(first: 2) { items { amount orderId } }
 } } }";
@@ -73,7 +73,7 @@ async fn a_page_costs_the_same_statements_at_any_size(backend: Backend) {
 
     let items = large["customers"]["items"].as_array().unwrap();
     let aaron = &items[0];
-    assert_eq!(aaron["referral"]["referrals"].as_array().unwrap().len(), 49);
+    assert_eq!(aaron["referral"]["referrals"]["items"].as_array().unwrap().len(), 49);
     assert_eq!(aaron["pointsHistory"]["items"].as_array().unwrap().len(), 3, "referral bonuses, newest 3");
     let member = &items[1];
     assert_eq!(member["name"], "Member 000");

@@ -129,3 +129,17 @@ both!(segments_page_automatic_ones_first_then_custom_ones_by_name, |app| async m
     assert_eq!(names[..6], ["new-customer", "frequent-visitor", "high-value", "vip", "at-risk", "dormant"]);
     assert_eq!(names[6..], ["alpha-club", "mid-club", "zeta-club"], "custom ones by name, each once");
 });
+
+both!(a_members_referrals_page_oldest_first, |app| async move {
+    let ann = create_customer(&app, "+14155550101", "Ann").await;
+    let code = crate::customer(&app, &ann).await["referral"]["referralCode"].as_str().unwrap().to_string();
+    for (i, name) in ["Bob", "Cat", "Dan"].iter().enumerate() {
+        let input = json!({ "phone": format!("+1415555011{i}"), "name": name, "referralCode": code });
+        app.data("mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created } }", json!({ "input": input })).await;
+    }
+    let q = "query($c: ID!, $after: String) { customer(id: $c) { referral { referrals(first: 2, after: $after) { items { name } pageInfo { hasNextPage endCursor } } } } }";
+    let first = app.data(q, json!({ "c": ann, "after": null })).await["customer"]["referral"]["referrals"].clone();
+    assert_eq!((first["items"].clone(), first["pageInfo"]["hasNextPage"].clone()), (json!([{ "name": "Bob" }, { "name": "Cat" }]), json!(true)));
+    let next = app.data(q, json!({ "c": ann, "after": first["pageInfo"]["endCursor"] })).await["customer"]["referral"]["referrals"].clone();
+    assert_eq!((next["items"].clone(), next["pageInfo"]["hasNextPage"].clone()), (json!([{ "name": "Dan" }]), json!(false)));
+});

@@ -25,7 +25,7 @@ const FIELDS: &[&str] = &[
     "marketing { emailOptIn smsOptIn pushNotifications specialOffers birthdayOffers anniversaryOffers }",
     "tags",
     "segments",
-    "referral { referralCode referralsCount referralRewards referredBy { id name } referrals { id } }",
+    "referral { referralCode referralsCount referralRewards referredBy { id name } referrals { items { id } } }",
     "specialOccasions { items { name } }",
     "feedback { averageRating totalReviews lastReviewDate }",
     "status",
@@ -93,12 +93,12 @@ both!(each_field_read_alone_equals_the_full_read, |app| async move {
         }
         let nested = app
             .data(
-                &format!("query($bob: ID!, $ann: ID!) {{ b: customer(id: $bob) {{ referral {{ referredBy {{ {field} }} }} }} a: customer(id: $ann) {{ referral {{ referrals {{ {field} }} }} }} }}"),
+                &format!("query($bob: ID!, $ann: ID!) {{ b: customer(id: $bob) {{ referral {{ referredBy {{ {field} }} }} }} a: customer(id: $ann) {{ referral {{ referrals {{ items {{ {field} }} }} }} }} }}"),
                 json!({ "bob": bob, "ann": ann }),
             )
             .await;
         assert_eq!(nested["b"]["referral"]["referredBy"][name], ann_full[name], "{name} read alone through the referrer's loader");
-        assert_eq!(nested["a"]["referral"]["referrals"][0][name], listed[name], "{name} read alone through the referrals' loader");
+        assert_eq!(nested["a"]["referral"]["referrals"]["items"][0][name], listed[name], "{name} read alone through the referrals' loader");
     }
     let mixed = app
         .data(

@@ -58,9 +58,9 @@ pub struct VouchersOf(pub i64, pub bool, pub Option<i64>, pub u64);
 /// The restaurant's rewards catalogue (without archived rewards), read once per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Catalogue;
-/// The customers a customer referred, read with the columns of a projection.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ReferralsOf(pub i64, pub customers::Projection);
+/// A page of the customers a customer referred: `(customer, after, first)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReferralsOf(pub i64, pub Option<i64>, pub u64);
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DomainError>>;
 
@@ -222,16 +222,16 @@ impl Loader<CustomerKeyOf> for DbLoader {
 }
 
 impl Loader<ReferralsOf> for DbLoader {
-    type Value = Vec<customer::Model>;
+    type Value = Paged<customer::Model>;
     type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[ReferralsOf]) -> LoadResult<ReferralsOf, Vec<customer::Model>> {
-        let mut found = HashMap::new();
-        for (read, keys) in by_projection(keys, |k| &k.1) {
-            let rows = customers::referrals_for(&self.db, &self.scope, &ids(&keys, |k| k.0), read).await?;
-            found.extend(rows.into_iter().map(|(id, v)| (ReferralsOf(id, read.clone()), v)));
+    async fn load(&self, keys: &[ReferralsOf]) -> LoadResult<ReferralsOf, Paged<customer::Model>> {
+        let mut out = HashMap::new();
+        for (page, ids) in cursor_pages(keys, |k| (k.0, k.1, k.2)) {
+            let found = customers::referral_pages(&self.db, &self.scope, &ids, page).await?;
+            out.extend(found.into_iter().map(|(id, p)| (ReferralsOf(id, page.0, page.1), p)));
         }
-        Ok(found)
+        Ok(out)
     }
 }
 

@@ -143,10 +143,12 @@ pub(crate) async fn newest_page<E: EntityTrait>(
 pub(crate) struct Newest {
     pub order: &'static str,
     pub after: &'static str,
+    /// The column naming the row's parent (the customer a row belongs to, or who referred them).
+    pub parent: &'static str,
 }
 
 /// Newest first by id.
-pub(crate) const BY_ID: Newest = Newest { order: "id DESC", after: "id < ?" };
+pub(crate) const BY_ID: Newest = Newest { order: "id DESC", after: "id < ?", parent: "customer_id" };
 
 /// Pages of several customers' rows at once (for DataLoaders of nested lists), newest first
 /// (`by`): per customer at most `first` rows after the row `after` that meet every `only`
@@ -164,7 +166,7 @@ pub(crate) async fn newest_pages<E: EntityTrait>(
     if let Some(last) = after {
         only.push((by.after, last.into()));
     }
-    let rows = newest_per_customer::<E>(db, scope, ids, by.order, &only, (first + 1, 0)).await?;
+    let rows = newest_per_customer::<E>(db, scope, (ids, by.parent), by.order, &only, (first + 1, 0)).await?;
     let mut pages: std::collections::HashMap<i64, Paged<E::Model>> = ids.iter().map(|id| (*id, Paged { items: Vec::new(), has_next: false })).collect();
     for row in rows {
         if let Some(page) = pages.get_mut(&customer_of(&row)) {
@@ -189,7 +191,7 @@ pub type Txn = DatabaseTransaction;
 pub(crate) async fn newest_per_customer<E>(
     db: &impl sea_orm::ConnectionTrait,
     scope: &Scope,
-    ids: &[i64],
+    (ids, parent): (&[i64], &str),
     order: &str,
     only: &[(&str, sea_orm::Value)],
     (limit, offset): (u64, u64),
@@ -211,9 +213,9 @@ where
     let conditions: String = only.iter().enumerate().map(|(i, (test, _))| condition(i, test)).collect();
     let table = E::default().table_name().to_string();
     let sql = format!(
-        "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY {order}) AS row_no \
-         FROM {table} t WHERE restaurant_id = {} AND customer_id IN ({}){conditions}) ranked \
-         WHERE row_no > {offset} AND row_no <= {} ORDER BY customer_id, row_no",
+        "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {order}) AS row_no \
+         FROM {table} t WHERE restaurant_id = {} AND {parent} IN ({}){conditions}) ranked \
+         WHERE row_no > {offset} AND row_no <= {} ORDER BY {parent}, row_no",
         param(1),
         list.join(", "),
         offset + limit

@@ -63,8 +63,11 @@ pub(crate) async fn insert(
 }
 
 /// Visits newest first by when they happened (a visit recorded late sorts by its own time).
-const BY_TIME: super::Newest =
-    super::Newest { order: "visited_at DESC, id DESC", after: "(visited_at, id) < (SELECT p.visited_at, p.id FROM visits p WHERE p.id = ?)" };
+const BY_TIME: super::Newest = super::Newest {
+    order: "visited_at DESC, id DESC",
+    after: "(visited_at, id) < (SELECT p.visited_at, p.id FROM visits p WHERE p.id = ?)",
+    parent: "customer_id",
+};
 
 /// A page of visits of each of several customers in one query (for a DataLoader), newest first.
 pub async fn pages_for(

@@ -60,12 +60,27 @@ impl Referral {
         Customer::load(ctx, id).await
     }
 
-    /// The members this one referred, oldest first.
-    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Customer>> {
-        let read = projection(ctx.look_ahead());
-        let rows = loader(ctx).load_one(ReferralsOf(self.customer_id, read.clone())).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(|row| Customer::projected(row, read.clone())).collect())
+    /// The members this one referred, oldest first, one page at a time.
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many to return (1 to 100).")] first: i64,
+        #[graphql(desc = "The previous page's `pageInfo.endCursor`, for the next page.")] after: Option<String>,
+    ) -> async_graphql::Result<ReferredPage> {
+        let (after, first) = paging::args("referrals", first, after.as_deref(), MAX_HISTORY).gql()?;
+        let page = loader(ctx).load_one(ReferralsOf(self.customer_id, after, first)).await.gql()?;
+        let (items, page_info) = paging::items("referrals", page, |c| c.id);
+        Ok(ReferredPage { items, page_info })
     }
+}
+
+/// One page of the members a member referred.
+#[derive(SimpleObject)]
+pub struct ReferredPage {
+    /// The members, oldest first.
+    pub items: Vec<Customer>,
+    /// Where the page ends.
+    pub page_info: crate::graphql::paging::PageInfo,
 }
 
 /// Review summary.

@@ -44,11 +44,15 @@ pub async fn favorites_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]
 const BY_COUNT: crate::ops::Newest = crate::ops::Newest {
     order: "order_count DESC, item_id ASC",
     after: "(-order_count, item_id) > (SELECT -p.order_count, p.item_id FROM favorite_items p WHERE p.id = ?)",
+    parent: "customer_id",
 };
 
 /// By date, then as added.
-const BY_DATE: crate::ops::Newest =
-    crate::ops::Newest { order: "date ASC, id ASC", after: "(date, id) > (SELECT p.date, p.id FROM special_occasions p WHERE p.id = ?)" };
+const BY_DATE: crate::ops::Newest = crate::ops::Newest {
+    order: "date ASC, id ASC",
+    after: "(date, id) > (SELECT p.date, p.id FROM special_occasions p WHERE p.id = ?)",
+    parent: "customer_id",
+};
 
 /// A page of favourite items of each of several customers, most ordered first.
 pub async fn favorite_pages(
@@ -79,13 +83,15 @@ pub fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     map
 }
 
-/// Customers referred by several customers with `read`'s columns and who referred them (for
-/// a DataLoader), oldest first.
-pub async fn referrals_for(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], read: &Projection) -> DomainResult<HashMap<i64, Vec<customer::Model>>> {
-    let select = customer::Entity::find()
-        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(customer::Column::ReferredBy.is_in(ids.iter().copied()))
-        .order_by_asc(customer::Column::Id);
-    let rows = read.with(customer::Column::ReferredBy).read(db, select).await?;
-    Ok(group(rows, |c| c.referred_by.unwrap_or_default()))
+/// Oldest first, by whom they were referred.
+const REFERRED: crate::ops::Newest = crate::ops::Newest { order: "id ASC", after: "id > ?", parent: "referred_by" };
+
+/// A page of the customers each of several customers referred (for a DataLoader), oldest first.
+pub async fn referral_pages(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i64],
+    page: (Option<i64>, u64),
+) -> DomainResult<HashMap<i64, Paged<customer::Model>>> {
+    Ok(crate::ops::newest_pages::<customer::Entity>(db, scope, ids, (&REFERRED, &[]), page, |c| c.referred_by.unwrap_or_default()).await?)
 }
