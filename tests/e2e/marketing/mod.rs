@@ -227,7 +227,7 @@ async fn after_the_send(app: &TestApp, marketer: &str, sink: &SmtpSink, id: &str
     assert!(c["sentAt"].is_string());
     assert_eq!(
         c["sends"]["items"],
-        json!([{ "state": "done", "audience": 3, "noEmail": 1, "skippedForConsent": 0, "blocked": 1, "capped": 0, "enqueued": 1, "pending": 0, "sent": 1, "failed": 0, "skipped": 0 }])
+        json!([{ "state": "DONE", "audience": 3, "noEmail": 1, "skippedForConsent": 0, "blocked": 1, "capped": 0, "enqueued": 1, "pending": 0, "sent": 1, "failed": 0, "skipped": 0 }])
     );
 
     let edit = refused(app, marketer, "mutation($id: ID!) { updateCampaign(id: $id, input: { subject: \"New\" }) { id } }", json!({ "id": id })).await;

@@ -64,3 +64,17 @@ pub enum ScheduleKind {
     /// Sent on a cron schedule in the restaurant's zone.
     Recurring,
 }
+
+/// Where one send of a campaign stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::entities::SendState")]
+pub enum SendState {
+    /// Its audience is being read and its emails written.
+    Enqueuing,
+    /// Its emails are written and being sent.
+    Enqueued,
+    /// Every email of it is final (sent, failed, skipped or held out).
+    Done,
+    /// Stopped with its campaign; emails not yet sent are skipped.
+    Cancelled,
+}

@@ -8,7 +8,7 @@ use entity::marketing::sends::{self, SendReport};
 use entity::rules::audience as rules;
 
 use super::audience::Audience;
-pub use super::states::{CampaignKind, CampaignState, ScheduleKind};
+pub use super::states::{CampaignKind, CampaignState, ScheduleKind, SendState};
 use crate::error::IntoGql;
 use crate::graphql::context::{app, scope};
 use crate::graphql::paging;
@@ -75,8 +75,8 @@ pub struct CampaignSend {
     pub held_out: i64,
     /// The scheduled time the send is for.
     pub slot: DateTime<Utc>,
-    /// `enqueuing`, `enqueued`, `done` or `cancelled`.
-    pub state: String,
+    /// Where the send stands.
+    pub state: SendState,
     /// Members the audience matched when the send started.
     pub audience: i64,
     /// Left out: no email address.
@@ -113,7 +113,7 @@ impl From<SendReport> for CampaignSend {
             row_id: s.id,
             held_out: r.held_out,
             slot: s.slot,
-            state: sea_orm::ActiveEnum::to_value(&s.state),
+            state: s.state.into(),
             audience: s.audience,
             no_email: s.no_email,
             skipped_for_consent: s.no_consent,

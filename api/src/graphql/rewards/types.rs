@@ -32,6 +32,18 @@ pub enum VoucherStatus {
     Voided,
 }
 
+/// Why a voucher cannot be used now.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::rules::rewards::VoucherProblem")]
+pub enum VoucherProblem {
+    /// It was used on an order (`redeemedOrderId`).
+    AlreadyRedeemed,
+    /// It is past `expiresAt`.
+    Expired,
+    /// Staff voided it; its points went back.
+    Voided,
+}
+
 /// A reward of the catalogue.
 #[derive(SimpleObject)]
 pub struct Reward {
@@ -109,8 +121,8 @@ pub struct Voucher {
     pub status: VoucherStatus,
     /// Whether the POS can use it now.
     pub usable: bool,
-    /// Why not, when it cannot be used: `already redeemed`, `expired` or `voided`.
-    pub unusable_because: Option<String>,
+    /// Why not, when it cannot be used.
+    pub unusable_because: Option<VoucherProblem>,
     /// When it was issued.
     pub issued_at: DateTime<Utc>,
     /// When it stops being valid.
@@ -135,7 +147,7 @@ impl From<voucher::Model> for Voucher {
             item_id: v.item_id,
             status: v.status.into(),
             usable: problem.is_none(),
-            unusable_because: problem.map(|p| p.to_string()),
+            unusable_because: problem.map(Into::into),
             issued_at: v.issued_at,
             expires_at: v.expires_at,
             redeemed_at: v.redeemed_at,
