@@ -7,20 +7,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use crate::entities::{DeliveryStatus, campaign_send, email_delivery};
 use crate::{DomainResult, Scope};
 
-/// One send's figures.
+/// One send with what became of its emails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendReport {
     pub send: campaign_send::Model,
-    pub enqueued: i64,
-    pub pending: i64,
-    pub sent: i64,
-    pub failed: i64,
-    /// Written, then not sent: consent withdrawn before sending, or the campaign cancelled.
-    pub skipped: i64,
-    /// Members who unsubscribed through this send's emails.
-    pub unsubscribes: i64,
-    /// Members kept in the control group (not emailed).
-    pub held_out: i64,
+    pub figures: Figures,
 }
 
 /// One page of the campaign's sends, newest first, with their delivery figures (two grouped
@@ -62,17 +53,7 @@ pub async fn reports(
     Ok(page.map(|send| {
         let mine: Vec<(DeliveryStatus, i64)> = counts.iter().filter(|(id, ..)| *id == send.id).map(|(_, s, n)| (*s, *n)).collect();
         let unsubscribes = unsubscribes.iter().find(|(id, _)| *id == send.id).map_or(0, |(_, n)| *n);
-        let f = Figures::of(&mine, unsubscribes);
-        SendReport {
-            send,
-            enqueued: f.enqueued,
-            pending: f.pending,
-            sent: f.sent,
-            failed: f.failed,
-            skipped: f.skipped,
-            unsubscribes: f.unsubscribes,
-            held_out: f.held_out,
-        }
+        SendReport { send, figures: Figures::of(&mine, unsubscribes) }
     }))
 }
 
@@ -83,8 +64,11 @@ pub struct Figures {
     pub pending: i64,
     pub sent: i64,
     pub failed: i64,
+    /// Written, then not sent: consent withdrawn before sending, or the campaign cancelled.
     pub skipped: i64,
+    /// Members who unsubscribed through these emails.
     pub unsubscribes: i64,
+    /// Members kept in the control group (not emailed).
     pub held_out: i64,
 }
 

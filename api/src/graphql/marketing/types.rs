@@ -107,11 +107,11 @@ pub struct CampaignSend {
 
 impl From<SendReport> for CampaignSend {
     fn from(r: SendReport) -> Self {
-        let s: campaign_send::Model = r.send;
+        let (s, f): (campaign_send::Model, _) = (r.send, r.figures);
         Self {
             id: ID(s.id.to_string()),
             row_id: s.id,
-            held_out: r.held_out,
+            held_out: f.held_out,
             slot: s.slot,
             state: s.state.into(),
             audience: s.audience,
@@ -119,12 +119,12 @@ impl From<SendReport> for CampaignSend {
             skipped_for_consent: s.no_consent,
             blocked: s.blocked,
             capped: s.capped,
-            enqueued: r.enqueued,
-            pending: r.pending,
-            sent: r.sent,
-            failed: r.failed,
-            skipped: r.skipped,
-            unsubscribes: r.unsubscribes,
+            enqueued: f.enqueued,
+            pending: f.pending,
+            sent: f.sent,
+            failed: f.failed,
+            skipped: f.skipped,
+            unsubscribes: f.unsubscribes,
             started_at: s.started_at,
             finished_at: s.finished_at,
         }
