@@ -17,6 +17,11 @@ pub enum LogFormat {
     Json,
 }
 
+/// A locale tag such as `en-NZ`.
+fn parse_locale(tag: &str) -> Result<entity::entities::Locale, String> {
+    entity::entities::Locale::parse(tag).ok_or_else(|| format!("{tag:?} is not one of en-US, en-GB, en-IE, en-AU, en-NZ, en-CA"))
+}
+
 /// Everything the service can be told; every flag has an environment variable.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -153,6 +158,17 @@ pub struct Config {
     /// Display name of new restaurants, shown in their emails.
     #[arg(long, env = "LOYALTY_RESTAURANT_NAME", default_value = "Our Restaurant", global = true)]
     pub restaurant_name: String,
+
+    /// Postal address of new restaurants, shown in every marketing email's footer (lines
+    /// separated by `\n`); unset, a restaurant sends no marketing email until `updateRestaurant`
+    /// gives it one.
+    #[arg(long, env = "LOYALTY_POSTAL_ADDRESS", global = true)]
+    pub postal_address: Option<String>,
+
+    /// Locale new restaurants' emails write dates and numbers in: en-US, en-GB, en-IE, en-AU,
+    /// en-NZ or en-CA.
+    #[arg(long, env = "LOYALTY_LOCALE", default_value = "en-US", value_parser = parse_locale, global = true)]
+    pub locale: entity::entities::Locale,
 
     /// Base URL customers reach this service at, for unsubscribe links (default: from --bind).
     #[arg(long, env = "LOYALTY_PUBLIC_URL", global = true)]
@@ -304,6 +320,13 @@ impl Config {
             keep_job_run_days: p.retention.job_run_days as i32,
             keep_delivery_days: p.retention.delivery_days as i32,
             erase_inactive_months: p.retention.erase_inactive_months as i32,
+            postal_address: self.postal_address.as_deref().map(|a| a.replace("\\n", "\n").trim().to_string()).filter(|a| !a.is_empty()),
+            phone: None,
+            website_url: None,
+            booking_url: None,
+            logo_url: None,
+            brand_color: "#2f4f4f".into(),
+            locale: self.locale,
             created_at: at,
             updated_at: at,
         }

@@ -42,6 +42,9 @@ pub enum ErrorCode {
     /// Another member already has the value (a phone number), or a concurrent change of the same
     /// thing won: read it again.
     Conflict,
+    /// A restaurant setting this needs is not set (`extensions.setting` names it, e.g.
+    /// `postalAddress` before any marketing email): set it with `updateRestaurant`.
+    SettingRequired,
     /// Personal data whose key an erasure destroyed (read from a copy taken before it).
     DataErased,
     /// The database cannot be reached or has no connection free now: retry shortly (HTTP 503
@@ -53,7 +56,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::InsufficientPoints,
@@ -70,6 +73,7 @@ impl ErrorCode {
         ErrorCode::BadRequest,
         ErrorCode::TooComplex,
         ErrorCode::Conflict,
+        ErrorCode::SettingRequired,
         ErrorCode::DataErased,
         ErrorCode::DatabaseUnavailable,
         ErrorCode::Internal,
@@ -100,6 +104,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::TooComplex => "TOO_COMPLEX",
             ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::SettingRequired => "SETTING_REQUIRED",
             ErrorCode::DataErased => "DATA_ERASED",
             ErrorCode::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
@@ -122,6 +127,7 @@ impl ErrorCode {
             DomainError::RewardUnavailable { .. } => ErrorCode::RewardUnavailable,
             DomainError::InvalidState { .. } => ErrorCode::InvalidState,
             DomainError::Conflict { .. } => ErrorCode::Conflict,
+            DomainError::SettingRequired { .. } => ErrorCode::SettingRequired,
             DomainError::Erased { .. } => ErrorCode::DataErased,
             DomainError::Database(e) if unavailable(e) => ErrorCode::DatabaseUnavailable,
             DomainError::Database(_) | DomainError::Internal(_) => ErrorCode::Internal,
@@ -189,6 +195,13 @@ impl ErrorExtensions for ApiError {
                 async_graphql::Error::new(err.to_string()).extend_with(move |_, e| {
                     e.set("code", code);
                     e.set("field", field.as_str());
+                })
+            }
+            DomainError::SettingRequired { setting, .. } => {
+                let setting = setting.clone();
+                async_graphql::Error::new(err.to_string()).extend_with(move |_, e| {
+                    e.set("code", code);
+                    e.set("setting", setting.as_str());
                 })
             }
             DomainError::InsufficientPoints { available, requested } => {

@@ -34,6 +34,9 @@ pub enum DomainError {
     /// concurrent change of the same thing won.
     #[error("{message}")]
     Conflict { message: String },
+    /// A restaurant setting this needs is not set (e.g. the postal address before marketing).
+    #[error("{message}")]
+    SettingRequired { setting: String, message: String },
     /// Personal data whose key was destroyed by an erasure (a copy of the data from before it).
     #[error("{what}'s personal data was erased")]
     Erased { what: String },

@@ -67,6 +67,13 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         keep_job_run_days: p.retention.job_run_days as i32,
         keep_delivery_days: p.retention.delivery_days as i32,
         erase_inactive_months: p.retention.erase_inactive_months as i32,
+        postal_address: Some("1 Test Street, Testville".into()),
+        phone: None,
+        website_url: None,
+        booking_url: None,
+        logo_url: None,
+        brand_color: "#2f4f4f".into(),
+        locale: crate::entities::Locale::EnUs,
         created_at: at,
         updated_at: at,
     }

@@ -26,7 +26,8 @@ use entity::rules::occasions;
 use entity::rules::programme::Programme;
 use tokio::task::JoinSet;
 
-use crate::mailer::{self, Rendered, SendError, Sender};
+use crate::layout::{self, Look, Rendered};
+use crate::mailer::{SendError, Sender};
 use crate::metrics;
 use crate::{Campaign, JobContext, JobError, JobReport};
 
@@ -54,11 +55,16 @@ pub async fn deliver(
         }
         return Ok(report);
     }
+    if entity::rules::restaurant::ready_to_market(restaurant).is_err() {
+        // Held, not lost: the jobs that write emails say why; these go once the address is set.
+        return Ok(report);
+    }
     outbox::release_stale(&ctx.db, scope, now - Duration::minutes(STALE_SENDING_MINUTES)).await?;
     let letter = Letterhead {
         scope: scope.clone(),
         sender: Sender::of(restaurant).map_err(|e| JobError::Config(format!("restaurant {}: {e}", restaurant.id))),
         restaurant: restaurant.name.clone(),
+        look: Look::of(restaurant),
         link_base: ctx.link_base(restaurant).to_string(),
         programme: Programme::from(restaurant),
         builtins: builtins::all(&ctx.db, scope).await?,
@@ -121,6 +127,7 @@ struct Letterhead {
     scope: Scope,
     sender: Result<Sender, JobError>,
     restaurant: String,
+    look: Look,
     link_base: String,
     programme: Programme,
     /// The built-in campaigns' wording, as the restaurant's marketers left it.
@@ -186,7 +193,7 @@ async fn send_one(
     }
     .max(0);
     if let Some(day) = row.occasion_date {
-        vars.occasion_date = day.to_string();
+        vars.occasion_date = letter.look.locale.date(day);
         vars.days_until_occasion = (day - letter.programme.today(entity::ops::now())).num_days().max(0);
     }
     if builtin == Some(Campaign::Occasion)
@@ -205,22 +212,22 @@ async fn send_one(
     }
     if builtin == Some(Campaign::PointsExpiry) {
         vars.expiring_points = c.points_current;
-        vars.expires_on = row.occasion_date.map(|d| d.to_string()).unwrap_or_default();
+        vars.expires_on = row.occasion_date.map(|d| letter.look.locale.date(d)).unwrap_or_default();
     }
     if let Some(benefit) = builtin.and_then(|b| b.benefit(&letter.programme, c, &row.period_key)) {
         match rewards::issue_benefit(&ctx.db, &letter.scope, c.id, &benefit, entity::ops::now()).await {
             Ok(v) => {
                 vars.voucher_code = v.code;
                 vars.voucher_percent = benefit.percent;
-                vars.voucher_expires = v.expires_at.with_timezone(&letter.programme.timezone).date_naive().to_string();
+                vars.voucher_expires = letter.look.locale.date(v.expires_at.with_timezone(&letter.programme.timezone).date_naive());
             }
             Err(e) => return Outcome::Failed(SendError::Data(e.to_string())),
         }
     }
     let rendered = match compiled.get(&content.id) {
-        Some(Ok(templates)) => mailer::compose_with(templates, &vars),
+        Some(Ok(templates)) => layout::compose_with(templates, &vars, &letter.look),
         Some(Err(e)) => Err(e.clone()),
-        None => mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars),
+        None => layout::compose(&content.subject, &content.body_text, &content.body_html, &vars, &letter.look),
     };
     let rendered = match rendered {
         Ok(r) => r,
@@ -260,10 +267,34 @@ async fn nearing(ctx: &JobContext, letter: &Letterhead, row: &email_delivery::Mo
 }
 
 /// A campaign's email as member `c` would receive it (footer included; consent not checked).
+/// A built-in kind shows what its job fills in when it sends: the voucher it would issue (its
+/// percentage and last day; the code is a placeholder, no voucher is made), the occasion or
+/// expiry day.
 pub fn preview(ctx: &JobContext, restaurant: &restaurant::Model, content: &campaign::Model, c: &customer::Model) -> Result<Rendered, String> {
     let unsubscribe_url = ctx.links.url(ctx.link_base(restaurant), c.id);
-    let vars = Vars::of(c, &Programme::from(restaurant), &restaurant.name, content.offer.as_deref(), &unsubscribe_url);
-    mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars)
+    let p = Programme::from(restaurant);
+    let mut vars = Vars::of(c, &p, &restaurant.name, content.offer.as_deref(), &unsubscribe_url);
+    if let Some(kind) = content.builtin_key.as_deref().and_then(Campaign::from_name) {
+        sample_kind_values(kind, &p, c, &mut vars);
+    }
+    layout::compose(&content.subject, &content.body_text, &content.body_html, &vars, &Look::of(restaurant))
+}
+
+/// The values a built-in kind's job would fill in, for a preview.
+fn sample_kind_values(kind: Campaign, p: &Programme, c: &customer::Model, vars: &mut Vars) {
+    let today = p.today(entity::ops::now());
+    let day = |days: u32| p.locale.date(today + chrono::Days::new(u64::from(days)));
+    if let Some(benefit) = kind.benefit(p, c, "preview") {
+        (vars.voucher_code, vars.voucher_percent, vars.voucher_expires) = ("XXXXX-XXXXX".into(), benefit.percent, day(benefit.valid_days));
+    }
+    match kind {
+        Campaign::Occasion => {
+            (vars.occasion, vars.occasion_date, vars.days_until_occasion) = ("celebration".into(), day(p.occasion_lead_days), i64::from(p.occasion_lead_days));
+        }
+        Campaign::PointsExpiry => (vars.expiring_points, vars.expires_on) = (c.points_current, day(p.expiry_warning_days)),
+        Campaign::MemberAnniversary => vars.years = occasions::years_at(p.today(c.member_since), today).max(1),
+        _ => {}
+    }
 }
 
 /// Sends one test email of a campaign to `to`, rendered for a made-up member and marked as a
@@ -273,10 +304,16 @@ pub async fn send_test(ctx: &JobContext, restaurant: &restaurant::Model, content
     if !ctx.mailer.is_configured() {
         return Err(SendError::NotConfigured);
     }
+    entity::rules::restaurant::ready_to_market(restaurant).map_err(|e| SendError::Data(e.to_string()))?;
     let sender = Sender::of(restaurant)?;
     let mut vars = Vars::sample(&restaurant.name, content.offer.as_deref());
+    if content.builtin_key.is_none() {
+        (vars.voucher_code, vars.voucher_percent, vars.voucher_expires) = (String::new(), 0, String::new());
+    }
     vars.unsubscribe_url = ctx.links.test_url(ctx.link_base(restaurant), content.id);
-    let rendered = mailer::compose(&content.subject, &content.body_text, &content.body_html, &vars).map_err(SendError::Build)?;
+    vars.preferences_url = entity::rules::content::preferences_of(&vars.unsubscribe_url);
+    (vars.locale, vars.program) = (restaurant.locale.tag().to_string(), restaurant.locale.spell("programme").to_string());
+    let rendered = layout::compose(&content.subject, &content.body_text, &content.body_html, &vars, &Look::of(restaurant)).map_err(SendError::Build)?;
     let message_id = format!("<test-{}-{}.{}@loyalty>", content.id, entity::ops::now().timestamp_millis(), ctx.deployment_id);
     let message = ctx.mailer.build_test(&sender, to, &rendered, &vars.unsubscribe_url, &message_id)?;
     ctx.mailer.send(message).await?;

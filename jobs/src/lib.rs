@@ -22,6 +22,7 @@ use serde::Serialize;
 
 pub mod delivery;
 pub mod job;
+pub mod layout;
 pub mod lifecycle;
 pub mod mailer;
 pub mod metrics;

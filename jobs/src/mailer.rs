@@ -1,6 +1,5 @@
-//! Email: composing a member's email from campaign content (minijinja templates checked by
-//! `entity::rules::content`; the built-in campaigns' default wording is in
-//! `entity::marketing::kinds`) and delivery over SMTP with lettre's pooled
+//! Email: the staff digest, building messages (a member's email is set in [`crate::layout`])
+//! and delivery over SMTP with lettre's pooled
 //! async transport. Every marketing email is multipart (text + HTML) and carries
 //! `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
 
@@ -11,24 +10,13 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::OnceLock;
 
-use minijinja::value::Value;
 use minijinja::{Environment, context};
 
 use entity::entities::restaurant;
-use entity::rules::content::{Compiled, Parts, Vars, escape_html};
 
 use crate::{JobError, JobsConfig};
 
-/// The layout marketing emails' HTML is set in (unless the content is a whole document).
-const LAYOUT: &str = include_str!("../templates/layout.html");
-
-/// A rendered email.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::layout::Rendered;
 
 /// The staff digest's templates (staff-facing: no footer, no unsubscribe).
 fn digest_env() -> &'static Environment<'static> {
@@ -49,51 +37,6 @@ pub fn digest(restaurant: &str, today: &str, guests: &[entity::ops::digest::Gues
     let ctx = context! { restaurant => restaurant, today => today, people => people, guests => minijinja::value::Serde(guests) };
     let render = |name: &str| env.get_template(name).and_then(|t| t.render(&ctx)).map_err(|e| e.to_string());
     Ok(Rendered { subject: render("subject.txt")?.trim().to_string(), text: render("body.txt")?, html: render("body.html")? })
-}
-
-fn layout() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.add_template("layout.html", LAYOUT).expect("the layout compiles");
-        env
-    })
-}
-
-/// One member's email from campaign content ([`entity::rules::content`]): the parts rendered,
-/// the HTML set in the layout (unless it is a whole document), and the footer every marketing
-/// email carries whatever its template says: why the member gets it and the unsubscribe link.
-pub fn compose(subject: &str, text: &str, html: &str, vars: &Vars) -> Result<Rendered, String> {
-    compose_with(&Compiled::new(subject, text, html)?, vars)
-}
-
-/// [`compose`] with templates compiled once (a delivery batch compiles each campaign once).
-pub fn compose_with(compiled: &Compiled, vars: &Vars) -> Result<Rendered, String> {
-    let Parts { subject, text, html } = compiled.render(vars)?;
-    let footer = format!(
-        "<p style=\"font-size: 12px; color: #777; margin-top: 32px;\">You receive this email because you joined the {} loyalty program ({} member). \
-         <a href=\"{}\">Unsubscribe</a> from marketing emails at any time.</p>",
-        escape_html(&vars.restaurant),
-        escape_html(&vars.tier),
-        escape_html(&vars.unsubscribe_url)
-    );
-    let html = match html.to_ascii_lowercase().rfind("</body>") {
-        Some(at) if html.to_ascii_lowercase().contains("<html") => format!("{}{footer}{}", &html[..at], &html[at..]),
-        _ => layout()
-            .get_template("layout.html")
-            .and_then(|t| {
-                t.render(context! { subject => &subject, restaurant => &vars.restaurant, content => Value::from_safe_string(format!("{html}\n{footer}")) })
-            })
-            .map_err(|e| e.to_string())?,
-    };
-    let text = format!(
-        "{}\n\n--\nYou receive this email because you joined the {} loyalty program ({} member).\nUnsubscribe from marketing emails: {}\n",
-        text.trim_end(),
-        vars.restaurant,
-        vars.tier,
-        vars.unsubscribe_url
-    );
-    Ok(Rendered { subject, text, html })
 }
 
 /// `List-Unsubscribe: <url>`.
@@ -311,7 +254,6 @@ impl Mailer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Campaign;
 
     #[test]
     fn passwords_never_travel_in_clear_to_another_machine() {
@@ -324,45 +266,5 @@ mod tests {
         assert!(check_smtp_url("smtp://relay.internal:25", false).is_ok(), "no credentials");
         assert!(check_smtp_url("smtp://user:secret@mail.example.com:587", true).is_ok(), "allowed explicitly");
         assert!(check_smtp_url("mail.example.com", false).is_err());
-    }
-
-    use entity::rules::content::Part;
-
-    fn vars(discount: u8) -> Vars {
-        let mut v = Vars::sample("Chez Test", None);
-        v.first_name = "Ann".into();
-        v.name = "Ann <Lee>".into();
-        v.discount_percent = discount;
-        (v.voucher_code, v.voucher_percent, v.voucher_expires) = (String::new(), 0, String::new());
-        v.tier = if discount > 0 { "Gold".into() } else { "Bronze".into() };
-        v.unsubscribe_url = "http://x/unsubscribe?token=t&a=b".into();
-        v
-    }
-
-    #[test]
-    fn every_builtin_campaign_passes_the_checks_and_renders_both_parts() {
-        for campaign in Campaign::ALL {
-            let w = campaign.kind().wording;
-            let (subject, text, html) = (w.subject, w.text, w.html);
-            for (part, source) in [(Part::Subject, subject), (Part::Text, text), (Part::Html, html)] {
-                entity::rules::content::check("body", part, source).unwrap_or_else(|e| panic!("{campaign:?}: {e}"));
-            }
-            let r = compose(subject, text, html, &vars(10)).unwrap();
-            assert!(r.subject.contains("Ann"), "{campaign:?}: {}", r.subject);
-            assert!(r.text.contains("http://x/unsubscribe?token=t&a=b"), "{campaign:?} text has the raw link");
-            assert!(r.html.contains("unsubscribe?token=t&amp;a=b"), "{campaign:?} html escapes the link");
-            assert!(
-                r.html.contains("<html") && r.html.contains("<h1 style=\"font-size: 24px; margin-top: 0;\">Chez Test</h1>"),
-                "{campaign:?} html uses the layout"
-            );
-        }
-    }
-
-    #[test]
-    fn a_whole_document_keeps_its_own_frame_and_still_gets_the_footer() {
-        let r = compose("Hi", "Hi", "<html><body><p>Mine</p></body></html>", &vars(0)).unwrap();
-        assert!(r.html.starts_with("<html><body><p>Mine</p><p style="), "{}", r.html);
-        assert!(r.html.ends_with("</body></html>"));
-        assert!(r.html.contains("Unsubscribe</a>"));
     }
 }

@@ -5,7 +5,7 @@
 
 use entity::rules::content::Vars;
 use jobs::Campaign;
-use jobs::mailer::{Rendered, compose};
+use jobs::layout::{Look, Rendered, compose};
 
 /// A Gold member with a 10% tier discount and no voucher.
 fn member() -> Vars {
@@ -22,7 +22,12 @@ fn with_voucher(mut v: Vars, percent: u8) -> Vars {
 
 fn render(campaign: Campaign, vars: &Vars) -> Rendered {
     let w = campaign.kind().wording;
-    compose(w.subject, w.text, w.html, vars).unwrap()
+    let r = entity::entities::restaurant::Model {
+        name: "Harbour Bistro".into(),
+        booking_url: Some("https://harbour.example/book".into()),
+        ..entity::testing::restaurant_fixture()
+    };
+    compose(w.subject, w.text, w.html, vars, &Look::of(&r)).unwrap()
 }
 
 /// The distinct percentages an email mentions, in its text part.
@@ -65,7 +70,7 @@ fn anniversary_birthday_and_tier_up_promise_no_discount_without_a_code() {
         assert!(offers(&r.text).is_empty(), "{campaign:?} without a voucher offers nothing: {}", r.text);
         let r = render(campaign, &with_voucher(member(), 10));
         assert_eq!(offers(&r.text), ["10"], "{campaign:?}: {}", r.text);
-        assert!(r.text.contains("4NM7W-DKTAB") && r.text.contains("valid until 2027-01-06"));
+        assert!(r.text.contains("4NM7W-DKTAB") && r.text.contains("Valid until 2027-01-06"));
         assert!(!r.text.contains("this week"), "{campaign:?}: the voucher is valid until its date, not this week: {}", r.text);
     }
     let r = render(Campaign::TierUp, &member());

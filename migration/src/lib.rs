@@ -32,6 +32,7 @@ mod m20261206_000025_name_search_statistics;
 mod m20261206_000026_list_order_indexes;
 mod m20261206_000027_lean_delivery_indexes;
 mod m20261206_000028_refunded_items;
+mod m20261207_000029_restaurant_letterhead;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000026_list_order_indexes::Migration),
             Box::new(m20261206_000027_lean_delivery_indexes::Migration),
             Box::new(m20261206_000028_refunded_items::Migration),
+            Box::new(m20261207_000029_restaurant_letterhead::Migration),
         ]
     }
 }

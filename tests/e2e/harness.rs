@@ -182,6 +182,10 @@ async fn new_database(backend: Backend) -> (String, Cleanup) {
     }
 }
 
+/// The postal address test restaurants start with (marketing emails need one); a test that
+/// wants none passes `LOYALTY_POSTAL_ADDRESS` empty.
+pub const TEST_POSTAL_ADDRESS: &str = "12 Harbour Road\\nTestville 1010";
+
 /// Starts `loyalty serve` on `db_url`; returns the process, its base URL and the admin key it
 /// printed (empty when keys existed already).
 async fn start(db_url: &str, env: &[(&str, &str)]) -> (Child, String, String) {
@@ -197,6 +201,7 @@ async fn start(db_url: &str, env: &[(&str, &str)]) -> (Child, String, String) {
         .env("LOYALTY_KEY_CACHE_SECS", "0")
         .env("LOYALTY_STATS_CACHE_SECS", "0")
         .env("LOYALTY_DRAIN_SECS", "0")
+        .env("LOYALTY_POSTAL_ADDRESS", TEST_POSTAL_ADDRESS)
         .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| if show_log { "info".into() } else { "warn".into() }))
         .stdout(Stdio::piped())
         .stderr(if show_log { Stdio::inherit() } else { Stdio::null() })
@@ -265,7 +270,11 @@ impl TestApp {
     /// [`TestApp::cli_result`] with extra environment variables.
     pub async fn cli_with(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_loyalty"));
-        cmd.args(args).env("DATABASE_URL", &self.db_url).env("LOYALTY_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "warn");
+        cmd.args(args)
+            .env("DATABASE_URL", &self.db_url)
+            .env("LOYALTY_MASTER_KEY", MASTER_KEY)
+            .env("LOYALTY_POSTAL_ADDRESS", TEST_POSTAL_ADDRESS)
+            .env("RUST_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
         }

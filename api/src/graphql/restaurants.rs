@@ -9,6 +9,24 @@ use super::context::{app, scope};
 use crate::auth::{ADMIN, VIEWER};
 use crate::error::IntoGql;
 
+/// How a restaurant's emails write dates and numbers (English wording everywhere).
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::entities::Locale")]
+pub enum Locale {
+    /// United States: "Wednesday, January 6, 2027", "10,612".
+    EnUs,
+    /// United Kingdom: "Wednesday 6 January 2027", British spelling.
+    EnGb,
+    /// Ireland: as the United Kingdom.
+    EnIe,
+    /// Australia: as the United Kingdom.
+    EnAu,
+    /// New Zealand: as the United Kingdom.
+    EnNz,
+    /// Canada: month first, British spelling.
+    EnCa,
+}
+
 /// Occasion discount per tier, in percent.
 #[derive(SimpleObject)]
 pub struct TierDiscounts {
@@ -158,6 +176,22 @@ pub struct Restaurant {
     /// months are erased like `eraseCustomer` by the daily `retention` job; 0 (the default):
     /// never.
     pub erase_inactive_after_months: i32,
+    /// Postal address every marketing email's footer shows, lines separated by a line break;
+    /// null: no marketing email goes out (sending answers `SETTING_REQUIRED`).
+    pub postal_address: Option<String>,
+    /// Phone number shown in emails' footers (null: none).
+    pub phone: Option<String>,
+    /// Website linked from emails' footers (null: none).
+    pub website_url: Option<String>,
+    /// Where members book a table or order: the button of every email (the website when null;
+    /// no button when both are null).
+    pub booking_url: Option<String>,
+    /// Logo at the top of emails: an http(s) URL of an image (null: the name in text).
+    pub logo_url: Option<String>,
+    /// Brand colour of emails' button and headline rule, `#rrggbb`.
+    pub brand_color: String,
+    /// How emails write dates and numbers.
+    pub locale: Locale,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When its settings last changed.
@@ -188,6 +222,13 @@ impl From<restaurant::Model> for Restaurant {
             job_run_retention_days: r.keep_job_run_days,
             delivery_retention_days: r.keep_delivery_days,
             erase_inactive_after_months: r.erase_inactive_months,
+            postal_address: r.postal_address,
+            phone: r.phone,
+            website_url: r.website_url,
+            booking_url: r.booking_url,
+            logo_url: r.logo_url,
+            brand_color: r.brand_color,
+            locale: r.locale.into(),
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -209,7 +250,8 @@ impl From<restaurant::Model> for Restaurant {
     }
 }
 
-/// Settings to change; omitted fields stay. An empty `replyTo` or `publicUrl` clears it.
+/// Settings to change; omitted fields stay. An empty string clears an optional text setting
+/// (`replyTo`, `publicUrl`, `postalAddress`, `phone`, `websiteUrl`, `bookingUrl`, `logoUrl`).
 #[derive(InputObject)]
 pub struct RestaurantInput {
     /// The restaurant's name, as members see it.
@@ -270,6 +312,21 @@ pub struct RestaurantInput {
     pub delivery_retention_days: Option<i32>,
     /// Members without activity (earning, redeeming, a visit, a profile change) for this many months are erased like `eraseCustomer` by the daily `retention` job; 0 (the default): never.
     pub erase_inactive_after_months: Option<i32>,
+    /// Postal address for emails' footers (lines separated by a line break; blank lines are
+    /// dropped); empty clears it, which stops marketing emails.
+    pub postal_address: Option<String>,
+    /// Phone number for emails' footers, as members should read it (empty: none).
+    pub phone: Option<String>,
+    /// Website, an http(s) URL (empty: none).
+    pub website_url: Option<String>,
+    /// Booking or ordering URL for emails' button, http(s) (empty: none).
+    pub booking_url: Option<String>,
+    /// Logo image URL, http(s) (empty: none).
+    pub logo_url: Option<String>,
+    /// Brand colour, `#rrggbb`.
+    pub brand_color: Option<String>,
+    /// How emails write dates and numbers.
+    pub locale: Option<Locale>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -314,6 +371,13 @@ impl From<RestaurantInput> for RestaurantPatch {
             job_run_retention_days: i.job_run_retention_days,
             delivery_retention_days: i.delivery_retention_days,
             erase_inactive_after_months: i.erase_inactive_after_months,
+            postal_address: i.postal_address,
+            phone: i.phone,
+            website_url: i.website_url,
+            booking_url: i.booking_url,
+            logo_url: i.logo_url,
+            brand_color: i.brand_color,
+            locale: i.locale.map(Into::into),
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

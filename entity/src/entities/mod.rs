@@ -33,5 +33,6 @@ pub use customer_label::LabelKind;
 pub use email_delivery::DeliveryStatus;
 pub use job_run::{RunOutcome, RunTrigger};
 pub use point_transaction::LedgerKind;
+pub use restaurant::Locale;
 pub use reward::RewardKind;
 pub use voucher::VoucherStatus;

@@ -85,8 +85,55 @@ pub struct Model {
     pub keep_delivery_days: i32,
     /// Members without activity for this many months are erased (0: never).
     pub erase_inactive_months: i32,
+    /// Postal address every marketing email's footer shows; without it no marketing email goes
+    /// out (CAN-SPAM and the GDPR's transparency expect it).
+    pub postal_address: Option<String>,
+    /// Phone number shown in emails' footers.
+    pub phone: Option<String>,
+    /// Website linked from emails.
+    pub website_url: Option<String>,
+    /// Where members book a table or order: emails' call-to-action button (the website when
+    /// `None`).
+    pub booking_url: Option<String>,
+    /// Logo shown at the top of emails (an https URL of an image).
+    pub logo_url: Option<String>,
+    /// Brand colour (`#rrggbb`) of emails' headline rule and button.
+    pub brand_color: String,
+    /// How emails write dates and numbers.
+    pub locale: Locale,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// The locales emails are written in: English wording, dates and numbers the local way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum Locale {
+    /// United States: "January 6, 2027".
+    #[default]
+    #[sea_orm(string_value = "en-US")]
+    #[serde(rename = "en-US")]
+    EnUs,
+    /// United Kingdom: "6 January 2027", British spelling.
+    #[sea_orm(string_value = "en-GB")]
+    #[serde(rename = "en-GB")]
+    EnGb,
+    /// Ireland.
+    #[sea_orm(string_value = "en-IE")]
+    #[serde(rename = "en-IE")]
+    EnIe,
+    /// Australia.
+    #[sea_orm(string_value = "en-AU")]
+    #[serde(rename = "en-AU")]
+    EnAu,
+    /// New Zealand.
+    #[sea_orm(string_value = "en-NZ")]
+    #[serde(rename = "en-NZ")]
+    EnNz,
+    /// Canada: "January 6, 2027", British spelling.
+    #[sea_orm(string_value = "en-CA")]
+    #[serde(rename = "en-CA")]
+    EnCa,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -269,6 +269,7 @@ pub async fn schedule<D: ConnectionTrait + TransactionTrait>(
     if target.segment.is_none() && target.rule.is_none() {
         return Err(DomainError::validation("audience", "choose a segment or a rule before scheduling"));
     }
+    crate::rules::restaurant::ready_to_market(&crate::ops::restaurants::get(&txn, &scope.restaurant_id).await?)?;
     audience::condition(&txn, scope, p, &target, at).await?;
     let (kind, local, cron, next) = match when {
         Schedule::Now => (ScheduleKind::Now, None, None, at),

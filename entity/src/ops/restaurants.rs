@@ -92,6 +92,14 @@ pub struct RestaurantPatch {
     pub delivery_retention_days: Option<i32>,
     /// Erase members inactive for this many months (0: never).
     pub erase_inactive_after_months: Option<i32>,
+    /// Empty clears it (and stops marketing emails).
+    pub postal_address: Option<String>,
+    pub phone: Option<String>,
+    pub website_url: Option<String>,
+    pub booking_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub brand_color: Option<String>,
+    pub locale: Option<crate::entities::Locale>,
 }
 
 impl RestaurantPatch {
@@ -149,6 +157,14 @@ impl RestaurantPatch {
         set(&mut r.keep_job_run_days, self.job_run_retention_days);
         set(&mut r.keep_delivery_days, self.delivery_retention_days);
         set(&mut r.erase_inactive_months, self.erase_inactive_after_months);
+        let address = self.postal_address.map(|a| a.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n"));
+        optional(address, &mut r.postal_address);
+        optional(self.phone, &mut r.phone);
+        optional(self.website_url, &mut r.website_url);
+        optional(self.booking_url, &mut r.booking_url);
+        optional(self.logo_url, &mut r.logo_url);
+        set(&mut r.brand_color, self.brand_color.map(|c| c.trim().to_lowercase()));
+        set(&mut r.locale, self.locale);
         if let Some(list) = self.staff_digest_emails {
             r.digest_emails = list.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(",");
         }

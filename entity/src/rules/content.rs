@@ -28,17 +28,20 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("years", "birthday and anniversary emails: age or years married on the day (0 when unknown)"),
     ("voucher_code", "birthday, anniversary and win-back emails: the code of the member's voucher (empty when none)"),
     ("voucher_percent", "the voucher's percentage off (0 when none)"),
-    ("voucher_expires", "the voucher's last day, YYYY-MM-DD (empty when none)"),
+    ("voucher_expires", "the voucher's last day in the restaurant's locale, e.g. Wednesday 6 January 2027 (empty when none)"),
     ("expiring_points", "points-expiry warnings: the points that will expire (0 otherwise)"),
-    ("expires_on", "points-expiry warnings: the day they expire, YYYY-MM-DD (empty otherwise)"),
+    ("expires_on", "points-expiry warnings: the day they expire, in the restaurant's locale (empty otherwise)"),
     ("occasion", "custom occasion emails: the occasion's name, e.g. Graduation (empty otherwise)"),
-    ("occasion_date", "occasion emails: the day it is celebrated, YYYY-MM-DD (empty otherwise)"),
+    ("occasion_date", "occasion emails: the day it is celebrated, in the restaurant's locale (empty otherwise)"),
     ("days_until_occasion", "occasion emails: days from the sending day to the occasion (0: it is today)"),
     ("referral_bonus", "points the member earns for each friend who joins with their code (restaurant setting)"),
     ("follow_up_days", "days after a first visit the second welcome email goes out (restaurant setting)"),
     ("reward", "nearing-a-reward emails: the reward the member is close to (empty when it is a tier, and otherwise)"),
     ("points_to_reward", "nearing-a-reward emails: points the member still needs for it (0 otherwise)"),
     ("unsubscribe_url", "the member's one-click unsubscribe link (the footer carries it anyway)"),
+    ("preferences_url", "the member's link to choose which emails they get (the footer carries it anyway)"),
+    ("program", "\"program\" or \"programme\", as the restaurant's locale spells it"),
+    ("locale", "the restaurant's locale, e.g. en-NZ; numbers print with its thousands separators (10,612)"),
 ];
 
 /// Longest subject template, in bytes.
@@ -77,6 +80,9 @@ pub struct Vars {
     pub reward: String,
     pub points_to_reward: i64,
     pub unsubscribe_url: String,
+    pub preferences_url: String,
+    pub program: String,
+    pub locale: String,
 }
 
 impl Vars {
@@ -107,6 +113,9 @@ impl Vars {
             reward: String::new(),
             points_to_reward: 0,
             unsubscribe_url: unsubscribe_url.to_string(),
+            preferences_url: preferences_of(unsubscribe_url),
+            program: p.locale.spell("programme").to_string(),
+            locale: p.locale.tag().to_string(),
         }
     }
 
@@ -137,8 +146,59 @@ impl Vars {
             reward: "Free dessert".into(),
             points_to_reward: 120,
             unsubscribe_url: "https://example.com/unsubscribe".into(),
+            preferences_url: "https://example.com/preferences".into(),
+            program: "program".into(),
+            locale: "en-US".into(),
         }
     }
+}
+
+/// The preferences link that goes with an unsubscribe link (same token, other page).
+pub fn preferences_of(unsubscribe_url: &str) -> String {
+    unsubscribe_url.replacen("/unsubscribe?", "/preferences?", 1)
+}
+
+/// Longest preheader (the line inboxes show after the subject), in characters.
+pub const PREHEADER: usize = 110;
+
+/// The preheader of an email whose text part is `text`: its first words after the greeting
+/// ("Hi Ann,"), cut at a word.
+pub fn preheader(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty()).peekable();
+    if lines.peek().is_some_and(|l| l.ends_with(',') && l.split_whitespace().count() <= 4) {
+        lines.next();
+    }
+    let words = lines.flat_map(str::split_whitespace);
+    let mut out = String::new();
+    for word in words {
+        if out.chars().count() + word.chars().count() + 1 > PREHEADER {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// How emails print values: whole numbers the locale's way (10,612), text escaped by
+/// [`escape_html`] in HTML (links keep their slashes), the rest as minijinja does.
+pub fn email_formatter(out: &mut minijinja::Output, state: &mut minijinja::State, value: &minijinja::Value) -> Result<(), minijinja::Error> {
+    if value.kind() == minijinja::value::ValueKind::Number
+        && let Ok(n) = i64::try_from(value.clone())
+    {
+        let locale = state.lookup("locale").and_then(|l| l.as_str().and_then(crate::entities::Locale::parse)).unwrap_or_default();
+        return out.write_str(&locale.number(n)).map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "output failed"));
+    }
+    if matches!(state.auto_escape(), AutoEscape::Html)
+        && !value.is_safe()
+        && let Some(text) = value.as_str()
+    {
+        return out.write_str(&escape_html(text)).map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "output failed"));
+    }
+    minijinja::escape_formatter(out, state, value)
 }
 
 /// `text` escaped for HTML text and attribute values.
@@ -158,6 +218,7 @@ fn environment(part: Part) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
+    env.set_formatter(email_formatter);
     let html = part == Part::Html;
     env.set_auto_escape_callback(move |_| if html { AutoEscape::Html } else { AutoEscape::None });
     env
@@ -269,8 +330,16 @@ mod tests {
         vars.first_name = "Ann & Bo".into();
         assert_eq!(render(Part::Subject, "Hi {{ first_name }},\n  {{ tier }}!", &vars).unwrap(), "Hi Ann & Bo, Gold!");
         assert_eq!(render(Part::Html, "<p>{{ restaurant }}</p>", &vars).unwrap(), "<p>Chez &lt;Test&gt;</p>");
-        assert_eq!(render(Part::Text, "{% if offer %}x{% else %}none{% endif %} {{ points_to_next_tier }}", &vars).unwrap(), "none 2250");
+        assert_eq!(render(Part::Text, "{% if offer %}x{% else %}none{% endif %} {{ points_to_next_tier }}", &vars).unwrap(), "none 2,250");
+        assert_eq!(render(Part::Text, "{% if points > 1000 %}{{ points }} {{ years }}{% endif %}", &vars).unwrap(), "2,750 30");
         check("subject", Part::Subject, "{{ first_name | upper }}, {{ points }} points").unwrap();
+    }
+
+    #[test]
+    fn the_preheader_skips_the_greeting_and_stops_at_a_word() {
+        assert_eq!(preheader("Hi Ann,\n\nYour table is\nwaiting."), "Your table is waiting.");
+        let long = preheader(&"word ".repeat(60));
+        assert!(long.ends_with("word…") && long.chars().count() <= PREHEADER + 1, "{long}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod content;
 pub mod erasure;
 pub mod expiry;
 pub mod inputs;
+pub mod locale;
 pub mod money;
 pub mod occasions;
 pub mod paging;

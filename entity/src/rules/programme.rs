@@ -47,6 +47,8 @@ pub struct Programme {
     pub nearing_points: i64,
     /// How long what piles up is kept.
     pub retention: Retention,
+    /// How emails write dates and numbers.
+    pub locale: crate::entities::Locale,
 }
 
 /// How long a restaurant keeps what piles up, and when inactive members are erased.
@@ -96,6 +98,7 @@ impl Default for Programme {
             welcome_follow_up_days: 14,
             nearing_points: 100,
             retention: Retention::default(),
+            locale: crate::entities::Locale::EnUs,
         }
     }
 }
@@ -132,6 +135,7 @@ impl From<&restaurant::Model> for Programme {
                 delivery_days: r.keep_delivery_days.max(1) as u32,
                 erase_inactive_months: r.erase_inactive_months.max(0) as u32,
             },
+            locale: r.locale,
         }
     }
 }

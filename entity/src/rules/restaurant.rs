@@ -39,6 +39,81 @@ fn address(field: &str, value: &str) -> DomainResult<()> {
     Ok(())
 }
 
+/// An http(s) URL of at most 500 characters.
+fn http_url(field: &str, url: &str, example: &str) -> DomainResult<()> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    if url.len() > 500 || rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(DomainError::validation(field, format!("must be an http(s) URL such as {example}")));
+    }
+    Ok(())
+}
+
+/// Longest postal address, in characters.
+pub const MAX_POSTAL_ADDRESS: usize = 300;
+
+/// The settings emails are dressed in: address, phone, links, logo, colour.
+fn check_letterhead(r: &restaurant::Model) -> DomainResult<()> {
+    if let Some(address) = &r.postal_address {
+        if address.chars().count() > MAX_POSTAL_ADDRESS || address.lines().count() > 6 {
+            return Err(DomainError::validation("postalAddress", format!("must be at most 6 lines and {MAX_POSTAL_ADDRESS} characters")));
+        }
+        for line in address.lines() {
+            text("postalAddress", line, MAX_POSTAL_ADDRESS)?;
+        }
+    }
+    if let Some(phone) = &r.phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if phone.len() > 40 || !(5..=20).contains(&digits) || !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+            return Err(DomainError::validation("phone", "must be a phone number as members should read it, such as +64 9 555 0100"));
+        }
+    }
+    for (field, url) in [("websiteUrl", &r.website_url), ("bookingUrl", &r.booking_url), ("logoUrl", &r.logo_url)] {
+        if let Some(url) = url {
+            http_url(field, url, "https://harbour-bistro.example.com")?;
+        }
+    }
+    if parse_color(&r.brand_color).is_none() {
+        return Err(DomainError::validation("brandColor", "must be a colour as #rrggbb, such as #1f6f5c"));
+    }
+    Ok(())
+}
+
+/// The red, green and blue of `#rrggbb`.
+pub fn parse_color(color: &str) -> Option<[u8; 3]> {
+    let hex = color.strip_prefix('#').filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+    let part = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([part(0)?, part(2)?, part(4)?])
+}
+
+/// The text colour readable on `background` (`#rrggbb`): white on dark colours, near-black on
+/// light ones (WCAG relative luminance).
+pub fn text_on(background: &str) -> &'static str {
+    let Some(rgb) = parse_color(background) else { return "#ffffff" };
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    let luminance = 0.2126 * linear(rgb[0]) + 0.7152 * linear(rgb[1]) + 0.0722 * linear(rgb[2]);
+    // White wins when its contrast (1.05 / (L + 0.05)) beats near-black's ((L + 0.05) / 0.05).
+    if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 { "#ffffff" } else { "#111111" }
+}
+
+/// Refuses a marketing send while the restaurant lacks what every marketing email must show
+/// (its postal address), naming the setting.
+pub fn ready_to_market(r: &restaurant::Model) -> DomainResult<()> {
+    if r.postal_address.is_none() {
+        return Err(DomainError::SettingRequired {
+            setting: "postalAddress".into(),
+            message: format!(
+                "restaurant {:?} has no postal address: set postalAddress (updateRestaurant) before marketing emails go out; \
+                 the law (CAN-SPAM, GDPR transparency) expects it in every marketing email's footer",
+                r.id
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn range(field: &str, value: i64, min: i64, max: i64) -> DomainResult<()> {
     if (min..=max).contains(&value) { Ok(()) } else { Err(DomainError::validation(field, format!("must be between {min} and {max}"))) }
 }
@@ -56,11 +131,9 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
         address("replyTo", reply_to)?;
     }
     if let Some(url) = &r.public_url {
-        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-        if url.len() > 500 || rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(DomainError::validation("publicUrl", "must be an http(s) URL such as https://loyalty.example.com"));
-        }
+        http_url("publicUrl", url, "https://loyalty.example.com")?;
     }
+    check_letterhead(r)?;
     if r.currency.len() != 3 || !r.currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(DomainError::validation("currency", "must be a three-letter ISO 4217 code such as USD"));
     }
@@ -161,6 +234,32 @@ mod tests {
         assert_eq!(refused(|r| (r.win_back_days, r.keep_delivery_days) = (90, 80)), "deliveryRetentionDays");
         assert_eq!(refused(|r| r.erase_inactive_months = 3), "eraseInactiveAfterMonths");
         assert_eq!(refused(|r| r.birthday_at = "9am".into()), "schedule.birthday");
+    }
+
+    #[test]
+    fn letterhead_values_name_their_field() {
+        assert_eq!(refused(|r| r.postal_address = Some("1 Quay St\n\tAuckland".into())), "postalAddress");
+        assert_eq!(refused(|r| r.postal_address = Some("x".repeat(301))), "postalAddress");
+        assert_eq!(refused(|r| r.phone = Some("call us".into())), "phone");
+        assert_eq!(refused(|r| r.booking_url = Some("www.example.com".into())), "bookingUrl");
+        assert_eq!(refused(|r| r.logo_url = Some("javascript:alert(1)".into())), "logoUrl");
+        assert_eq!(refused(|r| r.brand_color = "teal".into()), "brandColor");
+        let r = restaurant::Model { postal_address: Some("1 Quay Street\nAuckland 1010".into()), phone: Some("+64 9 555 0100".into()), ..restaurant_fixture() };
+        check(&r).unwrap();
+    }
+
+    #[test]
+    fn text_stays_readable_on_the_brand_colour() {
+        assert_eq!(text_on("#2f4f4f"), "#ffffff");
+        assert_eq!(text_on("#ffd700"), "#111111");
+        assert_eq!(text_on("#ffffff"), "#111111");
+    }
+
+    #[test]
+    fn marketing_needs_a_postal_address() {
+        let r = restaurant::Model { postal_address: None, ..restaurant_fixture() };
+        assert!(matches!(ready_to_market(&r), Err(DomainError::SettingRequired { setting, .. }) if setting == "postalAddress"));
+        ready_to_market(&restaurant_fixture()).unwrap();
     }
 
     #[test]

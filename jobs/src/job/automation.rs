@@ -107,6 +107,9 @@ impl Automation {
             tracing::info!(job = self.name, restaurant = %run.restaurant.id, "switched off for this restaurant");
             return Ok(JobReport::default());
         }
+        if !run.dry_run {
+            entity::rules::restaurant::ready_to_market(run.restaurant)?;
+        }
         let written = automations::enqueue(&ctx.db, scope, &run.programme, self.campaign, run.today, run.now, run.dry_run).await?;
         let mut report = JobReport {
             enqueued: written.enqueued,

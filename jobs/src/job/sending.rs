@@ -48,6 +48,7 @@ impl BackgroundJob for Campaigns {
             if run.dry_run {
                 return Ok(JobReport::default());
             }
+            entity::rules::restaurant::ready_to_market(run.restaurant)?;
             let written = sends::enqueue_due(&run.ctx.db, run.scope, &run.programme, run.now).await?;
             let mut report = delivery::deliver(run.ctx, run.restaurant, run.scope, None, run.now).await?;
             sends::finish(&run.ctx.db, run.scope).await?;

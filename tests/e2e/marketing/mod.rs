@@ -11,6 +11,7 @@ use crate::smtp::SmtpSink;
 use crate::{add_points, on_both};
 
 mod automations;
+mod emails;
 
 const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
 const RUN: &str = "mutation($job: JobName!) { runJob(job: $job) { run { outcome sends enqueued capped sent failed changed } } }";
@@ -142,7 +143,7 @@ async fn audience_preview_and_test(app: &TestApp, marketer: &str, sink: &SmtpSin
     let preview = &preview["previewCampaign"];
     assert_eq!(preview["subject"], "Ann, a Gold evening at Chez Test");
     assert!(
-        preview["text"].as_str().unwrap().contains("You have 3000 points.") && preview["text"].as_str().unwrap().contains("/unsubscribe?token="),
+        preview["text"].as_str().unwrap().contains("You have 3,000 points.") && preview["text"].as_str().unwrap().contains("/unsubscribe?token="),
         "{preview}"
     );
     assert!(preview["html"].as_str().unwrap().contains("<p>Hi Ann &lt;Lee&gt;,</p>"), "variables are escaped in HTML: {preview}");

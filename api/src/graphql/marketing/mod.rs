@@ -223,6 +223,7 @@ impl MarketingMutation {
         let to = entity::rules::contact::normalize_email(&to).map_err(|e| ApiError::validation("to", e)).gql()?;
         let c = campaigns::get(&state.db, scope, campaign_id(&id).gql()?).await.gql()?;
         let restaurant = restaurants::get(&state.db, &scope.restaurant_id).await.gql()?;
+        entity::rules::restaurant::ready_to_market(&restaurant).gql()?;
         let sent = jobs::delivery::send_test(&state.jobs, &restaurant, &c, &to)
             .await
             .map_err(|e| ApiError::validation("to", format!("the test email was not sent: {e}")))
