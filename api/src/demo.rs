@@ -25,10 +25,21 @@ const MENU: [(&str, &str, i64); 8] = [
     ("steak", "Ribeye Steak", 42_00),
 ];
 
+/// The demo restaurant, with a placeholder postal address (marketing emails need one) until an
+/// admin sets the real one.
+async fn demo_restaurant(db: &DatabaseConnection, scope: &Scope, config: &Config) -> Result<(), DomainError> {
+    restaurants::ensure(db, &config.restaurant, &config.restaurant_defaults()).await?;
+    if restaurants::get(db, &config.restaurant).await?.postal_address.is_none() {
+        let patch = restaurants::RestaurantPatch { postal_address: Some("100 Demo Street\nSpringfield 12345".into()), ..Default::default() };
+        restaurants::update(db, scope, patch).await?;
+    }
+    Ok(())
+}
+
 /// Loads the demo customers, orders, redemptions and notes; returns how many customers.
 pub async fn load(db: &DatabaseConnection, vault: &entity::vault::Vault, config: &Config) -> Result<usize, DomainError> {
     let scope = Scope::new(config.restaurant.clone(), "demo-data", vault.clone());
-    entity::ops::restaurants::ensure(db, &config.restaurant, &config.restaurant_defaults()).await?;
+    demo_restaurant(db, &scope, config).await?;
     let policy = config.policy();
     let mut first_code: Option<String> = None;
     let count = FIRST.len() * 2;

@@ -91,6 +91,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/metrics", get(metrics))
         .route("/debug/sql-queries", get(sql_queries))
         .route("/unsubscribe", get(crate::pages::unsubscribe_form).post(crate::pages::unsubscribe))
+        .route("/preferences", get(crate::pages::preferences_form_page).post(crate::pages::save_preferences))
         .layer(axum::middleware::from_fn_with_state(state.draining.clone(), crate::drain::close_connections))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

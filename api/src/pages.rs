@@ -1,7 +1,11 @@
-//! The public HTML pages: the one-click unsubscribe link of marketing emails (RFC 8058). A GET
-//! shows a confirmation page; a POST (the button, or a mail client's one-click request) opts
-//! the customer out of email at once, without a login. Forged or altered tokens are refused.
+//! The public HTML pages marketing emails link to, without a login: the one-click unsubscribe
+//! link (RFC 8058; a GET shows a confirmation page, a POST — the button, or a mail client's
+//! one-click request — opts the member out of email at once) and "Manage preferences" (a form
+//! of the member's email choices). Forged or altered tokens are refused.
 
+use std::collections::HashMap;
+
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -25,13 +29,13 @@ pub struct TokenQuery {
 }
 
 /// The page of a test email's link, or `None` when the link is a member's.
-fn test_page(app: &AppState, q: &TokenQuery) -> Option<Response> {
+fn test_page(app: &AppState, q: &TokenQuery, what: &str) -> Option<Response> {
     let token = q.test.as_deref()?;
     Some(match app.jobs.links.verify_test(token) {
         Some(_) => page(
             StatusCode::OK,
             "This was a test email",
-            "<p>The unsubscribe link works. In the campaign's real emails it unsubscribes the member it was sent to; this test unsubscribed no one.</p>",
+            &format!("<p>The {what} link works. In the campaign's real emails it opens the page of the member it was sent to; this test changed no one.</p>"),
         ),
         None => invalid(),
     })
@@ -73,7 +77,7 @@ fn gone() -> Response {
 
 /// `GET /unsubscribe?token=…`: asks for confirmation, naming the restaurant.
 pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    if let Some(test) = test_page(&app, &q) {
+    if let Some(test) = test_page(&app, &q, "unsubscribe") {
         return test;
     }
     let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
@@ -97,7 +101,7 @@ pub async fn unsubscribe_form(State(app): State<AppState>, Query(q): Query<Token
 
 /// `POST /unsubscribe?token=…`: opts out at once.
 pub async fn unsubscribe(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    if let Some(test) = test_page(&app, &q) {
+    if let Some(test) = test_page(&app, &q, "unsubscribe") {
         return test;
     }
     let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
@@ -113,6 +117,63 @@ pub async fn unsubscribe(State(app): State<AppState>, Query(q): Query<TokenQuery
                     escape_html(&done.restaurant.name)
                 ),
             )
+        }
+        Ok(None) => gone(),
+        Err(e) => failed(&e, customer_id),
+    }
+}
+
+/// The choices form of `page`, posting back to the same link.
+fn preferences_form(q: &TokenQuery, p: &entity::ops::preferences::Page, note: &str) -> Response {
+    let choices = p.choices;
+    let box_for = |name: &str, on: bool, label: &str| {
+        format!("<p><label><input type=\"checkbox\" name=\"{name}\"{}> {label}</label></p>", if on { " checked" } else { "" })
+    };
+    let name = escape_html(&p.restaurant.name);
+    page(
+        StatusCode::OK,
+        &format!("Your emails from {}", p.restaurant.name),
+        &format!(
+            "{note}<form method=\"post\" action=\"/preferences?token={}{}\">{}{}{}{}<p><button type=\"submit\">Save my choices</button></p></form>",
+            escape_html(&q.token),
+            q.d.map(|d| format!("&amp;d={d}")).unwrap_or_default(),
+            box_for("email", choices.email, &format!("Emails from {name} (news, your points and rewards)")),
+            box_for("offers", choices.special_offers, "Special offers"),
+            box_for("birthday", choices.birthday_offers, "Birthday offers"),
+            box_for("anniversary", choices.anniversary_offers, "Anniversary offers"),
+        ),
+    )
+}
+
+/// `GET /preferences?token=…`: the member's email choices, as a form.
+pub async fn preferences_form_page(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    if let Some(test) = test_page(&app, &q, "preferences") {
+        return test;
+    }
+    let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
+    match entity::ops::preferences::read(&app.db, customer_id).await {
+        Ok(Some(p)) => preferences_form(&q, &p, ""),
+        Ok(None) => gone(),
+        Err(e) => failed(&e, customer_id),
+    }
+}
+
+/// `POST /preferences?token=…`: saves the ticked choices (an unticked box turns that email off).
+pub async fn save_preferences(State(app): State<AppState>, Query(q): Query<TokenQuery>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if let Some(test) = test_page(&app, &q, "preferences") {
+        return test;
+    }
+    let Some(customer_id) = app.jobs.links.verify(&q.token) else { return invalid() };
+    let choices = entity::ops::preferences::Choices {
+        email: form.contains_key("email"),
+        special_offers: form.contains_key("offers"),
+        birthday_offers: form.contains_key("birthday"),
+        anniversary_offers: form.contains_key("anniversary"),
+    };
+    match entity::ops::preferences::save(&app.db, &app.vault, customer_id, q.d, choices).await {
+        Ok(Some(p)) => {
+            tracing::info!(customer_id, restaurant = %p.restaurant.id, "customer saved email preferences");
+            preferences_form(&q, &p, "<p><strong>Your choices are saved.</strong></p>")
         }
         Ok(None) => gone(),
         Err(e) => failed(&e, customer_id),

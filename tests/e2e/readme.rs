@@ -78,3 +78,13 @@ both!(every_readme_example_runs_against_the_demo_data, |app| async move {
     app.cli(&["demo-data"]).await;
     assert_eq!(app.data(members, json!({})).await, before, "running demo-data again changes nothing, after the examples too");
 });
+
+both!(the_demo_restaurant_gets_a_placeholder_postal_address_and_keeps_a_real_one, |app| async move {
+    let address = "{ restaurant { postalAddress } }";
+    app.data("mutation { updateRestaurant(input: { postalAddress: \"\" }) { postalAddress } }", json!({})).await;
+    app.cli(&["demo-data"]).await;
+    assert_eq!(app.data(address, json!({})).await["restaurant"]["postalAddress"], "100 Demo Street\nSpringfield 12345", "marketing examples work on the demo");
+    app.data("mutation { updateRestaurant(input: { postalAddress: \"1 Real Road\" }) { postalAddress } }", json!({})).await;
+    app.cli(&["demo-data"]).await;
+    assert_eq!(app.data(address, json!({})).await["restaurant"]["postalAddress"], "1 Real Road", "an address an admin set stays");
+});

@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
+pub mod preferences;
 pub mod privacy;
 pub mod refunds;
 pub mod restaurants;

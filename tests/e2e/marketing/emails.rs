@@ -167,3 +167,36 @@ async fn every_kind_renders_with_button_offer_and_footer_in_chromium(backend: Ba
 }
 
 on_both!(every_kind_renders_with_button_offer_and_footer_in_chromium);
+
+async fn manage_preferences_saves_only_the_ticked_choices(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    let today = chrono::Utc::now().date_naive().format("%m-%d");
+    let all = json!({ "emailOptIn": true, "specialOffers": true, "birthdayOffers": true, "anniversaryOffers": true });
+    let ann = member(&app, "+14155550101", "Ann Lee", json!({ "email": "ann@example.com", "dateOfBirth": format!("1990-{today}"), "marketing": all })).await;
+    assert_eq!(app.data("mutation { runJob(job: BIRTHDAY) { run { sent } } }", json!({})).await["runJob"]["run"]["sent"], 1);
+    let text = sink.wait_for(1).await[0].parsed().body_text(0).unwrap().replace("\r\n", "\n");
+    let link = text.lines().find_map(|l| l.strip_prefix("Manage preferences: ")).unwrap_or_else(|| panic!("{text}")).to_string();
+    let client = reqwest::Client::new();
+
+    let form = client.get(&link).send().await.unwrap();
+    assert_eq!(form.status().as_u16(), 200);
+    let form = form.text().await.unwrap();
+    assert_eq!(form.matches(" checked>").count(), 4, "every choice shown as it is: {form}");
+    let saved = client.post(&link).form(&[("email", "on"), ("birthday", "on")]).send().await.unwrap();
+    assert_eq!(saved.status().as_u16(), 200);
+    assert!(saved.text().await.unwrap().contains("Your choices are saved"));
+    let flags = "query($id: ID!) { customer(id: $id) { marketing { emailOptIn specialOffers birthdayOffers anniversaryOffers } } }";
+    let marketing = &app.data(flags, json!({ "id": ann })).await["customer"]["marketing"];
+    assert_eq!(*marketing, json!({ "emailOptIn": true, "specialOffers": false, "birthdayOffers": true, "anniversaryOffers": false }));
+    let audit = app.data("{ auditLog(action: CONSENT_CHANGED) { items { details } } }", json!({})).await;
+    let sources: Vec<&Value> = audit["auditLog"]["items"].as_array().unwrap().iter().filter(|e| e["details"]["source"] == "preferences-page").collect();
+    assert_eq!(sources.len(), 2, "one entry per changed choice: {audit}");
+
+    let forged = link.replace("token=", "token=9");
+    assert_eq!(client.get(&forged).send().await.unwrap().status().as_u16(), 400, "a forged link is refused");
+    client.post(&link).form(&[("x", "")]).send().await.unwrap();
+    assert_eq!(app.data(flags, json!({ "id": ann })).await["customer"]["marketing"]["emailOptIn"], false, "nothing ticked: no email");
+}
+
+on_both!(manage_preferences_saves_only_the_ticked_choices);
