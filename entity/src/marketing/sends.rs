@@ -175,7 +175,8 @@ async fn enqueued_count(db: &impl ConnectionTrait, send_id: i64) -> DomainResult
 }
 
 /// Writes one send's deliveries: records who is left out and why, then one row per eligible
-/// member, in batches. Stops (and marks the send cancelled) if the campaign is cancelled
+/// member, in batches; members who share an address get one email between them (the
+/// longest-standing member's). Stops (and marks the send cancelled) if the campaign is cancelled
 /// meanwhile.
 async fn enqueue(
     db: &impl ConnectionTrait,
@@ -200,7 +201,9 @@ async fn enqueue(
         .filter(campaign_send::Column::Id.eq(send.id))
         .exec(db)
         .await?;
-    let ids: Vec<i64> = customer::Entity::find().select_only().column(C::Id).filter(groups.eligible).order_by_asc(C::Id).into_tuple().all(db).await?;
+    let members =
+        customer::Entity::find().select_only().column(C::Id).column(C::EmailIndex).filter(groups.eligible).order_by_asc(C::Id).into_tuple().all(db).await?;
+    let ids = crate::rules::audience::one_per_address(members);
     for chunk in ids.chunks(BATCH) {
         let state: Option<CampaignState> = campaign::Entity::find_by_id(c.id).select_only().column(campaign::Column::State).into_tuple().one(db).await?;
         if state == Some(CampaignState::Cancelled) {

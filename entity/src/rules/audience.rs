@@ -196,6 +196,13 @@ pub fn month_keys(month: u32) -> (i32, i32) {
     (m * 100 + 1, m * 100 + 31)
 }
 
+/// A marketer's send reaches each address once: of the members `(id, email blind index)` (in
+/// id order) that share an address, only the first (the longest-standing member) is kept.
+pub fn one_per_address(members: Vec<(i64, Option<String>)>) -> Vec<i64> {
+    let mut seen = std::collections::HashSet::new();
+    members.into_iter().filter(|(_, address)| address.as_ref().is_none_or(|a| seen.insert(a.clone()))).map(|(id, _)| id).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +257,11 @@ mod tests {
         let both = AudienceRule { tiers: vec![Tier::Bronze, Tier::Vip], min_tier: Some(Tier::Silver), ..Default::default() };
         assert_eq!(tiers(&both), Some(vec![Tier::Vip]));
         assert_eq!(month_keys(3), (301, 331));
+    }
+
+    #[test]
+    fn a_shared_address_gets_one_email() {
+        let members = vec![(1, Some("a".into())), (2, Some("b".into())), (3, Some("a".into())), (4, None), (5, None)];
+        assert_eq!(one_per_address(members), [1, 2, 4, 5]);
     }
 }

@@ -200,3 +200,29 @@ async fn manage_preferences_saves_only_the_ticked_choices(backend: Backend) {
 }
 
 on_both!(manage_preferences_saves_only_the_ticked_choices);
+
+async fn a_marketers_send_reaches_a_shared_address_once_and_built_ins_each_member(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    let today = chrono::Utc::now().date_naive().format("%m-%d");
+    let consents = json!({ "emailOptIn": true, "specialOffers": true, "birthdayOffers": true });
+    for (phone, name) in [("+14155550101", "Ann Lee"), ("+14155550102", "Bo Lee")] {
+        member(&app, phone, name, json!({ "email": "home@example.com", "dateOfBirth": format!("1990-{today}"), "marketing": consents })).await;
+    }
+    member(&app, "+14155550103", "Cat", json!({ "email": "cat@example.com", "marketing": consents })).await;
+    let campaign = json!({ "input": { "name": "News", "audience": { "rule": { "emailOptIn": true } }, "subject": "Hi {{ first_name }}", "bodyText": "News", "bodyHtml": "<p>News</p>" } });
+    let id = app.data(CREATE, campaign).await["createCampaign"]["id"].clone();
+    app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }", json!({ "id": id })).await;
+    let out = app.data("mutation { runJob(job: CAMPAIGNS) { run { enqueued sent } } }", json!({})).await;
+    assert_eq!(out["runJob"]["run"], json!({ "enqueued": 2, "sent": 2 }), "Ann and Bo share one email, Cat has hers");
+    let mails = sink.wait_for(2).await;
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["cat@example.com", "home@example.com"]);
+    assert_eq!(mails.iter().find(|m| m.to == ["home@example.com"]).unwrap().parsed().subject(), Some("Hi Ann"), "the longest-standing member's");
+
+    let birthdays = app.data("mutation { runJob(job: BIRTHDAY) { run { sent } } }", json!({})).await;
+    assert_eq!(birthdays["runJob"]["run"]["sent"], 2, "a birthday is each member's own");
+}
+
+on_both!(a_marketers_send_reaches_a_shared_address_once_and_built_ins_each_member);
