@@ -66,6 +66,10 @@ pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result
     if written > 0 {
         tracing::info!(rows = written, "built-in campaign rows written for restaurants from before they came with them");
     }
+    let refreshed = entity::marketing::builtins::refresh_wording(db).await?;
+    if refreshed > 0 {
+        tracing::info!(rows = refreshed, "built-in campaigns nobody edited moved to today's default wording");
+    }
     Ok(fresh)
 }
 

@@ -1,13 +1,15 @@
 //! The built-in campaigns' rows: one per restaurant and kind, holding the wording marketers
 //! edit and whether the automation is switched on. They are written when the restaurant is
 //! created (and, at start, for restaurants from before), so reading them writes nothing;
-//! their audience and timing stay their jobs'.
+//! their audience and timing stay their jobs'. Rows nobody edited follow the default wording
+//! when it changes ([`refresh_wording`], at start).
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use super::former_wording::FORMER;
 use super::kinds::{Campaign, KINDS, Kind};
 use crate::entities::{CampaignKind, CampaignState, campaign, restaurant};
 use crate::ops::now;
@@ -73,6 +75,41 @@ pub async fn install_everywhere(db: &impl ConnectionTrait) -> DomainResult<u64> 
     Ok(written)
 }
 
+/// Whether `text` is an earlier default wording of `part` of kind `kind` ([`FORMER`]).
+fn is_former(kind: &str, part: &str, text: &str) -> bool {
+    use sha2::Digest;
+    let hash = format!("{:x}", sha2::Sha256::digest(text.trim().as_bytes()));
+    FORMER.iter().any(|(k, p, h)| *k == kind && *p == part && *h == hash)
+}
+
+/// Moves every built-in row that still holds an earlier default wording (one nobody edited)
+/// to today's default, part by part: a subject, text or HTML a marketer changed stays, and a
+/// part is written only if it is still the one read. Returns how many rows changed.
+pub async fn refresh_wording(db: &impl ConnectionTrait) -> DomainResult<u64> {
+    use campaign::Column as C;
+    let rows = campaign::Entity::find().filter(C::BuiltinKey.is_not_null()).all(db).await?;
+    let mut changed = 0;
+    for row in rows {
+        let Some(kind) = KINDS.iter().find(|k| row.builtin_key.as_deref() == Some(k.name)) else { continue };
+        let mut update = campaign::Entity::update_many().filter(C::Id.eq(row.id));
+        let mut stale = false;
+        for (part, column, stored, default) in [
+            ("subject", C::Subject, &row.subject, kind.wording.subject),
+            ("text", C::BodyText, &row.body_text, kind.wording.text),
+            ("html", C::BodyHtml, &row.body_html, kind.wording.html),
+        ] {
+            if is_former(kind.name, part, stored) {
+                update = update.col_expr(column, Expr::value(default)).filter(column.eq(stored.as_str()));
+                stale = true;
+            }
+        }
+        if stale {
+            changed += update.exec(db).await?.rows_affected;
+        }
+    }
+    Ok(changed)
+}
+
 /// Every built-in campaign's row of the restaurant.
 pub async fn all(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<HashMap<Campaign, campaign::Model>> {
     let rows = campaign::Entity::find()
@@ -95,4 +132,19 @@ pub async fn one(db: &impl ConnectionTrait, scope: &Scope, campaign: Campaign) -
         .one(db)
         .await?
         .ok_or_else(|| DomainError::internal(format!("restaurant {:?} lacks its {} campaign row", scope.restaurant_id, campaign.name())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn todays_wording_is_no_former_one() {
+        for kind in KINDS {
+            let w = &kind.wording;
+            for (part, text) in [("subject", w.subject), ("text", w.text), ("html", w.html)] {
+                assert!(!is_former(kind.name, part, text), "{} {part}: run python3 scripts/former_wording.py", kind.name);
+            }
+        }
+    }
 }

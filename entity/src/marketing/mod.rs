@@ -8,6 +8,7 @@ pub mod automations;
 pub mod builtins;
 pub mod campaigns;
 pub mod figures;
+pub mod former_wording;
 pub mod kinds;
 pub mod outbox;
 pub mod sends;
