@@ -25,10 +25,11 @@ def digest(text):
 def main():
     kinds = sorted(p.name for p in WORDING.iterdir() if p.is_dir())
     commits = git("rev-list", "HEAD").decode().split()
-    rows = set()
+    rows, now = set(), []
     for kind in kinds:
         for part, file in PARTS.items():
             current = digest((WORDING / kind / file).read_text())
+            now.append((kind, part, current))
             paths = [p.format(kind=kind, file=file) for p in PLACES]
             for commit in commits:
                 for path in paths:
@@ -44,6 +45,9 @@ def main():
         "pub const FORMER: &[(&str, &str, &str)] = &[",
     ]
     lines += [f'    ("{k}", "{p}", "{h}"),' for k, p, h in sorted(rows)]
+    lines.append("];")
+    lines += ["", "/// The same of today's wording: a test fails when a wording changed and this file was not", "/// written again.", "pub const CURRENT: &[(&str, &str, &str)] = &["]
+    lines += [f'    ("{k}", "{p}", "{h}"),' for k, p, h in now]
     lines.append("];")
     (ROOT / "entity/src/marketing/former_wording.rs").write_text("\n".join(lines) + "\n")
     print(f"{len(rows)} former wordings")
