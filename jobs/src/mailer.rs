@@ -12,17 +12,22 @@ use std::sync::OnceLock;
 
 use minijinja::{Environment, context};
 
-use entity::entities::restaurant;
+use entity::entities::{Locale, restaurant};
 
 use crate::{JobError, JobsConfig};
 
 pub use crate::layout::Rendered;
 
-/// The staff digest's templates (staff-facing: no footer, no unsubscribe).
+/// The staff digest's templates (staff-facing: no footer, no unsubscribe); `day` writes a
+/// `YYYY-MM-DD` date the restaurant's way (its `locale` in the context).
 fn digest_env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        env.add_filter("day", |state: &minijinja::State, day: String| {
+            let locale = state.lookup("locale").and_then(|l| l.as_str().and_then(Locale::parse)).unwrap_or_default();
+            day.parse::<chrono::NaiveDate>().map_or(day.clone(), |d| locale.date(d))
+        });
         env.add_template("subject.txt", include_str!("../templates/staff-digest/subject.txt")).expect("digest subject compiles");
         env.add_template("body.txt", include_str!("../templates/staff-digest/body.txt")).expect("digest text compiles");
         env.add_template("body.html", include_str!("../templates/staff-digest/body.html")).expect("digest html compiles");
@@ -30,11 +35,14 @@ fn digest_env() -> &'static Environment<'static> {
     })
 }
 
-/// The staff digest of `restaurant` for `today` listing `guests`.
-pub fn digest(restaurant: &str, today: &str, guests: &[entity::ops::digest::Guest]) -> Result<Rendered, String> {
+/// The staff digest of `restaurant` for `today` listing `guests`, in the restaurant's locale.
+pub fn digest(restaurant: &restaurant::Model, today: chrono::NaiveDate, guests: &[entity::ops::digest::Guest]) -> Result<Rendered, String> {
     let env = digest_env();
     let people = entity::ops::digest::people(guests);
-    let ctx = context! { restaurant => restaurant, today => today, people => people, guests => minijinja::value::Serde(guests) };
+    let ctx = context! {
+        restaurant => &restaurant.name, today => today.to_string(), people => people, guests => minijinja::value::Serde(guests),
+        locale => restaurant.locale.tag(), favourites => restaurant.locale.spell("Favourites"),
+    };
     let render = |name: &str| env.get_template(name).and_then(|t| t.render(&ctx)).map_err(|e| e.to_string());
     Ok(Rendered { subject: render("subject.txt")?.trim().to_string(), text: render("body.txt")?, html: render("body.html")? })
 }

@@ -118,7 +118,7 @@ async fn staff_digest(run: &Run<'_>) -> Result<JobReport, JobError> {
     if guests.is_empty() || run.dry_run {
         return Ok(report);
     }
-    let email = mailer::digest(&restaurant.name, &today.to_string(), &guests).map_err(JobError::Config)?;
+    let email = mailer::digest(restaurant, today, &guests).map_err(JobError::Config)?;
     let sender = Sender::of(restaurant).map_err(|e| JobError::Config(e.to_string()))?;
     for (n, address) in to.into_iter().enumerate() {
         let message_id = format!("<digest-{}-{today}-{n}.{}@loyalty>", restaurant.id.replace(['<', '>', '@', ' '], "-"), ctx.deployment_id);

@@ -173,13 +173,15 @@ async fn the_staff_digest_lists_todays_and_tomorrows_guests_with_their_allergies
         "Ann Lee (Bronze), Birthday (",
         "Allergies: peanuts",
         "Dietary: vegetarian",
-        "Favourites: Tiramisu",
+        "Favorites: Tiramisu",
         "Latest note: window table, please",
         "Bob Ray (Bronze), Anniversary",
     ] {
         assert!(text.contains(expected), "{expected:?} in {text}");
     }
     assert!(!text.contains("Cat Sun") && !text.contains("Zed"), "only today and tomorrow, only this restaurant: {text}");
+    let brief_of = |back: i64| format!("Pre-shift brief for Chez Test, {}", (Utc::now().date_naive() - Duration::days(back)).format("%A, %B %-d, %Y"));
+    assert!(text.contains(&brief_of(0)) || text.contains(&brief_of(1)), "the day the restaurant's way (en-US): {text}");
     assert!(mails[0].parsed().subject().unwrap().contains("2 guests"), "{:?}", mails[0].parsed().subject());
     assert_eq!(text.matches("Ann Lee").count(), 1, "a guest with two occasions on one day is listed once: {text}");
     let years = chrono::Datelike::year(&Utc::now().date_naive()) - 1992;
