@@ -327,6 +327,7 @@ impl Config {
             logo_url: None,
             brand_color: "#2f4f4f".into(),
             locale: self.locale,
+            voucher_qr_code: false,
             created_at: at,
             updated_at: at,
         }

@@ -74,6 +74,7 @@ pub fn restaurant_fixture() -> crate::entities::restaurant::Model {
         logo_url: None,
         brand_color: "#2f4f4f".into(),
         locale: crate::entities::Locale::EnUs,
+        voucher_qr_code: false,
         created_at: at,
         updated_at: at,
     }

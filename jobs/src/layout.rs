@@ -43,6 +43,8 @@ pub struct Look {
     /// The button: booking URL, else the website (no button without either).
     pub cta_url: Option<String>,
     pub cta_label: &'static str,
+    /// Whether a voucher's code comes with its QR code.
+    pub qr: bool,
     /// "program" or "programme".
     pub program: &'static str,
     #[serde(skip)]
@@ -69,6 +71,7 @@ impl Look {
             website_url: r.website_url.clone(),
             cta_url: r.booking_url.clone().or_else(|| r.website_url.clone()),
             cta_label,
+            qr: r.voucher_qr_code,
             program: r.locale.spell("programme"),
             locale: r.locale,
         }
@@ -119,6 +122,7 @@ pub fn compose_with(compiled: &Compiled, vars: &Vars, look: &Look) -> Result<Ren
     let env = templates();
     let render = |name: &str, ctx: Value| env.get_template(name).and_then(|t| t.render(ctx)).map_err(|e| e.to_string());
     let offer = offer_of(vars, &text);
+    let qr = offer.as_ref().filter(|o| look.qr && !o.code.is_empty()).and_then(|o| crate::qr::html(&o.code)).unwrap_or_default();
     let links =
         context! { look => Value::from(Serde(look)), tier => &vars.tier, unsubscribe_url => &vars.unsubscribe_url, preferences_url => &vars.preferences_url };
     let footer = render("footer.html", links.clone())?;
@@ -127,7 +131,7 @@ pub fn compose_with(compiled: &Compiled, vars: &Vars, look: &Look) -> Result<Ren
         Some(at) if lower.contains("<html") => format!("{}<div class=\"footer\">{footer}</div>{}", &html[..at], &html[at..]),
         _ => render(
             "layout.html",
-            context! { subject => &subject, preheader => preheader(&text), content => Value::from_safe_string(html), offer => Value::from(Serde(&offer)), footer => Value::from_safe_string(footer), ..links.clone() },
+            context! { subject => &subject, preheader => preheader(&text), content => Value::from_safe_string(html), offer => Value::from(Serde(&offer)), qr => Value::from_safe_string(qr), footer => Value::from_safe_string(footer), ..links.clone() },
         )?,
     };
     let text = render("layout.txt", context! { subject => &subject, content => text.trim(), offer => Value::from(Serde(&offer)), ..links })?;

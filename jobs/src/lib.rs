@@ -26,6 +26,7 @@ pub mod layout;
 pub mod lifecycle;
 pub mod mailer;
 pub mod metrics;
+pub mod qr;
 pub mod scheduler;
 pub mod unsubscribe;
 

@@ -24,6 +24,7 @@ fn harbour_bistro() -> Look {
         logo_url: Some("https://harbour-bistro.example/logo.png".into()),
         brand_color: "#1f6f5c".into(),
         locale: Locale::EnNz,
+        voucher_qr_code: true,
         ..entity::testing::restaurant_fixture()
     })
 }

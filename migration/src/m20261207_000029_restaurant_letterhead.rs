@@ -1,6 +1,6 @@
 //! What a lawful, useful marketing email needs from its restaurant: the postal address (no
 //! marketing email goes out without it), phone, website, booking or ordering URL, logo, brand
-//! colour and the locale dates and numbers are written in.
+//! colour, the locale dates and numbers are written in, and whether voucher codes come with a QR code.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -17,6 +17,7 @@ enum Restaurants {
     LogoUrl,
     BrandColor,
     Locale,
+    VoucherQrCode,
 }
 
 #[async_trait::async_trait]
@@ -31,6 +32,7 @@ impl MigrationTrait for Migration {
             string_len_null(R::LogoUrl, 500),
             string_len(R::BrandColor, 7).default("#2f4f4f").to_owned(),
             string_len(R::Locale, 8).default("en-US").to_owned(),
+            boolean(R::VoucherQrCode).default(false).to_owned(),
         ] {
             manager.alter_table(Table::alter().table(R::Table).add_column(&mut col).to_owned()).await?;
         }
@@ -39,7 +41,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use Restaurants as R;
-        for col in [R::PostalAddress, R::Phone, R::WebsiteUrl, R::BookingUrl, R::LogoUrl, R::BrandColor, R::Locale] {
+        for col in [R::PostalAddress, R::Phone, R::WebsiteUrl, R::BookingUrl, R::LogoUrl, R::BrandColor, R::Locale, R::VoucherQrCode] {
             manager.alter_table(Table::alter().table(R::Table).drop_column(col).to_owned()).await?;
         }
         Ok(())

@@ -1,12 +1,15 @@
 // Renders emails in headless Chromium as a phone (390 px) and a desktop (800 px) mail client
 // would, in light and dark mode, with the network cut (remote images stay unloaded, so alt text
 // shows), and reports what a reader sees: whether the page fits the width, the button, the
-// offer block, the footer, the headline, image alt texts and the dark-mode colours.
+// offer block, the footer, the headline, image alt texts, the dark-mode colours, and what a
+// scanner reads from the voucher's QR code (jsQR on a screenshot).
 // Usage: node emails.mjs DIR [SCREENSHOT_DIR] — DIR holds NAME.html files.
 // Prints one JSON object { NAME: { "390-light": {...}, ... } }; exits 1 on a script failure.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
 
 const [dir, shots] = process.argv.slice(2);
 const browser = await chromium.launch({
@@ -51,6 +54,15 @@ function inspect() {
   };
 }
 
+/// The text of the page's QR code as a scanner reads it from a screenshot (null: none, or
+/// unreadable).
+async function scanQr(page) {
+  const qr = await page.$(".qr");
+  if (!qr) return null;
+  const png = PNG.sync.read(await qr.screenshot());
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? "unreadable";
+}
+
 const report = {};
 try {
   const page = await browser.newPage();
@@ -63,10 +75,10 @@ try {
       report[name] ??= {};
       await page.emulateMedia({ colorScheme: "light" });
       await page.setContent(readFileSync(join(dir, file), "utf8"), { waitUntil: "load" });
-      report[name][`${width}-light`] = await page.evaluate(inspect);
+      report[name][`${width}-light`] = { ...(await page.evaluate(inspect)), qr: await scanQr(page) };
       if (shots && width === 390) await page.screenshot({ path: join(shots, `email-${name}-${width}.png`), fullPage: true });
       await page.emulateMedia({ colorScheme: "dark" });
-      report[name][`${width}-dark`] = await page.evaluate(inspect);
+      report[name][`${width}-dark`] = { ...(await page.evaluate(inspect)), qr: await scanQr(page) };
     }
   }
   console.log(JSON.stringify(report));

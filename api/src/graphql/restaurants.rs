@@ -192,6 +192,8 @@ pub struct Restaurant {
     pub brand_color: String,
     /// How emails write dates and numbers.
     pub locale: Locale,
+    /// Whether emails show a voucher's code as a QR code too, for the POS to scan.
+    pub voucher_qr_code: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When its settings last changed.
@@ -229,6 +231,7 @@ impl From<restaurant::Model> for Restaurant {
             logo_url: r.logo_url,
             brand_color: r.brand_color,
             locale: r.locale.into(),
+            voucher_qr_code: r.voucher_qr_code,
             id: r.id,
             name: r.name,
             timezone: r.timezone,
@@ -327,6 +330,8 @@ pub struct RestaurantInput {
     pub brand_color: Option<String>,
     /// How emails write dates and numbers.
     pub locale: Option<Locale>,
+    /// Whether emails show a voucher's code as a QR code too, for the POS to scan.
+    pub voucher_qr_code: Option<bool>,
 }
 
 /// A percentage that does not fit a small integer is out of range either way.
@@ -378,6 +383,7 @@ impl From<RestaurantInput> for RestaurantPatch {
             logo_url: i.logo_url,
             brand_color: i.brand_color,
             locale: i.locale.map(Into::into),
+            voucher_qr_code: i.voucher_qr_code,
             frequency_cap: i.frequency_cap.map(|c| FrequencyCapPatch { emails: c.emails, days: c.days, include_occasions: c.include_occasions }),
         }
     }

@@ -101,6 +101,8 @@ pub struct Model {
     pub brand_color: String,
     /// How emails write dates and numbers.
     pub locale: Locale,
+    /// Whether emails show a voucher's code as a QR code too, for POS scanners.
+    pub voucher_qr_code: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -100,6 +100,7 @@ pub struct RestaurantPatch {
     pub logo_url: Option<String>,
     pub brand_color: Option<String>,
     pub locale: Option<crate::entities::Locale>,
+    pub voucher_qr_code: Option<bool>,
 }
 
 impl RestaurantPatch {
@@ -165,6 +166,7 @@ impl RestaurantPatch {
         optional(self.logo_url, &mut r.logo_url);
         set(&mut r.brand_color, self.brand_color.map(|c| c.trim().to_lowercase()));
         set(&mut r.locale, self.locale);
+        set(&mut r.voucher_qr_code, self.voucher_qr_code);
         if let Some(list) = self.staff_digest_emails {
             r.digest_emails = list.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(",");
         }

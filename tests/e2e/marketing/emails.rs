@@ -3,8 +3,8 @@
 //! `SETTING_REQUIRED` naming `postalAddress`, an automation's run fails saying so), and every
 //! kind's email — previewed for a member, and a test email as the SMTP server received it — is
 //! rendered in headless Chromium at 390 and 800 px, light and dark: it fits the width, its
-//! button books a table, its offer block shows the voucher's code, its footer carries the
-//! address, "Manage preferences" and "Unsubscribe".
+//! button books a table, its offer block shows the voucher's code (and a QR code a scanner reads
+//! it from), its footer carries the address, "Manage preferences" and "Unsubscribe".
 
 use std::path::Path;
 use std::time::Duration;
@@ -68,7 +68,7 @@ fn harbour_bistro() -> Value {
         "name": "Harbour Bistro", "timezone": "Pacific/Auckland", "currency": "NZD", "locale": "EN_NZ",
         "postalAddress": "12 Quay Street\nAuckland 1010\nNew Zealand", "phone": "+64 9 555 0100",
         "websiteUrl": "https://harbour-bistro.example", "bookingUrl": "https://harbour-bistro.example/book",
-        "logoUrl": "https://harbour-bistro.example/logo.png", "brandColor": "#1F6F5C",
+        "logoUrl": "https://harbour-bistro.example/logo.png", "brandColor": "#1F6F5C", "voucherQrCode": true,
         "tierDiscounts": { "bronze": 5, "gold": 10, "platinum": 15 }, "winBackVoucherPercent": 15,
     } })
 }
@@ -151,6 +151,9 @@ async fn every_kind_renders_with_button_offer_and_footer_in_chromium(backend: Ba
             assert_eq!(seen["offer"]["visible"] == true, offered, "{at}: the offer block: {seen}");
             if offered && name != "marketer" && name != "received-test" {
                 assert!(seen["code"]["fontSize"].as_f64().unwrap() >= 20.0, "{at}: the code is large: {seen}");
+                assert_eq!(seen["qr"], seen["code"]["text"], "{at}: a scanner reads the code from its QR code");
+            } else {
+                assert_eq!(seen["qr"], Value::Null, "{at}: no code, no QR code");
             }
             let footer = seen["footer"]["text"].as_str().unwrap();
             assert!(footer.contains("12 Quay Street") && footer.contains("+64 9 555 0100"), "{at}: the footer: {footer}");
