@@ -164,7 +164,12 @@ async fn audience_preview_and_test(app: &TestApp, marketer: &str, sink: &SmtpSin
     let client = reqwest::Client::new();
     let shown = client.get(&link).send().await.unwrap();
     assert_eq!(shown.status().as_u16(), 200);
-    assert!(shown.text().await.unwrap().contains("this test unsubscribed no one"));
+    assert!(shown.text().await.unwrap().contains("this test changed no one"));
+    let preferences = link.replace("/unsubscribe?", "/preferences?");
+    assert!(parsed.body_text(0).unwrap().contains(&preferences), "the footer's preferences link is the test's too");
+    let page = client.get(&preferences).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200, "the test email's preferences link works");
+    assert!(page.text().await.unwrap().contains("The preferences link works"));
     let one_click = client.post(&link).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
     assert_eq!(one_click.status().as_u16(), 200);
     let forged = link.replace("test=", "test=9");
