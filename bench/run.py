@@ -301,6 +301,48 @@ def customers_in(url):
     return int(res.stdout.strip()) if res.returncode == 0 and res.stdout.strip().isdigit() else -1
 
 
+def service_env(url):
+    """The service's environment on `url`: a fixed master key, so that reruns with --reuse-db
+    open what the last run sealed."""
+    return dict(os.environ, DATABASE_URL=url, RUST_LOG="warn", LOYALTY_MASTER_KEY=os.environ.get("LOYALTY_MASTER_KEY", "b" * 64))
+
+
+def prepare_db(admin, url, env, n, reuse):
+    """Seeds loyalty_bench with N customers (unless `reuse` and it holds them); returns the
+    seeding and sealing times."""
+    timings = {"seed_s": None}
+    if reuse and customers_in(url) == n:
+        return timings
+    sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench WITH (FORCE)"])
+    # The key store's own database (the service's default on PostgreSQL) goes with it.
+    sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench_keys WITH (FORCE)"])
+    sh(["psql", admin, "-q", "-c", "CREATE DATABASE loyalty_bench"])
+    sh([str(BIN), "migrate"], env=env)
+    t0 = time.time()
+    sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(BENCH / "seed.sql")])
+    timings["seed_s"] = time.time() - t0
+    # seed.sql writes values in clear, as a version before encryption did: the next start
+    # seals them (timed apart).
+    t0 = time.time()
+    sh([str(BIN), "migrate"], env=env)
+    timings["seal_s"] = time.time() - t0
+    return timings
+
+
+def admin_key(env):
+    return sh([str(BIN), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
+
+
+def start_service(env, pool):
+    """`loyalty serve` on a free port, without rate limit or scheduler; returns (process, port)."""
+    port = free_port()
+    serve_env = dict(env, LOYALTY_BIND=f"127.0.0.1:{port}", LOYALTY_RATE_LIMIT="0", LOYALTY_SCHEDULER="false", LOYALTY_DB_POOL=str(pool))
+    server = subprocess.Popen([str(BIN), "serve"], env=serve_env, stdout=subprocess.PIPE, text=True)
+    while "listening on" not in (server.stdout.readline() or "listening on"):
+        pass
+    return server, port
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=1_000_000)
@@ -332,23 +374,8 @@ def main():
 
     if not args.no_build:
         sh(["cargo", "build", "--release", "--bin", "loyalty"], capture=False)
-    # A fixed master key, so that reruns with --reuse-db open what the last run sealed.
-    env = dict(os.environ, DATABASE_URL=url, RUST_LOG="warn", LOYALTY_MASTER_KEY=os.environ.get("LOYALTY_MASTER_KEY", "b" * 64))
-    results["seed_s"] = None
-    if not (args.reuse_db and customers_in(url) == n):
-        sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench WITH (FORCE)"])
-        # The key store's own database (the service's default on PostgreSQL) goes with it.
-        sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench_keys WITH (FORCE)"])
-        sh(["psql", admin, "-q", "-c", "CREATE DATABASE loyalty_bench"])
-        sh([str(BIN), "migrate"], env=env)
-        t0 = time.time()
-        sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(BENCH / "seed.sql")])
-        results["seed_s"] = time.time() - t0
-        # seed.sql writes values in clear, as a version before encryption did: the next start
-        # seals them (timed apart).
-        t0 = time.time()
-        sh([str(BIN), "migrate"], env=env)
-        results["seal_s"] = time.time() - t0
+    env = service_env(url)
+    results.update(prepare_db(admin, url, env, n, args.reuse_db))
     scenarios = SCENARIOS
     results["backend"] = "PostgreSQL"
     if args.sqlite:
@@ -361,13 +388,9 @@ def main():
         results["copy_s"] = time.time() - t0
         env = dict(env, DATABASE_URL=lite_url)
         scenarios, args.no_peer, results["backend"] = SQLITE_SCENARIOS, True, "SQLite"
-    key = sh([str(BIN), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
+    key = admin_key(env)
 
-    port = free_port()
-    serve_env = dict(env, LOYALTY_BIND=f"127.0.0.1:{port}", LOYALTY_RATE_LIMIT="0", LOYALTY_SCHEDULER="false", LOYALTY_DB_POOL=str(args.pool))
-    server = subprocess.Popen([str(BIN), "serve"], env=serve_env, stdout=subprocess.PIPE, text=True)
-    while "listening on" not in (server.stdout.readline() or "listening on"):
-        pass
+    server, port = start_service(env, args.pool)
     try:
         matches = post(port, key, "{customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50){totalCount}}")["data"]["customers"]["totalCount"]
         deep_page = max(1, min(matches // 50, 200))

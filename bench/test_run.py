@@ -46,3 +46,30 @@ class Parsing(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Alternating(unittest.TestCase):
+    def test_medians_and_spread(self):
+        import compare
+
+        rounds = [
+            {"service": {"rps": 600, "p99_ms": 9}, "peer": {"rps": 300}, "pgbench": 3000},
+            {"service": {"rps": 500, "p99_ms": 12}, "peer": {"rps": 250}, "pgbench": 2500},
+            {"service": {"rps": 900, "p99_ms": 8}, "peer": {"rps": 300}, "pgbench": 3000},
+        ]
+        s = compare.summarize(rounds)
+        self.assertEqual((s["service_rps"], s["peer_rps"], s["service_p99_ms"]), (600, 300, 9))
+        self.assertEqual((s["ratio"], s["ratio_low"], s["ratio_high"]), (2.0, 2.0, 3.0))
+        self.assertEqual((s["pgbench_tps"], s["share"]), (3000, 0.2))
+
+    def test_rounds_alternate_who_goes_first(self):
+        import compare
+
+        self.assertEqual(compare.order(0), ["service", "peer", "pgbench"])
+        self.assertEqual(compare.order(1), ["pgbench", "peer", "service"])
+
+    def test_a_scenario_without_pgbench(self):
+        import compare
+
+        s = compare.summarize([{"service": {"rps": 10, "p99_ms": 1}, "peer": {"rps": 5}, "pgbench": None}])
+        self.assertEqual((s["ratio"], s["pgbench_tps"], s["share"]), (2.0, None, None))
