@@ -8,6 +8,7 @@ dated run log; BENCHMARKS.md's summary cells are these medians.
 
     python3 bench/compare.py --repeat 5                  # N = 1,000,000, 32 connections, 15 s runs
     python3 bench/compare.py --quick --repeat 3          # 10,000 customers, 3 s runs
+    python3 bench/compare.py --sqlite --repeat 5         # the embedded default against PostgreSQL, N = 100,000
 
 Needs what bench/run.py needs (PostgreSQL, pgbench, psql, wrk, cargo, Node for the peer).
 """
@@ -18,6 +19,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,17 +59,57 @@ def order(round_no):
     return sides if round_no % 2 == 0 else sides[::-1]
 
 
-def markdown(results):
+def markdown(results, first="service", second="peer"):
     fmt = lambda v, spec: "–" if v is None else format(v, spec)
     lines = [f"\n## Alternating comparison of {results['date']} — N = {results['n']:,} customers, {results['repeat']} rounds of {results['duration']} s\n",
-             f"Machine: {os.cpu_count()} cores, {platform.platform()}; service, PostgreSQL, the peer ({results['peer_name']}), pgbench and wrk on the same machine.",
+             f"Machine: {os.cpu_count()} cores, {platform.platform()}; {results['who']} and wrk on the same machine.",
              f"Command: `{results['command']}`. Each cell is the median of the rounds; the ratio's spread is its lowest and highest round.", "",
-             "| scenario | connections | service req/s | service p99 ms | peer req/s | service ÷ peer (spread) | pgbench tps | service ÷ pgbench |",
+             f"| scenario | connections | {first} req/s | {first} p99 ms | {second} req/s | {first} ÷ {second} (spread) | pgbench tps | {first} ÷ pgbench |",
              "|---|---|---|---|---|---|---|---|"]
     for s in results["pairs"]:
         spread = f"{fmt(s['ratio'], '.2f')} ({fmt(s['ratio_low'], '.2f')}–{fmt(s['ratio_high'], '.2f')})"
         lines.append(f"| {s['scenario']} | {s['concurrency']} | {s['service_rps']:,.0f} | {s['service_p99_ms']:.2f} | {s['peer_rps']:,.0f} | {spread} | {fmt(s['pgbench_tps'], ',.0f')} | {fmt(s['share'], '.0%')} |")
     return "\n".join(lines) + "\n"
+
+
+def embedded(args, url, env):
+    """`--sqlite`: the service on a SQLite copy of the seeded database against the service on
+    PostgreSQL, scenario by scenario in alternating rounds."""
+    lite = Path(tempfile.gettempdir()) / "loyalty-compare.db"
+    for suffix in ("", "-wal", "-shm", ".lock", ".keys", ".keys-wal", ".keys-shm"):
+        Path(str(lite) + suffix).unlink(missing_ok=True)
+    lite_env = dict(env, DATABASE_URL=f"sqlite://{lite}?mode=rwc")
+    bench.sh([str(bench.BIN), "migrate-data", "--from", url, "--to", lite_env["DATABASE_URL"]], env=env)
+    sides = {}
+    for name, side_env in (("sqlite", lite_env), ("postgres", env)):
+        key = bench.admin_key(side_env)
+        server, port = bench.start_service(side_env, args.pool)
+        sides[name] = (server, port, key)
+    results = {"n": args.customers, "repeat": args.repeat, "duration": args.duration, "who": "the service on SQLite, the service on PostgreSQL", "pairs": [],
+               "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "command": " ".join(["python3", "bench/compare.py", *sys.argv[1:]])}
+    try:
+        for name, query, variables in bench.SQLITE_SCENARIOS:
+            for c in [int(c) for c in args.concurrency.split(",")]:
+                run = lambda side, seconds: bench.run_wrk(sides[side][1], sides[side][2], args.customers, query, variables, c, seconds, {})
+                run("sqlite", args.warmup), run("postgres", args.warmup)
+                rounds = []
+                for i in range(args.repeat):
+                    got = {"pgbench": None}
+                    for side in (["sqlite", "postgres"] if i % 2 == 0 else ["postgres", "sqlite"]):
+                        got["service" if side == "sqlite" else "peer"] = run(side, args.duration)
+                    print(name, c, i, got, flush=True)
+                    rounds.append(got)
+                results["pairs"].append({"scenario": name, "concurrency": c, **summarize(rounds)})
+    finally:
+        for server, _, _ in sides.values():
+            server.terminate()
+            server.wait(timeout=30)
+    text = markdown(results, "SQLite", "PostgreSQL")
+    print(text)
+    with Path(args.out).open("a") as f:
+        f.write(text)
+    print(f"appended to {args.out}")
 
 
 def main():
@@ -78,11 +120,14 @@ def main():
     ap.add_argument("--concurrency", default="32", help="comma-separated connection counts")
     ap.add_argument("--warmup", type=int, default=10, help="seconds of an uncounted first run of the service and the peer per scenario")
     ap.add_argument("--quick", action="store_true", help="10,000 customers, 3 s per run")
+    ap.add_argument("--sqlite", action="store_true", help="the embedded default against PostgreSQL: N = 100,000 (unless --customers) copied to a SQLite file, the service on each in alternating rounds (lookup, list, add points, record order)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--reuse-db", action="store_true", help="keep loyalty_bench if it holds N customers")
     ap.add_argument("--pool", type=int, default=4, help="the service's database pool")
     ap.add_argument("--out", default=str(bench.ROOT / "bench" / "log" / f"{time.strftime('%Y-%m-%d', time.gmtime())}.md"))
     args = ap.parse_args()
+    if args.sqlite and "--customers" not in sys.argv:
+        args.customers = 100_000
     if args.quick:
         args.customers, args.duration, args.warmup = 10_000, 3, 2
     n, levels = args.customers, [int(c) for c in args.concurrency.split(",")]
@@ -93,11 +138,13 @@ def main():
         bench.sh(["cargo", "build", "--release", "--bin", "loyalty"], capture=False)
     env = bench.service_env(url)
     bench.prepare_db(admin, url, env, n, args.reuse_db)
+    if args.sqlite:
+        return embedded(args, url, env)
     key = bench.admin_key(env)
     server, port = bench.start_service(env, args.pool)
     peer, peer_port, peer_name = bench.start_peer(url)
     max_clients = int(bench.sh(["psql", url, "-At", "-c", "SHOW max_connections"]).stdout.strip()) - 20
-    results = {"n": n, "repeat": args.repeat, "duration": args.duration, "peer_name": peer_name, "pairs": [],
+    results = {"n": n, "repeat": args.repeat, "duration": args.duration, "who": f"service, PostgreSQL, the peer ({peer_name}), pgbench", "pairs": [],
                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "command": " ".join(["python3", "bench/compare.py", *sys.argv[1:]])}
     queries = {name: (q, v) for name, q, v in bench.SCENARIOS}
