@@ -307,37 +307,37 @@ def service_env(url):
     return dict(os.environ, DATABASE_URL=url, RUST_LOG="warn", LOYALTY_MASTER_KEY=os.environ.get("LOYALTY_MASTER_KEY", "b" * 64))
 
 
-def prepare_db(admin, url, env, n, reuse):
-    """Seeds loyalty_bench with N customers (unless `reuse` and it holds them); returns the
-    seeding and sealing times."""
+def prepare_db(admin, url, env, n, reuse, name="loyalty_bench", binary=BIN, seed=BENCH / "seed.sql"):
+    """Seeds database `name` (at `url`) with N customers by `seed`, migrated by `binary` (unless
+    `reuse` and it holds them); returns the seeding and sealing times."""
     timings = {"seed_s": None}
     if reuse and customers_in(url) == n:
         return timings
-    sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench WITH (FORCE)"])
+    sh(["psql", admin, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
     # The key store's own database (the service's default on PostgreSQL) goes with it.
-    sh(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS loyalty_bench_keys WITH (FORCE)"])
-    sh(["psql", admin, "-q", "-c", "CREATE DATABASE loyalty_bench"])
-    sh([str(BIN), "migrate"], env=env)
+    sh(["psql", admin, "-q", "-c", f"DROP DATABASE IF EXISTS {name}_keys WITH (FORCE)"])
+    sh(["psql", admin, "-q", "-c", f"CREATE DATABASE {name}"])
+    sh([str(binary), "migrate"], env=env)
     t0 = time.time()
-    sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(BENCH / "seed.sql")])
+    sh(["psql", url, "-q", "-v", f"n={n}", "-f", str(seed)])
     timings["seed_s"] = time.time() - t0
     # seed.sql writes values in clear, as a version before encryption did: the next start
     # seals them (timed apart).
     t0 = time.time()
-    sh([str(BIN), "migrate"], env=env)
+    sh([str(binary), "migrate"], env=env)
     timings["seal_s"] = time.time() - t0
     return timings
 
 
-def admin_key(env):
-    return sh([str(BIN), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
+def admin_key(env, binary=BIN):
+    return sh([str(binary), "keys", "create", "--restaurant", "bench", "--role", "admin", "--name", "bench"], env=env).stdout.strip()
 
 
-def start_service(env, pool):
+def start_service(env, pool, binary=BIN):
     """`loyalty serve` on a free port, without rate limit or scheduler; returns (process, port)."""
     port = free_port()
     serve_env = dict(env, LOYALTY_BIND=f"127.0.0.1:{port}", LOYALTY_RATE_LIMIT="0", LOYALTY_SCHEDULER="false", LOYALTY_DB_POOL=str(pool))
-    server = subprocess.Popen([str(BIN), "serve"], env=serve_env, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([str(binary), "serve"], env=serve_env, stdout=subprocess.PIPE, text=True)
     while "listening on" not in (server.stdout.readline() or "listening on"):
         pass
     return server, port

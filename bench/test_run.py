@@ -73,3 +73,15 @@ class Alternating(unittest.TestCase):
 
         s = compare.summarize([{"service": {"rps": 10, "p99_ms": 1}, "peer": {"rps": 5}, "pgbench": None}])
         self.assertEqual((s["ratio"], s["pgbench_tps"], s["share"]), (2.0, None, None))
+
+
+class AB(unittest.TestCase):
+    def test_the_table_names_the_lowest_median(self):
+        import ab
+
+        row = lambda name, ratio: {"scenario": name, "concurrency": 32, "peer_rps": 100, "service_rps": 100 * ratio, "service_p99_ms": 5,
+                                   "ratio": ratio, "ratio_low": ratio, "ratio_high": ratio, "errors_old": 0, "errors_new": 0}
+        text = ab.markdown({"old": "a", "new": "b", "n": 10, "repeat": 3, "duration": 3, "date": "d", "command": "c",
+                            "pairs": [row("lookup", 1.02), row("list", 0.97)]})
+        self.assertIn("| lookup | 32 | 100 | 102 | 5.00 | 1.02 (1.02–1.02) | 0 / 0 |", text)
+        self.assertIn("Lowest median: list at 0.97×.", text)
