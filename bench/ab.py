@@ -78,7 +78,9 @@ def main():
     ap.add_argument("--out", default=str(bench.ROOT / "bench" / "log" / f"{time.strftime('%Y-%m-%d', time.gmtime())}.md"))
     args = ap.parse_args()
     if args.quick:
-        args.customers, args.duration, args.warmup = 10_000, 3, 2
+        args.customers = 10_000 if "--customers" not in sys.argv else args.customers
+        args.duration = 3 if "--duration" not in sys.argv else args.duration
+        args.warmup = 2 if "--warmup" not in sys.argv else args.warmup
     admin = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     sides = {}
     for side, rev in (("old", args.old), ("new", args.new)):

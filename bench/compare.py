@@ -129,7 +129,9 @@ def main():
     if args.sqlite and "--customers" not in sys.argv:
         args.customers = 100_000
     if args.quick:
-        args.customers, args.duration, args.warmup = 10_000, 3, 2
+        args.customers = 10_000 if "--customers" not in sys.argv else args.customers
+        args.duration = 3 if "--duration" not in sys.argv else args.duration
+        args.warmup = 2 if "--warmup" not in sys.argv else args.warmup
     n, levels = args.customers, [int(c) for c in args.concurrency.split(",")]
     admin = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     url = bench.db_url(admin, "loyalty_bench")
