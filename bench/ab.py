@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import run as bench
-from compare import summarize
+from compare import append, summarize, two_sides
 
 
 def build(rev, no_build):
@@ -101,25 +101,14 @@ def main():
                 continue
             for c in [int(c) for c in args.concurrency.split(",")]:
                 run = lambda side, seconds: bench.run_wrk(sides[side][1], sides[side][2], args.customers, query, variables, c, seconds, marks[side])
-                run("old", args.warmup), run("new", args.warmup)
-                rounds = []
-                for i in range(args.repeat):
-                    got = {"pgbench": None}
-                    for side in (["old", "new"] if i % 2 == 0 else ["new", "old"]):
-                        got["service" if side == "new" else "peer"] = run(side, args.duration)
-                    print(name, c, i, got, flush=True)
-                    rounds.append(got)
+                rounds = two_sides(run, "new", "old", args.warmup, args.duration, args.repeat, f"{name} {c}")
                 errors = {side: sum(r[k]["errors"] for r in rounds) for side, k in (("old", "peer"), ("new", "service"))}
                 results["pairs"].append({"scenario": name, "concurrency": c, **summarize(rounds), "errors_old": errors["old"], "errors_new": errors["new"]})
     finally:
         for server, _, _ in sides.values():
             server.terminate()
             server.wait(timeout=30)
-    text = markdown(results)
-    print(text)
-    with Path(args.out).open("a") as f:
-        f.write(text)
-    print(f"appended to {args.out}")
+    append(markdown(results), args.out)
 
 
 if __name__ == "__main__":

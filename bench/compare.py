@@ -72,6 +72,29 @@ def markdown(results, first="service", second="peer"):
     return "\n".join(lines) + "\n"
 
 
+def two_sides(run, subject, reference, warmup, duration, repeat, label):
+    """One warm-up run of each side, then `repeat` rounds alternating which goes first;
+    `run(side, seconds)` measures one side. Rounds as `summarize` takes them (`subject` as the
+    service, `reference` as the peer)."""
+    run(subject, warmup), run(reference, warmup)
+    rounds = []
+    for i in range(repeat):
+        got = {"pgbench": None}
+        for side in ([subject, reference] if i % 2 == 0 else [reference, subject]):
+            got["service" if side == subject else "peer"] = run(side, duration)
+        print(label, i, got, flush=True)
+        rounds.append(got)
+    return rounds
+
+
+def append(text, out):
+    """Prints the table and appends it to the run log."""
+    print(text)
+    with Path(out).open("a") as f:
+        f.write(text)
+    print(f"appended to {out}")
+
+
 def embedded(args, url, env):
     """`--sqlite`: the service on a SQLite copy of the seeded database against the service on
     PostgreSQL, scenario by scenario in alternating rounds."""
@@ -92,24 +115,13 @@ def embedded(args, url, env):
         for name, query, variables in bench.SQLITE_SCENARIOS:
             for c in [int(c) for c in args.concurrency.split(",")]:
                 run = lambda side, seconds: bench.run_wrk(sides[side][1], sides[side][2], args.customers, query, variables, c, seconds, {})
-                run("sqlite", args.warmup), run("postgres", args.warmup)
-                rounds = []
-                for i in range(args.repeat):
-                    got = {"pgbench": None}
-                    for side in (["sqlite", "postgres"] if i % 2 == 0 else ["postgres", "sqlite"]):
-                        got["service" if side == "sqlite" else "peer"] = run(side, args.duration)
-                    print(name, c, i, got, flush=True)
-                    rounds.append(got)
+                rounds = two_sides(run, "sqlite", "postgres", args.warmup, args.duration, args.repeat, f"{name} {c}")
                 results["pairs"].append({"scenario": name, "concurrency": c, **summarize(rounds)})
     finally:
         for server, _, _ in sides.values():
             server.terminate()
             server.wait(timeout=30)
-    text = markdown(results, "SQLite", "PostgreSQL")
-    print(text)
-    with Path(args.out).open("a") as f:
-        f.write(text)
-    print(f"appended to {args.out}")
+    append(markdown(results, "SQLite", "PostgreSQL"), args.out)
 
 
 def main():
@@ -175,11 +187,7 @@ def main():
         for proc in (server, peer):
             proc.terminate()
             proc.wait(timeout=30)
-    text = markdown(results)
-    print(text)
-    with Path(args.out).open("a") as f:
-        f.write(text)
-    print(f"appended to {args.out}")
+    append(markdown(results), args.out)
 
 
 if __name__ == "__main__":

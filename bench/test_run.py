@@ -85,3 +85,12 @@ class AB(unittest.TestCase):
                             "pairs": [row("lookup", 1.02), row("list", 0.97)]})
         self.assertIn("| lookup | 32 | 100 | 102 | 5.00 | 1.02 (1.02–1.02) | 0 / 0 |", text)
         self.assertIn("Lowest median: list at 0.97×.", text)
+
+    def test_two_sides_alternate_after_a_warm_up(self):
+        import compare
+
+        calls = []
+        run = lambda side, seconds: calls.append((side, seconds)) or {"rps": 1, "p99_ms": 1, "errors": 0}
+        rounds = compare.two_sides(run, "new", "old", 2, 5, 2, "x")
+        self.assertEqual(calls, [("new", 2), ("old", 2), ("new", 5), ("old", 5), ("old", 5), ("new", 5)])
+        self.assertEqual(len(rounds), 2)
