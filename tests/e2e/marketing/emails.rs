@@ -229,3 +229,33 @@ async fn a_marketers_send_reaches_a_shared_address_once_and_built_ins_each_membe
 }
 
 on_both!(a_marketers_send_reaches_a_shared_address_once_and_built_ins_each_member);
+
+async fn the_letterhead_and_its_check_are_each_restaurants_own(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink, &[]).await;
+    let other = app.create_key("other", "admin").await;
+    let settings = "{ restaurant { id postalAddress bookingUrl } }";
+    as_key(&app, &other, LETTERHEAD, json!({ "input": { "postalAddress": "", "bookingUrl": "https://other.example/book" } })).await;
+    let ours = app.data(settings, json!({})).await;
+    assert_eq!(ours["restaurant"]["postalAddress"], "12 Harbour Road\nTestville 1010", "another restaurant's change left ours alone: {ours}");
+    assert_eq!(ours["restaurant"]["bookingUrl"], Value::Null);
+    assert_eq!(as_key(&app, &other, settings, json!({})).await["restaurant"]["postalAddress"], Value::Null);
+
+    let campaign =
+        json!({ "input": { "name": "News", "audience": { "rule": { "emailOptIn": true } }, "subject": "Hi", "bodyText": "News", "bodyHtml": "<p>News</p>" } });
+    let schedule = "mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }";
+    let theirs = as_key(&app, &other, CREATE, campaign.clone()).await["createCampaign"]["id"].clone();
+    let (code, _) = refused(&app, &other, schedule, json!({ "id": theirs })).await;
+    assert_eq!(code, "SETTING_REQUIRED", "the restaurant without an address is refused");
+    let mine = app.data(CREATE, campaign).await["createCampaign"]["id"].clone();
+    assert_eq!(app.data(schedule, json!({ "id": mine })).await["scheduleCampaign"]["state"], "SCHEDULED", "ours, with its address, is not");
+
+    let ann = member(&app, "+14155550101", "Ann Lee", json!({ "email": "ann@example.com" })).await;
+    let token = app.data("mutation($id: ID!) { createMemberToken(customerId: $id, minutes: 30) { token } }", json!({ "id": ann })).await;
+    let token = token["createMemberToken"]["token"].as_str().unwrap().to_string();
+    let (_, body) = app.gql_as(Some(&token), LETTERHEAD, json!({ "input": { "postalAddress": "" } })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "a member token changes no setting: {body}");
+    assert_eq!(app.data(settings, json!({})).await["restaurant"]["postalAddress"], "12 Harbour Road\nTestville 1010");
+}
+
+on_both!(the_letterhead_and_its_check_are_each_restaurants_own);
