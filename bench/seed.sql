@@ -14,18 +14,14 @@ SELECT i,
        ((i::bigint * 104729) % 12000)::int AS ann_off
 FROM generate_series(1, :n) AS i;
 
-INSERT INTO customers (id, restaurant_id, phone, email, name, date_of_birth, anniversary, birth_md, anniversary_md,
+INSERT INTO customers (id, restaurant_id, name, birth_md, anniversary_md,
     tier, points_current, points_lifetime, points_redeemed, member_since, total_visits, first_visit_at, last_visit_at,
-    total_spent_cents, dietary_restrictions, allergies, email_opt_in, sms_opt_in, push_opt_in, special_offers,
+    total_spent_cents, email_opt_in, sms_opt_in, push_opt_in, special_offers,
     birthday_offers, anniversary_offers, referral_code, referrals_count, referral_rewards, rating_total, review_count,
     status, last_activity_at, created_at, updated_at)
 SELECT s.i, 'bench',
-    '+1' || a.code || (200 + (s.i / 10) % 800)::text || lpad((s.i / 8000)::text, 4, '0'),
-    'member' || s.i || '@example.com',
     (ARRAY['Ava','Liam','Maya','Noah','Zoe','Ethan','Priya','Lucas','Sofia','Omar','Hana','Diego','Mia','Leo','Nora','Ivan','Lena','Kai','Rosa','Sami'])[1 + s.i % 20]
       || ' ' || (ARRAY['Nguyen','Garcia','Smith','Okafor','Kim','Rossi','Muller','Silva','Khan','Haddad','Ito','Novak','Lopez','Brown','Costa','Dubois','Jensen','Moreau','Patel','Chen'])[1 + (s.i / 20) % 20],
-    date '1955-01-01' + s.dob_off,
-    CASE WHEN s.p < 30 THEN date '1990-01-01' + s.ann_off END,
     EXTRACT(MONTH FROM date '1955-01-01' + s.dob_off) * 100 + EXTRACT(DAY FROM date '1955-01-01' + s.dob_off),
     CASE WHEN s.p < 30 THEN EXTRACT(MONTH FROM date '1990-01-01' + s.ann_off) * 100 + EXTRACT(DAY FROM date '1990-01-01' + s.ann_off) END,
     CASE WHEN l.lifetime >= 10000 THEN 'vip' WHEN l.lifetime >= 5000 THEN 'platinum' WHEN l.lifetime >= 2500 THEN 'gold'
@@ -36,8 +32,6 @@ SELECT s.i, 'bench',
     CASE WHEN l.visits > 0 THEN now() - make_interval(days => (s.i % 1500)) END,
     CASE WHEN l.visits > 0 THEN now() - make_interval(days => floor(s.v * 400)::int) END,
     l.visits * (1500 + floor(s.u * 9000)::int),
-    CASE WHEN s.p % 7 = 0 THEN '["vegetarian"]'::jsonb ELSE '[]'::jsonb END,
-    CASE WHEN s.p % 11 = 0 THEN '["peanuts"]'::jsonb ELSE '[]'::jsonb END,
     s.p < 60, s.p < 40, s.p < 20, s.p < 50, s.p < 55, s.p < 25,
     'BNC' || upper(to_hex(s.i)),
     0, 0, 0, 0,
@@ -48,6 +42,18 @@ JOIN bench_area a ON a.k = s.i % 10
 CROSS JOIN LATERAL (SELECT floor(15000 * power(s.u, 3))::bigint AS lifetime,
                            floor(floor(15000 * power(s.u, 3)) * s.v * 0.5)::bigint AS redeemed,
                            floor(40 * power(s.v, 2))::int AS visits) l;
+
+-- Their personal values, in clear: the service seals them (and writes their blind indexes) at start.
+INSERT INTO customer_personal (customer_id, restaurant_id, phone, email, date_of_birth, anniversary, dietary_restrictions, allergies)
+SELECT s.i, 'bench',
+    '+1' || a.code || (200 + (s.i / 10) % 800)::text || lpad((s.i / 8000)::text, 4, '0'),
+    'member' || s.i || '@example.com',
+    (date '1955-01-01' + s.dob_off)::text,
+    CASE WHEN s.p < 30 THEN (date '1990-01-01' + s.ann_off)::text END,
+    CASE WHEN s.p % 7 = 0 THEN '["vegetarian"]' ELSE '[]' END,
+    CASE WHEN s.p % 11 = 0 THEN '["peanuts"]' ELSE '[]' END
+FROM bench_seed s
+JOIN bench_area a ON a.k = s.i % 10;
 
 SELECT setval(pg_get_serial_sequence('customers', 'id'), :n);
 

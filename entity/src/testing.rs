@@ -9,7 +9,6 @@ pub fn customer_fixture(now: DateTime<Utc>) -> customer::Model {
     customer::Model {
         id: 1,
         restaurant_id: "r".into(),
-        phone: crate::entities::customer::Sealed("+14155550123".into()),
         name: "Ann".into(),
         referral_code: "ANNAAAAAA".into(),
         member_since: now,
@@ -17,6 +16,21 @@ pub fn customer_fixture(now: DateTime<Utc>) -> customer::Model {
         created_at: now,
         updated_at: now,
         ..crate::ops::customers::projection::placeholder()
+    }
+}
+
+/// The personal row of [`customer_fixture`], written before encryption (in clear).
+pub fn personal_fixture() -> crate::entities::customer_personal::Model {
+    use crate::entities::customer::Sealed;
+    crate::entities::customer_personal::Model {
+        customer_id: 1,
+        restaurant_id: "r".into(),
+        phone: Sealed("+14155550123".into()),
+        email: None,
+        date_of_birth: None,
+        anniversary: None,
+        dietary_restrictions: Sealed("[]".into()),
+        allergies: Sealed("[]".into()),
     }
 }
 

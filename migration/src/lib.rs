@@ -33,6 +33,7 @@ mod m20261206_000026_list_order_indexes;
 mod m20261206_000027_lean_delivery_indexes;
 mod m20261206_000028_refunded_items;
 mod m20261207_000029_restaurant_letterhead;
+mod m20261207_000030_narrow_customers;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000027_lean_delivery_indexes::Migration),
             Box::new(m20261206_000028_refunded_items::Migration),
             Box::new(m20261207_000029_restaurant_letterhead::Migration),
+            Box::new(m20261207_000030_narrow_customers::Migration),
         ]
     }
 }

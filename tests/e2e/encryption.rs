@@ -71,7 +71,8 @@ both!(personal_values_are_sealed_at_rest_and_still_found, |app| async move {
 
     let db = app.db().await;
     let at_rest = [
-        dump(&db, "SELECT phone, email, date_of_birth, anniversary, allergies, dietary_restrictions, name FROM customers").await,
+        dump(&db, "SELECT phone, email, date_of_birth, anniversary, allergies, dietary_restrictions FROM customer_personal").await,
+        dump(&db, "SELECT name FROM customers").await,
         dump(&db, "SELECT note FROM customer_notes").await,
         dump(&db, "SELECT comment FROM feedback").await,
         dump(&db, "SELECT CAST(details AS TEXT) FROM audit_log").await,
@@ -296,7 +297,7 @@ async fn sqlite_an_erasure_reaches_a_backup_taken_before_it() {
     let old = app.serve_on(&format!("sqlite://{}?mode=rwc", copy.display()), &[("LOYALTY_KEYSTORE_URL", &live_keys)]).await;
     assert_eq!(contact_of(&old, &ann).await, Err("DATA_ERASED".into()), "the copy from before no longer opens the erased customer");
     assert_eq!(contact_of(&old, &bob).await, Ok(json!({ "phone": "+14155550102", "email": "bob@example.com" })), "everyone else still opens");
-    let copied = dump(&old.db().await, "SELECT phone, email FROM customers").await;
+    let copied = dump(&old.db().await, "SELECT phone, email FROM customer_personal").await;
     assert!(!copied.contains("ann@example.com") && !copied.contains("4155550101"), "the copy held Ann only sealed: {copied}");
     assert_eq!(contact_of(&app, &ann).await, Ok(json!({ "phone": format!("erased-{ann}"), "email": null })));
 
@@ -312,12 +313,13 @@ both!(values_written_before_encryption_are_sealed_at_the_next_start, |app| async
     let id = create_one(&app).await;
     // What the migration leaves of a customer written by an older version: values in clear, no
     // key, no blind index.
-    app.sql("UPDATE customers SET phone = '+14155550199', email = 'zoe@example.com', allergies = '[\"nuts\"]', dietary_restrictions = '[]', date_of_birth = NULL, anniversary = NULL, key_id = NULL, phone_index = NULL, email_index = NULL, phone_last4 = NULL").await;
+    app.sql("UPDATE customer_personal SET phone = '+14155550199', email = 'zoe@example.com', allergies = '[\"nuts\"]', dietary_restrictions = '[]', date_of_birth = NULL, anniversary = NULL").await;
+    app.sql("UPDATE customers SET key_id = NULL, phone_index = NULL, email_index = NULL, phone_last4 = NULL").await;
     let key = app.admin_key.clone();
     app.terminate().await;
     app.start_service(&key).await;
     let db = app.db().await;
-    let stored = dump(&db, "SELECT phone, email, allergies FROM customers").await;
+    let stored = dump(&db, "SELECT phone, email, allergies FROM customer_personal").await;
     assert!(!stored.contains("zoe@") && !stored.contains("nuts") && !stored.contains("4155550199"), "sealed at start: {stored}");
     let found = app.data("{ findCustomer(email: \"zoe@example.com\") { id phone preferences { allergies } } }", json!({})).await;
     assert_eq!(found["findCustomer"], json!({ "id": id, "phone": "+14155550199", "preferences": { "allergies": ["nuts"] } }));

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::entities::{LabelKind, customer, favorite_item, feedback as review, note, point_transaction, reward, special_occasion, visit, voucher};
+use entity::entities::{
+    LabelKind, customer, customer_personal, favorite_item, feedback as review, note, point_transaction, reward, special_occasion, visit, voucher,
+};
 use entity::ops::{Paged, customers, feedback, ledger, notes, rewards, visits};
 use entity::vault::CustomerKey;
 use entity::{DomainError, Scope};
@@ -27,6 +29,9 @@ impl DbLoader {
 /// A customer by id, read with the columns of a projection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CustomerById(pub i64, pub customers::Projection);
+/// A customer's sealed personal values (its `customer_personal` row), by customer id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PersonalOf(pub i64);
 /// A customer's key in the key store, by its id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CustomerKeyOf(pub String);
@@ -97,6 +102,16 @@ impl Loader<CustomerById> for DbLoader {
             found.extend(rows.into_iter().map(|c| (CustomerById(c.id, read.clone()), c)));
         }
         Ok(found)
+    }
+}
+
+impl Loader<PersonalOf> for DbLoader {
+    type Value = customer_personal::Model;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[PersonalOf]) -> LoadResult<PersonalOf, customer_personal::Model> {
+        let rows = customers::personal::rows(&self.db, &self.scope, &ids(keys, |k| k.0)).await?;
+        Ok(rows.into_iter().map(|(id, p)| (PersonalOf(id), p)).collect())
     }
 }
 

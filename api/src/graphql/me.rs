@@ -24,8 +24,8 @@ pub struct Member(pub customer::Model, pub entity::ops::customers::Personal);
 
 impl Member {
     /// The member of `row`, its personal values opened.
-    pub async fn open(scope: &entity::Scope, row: customer::Model) -> Result<Self, ApiError> {
-        let personal = entity::ops::customers::personal::open(scope, &row).await?;
+    pub async fn open(db: &sea_orm::DatabaseConnection, scope: &entity::Scope, row: customer::Model) -> Result<Self, ApiError> {
+        let personal = entity::ops::customers::personal::open(db, scope, &row).await?;
         Ok(Member(row, personal))
     }
 }
@@ -196,7 +196,7 @@ impl MeQuery {
     #[graphql(guard = "MEMBER")]
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Member> {
         let row = ops::find_member(&app(ctx).db, scope(ctx), member(ctx).gql()?).await.gql()?;
-        Member::open(scope(ctx), row).await.gql()
+        Member::open(&app(ctx).db, scope(ctx), row).await.gql()
     }
 }
 
@@ -220,7 +220,7 @@ impl MeMutation {
         let (db, scope) = (&app(ctx).db, scope(ctx));
         let me = ops::find_member(db, scope, member(ctx).gql()?).await.gql()?;
         let row = ops::update_consent(db, scope, me.id, &input.into(), "customer-app").await.gql()?;
-        Member::open(scope, row).await.gql()
+        Member::open(db, scope, row).await.gql()
     }
 
     /// A short-lived token for one member's app or a kiosk (`minutes`, 1 to 1,440; 60 by

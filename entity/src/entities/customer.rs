@@ -85,16 +85,8 @@ pub struct Model {
     pub restaurant_id: String,
     /// Id of the customer's account in the ordering platform, when linked.
     pub user_id: Option<String>,
-    /// E.164, sealed; unique per restaurant through `phone_index`.
-    pub phone: Sealed,
-    /// Lower-cased, validated, sealed.
-    pub email: Option<Sealed>,
     /// In clear, for staff lists and the search (see `docs/encryption.md`).
     pub name: String,
-    /// `YYYY-MM-DD`, sealed.
-    pub date_of_birth: Option<Sealed>,
-    /// `YYYY-MM-DD`, sealed.
-    pub anniversary: Option<Sealed>,
     /// [`crate::rules::occasions::month_day_key`] of the date of birth, for indexed lookups.
     pub birth_md: Option<i32>,
     /// [`crate::rules::occasions::month_day_key`] of the anniversary.
@@ -111,10 +103,6 @@ pub struct Model {
     pub last_visit_at: Option<DateTimeUtc>,
     pub total_spent_cents: i64,
 
-    /// A JSON array of strings, sealed.
-    pub dietary_restrictions: Sealed,
-    /// A JSON array of strings, sealed.
-    pub allergies: Sealed,
     pub spice_level: Option<SpiceLevel>,
     pub preferred_seating: Option<Seating>,
 
@@ -142,6 +130,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 
+    // The sealed values (phone, email, dates, dietary needs, allergies) live in
+    // `customer_personal`; their blind indexes and the key id stay here, for lookups and scans.
     /// Keyed blind index of the E.164 phone (exact lookups, uniqueness).
     pub phone_index: Option<String>,
     /// Keyed blind index of the email.

@@ -7,6 +7,7 @@ pub mod campaign_send;
 pub mod customer;
 pub mod customer_key;
 pub mod customer_label;
+pub mod customer_personal;
 pub mod data_key;
 pub mod email_delivery;
 pub mod favorite_item;

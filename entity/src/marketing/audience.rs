@@ -231,7 +231,7 @@ pub struct Groups {
 /// Splits an audience into who may be emailed and who is left out.
 pub fn groups(audience: Condition, consent: Consent, p: &Programme, now: DateTime<Utc>, counted: Option<Condition>) -> Groups {
     use customer::Column as C;
-    let reachable = || audience.clone().add(C::Email.is_not_null());
+    let reachable = || audience.clone().add(C::EmailIndex.is_not_null());
     let unblocked = || reachable().add(C::Status.ne(CustomerStatus::Blocked));
     let consented = || unblocked().add(consent.condition());
     let capped = capped(p, now, counted);
@@ -240,7 +240,7 @@ pub fn groups(audience: Condition, consent: Consent, p: &Programme, now: DateTim
         None => consented(),
     };
     Groups {
-        no_email: audience.clone().add(C::Email.is_null()),
+        no_email: audience.clone().add(C::EmailIndex.is_null()),
         blocked: reachable().add(C::Status.eq(CustomerStatus::Blocked)),
         no_consent: unblocked().add(consent.condition().not()),
         capped: capped.map(|c| consented().add(c)),

@@ -39,8 +39,8 @@ pub struct Recipient {
 
 impl Recipient {
     /// The recipient entries of customers (their emails opened).
-    pub async fn of_all(scope: &Scope, rows: Vec<customer::Model>, occasion_date: Option<NaiveDate>) -> DomainResult<Vec<Self>> {
-        let opened = crate::ops::customers::personal::open_many(scope, &rows).await?;
+    pub async fn of_all(db: &impl ConnectionTrait, scope: &Scope, rows: Vec<customer::Model>, occasion_date: Option<NaiveDate>) -> DomainResult<Vec<Self>> {
+        let opened = crate::ops::customers::personal::open_many(db, scope, &rows).await?;
         Ok(rows.into_iter().zip(opened).map(|(c, p)| Self { customer_id: c.id, name: c.name, email: p.email, occasion_date }).collect())
     }
 }
@@ -271,7 +271,7 @@ pub async fn enqueue(
         if dry_run {
             let listed = &ids[..ids.len().min(DRY_RUN_LIST as usize)];
             let rows = customer::Entity::find().filter(ours()).filter(C::Id.is_in(listed.iter().copied())).all(db).await?;
-            report.recipients.extend(Recipient::of_all(scope, rows, group.occasion_date).await?);
+            report.recipients.extend(Recipient::of_all(db, scope, rows, group.occasion_date).await?);
             continue;
         }
         // Then the due rows are written in batches: one INSERT … SELECT whose NOT EXISTS reads

@@ -390,6 +390,6 @@ pub async fn audience_of(
     let groups = audience::groups(cond, consent_of(c), p, at, None);
     let breakdown = audience::breakdown(db, &groups).await?;
     let sample = audience::sample(db, groups.eligible, sample).await?;
-    let opened = crate::ops::customers::personal::open_many(scope, &sample).await?;
+    let opened = crate::ops::customers::personal::open_many(db, scope, &sample).await?;
     Ok((breakdown, sample.into_iter().zip(opened).collect()))
 }

@@ -86,7 +86,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
             }
         }
         let rows = customer::Entity::find().filter(any).limit(DRY_RUN_LIST).all(db).await?;
-        report.recipients = Recipient::of_all(scope, rows, None).await?;
+        report.recipients = Recipient::of_all(db, scope, rows, None).await?;
         return Ok(report);
     }
 

@@ -50,19 +50,14 @@ pub async fn run<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, p
         warn(db, scope, p, now, &mut report).await?;
     }
     let Some(due) = p.expiry.expired_by(now) else { return Ok(report) };
-    let rows: Vec<(i64, String, Option<String>)> = customer::Entity::find()
-        .select_only()
-        .columns([customer::Column::Id, customer::Column::Name, customer::Column::Email])
-        .filter(expired(scope, &due))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (id, name, email) in rows {
-        if dry_run {
-            report.expired += 1;
-            report.recipients.push(Recipient { customer_id: id, name, email, occasion_date: None });
-            continue;
-        }
+    if dry_run {
+        let rows = customer::Entity::find().filter(expired(scope, &due)).all(db).await?;
+        report.expired = rows.len() as u64;
+        report.recipients = Recipient::of_all(db, scope, rows, None).await?;
+        return Ok(report);
+    }
+    let ids: Vec<i64> = customer::Entity::find().select_only().column(customer::Column::Id).filter(expired(scope, &due)).into_tuple().all(db).await?;
+    for id in ids {
         let txn = begin_write(db).await?;
         let c = state::lock(&txn, scope, id, now).await?;
         if c.points_current <= 0 || !due.holds(c.last_activity_at) {

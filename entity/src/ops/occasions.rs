@@ -153,7 +153,7 @@ async fn profile_dates(
             .order_by_asc(C::Id)
             .limit(limit);
         let people = read.read(db, people).await?;
-        let personal = open_if(scope, open, &people).await?;
+        let personal = open_if(db, scope, open, &people).await?;
         for (n, c) in people.iter().enumerate() {
             let p = personal.get(n).unwrap_or(&unopened);
             let (md, since, name) = match kind {
@@ -183,7 +183,7 @@ async fn custom_occasions(db: &impl ConnectionTrait, scope: &Scope, window: &Win
         .await?;
     let ids: Vec<i64> = custom.iter().map(|o| o.customer_id).collect();
     let owner_rows = customers::by_ids(db, scope, &ids, read).await?;
-    let personal = open_if(scope, open, &owner_rows).await?;
+    let personal = open_if(db, scope, open, &owner_rows).await?;
     let unopened = customers::Personal::default();
     let owners: HashMap<i64, (&customer::Model, &customers::Personal)> =
         owner_rows.iter().enumerate().map(|(n, c)| (c.id, (c, personal.get(n).unwrap_or(&unopened)))).collect();
@@ -199,8 +199,8 @@ async fn custom_occasions(db: &impl ConnectionTrait, scope: &Scope, window: &Win
 }
 
 /// The personal values of `rows` when `open`, none otherwise.
-async fn open_if(scope: &Scope, open: bool, rows: &[customer::Model]) -> DomainResult<Vec<customers::Personal>> {
-    if open { customers::personal::open_many(scope, rows).await } else { Ok(Vec::new()) }
+async fn open_if(db: &impl ConnectionTrait, scope: &Scope, open: bool, rows: &[customer::Model]) -> DomainResult<Vec<customers::Personal>> {
+    if open { customers::personal::open_many(db, scope, rows).await } else { Ok(Vec::new()) }
 }
 
 /// The month-day keys of the first days of the window that together hold at least `limit`
@@ -321,15 +321,17 @@ pub async fn set_dates<D: TransactionTrait + ConnectionTrait>(
     let txn = begin_write(db).await?;
     let row = customers::find_by_id(&txn, scope, customer_id).await?;
     let key = customers::personal::key_for(scope, Some(&row)).await?;
-    let before = customers::personal::open_with(&row, Some(&key))?;
+    let before = customers::personal::open_with(&customers::personal::row(&txn, scope, customer_id).await?, Some(&key))?;
     let indexes = customers::Indexes::of(scope).await?;
     let first = row.key_id.is_none();
     let mut active: customer::ActiveModel = row.into();
     let mut p = before.clone();
     customers::apply_dates(&mut active, &mut p, date_of_birth, anniversary);
-    customers::personal::seal_changed(&mut active, &before, &p, &key, &indexes, first);
+    let mut values: customers::personal::Values = Default::default();
+    customers::personal::seal_changed(&mut active, &mut values, &before, &p, &key, &indexes, first);
     active.updated_at = Set(now());
     let row = active.update(&txn).await?;
+    customers::personal::write(&txn, scope, customer_id, values, false).await?;
     sea_orm::TransactionSession::commit(txn).await?;
     Ok(row)
 }

@@ -23,7 +23,7 @@ use crate::{DomainError, DomainResult, Scope};
 /// Everything held about one customer, as one JSON document.
 pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<Value> {
     let c = customers::find_by_id(db, scope, id).await?;
-    let c = customers::personal::clear_view(&c, &customers::personal::open(scope, &c).await?)?;
+    let c = customers::personal::clear_view(&c, &customers::personal::open(db, scope, &c).await?)?;
     macro_rules! rows {
         ($entity:ident, $order:expr) => {
             $entity::Entity::find().filter($entity::Column::CustomerId.eq(id)).order_by_asc($order).all(db).await?
@@ -65,19 +65,13 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     }
     let mut active: customer::ActiveModel = c.into();
     active.name = Set("Erased customer".into());
-    active.phone = Set(Sealed(crate::rules::erasure::marker(id)));
     active.phone_index = Set(Some(crate::rules::erasure::marker(id)));
     active.phone_last4 = Set(None);
     active.email_index = Set(None);
     active.key_id = Set(None);
-    active.email = Set(None);
     active.user_id = Set(None);
-    active.date_of_birth = Set(None);
-    active.anniversary = Set(None);
     active.birth_md = Set(None);
     active.anniversary_md = Set(None);
-    active.dietary_restrictions = Set(Sealed("[]".into()));
-    active.allergies = Set(Sealed("[]".into()));
     active.spice_level = Set(None);
     active.preferred_seating = Set(None);
     active.email_opt_in = Set(false);
@@ -89,6 +83,16 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     active.status = Set(CustomerStatus::Inactive);
     active.updated_at = Set(now());
     let row = active.update(&txn).await?;
+    let values = customers::personal::Values {
+        phone: Set(Sealed(crate::rules::erasure::marker(id))),
+        email: Set(None),
+        date_of_birth: Set(None),
+        anniversary: Set(None),
+        dietary_restrictions: Set(Sealed("[]".into())),
+        allergies: Set(Sealed("[]".into())),
+        ..Default::default()
+    };
+    customers::personal::write(&txn, scope, id, values, false).await?;
     note::Entity::delete_many().filter(note::Column::CustomerId.eq(id)).exec(&txn).await?;
     feedback::Entity::update_many()
         .col_expr(feedback::Column::Comment, Expr::value(Option::<String>::None))
@@ -142,12 +146,15 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     let sums = ledger_sums(&txn, target_id).await?;
     let mut a = combined(&source, &target, &sums);
     // Details taken over are opened with the source's key and sealed again under the target's.
-    let from = customers::personal::open(scope, &source).await?;
-    let mut into = customers::personal::open_with(&target, Some(&key))?;
+    let from = customers::personal::open(&txn, scope, &source).await?;
+    let mut into = customers::personal::open_with(&customers::personal::row(&txn, scope, target_id).await?, Some(&key))?;
     take_over_details(&mut a, &mut into, &source, &target, &from);
-    customers::personal::seal_into(&mut a, &into, &key, &customers::Indexes::of(scope).await?);
+    let mut values: customers::personal::Values = Default::default();
+    customers::personal::seal_into(&mut a, &mut values, &into, &key, &customers::Indexes::of(scope).await?);
     a.updated_at = Set(now());
     let row = a.update(&txn).await?;
+    customers::personal::write(&txn, scope, target_id, values, false).await?;
+    customers::personal::delete(&txn, scope, source_id).await?;
     customer::Entity::delete_by_id(source_id).exec(&txn).await?;
     let p = super::restaurants::programme(&txn, scope).await?;
     let row = state::refresh(&txn, &p, row, now(), false).await?;
@@ -393,7 +400,7 @@ pub async fn unsubscribe<D: ConnectionTrait + TransactionTrait>(
     let txn = begin_write(db).await?;
     let Some(c) = customer::Entity::find_by_id(customer_id).one(&txn).await? else { return Ok(None) };
     let scope = Scope::new(c.restaurant_id.clone(), "customer", vault.clone());
-    let email = customers::personal::open(&scope, &c).await?.email;
+    let email = customers::personal::open(&txn, &scope, &c).await?.email;
     let restaurant = super::restaurants::get(&txn, &scope.restaurant_id).await?;
     if c.email_opt_in {
         let details = json!({ "flag": "emailOptIn", "from": true, "to": false, "source": "unsubscribe-link" });

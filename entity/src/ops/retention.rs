@@ -46,7 +46,7 @@ fn inactive(scope: &Scope, cutoff: DateTime<Utc>) -> Condition {
         .add(C::LastActivityAt.lt(cutoff))
         .add(C::UpdatedAt.lt(cutoff))
         .add(C::MemberSince.lt(cutoff))
-        .add(C::Phone.not_like(format!("{}%", super::privacy::ERASED)))
+        .add(Condition::any().add(C::PhoneIndex.is_null()).add(C::PhoneIndex.not_like(format!("{}%", super::privacy::ERASED))))
 }
 
 /// Applies the scope's restaurant's retention at `now`.
@@ -79,7 +79,7 @@ pub async fn run<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, p
         if let Some(cutoff) = cutoff {
             out.erased = customer::Entity::find().filter(inactive(scope, cutoff)).count(db).await?;
             let rows = customer::Entity::find().filter(inactive(scope, cutoff)).order_by_asc(customer::Column::Id).limit(DRY_RUN_LIST).all(db).await?;
-            out.recipients = Recipient::of_all(scope, rows, None).await?;
+            out.recipients = Recipient::of_all(db, scope, rows, None).await?;
         }
         return Ok(out);
     }

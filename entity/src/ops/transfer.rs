@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use crate::entities::{
-    api_key, audit_entry, campaign, campaign_send, customer, customer_label, email_delivery, favorite_item, feedback, idempotency_key, job_run, note,
-    point_transaction, restaurant, reward, segment, service_setting, special_occasion, visit, voucher,
+    api_key, audit_entry, campaign, campaign_send, customer, customer_label, customer_personal, email_delivery, favorite_item, feedback, idempotency_key,
+    job_run, note, point_transaction, restaurant, reward, segment, service_setting, special_occasion, visit, voucher,
 };
 use crate::{DomainError, DomainResult};
 
@@ -43,6 +43,7 @@ pub async fn copy_all(from: &impl ConnectionTrait, to: &impl ConnectionTrait, pr
     copy!(restaurant, service_setting, api_key, segment, reward, campaign, campaign_send);
     done.push(copy_customers(from, to, progress).await?);
     copy!(
+        customer_personal,
         customer_label,
         point_transaction,
         visit,
@@ -169,7 +170,7 @@ async fn verify_counts(from: &impl ConnectionTrait, to: &impl ConnectionTrait, c
 }
 
 /// The data's tables in the order [`copy_all`] fills them (foreign keys point backwards).
-const TABLES: [&str; 20] = [
+const TABLES: [&str; 21] = [
     "restaurants",
     "service_settings",
     "api_keys",
@@ -178,6 +179,7 @@ const TABLES: [&str; 20] = [
     "campaigns",
     "campaign_sends",
     "customers",
+    "customer_personal",
     "customer_labels",
     "point_transactions",
     "visits",
@@ -256,7 +258,7 @@ pub async fn verify_sealed(db: &impl ConnectionTrait, vault: &crate::vault::Vaul
                 .await?;
             let Some(last) = rows.last() else { break };
             after = last.id;
-            super::customers::personal::open_many(&scope, &rows).await?;
+            super::customers::personal::open_many(db, &scope, &rows).await?;
             opened += rows.len() as u64;
         }
     }

@@ -1,6 +1,8 @@
 //! Fresh, migrated databases for the entity crate's own tests: a SQLite file in the temp
 //! directory, and a PostgreSQL database of its own when `TEST_DATABASE_URL` is set.
 
+#![allow(dead_code, reason = "every test binary compiles this module and uses a part of it")]
+
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
@@ -28,10 +30,15 @@ impl Fresh {
 
 /// SQLite, and PostgreSQL when `TEST_DATABASE_URL` names a server.
 pub async fn databases(test: &str) -> Vec<Fresh> {
+    databases_at(test, None).await
+}
+
+/// [`databases`] with only the first `steps` migrations applied (`None`: all).
+pub async fn databases_at(test: &str, steps: Option<u32>) -> Vec<Fresh> {
     let path = std::env::temp_dir().join(format!("entity-{test}-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    Migrator::up(&db, steps).await.unwrap();
     let mut out = vec![Fresh { name: "sqlite", db, drop: None, file: Some(path) }];
     if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
         let admin = Database::connect(&url).await.unwrap();
@@ -40,7 +47,7 @@ pub async fn databases(test: &str) -> Vec<Fresh> {
         admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
         let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
         let db = Database::connect(format!("{base}/{name}")).await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
+        Migrator::up(&db, steps).await.unwrap();
         out.push(Fresh { name: "postgres", db, drop: Some((admin, name)), file: None });
     }
     out

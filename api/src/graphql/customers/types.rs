@@ -11,7 +11,9 @@ use crate::auth::CARE;
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, loader, scope};
 use crate::graphql::feedback::types::ReviewPage;
-use crate::graphql::loaders::{Catalogue, CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, ReferralsOf, VisitsOf, VouchersOf};
+use crate::graphql::loaders::{
+    Catalogue, CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, PersonalOf, ReferralsOf, VisitsOf, VouchersOf,
+};
 use crate::graphql::notes::types::NotePage;
 use crate::graphql::occasions::types::SpecialOccasionPage;
 use crate::graphql::paging;
@@ -115,12 +117,14 @@ impl Customer {
         Customer { row, read, opened: Default::default() }
     }
 
-    /// The personal values for resolving `field` (its columns checked), opened once with the
-    /// customer's key (batched across the page by the request's loader).
+    /// The personal values for resolving `field` (its columns checked): the personal row and
+    /// the customer's key, each batched across the page by the request's loader, opened once.
     async fn personal(&self, ctx: &Context<'_>, field: &str) -> async_graphql::Result<&ops::Personal> {
         let row = self.field(field)?;
         self.opened
             .get_or_try_init(|| async {
+                let values = loader(ctx).load_one(PersonalOf(row.id)).await.map_err(ApiError::Shared)?;
+                let values = values.ok_or_else(|| ApiError::Domain(entity::DomainError::internal(format!("customer {} has no personal row", row.id))))?;
                 let key = match &row.key_id {
                     Some(id) => match scope(ctx).vault.cached_customer_key(&scope(ctx).restaurant_id, id) {
                         Some(key) => Some(key),
@@ -128,7 +132,7 @@ impl Customer {
                     },
                     None => None,
                 };
-                ops::personal::open_with(row, key.as_ref()).map_err(ApiError::Domain)
+                ops::personal::open_with(&values, key.as_ref()).map_err(ApiError::Domain)
             })
             .await
             .gql()

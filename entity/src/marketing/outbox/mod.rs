@@ -86,7 +86,7 @@ pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -
         .filter(customer::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    let opened = crate::ops::customers::personal::open_many(scope, &rows).await?;
+    let opened = crate::ops::customers::personal::open_many(db, scope, &rows).await?;
     Ok(rows.into_iter().zip(opened).map(|(c, p)| (c.id, (c, p))).collect())
 }
 

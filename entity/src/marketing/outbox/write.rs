@@ -1,10 +1,10 @@
 //! The one way an email enters the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait};
 
-use crate::entities::{DeliveryStatus, customer, email_delivery};
+use crate::entities::{DeliveryStatus, customer, customer_personal, email_delivery};
 use crate::marketing::kinds::{CUSTOM, Campaign};
 use crate::{DomainError, DomainResult};
 
@@ -49,16 +49,17 @@ impl Letter {
 /// Consent and the frequency cap are the caller's to have checked.
 pub async fn enqueue(db: &impl ConnectionTrait, restaurant_id: &str, letter: &Letter, customers: &[i64], now: DateTime<Utc>) -> DomainResult<u64> {
     use customer::Column as C;
+    use customer_personal::Column as P;
     use email_delivery::Column as E;
     let mut written = 0;
     for chunk in customers.chunks(ENQUEUE_BATCH) {
         let select = Query::select()
-            .column(C::RestaurantId)
-            .column(C::Id)
+            .column((customer::Entity, C::RestaurantId))
+            .column((customer::Entity, C::Id))
             .expr(Expr::value(letter.kind))
             .expr(letter.period.clone())
             .expr(Expr::value(letter.occasion_date))
-            .column(C::Email)
+            .column((customer_personal::Entity, P::Email))
             .expr(letter.status.clone())
             .expr(Expr::value(0))
             .expr(Expr::value(now))
@@ -67,9 +68,10 @@ pub async fn enqueue(db: &impl ConnectionTrait, restaurant_id: &str, letter: &Le
             .expr(Expr::value(letter.campaign_id))
             .expr(Expr::value(letter.send_id))
             .from(customer::Entity)
+            .inner_join(customer_personal::Entity, Expr::col((customer_personal::Entity, P::CustomerId)).equals((customer::Entity, C::Id)))
             .and_where(C::Id.is_in(chunk.iter().copied()))
             .and_where(C::RestaurantId.eq(restaurant_id))
-            .and_where(C::Email.is_not_null())
+            .and_where(P::Email.is_not_null())
             .to_owned();
         let columns = [
             E::RestaurantId,

@@ -1,6 +1,7 @@
 //! Changing a member's phone number: the one way to move a member to a new number, since
 //! create-or-update finds members by it.
 
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr, TransactionSession, TransactionTrait};
 
@@ -47,11 +48,10 @@ pub async fn change_phone<D: TransactionTrait + ConnectionTrait>(
         return Err(taken(&phone, holder.id));
     }
     let key = personal::key_for(scope, Some(&before)).await?;
-    let old = personal::open_with(&before, Some(&key))?.phone;
+    let old = personal::open_with(&personal::row(&txn, scope, customer_id).await?, Some(&key))?.phone;
     let at = now();
     use customer::Column as C;
     let written = customer::Entity::update_many()
-        .col_expr(C::Phone, Expr::value(Sealed(key.seal(personal::PHONE, &phone))))
         .col_expr(C::PhoneIndex, Expr::value(index))
         .col_expr(C::PhoneLast4, Expr::value(indexes.last4(&phone)))
         .col_expr(C::KeyId, Expr::value(key.id.clone()))
@@ -71,6 +71,8 @@ pub async fn change_phone<D: TransactionTrait + ConnectionTrait>(
     let Some(after) = written.into_iter().next() else {
         return Err(DomainError::Conflict { message: format!("customer {customer_id}'s phone number was changed by another request; read it again") });
     };
+    let values = personal::Values { phone: Set(Sealed(key.seal(personal::PHONE, &phone))), ..Default::default() };
+    personal::write(&txn, scope, customer_id, values, false).await?;
     let sealed = |v: &str| key.seal(personal::AUDIT, &serde_json::Value::String(v.to_string()).to_string());
     let details = serde_json::json!({ "changes": { "phone": { "from": sealed(&old), "to": sealed(&phone) } } });
     crate::ops::audit::record(&txn, scope, crate::entities::AuditAction::CustomerPhoneChanged, Some(customer_id), details).await?;

@@ -6,7 +6,6 @@
 
 use sea_orm::{ConnectionTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select};
 
-use crate::entities::customer::Sealed;
 use crate::entities::{CustomerStatus, Tier, customer};
 use crate::{DomainError, DomainResult};
 
@@ -97,11 +96,7 @@ pub fn placeholder() -> customer::Model {
         id: 0,
         restaurant_id: String::new(),
         user_id: None,
-        phone: Sealed::default(),
-        email: None,
         name: String::new(),
-        date_of_birth: None,
-        anniversary: None,
         birth_md: None,
         anniversary_md: None,
         tier: Tier::Bronze,
@@ -113,8 +108,6 @@ pub fn placeholder() -> customer::Model {
         first_visit_at: None,
         last_visit_at: None,
         total_spent_cents: 0,
-        dietary_restrictions: Sealed::default(),
-        allergies: Sealed::default(),
         spice_level: None,
         preferred_seating: None,
         email_opt_in: false,
@@ -155,11 +148,7 @@ fn decode(row: &QueryResult, cols: &[customer::Column]) -> DomainResult<customer
             C::Id => get!(id),
             C::RestaurantId => get!(restaurant_id),
             C::UserId => get!(user_id),
-            C::Phone => get!(phone),
-            C::Email => get!(email),
             C::Name => get!(name),
-            C::DateOfBirth => get!(date_of_birth),
-            C::Anniversary => get!(anniversary),
             C::BirthMd => get!(birth_md),
             C::AnniversaryMd => get!(anniversary_md),
             C::Tier => get!(tier),
@@ -171,8 +160,6 @@ fn decode(row: &QueryResult, cols: &[customer::Column]) -> DomainResult<customer
             C::FirstVisitAt => get!(first_visit_at),
             C::LastVisitAt => get!(last_visit_at),
             C::TotalSpentCents => get!(total_spent_cents),
-            C::DietaryRestrictions => get!(dietary_restrictions),
-            C::Allergies => get!(allergies),
             C::SpiceLevel => get!(spice_level),
             C::PreferredSeating => get!(preferred_seating),
             C::EmailOptIn => get!(email_opt_in),

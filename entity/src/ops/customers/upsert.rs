@@ -92,7 +92,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     let (base, key, before) = match existing {
         Some(row) => {
             let key = personal::key_for(scope, Some(&row)).await?;
-            let before = personal::open_with(&row, Some(&key))?;
+            let before = personal::open_with(&personal::row(&txn, scope, row.id).await?, Some(&key))?;
             (row, key, before)
         }
         None => {
@@ -123,7 +123,8 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
         after.allergies = list;
     }
     let first = created || base.key_id.is_none();
-    personal::seal_changed(&mut active, &before, &after, &key, &indexes, first);
+    let mut values: personal::Values = Default::default();
+    personal::seal_changed(&mut active, &mut values, &before, &after, &key, &indexes, first);
     input.marketing.apply_to(&mut active);
     if let Some(status) = input.status {
         active.status = Set(status);
@@ -132,6 +133,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     // A profile change is no loyalty activity: the points-expiry clock keeps running.
     active.updated_at = Set(at);
     let row = active.update(&txn).await?;
+    personal::write(&txn, scope, row.id, values, false).await?;
     let segments_changed = checked.segments.clone();
     if let Some(segments) = checked.segments {
         replace_segments(&txn, scope, &row, segments).await?;
@@ -268,8 +270,11 @@ async fn insert_new(
         updated_at: Set(at),
         ..Default::default()
     };
-    personal::seal_into(&mut row, fresh, key, indexes);
-    Ok(row.insert(txn).await?)
+    let mut values: personal::Values = Default::default();
+    personal::seal_into(&mut row, &mut values, fresh, key, indexes);
+    let row = row.insert(txn).await?;
+    personal::write(txn, scope, row.id, values, true).await?;
+    Ok(row)
 }
 
 /// A referral code no customer has yet (codes are unique across all restaurants).

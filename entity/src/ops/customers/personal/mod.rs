@@ -2,21 +2,28 @@
 //! the customer's own key when written, opened when read, and found through keyed blind
 //! indexes. The one place that knows which columns are sealed and how.
 
+mod seal;
+
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
-use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+pub use seal::{Values, delete, seal_changed, seal_into, seal_unsealed, write};
 
 use crate::entities::customer::{self, Sealed};
+use crate::entities::customer_personal;
 use crate::vault::CustomerKey;
 use crate::vault::crypto::Key;
 use crate::{DomainError, DomainResult, Scope};
 
 /// Associated data of each sealed column (a value copied into another column does not open).
 pub(crate) const PHONE: &str = "customers.phone";
-const EMAIL: &str = "customers.email";
-const BIRTH: &str = "customers.date_of_birth";
-const ANNIVERSARY: &str = "customers.anniversary";
-const DIETARY: &str = "customers.dietary_restrictions";
-const ALLERGIES: &str = "customers.allergies";
+pub(crate) const EMAIL: &str = "customers.email";
+pub(crate) const BIRTH: &str = "customers.date_of_birth";
+pub(crate) const ANNIVERSARY: &str = "customers.anniversary";
+pub(crate) const DIETARY: &str = "customers.dietary_restrictions";
+pub(crate) const ALLERGIES: &str = "customers.allergies";
 /// Associated data of a staff note.
 pub const NOTE: &str = "customer_notes.note";
 /// Associated data of a review's comment.
@@ -38,7 +45,7 @@ pub struct Personal {
 
 /// The blind indexes of one restaurant (its index key).
 #[derive(Clone, Debug)]
-pub struct Indexes(Key);
+pub struct Indexes(pub(crate) Key);
 
 impl Indexes {
     /// The scope's restaurant's indexes.
@@ -70,16 +77,16 @@ impl Indexes {
     }
 }
 
-/// Opens `c`'s personal values with its key (`None`: the row holds none sealed, or its key
-/// was erased — an error then). Columns a projection did not read open as empty.
-pub fn open_with(c: &customer::Model, key: Option<&CustomerKey>) -> DomainResult<Personal> {
+/// Opens the personal values of `p` with its customer's key (`None`: values written before
+/// encryption, or the key was erased — an error then).
+pub fn open_with(p: &customer_personal::Model, key: Option<&CustomerKey>) -> DomainResult<Personal> {
     let open = |field: &str, sealed: &Sealed| -> DomainResult<String> {
         if !crate::vault::crypto::is_sealed(&sealed.0) {
             return Ok(sealed.0.clone());
         }
         match key {
             Some(k) => k.open(field, &sealed.0),
-            None => Err(DomainError::Erased { what: format!("customer {}", c.id) }),
+            None => Err(DomainError::Erased { what: format!("customer {}", p.customer_id) }),
         }
     };
     let date = |field: &str, v: &Option<Sealed>| -> DomainResult<Option<NaiveDate>> {
@@ -98,13 +105,37 @@ pub fn open_with(c: &customer::Model, key: Option<&CustomerKey>) -> DomainResult
         serde_json::from_str(&text).map_err(|_| DomainError::internal(format!("{field}: not a list")))
     };
     Ok(Personal {
-        phone: open(PHONE, &c.phone)?,
-        email: c.email.as_ref().map(|e| open(EMAIL, e)).transpose()?,
-        date_of_birth: date(BIRTH, &c.date_of_birth)?,
-        anniversary: date(ANNIVERSARY, &c.anniversary)?,
-        dietary_restrictions: list(DIETARY, &c.dietary_restrictions)?,
-        allergies: list(ALLERGIES, &c.allergies)?,
+        phone: open(PHONE, &p.phone)?,
+        email: p.email.as_ref().map(|e| open(EMAIL, e)).transpose()?,
+        date_of_birth: date(BIRTH, &p.date_of_birth)?,
+        anniversary: date(ANNIVERSARY, &p.anniversary)?,
+        dietary_restrictions: list(DIETARY, &p.dietary_restrictions)?,
+        allergies: list(ALLERGIES, &p.allergies)?,
     })
+}
+
+/// The personal rows of customers `ids` of the scope's restaurant, by customer id.
+pub async fn rows(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, customer_personal::Model>> {
+    use customer_personal::Column as P;
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        let found = customer_personal::Entity::find()
+            .filter(P::RestaurantId.eq(&scope.restaurant_id))
+            .filter(P::CustomerId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        out.extend(found.into_iter().map(|p| (p.customer_id, p)));
+    }
+    Ok(out)
+}
+
+/// Customer `id`'s personal row (every customer has one).
+pub async fn row(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<customer_personal::Model> {
+    rows(db, scope, &[id]).await?.remove(&id).ok_or_else(|| missing(id))
+}
+
+fn missing(id: i64) -> DomainError {
+    DomainError::internal(format!("customer {id} has no personal row"))
 }
 
 /// The row as JSON (serialised column names) with its personal values in clear (for the
@@ -130,13 +161,14 @@ pub fn clear_view(c: &customer::Model, p: &Personal) -> DomainResult<serde_json:
     Ok(v)
 }
 
-/// Opens one customer's personal values.
-pub async fn open(scope: &Scope, c: &customer::Model) -> DomainResult<Personal> {
+/// Opens one customer's personal values (its row read here).
+pub async fn open(db: &impl ConnectionTrait, scope: &Scope, c: &customer::Model) -> DomainResult<Personal> {
+    let p = row(db, scope, c.id).await?;
     let key = match &c.key_id {
         Some(id) => scope.vault.customer_key(&scope.restaurant_id, id).await?,
         None => None,
     };
-    open_with(c, key.as_ref())
+    open_with(&p, key.as_ref())
 }
 
 /// Opens, in place, every sealed value inside `doc` (audit details, a delivery's copy of the
@@ -215,11 +247,14 @@ pub async fn seal_for(scope: &Scope, c: &customer::Model, field: &str, text: &st
     Ok(key_for(scope, Some(c)).await?.seal(field, text))
 }
 
-/// Opens many customers' personal values, reading the key store once.
-pub async fn open_many(scope: &Scope, rows: &[customer::Model]) -> DomainResult<Vec<Personal>> {
-    let ids: Vec<&str> = rows.iter().filter_map(|c| c.key_id.as_deref()).collect();
-    let keys = scope.vault.customer_keys(&scope.restaurant_id, &ids).await?;
-    rows.iter().map(|c| open_with(c, c.key_id.as_ref().and_then(|id| keys.get(id)))).collect()
+/// Opens many customers' personal values (their rows read in one query per thousand, the key
+/// store once), in the order of `customers`.
+pub async fn open_many(db: &impl ConnectionTrait, scope: &Scope, customers: &[customer::Model]) -> DomainResult<Vec<Personal>> {
+    let ids: Vec<i64> = customers.iter().map(|c| c.id).collect();
+    let rows = rows(db, scope, &ids).await?;
+    let key_ids: Vec<&str> = customers.iter().filter_map(|c| c.key_id.as_deref()).collect();
+    let keys = scope.vault.customer_keys(&scope.restaurant_id, &key_ids).await?;
+    customers.iter().map(|c| open_with(rows.get(&c.id).ok_or_else(|| missing(c.id))?, c.key_id.as_ref().and_then(|id| keys.get(id)))).collect()
 }
 
 /// The customer's key, or a new one when the row has none yet (new, or written before
@@ -235,104 +270,10 @@ pub async fn key_for(scope: &Scope, c: Option<&customer::Model>) -> DomainResult
     scope.vault.new_customer_key(&scope.restaurant_id).await
 }
 
-/// Seals up to `batch` of the scope's customers after id `after` whose values were written
-/// before encryption (no key, no blind index; erased ones have an index and stay as they are);
-/// returns how many it sealed and the last id it looked at (`None`: no more). The batch is
-/// written by one `UPDATE … FROM (VALUES …)` statement (one round trip, not one per row).
-pub async fn seal_unsealed<D: sea_orm::ConnectionTrait>(db: &D, scope: &Scope, after: i64, batch: u64) -> DomainResult<(u64, Option<i64>)> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let rows = customer::Entity::find()
-        .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-        .filter(customer::Column::Id.gt(after))
-        .filter(customer::Column::KeyId.is_null())
-        .filter(customer::Column::PhoneIndex.is_null())
-        .order_by_asc(customer::Column::Id)
-        .limit(batch)
-        .all(db)
-        .await?;
-    let Some(last) = rows.last().map(|c| c.id) else { return Ok((0, None)) };
-    let indexes = Indexes::of(scope).await?;
-    let keys = scope.vault.new_customer_keys(&scope.restaurant_id, rows.len()).await?;
-    let backend = db.get_database_backend();
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * SEALED_COLUMNS.len());
-    let mut tuples = Vec::with_capacity(rows.len());
-    for (row, key) in rows.iter().zip(&keys) {
-        let mut active: customer::ActiveModel = row.clone().into();
-        seal_into(&mut active, &open_with(row, None)?, key, &indexes);
-        let first = values.len() + 1;
-        values.push(row.id.into());
-        values
-            .extend(SEALED_COLUMNS[1..].iter().map(|c| sea_orm::ActiveModelTrait::get(&active, *c).into_value().expect("seal_into sets every sealed column")));
-        let marks: Vec<String> = (first..first + SEALED_COLUMNS.len()).map(|n| crate::ops::dialect::placeholder(backend, n)).collect();
-        tuples.push(format!("(CAST({} AS BIGINT), {})", marks[0], marks[1..].join(", ")));
-    }
-    let names: Vec<&str> = SEALED_COLUMNS.iter().map(|c| sea_orm::IdenStatic::as_str(c)).collect();
-    let sets: Vec<String> = names[1..].iter().map(|n| format!("{n} = v.{n}")).collect();
-    let sql = format!(
-        "WITH v({}) AS (VALUES {}) UPDATE customers SET {} FROM v WHERE customers.id = v.id AND customers.key_id IS NULL",
-        names.join(", "),
-        tuples.join(", "),
-        sets.join(", ")
-    );
-    let n = db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
-    Ok((n, Some(last)))
-}
-
-/// The id and the columns [`seal_into`] sets, in the order the backfill writes them.
-const SEALED_COLUMNS: [customer::Column; 11] = {
-    use customer::Column as C;
-    [C::Id, C::Phone, C::Email, C::DateOfBirth, C::Anniversary, C::DietaryRestrictions, C::Allergies, C::PhoneIndex, C::EmailIndex, C::PhoneLast4, C::KeyId]
-};
-
-/// Sets the sealed columns (and their blind indexes) whose values differ between `before` and
-/// `after`, under `key`; every one when the row had no key yet (`first`). A column whose value
-/// did not change is not written, so a concurrent change of it (a new phone number) stands.
-pub fn seal_changed(active: &mut customer::ActiveModel, before: &Personal, after: &Personal, key: &CustomerKey, indexes: &Indexes, first: bool) {
-    if first {
-        return seal_into(active, after, key, indexes);
-    }
-    let mut all = active.clone();
-    seal_into(&mut all, after, key, indexes);
-    if before.phone != after.phone {
-        (active.phone, active.phone_index, active.phone_last4) = (all.phone, all.phone_index, all.phone_last4);
-    }
-    if before.email != after.email {
-        (active.email, active.email_index) = (all.email, all.email_index);
-    }
-    if before.date_of_birth != after.date_of_birth {
-        active.date_of_birth = all.date_of_birth;
-    }
-    if before.anniversary != after.anniversary {
-        active.anniversary = all.anniversary;
-    }
-    if before.dietary_restrictions != after.dietary_restrictions {
-        active.dietary_restrictions = all.dietary_restrictions;
-    }
-    if before.allergies != after.allergies {
-        active.allergies = all.allergies;
-    }
-}
-
-/// Sets every sealed column and blind index of `active` from `p`, under `key`.
-pub fn seal_into(active: &mut customer::ActiveModel, p: &Personal, key: &CustomerKey, indexes: &Indexes) {
-    let seal = |field: &str, text: &str| Sealed(key.seal(field, text));
-    let list = |v: &Vec<String>| serde_json::to_string(v).expect("a list of strings serialises");
-    active.phone = Set(seal(PHONE, &p.phone));
-    active.email = Set(p.email.as_deref().map(|e| seal(EMAIL, e)));
-    active.date_of_birth = Set(p.date_of_birth.map(|d| seal(BIRTH, &d.format("%Y-%m-%d").to_string())));
-    active.anniversary = Set(p.anniversary.map(|d| seal(ANNIVERSARY, &d.format("%Y-%m-%d").to_string())));
-    active.dietary_restrictions = Set(seal(DIETARY, &list(&p.dietary_restrictions)));
-    active.allergies = Set(seal(ALLERGIES, &list(&p.allergies)));
-    active.phone_index = Set(Some(indexes.phone(&p.phone)));
-    active.email_index = Set(p.email.as_deref().map(|e| indexes.email(e)));
-    active.phone_last4 = Set(indexes.last4(&p.phone));
-    active.key_id = Set(Some(key.id.clone()));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::customer_fixture;
+    use crate::testing::{customer_fixture, personal_fixture};
 
     #[test]
     fn indexes_of_last_digits_need_four() {
@@ -344,28 +285,40 @@ mod tests {
 
     #[test]
     fn unsealed_values_written_before_encryption_read_as_they_are() {
-        let mut c = customer_fixture(chrono::Utc::now());
-        c.date_of_birth = Some(Sealed("1990-05-01".into()));
-        c.allergies = Sealed(r#"["nuts"]"#.into());
-        let p = open_with(&c, None).unwrap();
-        assert_eq!(p.phone, "+14155550123");
-        assert_eq!(p.date_of_birth, NaiveDate::from_ymd_opt(1990, 5, 1));
-        assert_eq!(p.allergies, vec!["nuts".to_string()]);
+        let mut p = personal_fixture();
+        p.date_of_birth = Some(Sealed("1990-05-01".into()));
+        p.allergies = Sealed(r#"["nuts"]"#.into());
+        let opened = open_with(&p, None).unwrap();
+        assert_eq!(opened.phone, "+14155550123");
+        assert_eq!(opened.date_of_birth, NaiveDate::from_ymd_opt(1990, 5, 1));
+        assert_eq!(opened.allergies, vec!["nuts".to_string()]);
     }
 
     #[test]
     fn a_sealed_row_opens_with_its_key_only() {
-        let mut c = customer_fixture(chrono::Utc::now());
-        let mut active: customer::ActiveModel = c.clone().into();
+        let mut active: customer::ActiveModel = customer_fixture(chrono::Utc::now()).into();
+        let mut values: Values = Default::default();
         let key = CustomerKey::for_tests("c1");
         let p = Personal { phone: "+14155550123".into(), email: Some("ann@example.com".into()), allergies: vec!["nuts".into()], ..Default::default() };
-        seal_into(&mut active, &p, &key, &Indexes(Key::generate()));
-        c.phone = active.phone.unwrap();
-        c.email = active.email.unwrap();
-        c.allergies = active.allergies.unwrap();
-        c.key_id = Some("c1".into());
-        assert!(!c.phone.0.contains("4155550123") && !c.allergies.0.contains("nuts"));
-        assert_eq!(open_with(&c, Some(&key)).unwrap(), p);
-        assert!(matches!(open_with(&c, None), Err(DomainError::Erased { .. })));
+        seal_into(&mut active, &mut values, &p, &key, &Indexes(Key::generate()));
+        let mut row = personal_fixture();
+        (row.phone, row.email, row.allergies) = (values.phone.unwrap(), values.email.unwrap(), values.allergies.unwrap());
+        assert!(!row.phone.0.contains("4155550123") && !row.allergies.0.contains("nuts"));
+        assert_eq!(active.key_id.unwrap(), Some("c1".into()));
+        assert_eq!(open_with(&row, Some(&key)).unwrap(), p);
+        assert!(matches!(open_with(&row, None), Err(DomainError::Erased { .. })));
+    }
+
+    #[test]
+    fn only_changed_values_are_written() {
+        let key = CustomerKey::for_tests("c1");
+        let ix = Indexes(Key::generate());
+        let before = Personal { phone: "+14155550123".into(), email: Some("ann@example.com".into()), ..Default::default() };
+        let after = Personal { email: Some("ann@example.org".into()), ..before.clone() };
+        let mut active: customer::ActiveModel = customer_fixture(chrono::Utc::now()).into();
+        let mut values: Values = Default::default();
+        seal_changed(&mut active, &mut values, &before, &after, &key, &ix, false);
+        assert!(values.email.is_set() && active.email_index.is_set());
+        assert!(!values.phone.is_set() && !active.phone_index.is_set() && !values.allergies.is_set() && !values.date_of_birth.is_set());
     }
 }
