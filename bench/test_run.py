@@ -94,3 +94,15 @@ class AB(unittest.TestCase):
         rounds = compare.two_sides(run, "new", "old", 2, 5, 2, "x")
         self.assertEqual(calls, [("new", 2), ("old", 2), ("new", 5), ("old", 5), ("old", 5), ("new", 5)])
         self.assertEqual(len(rounds), 2)
+
+    def test_jobs_ab_takes_medians_per_job(self):
+        import ab_jobs
+
+        side = lambda *secs: [{"job": label, "seconds": s, "changed": 5, "enqueued": 0} for (label, _), s in zip(ab_jobs.JOBS, secs)]
+        rounds = [{"old": side(10, 4, 6), "new": side(5, 2, 6)}, {"old": side(12, 4, 6), "new": side(7, 3, 3)}, {"old": side(11, 4, 6), "new": side(6, 2, 4)}]
+        rows = ab_jobs.summarize(rounds)
+        self.assertEqual((rows[0]["old_s"], rows[0]["new_s"]), (11, 6))
+        self.assertAlmostEqual(rows[0]["ratio"], 6 / 11)
+        self.assertEqual((rows[2]["low"], rows[2]["high"]), (0.5, 1.0))
+        text = ab_jobs.markdown({"old": "a", "new": "b", "n": 10, "repeat": 3, "date": "d", "command": "c", "rows": rows})
+        self.assertIn("| win-back: enqueue | 6.00 | 4.00 | 0.67 (0.50–1.00) | 5 / 5 | 6.0 6.0 6.0 / 6.0 3.0 4.0 |", text)
