@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 use serde::Serialize;
 
 use super::kinds::{Campaign, consented};
@@ -233,7 +233,7 @@ pub fn nearing_reward_id(period_key: &str) -> Option<i64> {
 /// Writes the scope's restaurant's deliveries of `campaign` for its local date `today` (or,
 /// in a dry run, lists who would get one).
 pub async fn enqueue(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     scope: &Scope,
     p: &Programme,
     campaign: Campaign,
@@ -278,7 +278,7 @@ pub async fn enqueue(
         // the table it writes can turn quadratic on PostgreSQL (measured: ~250 rows/s at a
         // million customers).
         let letter = Letter::builtin(campaign, group.period_key, group.occasion_date);
-        report.enqueued += outbox::enqueue(db, &scope.restaurant_id, &letter, &ids, now).await?;
+        report.enqueued += outbox::enqueue_many(db, &scope.restaurant_id, &letter, &ids, now).await?;
     }
     if dry_run {
         report.enqueued = report.recipients.len() as u64;

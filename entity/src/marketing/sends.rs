@@ -179,7 +179,7 @@ async fn enqueued_count(db: &impl ConnectionTrait, send_id: i64) -> DomainResult
 /// longest-standing member's). Stops (and marks the send cancelled) if the campaign is cancelled
 /// meanwhile.
 async fn enqueue(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     scope: &Scope,
     p: &Programme,
     c: &campaign::Model,
@@ -213,7 +213,7 @@ async fn enqueue(
         // members are held out of every send of it), decided in SQL.
         let held_out = Expr::col((customer::Entity, C::Id)).mul(2_654_435_761_i64).add(c.id * 7_919).modulo(100).lt(c.holdout_percent);
         let status = Expr::case(held_out, Expr::value(DeliveryStatus::HeldOut)).finally(Expr::value(DeliveryStatus::Pending));
-        outbox::enqueue(db, &scope.restaurant_id, &Letter::custom(c.id, send.id, status.into()), chunk, now).await?;
+        outbox::enqueue_many(db, &scope.restaurant_id, &Letter::custom(c.id, send.id, status.into()), chunk, now).await?;
         campaign_send::Entity::update_many()
             .col_expr(campaign_send::Column::ClaimedAt, Expr::value(crate::ops::now()))
             .filter(campaign_send::Column::Id.eq(send.id))

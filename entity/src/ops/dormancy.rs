@@ -108,14 +108,11 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
                         .to_owned(),
                 )
                 .map_err(DomainError::internal)?
-                // A manual run racing another replica's adds the same labels: each is added once.
-                .on_conflict(
-                    OnConflict::columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name])
-                        .do_nothing()
-                        .to_owned(),
-                )
                 .to_owned();
-            changed += txn.execute(&insert).await?.rows_affected();
+            // A manual run racing another replica's, or a member's own refresh, adds the same
+            // labels: each is added once.
+            let conflict = OnConflict::columns([customer_label::Column::CustomerId, customer_label::Column::Kind, customer_label::Column::Name]);
+            changed += crate::tx::insert_once(&txn, &insert, conflict).await?;
         }
         let delete = Query::delete()
             .from_table(customer_label::Entity)

@@ -6,7 +6,7 @@
 
 pub mod write;
 
-pub use write::{Letter, enqueue};
+pub use write::{Letter, enqueue, enqueue_many};
 
 use std::collections::HashMap;
 

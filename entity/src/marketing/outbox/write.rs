@@ -1,8 +1,8 @@
 //! The one way an email enters the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, TransactionTrait};
 
 use crate::entities::{DeliveryStatus, customer, customer_personal, email_delivery};
 use crate::marketing::kinds::{CUSTOM, Campaign};
@@ -46,56 +46,79 @@ impl Letter {
 /// Writes `letter` for each of `customers` of restaurant `restaurant_id` that has an email
 /// address, unless that member already has it for the same period (`ON CONFLICT DO NOTHING`:
 /// a rerun, a retry or a second replica writes nothing twice); returns how many it wrote.
-/// Consent and the frequency cap are the caller's to have checked.
+/// Consent and the frequency cap are the caller's to have checked. For a member or a few;
+/// campaigns write with [`enqueue_many`].
 pub async fn enqueue(db: &impl ConnectionTrait, restaurant_id: &str, letter: &Letter, customers: &[i64], now: DateTime<Utc>) -> DomainResult<u64> {
-    use customer::Column as C;
-    use customer_personal::Column as P;
-    use email_delivery::Column as E;
     let mut written = 0;
     for chunk in customers.chunks(ENQUEUE_BATCH) {
-        let select = Query::select()
-            .column((customer::Entity, C::RestaurantId))
-            .column((customer::Entity, C::Id))
-            .expr(Expr::value(letter.kind))
-            .expr(letter.period.clone())
-            .expr(Expr::value(letter.occasion_date))
-            .column((customer_personal::Entity, P::Email))
-            .expr(letter.status.clone())
-            .expr(Expr::value(0))
-            .expr(Expr::value(now))
-            .expr(Expr::value(now))
-            .expr(Expr::value(now))
-            .expr(Expr::value(letter.campaign_id))
-            .expr(Expr::value(letter.send_id))
-            .from(customer::Entity)
-            .inner_join(customer_personal::Entity, Expr::col((customer_personal::Entity, P::CustomerId)).equals((customer::Entity, C::Id)))
-            .and_where(C::Id.is_in(chunk.iter().copied()))
-            .and_where(C::RestaurantId.eq(restaurant_id))
-            .and_where(P::Email.is_not_null())
-            .to_owned();
-        let columns = [
-            E::RestaurantId,
-            E::CustomerId,
-            E::Campaign,
-            E::PeriodKey,
-            E::OccasionDate,
-            E::Email,
-            E::Status,
-            E::Attempts,
-            E::NextAttemptAt,
-            E::CreatedAt,
-            E::UpdatedAt,
-            E::CampaignId,
-            E::SendId,
-        ];
-        let insert = Query::insert()
-            .into_table(email_delivery::Entity)
-            .columns(columns)
-            .select_from(select)
-            .map_err(|e| DomainError::internal(e.to_string()))?
-            .on_conflict(OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned())
-            .to_owned();
+        let insert = insert_of(restaurant_id, letter, chunk, now)?.on_conflict(once()).to_owned();
         written += db.execute(&insert).await?.rows_affected();
     }
     Ok(written)
+}
+
+/// [`enqueue`] for a campaign's thousands: each batch written as a plain insert, and with `ON
+/// CONFLICT DO NOTHING` only when it meets a row that exists ([`crate::tx::insert_once`]).
+pub async fn enqueue_many(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    restaurant_id: &str,
+    letter: &Letter,
+    customers: &[i64],
+    now: DateTime<Utc>,
+) -> DomainResult<u64> {
+    let mut written = 0;
+    for chunk in customers.chunks(ENQUEUE_BATCH) {
+        written += crate::tx::insert_once(db, &insert_of(restaurant_id, letter, chunk, now)?, once()).await?;
+    }
+    Ok(written)
+}
+
+/// One email per member, campaign and period.
+fn once() -> OnConflict {
+    use email_delivery::Column as E;
+    OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned()
+}
+
+/// The `INSERT … SELECT` of `letter` for `customers` that have an email address (the sealed
+/// address copied from their personal row).
+fn insert_of(restaurant_id: &str, letter: &Letter, customers: &[i64], now: DateTime<Utc>) -> DomainResult<InsertStatement> {
+    use customer::Column as C;
+    use customer_personal::Column as P;
+    use email_delivery::Column as E;
+    let select = Query::select()
+        .column((customer::Entity, C::RestaurantId))
+        .column((customer::Entity, C::Id))
+        .expr(Expr::value(letter.kind))
+        .expr(letter.period.clone())
+        .expr(Expr::value(letter.occasion_date))
+        .column((customer_personal::Entity, P::Email))
+        .expr(letter.status.clone())
+        .expr(Expr::value(0))
+        .expr(Expr::value(now))
+        .expr(Expr::value(now))
+        .expr(Expr::value(now))
+        .expr(Expr::value(letter.campaign_id))
+        .expr(Expr::value(letter.send_id))
+        .from(customer::Entity)
+        .inner_join(customer_personal::Entity, Expr::col((customer_personal::Entity, P::CustomerId)).equals((customer::Entity, C::Id)))
+        .and_where(C::Id.is_in(customers.iter().copied()))
+        .and_where(C::RestaurantId.eq(restaurant_id))
+        .and_where(P::Email.is_not_null())
+        .to_owned();
+    let columns = [
+        E::RestaurantId,
+        E::CustomerId,
+        E::Campaign,
+        E::PeriodKey,
+        E::OccasionDate,
+        E::Email,
+        E::Status,
+        E::Attempts,
+        E::NextAttemptAt,
+        E::CreatedAt,
+        E::UpdatedAt,
+        E::CampaignId,
+        E::SendId,
+    ];
+    Ok(Query::insert().into_table(email_delivery::Entity).columns(columns).select_from(select).map_err(|e| DomainError::internal(e.to_string()))?.to_owned())
 }
