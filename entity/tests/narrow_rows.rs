@@ -45,6 +45,10 @@ async fn personal_values_move_to_their_own_table_unchanged() {
         assert_eq!((opened[1].phone.as_str(), opened[1].email.as_ref()), ("+14155550102", None), "{}", fresh.name);
         assert!(opened[1].allergies.is_empty() && opened[1].date_of_birth.is_none());
 
+        let elsewhere = Scope::new("other", "test", entity::vault::Vault::detached());
+        let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+        assert!(entity::ops::customers::personal::rows(db, &elsewhere, &ids).await.unwrap().is_empty(), "{}: another restaurant reads none of them", fresh.name);
+
         db.execute_unprepared("DELETE FROM customers WHERE id = 120001").await.unwrap();
         let left = db.query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) FROM customer_personal")).await.unwrap().unwrap();
         assert_eq!(left.try_get_by_index::<i64>(0).unwrap(), 1, "{}: a customer's personal row goes with it", fresh.name);
