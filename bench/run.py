@@ -151,6 +151,8 @@ def lua_string(query: str, variables_lua: str = "'{}'") -> str:
 SCENARIOS = [
     ("lookup by phone", "query($p:String!){customer(phone:$p){id name loyaltyTier loyaltyPoints{current}}}",
      "string.format('{\"p\":\"%s\"}', phone_of(math.random(2, N)))"),
+    ("lookup by phone + contact", "query($p:String!){customer(phone:$p){id name phone email loyaltyTier}}",
+     "string.format('{\"p\":\"%s\"}', phone_of(math.random(2, N)))"),
     ("list tier, page 1", "{customers(filter:{tier:GOLD},limit:50){items{id name loyaltyTier} hasNextPage}}", "'{}'"),
     ("list tier+tag, page 1", "{customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50){items{id name loyaltyTier} hasNextPage}}", "'{}'"),
     ("list tier+tag, deep page (offset)", "query($pg:Int!){customers(filter:{tier:GOLD,tag:\"high-value\"},limit:50,page:$pg){items{id name loyaltyTier} hasNextPage}}",

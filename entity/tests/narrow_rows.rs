@@ -45,9 +45,21 @@ async fn personal_values_move_to_their_own_table_unchanged() {
         assert_eq!((opened[1].phone.as_str(), opened[1].email.as_ref()), ("+14155550102", None), "{}", fresh.name);
         assert!(opened[1].allergies.is_empty() && opened[1].date_of_birth.is_none());
 
+        // A read that will open values brings the personal row with it; a narrow one does not.
+        use entity::ops::customers::Projection;
+        let all = || customer::Entity::find().order_by_asc(customer::Column::Id);
+        let opening = Projection::only([customer::Column::KeyId]).read(db, all()).await.unwrap();
+        assert_eq!(opening.iter().map(|c| c.personal.as_ref().map(|p| p.customer_id)).collect::<Vec<_>>(), vec![Some(1), Some(120_001)], "{}", fresh.name);
+        let narrow = Projection::only([customer::Column::Name]).read(db, all()).await.unwrap();
+        assert!(narrow.iter().all(|c| c.personal.is_none()), "{}", fresh.name);
+
         let elsewhere = Scope::new("other", "test", entity::vault::Vault::detached());
         let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-        assert!(entity::ops::customers::personal::rows(db, &elsewhere, &ids).await.unwrap().is_empty(), "{}: another restaurant reads none of them", fresh.name);
+        assert!(
+            entity::ops::customers::personal::rows(db, &elsewhere, &ids).await.unwrap().is_empty(),
+            "{}: another restaurant reads none of them",
+            fresh.name
+        );
 
         db.execute_unprepared("DELETE FROM customers WHERE id = 120001").await.unwrap();
         let left = db.query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) FROM customer_personal")).await.unwrap().unwrap();

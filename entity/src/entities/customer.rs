@@ -140,6 +140,12 @@ pub struct Model {
     pub phone_last4: Option<String>,
     /// The customer's key in the key store; `None` before the backfill and after erasure.
     pub key_id: Option<String>,
+
+    /// The customer's personal row, when the read fetched it with this one (a projection that
+    /// reads `key_id` does: see [`crate::ops::customers::Projection`]); not a column.
+    #[sea_orm(ignore)]
+    #[serde(skip)]
+    pub personal: Option<super::customer_personal::Model>,
 }
 
 /// The rows that belong to a customer name it (`belongs_to` on their side); the customer names

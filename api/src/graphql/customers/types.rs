@@ -117,13 +117,17 @@ impl Customer {
         Customer { row, read, opened: Default::default() }
     }
 
-    /// The personal values for resolving `field` (its columns checked): the personal row and
-    /// the customer's key, each batched across the page by the request's loader, opened once.
+    /// The personal values for resolving `field` (its columns checked): the personal row read
+    /// with the customer (or else through the request's loader, batched across the page) and
+    /// the customer's key, opened once.
     async fn personal(&self, ctx: &Context<'_>, field: &str) -> async_graphql::Result<&ops::Personal> {
         let row = self.field(field)?;
         self.opened
             .get_or_try_init(|| async {
-                let values = loader(ctx).load_one(PersonalOf(row.id)).await.map_err(ApiError::Shared)?;
+                let values = match &row.personal {
+                    Some(values) => Some(values.clone()),
+                    None => loader(ctx).load_one(PersonalOf(row.id)).await.map_err(ApiError::Shared)?,
+                };
                 let values = values.ok_or_else(|| ApiError::Domain(entity::DomainError::internal(format!("customer {} has no personal row", row.id))))?;
                 let key = match &row.key_id {
                     Some(id) => match scope(ctx).vault.cached_customer_key(&scope(ctx).restaurant_id, id) {

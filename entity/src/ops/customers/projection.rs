@@ -4,9 +4,10 @@
 //! the returned [`customer::Model`] hold placeholders; [`Projection::includes`] says which are
 //! real, and the API refuses to show a field whose columns were not read.
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ConnectionTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select};
 
-use crate::entities::{CustomerStatus, Tier, customer};
+use crate::entities::{CustomerStatus, Tier, customer, customer_personal};
 use crate::{DomainError, DomainResult};
 
 /// Which columns a read fetches.
@@ -49,14 +50,36 @@ impl Projection {
 
     /// Reads the rows of `select` (a query on `customers`, filtered and ordered) with this
     /// projection.
+    /// A projection that reads `key_id` is one whose values will be opened: the customer's
+    /// personal row comes with it (a join on its primary key) into [`customer::Model::personal`].
     pub async fn read(&self, db: &impl ConnectionTrait, select: Select<customer::Entity>) -> DomainResult<Vec<customer::Model>> {
         let Projection::Only(cols) = self else { return Ok(select.all(db).await?) };
         let mut select = select.select_only();
         for c in cols {
             select = select.column(*c);
         }
-        let rows = db.query_all_raw(select.build(db.get_database_backend())).await?;
-        rows.iter().map(|row| decode(row, cols)).collect()
+        let mut query = select.into_query();
+        let personal = self.includes(customer::Column::KeyId);
+        if personal {
+            use customer_personal::Column as P;
+            let on = Expr::col((customer_personal::Entity, P::CustomerId))
+                .equals((customer::Entity, customer::Column::Id))
+                .and(Expr::col((customer_personal::Entity, P::RestaurantId)).equals((customer::Entity, customer::Column::RestaurantId)));
+            query.left_join(customer_personal::Entity, on);
+            for c in customer_personal::Column::iter() {
+                query.column((customer_personal::Entity, c));
+            }
+        }
+        let rows = db.query_all_raw(db.get_database_backend().build(&query)).await?;
+        rows.iter()
+            .map(|row| {
+                let mut m = decode(row, cols)?;
+                if personal {
+                    m.personal = decode_personal(row, cols.len())?;
+                }
+                Ok(m)
+            })
+            .collect()
     }
 }
 
@@ -131,6 +154,7 @@ pub fn placeholder() -> customer::Model {
         email_index: None,
         phone_last4: None,
         key_id: None,
+        personal: None,
     }
 }
 
@@ -186,6 +210,22 @@ fn decode(row: &QueryResult, cols: &[customer::Column]) -> DomainResult<customer
         }
     }
     Ok(m)
+}
+
+/// The personal row read with a customer from column `at` on (`None`: it has none).
+fn decode_personal(row: &QueryResult, at: usize) -> DomainResult<Option<customer_personal::Model>> {
+    let err = |e: sea_orm::DbErr| DomainError::internal(format!("customer_personal: {e}"));
+    let Some(customer_id) = row.try_get_by_index::<Option<i64>>(at).map_err(err)? else { return Ok(None) };
+    Ok(Some(customer_personal::Model {
+        customer_id,
+        restaurant_id: row.try_get_by_index(at + 1).map_err(err)?,
+        phone: row.try_get_by_index(at + 2).map_err(err)?,
+        email: row.try_get_by_index(at + 3).map_err(err)?,
+        date_of_birth: row.try_get_by_index(at + 4).map_err(err)?,
+        anniversary: row.try_get_by_index(at + 5).map_err(err)?,
+        dietary_restrictions: row.try_get_by_index(at + 6).map_err(err)?,
+        allergies: row.try_get_by_index(at + 7).map_err(err)?,
+    }))
 }
 
 /// Every column, for checking that each decodes alone.
