@@ -72,10 +72,7 @@ pub enum Seating {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
 pub struct StringList(pub Vec<String>);
 
-/// A personal value as stored: sealed text (`e1.…`, see [`crate::crypto`]), opened only through
-/// [`crate::ops::customers::personal`]. Its own type, so that no code can use it as the value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, DeriveValueType)]
-pub struct Sealed(pub String);
+pub use super::sealed::Sealed;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "customers")]

@@ -4,7 +4,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use super::customer::Sealed;
+use super::sealed::Sealed;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "customer_personal")]

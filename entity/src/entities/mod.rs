@@ -19,6 +19,7 @@ pub mod note;
 pub mod point_transaction;
 pub mod restaurant;
 pub mod reward;
+pub mod sealed;
 pub mod segment;
 pub mod service_setting;
 pub mod special_occasion;

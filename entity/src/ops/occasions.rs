@@ -321,7 +321,7 @@ pub async fn set_dates<D: TransactionTrait + ConnectionTrait>(
     let txn = begin_write(db).await?;
     let row = customers::find_by_id(&txn, scope, customer_id).await?;
     let key = customers::personal::key_for(scope, Some(&row)).await?;
-    let before = customers::personal::open_with(&customers::personal::row(&txn, scope, customer_id).await?, Some(&key))?;
+    let before = customers::personal::open_for(&txn, scope, customer_id, &key).await?;
     let indexes = customers::Indexes::of(scope).await?;
     let first = row.key_id.is_none();
     let mut active: customer::ActiveModel = row.into();

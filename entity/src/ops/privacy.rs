@@ -147,7 +147,7 @@ pub async fn merge<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     let mut a = combined(&source, &target, &sums);
     // Details taken over are opened with the source's key and sealed again under the target's.
     let from = customers::personal::open(&txn, scope, &source).await?;
-    let mut into = customers::personal::open_with(&customers::personal::row(&txn, scope, target_id).await?, Some(&key))?;
+    let mut into = customers::personal::open_for(&txn, scope, target_id, &key).await?;
     take_over_details(&mut a, &mut into, &source, &target, &from);
     let mut values: customers::personal::Values = Default::default();
     customers::personal::seal_into(&mut a, &mut values, &into, &key, &customers::Indexes::of(scope).await?);

@@ -48,7 +48,7 @@ pub async fn change_phone<D: TransactionTrait + ConnectionTrait>(
         return Err(taken(&phone, holder.id));
     }
     let key = personal::key_for(scope, Some(&before)).await?;
-    let old = personal::open_with(&personal::row(&txn, scope, customer_id).await?, Some(&key))?.phone;
+    let old = personal::open_for(&txn, scope, customer_id, &key).await?.phone;
     let at = now();
     use customer::Column as C;
     let written = customer::Entity::update_many()

@@ -92,7 +92,7 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     let (base, key, before) = match existing {
         Some(row) => {
             let key = personal::key_for(scope, Some(&row)).await?;
-            let before = personal::open_with(&personal::row(&txn, scope, row.id).await?, Some(&key))?;
+            let before = personal::open_for(&txn, scope, row.id, &key).await?;
             (row, key, before)
         }
         None => {

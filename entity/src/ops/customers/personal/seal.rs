@@ -4,7 +4,7 @@
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
-use super::{ALLERGIES, ANNIVERSARY, BIRTH, DIETARY, EMAIL, Indexes, PHONE, Personal, open_with};
+use super::values::{ALLERGIES, ANNIVERSARY, BIRTH, DIETARY, EMAIL, Indexes, PHONE, Personal, open_with, rows as personal_rows};
 use crate::entities::customer::{self, Sealed};
 use crate::entities::customer_personal;
 use crate::ops::dialect::placeholder;
@@ -118,7 +118,7 @@ pub async fn seal_unsealed<D: ConnectionTrait + TransactionTrait>(db: &D, scope:
         .await?;
     let Some(last) = rows.last().map(|c| c.id) else { return Ok((0, None)) };
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-    let clear = super::rows(db, scope, &ids).await?;
+    let clear = personal_rows(db, scope, &ids).await?;
     let indexes = Indexes::of(scope).await?;
     let keys = scope.vault.new_customer_keys(&scope.restaurant_id, rows.len()).await?;
     let (mut on_customers, mut on_personal) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
