@@ -45,11 +45,16 @@ async fn personal_values_move_to_their_own_table_unchanged() {
         assert_eq!((opened[1].phone.as_str(), opened[1].email.as_ref()), ("+14155550102", None), "{}", fresh.name);
         assert!(opened[1].allergies.is_empty() && opened[1].date_of_birth.is_none());
 
-        // A read that will open values brings the personal row with it; a narrow one does not.
+        // A read that will open values brings those values (and the key) with it, no others; a
+        // narrow one reads none.
+        use entity::entities::customer_personal::Column as P;
         use entity::ops::customers::Projection;
         let all = || customer::Entity::find().order_by_asc(customer::Column::Id);
-        let opening = Projection::only([customer::Column::KeyId]).read(db, all()).await.unwrap();
+        let opening = Projection::only([customer::Column::Name]).with_personal([P::Phone]).read(db, all()).await.unwrap();
         assert_eq!(opening.iter().map(|c| c.personal.as_ref().map(|p| p.customer_id)).collect::<Vec<_>>(), vec![Some(1), Some(120_001)], "{}", fresh.name);
+        assert!(opening.iter().all(|c| c.key_id.is_none()), "{}: the key's column is read (written before encryption: none)", fresh.name);
+        let first = entity::ops::customers::personal::open_with(opening[0].personal.as_ref().unwrap(), None).unwrap();
+        assert_eq!((first.phone.as_str(), first.email.as_deref(), first.allergies.len()), ("+14155550101", None, 0), "{}: only the phone was read", fresh.name);
         let narrow = Projection::only([customer::Column::Name]).read(db, all()).await.unwrap();
         assert!(narrow.iter().all(|c| c.personal.is_none()), "{}", fresh.name);
 

@@ -24,7 +24,7 @@ use crate::graphql::types::{CustomerStatus, Tier};
 use crate::graphql::visits::types::VisitPage;
 
 use super::parts::{LoyaltyPoints, Marketing, Preferences, VisitStats};
-pub use super::projection::{FIELD_COLUMNS, columns_of, projection};
+pub use super::projection::{FIELD_COLUMNS, columns_of, personal_of, projection};
 
 /// Most rows a nested history field returns at once.
 const MAX_HISTORY: u64 = 100;
@@ -144,8 +144,9 @@ impl Customer {
 
     /// The row, for resolving `field`: an error if the read did not fetch its columns.
     fn field(&self, field: &str) -> async_graphql::Result<&customer::Model> {
-        if let ops::Projection::Only(_) = self.read {
-            let missing = columns_of(field).is_none_or(|cols| cols.iter().any(|c| !self.read.includes(*c)));
+        if let ops::Projection::Only(..) = self.read {
+            let missing = columns_of(field).is_none_or(|cols| cols.iter().any(|c| !self.read.includes(*c)))
+                || personal_of(field).iter().any(|p| !self.read.includes_personal(*p));
             if missing {
                 tracing::error!(field, "a customer field was resolved without its columns");
                 return Err(ApiError::Domain(entity::DomainError::internal(format!("customer field {field} resolved without its columns")))).gql();

@@ -168,7 +168,7 @@ pub async fn list(
     };
     let projection = match projection {
         Projection::All => Projection::All,
-        Projection::Only(cols) => Projection::only(cols.iter().copied().chain(Cursor::columns(sort))),
+        Projection::Only(cols, personal) => Projection::only(cols.iter().copied().chain(Cursor::columns(sort))).with_personal(personal.iter().copied()),
     };
     let mut items = projection.read(db, select).await?;
     let has_next_page = items.len() as u64 > limit;

@@ -7,6 +7,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ConnectionTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select};
 
+use crate::entities::customer::Sealed;
 use crate::entities::{CustomerStatus, Tier, customer, customer_personal};
 use crate::{DomainError, DomainResult};
 
@@ -16,8 +17,9 @@ pub enum Projection {
     /// Every column (writes, jobs, and any selection not mapped to columns).
     #[default]
     All,
-    /// These columns and the id.
-    Only(Vec<customer::Column>),
+    /// These columns and the id, and these sealed personal values (joined from
+    /// `customer_personal` into [`customer::Model::personal`]; the others left empty).
+    Only(Vec<customer::Column>, Vec<customer_personal::Column>),
 }
 
 impl Projection {
@@ -29,53 +31,79 @@ impl Projection {
                 cols.push(c);
             }
         }
-        Projection::Only(cols)
+        Projection::Only(cols, Vec::new())
     }
 
     /// This projection and `column`.
     pub fn with(&self, column: customer::Column) -> Self {
         match self {
             Projection::All => Projection::All,
-            Projection::Only(cols) => Projection::only(cols.iter().copied().chain([column])),
+            Projection::Only(cols, personal) => Projection::only(cols.iter().copied().chain([column])).with_personal(personal.iter().copied()),
         }
+    }
+
+    /// This projection and the personal values `wanted` (and the customer's key, to open them).
+    pub fn with_personal(self, wanted: impl IntoIterator<Item = customer_personal::Column>) -> Self {
+        let Projection::Only(cols, mut personal) = self else { return Projection::All };
+        for p in wanted {
+            if !personal.iter().any(|k| *k as u8 == p as u8) {
+                personal.push(p);
+            }
+        }
+        let cols = if personal.is_empty() { cols } else { Projection::only(cols.into_iter().chain([customer::Column::KeyId])).columns() };
+        Projection::Only(cols, personal)
     }
 
     /// Whether the column was read.
     pub fn includes(&self, column: customer::Column) -> bool {
         match self {
             Projection::All => true,
-            Projection::Only(cols) => cols.iter().any(|k| same(*k, column)),
+            Projection::Only(cols, _) => cols.iter().any(|k| same(*k, column)),
+        }
+    }
+
+    /// Whether the personal value was read (with [`Projection::All`], it is read on demand).
+    pub fn includes_personal(&self, column: customer_personal::Column) -> bool {
+        match self {
+            Projection::All => true,
+            Projection::Only(_, personal) => personal.iter().any(|k| *k as u8 == column as u8),
+        }
+    }
+
+    /// The columns of `customers` read (empty for [`Projection::All`]).
+    fn columns(self) -> Vec<customer::Column> {
+        match self {
+            Projection::All => Vec::new(),
+            Projection::Only(cols, _) => cols,
         }
     }
 
     /// Reads the rows of `select` (a query on `customers`, filtered and ordered) with this
-    /// projection.
-    /// A projection that reads `key_id` is one whose values will be opened: the customer's
-    /// personal row comes with it (a join on its primary key) into [`customer::Model::personal`].
+    /// projection. Personal values come with their customer (a join on its primary key) into
+    /// [`customer::Model::personal`], only those the projection names.
     pub async fn read(&self, db: &impl ConnectionTrait, select: Select<customer::Entity>) -> DomainResult<Vec<customer::Model>> {
-        let Projection::Only(cols) = self else { return Ok(select.all(db).await?) };
+        let Projection::Only(cols, personal) = self else { return Ok(select.all(db).await?) };
         let mut select = select.select_only();
         for c in cols {
             select = select.column(*c);
         }
         let mut query = select.into_query();
-        let personal = self.includes(customer::Column::KeyId);
-        if personal {
+        if !personal.is_empty() {
             use customer_personal::Column as P;
             let on = Expr::col((customer_personal::Entity, P::CustomerId))
                 .equals((customer::Entity, customer::Column::Id))
                 .and(Expr::col((customer_personal::Entity, P::RestaurantId)).equals((customer::Entity, customer::Column::RestaurantId)));
             query.left_join(customer_personal::Entity, on);
-            for c in customer_personal::Column::iter() {
-                query.column((customer_personal::Entity, c));
+            for c in std::iter::once(&P::CustomerId).chain(personal) {
+                query.column((customer_personal::Entity, *c));
             }
         }
         let rows = db.query_all_raw(db.get_database_backend().build(&query)).await?;
         rows.iter()
             .map(|row| {
                 let mut m = decode(row, cols)?;
-                if personal {
-                    m.personal = decode_personal(row, cols.len())?;
+                if !personal.is_empty() {
+                    m.personal = decode_personal(row, cols.len(), personal)?;
                 }
                 Ok(m)
             })
@@ -89,7 +117,9 @@ impl PartialEq for Projection {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Projection::All, Projection::All) => true,
-            (Projection::Only(a), Projection::Only(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(*x, *y)),
+            (Projection::Only(a, pa), Projection::Only(b, pb)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(*x, *y)) && pa.len() == pb.len() && pa.iter().zip(pb).all(|(x, y)| *x as u8 == *y as u8)
+            }
             _ => false,
         }
     }
@@ -101,7 +131,11 @@ impl std::hash::Hash for Projection {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         match self {
             Projection::All => state.write_u8(u8::MAX),
-            Projection::Only(cols) => cols.iter().for_each(|c| state.write_u8(*c as u8)),
+            Projection::Only(cols, personal) => {
+                cols.iter().for_each(|c| state.write_u8(*c as u8));
+                state.write_u8(u8::MAX - 1);
+                personal.iter().for_each(|c| state.write_u8(*c as u8));
+            }
         }
     }
 }
@@ -212,20 +246,36 @@ fn decode(row: &QueryResult, cols: &[customer::Column]) -> DomainResult<customer
     Ok(m)
 }
 
-/// The personal row read with a customer from column `at` on (`None`: it has none).
-fn decode_personal(row: &QueryResult, at: usize) -> DomainResult<Option<customer_personal::Model>> {
+/// The personal values `personal` read with a customer from column `at` on (its id first;
+/// `None`: it has no personal row). Values not read are left empty.
+fn decode_personal(row: &QueryResult, at: usize, personal: &[customer_personal::Column]) -> DomainResult<Option<customer_personal::Model>> {
+    use customer_personal::Column as P;
     let err = |e: sea_orm::DbErr| DomainError::internal(format!("customer_personal: {e}"));
     let Some(customer_id) = row.try_get_by_index::<Option<i64>>(at).map_err(err)? else { return Ok(None) };
-    Ok(Some(customer_personal::Model {
+    let mut m = customer_personal::Model {
         customer_id,
-        restaurant_id: row.try_get_by_index(at + 1).map_err(err)?,
-        phone: row.try_get_by_index(at + 2).map_err(err)?,
-        email: row.try_get_by_index(at + 3).map_err(err)?,
-        date_of_birth: row.try_get_by_index(at + 4).map_err(err)?,
-        anniversary: row.try_get_by_index(at + 5).map_err(err)?,
-        dietary_restrictions: row.try_get_by_index(at + 6).map_err(err)?,
-        allergies: row.try_get_by_index(at + 7).map_err(err)?,
-    }))
+        restaurant_id: String::new(),
+        phone: Sealed(String::new()),
+        email: None,
+        date_of_birth: None,
+        anniversary: None,
+        dietary_restrictions: Sealed(String::new()),
+        allergies: Sealed(String::new()),
+    };
+    for (i, c) in personal.iter().enumerate() {
+        let i = at + 1 + i;
+        match c {
+            P::CustomerId => {}
+            P::RestaurantId => m.restaurant_id = row.try_get_by_index(i).map_err(err)?,
+            P::Phone => m.phone = row.try_get_by_index(i).map_err(err)?,
+            P::Email => m.email = row.try_get_by_index(i).map_err(err)?,
+            P::DateOfBirth => m.date_of_birth = row.try_get_by_index(i).map_err(err)?,
+            P::Anniversary => m.anniversary = row.try_get_by_index(i).map_err(err)?,
+            P::DietaryRestrictions => m.dietary_restrictions = row.try_get_by_index(i).map_err(err)?,
+            P::Allergies => m.allergies = row.try_get_by_index(i).map_err(err)?,
+        }
+    }
+    Ok(Some(m))
 }
 
 /// Every column, for checking that each decodes alone.
