@@ -21,6 +21,10 @@ both!(a_member_moves_to_a_new_phone_number, |app| async move {
     assert_eq!(moved["changePhone"], json!({ "changed": true, "customer": { "id": ann, "phone": "+14155550177" } }));
     assert_eq!(app.data(FIND, json!({ "p": "+14155550101" })).await["findCustomer"], Value::Null, "the old number finds no one");
     assert_eq!(app.data(FIND, json!({ "p": "+14155550177" })).await["findCustomer"]["id"], json!(ann));
+    assert_eq!(app.data(FIND, json!({ "p": "(415) 555-0177" })).await["findCustomer"]["id"], json!(ann), "any format the region reads");
+    // The numbering plan is asked only on a miss: a number no plan has is a typo, not a guest.
+    let (c, _, err) = app.error(FIND, json!({ "p": "+1 200 555 0123" })).await;
+    assert_eq!((c.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("phone")));
     let search = |digits: &'static str| {
         let app = &app;
         async move {

@@ -85,5 +85,5 @@ fn request_hash<R: Serialize + ?Sized>(operation: &str, request: &R) -> String {
     hasher.update(operation.as_bytes());
     hasher.update([0]);
     hasher.update(serde_json::to_vec(request).unwrap_or_default());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hasher.finalize())
 }

@@ -39,7 +39,7 @@ fn random(n: usize) -> String {
 
 /// SHA-256 of a key, hex.
 pub fn hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 fn check_restaurant(restaurant_id: &str) -> DomainResult<String> {

@@ -4,7 +4,6 @@
 //! which makes every email's `Message-ID` unique across deployments, and the tag that binds
 //! the data to its key store.
 
-use rand::RngExt;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
@@ -25,10 +24,9 @@ const KEYSTORE_BINDING: &str = "keystore_binding";
 /// The value stored under `key`, created at random (32 hex bytes) on first use; every replica
 /// reads the same one.
 pub async fn generated(db: &impl ConnectionTrait, key: &str) -> DomainResult<String> {
-    let fresh: String = {
-        let mut rng = rand::rng();
-        (0..32).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
-    };
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let fresh = hex::encode(bytes);
     stored_or(db, key, fresh).await
 }
 

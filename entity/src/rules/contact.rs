@@ -40,15 +40,37 @@ pub fn parse_region(code: &str) -> Option<country::Id> {
 /// Validates a phone number and returns it in E.164 (`+14155550123`). Numbers without a `+`
 /// are read in `region`.
 pub fn normalize_phone(raw: &str, region: country::Id) -> Result<String, ContactError> {
+    let number = parse_phone(raw, region)?;
+    if !number.is_valid() {
+        return Err(ContactError::InvalidPhone);
+    }
+    Ok(number.e164())
+}
+
+/// A phone number read (in `region` when it has no `+`) but not yet checked against the
+/// numbering plan: the check is most of the cost, and a lookup that finds the number stored
+/// (checked when it was written) needs it only on a miss.
+pub struct ParsedPhone(phonenumber::PhoneNumber);
+
+impl ParsedPhone {
+    /// The number in E.164 (`+14155550123`).
+    pub fn e164(&self) -> String {
+        self.0.format().mode(phonenumber::Mode::E164).to_string()
+    }
+
+    /// Whether the numbering plan has such a number.
+    pub fn is_valid(&self) -> bool {
+        phonenumber::is_valid(&self.0)
+    }
+}
+
+/// Reads a phone number; an empty or unreadable one is an error.
+pub fn parse_phone(raw: &str, region: country::Id) -> Result<ParsedPhone, ContactError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(ContactError::Empty);
     }
-    let number = phonenumber::parse(Some(region), raw).map_err(|_| ContactError::InvalidPhone)?;
-    if !phonenumber::is_valid(&number) {
-        return Err(ContactError::InvalidPhone);
-    }
-    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    phonenumber::parse(Some(region), raw).map(ParsedPhone).map_err(|_| ContactError::InvalidPhone)
 }
 
 /// Validates an email address and returns it trimmed and lower-cased.
@@ -153,6 +175,16 @@ mod tests {
         assert_eq!(normalize_phone("12", us()), Err(ContactError::InvalidPhone));
         assert_eq!(normalize_phone("hello", us()), Err(ContactError::InvalidPhone));
         assert_eq!(normalize_phone("  ", us()), Err(ContactError::Empty));
+    }
+
+    #[test]
+    fn a_parsed_phone_is_checked_apart() {
+        let fine = parse_phone("415 555 0123", us()).unwrap();
+        assert_eq!((fine.e164().as_str(), fine.is_valid()), ("+14155550123", true));
+        let unassigned = parse_phone("+1 200 555 0123", us()).unwrap();
+        assert!(!unassigned.is_valid(), "read, but no such area code");
+        assert!(parse_phone("hello", us()).is_err());
+        assert_eq!(parse_phone(" ", us()).err(), Some(ContactError::Empty));
     }
 
     #[test]

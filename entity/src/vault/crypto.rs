@@ -76,7 +76,7 @@ impl Key {
 
     /// The key as 64 hex digits (for the key file).
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 
     /// The ChaCha20-Poly1305 key and nonce of XChaCha20-Poly1305 under this key and `nonce`.
@@ -204,7 +204,7 @@ pub fn key_id_of(sealed: &str) -> Result<&str, CryptoError> {
 pub fn new_key_id(prefix: char) -> String {
     let mut bytes = [0u8; 8];
     rand::fill(&mut bytes);
-    std::iter::once(prefix).chain(bytes.iter().flat_map(|b| format!("{b:02x}").chars().collect::<Vec<_>>())).collect()
+    format!("{prefix}{}", hex::encode(bytes))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::{DomainResult, Scope};
 /// left out.
 pub async fn by_ids(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], read: &Projection) -> DomainResult<Vec<customer::Model>> {
     let select =
-        customer::Entity::find().filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).filter(customer::Column::Id.is_in(ids.iter().copied()));
+        super::projection::select().filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).filter(customer::Column::Id.is_in(ids.iter().copied()));
     read.read(db, select).await
 }
 

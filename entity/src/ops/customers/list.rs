@@ -61,7 +61,7 @@ pub fn check_page(policy: &Policy, page: i64, limit: i64) -> DomainResult<(u64, 
 /// `rule` is the condition of a rule segment `filter.segment` names ([`rule_of`]).
 fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule: Option<Condition>, indexes: Option<&Indexes>) -> Select<customer::Entity> {
     use customer::Column as C;
-    let mut select = customer::Entity::find().filter(C::RestaurantId.eq(&scope.restaurant_id));
+    let mut select = super::projection::select().filter(C::RestaurantId.eq(&scope.restaurant_id));
     let segment = match rule {
         Some(rule) => {
             select = select.filter(rule);
@@ -161,7 +161,8 @@ pub async fn list(
         // filter), then reads only those rows: the skipped rows are never fetched.
         PageAt::Number(page) => {
             let ids = select.select_only().column(customer::Column::Id).offset((page - 1) * limit).limit(limit + 1).into_query();
-            let rows = customer::Entity::find().filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).filter(customer::Column::Id.in_subquery(ids));
+            let rows =
+                super::projection::select().filter(customer::Column::RestaurantId.eq(&scope.restaurant_id)).filter(customer::Column::Id.in_subquery(ids));
             (cursor::order(rows, sort), Some(page))
         }
         PageAt::After(after) => (select.filter(after.condition()).limit(limit + 1), None),
@@ -195,7 +196,7 @@ pub async fn count(db: &impl ConnectionTrait, scope: &Scope, filter: &CustomerFi
     check_filter(filter)?;
     let rule = rule_of(db, scope, filter).await?;
     let indexes = indexes_for(scope, filter).await?;
-    Ok(filtered(scope, filter, None, rule, indexes.as_ref()).count(db).await?)
+    Ok(filtered(scope, filter, None, rule, indexes.as_ref()).column(customer::Column::Id).count(db).await?)
 }
 
 /// The condition of the rule segment `filter.segment` names, if it names one (list and

@@ -5,7 +5,7 @@
 //! real, and the API refuses to show a field whose columns were not read.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ConnectionTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select};
+use sea_orm::{ConnectionTrait, EntityTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select};
 
 use crate::entities::customer::Sealed;
 use crate::entities::{CustomerStatus, Tier, customer, customer_personal};
@@ -82,7 +82,7 @@ impl Projection {
     /// projection. Personal values come with their customer (a join on its primary key) into
     /// [`customer::Model::personal`], only those the projection names.
     pub async fn read(&self, db: &impl ConnectionTrait, select: Select<customer::Entity>) -> DomainResult<Vec<customer::Model>> {
-        let Projection::Only(cols, personal) = self else { return Ok(select.all(db).await?) };
+        let Projection::Only(cols, personal) = self else { return Ok(select.select_only().columns(customer::Column::iter()).all(db).await?) };
         let mut select = select.select_only();
         for c in cols {
             select = select.column(*c);
@@ -109,6 +109,14 @@ impl Projection {
             })
             .collect()
     }
+}
+
+/// A query on `customers` that selects no column yet, for [`Projection::read`] (which adds
+/// them): `find()` builds the list of every column, which cost a lookup more than its blind
+/// index and query together.
+pub fn select() -> Select<customer::Entity> {
+    static EMPTY: std::sync::LazyLock<Select<customer::Entity>> = std::sync::LazyLock::new(|| customer::Entity::find().select_only());
+    EMPTY.clone()
 }
 
 /// Equal when they read the same columns in the same order (a DataLoader's keys carry the
