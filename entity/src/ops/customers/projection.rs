@@ -44,13 +44,15 @@ impl Projection {
 
     /// This projection and the personal values `wanted` (and the customer's key, to open them).
     pub fn with_personal(self, wanted: impl IntoIterator<Item = customer_personal::Column>) -> Self {
-        let Projection::Only(cols, mut personal) = self else { return Projection::All };
+        let Projection::Only(mut cols, mut personal) = self else { return Projection::All };
         for p in wanted {
             if !personal.iter().any(|k| *k as u8 == p as u8) {
                 personal.push(p);
             }
         }
-        let cols = if personal.is_empty() { cols } else { Projection::only(cols.into_iter().chain([customer::Column::KeyId])).columns() };
+        if !personal.is_empty() && !cols.iter().any(|k| same(*k, customer::Column::KeyId)) {
+            cols.push(customer::Column::KeyId);
+        }
         Projection::Only(cols, personal)
     }
 
@@ -67,14 +69,6 @@ impl Projection {
         match self {
             Projection::All => true,
             Projection::Only(_, personal) => personal.iter().any(|k| *k as u8 == column as u8),
-        }
-    }
-
-    /// The columns of `customers` read (empty for [`Projection::All`]).
-    fn columns(self) -> Vec<customer::Column> {
-        match self {
-            Projection::All => Vec::new(),
-            Projection::Only(cols, _) => cols,
         }
     }
 
