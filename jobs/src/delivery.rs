@@ -18,7 +18,6 @@ use entity::Scope;
 use entity::entities::{audit_entry, campaign, customer, email_delivery, restaurant};
 use entity::marketing::outbox::{self, SendResult};
 use entity::marketing::{builtins, kinds};
-use entity::ops::customers::Personal;
 use entity::ops::rewards;
 use entity::rules::contact::redact_addresses;
 use entity::rules::content::{Compiled, Vars};
@@ -136,8 +135,8 @@ struct Letterhead {
 
 /// What happened to one row.
 enum Outcome {
-    /// Sent, with the proof of the consent it relied on.
-    Sent(serde_json::Value),
+    /// Sent, with the proof of the consent it relied on and the address (sealed) it went to.
+    Sent(serde_json::Value, Option<String>),
     Skipped(&'static str),
     Failed(SendError),
 }
@@ -167,12 +166,12 @@ async fn send_one(
     ctx: &JobContext,
     letter: &Letterhead,
     row: &email_delivery::Model,
-    who: Option<&(customer::Model, Personal)>,
+    who: Option<&outbox::Recipient>,
     custom: Option<&campaign::Model>,
     compiled: &HashMap<i64, Result<Compiled, String>>,
     consents: &[audit_entry::Model],
 ) -> Outcome {
-    let Some((c, personal)) = who else { return Outcome::Skipped("customer no longer exists") };
+    let Some(outbox::Recipient { customer: c, personal, sealed_email }) = who else { return Outcome::Skipped("customer no longer exists") };
     let content = match content_for(letter, row, custom, c) {
         Ok(content) => content,
         Err(outcome) => return outcome,
@@ -241,7 +240,7 @@ async fn send_one(
     let flags = builtin.map_or_else(|| kinds::Consent::for_offer(content.offer.is_some()).flags(), Campaign::consent_flags);
     let consent = outbox::consent_proof(c, flags, consents, entity::ops::now());
     match ctx.mailer.send(message).await {
-        Ok(()) => Outcome::Sent(consent),
+        Ok(()) => Outcome::Sent(consent, sealed_email.clone()),
         Err(e) => Outcome::Failed(e),
     }
 }
@@ -338,10 +337,10 @@ pub fn backoff(base_secs: u64, attempts: i32) -> Duration {
 fn result_of(ctx: &JobContext, row: &email_delivery::Model, outcome: Outcome, report: &mut JobReport) -> SendResult {
     let (id, attempts) = (row.id, row.attempts);
     match outcome {
-        Outcome::Sent(consent) => {
+        Outcome::Sent(consent, to) => {
             report.sent += 1;
             metrics::email("sent");
-            SendResult::Sent { consent }
+            SendResult::Sent { consent, to }
         }
         Outcome::Skipped(why) => {
             metrics::email("skipped");

@@ -34,6 +34,7 @@ mod m20261206_000027_lean_delivery_indexes;
 mod m20261206_000028_refunded_items;
 mod m20261207_000029_restaurant_letterhead;
 mod m20261207_000030_narrow_customers;
+mod m20261207_000031_delivery_sent_to;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000028_refunded_items::Migration),
             Box::new(m20261207_000029_restaurant_letterhead::Migration),
             Box::new(m20261207_000030_narrow_customers::Migration),
+            Box::new(m20261207_000031_delivery_sent_to::Migration),
         ]
     }
 }

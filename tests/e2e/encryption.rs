@@ -151,14 +151,17 @@ both!(birthday_emails_reach_the_sealed_address, |app| async move {
     let today = chrono::Utc::now().date_naive();
     let birthday = today.with_year(1992).unwrap_or(today);
     ann(&app, birthday).await;
+    let run = "mutation($job: JobName!) { runJob(job: $job) { run { outcome } } }";
+    app.data(run, json!({ "job": "BIRTHDAY" })).await;
+    let db = app.db().await;
+    assert_eq!(dump(&db, "SELECT COALESCE(sent_to, 'none') FROM email_deliveries").await, "none|\n", "a queued email carries no address");
+    let pending = app.data("{ deliveries(first: 5) { items { email status } } }", json!({})).await;
+    assert_eq!(pending["deliveries"]["items"][0], json!({ "email": "ann@example.org", "status": "PENDING" }), "where it will go");
     let mailer = app.replica(&[("SMTP_URL", &sink.url())]).await;
-    for job in ["BIRTHDAY", "DELIVERIES"] {
-        mailer.data("mutation($job: JobName!) { runJob(job: $job) { run { outcome } } }", json!({ "job": job })).await;
-    }
+    mailer.data(run, json!({ "job": "DELIVERIES" })).await;
     let mail = sink.wait_for(1).await;
     assert!(mail[0].to.iter().any(|a| a == "ann@example.org"), "{:?}", mail[0].to);
-    let db = app.db().await;
-    let stored = dump(&db, "SELECT email FROM email_deliveries").await;
+    let stored = dump(&db, "SELECT sent_to FROM email_deliveries").await;
     assert!(!stored.contains("ann@example.org") && stored.starts_with("e1."), "the delivery keeps the address sealed: {stored}");
     let listed = app.data("{ deliveries(first: 5) { items { email } } }", json!({})).await;
     assert_eq!(listed["deliveries"]["items"][0]["email"], "ann@example.org");

@@ -42,7 +42,8 @@ pub struct Model {
     pub period_key: String,
     /// The occasion's date, when it has one.
     pub occasion_date: Option<Date>,
-    /// Recipient at the time the row was written.
+    /// Unused since migration 31, empty in new rows (the release before wrote a sealed copy of
+    /// the address here; see [`Model::sent_to`]). Dropped once no replica of that release runs.
     pub email: String,
     pub status: DeliveryStatus,
     pub attempts: i32,
@@ -60,6 +61,9 @@ pub struct Model {
     /// Proof of consent, written when the email was sent: each consent flag it relied on,
     /// its value then, and the audit entry that granted it.
     pub consent: Option<Json>,
+    /// The address it was sent to: a sealed copy of the member's, written when the mail server
+    /// accepted it (empty until then; the worker sends to the member's address of the moment).
+    pub sent_to: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

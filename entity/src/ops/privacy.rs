@@ -108,7 +108,8 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         .exec(&txn)
         .await?;
     email_delivery::Entity::update_many()
-        .col_expr(email_delivery::Column::Email, Expr::value("erased"))
+        .col_expr(email_delivery::Column::SentTo, Expr::value(Option::<String>::None))
+        .col_expr(email_delivery::Column::Email, Expr::value(""))
         .filter(email_delivery::Column::CustomerId.eq(id))
         .exec(&txn)
         .await?;

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::DomainError;
-use entity::entities::{DeliveryStatus as Status, email_delivery};
+use entity::entities::DeliveryStatus as Status;
 use entity::marketing::kinds::{CUSTOM, Campaign};
 use entity::marketing::outbox;
 use entity::ops::job_runs;
@@ -64,8 +64,9 @@ pub struct Delivery {
     pub period_key: String,
     /// The day of the occasion it is about, when there is one.
     pub occasion_date: Option<Date>,
-    /// The address it goes (or went) to.
-    pub email: String,
+    /// The address it went to, or for an email not sent yet, where it will go (the member's
+    /// address now); null when there is none.
+    pub email: Option<String>,
     /// Where it stands.
     pub status: DeliveryStatus,
     /// Send attempts so far.
@@ -81,17 +82,18 @@ pub struct Delivery {
     pub consent: Option<async_graphql::Json<serde_json::Value>>,
 }
 
-impl TryFrom<email_delivery::Model> for Delivery {
+impl TryFrom<outbox::Listed> for Delivery {
     type Error = ApiError;
 
-    fn try_from(m: email_delivery::Model) -> Result<Self, ApiError> {
+    fn try_from(listed: outbox::Listed) -> Result<Self, ApiError> {
+        let m = listed.delivery;
         Ok(Self {
             id: ID(m.id.to_string()),
             customer_id: ID(m.customer_id.to_string()),
             campaign: kind_of(&m.campaign)?,
             period_key: m.period_key,
             occasion_date: m.occasion_date.map(Date),
-            email: m.email,
+            email: listed.email,
             status: m.status.into(),
             attempts: m.attempts,
             last_error: m.last_error,
@@ -180,7 +182,7 @@ impl OutboxQuery {
             status: status.map(Into::into),
         };
         let page = outbox::list(&app(ctx).db, scope(ctx), &filter, after, first).await.gql()?;
-        let page_info = paging::info(LIST, &page, |d| d.id);
+        let page_info = paging::info(LIST, &page, |d| d.delivery.id);
         Ok(DeliveryPage { items: page.items.into_iter().map(Delivery::try_from).collect::<Result<_, _>>().gql()?, page_info })
     }
 }

@@ -16,8 +16,8 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 
 use super::kinds::Campaign;
 use crate::entities::{CampaignState, DeliveryStatus, audit_entry, campaign, customer, email_delivery, restaurant};
-use crate::ops::customers::Personal;
-use crate::{DomainResult, Scope};
+use crate::ops::customers::{Personal, personal};
+use crate::{DomainError, DomainResult, Scope};
 
 /// Returns rows left `sending` since before `stale_before` (a worker that crashed mid-send) to
 /// `pending`; returns how many.
@@ -79,15 +79,32 @@ pub async fn claim(
         .await?)
 }
 
+/// A member a claimed email goes to: the row, the personal values opened, and the address as
+/// stored (sealed), which [`record`] keeps with the email once it is sent.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub customer: customer::Model,
+    pub personal: Personal,
+    pub sealed_email: Option<String>,
+}
+
 /// The scope's customers with these ids, by id (the recipients of a claimed batch).
-pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, (customer::Model, Personal)>> {
+pub async fn recipients(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64]) -> DomainResult<HashMap<i64, Recipient>> {
     let rows = customer::Entity::find()
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .filter(customer::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    let opened = crate::ops::customers::personal::open_many(db, scope, &rows).await?;
-    Ok(rows.into_iter().zip(opened).map(|(c, p)| (c.id, (c, p))).collect())
+    let personal = personal::rows(db, scope, ids).await?;
+    let key_ids: Vec<&str> = rows.iter().filter_map(|c| c.key_id.as_deref()).collect();
+    let keys = scope.vault.customer_keys(&scope.restaurant_id, &key_ids).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for c in rows {
+        let sealed = personal.get(&c.id).ok_or_else(|| DomainError::internal(format!("customer {} has no personal row", c.id)))?;
+        let opened = personal::open_with(sealed, c.key_id.as_ref().and_then(|id| keys.get(id)))?;
+        out.insert(c.id, Recipient { sealed_email: sealed.email.as_ref().map(|e| e.0.clone()), personal: opened, customer: c });
+    }
+    Ok(out)
 }
 
 /// The scope's marketer-built campaigns with these ids, by id (what a claimed batch renders).
@@ -141,8 +158,9 @@ pub fn consent_proof(c: &customer::Model, flags: &[&str], entries: &[audit_entry
 /// How a send ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendResult {
-    /// Sent, relying on this consent (see [`consent_proof`]).
-    Sent { consent: serde_json::Value },
+    /// Sent to `to` (the address sealed, as [`Recipient::sealed_email`]), relying on this
+    /// consent (see [`consent_proof`]).
+    Sent { consent: serde_json::Value, to: Option<String> },
     /// Not sent, for good (consent withdrawn, customer gone …).
     Skipped(String),
     /// Failed; try again at this time.
@@ -166,8 +184,9 @@ pub async fn record<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope
             .filter(E::Id.eq(id))
             .filter(E::RestaurantId.eq(&scope.restaurant_id));
         let update = match result {
-            SendResult::Sent { consent } => update
+            SendResult::Sent { consent, to } => update
                 .col_expr(E::Consent, Expr::value(consent))
+                .col_expr(E::SentTo, Expr::value(to))
                 .col_expr(E::Status, Expr::value(DeliveryStatus::Sent))
                 .col_expr(E::SentAt, Expr::value(now))
                 .col_expr(E::LastError, Expr::value(Option::<String>::None)),
@@ -252,14 +271,15 @@ pub async fn backlog(db: &impl ConnectionTrait) -> DomainResult<Vec<(String, i64
         .collect())
 }
 
-/// One page of deliveries, newest first, after the delivery `after`.
+/// One page of deliveries, newest first, after the delivery `after`, each with its address
+/// opened: where it went, or for one not sent, where it will go (the member's address now).
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
     filter: &DeliveryFilter,
     after: Option<i64>,
     first: u64,
-) -> DomainResult<crate::ops::Paged<email_delivery::Model>> {
+) -> DomainResult<crate::ops::Paged<Listed>> {
     use email_delivery::Column as E;
     let mut q = email_delivery::Entity::find().filter(E::RestaurantId.eq(&scope.restaurant_id));
     if let Some(name) = filter.campaign {
@@ -271,9 +291,26 @@ pub async fn list(
     if let Some(s) = filter.status {
         q = q.filter(E::Status.eq(s));
     }
-    let mut page = crate::ops::newest_page(db, q, E::Id, after, first).await?;
-    crate::ops::customers::personal::open_emails(scope, page.items.iter_mut().map(|r| &mut r.email)).await?;
+    let page = crate::ops::newest_page(db, q, E::Id, after, first).await?;
+    let unsent: Vec<i64> = page.items.iter().filter(|d| d.sent_at.is_none()).map(|d| d.customer_id).collect();
+    let current = personal::rows(db, scope, &unsent).await?;
+    let mut page = page.map(|delivery| {
+        let email = match delivery.sent_at {
+            Some(_) => delivery.sent_to.clone(),
+            None => current.get(&delivery.customer_id).and_then(|p| p.email.as_ref()).map(|e| e.0.clone()),
+        };
+        Listed { delivery, email }
+    });
+    personal::open_emails(scope, page.items.iter_mut().filter_map(|l| l.email.as_mut())).await?;
     Ok(page)
+}
+
+/// A delivery as [`list`] shows it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub delivery: email_delivery::Model,
+    /// Where it went (sent) or will go (not sent yet), opened; none when there is no address.
+    pub email: Option<String>,
 }
 
 /// Which deliveries [`list`] shows.

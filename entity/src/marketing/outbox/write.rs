@@ -1,10 +1,10 @@
 //! The one way an email enters the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, InsertStatement, OnConflict, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, TransactionTrait};
 
-use crate::entities::{DeliveryStatus, customer, customer_personal, email_delivery};
+use crate::entities::{DeliveryStatus, customer, email_delivery};
 use crate::marketing::kinds::{CUSTOM, Campaign};
 use crate::{DomainError, DomainResult};
 
@@ -79,19 +79,18 @@ fn once() -> OnConflict {
     OnConflict::columns([E::CustomerId, E::Campaign, E::PeriodKey]).do_nothing().to_owned()
 }
 
-/// The `INSERT … SELECT` of `letter` for `customers` that have an email address (the sealed
-/// address copied from their personal row).
+/// The `INSERT … SELECT` of `letter` for `customers` that have an email address (its blind
+/// index is set; the address itself is read when the email is sent).
 fn insert_of(restaurant_id: &str, letter: &Letter, customers: &[i64], now: DateTime<Utc>) -> DomainResult<InsertStatement> {
     use customer::Column as C;
-    use customer_personal::Column as P;
     use email_delivery::Column as E;
     let select = Query::select()
-        .column((customer::Entity, C::RestaurantId))
-        .column((customer::Entity, C::Id))
+        .column(C::RestaurantId)
+        .column(C::Id)
         .expr(Expr::value(letter.kind))
         .expr(letter.period.clone())
         .expr(Expr::value(letter.occasion_date))
-        .column((customer_personal::Entity, P::Email))
+        .expr(Expr::value(""))
         .expr(letter.status.clone())
         .expr(Expr::value(0))
         .expr(Expr::value(now))
@@ -100,10 +99,9 @@ fn insert_of(restaurant_id: &str, letter: &Letter, customers: &[i64], now: DateT
         .expr(Expr::value(letter.campaign_id))
         .expr(Expr::value(letter.send_id))
         .from(customer::Entity)
-        .inner_join(customer_personal::Entity, Expr::col((customer_personal::Entity, P::CustomerId)).equals((customer::Entity, C::Id)))
         .and_where(C::Id.is_in(customers.iter().copied()))
         .and_where(C::RestaurantId.eq(restaurant_id))
-        .and_where(P::Email.is_not_null())
+        .and_where(C::EmailIndex.is_not_null())
         .to_owned();
     let columns = [
         E::RestaurantId,
