@@ -35,6 +35,7 @@ mod m20261206_000028_refunded_items;
 mod m20261207_000029_restaurant_letterhead;
 mod m20261207_000030_narrow_customers;
 mod m20261207_000031_delivery_sent_to;
+mod m20261207_000032_external_ids;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_restaurant_letterhead::Migration),
             Box::new(m20261207_000030_narrow_customers::Migration),
             Box::new(m20261207_000031_delivery_sent_to::Migration),
+            Box::new(m20261207_000032_external_ids::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod feedback;
 mod first_run;
 mod hostile;
 mod http;
+mod import;
 mod insights;
 mod marketing;
 mod members;

@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::config::Config;
 
 mod connect;
+pub mod import;
 pub mod jobs;
 pub mod keys;
 pub mod migrate_data;
@@ -43,6 +44,11 @@ enum Command {
     ExportCustomer {
         /// The customer's id.
         id: i64,
+    },
+    /// Bring members from another system into --restaurant.
+    Import {
+        #[command(subcommand)]
+        action: import::ImportCommand,
     },
     /// Create, list and revoke API keys.
     Keys {
@@ -131,6 +137,7 @@ pub async fn run() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(())
         }
+        Command::Import { action } => import::run(&config, action).await,
         Command::Keys { action } => keys::run(&config, action).await,
         Command::Restaurants { action } => restaurants::run(&config, action).await,
         Command::Backup { file, keys } => {

@@ -83,6 +83,9 @@ pub enum LedgerKind {
     Expire,
     /// An order's points taken back on refund.
     Refund,
+    /// A balance brought from another system by an import: the points ever earned there
+    /// (positive) and those redeemed there (negative).
+    Import,
 }
 
 /// Parses a customer id; anything that is not one is simply not found.

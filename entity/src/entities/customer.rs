@@ -137,6 +137,8 @@ pub struct Model {
     pub phone_last4: Option<String>,
     /// The customer's key in the key store; `None` before the backfill and after erasure.
     pub key_id: Option<String>,
+    /// The member's id in the system they were imported from (unique per restaurant).
+    pub external_id: Option<String>,
 
     /// The customer's personal row, when the read fetched it with this one (a projection that
     /// reads `key_id` does: see [`crate::ops::customers::Projection`]); not a column.

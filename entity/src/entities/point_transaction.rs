@@ -26,6 +26,10 @@ pub enum LedgerKind {
     /// Points an order earned, taken back when it was refunded (counts against lifetime too).
     #[sea_orm(string_value = "refund")]
     Refund,
+    /// A balance brought from another system: the points ever earned there (positive), and
+    /// those redeemed there (negative).
+    #[sea_orm(string_value = "import")]
+    Import,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]

@@ -133,21 +133,26 @@ fn dormant_not_sent_since(campaign: Campaign, today: NaiveDate, since: DateTime<
     }]
 }
 
-/// Customers whose first visit, or opted-in sign-up, is after `since`; once ever.
+/// Customers whose first visit, or opted-in sign-up, is after `since`; once ever. Members
+/// imported from another system (they have an external id) are not new.
 fn new_members(since: DateTime<Utc>) -> Vec<Due> {
     vec![Due {
-        who: Condition::any()
-            .add(customer::Column::FirstVisitAt.gte(since))
-            .add(Condition::all().add(customer::Column::MemberSince.gte(since)).add(customer::Column::EmailOptIn.eq(true))),
+        who: Condition::all().add(customer::Column::ExternalId.is_null()).add(
+            Condition::any()
+                .add(customer::Column::FirstVisitAt.gte(since))
+                .add(Condition::all().add(customer::Column::MemberSince.gte(since)).add(customer::Column::EmailOptIn.eq(true))),
+        ),
         period_key: Expr::value("first"),
         occasion_date: None,
     }]
 }
 
-/// Customers whose one visit was at `due_at` or up to the welcome window before it.
+/// Customers whose one visit was at `due_at` or up to the welcome window before it (not
+/// members imported from another system).
 fn not_returned(due_at: DateTime<Utc>) -> Vec<Due> {
     vec![Due {
         who: Condition::all()
+            .add(customer::Column::ExternalId.is_null())
             .add(customer::Column::FirstVisitAt.lte(due_at))
             .add(customer::Column::FirstVisitAt.gte(due_at - Duration::days(WELCOME_WINDOW_DAYS)))
             .add(customer::Column::TotalVisits.lte(1)),

@@ -1,8 +1,8 @@
 //! The points ledger: every change of a balance is one appended row, written in the same
 //! transaction as the customer's counters, so current/lifetime/redeemed always equal the
-//! ledger's sums: current = Σ delta; redeemed = −Σ delta of `redeem` rows; lifetime = Σ positive
-//! deltas of the other kinds + Σ delta of `refund` rows (a refund takes back what its order
-//! earned).
+//! ledger's sums: current = Σ delta; redeemed = −Σ delta of `redeem` rows and of negative
+//! `import` rows (redeemed before an import); lifetime = Σ positive deltas of the other kinds +
+//! Σ delta of `refund` rows (a refund takes back what its order earned).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionTrait};

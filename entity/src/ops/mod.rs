@@ -18,6 +18,7 @@ pub mod dormancy;
 pub mod expiry;
 pub mod feedback;
 pub mod idempotency;
+pub mod import;
 pub mod job_runs;
 pub mod keys;
 pub mod ledger;

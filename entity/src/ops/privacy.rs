@@ -210,7 +210,8 @@ async fn ledger_sums(txn: &impl ConnectionTrait, customer_id: i64) -> DomainResu
     let earned = Expr::case(L::Kind.eq(LedgerKind::Refund), Expr::col(L::Delta))
         .case(L::Delta.gt(0).and(L::Kind.ne(LedgerKind::Redeem)), Expr::col(L::Delta))
         .finally(0);
-    let spent = Expr::case(L::Kind.eq(LedgerKind::Redeem), Expr::col(L::Delta).mul(-1)).finally(0);
+    let redeemed = L::Kind.eq(LedgerKind::Redeem).or(L::Kind.eq(LedgerKind::Import).and(L::Delta.lt(0)));
+    let spent = Expr::case(redeemed, Expr::col(L::Delta).mul(-1)).finally(0);
     point_transaction::Entity::find()
         .select_only()
         .column_as(sum(Expr::col(L::Delta)), "current")

@@ -5,6 +5,7 @@ pub mod contact;
 pub mod content;
 pub mod erasure;
 pub mod expiry;
+pub mod import;
 pub mod inputs;
 pub mod locale;
 pub mod money;

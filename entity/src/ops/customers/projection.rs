@@ -190,6 +190,7 @@ pub fn placeholder() -> customer::Model {
         email_index: None,
         phone_last4: None,
         key_id: None,
+        external_id: None,
         personal: None,
     }
 }
@@ -243,6 +244,7 @@ fn decode(row: &QueryResult, cols: &[customer::Column]) -> DomainResult<customer
             C::EmailIndex => get!(email_index),
             C::PhoneLast4 => get!(phone_last4),
             C::KeyId => get!(key_id),
+            C::ExternalId => get!(external_id),
         }
     }
     Ok(m)

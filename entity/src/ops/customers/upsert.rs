@@ -234,7 +234,18 @@ async fn insert_new(
 ) -> DomainResult<customer::Model> {
     let name = checked.name.clone().ok_or_else(|| DomainError::validation("name", "is required to create a customer"))?;
     let referral_code = unused_referral_code(txn, &name).await?;
-    let mut row = customer::ActiveModel {
+    let mut row = new_row(scope, name, referral_code, at);
+    let mut values: personal::Values = Default::default();
+    personal::seal_into(&mut row, &mut values, fresh, key, indexes);
+    let row = row.insert(txn).await?;
+    personal::write(txn, scope, row.id, values, true).await?;
+    Ok(row)
+}
+
+/// A new member's row as created at `at`: no points, visits or consent yet, bronze, active;
+/// the personal values and their indexes are the caller's to seal in.
+pub(crate) fn new_row(scope: &Scope, name: String, referral_code: String, at: chrono::DateTime<chrono::Utc>) -> customer::ActiveModel {
+    customer::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         user_id: Set(None),
         name: Set(name),
@@ -269,16 +280,11 @@ async fn insert_new(
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
-    };
-    let mut values: personal::Values = Default::default();
-    personal::seal_into(&mut row, &mut values, fresh, key, indexes);
-    let row = row.insert(txn).await?;
-    personal::write(txn, scope, row.id, values, true).await?;
-    Ok(row)
+    }
 }
 
 /// A referral code no customer has yet (codes are unique across all restaurants).
-async fn unused_referral_code(db: &impl ConnectionTrait, name: &str) -> DomainResult<String> {
+pub(crate) async fn unused_referral_code(db: &impl ConnectionTrait, name: &str) -> DomainResult<String> {
     for _ in 0..16 {
         let code = referral::generate(name, &mut rand::rng());
         let taken = customer::Entity::find().filter(customer::Column::ReferralCode.eq(&code)).count(db).await?;

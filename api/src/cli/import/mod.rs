@@ -1,0 +1,145 @@
+//! `loyalty import customers FILE`: members from another system into --restaurant, read as a
+//! stream (CSV or JSON Lines, [`read`]) and written in batches ([`entity::ops::import`]), with a
+//! progress bar on a terminal and the refused rows in a report beside the file ([`report`]).
+
+mod read;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Subcommand, ValueEnum};
+use entity::Scope;
+use entity::ops::import::{self, RowOutcome};
+use entity::rules::import::{MemberRow, check_member};
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use report::Report;
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import members from FILE: CSV with a header row (lists separated by `;`) or JSON Lines
+    /// (one object per line), fields named as in docs/integration.md. Keyed by `externalId`:
+    /// importing the same file again, or after a crash, writes nothing twice. Refused rows are
+    /// listed in FILE.errors.jsonl (line, field, reason, and the value's shape, not the value).
+    Customers {
+        file: PathBuf,
+        /// The file's format (by default from its extension: .csv, or .jsonl / .ndjson).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Check every row and report what an import would do; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Members written per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=5000))]
+        batch: u64,
+    },
+}
+
+/// A file format [`read`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+impl Format {
+    fn of(file: &Path) -> Option<Self> {
+        match file.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "jsonl" | "ndjson" => Some(Self::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// What a run did (or, dry, would do).
+#[derive(Debug, Default)]
+struct Tally {
+    created: u64,
+    unchanged: u64,
+    refused: u64,
+}
+
+/// Runs the command.
+pub async fn run(config: &Config, action: ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Customers { file, format, dry_run, batch } = action;
+    let format = format.or_else(|| Format::of(&file)).context("name the file's format with --format csv or --format jsonl (its extension does not tell)")?;
+    let (db, vault) = super::connect::data_and_keys(config).await?;
+    if entity::ops::restaurants::ensure(&db, &config.restaurant, &config.restaurant_defaults()).await? {
+        eprintln!("restaurant {:?} created with the default settings (`loyalty restaurants update` changes them)", config.restaurant);
+    }
+    let scope = Scope::new(config.restaurant.clone(), "import", vault);
+    let rows = read::rows(format, &file)?;
+    let mut report = Report::create(&file)?;
+    let bar = progress(rows.size);
+    let started = Instant::now();
+    let (mut tally, mut pending) = (Tally::default(), Vec::new());
+    let region = config.policy().phone_region;
+    for read in rows {
+        bar.set_position(read.offset);
+        match read.row.and_then(|raw| check_member(&raw, region, entity::ops::now())) {
+            Ok(m) => pending.push((read.line, m)),
+            Err(e) => report.refused(read.line, &e, &mut tally)?,
+        }
+        if pending.len() as u64 >= batch {
+            write(&db, &scope, &mut pending, dry_run, &mut report, &mut tally).await?;
+            bar.set_message(format!("{} members", tally.created));
+        }
+    }
+    write(&db, &scope, &mut pending, dry_run, &mut report, &mut tally).await?;
+    bar.finish_and_clear();
+    let refused = report.finish()?;
+    println!("{}", summary(&tally, dry_run, &config.restaurant, started.elapsed().as_secs_f64(), refused.as_deref()));
+    Ok(())
+}
+
+/// Writes (or, dry, decides) the rows gathered so far, and empties `pending`.
+async fn write(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    pending: &mut Vec<(u64, MemberRow)>,
+    dry_run: bool,
+    report: &mut Report,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let outcomes = import::members(db, scope, pending, dry_run).await.context("writing members")?;
+    for ((line, _), outcome) in pending.iter().zip(outcomes) {
+        match outcome {
+            RowOutcome::Created(_) | RowOutcome::WouldCreate => tally.created += 1,
+            RowOutcome::Unchanged(_) => tally.unchanged += 1,
+            RowOutcome::Refused(e) => report.refused(*line, &e, tally)?,
+        }
+    }
+    pending.clear();
+    Ok(())
+}
+
+/// A bar over the file's bytes, with the rate and time left; hidden off a terminal.
+fn progress(size: u64) -> ProgressBar {
+    let bar = ProgressBar::new(size);
+    let style =
+        ProgressStyle::with_template("{bar:40} {percent:>3}% {binary_bytes_per_sec} {msg} (about {eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+fn summary(t: &Tally, dry_run: bool, restaurant: &str, seconds: f64, refused_file: Option<&Path>) -> String {
+    let mut out = if dry_run {
+        format!("dry run, nothing written: would import {} members into {restaurant:?}", t.created)
+    } else {
+        format!("imported {} members into {restaurant:?} in {seconds:.1} s", t.created)
+    };
+    out.push_str(&format!("; {} already there (same externalId)", t.unchanged));
+    match refused_file {
+        Some(path) => out.push_str(&format!("; {} refused, listed in {}", t.refused, path.display())),
+        None => out.push_str("; none refused"),
+    }
+    out
+}

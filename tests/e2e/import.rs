@@ -1,0 +1,121 @@
+//! `loyalty import customers`: members from another system, on both databases — sealed,
+//! with their balances in the ledger and their consent audited; refused rows reported by
+//! shape only; a second run (or a resumed one) writes nothing twice; one restaurant's import
+//! is invisible to another.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::harness::TestApp;
+
+const CSV: &str = "\
+externalId,phone,name,email,dateOfBirth,memberSince,points,lifetimePoints,tier,emailOptIn,birthdayOffers,allergies
+pos-1,(415) 555-0161,Ann Import,ann.import@example.com,1990-05-31,2019-03-01,120,900,silver,yes,true,nuts;shellfish
+pos-2,+14155550162,Bob Import,bob.import@example.com,,,0,,,yes,,
+pos-3,+14155550163,Cat Import,cat@,,,,,,,,
+pos-4,+14155550164,Dan Import,,,,,,,maybe,,
+pos-5,+14155550165,Eve Import,,,2020-01-01,5000,,,,,
+";
+
+const MEMBER: &str = "query($phone: String!) { findCustomer(phone: $phone) { name email loyaltyTier memberSince \
+    loyaltyPoints { current lifetime redeemed } marketing { emailOptIn birthdayOffers smsOptIn } preferences { allergies } \
+    pointsHistory(first: 10) { items { kind points balanceAfter } } } }";
+
+fn file(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("loyalty-import-{}", app.base.rsplit(':').next().unwrap_or("0")));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn import(app: &TestApp, path: &std::path::Path, extra: &[&str]) -> String {
+    let mut args = vec!["import", "customers", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    app.cli(&args).await
+}
+
+async fn count(app: &TestApp, key: Option<&str>) -> usize {
+    let (_, body) = app.gql_as(Some(key.unwrap_or(&app.admin_key)), "{ customers(limit: 100) { items { id } } }", json!({})).await;
+    body["data"]["customers"]["items"].as_array().map_or(0, Vec::len)
+}
+
+both!(members_arrive_sealed_with_their_balances_and_once, |app| async move {
+    let path = file(&app, "members.csv", CSV);
+    let dry = import(&app, &path, &["--dry-run"]).await;
+    assert!(dry.contains("would import 3 members") && dry.contains("2 refused"), "{dry}");
+    assert_eq!(count(&app, None).await, 0, "a dry run writes nothing");
+
+    let out = import(&app, &path, &[]).await;
+    assert!(out.contains("imported 3 members") && out.contains("0 already there") && out.contains("2 refused"), "{out}");
+    let report = std::fs::read_to_string(format!("{}.errors.jsonl", path.display())).unwrap();
+    let refused: Vec<Value> = report.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(refused[0], json!({ "line": 4, "field": "email", "reason": "is not a valid email address", "shape": "aaa@" }));
+    assert_eq!((refused[1]["line"].as_u64(), refused[1]["field"].as_str()), (Some(5), Some("emailOptIn")));
+    assert!(!report.contains("cat@") && !report.contains("Cat"), "the report shows shapes, not values: {report}");
+
+    let ann = app.data(MEMBER, json!({ "phone": "+14155550161" })).await["findCustomer"].clone();
+    assert_eq!(ann["name"], "Ann Import");
+    assert_eq!(ann["email"], "ann.import@example.com");
+    assert_eq!(ann["loyaltyTier"], "SILVER");
+    assert!(ann["memberSince"].as_str().unwrap().starts_with("2019-03-01"), "{ann}");
+    assert_eq!(ann["loyaltyPoints"], json!({ "current": 120, "lifetime": 900, "redeemed": 780 }));
+    assert_eq!(ann["marketing"], json!({ "emailOptIn": true, "birthdayOffers": true, "smsOptIn": false }));
+    assert_eq!(ann["preferences"]["allergies"], json!(["nuts", "shellfish"]));
+    assert_eq!(
+        ann["pointsHistory"]["items"],
+        json!([{ "kind": "IMPORT", "points": -780, "balanceAfter": 120 }, { "kind": "IMPORT", "points": 900, "balanceAfter": 900 }]),
+        "the ledger holds the balance"
+    );
+    let eve = app.data(MEMBER, json!({ "phone": "+14155550165" })).await["findCustomer"].clone();
+    assert_eq!(eve["loyaltyTier"], "PLATINUM", "no tier given: 5,000 lifetime points decide");
+
+    let db = app.db().await;
+    let stored = crate::encryption::dump(&db, "SELECT phone, email FROM customer_personal").await;
+    assert!(!stored.contains("555") && !stored.contains("example.com"), "sealed as written: {stored}");
+    let consent = crate::encryption::dump(&db, "SELECT action FROM audit_log WHERE action = 'consent.changed'").await;
+    assert_eq!(consent.lines().count(), 3, "each consent granted is audited: {consent}");
+    let built_in = app.data("{ campaigns(state: PAUSED) { items { id kind } } }", json!({})).await;
+    let welcome = built_in["campaigns"]["items"].as_array().unwrap().iter().find(|c| c["kind"] == "WELCOME").unwrap()["id"].clone();
+    app.data("mutation($id: ID!) { resumeCampaign(id: $id) { state } }", json!({ "id": welcome })).await;
+    let signed_up = json!({ "input": { "phone": "+14155550169", "name": "New Nia", "email": "nia@example.com", "marketing": { "emailOptIn": true } } });
+    app.data("mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created } }", signed_up).await;
+    app.data("mutation { runJob(job: WELCOME) { run { outcome } } }", json!({})).await;
+    let welcomed = crate::encryption::dump(&db, "SELECT c.name FROM email_deliveries d JOIN customers c ON c.id = d.customer_id").await;
+    assert_eq!(welcomed, "New Nia|\n", "a member who signed up is welcomed; those who came from another system are not new");
+
+    let again = import(&app, &path, &[]).await;
+    assert!(again.contains("imported 0 members") && again.contains("3 already there"), "{again}");
+    assert_eq!(count(&app, None).await, 4, "the three imported once, and Nia");
+});
+
+both!(a_resumed_import_writes_each_member_once_and_only_for_its_restaurant, |app| async move {
+    let rows: Vec<String> =
+        (0..12).map(|i| format!(r#"{{"externalId": "j-{i}", "phone": "+1415555{:04}", "name": "Guest {i}", "points": {i}}}"#, 2000 + i)).collect();
+    let half = file(&app, "half.jsonl", &rows[..7].join("\n"));
+    let whole = file(&app, "whole.ndjson", &format!("{}\n\n", rows.join("\n")));
+    import(&app, &half, &["--batch", "3"]).await;
+    let out = import(&app, &whole, &["--batch", "5"]).await;
+    assert!(out.contains("imported 5 members") && out.contains("7 already there") && out.contains("none refused"), "{out}");
+    assert_eq!(count(&app, None).await, 12);
+    let db = app.db().await;
+    let sums = crate::encryption::dump(&db, "SELECT CAST(SUM(delta) AS TEXT) FROM point_transactions").await;
+    assert_eq!(sums.trim_end_matches(['|', '\n']), (0..12).sum::<i64>().to_string(), "one ledger row per imported balance");
+
+    let theirs = app.create_key("other", "admin").await;
+    import(&app, &whole, &["--restaurant", "other"]).await;
+    assert_eq!(count(&app, Some(&theirs)).await, 12, "the same people join the other restaurant as members of their own");
+    assert_eq!(count(&app, None).await, 12, "ours are still ours alone");
+    let (_, found) = app.gql_as(Some(&theirs), "{ findCustomer(phone: \"+14155552003\") { name loyaltyPoints { current } } }", json!({})).await;
+    assert_eq!(found["data"]["findCustomer"], json!({ "name": "Guest 3", "loyaltyPoints": { "current": 3 } }));
+});
+
+both!(a_file_that_cannot_be_read_stops_before_writing, |app| async move {
+    let path = file(&app, "odd.csv", "externalId,phone,name,favouriteDish\nx,+14155550170,Ann,Ramen\n");
+    let (ok, _, err) = app.cli_result(&["import", "customers", path.to_str().unwrap()]).await;
+    assert!(!ok && err.contains("favouriteDish") && err.contains("externalId, phone, name"), "{err}");
+    let unknown = file(&app, "members.txt", "");
+    let (ok, _, err) = app.cli_result(&["import", "customers", unknown.to_str().unwrap()]).await;
+    assert!(!ok && err.contains("--format"), "{err}");
+    assert_eq!(count(&app, None).await, 0);
+});
