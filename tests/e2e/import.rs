@@ -67,6 +67,8 @@ both!(members_arrive_sealed_with_their_balances_and_once, |app| async move {
         json!([{ "kind": "IMPORT", "points": -780, "balanceAfter": 120 }, { "kind": "IMPORT", "points": 900, "balanceAfter": 900 }]),
         "the ledger holds the balance"
     );
+    let by_external = app.data("{ customer(externalId: \"pos-1\") { name externalId } }", json!({})).await;
+    assert_eq!(by_external["customer"], json!({ "name": "Ann Import", "externalId": "pos-1" }));
     let eve = app.data(MEMBER, json!({ "phone": "+14155550165" })).await["findCustomer"].clone();
     assert_eq!(eve["loyaltyTier"], "PLATINUM", "no tier given: 5,000 lifetime points decide");
 
@@ -108,6 +110,13 @@ both!(a_resumed_import_writes_each_member_once_and_only_for_its_restaurant, |app
     assert_eq!(count(&app, None).await, 12, "ours are still ours alone");
     let (_, found) = app.gql_as(Some(&theirs), "{ findCustomer(phone: \"+14155552003\") { name loyaltyPoints { current } } }", json!({})).await;
     assert_eq!(found["data"]["findCustomer"], json!({ "name": "Guest 3", "loyaltyPoints": { "current": 3 } }));
+    let find = "{ findCustomer(externalId: \"j-3\") { id } }";
+    let ours = app.data(find, json!({})).await["findCustomer"]["id"].clone();
+    let (_, mine) = app.gql_as(Some(&theirs), find, json!({})).await;
+    assert!(ours.is_string() && mine["data"]["findCustomer"]["id"].is_string() && mine["data"]["findCustomer"]["id"] != ours, "each finds its own: {mine}");
+    let third = app.create_key("third", "admin").await;
+    let (_, none) = app.gql_as(Some(&third), find, json!({})).await;
+    assert_eq!(none["data"]["findCustomer"], Value::Null, "a restaurant without the import finds no one");
 });
 
 both!(a_file_that_cannot_be_read_stops_before_writing, |app| async move {

@@ -56,17 +56,19 @@ fn lookup(
     email: Option<String>,
     referral_code: Option<String>,
     user_id: Option<String>,
+    external_id: Option<String>,
 ) -> Result<ops::Lookup, ApiError> {
-    let given = [id.is_some(), phone.is_some(), email.is_some(), referral_code.is_some(), user_id.is_some()];
+    let given = [id.is_some(), phone.is_some(), email.is_some(), referral_code.is_some(), user_id.is_some(), external_id.is_some()];
     if given.iter().filter(|g| **g).count() != 1 {
-        return Err(ApiError::validation("id", "give exactly one of id, phone, email, referralCode and userId"));
+        return Err(ApiError::validation("id", "give exactly one of id, phone, email, referralCode, userId and externalId"));
     }
-    Ok(match (id, phone, email, referral_code, user_id) {
+    Ok(match (id, phone, email, referral_code, user_id, external_id) {
         (Some(id), ..) => ops::Lookup::Id(customer_id(&id)?),
         (_, Some(phone), ..) => ops::Lookup::Phone(phone),
         (_, _, Some(email), ..) => ops::Lookup::Email(email),
-        (_, _, _, Some(code), _) => ops::Lookup::ReferralCode(code),
-        (.., Some(user)) => ops::Lookup::UserId(user),
+        (_, _, _, Some(code), ..) => ops::Lookup::ReferralCode(code),
+        (_, _, _, _, Some(user), _) => ops::Lookup::UserId(user),
+        (.., Some(external)) => ops::Lookup::ExternalId(external),
         _ => unreachable!("exactly one was given"),
     })
 }
@@ -77,7 +79,8 @@ pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
-    /// One customer by `id`, `phone`, `email`, `referralCode` or `userId` (give exactly one);
+    /// One customer by `id`, `phone`, `email`, `referralCode`, `userId` or `externalId` (give
+    /// exactly one);
     /// `NOT_FOUND` when there is none in your restaurant.
     #[graphql(guard = "VIEWER")]
     async fn customer(
@@ -88,15 +91,17 @@ impl CustomerQuery {
         #[graphql(desc = "Email address (case does not matter).")] email: Option<String>,
         #[graphql(desc = "The member's referral code.")] referral_code: Option<String>,
         #[graphql(desc = "Your app's user id for the member.")] user_id: Option<String>,
+        #[graphql(desc = "The member's id in the system they were imported from.")] external_id: Option<String>,
     ) -> async_graphql::Result<Customer> {
-        let what = lookup(id, phone, email, referral_code, user_id).gql()?;
+        let what = lookup(id, phone, email, referral_code, user_id, external_id).gql()?;
         let label = what.to_string();
         let read = types::projection(ctx.look_ahead());
         let row = ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?;
         row.map(|row| Customer::projected(row, read)).ok_or_else(|| ApiError::not_found(label)).gql()
     }
 
-    /// The member with this `phone`, `email`, `referralCode` or `userId` (give exactly one), or
+    /// The member with this `phone`, `email`, `referralCode`, `userId` or `externalId` (give
+    /// exactly one), or
     /// `null` when the person is not a member yet (the POS's "sign up?" path).
     #[graphql(guard = "VIEWER")]
     async fn find_customer(
@@ -106,8 +111,9 @@ impl CustomerQuery {
         #[graphql(desc = "Email address (case does not matter).")] email: Option<String>,
         #[graphql(desc = "The member's referral code.")] referral_code: Option<String>,
         #[graphql(desc = "Your app's user id for the member.")] user_id: Option<String>,
+        #[graphql(desc = "The member's id in the system they were imported from.")] external_id: Option<String>,
     ) -> async_graphql::Result<Option<Customer>> {
-        let what = lookup(None, phone, email, referral_code, user_id).gql()?;
+        let what = lookup(None, phone, email, referral_code, user_id, external_id).gql()?;
         let read = types::projection(ctx.look_ahead());
         Ok(ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?.map(|row| Customer::projected(row, read)))
     }

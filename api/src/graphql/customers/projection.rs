@@ -15,6 +15,7 @@ pub const FIELD_COLUMNS: &[(&str, &[customer::Column])] = {
         ("__typename", &[]),
         ("id", &[]),
         ("userId", &[C::UserId]),
+        ("externalId", &[C::ExternalId]),
         ("phone", &[C::KeyId]),
         ("email", &[C::KeyId]),
         ("name", &[C::Name]),

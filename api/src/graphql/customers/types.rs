@@ -168,6 +168,10 @@ impl Customer {
     async fn user_id(&self) -> async_graphql::Result<Option<&str>> {
         Ok(self.field("userId")?.user_id.as_deref())
     }
+    /// The member's id in the system they were imported from (`loyalty import customers`).
+    async fn external_id(&self) -> async_graphql::Result<Option<&str>> {
+        Ok(self.field("externalId")?.external_id.as_deref())
+    }
     /// E.164 phone number.
     async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
         Ok(&self.personal(ctx, "phone").await?.phone)

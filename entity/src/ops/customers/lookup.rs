@@ -1,4 +1,5 @@
-//! Finding one member: by id, phone, email, referral code or the login service's userId.
+//! Finding one member: by id, phone, email, referral code, the login service's userId or the
+//! id of the system they were imported from.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -28,6 +29,8 @@ pub enum Lookup {
     ReferralCode(String),
     /// The login service's id of the person.
     UserId(String),
+    /// The member's id in the system they were imported from.
+    ExternalId(String),
 }
 
 impl std::fmt::Display for Lookup {
@@ -38,6 +41,7 @@ impl std::fmt::Display for Lookup {
             Lookup::Email(v) => write!(f, "customer with email {v}"),
             Lookup::ReferralCode(v) => write!(f, "customer with referral code {v}"),
             Lookup::UserId(v) => write!(f, "customer with userId {v}"),
+            Lookup::ExternalId(v) => write!(f, "customer with externalId {v}"),
         }
     }
 }
@@ -78,6 +82,13 @@ pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, loo
                 return Err(DomainError::validation("userId", "must be 1 to 100 characters"));
             }
             column_is(C::UserId, user.into())
+        }
+        Lookup::ExternalId(id) => {
+            let id = id.trim().to_string();
+            if id.is_empty() || id.len() > crate::rules::import::MAX_EXTERNAL_ID_LEN {
+                return Err(DomainError::validation("externalId", "must be 1 to 100 characters"));
+            }
+            column_is(C::ExternalId, id.into())
         }
     };
     Ok(projection.read(db, query.limit(1)).await?.pop())
