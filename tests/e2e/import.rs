@@ -128,3 +128,53 @@ both!(a_file_that_cannot_be_read_stops_before_writing, |app| async move {
     assert!(!ok && err.contains("--format"), "{err}");
     assert_eq!(count(&app, None).await, 0);
 });
+
+const IMPORT: &str = "mutation($rows: [MemberImportInput!]!, $dry: Boolean!) { importCustomers(rows: $rows, dryRun: $dry) { \
+    created unchanged refused rows { row outcome customerId field reason } } }";
+
+both!(integrators_import_through_graphql_with_the_same_rules, |app| async move {
+    let rows = json!([
+        { "externalId": "crm-1", "phone": "+14155550181", "name": "Gia Graph", "email": "gia@example.com", "points": 40, "lifetimePoints": 60,
+          "tier": "GOLD", "marketing": { "emailOptIn": true }, "allergies": ["sesame"], "dateOfBirth": "1988-02-29" },
+        { "externalId": "crm-2", "phone": "12", "name": "Bad Phone" },
+        { "externalId": "crm-1", "phone": "+14155550183", "name": "Twice" },
+    ]);
+    let dry = app.data(IMPORT, json!({ "rows": rows, "dry": true })).await["importCustomers"].clone();
+    assert_eq!((dry["created"].as_i64(), dry["refused"].as_i64()), (Some(1), Some(2)), "{dry}");
+    assert_eq!(dry["rows"][0]["outcome"], "WOULD_CREATE");
+    assert_eq!(count(&app, None).await, 0, "a dry run writes nothing");
+
+    let done = app.data(IMPORT, json!({ "rows": rows, "dry": false })).await["importCustomers"].clone();
+    let id = done["rows"][0]["customerId"].clone();
+    assert_eq!(done["rows"][0]["outcome"], "CREATED");
+    assert_eq!(
+        done["rows"][1],
+        json!({ "row": 2, "outcome": "REFUSED", "customerId": null, "field": "phone",
+        "reason": "is not a valid phone number; use international format, e.g. +14155550123" })
+    );
+    assert_eq!(done["rows"][2]["reason"], "repeats the member of line 1");
+    let gia = app.data("query($id: ID!) { customer(id: $id) { externalId loyaltyTier loyaltyPoints { current lifetime redeemed } marketing { emailOptIn } preferences { allergies } dateOfBirth } }", json!({ "id": id })).await;
+    assert_eq!(
+        gia["customer"],
+        json!({ "externalId": "crm-1", "loyaltyTier": "GOLD", "loyaltyPoints": { "current": 40, "lifetime": 60, "redeemed": 20 },
+        "marketing": { "emailOptIn": true }, "preferences": { "allergies": ["sesame"] }, "dateOfBirth": "1988-02-29" })
+    );
+
+    let again = app.data(IMPORT, json!({ "rows": rows, "dry": false })).await["importCustomers"].clone();
+    assert_eq!((again["created"].as_i64(), again["unchanged"].as_i64()), (Some(0), Some(2)), "{again}");
+    assert_eq!(again["rows"][0]["customerId"], id);
+
+    let staff = app.create_key("default", "staff").await;
+    let (_, denied) = app.gql_as(Some(&staff), IMPORT, json!({ "rows": rows, "dry": false })).await;
+    assert_eq!(denied["errors"][0]["extensions"]["code"], "FORBIDDEN", "{denied}");
+    let theirs = app.create_key("other", "admin").await;
+    let (_, body) = app.gql_as(Some(&theirs), IMPORT, json!({ "rows": [rows[0].clone()], "dry": false })).await;
+    let their_id = body["data"]["importCustomers"]["rows"][0]["customerId"].clone();
+    assert!(their_id.is_string() && their_id != id, "the other restaurant gets a member of its own: {body}");
+
+    let many: Vec<Value> = (0..501).map(|i| json!({ "externalId": format!("bulk-{i}"), "phone": format!("+1415556{i:04}"), "name": "Bulk" })).collect();
+    let (code, message, _) = app.error(IMPORT, json!({ "rows": many, "dry": false })).await;
+    assert_eq!(code, "VALIDATION", "{message}");
+    assert!(message.contains("at most 500"), "{message}");
+    assert_eq!(count(&app, None).await, 1, "refused before any row was written");
+});

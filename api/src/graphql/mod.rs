@@ -17,6 +17,7 @@ mod described;
 pub mod execute;
 pub mod feedback;
 pub mod guard;
+pub mod imports;
 pub mod keys;
 pub mod loaders;
 pub mod marketing;
@@ -74,6 +75,7 @@ pub struct Mutation(
     rewards::RewardMutation,
     privacy::PrivacyMutation,
     me::MeMutation,
+    imports::ImportMutation,
 );
 
 /// The service's schema type.

@@ -14,7 +14,7 @@ use super::customers::personal::{self, Indexes, Personal};
 use super::customers::upsert::{new_row, unused_referral_code};
 use super::{begin_write, ledger, now, state};
 use crate::entities::{AuditAction, LedgerKind, customer};
-use crate::rules::import::{MemberRow, RowError};
+use crate::rules::import::{MemberRow, RawRow, RowError, check_member};
 use crate::rules::occasions;
 use crate::rules::programme::Programme;
 use crate::vault::CustomerKey;
@@ -63,6 +63,28 @@ pub async fn members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
         Err(e) => return Err(e),
     }
     Ok(outcomes)
+}
+
+/// Most rows one call of [`check_and_import`] takes (the GraphQL path; files go through the CLI).
+pub const MAX_ROWS_PER_CALL: usize = 500;
+
+/// Checks each raw row ([`check_member`], phones read in `region`) and imports those that pass
+/// as [`members`] does: one outcome per row, in order. At most [`MAX_ROWS_PER_CALL`] rows.
+pub async fn check_and_import<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    region: phonenumber::country::Id,
+    raws: &[RawRow],
+    dry_run: bool,
+) -> DomainResult<Vec<RowOutcome>> {
+    if raws.len() > MAX_ROWS_PER_CALL {
+        return Err(DomainError::validation("rows", format!("at most {MAX_ROWS_PER_CALL} rows per call; import a file with `loyalty import customers`")));
+    }
+    let at = now();
+    let checked: Vec<Result<MemberRow, RowError>> = raws.iter().map(|raw| check_member(raw, region, at)).collect();
+    let valid: Vec<(u64, MemberRow)> = checked.iter().enumerate().filter_map(|(i, c)| c.as_ref().ok().map(|m| (i as u64 + 1, m.clone()))).collect();
+    let mut written = members(db, scope, &valid, dry_run).await?.into_iter();
+    Ok(checked.into_iter().map(|c| c.map_or_else(RowOutcome::Refused, |_| written.next().unwrap_or(RowOutcome::WouldCreate))).collect())
 }
 
 /// Which rows are new, which the restaurant has already (by external id), and which clash
