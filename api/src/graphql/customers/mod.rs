@@ -83,6 +83,7 @@ impl CustomerQuery {
     /// exactly one);
     /// `NOT_FOUND` when there is none in your restaurant.
     #[graphql(guard = "VIEWER")]
+    #[allow(clippy::too_many_arguments)] // one per GraphQL argument
     async fn customer(
         &self,
         ctx: &Context<'_>,
