@@ -178,3 +178,42 @@ both!(integrators_import_through_graphql_with_the_same_rules, |app| async move {
     assert!(message.contains("at most 500"), "{message}");
     assert_eq!(count(&app, None).await, 1, "refused before any row was written");
 });
+
+both!(an_export_imports_again_into_the_same_members_and_balances, |app| async move {
+    import(&app, &file(&app, "members.csv", CSV), &[]).await;
+    let native = crate::create_customer(&app, "+14155550190", "Native Nat").await;
+    app.data("mutation($id: ID!) { addPoints(customerId: $id, points: 70, reason: \"welcome\") { __typename } }", json!({ "id": native })).await;
+    app.data("mutation($id: ID!) { redeemPoints(customerId: $id, points: 30) { __typename } }", json!({ "id": native })).await;
+
+    let ours = file(&app, "ours.jsonl", "");
+    app.cli(&["export", "customers", "--output", ours.to_str().unwrap()]).await;
+    use std::os::unix::fs::PermissionsExt as _;
+    let _ = std::fs::remove_file(&ours);
+    app.cli(&["export", "customers", "--output", ours.to_str().unwrap()]).await;
+    assert_eq!(std::fs::metadata(&ours).unwrap().permissions().mode() & 0o777, 0o600, "personal data: owner-only");
+    let theirs_key = app.create_key("other", "admin").await;
+    let out = import(&app, &ours, &["--restaurant", "other"]).await;
+    assert!(out.contains("imported 4 members") && out.contains("none refused"), "{out}");
+    let theirs = file(&app, "theirs.jsonl", "");
+    app.cli(&["export", "customers", "--restaurant", "other", "--output", theirs.to_str().unwrap()]).await;
+    let (a, b) = (std::fs::read_to_string(&ours).unwrap(), std::fs::read_to_string(&theirs).unwrap());
+    assert_eq!(a.lines().count(), 4);
+    assert_eq!(a, b, "the same members, balances, tiers, consent and personal values");
+    assert!(a.contains(&format!("\"externalId\":\"{native}\"")), "a member who joined here carries its id: {a}");
+
+    let ledger = |restaurant: &'static str| {
+        let app = &app;
+        async move {
+            let text = app.cli(&["export", "ledger", "--restaurant", restaurant]).await;
+            text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect::<Vec<_>>()
+        }
+    };
+    let (our_ledger, their_ledger) = (ledger("default").await, ledger("other").await);
+    let sum = |l: &[Value]| l.iter().map(|e| e["points"].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(sum(&our_ledger), sum(&their_ledger), "balance = ledger on both sides");
+    assert!(their_ledger.iter().all(|e| e["kind"] == "import"), "{their_ledger:?}");
+    let csv = app.cli(&["export", "customers", "--format", "csv"]).await;
+    assert!(csv.starts_with("externalId,phone,name,email,") && csv.contains("nuts;shellfish"), "{csv}");
+    let (_, none) = app.gql_as(Some(&theirs_key), "{ findCustomer(phone: \"+14155550190\") { loyaltyPoints { current lifetime redeemed } } }", json!({})).await;
+    assert_eq!(none["data"]["findCustomer"]["loyaltyPoints"], json!({ "current": 40, "lifetime": 70, "redeemed": 30 }));
+});

@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::config::Config;
 
 mod connect;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod keys;
@@ -49,6 +50,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         action: import::ImportCommand,
+    },
+    /// Write every member or ledger entry of --restaurant out (JSON Lines or CSV).
+    Export {
+        #[command(subcommand)]
+        action: export::ExportCommand,
     },
     /// Create, list and revoke API keys.
     Keys {
@@ -138,6 +144,7 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { action } => import::run(&config, action).await,
+        Command::Export { action } => export::run(&config, action).await,
         Command::Keys { action } => keys::run(&config, action).await,
         Command::Restaurants { action } => restaurants::run(&config, action).await,
         Command::Backup { file, keys } => {

@@ -16,6 +16,7 @@ pub(crate) mod dialect;
 pub mod digest;
 pub mod dormancy;
 pub mod expiry;
+pub mod export;
 pub mod feedback;
 pub mod idempotency;
 pub mod import;
