@@ -82,7 +82,7 @@ pub async fn run(config: &Config, action: ExportCommand) -> anyhow::Result<()> {
 
 /// Where records go, in their format.
 enum Out {
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
     Jsonl(Box<dyn Write>),
 }
 
@@ -96,7 +96,7 @@ impl Out {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(sink);
                 w.write_record(header)?;
-                Self::Csv(w)
+                Self::Csv(Box::new(w))
             }
             Format::Jsonl => Self::Jsonl(sink),
         })
