@@ -282,6 +282,21 @@ impl TestApp {
         (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
     }
 
+    /// The `loyalty` command against this service's database, started and left running (a
+    /// test that kills it midway).
+    pub fn cli_child(&self, args: &[&str]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_loyalty"))
+            .args(args)
+            .env("DATABASE_URL", &self.db_url)
+            .env("LOYALTY_MASTER_KEY", MASTER_KEY)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start loyalty")
+    }
+
     /// A new API key for `restaurant` with `role`, made with the CLI.
     pub async fn create_key(&self, restaurant: &str, role: &str) -> String {
         self.cli(&["keys", "create", "--restaurant", restaurant, "--role", role]).await.trim().to_string()

@@ -217,3 +217,40 @@ both!(an_export_imports_again_into_the_same_members_and_balances, |app| async mo
     let (_, none) = app.gql_as(Some(&theirs_key), "{ findCustomer(phone: \"+14155550190\") { loyaltyPoints { current lifetime redeemed } } }", json!({})).await;
     assert_eq!(none["data"]["findCustomer"]["loyaltyPoints"], json!({ "current": 40, "lifetime": 70, "redeemed": 30 }));
 });
+
+/// How many rows a query counts (as text, the same on both databases).
+async fn rows_of(db: &sea_orm::DatabaseConnection, table_and_filter: &str) -> i64 {
+    let text = crate::encryption::dump(db, &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table_and_filter}")).await;
+    text.trim_end_matches(['|', '\n']).parse().unwrap()
+}
+
+both!(an_import_killed_midway_resumes_to_exactly_one_of_everything, |app| async move {
+    const N: usize = 2_000;
+    let areas = ["415", "212", "312", "617", "213", "305", "404", "206", "512", "303"];
+    let rows: String = (0..N)
+        .map(|i| {
+            format!(
+                "{{\"externalId\":\"k-{i}\",\"phone\":\"+1{}{}{:04}\",\"name\":\"Killed {i}\",\"points\":5}}\n",
+                areas[i % 10],
+                200 + (i / 10) % 800,
+                i / 8000
+            )
+        })
+        .collect();
+    let path = file(&app, "killed.jsonl", &rows);
+    let db = app.db().await;
+    let mut child = app.cli_child(&["import", "customers", path.to_str().unwrap(), "--batch", "25"]);
+    while rows_of(&db, "customers").await == 0 && child.try_wait().unwrap().is_none() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    child.kill().await.ok();
+    let before = rows_of(&db, "customers").await;
+    assert!(before > 0 && before % 25 == 0, "killed after whole batches only: {before}");
+
+    let out = import(&app, &path, &[]).await;
+    assert!(out.contains(&format!("imported {} members", N as i64 - before)) && out.contains(&format!("{before} already there")), "{out}");
+    assert_eq!(rows_of(&db, "customers").await, N as i64);
+    assert_eq!(rows_of(&db, "customer_personal").await, N as i64);
+    assert_eq!(rows_of(&db, "point_transactions").await, N as i64, "one ledger entry per member, none twice");
+    assert_eq!(rows_of(&db, "audit_log WHERE action = 'customer.created'").await, N as i64);
+});
