@@ -14,7 +14,7 @@ pos-1,(415) 555-0161,Ann Import,ann.import@example.com,1990-05-31,2019-03-01,120
 pos-2,+14155550162,Bob Import,bob.import@example.com,,,0,,,yes,,
 pos-3,+14155550163,Cat Import,cat@,,,,,,,,
 pos-4,+14155550164,Dan Import,,,,,,,maybe,,
-pos-5,+14155550165,Eve Import,,,2020-01-01,5000,,,,,
+pos-5,+14155550165,Eve Import,,,2020-01-01,12000,,,,,
 ";
 
 const MEMBER: &str = "query($phone: String!) { findCustomer(phone: $phone) { name email loyaltyTier memberSince \
@@ -70,11 +70,13 @@ both!(members_arrive_sealed_with_their_balances_and_once, |app| async move {
     let by_external = app.data("{ customer(externalId: \"pos-1\") { name externalId } }", json!({})).await;
     assert_eq!(by_external["customer"], json!({ "name": "Ann Import", "externalId": "pos-1" }));
     let eve = app.data(MEMBER, json!({ "phone": "+14155550165" })).await["findCustomer"].clone();
-    assert_eq!(eve["loyaltyTier"], "PLATINUM", "no tier given: 5,000 lifetime points decide");
+    assert_eq!(eve["loyaltyTier"], "VIP", "no tier given: 12,000 lifetime points decide");
+    let labels = app.data("{ customer(externalId: \"pos-5\") { segments tags } }", json!({})).await;
+    assert_eq!(labels["customer"], json!({ "segments": ["vip"], "tags": [] }), "the automatic segments are kept from the start");
 
     let db = app.db().await;
     let stored = crate::encryption::dump(&db, "SELECT phone, email FROM customer_personal").await;
-    assert!(!stored.contains("555") && !stored.contains("example.com"), "sealed as written: {stored}");
+    assert!(stored.lines().all(|l| l.starts_with("e1.")) && !stored.contains("4155550161") && !stored.contains("example.com"), "sealed as written: {stored}");
     let consent = crate::encryption::dump(&db, "SELECT action FROM audit_log WHERE action = 'consent.changed'").await;
     assert_eq!(consent.lines().count(), 3, "each consent granted is audited: {consent}");
     let built_in = app.data("{ campaigns(state: PAUSED) { items { id kind } } }", json!({})).await;

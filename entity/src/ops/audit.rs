@@ -10,6 +10,12 @@ use crate::{DomainResult, Scope};
 
 /// Records one entry.
 pub async fn record(db: &impl ConnectionTrait, scope: &Scope, action: AuditAction, customer_id: Option<i64>, details: Value) -> DomainResult<()> {
+    entry(scope, action, customer_id, details).insert(db).await?;
+    Ok(())
+}
+
+/// One entry, not yet written (for a batch written together).
+pub(crate) fn entry(scope: &Scope, action: AuditAction, customer_id: Option<i64>, details: Value) -> audit_entry::ActiveModel {
     audit_entry::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         action: Set(action),
@@ -20,9 +26,6 @@ pub async fn record(db: &impl ConnectionTrait, scope: &Scope, action: AuditActio
         created_at: Set(now()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Which entries to list.

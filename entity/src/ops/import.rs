@@ -4,19 +4,19 @@
 //! audited with source `import`. Rows are keyed by their external id, so importing the same file
 //! again, or resuming one a crash cut short, writes nothing twice; a batch is one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
 use super::customers::personal::{self, Indexes, Personal};
-use super::customers::upsert::{new_row, unused_referral_code};
-use super::{begin_write, ledger, now, state};
-use crate::entities::{AuditAction, LedgerKind, customer};
+use super::customers::upsert::new_row;
+use super::{audit, begin_write, ledger, now, state};
+use crate::entities::{AuditAction, LedgerKind, audit_entry, customer, customer_label, customer_personal, point_transaction};
 use crate::rules::import::{MemberRow, RawRow, RowError, check_member};
-use crate::rules::occasions;
 use crate::rules::programme::Programme;
+use crate::rules::{occasions, referral};
 use crate::vault::CustomerKey;
 use crate::{DomainError, DomainResult, Scope};
 
@@ -45,10 +45,8 @@ pub async fn members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     let keys = scope.vault.new_customer_keys(&scope.restaurant_id, fresh.len()).await?;
     let written = async {
         let txn = begin_write(db).await?;
-        let mut ids = Vec::with_capacity(fresh.len());
-        for (&i, key) in fresh.iter().zip(&keys) {
-            ids.push(insert_member(&txn, scope, &p, &indexes, &rows[i].1, key).await?);
-        }
+        let batch: Vec<&MemberRow> = fresh.iter().map(|&i| &rows[i].1).collect();
+        let ids = insert_members(&txn, scope, &p, &indexes, &batch, &keys).await?;
         txn.commit().await?;
         DomainResult::Ok(ids)
     };
@@ -140,10 +138,10 @@ async fn alone<D: TransactionTrait + ConnectionTrait>(
     key: &CustomerKey,
 ) -> DomainResult<RowOutcome> {
     let txn = begin_write(db).await?;
-    match insert_member(&txn, scope, p, indexes, m, key).await {
-        Ok(id) => {
+    match insert_members(&txn, scope, p, indexes, &[m], std::slice::from_ref(key)).await {
+        Ok(ids) => {
             txn.commit().await?;
-            Ok(RowOutcome::Created(id))
+            Ok(RowOutcome::Created(ids[0]))
         }
         Err(DomainError::Database(e)) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
             Ok(RowOutcome::Refused(RowError::new("externalId", "a member with this external id or phone was created while the import ran", None)))
@@ -152,11 +150,57 @@ async fn alone<D: TransactionTrait + ConnectionTrait>(
     }
 }
 
-/// Writes one member: the row, its personal values, its balance, the audit of its creation and
-/// consent, and its tags and segments. Returns its id.
-async fn insert_member(txn: &impl ConnectionTrait, scope: &Scope, p: &Programme, indexes: &Indexes, m: &MemberRow, key: &CustomerKey) -> DomainResult<i64> {
+/// Writes members (each under its key): their rows one by one (for their ids), then their
+/// personal values, balances, audit entries and labels a statement per kind. Returns their ids.
+async fn insert_members(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    p: &Programme,
+    indexes: &Indexes,
+    rows: &[&MemberRow],
+    keys: &[CustomerKey],
+) -> DomainResult<Vec<i64>> {
     let at = now();
-    let mut row = new_row(scope, m.name.clone(), unused_referral_code(txn, &m.name).await?, at);
+    let codes = referral_codes(txn, rows).await?;
+    let (mut personal_rows, mut ledger, mut audit, mut labels, mut ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((m, key), code) in rows.iter().zip(keys).zip(codes) {
+        let (active, mut values) = member_row(scope, m, key, indexes, code, at);
+        let row = active.insert(txn).await?;
+        (values.customer_id, values.restaurant_id) = (Set(row.id), Set(scope.restaurant_id.clone()));
+        personal_rows.push(values);
+        ledger.extend(balance_entries(scope, &row, at));
+        audit.extend(audit_entries(scope, &row, m));
+        labels.extend(state::labels_of_new(&row, p, at));
+        ids.push(row.id);
+    }
+    insert_all::<customer_personal::Entity>(txn, personal_rows).await?;
+    insert_all::<point_transaction::Entity>(txn, ledger).await?;
+    insert_all::<audit_entry::Entity>(txn, audit).await?;
+    insert_all::<customer_label::Entity>(txn, labels).await?;
+    Ok(ids)
+}
+
+/// Rows per insert statement (PostgreSQL takes 65,535 parameters, SQLite 32,766).
+const ROWS_PER_INSERT: usize = 1_000;
+
+async fn insert_all<E: EntityTrait>(txn: &impl ConnectionTrait, rows: Vec<E::ActiveModel>) -> DomainResult<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        E::insert_many(rows.by_ref().take(ROWS_PER_INSERT).collect::<Vec<_>>()).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
+/// A member's row and its sealed personal values, not yet written.
+fn member_row(
+    scope: &Scope,
+    m: &MemberRow,
+    key: &CustomerKey,
+    indexes: &Indexes,
+    code: String,
+    at: DateTime<Utc>,
+) -> (customer::ActiveModel, personal::Values) {
+    let mut row = new_row(scope, m.name.clone(), code, at);
     row.external_id = Set(Some(m.external_id.clone()));
     row.member_since = Set(m.member_since.unwrap_or(at));
     row.birth_md = Set(m.date_of_birth.map(occasions::month_day_key));
@@ -176,29 +220,58 @@ async fn insert_member(txn: &impl ConnectionTrait, scope: &Scope, p: &Programme,
     };
     let mut values: personal::Values = Default::default();
     personal::seal_into(&mut row, &mut values, &clear, key, indexes);
-    let row = row.insert(txn).await?;
-    personal::write(txn, scope, row.id, values, true).await?;
-    write_balance(txn, scope, &row, at).await?;
-    audit(txn, scope, &row, m).await?;
-    Ok(state::refresh(txn, p, row, at, false).await?.id)
+    (row, values)
+}
+
+/// A referral code for each member no customer has yet, drawn again where one is taken.
+async fn referral_codes(txn: &impl ConnectionTrait, rows: &[&MemberRow]) -> DomainResult<Vec<String>> {
+    use customer::Column as C;
+    let names: Vec<&str> = rows.iter().map(|m| m.name.as_str()).collect();
+    let mut codes = vec![String::new(); rows.len()];
+    let mut redraw: Vec<usize> = (0..rows.len()).collect();
+    for _ in 0..16 {
+        draw(&names, &redraw, &mut codes);
+        let taken: HashSet<String> = customer::Entity::find()
+            .select_only()
+            .column(C::ReferralCode)
+            .filter(C::ReferralCode.is_in(codes.clone()))
+            .into_tuple()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut seen = HashSet::new();
+        redraw = codes.iter().enumerate().filter(|(_, c)| taken.contains(*c) || !seen.insert(c.as_str())).map(|(i, _)| i).collect();
+        if redraw.is_empty() {
+            return Ok(codes);
+        }
+    }
+    Err(DomainError::internal("no free referral codes after 16 draws"))
+}
+
+fn draw(names: &[&str], which: &[usize], codes: &mut [String]) {
+    let mut rng = rand::rng();
+    for &i in which {
+        codes[i] = referral::generate(names[i], &mut rng);
+    }
 }
 
 /// The imported balance as the ledger holds it: the points ever earned, then those redeemed.
-async fn write_balance(txn: &impl ConnectionTrait, scope: &Scope, row: &customer::Model, at: DateTime<Utc>) -> DomainResult<()> {
+fn balance_entries(scope: &Scope, row: &customer::Model, at: DateTime<Utc>) -> Vec<point_transaction::ActiveModel> {
     let earned = customer::Model { points_current: row.points_lifetime, ..row.clone() };
+    let mut out = Vec::new();
     if row.points_lifetime > 0 {
-        ledger::append(txn, scope, &earned, LedgerKind::Import, row.points_lifetime, Some("Imported: points earned before the move".into()), None, at).await?;
+        out.push(ledger::entry(scope, &earned, LedgerKind::Import, row.points_lifetime, Some("Imported: points earned before the move".into()), at));
     }
     if row.points_redeemed > 0 {
-        ledger::append(txn, scope, row, LedgerKind::Import, -row.points_redeemed, Some("Imported: points redeemed before the move".into()), None, at).await?;
+        out.push(ledger::entry(scope, row, LedgerKind::Import, -row.points_redeemed, Some("Imported: points redeemed before the move".into()), at));
     }
-    Ok(())
+    out
 }
 
 /// The member's creation (source `import`, its external id) and each consent the row grants.
-async fn audit(txn: &impl ConnectionTrait, scope: &Scope, row: &customer::Model, m: &MemberRow) -> DomainResult<()> {
+fn audit_entries(scope: &Scope, row: &customer::Model, m: &MemberRow) -> Vec<audit_entry::ActiveModel> {
     let created = json!({ "source": "import", "externalId": m.external_id });
-    super::audit::record(txn, scope, AuditAction::CustomerCreated, Some(row.id), created).await?;
     let c = m.consent;
     let flags = [
         ("emailOptIn", c.email_opt_in),
@@ -208,9 +281,8 @@ async fn audit(txn: &impl ConnectionTrait, scope: &Scope, row: &customer::Model,
         ("birthdayOffers", c.birthday_offers),
         ("anniversaryOffers", c.anniversary_offers),
     ];
-    for (flag, _) in flags.into_iter().filter(|(_, on)| *on) {
-        let details = json!({ "flag": flag, "from": false, "to": true, "source": "import" });
-        super::audit::record(txn, scope, AuditAction::ConsentChanged, Some(row.id), details).await?;
-    }
-    Ok(())
+    let consent = flags.into_iter().filter(|(_, on)| *on).map(|(flag, _)| json!({ "flag": flag, "from": false, "to": true, "source": "import" }));
+    std::iter::once(audit::entry(scope, AuditAction::CustomerCreated, Some(row.id), created))
+        .chain(consent.map(|details| audit::entry(scope, AuditAction::ConsentChanged, Some(row.id), details)))
+        .collect()
 }

@@ -124,20 +124,32 @@ pub(crate) async fn append(
     key: Option<String>,
     at: DateTime<Utc>,
 ) -> DomainResult<point_transaction::Model> {
-    Ok(point_transaction::ActiveModel {
+    let mut entry = entry(scope, row, kind, delta, reason, at);
+    entry.idempotency_key = Set(key);
+    Ok(entry.insert(txn).await?)
+}
+
+/// One ledger row for a change already applied to `row` (its balance after), not yet written.
+pub(crate) fn entry(
+    scope: &Scope,
+    row: &customer::Model,
+    kind: LedgerKind,
+    delta: i64,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+) -> point_transaction::ActiveModel {
+    point_transaction::ActiveModel {
         restaurant_id: Set(scope.restaurant_id.clone()),
         customer_id: Set(row.id),
         kind: Set(kind),
         delta: Set(delta),
         balance_after: Set(row.points_current),
         reason: Set(reason),
-        idempotency_key: Set(key),
+        idempotency_key: Set(None),
         actor: Set(scope.actor.clone()),
         created_at: Set(at),
         ..Default::default()
     }
-    .insert(txn)
-    .await?)
 }
 
 /// A page of the ledgers of each of several customers (for a DataLoader), newest first.

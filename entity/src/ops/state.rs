@@ -190,6 +190,20 @@ pub async fn refresh(db: &impl ConnectionTrait, p: &Programme, row: customer::Mo
     Ok(active.update(db).await?)
 }
 
+/// The automatic tags and segments of a member just written (none yet), for a batch to insert
+/// together; what [`refresh`] would add.
+pub(crate) fn labels_of_new(row: &customer::Model, p: &Programme, now: DateTime<Utc>) -> Vec<customer_label::ActiveModel> {
+    let tags = tags::auto_tags(row, p, now);
+    let segments = segments::auto_segments(row, &tags, p, now);
+    let label = |kind: LabelKind, name: &&str| customer_label::ActiveModel {
+        customer_id: Set(row.id),
+        kind: Set(kind),
+        name: Set(name.to_string()),
+        restaurant_id: Set(row.restaurant_id.clone()),
+    };
+    tags.iter().map(|n| label(LabelKind::Tag, n)).chain(segments.iter().map(|n| label(LabelKind::Segment, n))).collect()
+}
+
 /// Makes the customer's automatic tags and segments exactly the wanted ones, touching only the
 /// rows that change (custom segments are left alone).
 async fn sync_labels(db: &impl ConnectionTrait, row: &customer::Model, wanted_tags: &[&str], wanted_segments: &[&str]) -> DomainResult<()> {

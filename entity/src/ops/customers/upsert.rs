@@ -284,7 +284,7 @@ pub(crate) fn new_row(scope: &Scope, name: String, referral_code: String, at: ch
 }
 
 /// A referral code no customer has yet (codes are unique across all restaurants).
-pub(crate) async fn unused_referral_code(db: &impl ConnectionTrait, name: &str) -> DomainResult<String> {
+async fn unused_referral_code(db: &impl ConnectionTrait, name: &str) -> DomainResult<String> {
     for _ in 0..16 {
         let code = referral::generate(name, &mut rand::rng());
         let taken = customer::Entity::find().filter(customer::Column::ReferralCode.eq(&code)).count(db).await?;
