@@ -4,8 +4,8 @@ an empty, migrated database, against the ceiling — a plain `COPY` of the same 
 of text columns in the same database. Reports members per second of each and their ratio, and
 checks that every member arrived with balance = ledger; appends the table to the dated run log.
 
-    python3 bench/import.py --customers 100000
-    python3 bench/import.py --customers 1000000 --no-build
+    python3 bench/import_members.py --customers 100000
+    python3 bench/import_members.py --customers 1000000 --no-build
 
 Members are like bench/seed.sql's (phones `run.phone_of(i)`): half with an email and consent,
 an opening balance and lifetime points, some with allergies.
@@ -85,7 +85,7 @@ def main():
     text = "\n".join([
         f"\n## Import of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC — N = {n:,} members\n",
         f"Machine: {os.cpu_count()} cores, {platform.platform()}; PostgreSQL on the same machine, an empty migrated database.",
-        f"Command: `python3 bench/import.py --customers {n}{' --no-build' if args.no_build else ''}` (batch {args.batch}).", "",
+        f"Command: `python3 bench/import_members.py --customers {n}{' --no-build' if args.no_build else ''}` (batch {args.batch}).", "",
         "| what | seconds | members/s | ÷ COPY |", "|---|---|---|---|",
         f"| `loyalty import customers` (sealed, ledger, audit, labels) | {imported:.1f} | {rate:,.0f} | {rate / ceiling:.3f} |",
         f"| `COPY` of the same file into a table of text columns (the ceiling) | {copied:.1f} | {ceiling:,.0f} | 1 |", "",
