@@ -120,6 +120,7 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("admin", "auditLog", "{ auditLog { items { action } } }".into()),
         ("admin", "mergeCustomers", "mutation { mergeCustomers(sourceId: \"998\", targetId: \"999\") { id } }".into()),
         ("admin", "eraseCustomer", "mutation { eraseCustomer(id: \"999\") { id } }".into()),
+        ("admin", "importCustomers", "mutation { importCustomers(rows: [], dryRun: true) { created } }".into()),
         ("admin", "createReward", "mutation { createReward(input: { name: \"R-ROLE\", pointsCost: 10, kind: FREE_ITEM, itemId: \"x\" }) { id } }".into()),
         ("admin", "updateReward", "mutation { updateReward(id: \"999\", input: { name: \"y\" }) { id } }".into()),
         ("admin", "updateRestaurant", "mutation { updateRestaurant(input: { currency: \"USD\" }) { id } }".into()),

@@ -63,6 +63,29 @@ pub async fn members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     Ok(outcomes)
 }
 
+/// Keeps the planner's statistics of `customers` current while an import grows it: `ANALYZE`
+/// whenever the members written since the last one reach the number there were then (at least
+/// 1,000), a handful of times however large the file. Without it the plans made while the table
+/// was nearly empty scan it for each batch's lookups by external id and phone: quadratic (100,000
+/// members took 581 s; with it, see BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub struct Statistics {
+    at_last: u64,
+    since: u64,
+}
+
+impl Statistics {
+    /// Counts `written` members and refreshes the statistics when due.
+    pub async fn after(&mut self, db: &impl ConnectionTrait, written: u64) -> DomainResult<()> {
+        self.since += written;
+        if self.since >= self.at_last.max(1_000) && super::dialect::has_planner_statistics(db.get_database_backend()) {
+            db.execute_unprepared("ANALYZE customers").await?;
+            (self.at_last, self.since) = (self.at_last + self.since, 0);
+        }
+        Ok(())
+    }
+}
+
 /// Most rows one call of [`check_and_import`] takes (the GraphQL path; files go through the CLI).
 pub const MAX_ROWS_PER_CALL: usize = 500;
 

@@ -62,6 +62,7 @@ struct Tally {
     created: u64,
     unchanged: u64,
     refused: u64,
+    statistics: import::Statistics,
 }
 
 /// Runs the command.
@@ -110,12 +111,16 @@ async fn write(
         return Ok(());
     }
     let outcomes = import::members(db, scope, pending, dry_run).await.context("writing members")?;
+    let before = tally.created;
     for ((line, _), outcome) in pending.iter().zip(outcomes) {
         match outcome {
             RowOutcome::Created(_) | RowOutcome::WouldCreate => tally.created += 1,
             RowOutcome::Unchanged(_) => tally.unchanged += 1,
             RowOutcome::Refused(e) => report.refused(*line, &e, tally)?,
         }
+    }
+    if !dry_run {
+        tally.statistics.after(db, tally.created - before).await?;
     }
     pending.clear();
     Ok(())
