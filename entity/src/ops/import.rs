@@ -185,10 +185,10 @@ async fn insert_members(
 ) -> DomainResult<Vec<i64>> {
     let at = now();
     let codes = referral_codes(txn, rows).await?;
+    let (actives, values): (Vec<_>, Vec<_>) = rows.iter().zip(keys).zip(codes).map(|((m, key), code)| member_row(scope, m, key, indexes, code, at)).unzip();
+    let inserted = insert_rows(txn, actives, rows).await?;
     let (mut personal_rows, mut ledger, mut audit, mut labels, mut ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for ((m, key), code) in rows.iter().zip(keys).zip(codes) {
-        let (active, mut values) = member_row(scope, m, key, indexes, code, at);
-        let row = active.insert(txn).await?;
+    for ((m, row), mut values) in rows.iter().zip(inserted).zip(values) {
         (values.customer_id, values.restaurant_id) = (Set(row.id), Set(scope.restaurant_id.clone()));
         personal_rows.push(values);
         ledger.extend(balance_entries(scope, &row, at));
@@ -203,7 +203,31 @@ async fn insert_members(
     Ok(ids)
 }
 
-/// Rows per insert statement (PostgreSQL takes 65,535 parameters, SQLite 32,766).
+/// The members' rows, written, in the order of `rows`: a statement per 1,000 where the database
+/// returns what it inserted (PostgreSQL), else one by one.
+async fn insert_rows(txn: &impl ConnectionTrait, actives: Vec<customer::ActiveModel>, rows: &[&MemberRow]) -> DomainResult<Vec<customer::Model>> {
+    if !txn.support_returning() {
+        let mut out = Vec::with_capacity(actives.len());
+        for active in actives {
+            out.push(active.insert(txn).await?);
+        }
+        return Ok(out);
+    }
+    let mut by_external = HashMap::with_capacity(actives.len());
+    let mut actives = actives.into_iter().peekable();
+    while actives.peek().is_some() {
+        let chunk: Vec<_> = actives.by_ref().take(ROWS_PER_INSERT).collect();
+        for row in customer::Entity::insert_many(chunk).exec_with_returning(txn).await? {
+            by_external.insert(row.external_id.clone().unwrap_or_default(), row);
+        }
+    }
+    rows.iter()
+        .map(|m| by_external.remove(&m.external_id).ok_or_else(|| DomainError::internal(format!("member {} was not returned by its insert", m.external_id))))
+        .collect()
+}
+
+/// Rows per insert statement (PostgreSQL takes 65,535 parameters, SQLite 32,766; a member's row
+/// has about 40 columns).
 const ROWS_PER_INSERT: usize = 1_000;
 
 async fn insert_all<E: EntityTrait>(txn: &impl ConnectionTrait, rows: Vec<E::ActiveModel>) -> DomainResult<()> {
