@@ -179,6 +179,8 @@ both!(integrators_import_through_graphql_with_the_same_rules, |app| async move {
     assert_eq!(code, "VALIDATION", "{message}");
     assert!(message.contains("at most 500"), "{message}");
     assert_eq!(count(&app, None).await, 1, "refused before any row was written");
+    let three = "mutation { a: importCustomers(rows: []) { created } b: importCustomers(rows: []) { created } c: importCustomers(rows: []) { created } }";
+    assert_eq!(app.error(three, json!({})).await.0, "TOO_COMPLEX", "one request holds at most two imports (1,000 members)");
 });
 
 both!(an_export_imports_again_into_the_same_members_and_balances, |app| async move {

@@ -22,7 +22,7 @@ pub const CONCURRENT_ROOT_FIELDS: usize = 2;
 /// The cost of a root field: what its database work weighs against a lookup by key (1).
 pub fn cost(field: &str) -> u32 {
     match field {
-        "runJob" => 500,
+        "runJob" | "importCustomers" => 500,
         "loyaltyStats" | "upcomingOccasions" | "campaignAudience" => 100,
         "campaignReports" | "exportCustomer" | "sendTestEmail" | "previewCampaign" | "mergeCustomers" => 50,
         "customers" | "auditLog" | "deliveries" | "jobRuns" | "segments" | "campaigns" | "vouchers" | "rewards" => 10,
