@@ -27,7 +27,15 @@ const ANALYZE_AFTER: u64 = 10_000;
 /// million members probed a status index per member and ran for minutes; after `ANALYZE` it
 /// takes 3 s.
 pub(crate) async fn refresh_statistics(db: &impl ConnectionTrait, table: &str, written: u64) -> DomainResult<()> {
-    if written > ANALYZE_AFTER && has_planner_statistics(db.get_database_backend()) {
+    if written > ANALYZE_AFTER {
+        analyze(db, table).await?;
+    }
+    Ok(())
+}
+
+/// Refreshes `table`'s planner statistics now, where the database keeps them.
+pub(crate) async fn analyze(db: &impl ConnectionTrait, table: &str) -> DomainResult<()> {
+    if has_planner_statistics(db.get_database_backend()) {
         db.execute_unprepared(&format!("ANALYZE {table}")).await?;
     }
     Ok(())

@@ -78,8 +78,8 @@ impl Statistics {
     /// Counts `written` members and refreshes the statistics when due.
     pub async fn after(&mut self, db: &impl ConnectionTrait, written: u64) -> DomainResult<()> {
         self.since += written;
-        if self.since >= self.at_last.max(1_000) && super::dialect::has_planner_statistics(db.get_database_backend()) {
-            db.execute_unprepared("ANALYZE customers").await?;
+        if self.since >= self.at_last.max(1_000) {
+            super::dialect::analyze(db, "customers").await?;
             (self.at_last, self.since) = (self.at_last + self.since, 0);
         }
         Ok(())
