@@ -445,6 +445,12 @@ pub trait Extension: Sync + Send + 'static {
     ) -> ServerResult<Option<Value>> {
         next.run(ctx, info).await
     }
+
+    /// Whether `resolve` must see the fields below the root (and list items). When no
+    /// extension of the schema needs them, those fields skip the extension chain.
+    fn resolves_nested_fields(&self) -> bool {
+        true
+    }
 }
 
 /// Extension factory
@@ -487,6 +493,12 @@ impl Extensions {
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.extensions.is_empty()
+    }
+
+    /// Whether a field below the root (or a list item) goes through the extension chain.
+    #[inline]
+    pub(crate) fn resolve_nested(&self) -> bool {
+        self.extensions.iter().any(|extension| extension.resolves_nested_fields())
     }
 
     #[inline]

@@ -245,7 +245,9 @@ impl<'a> Fields<'a> {
                             let field_name = ctx_field.item.node.response_key().node.clone();
                             let extensions = &ctx.query_env.extensions;
 
-                            if extensions.is_empty() && field.node.directives.is_empty() {
+                            let nested = ctx_field.path_node.is_some_and(|node| node.parent.is_some());
+                            let skip_extensions = extensions.is_empty() || (nested && !extensions.resolve_nested());
+                            if skip_extensions && field.node.directives.is_empty() {
                                 Ok((
                                     field_name,
                                     root.resolve_field(&ctx_field).await?.unwrap_or_default(),
