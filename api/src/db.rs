@@ -34,7 +34,7 @@ async fn connect_with(url: &str, pool: u32, secure_delete: bool) -> Result<Datab
     options
         .max_connections(pool)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(entity::ops::settled::POOL_WAIT)
         // sqlx pings a pooled connection on every checkout by default: one more round trip per
         // request. Only connections idle long enough to have been dropped are pinged; a broken
         // busy one fails its statement and is discarded.
@@ -44,7 +44,7 @@ async fn connect_with(url: &str, pool: u32, secure_delete: bool) -> Result<Datab
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(15))
+                .busy_timeout(entity::ops::settled::SQLITE_BUSY)
                 .foreign_keys(true)
                 .pragma("secure_delete", if secure_delete { "ON" } else { "OFF" })
         });

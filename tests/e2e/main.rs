@@ -41,6 +41,7 @@ mod secrets;
 mod segments;
 mod shutdown;
 mod spec;
+mod sync;
 mod visits;
 
 use harness::TestApp;

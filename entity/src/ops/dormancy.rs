@@ -131,7 +131,9 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, p
         Query::update()
             .table(customer::Entity)
             .value(C::Status, Expr::value(to))
-            .value(C::UpdatedAt, Expr::value(now))
+            // Stamped when written, not with the rules' `now`: a sync read holds back only
+            // changes stamped after their transaction's start (`ops::settled`).
+            .value(C::UpdatedAt, Expr::value(super::now()))
             .and_where(C::Status.eq(from))
             .cond_where(ours().add(cond))
             .to_owned()

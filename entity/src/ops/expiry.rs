@@ -59,7 +59,7 @@ pub async fn run<D: ConnectionTrait + TransactionTrait>(db: &D, scope: &Scope, p
     let ids: Vec<i64> = customer::Entity::find().select_only().column(customer::Column::Id).filter(expired(scope, &due)).into_tuple().all(db).await?;
     for id in ids {
         let txn = begin_write(db).await?;
-        let c = state::lock(&txn, scope, id, now).await?;
+        let c = state::lock(&txn, scope, id).await?;
         if c.points_current <= 0 || !due.holds(c.last_activity_at) {
             continue;
         }

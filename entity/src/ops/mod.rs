@@ -34,6 +34,7 @@ pub mod retention;
 pub mod rewards;
 pub mod segments;
 pub mod service;
+pub mod settled;
 pub mod state;
 pub mod stats;
 pub mod transfer;

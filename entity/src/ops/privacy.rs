@@ -192,13 +192,12 @@ fn take_over_details(a: &mut customer::ActiveModel, into: &mut Personal, source:
 /// Locks both rows (the lower id first), so the sums written by a merge cannot race a
 /// concurrent change of points, visits, reviews or referrals; returns (source, target).
 async fn lock_pair(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64, target_id: i64) -> DomainResult<(customer::Model, customer::Model)> {
-    let at = super::now();
     Ok(if source_id < target_id {
-        let s = super::state::lock(txn, scope, source_id, at).await?;
-        (s, super::state::lock(txn, scope, target_id, at).await?)
+        let s = super::state::lock(txn, scope, source_id).await?;
+        (s, super::state::lock(txn, scope, target_id).await?)
     } else {
-        let t = super::state::lock(txn, scope, target_id, at).await?;
-        (super::state::lock(txn, scope, source_id, at).await?, t)
+        let t = super::state::lock(txn, scope, target_id).await?;
+        (super::state::lock(txn, scope, source_id).await?, t)
     })
 }
 

@@ -95,7 +95,7 @@ pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(
         let reversed_lines = lines_to_reverse(txn, &v, &input, &order_id).await?;
         let earned = v.points_earned.unwrap_or_else(|| p.points_for_amount(v.amount_cents));
         let to_take = refunds::points_to_take(earned, v.refunded_cents, amount, v.amount_cents);
-        let c = state::lock(txn, scope, v.customer_id, at).await?;
+        let c = state::lock(txn, scope, v.customer_id).await?;
         let points = std::cmp::Ord::min(to_take, std::cmp::Ord::max(c.points_current, 0));
         let not_recovered = to_take - points;
         let lifetime = c.points_lifetime - points;

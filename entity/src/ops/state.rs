@@ -29,12 +29,12 @@ pub struct Delta {
     pub visit_cents: Option<i64>,
 }
 
-/// The scope's customer `id`, locked for the rest of the transaction (a no-op update: PostgreSQL
-/// holds the row lock until commit; SQLite's write transactions are exclusive already), so a
-/// change computed from its values cannot race another.
-pub async fn lock(db: &impl ConnectionTrait, scope: &Scope, id: i64, now: DateTime<Utc>) -> DomainResult<customer::Model> {
+/// The scope's customer `id`, locked for the rest of the transaction (an update of its
+/// `updated_at`, stamped now: PostgreSQL holds the row lock until commit; SQLite's write
+/// transactions are exclusive already), so a change computed from its values cannot race another.
+pub async fn lock(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<customer::Model> {
     customer::Entity::update_many()
-        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(super::now()))
         .filter(customer::Column::Id.eq(id))
         .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
         .exec_with_returning(db)

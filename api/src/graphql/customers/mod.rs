@@ -6,6 +6,7 @@ pub mod projection;
 pub mod types;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 use entity::ops::customers::cursor::Cursor;
 use entity::ops::customers::{self as ops, CustomerInput as DomainInput, MarketingInput, PageAt, Patch};
 
@@ -30,6 +31,9 @@ pub struct CustomerFilter {
     /// Case-insensitive fragment of the name, a whole email address, or the last four (or more)
     /// digits of the phone number (email and phone are sealed: they match exactly, never by fragment).
     pub search: Option<String>,
+    /// Only members changed at or after this instant (profile, consent, points, visits, tier,
+    /// status, erasure). To sync, sort `UPDATED` and follow `endCursor`.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// Order of the customer list.
@@ -47,6 +51,10 @@ pub enum CustomerSort {
     LastVisit,
     /// Highest total spend first.
     TotalSpent,
+    /// Least recently changed first, for syncing: a page ends where changes may still be
+    /// committing (about 12 seconds ago on PostgreSQL, 27 on SQLite, or before the oldest open
+    /// write), so following `endCursor` never misses nor repeats a change.
+    Updated,
 }
 
 /// The one lookup among the arguments given.
@@ -140,7 +148,14 @@ impl CustomerQuery {
             Some(text) => PageAt::After(Cursor::decode(&text, sort.into()).gql()?),
         };
         let f = filter.unwrap_or_default();
-        let filter = ops::CustomerFilter { tier: f.tier.map(Into::into), status: f.status.map(Into::into), segment: f.segment, tag: f.tag, search: f.search };
+        let filter = ops::CustomerFilter {
+            tier: f.tier.map(Into::into),
+            status: f.status.map(Into::into),
+            segment: f.segment,
+            tag: f.tag,
+            search: f.search,
+            updated_since: f.updated_since,
+        };
         let read = types::projection(ctx.look_ahead().field("items"));
         let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), at, limit, &read).await.gql()?;
         Ok(CustomerPage { page, read, filter, total: tokio::sync::OnceCell::new() })

@@ -22,6 +22,9 @@ pub enum CustomerSort {
     LifetimePoints,
     LastVisit,
     TotalSpent,
+    /// Least recently changed first: the order a sync client pages in ([`super::list`] holds
+    /// back changes that may not have settled yet).
+    Updated,
 }
 
 /// The position after a row in one sort order of the list; opaque to clients.
@@ -33,6 +36,7 @@ pub enum Cursor {
     LifetimePoints { points: i64, id: i64 },
     LastVisit { at: Option<DateTime<Utc>>, id: i64 },
     TotalSpent { cents: i64, id: i64 },
+    Updated { at: DateTime<Utc>, id: i64 },
 }
 
 impl Cursor {
@@ -46,6 +50,7 @@ impl Cursor {
             CustomerSort::LifetimePoints => vec![C::PointsLifetime, C::Id],
             CustomerSort::LastVisit => vec![C::LastVisitAt, C::Id],
             CustomerSort::TotalSpent => vec![C::TotalSpentCents, C::Id],
+            CustomerSort::Updated => vec![C::UpdatedAt, C::Id],
         }
     }
 
@@ -57,6 +62,7 @@ impl Cursor {
             CustomerSort::LifetimePoints => Self::LifetimePoints { points: row.points_lifetime, id },
             CustomerSort::LastVisit => Self::LastVisit { at: row.last_visit_at, id },
             CustomerSort::TotalSpent => Self::TotalSpent { cents: row.total_spent_cents, id },
+            CustomerSort::Updated => Self::Updated { at: row.updated_at, id },
         }
     }
 
@@ -68,6 +74,7 @@ impl Cursor {
             Self::LifetimePoints { .. } => CustomerSort::LifetimePoints,
             Self::LastVisit { .. } => CustomerSort::LastVisit,
             Self::TotalSpent { .. } => CustomerSort::TotalSpent,
+            Self::Updated { .. } => CustomerSort::Updated,
         }
     }
 
@@ -101,6 +108,7 @@ impl Cursor {
             Self::TotalSpent { cents, id } => desc(C::TotalSpentCents, cents, id),
             Self::LastVisit { at: Some(at), id } => desc(C::LastVisitAt, at, id).add(Expr::col(C::LastVisitAt).is_null()),
             Self::LastVisit { at: None, id } => Condition::all().add(C::LastVisitAt.is_null()).add(C::Id.lt(id)),
+            Self::Updated { at, id } => Condition::any().add(C::UpdatedAt.gt(at)).add(Condition::all().add(C::UpdatedAt.eq(at)).add(C::Id.gt(id))),
         }
     }
 }
@@ -114,6 +122,7 @@ pub fn order(select: Select<customer::Entity>, sort: CustomerSort) -> Select<cus
         CustomerSort::LifetimePoints => select.order_by_desc(C::PointsLifetime).order_by_desc(C::Id),
         CustomerSort::LastVisit => select.order_by_with_nulls(C::LastVisitAt, Order::Desc, NullOrdering::Last).order_by_desc(C::Id),
         CustomerSort::TotalSpent => select.order_by_desc(C::TotalSpentCents).order_by_desc(C::Id),
+        CustomerSort::Updated => select.order_by_asc(C::UpdatedAt).order_by_asc(C::Id),
     }
 }
 
@@ -131,6 +140,7 @@ mod tests {
             Cursor::LastVisit { at: Some(at), id: 2 },
             Cursor::LastVisit { at: None, id: 2 },
             Cursor::TotalSpent { cents: 12_345, id: 1 },
+            Cursor::Updated { at, id: 4 },
         ] {
             let text = cursor.encode();
             assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{text}");

@@ -1,6 +1,7 @@
 //! The filtered, sorted customer list (spec endpoint 3): page numbers or keyset cursors
 //! ([`super::cursor`]), counts only when asked for.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
@@ -20,6 +21,8 @@ pub struct CustomerFilter {
     pub tag: Option<String>,
     /// Fragment of the name, whole email, or last four digits of the phone (see `search_condition`).
     pub search: Option<String>,
+    /// Changed at or after this instant (`updated_at`).
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 pub use super::cursor::CustomerSort;
@@ -74,6 +77,9 @@ fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule
     }
     if let Some(status) = filter.status {
         select = select.filter(C::Status.eq(status));
+    }
+    if let Some(since) = filter.updated_since {
+        select = select.filter(C::UpdatedAt.gte(since));
     }
     for (kind, name) in [(LabelKind::Tag, &filter.tag), (LabelKind::Segment, &segment)] {
         if let Some(name) = name {
@@ -154,7 +160,12 @@ pub async fn list(
     };
     let rule = rule_of(db, scope, filter).await?;
     let indexes = indexes_for(scope, filter).await?;
-    let select = cursor::order(filtered(scope, filter, ids_below, rule, indexes.as_ref()), sort);
+    let mut select = cursor::order(filtered(scope, filter, ids_below, rule, indexes.as_ref()), sort);
+    if sort == CustomerSort::Updated {
+        // In change order, a page stops where changes may still be committing: a row whose
+        // transaction commits later never lands behind a cursor already handed out.
+        select = select.filter(customer::Column::UpdatedAt.lt(crate::ops::settled::instant(db).await?));
+    }
     let (select, page) = match at {
         PageAt::Number(1) => (select.limit(limit + 1), Some(1)),
         // A deeper page finds its ids first (from the indexes alone where they cover the
