@@ -206,6 +206,16 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_ALLOW_PLAIN_SMTP", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub allow_plain_smtp: bool,
 
+    /// Run the webhook delivery worker in this process (every replica may: each event is
+    /// claimed by one).
+    #[arg(long, env = "LOYALTY_WEBHOOK_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub webhook_worker: bool,
+
+    /// Allow webhook endpoints on loopback and private addresses (refused by default, so an
+    /// admin cannot make the service call into its own network).
+    #[arg(long, env = "LOYALTY_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_private: bool,
+
     /// Upper bound of one SMTP send in seconds.
     #[arg(long, env = "LOYALTY_MAIL_TIMEOUT_SECS", default_value_t = 15, global = true)]
     pub mail_timeout_secs: u64,
@@ -351,6 +361,7 @@ impl Config {
             catch_up_hours: self.catch_up_hours,
             max_per_run: self.mail_max_per_run,
             allow_plain_smtp: self.allow_plain_smtp,
+            webhook_allow_private: self.webhook_allow_private,
         }
     }
 

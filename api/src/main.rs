@@ -8,5 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The one TLS provider (ring) for every HTTPS client of the process: webhooks, OTLP export.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     api::cli::run().await
 }

@@ -38,6 +38,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         true => Some(jobs::scheduler::start(jobs.clone(), !fresh).await.context("starting the scheduler")?),
         false => None,
     };
+    let webhooks = match config.webhook_worker {
+        true => Some(jobs::webhooks::spawn(jobs.clone()).context("starting the webhook worker")?),
+        false => None,
+    };
     let app = app_state(&config, db, vault, jobs).await?;
     let state = http_state(&config, app.clone(), query_counter);
     if let Some(bind) = config.metrics_bind {
@@ -59,6 +63,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await?;
     if let Some(s) = scheduler.as_mut() {
         let _ = s.shutdown().await;
+    }
+    if let Some(worker) = webhooks {
+        // Its batch in flight finishes and is recorded (a send is bounded by its timeout).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker).await;
     }
     hand_back(app).await?;
     tracing::info!("loyalty service stopped");

@@ -33,11 +33,6 @@ impl Drop for Telemetry {
 /// (e.g. `http://127.0.0.1:4318/v1/traces`) also the OpenTelemetry export of its spans.
 pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Telemetry> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let fmt = match format {
-        LogFormat::Text => fmt.boxed(),
-        LogFormat::Json => fmt.json().flatten_event(true).boxed(),
-    };
     let provider = match otlp_endpoint {
         Some(endpoint) => {
             let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().with_endpoint(endpoint).build()?;
@@ -46,8 +41,44 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Te
         }
         None => None,
     };
-    // Traces have their own filter: quiet logs (`RUST_LOG=warn`) still export the spans.
-    let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("loyalty")).with_filter(EnvFilter::new(DEFAULT_FILTER)));
-    let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).with(otel).try_init();
+    let _ = subscriber(filter, format, provider.as_ref()).try_init();
     Ok(Telemetry(provider))
+}
+
+/// The log layer filtered by `filter`, and the trace export's when there is a `provider`.
+fn subscriber(filter: EnvFilter, format: LogFormat, provider: Option<&SdkTracerProvider>) -> Box<dyn tracing::Subscriber + Send + Sync> {
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = match format {
+        LogFormat::Text => fmt.boxed(),
+        LogFormat::Json => fmt.json().flatten_event(true).boxed(),
+    };
+    let logs = tracing_subscriber::registry().with(fmt.with_filter(filter));
+    match provider {
+        // Not an absent layer (`None::<Layer>`): that one calls every span enabled, and the
+        // schema, asking `tracing::enabled!`, would add async-graphql's spans on every field.
+        None => Box::new(logs),
+        // Traces have their own filter: quiet logs (`RUST_LOG=warn`) still export the spans.
+        Some(p) => Box::new(logs.with(tracing_opentelemetry::layer().with_tracer(p.tracer("loyalty")).with_filter(EnvFilter::new(DEFAULT_FILTER)))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+
+    /// async-graphql's spans (its extension costs CPU on every field) are on only when asked for.
+    #[test]
+    fn graphql_spans_follow_the_filter() {
+        let graphql_spans = |filter: &str| {
+            tracing::subscriber::with_default(
+                subscriber(EnvFilter::new(filter), LogFormat::Text, None),
+                || tracing::enabled!(target: "async_graphql::graphql", Level::INFO),
+            )
+        };
+        assert!(!graphql_spans("warn"));
+        assert!(!graphql_spans(DEFAULT_FILTER));
+        assert!(graphql_spans("info,async_graphql=info"));
+    }
 }

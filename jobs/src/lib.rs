@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod qr;
 pub mod scheduler;
 pub mod unsubscribe;
+pub mod webhooks;
 
 pub use job::{BackgroundJob, Job, Schedule};
 
@@ -60,6 +61,8 @@ pub struct JobsConfig {
     pub max_per_run: u64,
     /// Allow SMTP credentials over a connection without TLS to a non-loopback server.
     pub allow_plain_smtp: bool,
+    /// Allow webhook deliveries to loopback and private addresses.
+    pub webhook_allow_private: bool,
 }
 
 /// What can go wrong in a job.

@@ -37,6 +37,7 @@ mod m20261207_000030_narrow_customers;
 mod m20261207_000031_delivery_sent_to;
 mod m20261207_000032_external_ids;
 mod m20261207_000033_changed_order;
+mod m20261207_000034_webhooks;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_delivery_sent_to::Migration),
             Box::new(m20261207_000032_external_ids::Migration),
             Box::new(m20261207_000033_changed_order::Migration),
+            Box::new(m20261207_000034_webhooks::Migration),
         ]
     }
 }

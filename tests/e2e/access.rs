@@ -121,6 +121,12 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("admin", "mergeCustomers", "mutation { mergeCustomers(sourceId: \"998\", targetId: \"999\") { id } }".into()),
         ("admin", "eraseCustomer", "mutation { eraseCustomer(id: \"999\") { id } }".into()),
         ("admin", "importCustomers", "mutation { importCustomers(rows: [], dryRun: true) { created } }".into()),
+        ("admin", "webhookEndpoints", "{ webhookEndpoints { id } }".into()),
+        ("admin", "webhookDeliveries", "{ webhookDeliveries(endpointId: \"999\") { items { eventId } } }".into()),
+        ("admin", "createWebhookEndpoint", "mutation { createWebhookEndpoint(url: \"https://hooks.example.com/ROLE\", events: [\"*\"]) { secret } }".into()),
+        ("admin", "rotateWebhookSecret", "mutation { rotateWebhookSecret(id: \"999\") { secret } }".into()),
+        ("admin", "setWebhookEndpointEnabled", "mutation { setWebhookEndpointEnabled(id: \"999\", enabled: false) { id } }".into()),
+        ("admin", "replayWebhooks", "mutation { replayWebhooks(eventId: \"evt_nope\") }".into()),
         ("admin", "createReward", "mutation { createReward(input: { name: \"R-ROLE\", pointsCost: 10, kind: FREE_ITEM, itemId: \"x\" }) { id } }".into()),
         ("admin", "updateReward", "mutation { updateReward(id: \"999\", input: { name: \"y\" }) { id } }".into()),
         ("admin", "updateRestaurant", "mutation { updateRestaurant(input: { currency: \"USD\" }) { id } }".into()),
@@ -223,7 +229,7 @@ both!(restaurants_are_isolated, |app| async move {
 async fn requests_per_key_are_rate_limited(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("LOYALTY_RATE_LIMIT", "2")]).await;
     let mut statuses = Vec::new();
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
     for _ in 0..8 {
         let res = client
             .post(format!("{}/graphql", app.base))

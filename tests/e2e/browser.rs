@@ -14,7 +14,7 @@ pub fn node_dir() -> PathBuf {
 
 /// The packages of `tests/browser/package.json` (a node_modules from before one was added
 /// is installed again).
-const PACKAGES: [&str; 6] = ["playwright-core", "graphql", "graphql-http", "graphql-schema-linter", "jsqr", "pngjs"];
+const PACKAGES: [&str; 7] = ["playwright-core", "graphql", "graphql-http", "graphql-schema-linter", "jsqr", "pngjs", "standardwebhooks"];
 
 /// Installs the pinned Node tools (`npm ci`) once, whichever test process gets there first.
 pub async fn ensure_node_tools() {

@@ -108,7 +108,7 @@ async fn birthday_emails_respect_consent_and_send_once(backend: Backend) {
     let flipped = if path.ends_with('0') { '1' } else { '0' };
     let forged = format!("{}{flipped}", &path[..path.len() - 1]);
     assert_eq!(app.get(&forged).await.0, 400);
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
     let forged_post = client.post(format!("{}{forged}", app.base)).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
     assert_eq!(forged_post.status().as_u16(), 400);
     assert!(customer_consent(&app, &ann).await, "a forged token changes nothing");

@@ -39,7 +39,7 @@ async fn terminated_database_connections_fail_no_read_and_lose_or_double_no_writ
         .map(|_| {
             let (app, failed) = (app.clone(), failed_reads.clone());
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
+                let client = crate::harness::http_client();
                 for _ in 0..120 {
                     let (status, body) = post(&client, &app, READ, json!({})).await;
                     if status != 200 || body.get("errors").is_some() {
@@ -54,7 +54,7 @@ async fn terminated_database_connections_fail_no_read_and_lose_or_double_no_writ
         .map(|w| {
             let (app, ids, retried) = (app.clone(), ids.clone(), retried_writes.clone());
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
+                let client = crate::harness::http_client();
                 for i in 0..40 {
                     let vars = json!({ "id": ids[i % ids.len()], "key": format!("w{w}-{i}") });
                     let mut tries = 0;

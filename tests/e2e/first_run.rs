@@ -12,7 +12,7 @@ use crate::both;
 use crate::harness::{Backend, MASTER_KEY, TestApp};
 
 both!(a_key_without_bearer_is_told_the_header_format, |app| async move {
-    let res = reqwest::Client::new()
+    let res = crate::harness::http_client()
         .post(format!("{}/graphql", app.base))
         .header("authorization", &app.admin_key)
         .json(&json!({ "query": "{ restaurant { id } }" }))

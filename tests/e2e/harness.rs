@@ -96,13 +96,13 @@ impl TestApp {
         let (db_url, cleanup) = new_database(backend).await;
         let (child, base, admin_key) = start(&db_url, env).await;
         assert!(admin_key.starts_with("lk_"), "the first start prints an admin key");
-        TestApp { base, admin_key, db_url, backend, client: reqwest::Client::new(), child: Some(child), cleanup }
+        TestApp { base, admin_key, db_url, backend, client: crate::harness::http_client(), child: Some(child), cleanup }
     }
 
     /// A fresh, empty database of `backend` with no service on it (yet); dropped with the value.
     pub async fn empty(backend: Backend) -> TestApp {
         let (db_url, cleanup) = new_database(backend).await;
-        TestApp { base: String::new(), admin_key: String::new(), db_url, backend, client: reqwest::Client::new(), child: None, cleanup }
+        TestApp { base: String::new(), admin_key: String::new(), db_url, backend, client: crate::harness::http_client(), child: None, cleanup }
     }
 
     /// Starts the service on this value's database (made with [`TestApp::empty`] and filled
@@ -126,7 +126,7 @@ impl TestApp {
             admin_key: self.admin_key.clone(),
             db_url: db_url.to_string(),
             backend: self.backend,
-            client: reqwest::Client::new(),
+            client: crate::harness::http_client(),
             child: Some(child),
             cleanup: Cleanup::None,
         }
@@ -155,7 +155,7 @@ impl TestApp {
             admin_key: self.admin_key.clone(),
             db_url: self.db_url.clone(),
             backend: self.backend,
-            client: reqwest::Client::new(),
+            client: crate::harness::http_client(),
             child: Some(child),
             cleanup: Cleanup::None,
         }
@@ -197,6 +197,7 @@ async fn start(db_url: &str, env: &[(&str, &str)]) -> (Child, String, String) {
         .env("LOYALTY_BIND", "127.0.0.1:0")
         .env("LOYALTY_DB_POOL", "4")
         .env("LOYALTY_SCHEDULER", "false")
+        .env("LOYALTY_WEBHOOK_WORKER", "false")
         .env("LOYALTY_RATE_LIMIT", "0")
         .env("LOYALTY_KEY_CACHE_SECS", "0")
         .env("LOYALTY_STATS_CACHE_SECS", "0")
@@ -379,6 +380,13 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// An HTTP client for the tests. reqwest's TLS (rustls, for the webhook worker) takes the
+/// process's crypto provider, installed here as the service installs it at start.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
 
 /// Defines a test that runs once on SQLite and once on PostgreSQL:

@@ -43,7 +43,7 @@ fn rule_variable(depth: usize) -> Value {
 const RULE_BY_VARIABLE: &str = "mutation($rule: AudienceRuleInput) { createSegment(input: { name: \"deep\", rule: $rule }) { name } }";
 
 async fn post(app: &TestApp, key: Option<&str>, body: &Value) -> u16 {
-    let mut req = reqwest::Client::new().post(format!("{}/graphql", app.base)).header("accept", "application/graphql-response+json").json(body);
+    let mut req = crate::harness::http_client().post(format!("{}/graphql", app.base)).header("accept", "application/graphql-response+json").json(body);
     if let Some(key) = key {
         req = req.bearer_auth(key);
     }
@@ -57,7 +57,8 @@ async fn get(app: &TestApp, query: &str) -> Option<u16> {
     if encoded.len() > 60_000 {
         return None;
     }
-    let res = reqwest::Client::new().get(format!("{}/graphql?query={encoded}", app.base)).header("accept", "application/graphql-response+json").send().await;
+    let res =
+        crate::harness::http_client().get(format!("{}/graphql?query={encoded}", app.base)).header("accept", "application/graphql-response+json").send().await;
     Some(res.unwrap_or_else(|e| panic!("the service answers a GET: {}", e.without_url())).status().as_u16())
 }
 
@@ -125,7 +126,7 @@ async fn one_callers_heavy_requests_do_not_starve_another_restaurant(backend: Ba
     let attacker = {
         let (stop, base, key) = (stop.clone(), app.base.clone(), app.admin_key.clone());
         tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = crate::harness::http_client();
             let (bomb, heavy) = (stats_aliases(1_000), stats_aliases(10));
             let mut sent = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) && sent < 2_000 {

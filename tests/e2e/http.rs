@@ -25,7 +25,7 @@ const INTROSPECTION: &str = include_str!("introspection.graphql");
 
 /// A raw POST to /graphql with the admin key: `(status, content type, body)`.
 async fn post(app: &crate::harness::TestApp, content_type: Option<&str>, accept: Option<&str>, body: &str) -> (u16, String, serde_json::Value) {
-    let mut req = reqwest::Client::new().post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_key).body(body.to_string());
+    let mut req = crate::harness::http_client().post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_key).body(body.to_string());
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
@@ -103,7 +103,7 @@ both!(graphql_over_http_negotiates_and_answers_with_the_specified_status, |app| 
     let (status, _, json) = post(&app, Some("application/json"), Some("text/html"), &query("{ loyaltyTiers { tier } }")).await;
     assert_eq!((status, json["errors"][0]["extensions"]["code"].as_str()), (406, Some("BAD_REQUEST")));
 
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
     let get = |q: &str| {
         let url = reqwest::Url::parse_with_params(&format!("{}/graphql", app.base), &[("query", q)]).unwrap();
         client.get(url).bearer_auth(&app.admin_key).send()
@@ -149,7 +149,7 @@ both!(malformed_requests_get_coded_json_errors_and_run_nothing, |app| async move
 
 async fn browsers_on_allowed_origins_may_call_the_api(backend: crate::harness::Backend) {
     let app = crate::harness::TestApp::spawn_with(backend, &[("LOYALTY_CORS_ORIGINS", "https://pos.example.com, https://app.example.com")]).await;
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
     let preflight = |origin: &str| {
         client
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
@@ -183,7 +183,7 @@ async fn browsers_on_allowed_origins_may_call_the_api(backend: crate::harness::B
     assert!(res.headers().get("access-control-allow-origin").is_none());
 
     let closed = crate::harness::TestApp::spawn(backend).await;
-    let res = reqwest::Client::new()
+    let res = crate::harness::http_client()
         .request(reqwest::Method::OPTIONS, format!("{}/graphql", closed.base))
         .header("origin", "https://pos.example.com")
         .header("access-control-request-method", "POST")
@@ -239,7 +239,7 @@ both!(response_fields_keep_the_selection_order, |app| async move {
     let query = "query { zz: customers(limit: 1) { t2: totalCount p1: page } ...F aa: loyaltyTiers { tier } \
                  mm: restaurant { ... on Restaurant { i9: id } n8: name } } fragment F on Query { ff: restaurant { id } }";
     let order = ["\"zz\"", "\"t2\"", "\"p1\"", "\"ff\"", "\"aa\"", "\"mm\"", "\"i9\"", "\"n8\""];
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
     for _ in 0..20 {
         let res = client.post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_key).json(&json!({ "query": query })).send().await.unwrap();
         let text = res.text().await.unwrap();

@@ -43,6 +43,7 @@ mod shutdown;
 mod spec;
 mod sync;
 mod visits;
+mod webhooks;
 
 use harness::TestApp;
 use serde_json::{Value, json};

@@ -13,7 +13,7 @@ const METRICS_TOKEN: &str = "scrape-7f3c2a1b";
 
 /// `/metrics` on the main port with the scrapers' token: status and text.
 async fn metrics(app: &TestApp) -> (u16, String) {
-    let res = reqwest::Client::new().get(format!("{}/metrics", app.base)).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    let res = crate::harness::http_client().get(format!("{}/metrics", app.base)).bearer_auth(METRICS_TOKEN).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
@@ -151,7 +151,7 @@ async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
     // A cached key reaches the resolvers, whose queries fail; an unused one fails its check.
     for (what, key) in [("a resolver", app.admin_key.clone()), ("the key check", unused_key)] {
         let started = std::time::Instant::now();
-        let res = reqwest::Client::new()
+        let res = crate::harness::http_client()
             .post(format!("{}/graphql", app.base))
             .bearer_auth(&key)
             .json(&json!({ "query": "{ customers { totalCount } }" }))

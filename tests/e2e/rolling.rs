@@ -19,7 +19,7 @@ const QUERY: &str = "{ restaurant { id } customers(limit: 1) { totalCount } }";
 /// each with `Connection: close`, after `/readyz` turned 503; then it exits cleanly.
 async fn a_stopping_replica_drains_before_it_stops(backend: Backend) {
     let mut app = TestApp::spawn_with(backend, &[DRAIN]).await;
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
     let post = || client.post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_key).json(&json!({ "query": QUERY })).send();
     let first = post().await.unwrap();
     assert!(first.headers().get("connection").is_none_or(|v| v != "close"), "kept alive while serving");
@@ -64,7 +64,7 @@ impl Balancer {
     fn watch(&self, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
         let ready = self.ready.clone();
         tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = crate::harness::http_client();
             while !stop.load(Ordering::Relaxed) {
                 let bases: Vec<String> = ready.lock().unwrap().clone();
                 for base in bases {
@@ -94,7 +94,7 @@ async fn two_replicas_restarted_in_turn_answer_every_request(backend: Backend) {
         .map(|worker| {
             let (balancer, stop, sent, failed, key) = (balancer.clone(), stop.clone(), sent.clone(), failed.clone(), a.admin_key.clone());
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
+                let client = crate::harness::http_client();
                 let mut n = worker;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;

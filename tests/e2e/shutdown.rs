@@ -96,7 +96,7 @@ async fn a_replica_stopped_mid_send_finishes_its_batch_and_hands_back_the_rest(b
     let (url, key) = (format!("{}/graphql", replica.base), app.admin_key.clone());
     let running = tokio::spawn(async move {
         let body = json!({ "query": "mutation { runJob(job: CAMPAIGNS) { run { outcome sent } } }" });
-        reqwest::Client::new().post(url).bearer_auth(key).json(&body).send().await.map(|r| r.status().as_u16())
+        crate::harness::http_client().post(url).bearer_auth(key).json(&body).send().await.map(|r| r.status().as_u16())
     });
     let started = tokio::time::Instant::now();
     while count(&app, "sent").await == 0 {

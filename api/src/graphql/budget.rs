@@ -24,8 +24,8 @@ pub fn cost(field: &str) -> u32 {
     match field {
         "runJob" | "importCustomers" => 500,
         "loyaltyStats" | "upcomingOccasions" | "campaignAudience" => 100,
-        "campaignReports" | "exportCustomer" | "sendTestEmail" | "previewCampaign" | "mergeCustomers" => 50,
-        "customers" | "auditLog" | "deliveries" | "jobRuns" | "segments" | "campaigns" | "vouchers" | "rewards" => 10,
+        "campaignReports" | "exportCustomer" | "sendTestEmail" | "previewCampaign" | "mergeCustomers" | "replayWebhooks" => 50,
+        "customers" | "auditLog" | "deliveries" | "jobRuns" | "segments" | "campaigns" | "vouchers" | "rewards" | "webhookDeliveries" => 10,
         _ => 1,
     }
 }

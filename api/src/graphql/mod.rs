@@ -38,6 +38,7 @@ pub mod stats;
 pub mod text_guard;
 pub mod types;
 pub mod visits;
+pub mod webhooks;
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -55,6 +56,7 @@ pub struct Query(
     marketing::outbox::OutboxQuery,
     privacy::PrivacyQuery,
     me::MeQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every mutation.
@@ -76,6 +78,7 @@ pub struct Mutation(
     privacy::PrivacyMutation,
     me::MeMutation,
     imports::ImportMutation,
+    webhooks::WebhookMutation,
 );
 
 /// The service's schema type.

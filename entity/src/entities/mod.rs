@@ -25,6 +25,8 @@ pub mod service_setting;
 pub mod special_occasion;
 pub mod visit;
 pub mod voucher;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 
 pub use api_key::Role;
 pub use audit_entry::AuditAction;
@@ -38,3 +40,4 @@ pub use point_transaction::LedgerKind;
 pub use restaurant::Locale;
 pub use reward::RewardKind;
 pub use voucher::VoucherStatus;
+pub use webhook_delivery::WebhookStatus;

@@ -126,7 +126,26 @@ pub(crate) async fn append(
 ) -> DomainResult<point_transaction::Model> {
     let mut entry = entry(scope, row, kind, delta, reason, at);
     entry.idempotency_key = Set(key);
-    Ok(entry.insert(txn).await?)
+    let entry = entry.insert(txn).await?;
+    if let Some(event) = crate::rules::webhooks::event_of(kind) {
+        super::webhooks::events::record(txn, scope, event, points_event(row, &entry), at).await?;
+    }
+    Ok(entry)
+}
+
+/// What a points event tells a webhook receiver: the entry and the balances after it.
+fn points_event(row: &customer::Model, entry: &point_transaction::Model) -> serde_json::Value {
+    serde_json::json!({
+        "customerId": row.id.to_string(),
+        "externalId": row.external_id,
+        "entryId": entry.id.to_string(),
+        "kind": sea_orm::ActiveEnum::to_value(&entry.kind),
+        "points": entry.delta,
+        "balance": row.points_current,
+        "lifetimePoints": row.points_lifetime,
+        "tier": sea_orm::ActiveEnum::to_value(&row.tier),
+        "reason": entry.reason,
+    })
 }
 
 /// One ledger row for a change already applied to `row` (its balance after), not yet written.

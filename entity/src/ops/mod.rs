@@ -39,6 +39,7 @@ pub mod state;
 pub mod stats;
 pub mod transfer;
 pub mod visits;
+pub mod webhooks;
 
 /// Who is acting, for which restaurant. Built per request (or per job run).
 #[derive(Debug, Clone)]

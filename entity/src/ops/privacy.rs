@@ -120,6 +120,7 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
         .exec(&txn)
         .await?;
     audit::record(&txn, scope, crate::entities::AuditAction::CustomerErased, Some(id), json!({})).await?;
+    super::webhooks::events::record(&txn, scope, "customer.erased", super::webhooks::events::member(&row), row.updated_at).await?;
     txn.commit().await?;
     Ok(row)
 }

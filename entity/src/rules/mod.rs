@@ -23,3 +23,4 @@ pub mod status;
 pub mod tags;
 pub mod tier;
 pub mod visits;
+pub mod webhooks;

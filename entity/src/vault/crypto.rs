@@ -153,6 +153,16 @@ impl Key {
         Ok(Key(bytes.try_into().map_err(|_| CryptoError::Malformed)?))
     }
 
+    /// A 32-byte secret derived from this key for `purpose` and `context` (HMAC-SHA256): the
+    /// same inputs give the same secret; without the key it cannot be made.
+    pub fn derive(&self, purpose: &str, context: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(context.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The keyed blind index of a normalised value of `kind` (`phone`, `email`, `phone-last4`):
     /// equal values give equal indexes under one key, and without the key an index tells nothing
     /// about its value. 128 bits, base64url.

@@ -180,7 +180,7 @@ async fn manage_preferences_saves_only_the_ticked_choices(backend: Backend) {
     assert_eq!(app.data("mutation { runJob(job: BIRTHDAY) { run { sent } } }", json!({})).await["runJob"]["run"]["sent"], 1);
     let text = sink.wait_for(1).await[0].parsed().body_text(0).unwrap().replace("\r\n", "\n");
     let link = text.lines().find_map(|l| l.strip_prefix("Manage preferences: ")).unwrap_or_else(|| panic!("{text}")).to_string();
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
 
     let form = client.get(&link).send().await.unwrap();
     assert_eq!(form.status().as_u16(), 200);

@@ -161,7 +161,7 @@ async fn audience_preview_and_test(app: &TestApp, marketer: &str, sink: &SmtpSin
     // Its unsubscribe link works (it was a bare /unsubscribe that answered 400) and unsubscribes no one.
     let link = parsed.header_raw("List-Unsubscribe").unwrap().trim().trim_matches(['<', '>']).to_string();
     assert!(link.contains("/unsubscribe?test=") && parsed.body_text(0).unwrap().contains(&link), "{link}");
-    let client = reqwest::Client::new();
+    let client = crate::harness::http_client();
     let shown = client.get(&link).send().await.unwrap();
     assert_eq!(shown.status().as_u16(), 200);
     assert!(shown.text().await.unwrap().contains("this test changed no one"));
@@ -242,7 +242,7 @@ async fn after_the_send(app: &TestApp, marketer: &str, sink: &SmtpSink, id: &str
 
     let link = mails[1].parsed().body_text(0).unwrap().lines().find(|l| l.contains("/unsubscribe?d=")).unwrap().trim().to_string();
     let path = &link[link.find("/unsubscribe").unwrap()..];
-    let res = reqwest::Client::new().post(format!("{}{path}", app.base)).send().await.unwrap();
+    let res = crate::harness::http_client().post(format!("{}{path}", app.base)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let totals = as_key(app, marketer, "query($id: ID!) { campaign(id: $id) { totals { unsubscribes sent } } }", json!({ "id": id })).await;
     assert_eq!(totals["campaign"]["totals"], json!({ "unsubscribes": 1, "sent": 1 }), "the unsubscribe is counted on the campaign");

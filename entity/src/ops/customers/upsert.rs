@@ -141,6 +141,8 @@ async fn upsert_once<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     let audited_before = (!created).then_some((&base, &before));
     audit_changes(&txn, scope, audited_before, (&row, &after), &key, segments_changed).await?;
     let row = state::refresh(&txn, &p, row, at, false).await?;
+    let event = if created { "customer.created" } else { "customer.updated" };
+    crate::ops::webhooks::events::record(&txn, scope, event, crate::ops::webhooks::events::member(&row), at).await?;
     txn.commit().await?;
     Ok(UpsertOutcome { customer: row, created })
 }
@@ -380,6 +382,12 @@ pub async fn update_consent<D: TransactionTrait + ConnectionTrait>(
             let details = serde_json::json!({ "flag": name, "from": old[key], "to": new[key], "source": source });
             crate::ops::audit::record(&txn, scope, crate::entities::AuditAction::ConsentChanged, Some(customer_id), details).await?;
         }
+    }
+    if CONSENT.iter().any(|(key, _)| old[key] != new[key]) {
+        let mut data = crate::ops::webhooks::events::member(&after);
+        data["consent"] = serde_json::json!(CONSENT.iter().map(|(key, name)| (name.to_string(), new[key].clone())).collect::<serde_json::Map<_, _>>());
+        data["source"] = serde_json::json!(source);
+        crate::ops::webhooks::events::record(&txn, scope, "consent.changed", data, after.updated_at).await?;
     }
     txn.commit().await?;
     Ok(after)

@@ -1,0 +1,146 @@
+//! The webhook delivery worker: claims due deliveries of every restaurant (one worker per
+//! replica; a claim is taken by one), POSTs each to its endpoint signed per the Standard
+//! Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), and records
+//! the outcome: delivered on a 2xx answer, else retried on the schedule of
+//! `entity::rules::webhooks::RETRY_AFTER`. A receiver that is down, slow (the timeout), answers
+//! an error or resets the connection only delays its own events; the request that made an event
+//! never waits for it.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use entity::Scope;
+use entity::entities::{webhook_delivery, webhook_endpoint};
+use entity::ops::webhooks::{self, delivery};
+use entity::rules::webhooks as rules;
+
+use crate::{JobContext, JobError};
+
+/// Deliveries claimed at once (and sent concurrently).
+const BATCH: u64 = 20;
+/// How long the worker waits when nothing was due.
+const IDLE: Duration = Duration::from_secs(1);
+/// Upper bound of one delivery (connect, send, answer).
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Most of a receiver's answer kept in the log.
+const MAX_ERROR: usize = 300;
+
+/// Starts the worker on its own task; it stops when the process begins to stop.
+pub fn spawn(ctx: JobContext) -> Result<tokio::task::JoinHandle<()>, JobError> {
+    let client = client()?;
+    Ok(tokio::spawn(async move {
+        while !ctx.lifecycle.is_stopping() {
+            match run_once(&ctx, &client, Utc::now()).await {
+                Ok(0) => tokio::time::sleep(IDLE).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook deliveries failed; trying again shortly");
+                    tokio::time::sleep(IDLE).await;
+                }
+            }
+        }
+    }))
+}
+
+/// The HTTP client: TLS with the ring provider and the system's roots, no redirects followed
+/// (a receiver answering 3xx has not taken the message), no proxy from the environment.
+fn client() -> Result<reqwest::Client, JobError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent("loyalty-webhooks/1")
+        .build()
+        .map_err(|e| JobError::Config(format!("webhook HTTP client: {e}")))
+}
+
+/// Releases stale claims, claims one batch due at `now` and sends it; returns how many were sent.
+pub async fn run_once(ctx: &JobContext, client: &reqwest::Client, now: DateTime<Utc>) -> Result<usize, JobError> {
+    delivery::release_stale(&ctx.db, now).await?;
+    let claimed = delivery::claim(&ctx.db, now, BATCH).await?;
+    let sends = claimed.iter().map(|(row, endpoint)| async move {
+        let attempt = send(ctx, client, row, endpoint).await;
+        let jitter = rand::random::<f64>();
+        (row, attempt, jitter)
+    });
+    let n = claimed.len();
+    for (row, attempt, jitter) in futures_util::future::join_all(sends).await {
+        tracing::debug!(delivery = row.id, event = %row.event_type, delivered = attempt.delivered(), status = ?attempt.status, "webhook attempt");
+        delivery::record(&ctx.db, row, &attempt, Utc::now(), jitter).await?;
+    }
+    Ok(n)
+}
+
+/// One attempt to deliver `row` to `endpoint`.
+async fn send(ctx: &JobContext, client: &reqwest::Client, row: &webhook_delivery::Model, endpoint: &webhook_endpoint::Model) -> delivery::Attempt {
+    let started = Instant::now();
+    let outcome = attempt(ctx, client, row, endpoint).await;
+    let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    match outcome {
+        Ok((status, _)) if (200..300).contains(&status) => delivery::Attempt { status: Some(status), error: None, latency_ms },
+        Ok((status, body)) => delivery::Attempt { status: Some(status), error: Some(format!("HTTP {status}: {body}")), latency_ms },
+        Err(error) => delivery::Attempt { status: None, error: Some(error), latency_ms },
+    }
+}
+
+/// Signs and POSTs the message; the receiver's status and the start of its answer.
+async fn attempt(
+    ctx: &JobContext,
+    client: &reqwest::Client,
+    row: &webhook_delivery::Model,
+    endpoint: &webhook_endpoint::Model,
+) -> Result<(u16, String), String> {
+    let url = reqwest::Url::parse(&endpoint.url).map_err(|e| format!("bad URL: {e}"))?;
+    if !ctx.config.webhook_allow_private {
+        public_only(&url).await?;
+    }
+    let scope = Scope::new(endpoint.restaurant_id.clone(), "webhooks", ctx.vault.clone());
+    let now = Utc::now();
+    let timestamp = now.timestamp();
+    let signature = webhooks::signature(&scope, endpoint, &row.event_id, timestamp, &row.payload, now).await.map_err(|e| format!("signing: {e}"))?;
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &row.event_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(row.payload.clone())
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    Ok((status, body.chars().take(MAX_ERROR).collect()))
+}
+
+/// Refuses a URL whose host resolves to a loopback, private or link-local address.
+async fn public_only(url: &reqwest::Url) -> Result<(), String> {
+    let host = url.host_str().ok_or("no host")?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await.map_err(|e| format!("resolving {host}: {e}"))?.collect();
+    match addrs.iter().find(|a| !rules::is_public(a.ip())) {
+        Some(private) => Err(format!("{host} resolves to {}, a private address; not sent", private.ip())),
+        None if addrs.is_empty() => Err(format!("{host} resolves to no address")),
+        None => Ok(()),
+    }
+}
+
+/// A failed request in a few words (timeout, refused, reset, …).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "the connection failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() { kind.to_string() } else { format!("{kind}: {cause}") }
+}
