@@ -18,6 +18,7 @@ enum WebhookEndpoints {
     SecretVersion,
     PreviousSecretUntil,
     Enabled,
+    ActiveFrom,
     DisabledReason,
     CreatedAt,
     UpdatedAt,
@@ -59,6 +60,7 @@ impl MigrationTrait for Migration {
                     .col(integer(E::SecretVersion).default(1))
                     .col(timestamp_with_time_zone_null(E::PreviousSecretUntil))
                     .col(boolean(E::Enabled).default(true))
+                    .col(timestamp_with_time_zone(E::ActiveFrom))
                     .col(text_null(E::DisabledReason))
                     .col(timestamp_with_time_zone(E::CreatedAt))
                     .col(timestamp_with_time_zone(E::UpdatedAt))

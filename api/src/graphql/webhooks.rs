@@ -27,6 +27,9 @@ pub struct WebhookEndpoint {
     pub events: Vec<String>,
     /// Whether it receives events.
     pub enabled: bool,
+    /// It receives the events of changes made from then on: a minute after it was added or
+    /// enabled, by when every replica of the service knows of it.
+    pub active_from: DateTime<Utc>,
     /// Why it was disabled (by an admin, or after its deliveries failed for days).
     pub disabled_reason: Option<String>,
     /// Until when messages also carry the previous secret's signature (after a rotation).
@@ -42,6 +45,7 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
             url: e.url,
             events: e.events.split(',').map(str::to_string).collect(),
             enabled: e.enabled,
+            active_from: e.active_from,
             disabled_reason: e.disabled_reason,
             previous_secret_until: e.previous_secret_until,
             created_at: e.created_at,

@@ -19,6 +19,9 @@ pub struct Model {
     /// moving to the new secret verifies either).
     pub previous_secret_until: Option<DateTimeUtc>,
     pub enabled: bool,
+    /// Events are recorded for it from this instant: a minute after it was added or enabled,
+    /// by when every replica knows the restaurant has endpoints (`ops::webhooks::events`).
+    pub active_from: DateTimeUtc,
     /// Why it was disabled (by an admin, or after its deliveries failed for days).
     pub disabled_reason: Option<String>,
     pub created_at: DateTimeUtc,

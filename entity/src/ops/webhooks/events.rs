@@ -1,21 +1,68 @@
 //! Writing an event for the scope's endpoints that receive it, inside the transaction of the
 //! change it reports (a transactional outbox): the change and its events commit or roll back
-//! together, and the request never waits for a receiver. One statement whether or not any
-//! endpoint listens.
+//! together, and the request never waits for a receiver.
+//!
+//! A restaurant without endpoints costs no statement: each process keeps the set of
+//! restaurants with enabled endpoints, read again every [`REFRESH`]. So that no replica misses
+//! an event for want of knowing an endpoint, an endpoint receives events from [`ACTIVATION`]
+//! after it is added or enabled (`active_from`), longer than any replica's set is old.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 
 use crate::entities::{WebhookStatus, webhook_delivery, webhook_endpoint};
 use crate::{DomainError, DomainResult, Scope};
 
+/// How often a process reads again which restaurants have enabled endpoints.
+pub const REFRESH: Duration = Duration::from_secs(30);
+/// How long after it is added or enabled an endpoint starts receiving events.
+pub const ACTIVATION: chrono::Duration = chrono::Duration::seconds(60);
+const _: () = assert!(REFRESH.as_secs() * 2 <= ACTIVATION.num_seconds() as u64, "every replica knows an endpoint before it is active");
+
+/// The restaurants with enabled endpoints, and when they were read.
+static LISTENING: Mutex<Option<(Instant, HashSet<String>)>> = Mutex::new(None);
+
+/// Whether `restaurant` has enabled endpoints, as this process read at most [`REFRESH`] ago.
+async fn listening(db: &impl ConnectionTrait, restaurant: &str) -> DomainResult<bool> {
+    if let Ok(cache) = LISTENING.lock()
+        && let Some((read, set)) = cache.as_ref()
+        && read.elapsed() < REFRESH
+    {
+        return Ok(set.contains(restaurant));
+    }
+    let read = Instant::now();
+    let set: HashSet<String> = webhook_endpoint::Entity::find()
+        .select_only()
+        .column(webhook_endpoint::Column::RestaurantId)
+        .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let listens = set.contains(restaurant);
+    if let Ok(mut cache) = LISTENING.lock() {
+        *cache = Some((read, set));
+    }
+    Ok(listens)
+}
+
 /// Records `event` (one of `rules::webhooks::EVENTS`) with `data` (ids and what changed, no
-/// personal values) at `at`, one delivery per enabled endpoint of the scope that receives it.
+/// personal values) at `at`, one delivery per enabled, active endpoint of the scope that
+/// receives it.
 pub async fn record(db: &impl ConnectionTrait, scope: &Scope, event: &str, data: Value, at: DateTime<Utc>) -> DomainResult<u64> {
     use webhook_delivery::Column as D;
     use webhook_endpoint::Column as E;
+    if !listening(db, &scope.restaurant_id).await? {
+        return Ok(0);
+    }
     let id = event_id();
     let body = json!({ "type": event, "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "data": data }).to_string();
     let listens = Condition::any()
@@ -37,6 +84,7 @@ pub async fn record(db: &impl ConnectionTrait, scope: &Scope, event: &str, data:
         .from(webhook_endpoint::Entity)
         .and_where(E::RestaurantId.eq(&scope.restaurant_id))
         .and_where(E::Enabled.eq(true))
+        .and_where(E::ActiveFrom.lte(at))
         .cond_where(listens)
         .to_owned();
     let insert = Query::insert()

@@ -46,6 +46,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: &Scope, url: &str, events:
         secret_version: Set(1),
         previous_secret_until: Set(None),
         enabled: Set(true),
+        active_from: Set(at + events::ACTIVATION),
         disabled_reason: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
@@ -93,18 +94,23 @@ pub async fn rotate(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Domain
     Ok(WithSecret { endpoint, secret })
 }
 
-/// Enables or disables endpoint `id` (`reason` says why it was disabled).
+/// Enables or disables endpoint `id` (`reason` says why it was disabled). An endpoint enabled
+/// again receives events from [`events::ACTIVATION`] on.
 pub async fn set_enabled(db: &impl ConnectionTrait, scope: &Scope, id: i64, enabled: bool, reason: Option<String>) -> DomainResult<webhook_endpoint::Model> {
     use webhook_endpoint::Column as C;
-    let rows = webhook_endpoint::Entity::update_many()
+    let at = super::now();
+    let mut update = webhook_endpoint::Entity::update_many()
         .col_expr(C::Enabled, Expr::value(enabled))
         .col_expr(C::DisabledReason, Expr::value(if enabled { None } else { reason }))
-        .col_expr(C::UpdatedAt, Expr::value(super::now()))
+        .col_expr(C::UpdatedAt, Expr::value(at))
         .filter(C::Id.eq(id))
         .filter(C::RestaurantId.eq(&scope.restaurant_id))
-        .exec_with_returning(db)
-        .await?;
-    rows.into_iter().next().ok_or_else(|| DomainError::not_found(format!("webhook endpoint {id}")))
+        .filter(C::Enabled.ne(enabled));
+    if enabled {
+        update = update.col_expr(C::ActiveFrom, Expr::value(at + events::ACTIVATION));
+    }
+    update.exec(db).await?;
+    get(db, scope, id).await
 }
 
 /// The `webhook-signature` header of a message to `endpoint`: the current secret's signature,
