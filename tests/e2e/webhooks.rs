@@ -237,3 +237,20 @@ async fn rotate_and_replay(app: &TestApp, receiver: &Receiver, endpoint: &str, s
 }
 
 crate::on_both!(webhooks_are_signed_retried_and_logged);
+
+crate::both!(bad_endpoints_are_refused_and_nothing_is_written, |app| async move {
+    let create = "mutation($url: String!, $events: [String!]!) { createWebhookEndpoint(url: $url, events: $events) { secret } }";
+    for (url, events, field) in [
+        ("http://127.0.0.1:9/hooks", json!(["*"]), "url"),
+        ("http://169.254.169.254/latest", json!(["*"]), "url"),
+        ("ftp://hooks.example.com/", json!(["*"]), "url"),
+        ("https://hooks.example.com/", json!(["points.stolen"]), "events"),
+        ("https://hooks.example.com/", json!([]), "events"),
+    ] {
+        let (code, message, err) = app.error(create, json!({ "url": url, "events": events })).await;
+        assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some(field)), "{url} {events}: {message}");
+    }
+    let (code, _, _) = app.error("mutation { rotateWebhookSecret(id: \"42\") { secret } }", json!({})).await;
+    assert_eq!(code, "NOT_FOUND");
+    assert_eq!(app.data("{ webhookEndpoints { id } }", json!({})).await["webhookEndpoints"], json!([]), "nothing was written");
+});
