@@ -36,8 +36,7 @@ mod m20261207_000029_restaurant_letterhead;
 mod m20261207_000030_narrow_customers;
 mod m20261207_000031_delivery_sent_to;
 mod m20261207_000032_external_ids;
-mod m20261207_000033_changed_order;
-mod m20261207_000034_webhooks;
+mod m20261207_000033_webhooks;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -78,8 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_narrow_customers::Migration),
             Box::new(m20261207_000031_delivery_sent_to::Migration),
             Box::new(m20261207_000032_external_ids::Migration),
-            Box::new(m20261207_000033_changed_order::Migration),
-            Box::new(m20261207_000034_webhooks::Migration),
+            Box::new(m20261207_000033_webhooks::Migration),
         ]
     }
 }
