@@ -26,8 +26,17 @@ pub struct WithSecret {
 
 /// The signing secret of version `version` of the scope's endpoint `id`.
 pub async fn secret(scope: &Scope, id: i64, version: i32) -> DomainResult<[u8; 32]> {
-    let root = scope.vault.service_secret("webhooks", None).await?;
-    Ok(root.derive("webhook-endpoint", &format!("{}/{id}/{version}", scope.restaurant_id)))
+    Ok(derive(&root(scope).await?, scope, id, version))
+}
+
+/// The key store's `webhooks` secret every endpoint's secret is derived from.
+async fn root(scope: &Scope) -> DomainResult<crate::vault::crypto::Key> {
+    scope.vault.service_secret("webhooks", None).await
+}
+
+/// Version `version` of endpoint `id`'s secret, from `root`.
+fn derive(root: &crate::vault::crypto::Key, scope: &Scope, id: i64, version: i32) -> [u8; 32] {
+    root.derive("webhook-endpoint", &format!("{}/{id}/{version}", scope.restaurant_id))
 }
 
 /// Adds an endpoint receiving `events` at `url` (checked by [`rules::check_url`]).
@@ -116,10 +125,11 @@ pub async fn set_enabled(db: &impl ConnectionTrait, scope: &Scope, id: i64, enab
 /// The `webhook-signature` header of a message to `endpoint`: the current secret's signature,
 /// and during a rotation's overlap the previous one's after it.
 pub async fn signature(scope: &Scope, endpoint: &webhook_endpoint::Model, id: &str, timestamp: i64, body: &str, now: DateTime<Utc>) -> DomainResult<String> {
-    let current = rules::sign(&secret(scope, endpoint.id, endpoint.secret_version).await?, id, timestamp, body);
+    let root = root(scope).await?;
+    let current = rules::sign(&derive(&root, scope, endpoint.id, endpoint.secret_version), id, timestamp, body);
     match endpoint.previous_secret_until {
         Some(until) if until > now && endpoint.secret_version > 1 => {
-            let previous = rules::sign(&secret(scope, endpoint.id, endpoint.secret_version - 1).await?, id, timestamp, body);
+            let previous = rules::sign(&derive(&root, scope, endpoint.id, endpoint.secret_version - 1), id, timestamp, body);
             Ok(format!("{current} {previous}"))
         }
         _ => Ok(current),
