@@ -11,6 +11,7 @@ pub mod locale;
 pub mod money;
 pub mod occasions;
 pub mod paging;
+pub mod predict;
 pub mod programme;
 pub mod referral;
 pub mod refunds;
