@@ -76,6 +76,10 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_STATS_CACHE_SECS", default_value_t = 30, global = true)]
     pub stats_cache_secs: u64,
 
+    /// Yearly discount rate, in percent, of a member's predicted 12-month value.
+    #[arg(long, env = "LOYALTY_VALUE_DISCOUNT_PERCENT", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100), global = true)]
+    pub value_discount_percent: u8,
+
     /// Requests per second per API key (bursts up to twice that); 0 turns the limit off.
     #[arg(long, env = "LOYALTY_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,
@@ -274,7 +278,7 @@ fn parse_phone_region(text: &str) -> Result<RegionId, String> {
 impl Config {
     /// The deployment's input settings the domain operations use.
     pub fn policy(&self) -> Policy {
-        Policy { phone_region: self.phone_region, max_page_size: self.max_page_size }
+        Policy { phone_region: self.phone_region, max_page_size: self.max_page_size, value_discount_rate: f64::from(self.value_discount_percent) / 100.0 }
     }
 
     /// The settings a new restaurant starts with (`loyalty restaurants create`, a key made for

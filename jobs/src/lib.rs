@@ -86,7 +86,7 @@ impl From<sea_orm::DbErr> for JobError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobReport {
-    /// Labels added or removed (dormancy).
+    /// Labels added or removed (dormancy); members fitted (model-fit).
     pub changed: u64,
     /// Deliveries written.
     pub enqueued: u64,

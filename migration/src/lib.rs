@@ -37,6 +37,7 @@ mod m20261207_000030_narrow_customers;
 mod m20261207_000031_delivery_sent_to;
 mod m20261207_000032_external_ids;
 mod m20261207_000033_webhooks;
+mod m20261208_000034_model_fits;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_delivery_sent_to::Migration),
             Box::new(m20261207_000032_external_ids::Migration),
             Box::new(m20261207_000033_webhooks::Migration),
+            Box::new(m20261208_000034_model_fits::Migration),
         ]
     }
 }

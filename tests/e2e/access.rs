@@ -127,6 +127,8 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("admin", "rotateWebhookSecret", "mutation { rotateWebhookSecret(id: \"999\") { secret } }".into()),
         ("admin", "setWebhookEndpointEnabled", "mutation { setWebhookEndpointEnabled(id: \"999\", enabled: false) { id } }".into()),
         ("admin", "replayWebhooks", "mutation { replayWebhooks(eventId: \"evt_nope\") }".into()),
+        ("admin", "fitPredictionModel", "mutation { fitPredictionModel { status } }".into()),
+        ("segments", "predictionModels", "{ predictionModels { status } }".into()),
         ("admin", "createReward", "mutation { createReward(input: { name: \"R-ROLE\", pointsCost: 10, kind: FREE_ITEM, itemId: \"x\" }) { id } }".into()),
         ("admin", "updateReward", "mutation { updateReward(id: \"999\", input: { name: \"y\" }) { id } }".into()),
         ("admin", "updateRestaurant", "mutation { updateRestaurant(input: { currency: \"USD\" }) { id } }".into()),

@@ -29,6 +29,7 @@ mod orders_and_notes;
 mod paging;
 mod points;
 mod pos;
+mod predict;
 mod privacy;
 mod projection;
 mod readme;

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::both;
 
 /// The user's guide in reading order: the README, then the guides it links to.
-const GUIDE: [&str; 11] = [
+const GUIDE: [&str; 12] = [
     include_str!("../../README.md"),
     include_str!("../../docs/cli.md"),
     include_str!("../../docs/programme.md"),
@@ -20,6 +20,7 @@ const GUIDE: [&str; 11] = [
     include_str!("../../docs/guide.md"),
     include_str!("../../docs/operations.md"),
     include_str!("../../docs/integration.md"),
+    include_str!("../../docs/predictions.md"),
 ];
 
 /// The GraphQL documents of the guide's ```graphql blocks, in order (a block may hold several,

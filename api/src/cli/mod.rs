@@ -13,6 +13,7 @@ pub mod import;
 pub mod jobs;
 pub mod keys;
 pub mod migrate_data;
+pub mod model;
 pub mod restaurants;
 pub mod vault;
 
@@ -55,6 +56,11 @@ enum Command {
     Export {
         #[command(subcommand)]
         action: export::ExportCommand,
+    },
+    /// Fit --restaurant's predictive models (visits and spend) or show the latest fit.
+    Model {
+        #[command(subcommand)]
+        action: model::ModelCommand,
     },
     /// Create, list and revoke API keys.
     Keys {
@@ -145,6 +151,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Import { action } => import::run(&config, action).await,
         Command::Export { action } => export::run(&config, action).await,
+        Command::Model { action } => model::run(&config, action).await,
         Command::Keys { action } => keys::run(&config, action).await,
         Command::Restaurants { action } => restaurants::run(&config, action).await,
         Command::Backup { file, keys } => {

@@ -53,7 +53,7 @@ pub async fn execute(schema: &LoyaltySchema, state: &AppState, ctx: RequestConte
     state.documents.prepare(&mut request);
     let (tx, rx) = std::sync::mpsc::channel::<futures_util::future::BoxFuture<'static, ()>>();
     let tx = std::sync::Mutex::new(tx);
-    let loader = DataLoader::new(loaders::DbLoader::new(state.db.clone(), ctx.scope.clone()), move |fetch| {
+    let loader = DataLoader::new(loaders::DbLoader::new(state.db.clone(), ctx.scope.clone(), state.policy.value_discount_rate), move |fetch| {
         if let Ok(tx) = tx.lock() {
             let _ = tx.send(fetch);
         }

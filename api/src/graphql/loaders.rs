@@ -8,7 +8,8 @@ use async_graphql::dataloader::Loader;
 use entity::entities::{
     LabelKind, customer, customer_personal, favorite_item, feedback as review, note, point_transaction, reward, special_occasion, visit, voucher,
 };
-use entity::ops::{Paged, customers, feedback, ledger, notes, rewards, visits};
+use entity::ops::{Paged, customers, feedback, ledger, notes, predict, rewards, visits};
+use entity::rules::predict::value::Prediction;
 use entity::vault::CustomerKey;
 use entity::{DomainError, Scope};
 use sea_orm::DatabaseConnection;
@@ -17,12 +18,14 @@ use sea_orm::DatabaseConnection;
 pub struct DbLoader {
     db: DatabaseConnection,
     scope: Scope,
+    /// Discounts predicted values (`Policy::value_discount_rate`).
+    discount_rate: f64,
 }
 
 impl DbLoader {
     /// A loader reading `scope`'s restaurant only.
-    pub fn new(db: DatabaseConnection, scope: Scope) -> Self {
-        Self { db, scope }
+    pub fn new(db: DatabaseConnection, scope: Scope, discount_rate: f64) -> Self {
+        Self { db, scope, discount_rate }
     }
 }
 
@@ -60,6 +63,9 @@ pub struct VisitsOf(pub i64, pub Option<i64>, pub u64);
 /// A page of a customer's vouchers: `(customer, usable only, after, first)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VouchersOf(pub i64, pub bool, pub Option<i64>, pub u64);
+/// What the restaurant's latest model fit predicts for a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PredictionOf(pub i64);
 /// The restaurant's rewards catalogue (without archived rewards), read once per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Catalogue;
@@ -274,5 +280,15 @@ impl Loader<Catalogue> for DbLoader {
 
     async fn load(&self, _: &[Catalogue]) -> LoadResult<Catalogue, Arc<Vec<reward::Model>>> {
         Ok(HashMap::from([(Catalogue, Arc::new(rewards::list(&self.db, &self.scope, false).await?))]))
+    }
+}
+
+impl Loader<PredictionOf> for DbLoader {
+    type Value = Prediction;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[PredictionOf]) -> LoadResult<PredictionOf, Prediction> {
+        let found = predict::predict(&self.db, &self.scope, &ids(keys, |k| k.0), entity::ops::now(), self.discount_rate).await?;
+        Ok(found.into_iter().map(|(id, p)| (PredictionOf(id), p)).collect())
     }
 }

@@ -27,6 +27,7 @@ pub mod occasions;
 pub mod orders;
 pub mod paging;
 pub mod points;
+pub mod predict;
 pub mod privacy;
 pub mod program;
 pub mod restaurants;
@@ -57,6 +58,7 @@ pub struct Query(
     privacy::PrivacyQuery,
     me::MeQuery,
     webhooks::WebhookQuery,
+    predict::PredictQuery,
 );
 
 /// Every mutation.
@@ -78,6 +80,7 @@ pub struct Mutation(
     privacy::PrivacyMutation,
     me::MeMutation,
     imports::ImportMutation,
+    predict::PredictMutation,
     webhooks::WebhookMutation,
 );
 

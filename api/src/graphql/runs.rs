@@ -52,6 +52,9 @@ pub enum JobName {
     /// Purges idempotency keys, job runs and finished deliveries past the restaurant's
     /// retention, and erases inactive members when `eraseInactiveAfterMonths` is set.
     Retention,
+    /// Fits the predictive models (visits and spend) on the visits to date
+    /// (`predictionModels`, `Customer.prediction`).
+    ModelFit,
 }
 
 /// What started a job run.

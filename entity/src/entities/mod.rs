@@ -15,6 +15,7 @@ pub mod feedback;
 pub mod idempotency_key;
 pub mod job_run;
 pub mod key_check;
+pub mod model_fit;
 pub mod note;
 pub mod point_transaction;
 pub mod restaurant;

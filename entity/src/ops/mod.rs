@@ -26,6 +26,7 @@ pub mod ledger;
 pub mod notes;
 pub mod occasions;
 pub mod orders;
+pub mod predict;
 pub mod preferences;
 pub mod privacy;
 pub mod refunds;
@@ -74,11 +75,13 @@ pub struct Policy {
     pub phone_region: country::Id,
     /// Largest page a list may return.
     pub max_page_size: u64,
+    /// Yearly rate that discounts a member's predicted value (0.1: 10 %).
+    pub value_discount_rate: f64,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { phone_region: country::Id::US, max_page_size: 200 }
+        Self { phone_region: country::Id::US, max_page_size: 200, value_discount_rate: 0.1 }
     }
 }
 

@@ -12,7 +12,8 @@ use sea_orm::{
 
 use crate::entities::{
     api_key, audit_entry, campaign, campaign_send, customer, customer_label, customer_personal, email_delivery, favorite_item, feedback, idempotency_key,
-    job_run, note, point_transaction, restaurant, reward, segment, service_setting, special_occasion, visit, voucher,
+    job_run, model_fit, note, point_transaction, restaurant, reward, segment, service_setting, special_occasion, visit, voucher, webhook_delivery,
+    webhook_endpoint,
 };
 use crate::{DomainError, DomainResult};
 
@@ -55,7 +56,10 @@ pub async fn copy_all(from: &impl ConnectionTrait, to: &impl ConnectionTrait, pr
         email_delivery,
         idempotency_key,
         job_run,
-        audit_entry
+        audit_entry,
+        webhook_endpoint,
+        webhook_delivery,
+        model_fit
     );
     if to.get_database_backend() == DbBackend::Postgres {
         let serial = "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() \
@@ -169,8 +173,10 @@ async fn verify_counts(from: &impl ConnectionTrait, to: &impl ConnectionTrait, c
     Ok(())
 }
 
-/// The data's tables in the order [`copy_all`] fills them (foreign keys point backwards).
-const TABLES: [&str; 21] = [
+/// The data's tables in the order [`copy_all`] fills them (foreign keys point backwards): every
+/// table of a migrated database but the migrations' own and the key store's
+/// (`entity/tests/transfer_tables.rs` checks it).
+pub const TABLES: [&str; 24] = [
     "restaurants",
     "service_settings",
     "api_keys",
@@ -192,6 +198,9 @@ const TABLES: [&str; 21] = [
     "idempotency_keys",
     "job_runs",
     "audit_log",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "model_fits",
 ];
 
 /// The `service_settings` row that marks a move under way in its target.

@@ -1,6 +1,6 @@
 //! The daily housekeeping jobs: labels, point expiry, the staff brief, retention.
 
-use entity::ops::{dormancy, expiry, retention};
+use entity::ops::{dormancy, expiry, predict, retention};
 
 use super::{BackgroundJob, JobFuture, Run, Schedule, TimeOfDay};
 use crate::mailer::{self, Sender};
@@ -132,4 +132,29 @@ async fn staff_digest(run: &Run<'_>) -> Result<JobReport, JobError> {
         }
     }
     Ok(report)
+}
+
+/// Fits the restaurant's predictive models (visits and spend) on its visits to date.
+pub struct ModelFit;
+
+impl BackgroundJob for ModelFit {
+    fn name(&self) -> &'static str {
+        "model-fit"
+    }
+    fn description(&self) -> &'static str {
+        "fit the predictive models (BG/NBD visits, Gamma-Gamma spend) on the visits to date; a failed fit keeps the last good one"
+    }
+    fn schedule(&self) -> Schedule {
+        HOUSEKEEPING
+    }
+    fn run<'a>(&'a self, run: &'a Run<'a>) -> JobFuture<'a> {
+        Box::pin(async move {
+            if run.dry_run {
+                return Ok(JobReport::default());
+            }
+            let fit = predict::fit(&run.ctx.db, run.scope, predict::Period::default(), run.now).await?;
+            let changed = if fit.status == "ok" { u64::try_from(fit.members).unwrap_or(0) } else { 0 };
+            Ok(JobReport { changed, ..JobReport::default() })
+        })
+    }
 }

@@ -108,13 +108,15 @@ pub enum Job {
     MemberAnniversary,
     NearingReward,
     Retention,
+    ModelFit,
 }
 
 impl Job {
     /// Every job, in the order `loyalty jobs list` shows them (and a late scheduler runs the
     /// jobs of one slot).
-    pub const ALL: [Job; 15] = [
+    pub const ALL: [Job; 16] = [
         Job::Dormancy,
+        Job::ModelFit,
         Job::StaffDigest,
         Job::PointsExpiry,
         Job::Retention,
@@ -138,6 +140,7 @@ impl Job {
             Job::StaffDigest => &housekeeping::StaffDigest,
             Job::PointsExpiry => &housekeeping::PointsExpiry,
             Job::Retention => &housekeeping::Retention,
+            Job::ModelFit => &housekeeping::ModelFit,
             Job::Deliveries => &sending::Deliveries,
             Job::Campaigns => &sending::Campaigns,
             Job::Birthday => &automation::BIRTHDAY,

@@ -39,6 +39,7 @@ pub const FIELD_COLUMNS: &[(&str, &[customer::Column])] = {
         ("lastActivity", &[C::LastActivityAt]),
         ("pointsHistory", &[]),
         ("visits", &[]),
+        ("prediction", &[]),
         ("vouchers", &[]),
         ("redeemableRewards", &[C::Tier, C::PointsCurrent]),
         ("createdAt", &[C::CreatedAt]),

@@ -7,17 +7,18 @@ use entity::ops::customers::cursor::Cursor;
 use entity::ops::customers::{self as ops};
 use entity::rules::visits as visit_rules;
 
-use crate::auth::CARE;
+use crate::auth::{CARE, VIEWER};
 use crate::error::{ApiError, IntoGql};
 use crate::graphql::context::{app, loader, scope};
 use crate::graphql::feedback::types::ReviewPage;
 use crate::graphql::loaders::{
-    Catalogue, CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, PersonalOf, ReferralsOf, VisitsOf, VouchersOf,
+    Catalogue, CustomerById, CustomerKeyOf, HistoryOf, LabelsOf, NotesOf, OccasionsOf, PersonalOf, PredictionOf, ReferralsOf, VisitsOf, VouchersOf,
 };
 use crate::graphql::notes::types::NotePage;
 use crate::graphql::occasions::types::SpecialOccasionPage;
 use crate::graphql::paging;
 use crate::graphql::points::types::PointTransactionPage;
+use crate::graphql::predict::CustomerPrediction;
 use crate::graphql::rewards::types::{Reward, VoucherPage};
 use crate::graphql::scalars::{Date, Money};
 use crate::graphql::types::{CustomerStatus, Tier};
@@ -307,6 +308,12 @@ impl Customer {
         let page = loader(ctx).load_one(NotesOf(self.row.id, after, first)).await.gql()?;
         let (items, page_info) = paging::items("notes", page, |n| n.id);
         Ok(NotePage { items, page_info })
+    }
+    /// What the restaurant's latest model fit predicts for the member today (null before a
+    /// first fit or a first visit); not for member tokens.
+    #[graphql(guard = "VIEWER")]
+    async fn prediction(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CustomerPrediction>> {
+        Ok(loader(ctx).load_one(PredictionOf(self.row.id)).await.gql()?.map(Into::into))
     }
     /// The member's last loyalty activity: earning, redeeming or a visit (joining counts as the
     /// first). Points expire counting from it; a profile change does not move it.

@@ -17,17 +17,18 @@ pub struct HoldoutRow {
     pub expected: f64,
 }
 
-/// The conditional table over `members` (each its calibration history and its visit days in
-/// the holdout period of `horizon` days), with lines 0 … `last` (the last one "or more").
-pub fn holdout_table(bg: &bgnbd::Params, members: &[(History, u32)], horizon: u32, last: u32) -> Vec<HoldoutRow> {
+/// The conditional table over `members` (a calibration history, the visit days in the holdout
+/// period of `horizon` days, and how many members had both), with lines 0 … `last` (the last one
+/// "or more").
+pub fn holdout_table(bg: &bgnbd::Params, members: &[(History, u32, u64)], horizon: u32, last: u32) -> Vec<HoldoutRow> {
     let mut rows: Vec<HoldoutRow> = (0..=last).map(|repeat_visits| HoldoutRow { repeat_visits, members: 0, actual: 0.0, expected: 0.0 }).collect();
     let weeks = f64::from(horizon) / DAYS_PER_WEEK;
-    for (history, actual) in members {
+    for (history, actual, n) in members {
         let (x, t_x, t) = history.weeks();
         let row = &mut rows[history.x.min(last) as usize];
-        row.members += 1;
-        row.actual += f64::from(*actual);
-        row.expected += bgnbd::expected_visits(bg, x, t_x, t, weeks);
+        row.members += n;
+        row.actual += f64::from(*actual) * *n as f64;
+        row.expected += bgnbd::expected_visits(bg, x, t_x, t, weeks) * *n as f64;
     }
     rows
 }
@@ -42,14 +43,14 @@ pub struct TrackingPoint {
 }
 
 /// The tracking chart over `weeks` weeks from day `start`: `first_days` the members' first visit
-/// days with how many members began that day, `repeat_days` every repeat visit day of every
-/// member (any order).
-pub fn tracking(bg: &bgnbd::Params, start: i64, weeks: u32, first_days: &[(i64, u64)], repeat_days: &[i64]) -> Vec<TrackingPoint> {
+/// days with how many members began that day, `repeat_days` the days of repeat visits with how
+/// many members came back that day.
+pub fn tracking(bg: &bgnbd::Params, start: i64, weeks: u32, first_days: &[(i64, u64)], repeat_days: &[(i64, u64)]) -> Vec<TrackingPoint> {
     let mut per_week = vec![0u64; weeks as usize];
-    for day in repeat_days {
+    for (day, n) in repeat_days {
         let week = (day - start).div_euclid(7);
         if let Some(slot) = usize::try_from(week).ok().and_then(|w| per_week.get_mut(w)) {
-            *slot += 1;
+            *slot += n;
         }
     }
     let mut actual = 0u64;
@@ -75,8 +76,11 @@ mod tests {
 
     #[test]
     fn the_table_sums_members_by_their_visits() {
-        let members =
-            [(History { x: 0, recency: 0, age: 200 }, 1), (History { x: 3, recency: 150, age: 200 }, 2), (History { x: 9, recency: 190, age: 200 }, 4)];
+        let members = [
+            (History { x: 0, recency: 0, age: 200 }, 1, 1),
+            (History { x: 3, recency: 150, age: 200 }, 2, 1),
+            (History { x: 9, recency: 190, age: 200 }, 4, 1),
+        ];
         let rows = holdout_table(&BG, &members, 273, 3);
         assert_eq!(rows.len(), 4);
         assert_eq!((rows[0].members, rows[0].actual), (1, 1.0));
@@ -86,7 +90,7 @@ mod tests {
 
     #[test]
     fn tracking_cumulates_by_week() {
-        let points = tracking(&BG, 0, 3, &[(0, 10), (8, 5)], &[1, 2, 9, 20, 99]);
+        let points = tracking(&BG, 0, 3, &[(0, 10), (8, 5)], &[(1, 1), (2, 1), (9, 1), (20, 1), (99, 1)]);
         let actual: Vec<f64> = points.iter().map(|p| p.actual).collect();
         assert_eq!(actual, vec![2.0, 3.0, 4.0]);
         assert!(points.windows(2).all(|w| w[0].expected < w[1].expected));

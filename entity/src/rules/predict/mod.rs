@@ -9,6 +9,7 @@
 
 pub mod bgnbd;
 pub mod calibration;
+pub mod dataset;
 pub mod gamma_gamma;
 mod optimise;
 mod special;
