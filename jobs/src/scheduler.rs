@@ -249,6 +249,7 @@ mod tests {
                 (Job::StaffDigest, at(3, 2, 30)),
                 (Job::PointsExpiry, at(3, 2, 30)),
                 (Job::Retention, at(3, 2, 30)),
+                (Job::ModelFit, at(3, 2, 30)),
                 (Job::Birthday, at(3, 9, 0)),
                 (Job::Welcome, at(3, 9, 0)),
                 (Job::WelcomeFollowUp, at(3, 9, 0)),

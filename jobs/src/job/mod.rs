@@ -116,10 +116,10 @@ impl Job {
     /// jobs of one slot).
     pub const ALL: [Job; 16] = [
         Job::Dormancy,
-        Job::ModelFit,
         Job::StaffDigest,
         Job::PointsExpiry,
         Job::Retention,
+        Job::ModelFit,
         Job::Birthday,
         Job::Anniversary,
         Job::Occasions,
