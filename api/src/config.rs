@@ -366,6 +366,7 @@ impl Config {
             max_per_run: self.mail_max_per_run,
             allow_plain_smtp: self.allow_plain_smtp,
             webhook_allow_private: self.webhook_allow_private,
+            value_discount_rate: f64::from(self.value_discount_percent) / 100.0,
         }
     }
 

@@ -63,6 +63,8 @@ pub struct JobsConfig {
     pub allow_plain_smtp: bool,
     /// Allow webhook deliveries to loopback and private addresses.
     pub webhook_allow_private: bool,
+    /// Yearly rate that discounts members' predicted value (0.1: 10 %).
+    pub value_discount_rate: f64,
 }
 
 /// What can go wrong in a job.
@@ -86,7 +88,7 @@ impl From<sea_orm::DbErr> for JobError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobReport {
-    /// Labels added or removed (dormancy); members fitted (model-fit).
+    /// Labels added or removed (dormancy); members scored (model-fit).
     pub changed: u64,
     /// Deliveries written.
     pub enqueued: u64,

@@ -38,6 +38,7 @@ mod m20261207_000031_delivery_sent_to;
 mod m20261207_000032_external_ids;
 mod m20261207_000033_webhooks;
 mod m20261208_000034_model_fits;
+mod m20261208_000035_customer_predictions;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000032_external_ids::Migration),
             Box::new(m20261207_000033_webhooks::Migration),
             Box::new(m20261208_000034_model_fits::Migration),
+            Box::new(m20261208_000035_customer_predictions::Migration),
         ]
     }
 }

@@ -127,3 +127,35 @@ both!(a_fit_on_too_little_keeps_the_last_good_one, |app| async move {
     let models = app.data(MODELS, json!({})).await["predictionModels"].clone();
     assert_eq!(models.as_array().unwrap().len(), 2, "the job stored its fit: {models}");
 });
+
+const SCORED: &str = "query($below: Float, $above: Float) { customers(limit: 200, filter: { activeProbabilityBelow: $below, predictedValueAbove: $above }) {
+  totalCount items { id prediction { activeProbability } } } }";
+
+both!(the_daily_fit_scores_members_for_lists_to_filter_on, |app| async move {
+    let ids = load_cdnow(&app).await;
+    let run = app.data("mutation { runJob(job: MODEL_FIT) { run { outcome changed } } }", json!({})).await["runJob"]["run"].clone();
+    assert_eq!((run["outcome"].as_str(), run["changed"].as_i64()), (Some("SUCCEEDED"), Some(2357)), "every member with a visit is scored: {run}");
+
+    // Members who came back at least once can have stopped (below 1); one-time buyers cannot
+    // (BG/NBD: nobody drops out before a repeat visit).
+    let returned = purchases().values().filter(|p| p.iter().map(|(d, _)| d).collect::<std::collections::HashSet<_>>().len() > 1).count() as i64;
+    let below_one = app.data(SCORED, json!({ "below": 1.0 })).await["customers"]["totalCount"].as_i64().unwrap();
+    assert_eq!(below_one, returned);
+    let page = app.data(SCORED, json!({ "below": 0.5 })).await["customers"].clone();
+    assert!(page["totalCount"].as_i64().unwrap() > 0);
+    for c in page["items"].as_array().unwrap() {
+        assert!(c["prediction"]["activeProbability"].as_f64().unwrap() < 0.5, "the stored score is the live one: {c}");
+    }
+    assert_eq!(app.data(SCORED, json!({ "above": -1.0 })).await["customers"]["totalCount"], 2357);
+    assert_eq!(app.data(SCORED, json!({ "above": 1.0e9 })).await["customers"]["totalCount"], 0);
+    let (code, message, _) = app.error(SCORED, json!({ "below": 1.5 })).await;
+    assert_eq!((code.as_str(), message.contains("between 0 and 1")), ("VALIDATION", true), "{message}");
+
+    // Erasure takes the member's score with it; another restaurant's filter sees none of these.
+    let returner = ids[&1].to_string();
+    app.data("mutation($id: ID!) { eraseCustomer(id: $id) { id } }", json!({ "id": returner })).await;
+    assert_eq!(app.data(SCORED, json!({ "below": 1.0 })).await["customers"]["totalCount"].as_i64(), Some(returned - 1));
+    let other = app.create_key("elsewhere", "admin").await;
+    let (_, body) = app.gql_as(Some(&other), SCORED, json!({ "below": 1.0 })).await;
+    assert_eq!(body["data"]["customers"]["totalCount"], 0, "{body}");
+});

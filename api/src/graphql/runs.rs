@@ -113,7 +113,7 @@ pub struct JobRun {
     pub outcome: RunOutcome,
     /// Why it failed, if it did.
     pub error: Option<String>,
-    /// Customers whose tags or status changed (dormancy).
+    /// Customers whose tags or status changed (dormancy); members scored (model-fit).
     pub changed: i64,
     /// Emails written for sending.
     pub enqueued: i64,

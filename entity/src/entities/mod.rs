@@ -8,6 +8,7 @@ pub mod customer;
 pub mod customer_key;
 pub mod customer_label;
 pub mod customer_personal;
+pub mod customer_prediction;
 pub mod data_key;
 pub mod email_delivery;
 pub mod favorite_item;

@@ -14,7 +14,8 @@ use super::customers::Personal;
 use super::{audit, begin_write, customers, now, state};
 use crate::entities::customer::Sealed;
 use crate::entities::{
-    CustomerStatus, LabelKind, audit_entry, customer, customer_label, email_delivery, favorite_item, feedback, note, point_transaction, special_occasion, visit,
+    CustomerStatus, LabelKind, audit_entry, customer, customer_label, customer_prediction, email_delivery, favorite_item, feedback, note, point_transaction,
+    special_occasion, visit,
 };
 use crate::rules::segments::AUTO_SEGMENTS;
 use crate::vault::Vault;
@@ -102,6 +103,7 @@ pub async fn erase<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope,
     special_occasion::Entity::delete_many().filter(special_occasion::Column::CustomerId.eq(id)).exec(&txn).await?;
     favorite_item::Entity::delete_many().filter(favorite_item::Column::CustomerId.eq(id)).exec(&txn).await?;
     customer_label::Entity::delete_many().filter(customer_label::Column::CustomerId.eq(id)).exec(&txn).await?;
+    customer_prediction::Entity::delete_many().filter(customer_prediction::Column::CustomerId.eq(id)).exec(&txn).await?;
     email_delivery::Entity::delete_many()
         .filter(email_delivery::Column::CustomerId.eq(id))
         .filter(email_delivery::Column::Status.is_in(["pending", "sending"]))

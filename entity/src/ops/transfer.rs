@@ -11,9 +11,9 @@ use sea_orm::{
 };
 
 use crate::entities::{
-    api_key, audit_entry, campaign, campaign_send, customer, customer_label, customer_personal, email_delivery, favorite_item, feedback, idempotency_key,
-    job_run, model_fit, note, point_transaction, restaurant, reward, segment, service_setting, special_occasion, visit, voucher, webhook_delivery,
-    webhook_endpoint,
+    api_key, audit_entry, campaign, campaign_send, customer, customer_label, customer_personal, customer_prediction, email_delivery, favorite_item, feedback,
+    idempotency_key, job_run, model_fit, note, point_transaction, restaurant, reward, segment, service_setting, special_occasion, visit, voucher,
+    webhook_delivery, webhook_endpoint,
 };
 use crate::{DomainError, DomainResult};
 
@@ -59,7 +59,8 @@ pub async fn copy_all(from: &impl ConnectionTrait, to: &impl ConnectionTrait, pr
         audit_entry,
         webhook_endpoint,
         webhook_delivery,
-        model_fit
+        model_fit,
+        customer_prediction
     );
     if to.get_database_backend() == DbBackend::Postgres {
         let serial = "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() \
@@ -176,7 +177,7 @@ async fn verify_counts(from: &impl ConnectionTrait, to: &impl ConnectionTrait, c
 /// The data's tables in the order [`copy_all`] fills them (foreign keys point backwards): every
 /// table of a migrated database but the migrations' own and the key store's
 /// (`entity/tests/transfer_tables.rs` checks it).
-pub const TABLES: [&str; 24] = [
+pub const TABLES: [&str; 25] = [
     "restaurants",
     "service_settings",
     "api_keys",
@@ -201,6 +202,7 @@ pub const TABLES: [&str; 24] = [
     "webhook_endpoints",
     "webhook_deliveries",
     "model_fits",
+    "customer_predictions",
 ];
 
 /// The `service_settings` row that marks a move under way in its target.

@@ -142,7 +142,7 @@ impl BackgroundJob for ModelFit {
         "model-fit"
     }
     fn description(&self) -> &'static str {
-        "fit the predictive models (BG/NBD visits, Gamma-Gamma spend) on the visits to date; a failed fit keeps the last good one"
+        "fit the predictive models (BG/NBD visits, Gamma-Gamma spend) on the visits to date and score every member with the latest good fit"
     }
     fn schedule(&self) -> Schedule {
         HOUSEKEEPING
@@ -152,8 +152,11 @@ impl BackgroundJob for ModelFit {
             if run.dry_run {
                 return Ok(JobReport::default());
             }
-            let fit = predict::fit(&run.ctx.db, run.scope, predict::Period::default(), run.now).await?;
-            let changed = if fit.status == "ok" { u64::try_from(fit.members).unwrap_or(0) } else { 0 };
+            predict::fit(&run.ctx.db, run.scope, predict::Period::default(), run.now).await?;
+            let changed = match predict::latest(&run.ctx.db, run.scope).await? {
+                Some(good) => predict::score(&run.ctx.db, run.scope, &good, run.now, run.ctx.config.value_discount_rate).await?,
+                None => 0,
+            };
             Ok(JobReport { changed, ..JobReport::default() })
         })
     }

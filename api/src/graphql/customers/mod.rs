@@ -34,6 +34,12 @@ pub struct CustomerFilter {
     /// Only members changed at or after this instant (profile, consent, points, visits, tier,
     /// status, erasure). To sync, sort `UPDATED` and follow `endCursor`.
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only members the last `model-fit` run scored as less likely than this (0 to 1) to be
+    /// still active.
+    pub active_probability_below: Option<f64>,
+    /// Only members the last `model-fit` run scored with a 12-month value above this (in the
+    /// restaurant's currency).
+    pub predicted_value_above: Option<f64>,
 }
 
 /// Order of the customer list.
@@ -155,6 +161,8 @@ impl CustomerQuery {
             tag: f.tag,
             search: f.search,
             updated_since: f.updated_since,
+            active_probability_below: f.active_probability_below,
+            predicted_value_above: f.predicted_value_above,
         };
         let read = types::projection(ctx.look_ahead().field("items"));
         let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), at, limit, &read).await.gql()?;

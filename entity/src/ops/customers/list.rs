@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTra
 use super::cursor::{self, Cursor};
 use super::personal::Indexes;
 use super::projection::Projection;
-use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, segment};
+use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, customer_prediction, segment};
 use crate::rules::contact;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
@@ -23,6 +23,10 @@ pub struct CustomerFilter {
     pub search: Option<String>,
     /// Changed at or after this instant (`updated_at`).
     pub updated_since: Option<DateTime<Utc>>,
+    /// Scored by the last `model-fit` run as less likely than this to be active.
+    pub active_probability_below: Option<f64>,
+    /// Scored by the last `model-fit` run with a 12-month value above this.
+    pub predicted_value_above: Option<f64>,
 }
 
 pub use super::cursor::CustomerSort;
@@ -95,6 +99,20 @@ fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule
             }
             select = select.filter(C::Id.in_subquery(labelled));
         }
+    }
+    if filter.active_probability_below.is_some() || filter.predicted_value_above.is_some() {
+        use customer_prediction::Column as P;
+        let mut scored = Query::select().column(P::CustomerId).from(customer_prediction::Entity).and_where(P::RestaurantId.eq(&scope.restaurant_id)).to_owned();
+        if let Some(below) = filter.active_probability_below {
+            scored.and_where(P::ActiveProbability.lt(below));
+        }
+        if let Some(above) = filter.predicted_value_above {
+            scored.and_where(P::Value12Months.gt(above));
+        }
+        if let Some(id) = ids_below {
+            scored.and_where(P::CustomerId.lt(id));
+        }
+        select = select.filter(C::Id.in_subquery(scored));
     }
     if let (Some(search), Some(indexes)) = (search_text(filter), indexes) {
         select = select.filter(search_condition(search, indexes));
@@ -198,6 +216,12 @@ fn check_filter(filter: &CustomerFilter) -> DomainResult<()> {
         if value.as_deref().is_some_and(|v| v.chars().count() > 64) {
             return Err(DomainError::validation(field, "must be at most 64 characters"));
         }
+    }
+    if filter.active_probability_below.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+        return Err(DomainError::validation("activeProbabilityBelow", "must be between 0 and 1"));
+    }
+    if filter.predicted_value_above.is_some_and(|v| !v.is_finite()) {
+        return Err(DomainError::validation("predictedValueAbove", "must be a number"));
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! visits by number of visits in the calibration period (the papers' conditional table), and
 //! cumulated week by week over both periods (their tracking chart).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::{DAYS_PER_WEEK, History, bgnbd};
@@ -53,6 +55,9 @@ pub fn tracking(bg: &bgnbd::Params, start: i64, weeks: u32, first_days: &[(i64, 
             *slot += n;
         }
     }
+    // The expectation depends only on a cohort's age in days: computed once per age (a chart
+    // over years has thousands of weeks times hundreds of first days, but far fewer ages).
+    let mut by_age: HashMap<i64, f64> = HashMap::new();
     let mut actual = 0u64;
     (1..=weeks)
         .map(|week| {
@@ -61,7 +66,10 @@ pub fn tracking(bg: &bgnbd::Params, start: i64, weeks: u32, first_days: &[(i64, 
             let expected = first_days
                 .iter()
                 .filter(|(first, _)| *first < end)
-                .map(|(first, n)| bgnbd::expected_visits_new(bg, (end - 1 - first) as f64 / DAYS_PER_WEEK) * *n as f64)
+                .map(|(first, n)| {
+                    let age = end - 1 - first;
+                    *by_age.entry(age).or_insert_with(|| bgnbd::expected_visits_new(bg, age as f64 / DAYS_PER_WEEK)) * *n as f64
+                })
                 .sum();
             TrackingPoint { week, actual: actual as f64, expected }
         })

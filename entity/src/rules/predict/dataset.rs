@@ -92,9 +92,10 @@ impl Dataset {
         calibration::holdout_table(bg, &members, u32::try_from(self.holdout_end - self.end).unwrap_or(u32::MAX), HOLDOUT_LINES)
     }
 
-    /// The tracking chart, week by week from the first member's first visit to `holdout_end`.
+    /// The tracking chart, week by week from the first member's first visit to `holdout_end`
+    /// (empty without a holdout period: it shows how a fit tracks days it did not see).
     pub fn tracking(&self, bg: &bgnbd::Params) -> Vec<TrackingPoint> {
-        let Some(start) = self.start else { return Vec::new() };
+        let Some(start) = self.start.filter(|_| self.holdout_end > self.end) else { return Vec::new() };
         let weeks = u32::try_from((self.holdout_end - start + 1).div_euclid(7)).unwrap_or(0);
         let firsts: Vec<(i64, u64)> = self.first_days.iter().map(|(d, n)| (*d, *n)).collect();
         let repeats: Vec<(i64, u64)> = self.repeat_days.iter().map(|(d, n)| (*d, *n)).collect();

@@ -1,6 +1,7 @@
 //! Fitting a restaurant's predictive models (`rules::predict`) on its members' visits, keeping
 //! each fit, and what the latest good fit predicts for one member. A fit reads the visits a
-//! page of members at a time and holds no lock: the POS's writes never wait on it.
+//! page of members at a time and holds no lock: the POS's writes never wait on it; so does
+//! scoring ([`score`]), which stores each member's prediction for lists and segments to filter on.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -11,6 +12,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::{Deserialize, Serialize};
 
 use super::restaurants;
+
+mod score;
 use crate::entities::{customer, model_fit, visit};
 use crate::rules::predict::calibration::{HoldoutRow, TrackingPoint};
 use crate::rules::predict::dataset::{self, Dataset};
@@ -18,6 +21,7 @@ use crate::rules::predict::value::{self, Prediction};
 use crate::rules::predict::{bgnbd, gamma_gamma};
 use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
+pub use score::score;
 
 /// Members read per query.
 const PAGE: u64 = 2_000;
@@ -67,39 +71,58 @@ fn date_number(date: NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce())
 }
 
-/// Every member's visits up to the end of `holdout_end`, gathered a page of members at a time.
-async fn gather(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, end: NaiveDate, holdout_end: NaiveDate) -> DomainResult<Dataset> {
-    let mut data = Dataset::new(date_number(end), date_number(holdout_end));
-    let until = p.start_of(holdout_end.checked_add_days(Days::new(1)).unwrap_or(holdout_end));
-    let mut after = 0i64;
-    loop {
+/// One member's visits: `(customer, when, cents, refunded cents)`.
+type VisitRow = (i64, DateTime<Utc>, i64, i64);
+
+/// The restaurant's members' visits a page of members at a time, in member order.
+#[derive(Default)]
+struct MemberPages {
+    after: i64,
+}
+
+impl MemberPages {
+    /// The next page's visits before `until` (all when `None`); `None` after the last member.
+    async fn next(&mut self, db: &impl ConnectionTrait, scope: &Scope, until: Option<DateTime<Utc>>) -> DomainResult<Option<Vec<VisitRow>>> {
         let ids: Vec<i64> = customer::Entity::find()
             .select_only()
             .column(customer::Column::Id)
             .filter(customer::Column::RestaurantId.eq(&scope.restaurant_id))
-            .filter(customer::Column::Id.gt(after))
+            .filter(customer::Column::Id.gt(self.after))
             .order_by_asc(customer::Column::Id)
             .limit(PAGE)
             .into_tuple()
             .all(db)
             .await?;
-        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else { break };
-        let rows: Vec<(i64, DateTime<Utc>, i64, i64)> = visit::Entity::find()
+        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else { return Ok(None) };
+        let mut query = visit::Entity::find()
             .select_only()
             .columns([visit::Column::CustomerId, visit::Column::VisitedAt, visit::Column::AmountCents, visit::Column::RefundedCents])
             .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
-            .filter(visit::Column::CustomerId.between(first, last))
-            .filter(visit::Column::VisitedAt.lt(until))
-            .order_by_asc(visit::Column::CustomerId)
-            .order_by_asc(visit::Column::VisitedAt)
-            .into_tuple()
-            .all(db)
-            .await?;
-        for member in rows.chunk_by(|a, b| a.0 == b.0) {
-            let visits: Vec<(i64, i64)> = member.iter().map(|(_, at, cents, refunded)| (day_number(p, *at), cents - refunded)).collect();
+            .filter(visit::Column::CustomerId.between(first, last));
+        if let Some(until) = until {
+            query = query.filter(visit::Column::VisitedAt.lt(until));
+        }
+        let rows = query.order_by_asc(visit::Column::CustomerId).order_by_asc(visit::Column::VisitedAt).into_tuple().all(db).await?;
+        self.after = last;
+        Ok(Some(rows))
+    }
+}
+
+/// Each member's visits in `rows` as `(day, cents)`, with the member's id.
+fn members<'a>(p: &'a Programme, rows: &'a [VisitRow]) -> impl Iterator<Item = (i64, Vec<(i64, i64)>)> + 'a {
+    rows.chunk_by(|a, b| a.0 == b.0)
+        .map(move |member| (member[0].0, member.iter().map(|(_, at, cents, refunded)| (day_number(p, *at), cents - refunded)).collect()))
+}
+
+/// Every member's visits up to the end of `holdout_end`, gathered a page of members at a time.
+async fn gather(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, end: NaiveDate, holdout_end: NaiveDate) -> DomainResult<Dataset> {
+    let mut data = Dataset::new(date_number(end), date_number(holdout_end));
+    let until = p.start_of(holdout_end.checked_add_days(Days::new(1)).unwrap_or(holdout_end));
+    let mut pages = MemberPages::default();
+    while let Some(rows) = pages.next(db, scope, Some(until)).await? {
+        for (_, visits) in members(p, &rows) {
             data.add(&visits);
         }
-        after = last;
     }
     Ok(data)
 }
@@ -223,7 +246,7 @@ pub async fn predict(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], now:
     let Some(bg) = visit_params(&fit) else { return Ok(HashMap::new()) };
     let gg = spend_params(&fit);
     let p = restaurants::programme(db, scope).await?;
-    let rows: Vec<(i64, DateTime<Utc>, i64, i64)> = visit::Entity::find()
+    let rows: Vec<VisitRow> = visit::Entity::find()
         .select_only()
         .columns([visit::Column::CustomerId, visit::Column::VisitedAt, visit::Column::AmountCents, visit::Column::RefundedCents])
         .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
@@ -235,10 +258,9 @@ pub async fn predict(db: &impl ConnectionTrait, scope: &Scope, ids: &[i64], now:
         .await?;
     let today = day_number(&p, now);
     let mut out = HashMap::new();
-    for member in rows.chunk_by(|a, b| a.0 == b.0) {
-        let visits: Vec<(i64, i64)> = member.iter().map(|(_, at, cents, refunded)| (day_number(&p, *at), cents - refunded)).collect();
+    for (id, visits) in members(&p, &rows) {
         if let Some((history, mean)) = dataset::member(&visits, today) {
-            out.insert(member[0].0, value::predict(&bg, gg.as_ref(), history, mean, annual_rate));
+            out.insert(id, value::predict(&bg, gg.as_ref(), history, mean, annual_rate));
         }
     }
     Ok(out)
