@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::likelihood::Prepared;
 use super::special::{hyp2f1, ln_gamma, log_add_exp};
 use super::{FitError, History, MIN_MEMBERS, MIN_REPEATERS, optimise};
 
@@ -58,7 +59,8 @@ pub fn fit(groups: &[(History, u64)]) -> Result<Fit, FitError> {
     if repeaters < MIN_REPEATERS {
         return Err(FitError::TooFewRepeaters { repeaters, needed: MIN_REPEATERS });
     }
-    let ll = |v: &[f64]| total_log_likelihood(&Params { r: v[0], alpha: v[1], a: v[2], b: v[3] }, groups);
+    let prepared = Prepared::new(groups);
+    let ll = |v: &[f64]| prepared.log_likelihood(&Params { r: v[0], alpha: v[1], a: v[2], b: v[3] });
     let optimum = optimise::maximise(ll, &[1.0, 1.0, 1.0, 1.0])?;
     let v = optimum.params;
     Ok(Fit { params: Params { r: v[0], alpha: v[1], a: v[2], b: v[3] }, log_likelihood: optimum.log_likelihood, members })

@@ -11,6 +11,7 @@ pub mod bgnbd;
 pub mod calibration;
 pub mod dataset;
 pub mod gamma_gamma;
+mod likelihood;
 mod optimise;
 mod special;
 pub mod value;
