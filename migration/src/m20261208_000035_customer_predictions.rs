@@ -1,6 +1,8 @@
 //! Each member's latest prediction (probability still active, visits ahead, 12-month value),
 //! written by the `model-fit` job after each fit so lists and segments can filter on them. A
-//! table of its own, one row per member: rewriting it daily never touches `customers`.
+//! table of its own, one row per member: rewriting it daily never touches `customers`. No
+//! foreign key (a million-row rewrite would check each): erasure deletes a member's row, and a
+//! row whose member was merged away goes with the next scoring's rows of older fits.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -21,12 +23,6 @@ enum CustomerPredictions {
     Value12Months,
 }
 
-#[derive(DeriveIden)]
-enum Customers {
-    Table,
-    Id,
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -42,13 +38,6 @@ impl MigrationTrait for Migration {
                     .col(double(P::ActiveProbability))
                     .col(double(P::ExpectedVisits90))
                     .col(double_null(P::Value12Months))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_customer_predictions_customer")
-                            .from(P::Table, P::CustomerId)
-                            .to(Customers::Table, Customers::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
                     .to_owned(),
             )
             .await?;

@@ -152,7 +152,13 @@ pub async fn fit(db: &impl ConnectionTrait, scope: &Scope, period: Period, now: 
     }
     let started = Instant::now();
     let data = gather(db, scope, &p, end, holdout_end).await?;
-    let fitted = data.fit();
+    // Seconds of arithmetic at a million members: off the async workers, which serve requests.
+    let (data, fitted) = tokio::task::spawn_blocking(move || {
+        let fitted = data.fit();
+        (data, fitted)
+    })
+    .await
+    .map_err(DomainError::internal)?;
     let mut row = model_fit::ActiveModel {
         id: NotSet,
         restaurant_id: Set(scope.restaurant_id.clone()),

@@ -23,8 +23,13 @@ pub async fn score(db: &impl ConnectionTrait, scope: &Scope, fit: &model_fit::Mo
     let today = day_number(&p, now);
     let mut pages = MemberPages::default();
     let mut written = 0u64;
-    while let Some(rows) = pages.next(db, scope, None).await? {
-        let batch: Vec<cp::ActiveModel> = members(&p, &rows)
+    let mut batch: Vec<cp::ActiveModel> = Vec::new();
+    loop {
+        // The database writes one page while it reads the next.
+        let (done, rows) = tokio::join!(write(db, std::mem::take(&mut batch)), pages.next(db, scope, None));
+        written += done?;
+        let Some(rows) = rows? else { break };
+        batch = members(&p, &rows)
             .filter_map(|(id, visits)| {
                 let (history, mean) = dataset::member(&visits, today)?;
                 let prediction = value::predict(&bg, gg.as_ref(), history, mean, annual_rate);
@@ -39,16 +44,21 @@ pub async fn score(db: &impl ConnectionTrait, scope: &Scope, fit: &model_fit::Mo
                 })
             })
             .collect();
-        if batch.is_empty() {
-            continue;
-        }
-        written += batch.len() as u64;
-        let columns = [cp::Column::FitId, cp::Column::ScoredOn, cp::Column::ActiveProbability, cp::Column::ExpectedVisits90, cp::Column::Value12Months];
-        cp::Entity::insert_many(batch)
-            .on_conflict(OnConflict::column(cp::Column::CustomerId).update_columns(columns).to_owned())
-            .exec_without_returning(db)
-            .await?;
     }
     cp::Entity::delete_many().filter(cp::Column::RestaurantId.eq(&scope.restaurant_id)).filter(cp::Column::FitId.lt(fit.id)).exec(db).await?;
     Ok(written)
+}
+
+/// Writes `batch` (inserted, or replacing a member's row); how many rows.
+async fn write(db: &impl ConnectionTrait, batch: Vec<cp::ActiveModel>) -> DomainResult<u64> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let n = batch.len() as u64;
+    let columns = [cp::Column::FitId, cp::Column::ScoredOn, cp::Column::ActiveProbability, cp::Column::ExpectedVisits90, cp::Column::Value12Months];
+    cp::Entity::insert_many(batch)
+        .on_conflict(OnConflict::column(cp::Column::CustomerId).update_columns(columns).to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(n)
 }

@@ -61,14 +61,33 @@ impl Prepared {
             .collect();
         let ln_ages: Vec<f64> = self.ages.iter().map(|t| (p.alpha + t).ln()).collect();
         let ln_recencies: Vec<f64> = self.recencies.iter().map(|t| (p.alpha + t).ln()).collect();
-        for &(xi, ti, ri, n) in &self.terms {
-            let (rx, odds) = per_x[xi as usize];
-            let a3 = -rx * ln_ages[ti as usize];
-            total += n * if odds.is_nan() { a3 } else { log_add_exp(a3, odds - rx * ln_recencies[ri as usize]) };
+        let sum = |terms: &[(u32, u32, u32, f64)]| {
+            terms
+                .iter()
+                .map(|&(xi, ti, ri, n)| {
+                    let (rx, odds) = per_x[xi as usize];
+                    let a3 = -rx * ln_ages[ti as usize];
+                    n * if odds.is_nan() { a3 } else { log_add_exp(a3, odds - rx * ln_recencies[ri as usize]) }
+                })
+                .sum::<f64>()
+        };
+        // Many terms are summed on every core, in a fixed split (the same sum every time).
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(8);
+        if cores == 1 || self.terms.len() < PARALLEL_TERMS {
+            return total + sum(&self.terms);
         }
+        let chunk = self.terms.len().div_ceil(cores);
         total
+            + std::thread::scope(|s| {
+                let parts: Vec<_> = self.terms.chunks(chunk).map(|part| s.spawn(move || sum(part))).collect();
+                parts.into_iter().map(|h| h.join().unwrap_or(f64::NAN)).sum::<f64>()
+            })
     }
 }
+
+/// Terms from which an evaluation is split across cores (below, a thread costs more than it
+/// saves).
+const PARALLEL_TERMS: usize = 50_000;
 
 #[cfg(test)]
 mod tests {
@@ -77,7 +96,7 @@ mod tests {
 
     #[test]
     fn equals_the_sum_of_members_terms() {
-        let groups: Vec<(History, u64)> = (0..200u32)
+        let groups: Vec<(History, u64)> = (0..(PARALLEL_TERMS as u32 + 200))
             .map(|i| (History { x: i % 13, recency: if i % 13 == 0 { 0 } else { (i * 7) % 300 }, age: 300 + (i * 11) % 400 }, u64::from(1 + i % 5)))
             .collect();
         let prepared = Prepared::new(&groups);
