@@ -14,6 +14,7 @@ pub mod audit;
 pub mod customers;
 pub(crate) mod dialect;
 pub mod digest;
+pub(crate) mod direct;
 pub mod dormancy;
 pub mod expiry;
 pub mod export;

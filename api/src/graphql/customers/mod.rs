@@ -111,7 +111,7 @@ impl CustomerQuery {
         let what = lookup(id, phone, email, referral_code, user_id, external_id).gql()?;
         let label = what.to_string();
         let read = types::projection(ctx.look_ahead());
-        let row = ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?;
+        let row = ops::find_on_pool(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?;
         row.map(|row| Customer::projected(row, read)).ok_or_else(|| ApiError::not_found(label)).gql()
     }
 
@@ -130,7 +130,7 @@ impl CustomerQuery {
     ) -> async_graphql::Result<Option<Customer>> {
         let what = lookup(None, phone, email, referral_code, user_id, external_id).gql()?;
         let read = types::projection(ctx.look_ahead());
-        Ok(ops::find(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?.map(|row| Customer::projected(row, read)))
+        Ok(ops::find_on_pool(&app(ctx).db, scope(ctx), &app(ctx).policy, what, &read).await.gql()?.map(|row| Customer::projected(row, read)))
     }
 
     /// Customers matching `filter`, one page at a time (`limit` at most the configured
@@ -165,7 +165,7 @@ impl CustomerQuery {
             predicted_value_above: f.predicted_value_above,
         };
         let read = types::projection(ctx.look_ahead().field("items"));
-        let page = ops::list(&state.db, scope(ctx), &filter, sort.into(), at, limit, &read).await.gql()?;
+        let page = ops::list_on_pool(&state.db, scope(ctx), &filter, sort.into(), at, limit, &read).await.gql()?;
         Ok(CustomerPage { page, read, filter, total: tokio::sync::OnceCell::new() })
     }
 }

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
 use super::cursor::{self, Cursor};
 use super::personal::Indexes;
 use super::projection::Projection;
 use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, customer_prediction, segment};
+use crate::ops::direct::Source;
 use crate::rules::contact;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
@@ -171,6 +172,32 @@ pub async fn list(
     limit: u64,
     projection: &Projection,
 ) -> DomainResult<Page> {
+    list_from(&Source::of(db), scope, filter, sort, at, limit, projection).await
+}
+
+/// [`list`] on the pool itself, reading the page straight from it (`ops::direct`).
+pub async fn list_on_pool(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    at: PageAt,
+    limit: u64,
+    projection: &Projection,
+) -> DomainResult<Page> {
+    list_from(&Source::pool(db), scope, filter, sort, at, limit, projection).await
+}
+
+async fn list_from(
+    source: &Source<'_, impl ConnectionTrait>,
+    scope: &Scope,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    at: PageAt,
+    limit: u64,
+    projection: &Projection,
+) -> DomainResult<Page> {
+    let db = source.db;
     check_filter(filter)?;
     let ids_below = match &at {
         PageAt::After(Cursor::Newest { id }) => Some(*id),
@@ -200,7 +227,7 @@ pub async fn list(
         Projection::All => Projection::All,
         Projection::Only(cols, personal) => Projection::only(cols.iter().copied().chain(Cursor::columns(sort))).with_personal(personal.iter().copied()),
     };
-    let mut items = projection.read(db, select).await?;
+    let mut items = projection.read_from(source, select).await?;
     let has_next_page = items.len() as u64 > limit;
     items.truncate(limit as usize);
     let end_cursor = items.last().map(|row| Cursor::after(sort, row));

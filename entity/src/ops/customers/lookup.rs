@@ -1,10 +1,11 @@
 //! Finding one member: by id, phone, email, referral code, the login service's userId or the
 //! id of the system they were imported from.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::personal::Indexes;
 use super::projection::Projection;
+use crate::ops::direct::Source;
 
 use crate::entities::customer;
 use crate::rules::contact;
@@ -49,6 +50,27 @@ impl std::fmt::Display for Lookup {
 /// The scope's member named by `lookup`, or `None` (the POS's "not a member yet"), with the
 /// columns of `projection`. A malformed phone or email is a `VALIDATION` error, not a miss.
 pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, lookup: Lookup, projection: &Projection) -> DomainResult<Option<customer::Model>> {
+    find_from(&Source::of(db), scope, policy, lookup, projection).await
+}
+
+/// [`find`] on the pool itself, reading straight from it (`ops::direct`): the POS's lookup.
+pub async fn find_on_pool(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    policy: &Policy,
+    lookup: Lookup,
+    projection: &Projection,
+) -> DomainResult<Option<customer::Model>> {
+    find_from(&Source::pool(db), scope, policy, lookup, projection).await
+}
+
+async fn find_from(
+    db: &Source<'_, impl ConnectionTrait>,
+    scope: &Scope,
+    policy: &Policy,
+    lookup: Lookup,
+    projection: &Projection,
+) -> DomainResult<Option<customer::Model>> {
     use customer::Column as C;
     let column_is = |column: C, value: sea_orm::Value| super::projection::select().filter(C::RestaurantId.eq(&scope.restaurant_id)).filter(column.eq(value));
     let query = match lookup {
@@ -59,7 +81,7 @@ pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, loo
             // guest who is not a member yet.
             let phone = contact::parse_phone(&phone, policy.phone_region).map_err(|e| DomainError::validation("phone", e))?;
             let query = column_is(C::PhoneIndex, Indexes::of(scope).await?.phone(&phone.e164()).into());
-            let found = projection.read(db, query.limit(1)).await?.pop();
+            let found = projection.read_from(db, query.limit(1)).await?.pop();
             if found.is_none() && !phone.is_valid() {
                 return Err(DomainError::validation("phone", contact::ContactError::InvalidPhone));
             }
@@ -91,7 +113,7 @@ pub async fn find(db: &impl ConnectionTrait, scope: &Scope, policy: &Policy, loo
             column_is(C::ExternalId, id.into())
         }
     };
-    Ok(projection.read(db, query.limit(1)).await?.pop())
+    Ok(projection.read_from(db, query.limit(1)).await?.pop())
 }
 
 /// The member a customer token stands for, or `NotFound` (erased, merged away, or never

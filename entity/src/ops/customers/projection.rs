@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, Iterable, QueryResult, QuerySelect, 
 
 use crate::entities::customer::Sealed;
 use crate::entities::{CustomerStatus, Tier, customer, customer_personal};
+use crate::ops::direct::Source;
 use crate::{DomainError, DomainResult};
 
 /// Which columns a read fetches.
@@ -76,7 +77,12 @@ impl Projection {
     /// projection. Personal values come with their customer (a join on its primary key) into
     /// [`customer::Model::personal`], only those the projection names.
     pub async fn read(&self, db: &impl ConnectionTrait, select: Select<customer::Entity>) -> DomainResult<Vec<customer::Model>> {
-        let Projection::Only(cols, personal) = self else { return Ok(select.select_only().columns(customer::Column::iter()).all(db).await?) };
+        self.read_from(&Source::of(db), select).await
+    }
+
+    /// [`Projection::read`] from `source` (straight from the pool, for the hot reads).
+    pub async fn read_from(&self, source: &Source<'_, impl ConnectionTrait>, select: Select<customer::Entity>) -> DomainResult<Vec<customer::Model>> {
+        let Projection::Only(cols, personal) = self else { return Ok(select.select_only().columns(customer::Column::iter()).all(source.db).await?) };
         let mut select = select.select_only();
         for c in cols {
             select = select.column(*c);
@@ -92,7 +98,7 @@ impl Projection {
                 query.column((customer_personal::Entity, *c));
             }
         }
-        let rows = db.query_all_raw(db.get_database_backend().build(&query)).await?;
+        let rows = source.rows(&query).await?;
         rows.iter()
             .map(|row| {
                 let mut m = decode(row, cols)?;
