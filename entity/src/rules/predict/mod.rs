@@ -11,7 +11,6 @@ pub mod bgnbd;
 pub mod calibration;
 pub mod dataset;
 pub mod gamma_gamma;
-mod likelihood;
 mod optimise;
 mod special;
 pub mod value;
