@@ -34,3 +34,44 @@ async fn a_scheduled_slot_runs_once_per_restaurant_and_an_abandoned_one_is_taken
         fresh.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_api_run_of_a_job_per_restaurant_at_a_time_across_racing_callers() {
+    use entity::entities::job_run;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    for fresh in support::databases("job_runs_manual").await {
+        let db = &fresh.db;
+        let vault = entity::vault::Vault::detached();
+        let (a, b) = (Scope::new("a", "test", vault.clone()), Scope::new("b", "test", vault));
+        let mut racing = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (db, a) = (db.clone(), a.clone());
+            racing.spawn(async move { job_runs::start(&db, &a, "model-fit", RunTrigger::Api, false, None).await });
+        }
+        let results = racing.join_all().await;
+        let started: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(started.len(), 1, "{}: exactly one of eight racing runs starts", fresh.name);
+        let first = started[0].clone().expect("an API run starts");
+        for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(matches!(refused, entity::DomainError::InvalidState { .. }), "{refused:?}");
+            assert!(refused.to_string().contains(&format!("job model-fit is already running for this restaurant (run {}", first.id)), "{refused}");
+        }
+        assert!(job_runs::start(db, &a, "model-fit", RunTrigger::Api, true, None).await.is_err(), "a dry run waits its turn too");
+        assert!(job_runs::start(db, &a, "model-fit", RunTrigger::Cli, false, None).await.is_ok(), "the operator's CLI is not limited");
+        assert!(job_runs::start(db, &b, "model-fit", RunTrigger::Api, false, None).await.is_ok(), "another restaurant runs its own");
+        assert!(job_runs::start(db, &a, "dormancy", RunTrigger::Api, false, None).await.is_ok(), "another job runs");
+        let slot = Some(entity::ops::now());
+        assert!(job_runs::start(db, &a, "model-fit", RunTrigger::Schedule, false, slot).await.unwrap().is_some(), "the schedule keeps its slot");
+
+        job_runs::finish(db, first, Ok(serde_json::json!({}))).await.unwrap();
+        let second = job_runs::start(db, &a, "model-fit", RunTrigger::Api, false, None).await.expect("free once the first finished").unwrap();
+        let mut stale: job_run::ActiveModel = second.clone().into();
+        stale.heartbeat_at = Set(Some(entity::ops::now() - chrono::Duration::seconds(job_runs::STALE_RUN_SECS + 1)));
+        stale.update(db).await.unwrap();
+        let third = job_runs::start(db, &a, "model-fit", RunTrigger::Api, false, None).await.expect("a run whose replica died frees the job").unwrap();
+        let runs = job_runs::recent(db, &a, Some("model-fit"), 10).await.unwrap();
+        let outcome = |id| runs.iter().find(|r| r.id == id).map(|r| r.outcome);
+        assert_eq!((outcome(second.id), outcome(third.id)), (Some(RunOutcome::Abandoned), Some(RunOutcome::Running)), "{}", fresh.name);
+        fresh.close().await;
+    }
+}

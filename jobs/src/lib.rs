@@ -35,6 +35,7 @@ pub use job::{BackgroundJob, Job, Schedule};
 
 pub use entity::marketing::automations::Recipient;
 pub use entity::marketing::kinds::Campaign;
+pub use entity::ops::job_runs::STALE_RUN_SECS;
 
 /// What the jobs need to know of the deployment (each restaurant's own settings are in its
 /// row).
@@ -132,6 +133,8 @@ pub struct JobContext {
     pub deployment_id: String,
     /// Whether the process is stopping, and the emails its runs hold.
     pub lifecycle: std::sync::Arc<lifecycle::Lifecycle>,
+    /// The turns of model fits in this process (the API's fits take them too).
+    pub fits: entity::ops::predict::Turns,
 }
 
 impl JobContext {
@@ -143,7 +146,7 @@ impl JobContext {
             _ => service::secret(&db, &vault, service::UNSUBSCRIBE_SECRET).await?,
         };
         let deployment_id = service::generated(&db, service::DEPLOYMENT_ID).await?.chars().take(20).collect();
-        Ok(Self { db, vault, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id, lifecycle: Default::default() })
+        Ok(Self { db, vault, config, mailer, links: unsubscribe::Links::new(&secret), deployment_id, lifecycle: Default::default(), fits: Default::default() })
     }
 
     /// Base URL of links in the restaurant's emails.
@@ -154,8 +157,6 @@ impl JobContext {
 
 /// A running run beats its heartbeat this often.
 pub const HEARTBEAT_SECS: u64 = 20;
-/// A run whose heartbeat is older than this is taken to be from a replica that died.
-pub const STALE_RUN_SECS: i64 = 90;
 
 /// Runs `job` once for `restaurant` and records it. With `slot` (a scheduled run), returns
 /// `None` when another replica already ran (or runs) that slot. A dry run changes nothing and

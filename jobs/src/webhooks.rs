@@ -6,7 +6,8 @@
 //! an error or resets the connection only delays its own events; the request that made an event
 //! never waits for it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -28,7 +29,7 @@ const MAX_ERROR: usize = 300;
 
 /// Starts the worker on its own task; it stops when the process begins to stop.
 pub fn spawn(ctx: JobContext) -> Result<tokio::task::JoinHandle<()>, JobError> {
-    let client = client()?;
+    let client = client(ctx.config.webhook_allow_private)?;
     Ok(tokio::spawn(async move {
         while !ctx.lifecycle.is_stopping() {
             match run_once(&ctx, &client, Utc::now()).await {
@@ -44,10 +45,15 @@ pub fn spawn(ctx: JobContext) -> Result<tokio::task::JoinHandle<()>, JobError> {
 }
 
 /// The HTTP client: TLS with the ring provider and the system's roots, no redirects followed
-/// (a receiver answering 3xx has not taken the message), no proxy from the environment.
-fn client() -> Result<reqwest::Client, JobError> {
+/// (a receiver answering 3xx has not taken the message), no proxy from the environment; unless
+/// `allow_private`, host names resolve through [`PublicOnly`], so a connection goes only to
+/// the addresses checked (a name cannot resolve to a public address for the check and to a
+/// private one for the connection).
+pub fn client(allow_private: bool) -> Result<reqwest::Client, JobError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    let builder = if allow_private { builder } else { builder.dns_resolver(Arc::new(PublicOnly)) };
+    builder
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -94,7 +100,7 @@ async fn attempt(
 ) -> Result<(u16, String), String> {
     let url = reqwest::Url::parse(&endpoint.url).map_err(|e| format!("bad URL: {e}"))?;
     if !ctx.config.webhook_allow_private {
-        public_only(&url).await?;
+        public_literal(&url)?;
     }
     let scope = Scope::new(endpoint.restaurant_id.clone(), "webhooks", ctx.vault.clone());
     let now = Utc::now();
@@ -115,15 +121,32 @@ async fn attempt(
     Ok((status, body.chars().take(MAX_ERROR).collect()))
 }
 
-/// Refuses a URL whose host resolves to a loopback, private or link-local address.
-async fn public_only(url: &reqwest::Url) -> Result<(), String> {
-    let host = url.host_str().ok_or("no host")?;
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await.map_err(|e| format!("resolving {host}: {e}"))?.collect();
-    match addrs.iter().find(|a| !rules::is_public(a.ip())) {
-        Some(private) => Err(format!("{host} resolves to {}, a private address; not sent", private.ip())),
-        None if addrs.is_empty() => Err(format!("{host} resolves to no address")),
-        None => Ok(()),
+/// Refuses a URL whose host is a private address written out (names go through [`PublicOnly`]).
+fn public_literal(url: &reqwest::Url) -> Result<(), String> {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(url::Host::Domain(_)) => return Ok(()),
+        None => return Err("no host".into()),
+    };
+    if rules::is_public(ip) { Ok(()) } else { Err(format!("{ip} is a private address; not sent")) }
+}
+
+/// Resolves a host name with the system's resolver and refuses it when any of its addresses is
+/// loopback, private or link-local: the client connects only to addresses this checked.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+            match addrs.iter().find(|a| !rules::is_public(a.ip())) {
+                Some(private) => Err(format!("{host} resolves to {}, a private address; not sent", private.ip()).into()),
+                None if addrs.is_empty() => Err(format!("{host} resolves to no address").into()),
+                None => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+            }
+        })
     }
 }
 

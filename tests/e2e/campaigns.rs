@@ -230,3 +230,38 @@ async fn a_starting_scheduler_runs_the_slot_it_missed(backend: Backend) {
 }
 
 on_both!(a_starting_scheduler_runs_the_slot_it_missed);
+
+/// `runJob` of a job already running for the restaurant through `runJob` (on any replica) is
+/// refused with the run named; another job, or the same job once the run ends or its replica
+/// dies (its heartbeat stops), runs. Racing `runJob`s run the job once at a time.
+async fn a_second_run_job_of_a_running_job_is_refused_until_it_ends(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let replica = app.replica(&[]).await;
+    let now = app.instant_sql(Utc::now());
+    app.sql(&format!(
+        "INSERT INTO job_runs (job, restaurant_id, \"trigger\", dry_run, started_at, heartbeat_at, outcome, counts) \
+         VALUES ('dormancy', 'default', 'api', false, {now}, {now}, 'running', '{{}}')"
+    ))
+    .await;
+    let dormancy = json!({ "job": "DORMANCY", "dry": false });
+    for node in [&app, &replica] {
+        let (code, message, _) = node.error(RUN, dormancy.clone()).await;
+        assert_eq!(code, "INVALID_STATE", "{message}");
+        assert!(message.starts_with("job dormancy is already running for this restaurant (run "), "{message}");
+        assert!(message.ends_with("wait for it to finish"), "{message}");
+    }
+    let other = app.data(RUN, json!({ "job": "RETENTION", "dry": false })).await;
+    assert_eq!(other["runJob"]["run"]["outcome"], "SUCCEEDED", "another job runs");
+
+    app.sql(&format!("UPDATE job_runs SET heartbeat_at = {} WHERE job = 'dormancy'", app.instant_sql(Utc::now() - Duration::minutes(5)))).await;
+    let freed = app.data(RUN, dormancy.clone()).await;
+    assert_eq!(freed["runJob"]["run"]["outcome"], "SUCCEEDED", "a run whose replica died frees the job");
+
+    let racing = [&app, &replica, &app, &replica].map(|node| node.gql(RUN, dormancy.clone()));
+    let answers = futures_util::future::join_all(racing).await;
+    let succeeded = answers.iter().filter(|a| a["data"]["runJob"]["run"]["outcome"] == "SUCCEEDED").count();
+    let refused = answers.iter().filter(|a| a["errors"][0]["extensions"]["code"] == "INVALID_STATE").count();
+    assert!(succeeded >= 1 && succeeded + refused == 4, "each racing run ran or was refused: {answers:?}");
+}
+
+on_both!(a_second_run_job_of_a_running_job_is_refused_until_it_ends);

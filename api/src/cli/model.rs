@@ -45,7 +45,7 @@ pub async fn run(config: &Config, action: ModelCommand) -> anyhow::Result<()> {
     let (fit, svg) = match action {
         ModelCommand::Fit { calibration_end, holdout_end, svg } => {
             let period = predict::Period { calibration_end, holdout_end };
-            (predict::fit(&db, &scope, period, chrono::Utc::now()).await?, svg)
+            (predict::fit(&db, &scope, period, chrono::Utc::now(), &predict::Turns::default()).await?, svg)
         }
         ModelCommand::Report { svg } => {
             let fit = predict::fits(&db, &scope, 1).await?.into_iter().next().context("no fit yet: run `loyalty model fit`")?;

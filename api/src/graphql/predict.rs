@@ -177,6 +177,9 @@ impl From<model_fit::Model> for PredictionModel {
     }
 }
 
+/// How long a request waits for another fit in this process to end before it is refused.
+const REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Most fits one read returns.
 const MAX_FITS: i64 = 50;
 
@@ -206,6 +209,8 @@ impl PredictMutation {
     /// Fits the restaurant's models now (the daily `model-fit` job does it every day): on
     /// visits up to `calibrationEnd`, reporting against the days after it to `holdoutEnd`.
     /// A fit that fails is kept with its reason; predictions go on using the last good one.
+    /// Fits take turns in the service: while another runs past 5 seconds this answers
+    /// `INVALID_STATE`.
     #[graphql(guard = "ADMIN")]
     async fn fit_prediction_model(
         &self,
@@ -214,7 +219,8 @@ impl PredictMutation {
         #[graphql(desc = "The last day of the holdout period the fit is checked against (default: today).")] holdout_end: Option<Date>,
     ) -> async_graphql::Result<PredictionModel> {
         let period = predict::Period { calibration_end: calibration_end.map(Into::into), holdout_end: holdout_end.map(Into::into) };
-        let fit = predict::fit(&app(ctx).db, scope(ctx), period, entity::ops::now()).await.gql()?;
+        let turns = app(ctx).jobs.fits.waiting(REQUEST_WAIT);
+        let fit = predict::fit(&app(ctx).db, scope(ctx), period, entity::ops::now(), &turns).await.gql()?;
         Ok(fit.into())
     }
 }

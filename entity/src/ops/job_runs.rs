@@ -1,19 +1,25 @@
 //! The record of job runs, per restaurant. A scheduled run first inserts its
 //! `(job, restaurant, scheduled_for)` row; the unique index lets exactly one replica do so, on
 //! SQLite and PostgreSQL alike. A running run beats its heartbeat; one whose heartbeat stopped
-//! (its replica died) is marked `abandoned`, and its slot can be claimed again.
+//! (its replica died) is marked `abandoned`, and its slot can be claimed again. A run asked for
+//! through the API starts unless the same job runs so for the restaurant now: a partial unique
+//! index over running API runs lets one start, across replicas.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr};
 
 use super::now;
 use crate::entities::{RunOutcome, RunTrigger, job_run};
-use crate::{DomainResult, Scope};
+use crate::{DomainError, DomainResult, Scope};
+
+/// A run whose heartbeat is older than this is taken to be from a replica that died.
+pub const STALE_RUN_SECS: i64 = 90;
 
 /// Records the start of a run of `job` for the scope's restaurant. With `slot` (a scheduled
 /// run) returns `None` when the slot is taken: run by another replica, or running there now.
-/// An abandoned slot is claimed again.
+/// An abandoned slot is claimed again. An API run is refused with `InvalidState` while another
+/// API run of the job is running for the restaurant; the CLI's runs always start.
 pub async fn start(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -37,7 +43,12 @@ pub async fn start(
         error: Set(None),
         ..Default::default()
     };
-    let Some(slot) = slot else { return Ok(Some(row.insert(db).await?)) };
+    let Some(slot) = slot else {
+        return match trigger {
+            RunTrigger::Api => start_api(db, scope, job, row).await.map(Some),
+            _ => Ok(Some(row.insert(db).await?)),
+        };
+    };
     use job_run::Column as J;
     let inserted = job_run::Entity::insert(row)
         .on_conflict(OnConflict::columns([J::Job, J::RestaurantId, J::ScheduledFor]).do_nothing().to_owned())
@@ -61,6 +72,42 @@ pub async fn start(
         .exec(db)
         .await?;
     if reclaimed.rows_affected == 1 { Ok(find().one(db).await?) } else { Ok(None) }
+}
+
+/// Inserts an API run; when one of the job is running for the restaurant, frees it if its
+/// heartbeat stopped (its replica died) and tries once more, else refuses.
+async fn start_api(db: &impl ConnectionTrait, scope: &Scope, job: &str, row: job_run::ActiveModel) -> DomainResult<job_run::Model> {
+    use job_run::Column as J;
+    let running = || {
+        job_run::Entity::find()
+            .filter(J::Job.eq(job))
+            .filter(J::RestaurantId.eq(&scope.restaurant_id))
+            .filter(J::Trigger.eq(RunTrigger::Api))
+            .filter(J::Outcome.eq(RunOutcome::Running))
+    };
+    for attempt in 0..2 {
+        match row.clone().insert(db).await {
+            Ok(run) => return Ok(run),
+            Err(e) if attempt == 0 && matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                job_run::Entity::update_many()
+                    .col_expr(J::Outcome, Expr::value(RunOutcome::Abandoned))
+                    .col_expr(J::FinishedAt, Expr::value(now()))
+                    .col_expr(J::Error, Expr::value("its replica stopped beating its heartbeat"))
+                    .filter(J::Job.eq(job))
+                    .filter(J::RestaurantId.eq(&scope.restaurant_id))
+                    .filter(J::Trigger.eq(RunTrigger::Api))
+                    .filter(J::Outcome.eq(RunOutcome::Running))
+                    .filter(J::HeartbeatAt.lt(now() - Duration::seconds(STALE_RUN_SECS)))
+                    .exec(db)
+                    .await?;
+            }
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let other = running().one(db).await?;
+    let since = other.map(|r| format!(" (run {}, started {})", r.id, r.started_at.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default();
+    Err(DomainError::invalid_state(format!("job {job} is already running for this restaurant{since}: wait for it to finish")))
 }
 
 /// Marks a running run alive.

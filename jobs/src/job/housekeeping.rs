@@ -152,7 +152,7 @@ impl BackgroundJob for ModelFit {
             if run.dry_run {
                 return Ok(JobReport::default());
             }
-            predict::fit(&run.ctx.db, run.scope, predict::Period::default(), run.now).await?;
+            predict::fit(&run.ctx.db, run.scope, predict::Period::default(), run.now, &run.ctx.fits).await?;
             let changed = match predict::latest(&run.ctx.db, run.scope).await? {
                 Some(good) => predict::score(&run.ctx.db, run.scope, &good, run.now, run.ctx.config.value_discount_rate).await?,
                 None => 0,

@@ -4,7 +4,8 @@
 //! scoring ([`score`]), which stores each member's prediction for lists and segments to filter on.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -25,6 +26,38 @@ pub use score::score;
 
 /// Members read per query.
 const PAGE: u64 = 2_000;
+
+/// Fits take turns in a process: each reads every visit and is seconds of every core at a
+/// million members, so a second one waits (at most `wait`) rather than running beside it.
+#[derive(Debug, Clone)]
+pub struct Turns {
+    permits: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+}
+
+impl Default for Turns {
+    /// One fit at a time; the next waits up to an hour (the daily job, the CLI).
+    fn default() -> Self {
+        Self { permits: Arc::new(tokio::sync::Semaphore::new(1)), wait: Duration::from_secs(3_600) }
+    }
+}
+
+impl Turns {
+    /// The same turns, waiting at most `wait` for one (a request cannot wait long).
+    pub fn waiting(&self, wait: Duration) -> Self {
+        Self { permits: self.permits.clone(), wait }
+    }
+
+    /// Takes the turn (kept until the permit drops), or refuses with `InvalidState` when another
+    /// fit keeps it past the wait.
+    pub async fn take(&self) -> DomainResult<tokio::sync::OwnedSemaphorePermit> {
+        let busy = || DomainError::invalid_state("another model fit is running in this service: try again when it has finished (about a minute)");
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(busy()),
+        }
+    }
+}
 
 /// A fit's report: the holdout table (empty without a holdout period) and the tracking chart.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -138,8 +171,8 @@ pub struct Period {
 
 /// Fits the scope's restaurant's models on visits up to the period's calibration end,
 /// reporting against the days after it to the holdout end, and stores the fit — also a failed
-/// one, with its reason (predictions go on using the last good fit).
-pub async fn fit(db: &impl ConnectionTrait, scope: &Scope, period: Period, now: DateTime<Utc>) -> DomainResult<model_fit::Model> {
+/// one, with its reason (predictions go on using the last good fit). Fits take `turns`.
+pub async fn fit(db: &impl ConnectionTrait, scope: &Scope, period: Period, now: DateTime<Utc>, turns: &Turns) -> DomainResult<model_fit::Model> {
     let p = restaurants::programme(db, scope).await?;
     let today = p.today(now);
     let holdout_end = period.holdout_end.unwrap_or(today);
@@ -150,11 +183,14 @@ pub async fn fit(db: &impl ConnectionTrait, scope: &Scope, period: Period, now: 
     if end > holdout_end {
         return Err(DomainError::validation("calibrationEnd", format!("{end} is after the holdout period's end ({holdout_end})")));
     }
+    let turn = turns.take().await?;
     let started = Instant::now();
     let data = gather(db, scope, &p, end, holdout_end).await?;
     // Seconds of arithmetic at a million members: off the async workers, which serve requests.
+    // The turn goes with it: it ends when the arithmetic does, even if the caller went away.
     let (data, fitted) = tokio::task::spawn_blocking(move || {
         let fitted = data.fit();
+        drop(turn);
         (data, fitted)
     })
     .await
