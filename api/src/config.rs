@@ -80,6 +80,11 @@ pub struct Config {
     #[arg(long, env = "LOYALTY_VALUE_DISCOUNT_PERCENT", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100), global = true)]
     pub value_discount_percent: u8,
 
+    /// How many days back a live order may say it happened (`recordOrder(occurredAt)`); older
+    /// orders are imported.
+    #[arg(long, env = "LOYALTY_LATE_ORDER_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
+    pub late_order_days: u32,
+
     /// Requests per second per API key (bursts up to twice that); 0 turns the limit off.
     #[arg(long, env = "LOYALTY_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,
@@ -278,7 +283,12 @@ fn parse_phone_region(text: &str) -> Result<RegionId, String> {
 impl Config {
     /// The deployment's input settings the domain operations use.
     pub fn policy(&self) -> Policy {
-        Policy { phone_region: self.phone_region, max_page_size: self.max_page_size, value_discount_rate: f64::from(self.value_discount_percent) / 100.0 }
+        Policy {
+            phone_region: self.phone_region,
+            max_page_size: self.max_page_size,
+            value_discount_rate: f64::from(self.value_discount_percent) / 100.0,
+            late_order_days: self.late_order_days,
+        }
     }
 
     /// The settings a new restaurant starts with (`loyalty restaurants create`, a key made for

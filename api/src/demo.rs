@@ -89,12 +89,12 @@ pub async fn load(db: &DatabaseConnection, vault: &entity::vault::Vault, config:
             let items: Vec<orders::OrderItem> = (0..3)
                 .map(|k| {
                     let (id, name, _) = MENU[(i + order + k * 3) % MENU.len()];
-                    orders::OrderItem { item_id: id.into(), name: Some(name.into()), quantity: 1 + (k as i64 % 2) }
+                    orders::OrderItem { item_id: id.into(), name: Some(name.into()), quantity: 1 + (k as i64 % 2), price_cents: None }
                 })
                 .collect();
             let amount = items.iter().map(|it| MENU.iter().find(|m| m.0 == it.item_id).map_or(0, |m| m.2) * it.quantity).sum::<i64>() * (1 + (i as i64 % 4));
             let order_id = format!("demo-{i}-{order}");
-            let input = orders::OrderInput { phone: Some(phone.clone()), customer_id: None, order_id: order_id.clone(), amount_cents: amount, items };
+            let input = orders::OrderInput { phone: Some(phone.clone()), order_id: order_id.clone(), amount_cents: amount, items, ..Default::default() };
             if !orders::record_order(db, &scope, &policy, input).await?.replayed {
                 let days = recent + (i % 9 - order) as i64 * gap;
                 visits::backdate_order(db, &scope, &order_id, entity::ops::now() - Duration::days(days) - Duration::hours(i as i64 % 5)).await?;

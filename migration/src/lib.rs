@@ -40,6 +40,7 @@ mod m20261207_000033_webhooks;
 mod m20261208_000034_model_fits;
 mod m20261208_000035_customer_predictions;
 mod m20261208_000036_one_api_run;
+mod m20261208_000037_order_place;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000034_model_fits::Migration),
             Box::new(m20261208_000035_customer_predictions::Migration),
             Box::new(m20261208_000036_one_api_run::Migration),
+            Box::new(m20261208_000037_order_place::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ mod hostile;
 mod http;
 mod import;
 mod insights;
+mod late_orders;
 mod marketing;
 mod members;
 mod migrate_data;
@@ -95,7 +96,7 @@ pub async fn assert_ledger_matches_on(db: &sea_orm::DatabaseConnection) {
     use sea_orm::{ConnectionTrait, Statement};
     let sql = "SELECT c.id, c.points_current, c.points_lifetime, c.points_redeemed,
                       CAST(COALESCE(SUM(t.delta), 0) AS BIGINT) AS sum_all,
-                      CAST(COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN t.delta WHEN t.delta > 0 AND t.kind <> 'redeem' THEN t.delta ELSE 0 END), 0) AS BIGINT) AS sum_earned,
+                      CAST(COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN t.delta WHEN t.delta > 0 AND t.kind NOT IN ('redeem', 'expire') THEN t.delta ELSE 0 END), 0) AS BIGINT) AS sum_earned,
                       CAST(COALESCE(SUM(CASE WHEN t.kind = 'redeem' THEN -t.delta ELSE 0 END), 0) AS BIGINT) AS sum_redeemed
                FROM customers c LEFT JOIN point_transactions t ON t.customer_id = c.id
                GROUP BY c.id, c.points_current, c.points_lifetime, c.points_redeemed";

@@ -1,6 +1,7 @@
 //! The spec's order integration: one mutation the POS calls when an order completes.
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 use entity::ops::{orders, refunds};
 
 use super::context::{app, scope};
@@ -20,6 +21,8 @@ pub struct OrderItemInput {
     #[graphql(default = 1)]
     /// How many.
     pub quantity: i64,
+    /// The line's price (all of its quantity), when the POS gives it.
+    pub price: Option<Money>,
 }
 
 /// A completed order.
@@ -36,6 +39,13 @@ pub struct OrderInput {
     #[graphql(default)]
     /// The order's lines (optional; they make favourites).
     pub items: Vec<OrderItemInput>,
+    /// When the order happened, if before now: an order the POS queued while offline, up to
+    /// `LOYALTY_LATE_ORDER_DAYS` (30) days back. The member ends as if it had come on time.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Where it was placed (the POS's store or site; up to 100 characters).
+    pub location: Option<String>,
+    /// How it was placed, as the POS names it (dine-in, takeaway, delivery, online, …).
+    pub channel: Option<String>,
 }
 
 /// What an order earned.
@@ -127,7 +137,7 @@ impl RefundPayload {
 }
 
 fn items_of(items: Vec<OrderItemInput>) -> Vec<orders::OrderItem> {
-    items.into_iter().map(|i| orders::OrderItem { item_id: i.item_id, name: i.name, quantity: i.quantity }).collect()
+    items.into_iter().map(|i| orders::OrderItem { item_id: i.item_id, name: i.name, quantity: i.quantity, price_cents: i.price.map(|p| p.0) }).collect()
 }
 
 /// Order mutations.
@@ -152,6 +162,9 @@ impl OrderMutation {
             order_id: input.order_id,
             amount_cents: input.amount.0,
             items: items_of(input.items),
+            occurred_at: input.occurred_at,
+            location: input.location,
+            channel: input.channel,
         };
         let out = orders::record_order(&state.db, scope(ctx), &state.policy, order).await.gql()?;
         let v = out.value;

@@ -14,7 +14,8 @@ pub struct Model {
     /// The POS order id, unique per restaurant, when the visit came from an order.
     pub order_id: Option<String>,
     pub visited_at: DateTimeUtc,
-    /// An order's lines (`[{"itemId": …, "quantity": …}]`), for reversing favourites on refund.
+    /// An order's lines (`[{"itemId": …, "quantity": …, "priceCents": …}]`), for reversing
+    /// favourites on refund.
     pub items: Option<String>,
     /// Points the order earned (orders recorded before refunds existed: none, and a refund
     /// uses the restaurant's current rate).
@@ -23,6 +24,10 @@ pub struct Model {
     pub refunded_cents: i64,
     /// The order's lines already taken back from favourites by refunds (same shape as `items`).
     pub refunded_items: Option<String>,
+    /// Where the order was placed (the POS's store or site), when it said.
+    pub location: Option<String>,
+    /// How it was placed (dine-in, takeaway, delivery, online, …), when the POS said.
+    pub channel: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,11 +5,11 @@
 //! ([`crate::rules::expiry::ExpiryPolicy::expired_by`]), never by loading every member.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait};
 
 use super::{begin_write, ledger, state};
-use crate::entities::{LedgerKind, customer};
+use crate::entities::{LedgerKind, customer, point_transaction};
 use crate::marketing::automations::Recipient;
 use crate::marketing::kinds::{Campaign, consented};
 use crate::marketing::outbox::{self, Letter};
@@ -105,4 +105,48 @@ async fn warn(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, now: Date
         report.warned += outbox::enqueue(db, &scope.restaurant_id, &letter, &[id], now).await?;
     }
     Ok(())
+}
+
+/// Undoes the expiries of the locked member `row` that an order at `order_at`, recorded late,
+/// would have prevented ([`crate::rules::orders::undoes_expiry`]): each gives its points back
+/// with a positive `EXPIRE` ledger row keyed `unexpire:ENTRY`, so a second late order does not
+/// undo it again. Returns the row as it then is.
+pub(crate) async fn undo_covered(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    p: &Programme,
+    row: customer::Model,
+    order_at: DateTime<Utc>,
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<customer::Model> {
+    use point_transaction::Column as T;
+    let expiries = point_transaction::Entity::find()
+        .filter(T::RestaurantId.eq(&scope.restaurant_id))
+        .filter(T::CustomerId.eq(row.id))
+        .filter(T::Kind.eq(LedgerKind::Expire))
+        .filter(T::Delta.lt(0))
+        .filter(T::CreatedAt.gt(order_at))
+        .all(txn)
+        .await?;
+    let mut row = row;
+    for expired in expiries.into_iter().filter(|e| crate::rules::orders::undoes_expiry(&p.expiry, order_at, e.created_at)) {
+        let key = format!("unexpire:{}", expired.id);
+        let undone = point_transaction::Entity::find().filter(T::CustomerId.eq(row.id)).filter(T::IdempotencyKey.eq(&key)).count(txn).await? > 0;
+        if undone {
+            continue;
+        }
+        let back = -expired.delta;
+        let updated = customer::Entity::update_many()
+            .col_expr(customer::Column::PointsCurrent, Expr::col(customer::Column::PointsCurrent).add(back))
+            .filter(customer::Column::Id.eq(row.id))
+            .exec_with_returning(txn)
+            .await?;
+        let Some(updated) = updated.into_iter().next() else { break };
+        let day = |at: DateTime<Utc>| at.with_timezone(&p.timezone).date_naive();
+        let reason = format!("Expiry of {} undone: order #{order_id} of {} was recorded late", day(expired.created_at), day(order_at));
+        ledger::append(txn, scope, &updated, LedgerKind::Expire, back, Some(reason), Some(key), now).await?;
+        row = updated;
+    }
+    Ok(row)
 }

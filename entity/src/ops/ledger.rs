@@ -208,15 +208,15 @@ pub async fn adjust_points<D: TransactionTrait + ConnectionTrait>(
 }
 
 /// The customers (of every restaurant) whose balances differ from their ledger's sums: current
-/// = all deltas, lifetime = positive deltas of every kind but redemptions plus the refunds'
-/// (negative) deltas, redeemed = the redemptions. Empty when every balance holds; an
+/// = all deltas, lifetime = positive deltas of every kind but redemptions and undone expiries
+/// plus the refunds' (negative) deltas, redeemed = the redemptions. Empty when every balance holds; an
 /// operator's check (after a data move, a restore).
 pub async fn unbalanced(db: &impl ConnectionTrait) -> DomainResult<Vec<i64>> {
     use sea_orm::Statement;
     let sql = "SELECT c.id FROM customers c LEFT JOIN point_transactions t ON t.customer_id = c.id
                GROUP BY c.id, c.points_current, c.points_lifetime, c.points_redeemed
                HAVING c.points_current <> CAST(COALESCE(SUM(t.delta), 0) AS BIGINT)
-                   OR c.points_lifetime <> CAST(COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN t.delta WHEN t.delta > 0 AND t.kind <> 'redeem' THEN t.delta ELSE 0 END), 0) AS BIGINT)
+                   OR c.points_lifetime <> CAST(COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN t.delta WHEN t.delta > 0 AND t.kind NOT IN ('redeem', 'expire') THEN t.delta ELSE 0 END), 0) AS BIGINT)
                    OR c.points_redeemed <> CAST(COALESCE(SUM(CASE WHEN t.kind = 'redeem' THEN -t.delta ELSE 0 END), 0) AS BIGINT)
                ORDER BY c.id";
     let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;

@@ -78,11 +78,13 @@ pub struct Policy {
     pub max_page_size: u64,
     /// Yearly rate that discounts a member's predicted value (0.1: 10 %).
     pub value_discount_rate: f64,
+    /// How many days back a live order may say it happened (`occurredAt`).
+    pub late_order_days: u32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { phone_region: country::Id::US, max_page_size: 200, value_discount_rate: 0.1 }
+        Self { phone_region: country::Id::US, max_page_size: 200, value_discount_rate: 0.1, late_order_days: crate::rules::orders::DEFAULT_LATE_DAYS }
     }
 }
 

@@ -6,10 +6,13 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
+
 use super::state::Delta;
-use super::{customers, idempotency, ledger, now, visits};
+use super::{customers, expiry, idempotency, ledger, now, visits};
 use crate::entities::{LedgerKind, Tier, favorite_item, visit};
 use crate::rules::inputs::check_amount;
+use crate::rules::orders as rules;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
 /// Most line items in one order.
@@ -18,7 +21,7 @@ pub const MAX_ITEMS: usize = 200;
 pub const MAX_QUANTITY: i64 = 1_000;
 
 /// A completed order from the POS.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct OrderInput {
     /// The member's phone number (any format the policy's region reads), or
     pub phone: Option<String>,
@@ -29,6 +32,15 @@ pub struct OrderInput {
     /// The order's final charge in cents.
     pub amount_cents: i64,
     pub items: Vec<OrderItem>,
+    /// When it happened, if before now (an order the POS queued while offline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Where it was placed (the POS's store or site).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// How it was placed (dine-in, takeaway, delivery, online, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// One line of an order.
@@ -37,6 +49,9 @@ pub struct OrderItem {
     pub item_id: String,
     pub name: Option<String>,
     pub quantity: i64,
+    /// The line's price in cents (all of its quantity), when the POS gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_cents: Option<i64>,
 }
 
 /// An order line as a visit keeps it (for refunds).
@@ -45,6 +60,8 @@ pub struct OrderItem {
 pub struct Line {
     pub item_id: String,
     pub quantity: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_cents: Option<i64>,
 }
 
 /// What recording an order returns.
@@ -79,25 +96,35 @@ pub(crate) fn check_items(items: &[OrderItem]) -> DomainResult<()> {
         if !(1..=MAX_QUANTITY).contains(&item.quantity) {
             return Err(DomainError::validation("items.quantity", format!("must be 1 to {MAX_QUANTITY}")));
         }
+        if let Some(price) = item.price_cents {
+            check_amount("items.price", price)?;
+        }
     }
     Ok(())
 }
 
-fn check(input: &OrderInput) -> DomainResult<()> {
+/// The order's checked place: `(when, location, channel)`.
+type Place = (DateTime<Utc>, Option<String>, Option<String>);
+
+fn check(input: &OrderInput, policy: &Policy, now: DateTime<Utc>) -> DomainResult<Place> {
     check_order_id(&input.order_id)?;
     check_amount("amount", input.amount_cents)?;
-    check_items(&input.items)
+    check_items(&input.items)?;
+    let at = rules::occurred_at(input.occurred_at, now, policy.late_order_days)?;
+    Ok((at, rules::name("location", input.location.as_deref())?, rules::name("channel", input.channel.as_deref())?))
 }
 
 /// Records a completed order for the member with the order's phone number or id. The order id
-/// is the idempotency key: the same order twice earns once.
+/// is the idempotency key: the same order twice earns once. An order that happened earlier
+/// (`occurred_at`) leaves the member as if it had come on time: visit dates and last activity
+/// move only as far as it reaches, and an expiry it would have prevented is undone.
 pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     db: &D,
     scope: &Scope,
     policy: &Policy,
     input: OrderInput,
 ) -> DomainResult<idempotency::Outcome<OrderOutcome>> {
-    check(&input)?;
+    let (visited_at, location, channel) = check(&input, policy, now())?;
     let customer = match (&input.phone, input.customer_id) {
         (Some(phone), None) => customers::find_by_phone(db, scope, policy, phone).await?,
         (None, Some(id)) => customers::find_by_id(db, scope, id).await?,
@@ -115,18 +142,26 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
             return Err(DomainError::invalid_state(format!("order {order_id} was already recorded on {}", v.visited_at.date_naive())));
         }
         let at = now();
-        let delta = Delta { earned: points, visit_cents: Some(input.amount_cents), ..Delta::default() };
+        let late = (visited_at < at).then_some(visited_at);
+        let delta = Delta { earned: points, visit_cents: Some(input.amount_cents), visited_at: late, ..Delta::default() };
         let reason = Some(format!("Order #{order_id}"));
         let (row, entry) = ledger::earn_in(txn, scope, &p, customer.id, delta, LedgerKind::Earn, reason, Some(key.clone()), at).await?;
-        let visit = visits::insert(txn, scope, row.id, input.amount_cents, Some(order_id.clone()), at).await?;
-        let lines: Vec<Line> = input.items.iter().map(|i| Line { item_id: i.item_id.trim().to_string(), quantity: i.quantity }).collect();
+        let visit = visits::insert(txn, scope, row.id, input.amount_cents, Some(order_id.clone()), visited_at).await?;
+        let lines: Vec<Line> =
+            input.items.iter().map(|i| Line { item_id: i.item_id.trim().to_string(), quantity: i.quantity, price_cents: i.price_cents }).collect();
         visit::Entity::update_many()
             .col_expr(visit::Column::PointsEarned, Expr::value(points))
             .col_expr(visit::Column::Items, Expr::value(serde_json::to_string(&lines).unwrap_or_default()))
+            .col_expr(visit::Column::Location, Expr::value(location.clone()))
+            .col_expr(visit::Column::Channel, Expr::value(channel.clone()))
             .filter(visit::Column::Id.eq(visit.id))
             .exec(txn)
             .await?;
-        count_items(txn, scope, row.id, &input.items, at).await?;
+        count_items(txn, scope, row.id, &input.items, visited_at).await?;
+        let row = match late {
+            Some(order_at) => expiry::undo_covered(txn, scope, &p, row, order_at, &order_id, at).await?,
+            None => row,
+        };
         Ok(OrderOutcome {
             customer_id: row.id,
             order_id: order_id.clone(),
@@ -142,7 +177,7 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
 }
 
 /// Adds the order's quantities to the customer's favourite-item counts.
-async fn count_items(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64, items: &[OrderItem], at: chrono::DateTime<chrono::Utc>) -> DomainResult<()> {
+async fn count_items(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64, items: &[OrderItem], at: DateTime<Utc>) -> DomainResult<()> {
     use favorite_item::Column as F;
     for item in items {
         let row = favorite_item::ActiveModel {
@@ -158,7 +193,11 @@ async fn count_items(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64
             .on_conflict(
                 OnConflict::columns([F::CustomerId, F::ItemId])
                     .value(F::OrderCount, Expr::col((favorite_item::Entity, F::OrderCount)).add(item.quantity))
-                    .value(F::LastOrderedAt, Expr::value(at))
+                    .value(
+                        F::LastOrderedAt,
+                        Expr::case(Expr::col((favorite_item::Entity, F::LastOrderedAt)).lt(at), at)
+                            .finally(Expr::col((favorite_item::Entity, F::LastOrderedAt))),
+                    )
                     .update_column(F::Name)
                     .to_owned(),
             )

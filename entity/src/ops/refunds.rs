@@ -155,11 +155,12 @@ async fn lines_to_reverse(txn: &impl ConnectionTrait, v: &visit::Model, input: &
     let whole = input.void || (input.items.is_empty() && row.refunded_cents >= row.amount_cents);
     let reversed = refunds::lines_to_take(&left, &requested, whole, order_id)?;
     if !reversed.is_empty() {
-        let all: Vec<Line> = refunds::add_lines(&taken, &reversed).into_iter().map(|(item_id, quantity)| Line { item_id, quantity }).collect();
+        let all: Vec<Line> =
+            refunds::add_lines(&taken, &reversed).into_iter().map(|(item_id, quantity)| Line { item_id, quantity, price_cents: None }).collect();
         let text = serde_json::to_string(&all).map_err(|e| DomainError::internal(e.to_string()))?;
         visit::Entity::update_many().col_expr(visit::Column::RefundedItems, Expr::value(text)).filter(visit::Column::Id.eq(v.id)).exec(txn).await?;
     }
-    Ok(reversed.into_iter().map(|(item_id, quantity)| Line { item_id, quantity }).collect())
+    Ok(reversed.into_iter().map(|(item_id, quantity)| Line { item_id, quantity, price_cents: None }).collect())
 }
 
 /// Takes the lines' quantities off the member's favourite-item counts (dropping items that reach

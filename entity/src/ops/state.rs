@@ -27,6 +27,21 @@ pub struct Delta {
     pub adjusted: i64,
     /// A visit with this amount in cents.
     pub visit_cents: Option<i64>,
+    /// When the visit (an order recorded late) happened, if before now: first and last visit,
+    /// member-since and last activity then move only as far as it reaches, as if it had come on
+    /// time.
+    pub visited_at: Option<DateTime<Utc>>,
+}
+
+/// The later of a nullable column and `at` (portable: SQLite's two-argument `MAX` is NULL when
+/// either is).
+fn later(col: customer::Column, at: DateTime<Utc>) -> Expr {
+    Expr::case(Expr::col(col).is_null().or(Expr::col(col).lt(at)), at).finally(Expr::col(col)).into()
+}
+
+/// The earlier of a nullable column and `at`.
+fn earlier(col: customer::Column, at: DateTime<Utc>) -> Expr {
+    Expr::case(Expr::col(col).is_null().or(Expr::col(col).gt(at)), at).finally(Expr::col(col)).into()
 }
 
 /// The scope's customer `id`, locked for the rest of the transaction (an update of its
@@ -122,7 +137,7 @@ async fn tier_up(db: &impl ConnectionTrait, row: &customer::Model, tier: crate::
 pub async fn apply(db: &impl ConnectionTrait, scope: &Scope, id: i64, delta: Delta, now: DateTime<Utc>) -> DomainResult<customer::Model> {
     use customer::Column as C;
     let mut update = customer::Entity::update_many()
-        .col_expr(C::LastActivityAt, Expr::value(now))
+        .col_expr(C::LastActivityAt, delta.visited_at.map_or_else(|| Expr::value(now), |at| later(C::LastActivityAt, at)))
         .col_expr(C::UpdatedAt, Expr::value(now))
         .filter(C::Id.eq(id))
         .filter(C::RestaurantId.eq(&scope.restaurant_id))
@@ -146,11 +161,16 @@ pub async fn apply(db: &impl ConnectionTrait, scope: &Scope, id: i64, delta: Del
         update = update.col_expr(C::PointsCurrent, Expr::col(C::PointsCurrent).add(delta.adjusted)).filter(C::PointsCurrent.gte(-delta.adjusted));
     }
     if let Some(cents) = delta.visit_cents {
-        update = update
-            .col_expr(C::TotalVisits, Expr::col(C::TotalVisits).add(1))
-            .col_expr(C::TotalSpentCents, Expr::col(C::TotalSpentCents).add(cents))
-            .col_expr(C::LastVisitAt, Expr::value(now))
-            .col_expr(C::FirstVisitAt, Func::coalesce([Expr::col(C::FirstVisitAt), Expr::value(now)]).into());
+        update = update.col_expr(C::TotalVisits, Expr::col(C::TotalVisits).add(1)).col_expr(C::TotalSpentCents, Expr::col(C::TotalSpentCents).add(cents));
+        update = match delta.visited_at {
+            Some(at) => update
+                .col_expr(C::LastVisitAt, later(C::LastVisitAt, at))
+                .col_expr(C::FirstVisitAt, earlier(C::FirstVisitAt, at))
+                .col_expr(C::MemberSince, earlier(C::MemberSince, at)),
+            None => update
+                .col_expr(C::LastVisitAt, Expr::value(now))
+                .col_expr(C::FirstVisitAt, Func::coalesce([Expr::col(C::FirstVisitAt), Expr::value(now)]).into()),
+        };
     }
     match update.exec_with_returning(db).await?.into_iter().next() {
         Some(row) => Ok(row),

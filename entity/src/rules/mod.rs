@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod locale;
 pub mod money;
 pub mod occasions;
+pub mod orders;
 pub mod paging;
 pub mod predict;
 pub mod programme;

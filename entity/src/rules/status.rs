@@ -2,13 +2,21 @@
 
 use crate::entities::CustomerStatus;
 
-/// The status after the rules ran: `blocked` stays; a visit makes anyone else `active`;
-/// otherwise dormancy moves `active` ↔ `dormant` and leaves `inactive` alone.
+/// The status after the rules ran: `blocked` stays; a visit makes anyone else `active` (or
+/// `dormant`, when it is an order recorded so late that the member is dormant even with it, as
+/// the visit on time and the dormancy job since would have left them); otherwise dormancy moves
+/// `active` ↔ `dormant` and leaves `inactive` alone.
 pub fn derived_status(current: CustomerStatus, dormant: bool, visited_now: bool) -> CustomerStatus {
     use CustomerStatus::*;
     match current {
         Blocked => Blocked,
-        _ if visited_now => Active,
+        _ if visited_now => {
+            if dormant {
+                Dormant
+            } else {
+                Active
+            }
+        }
         Active | Dormant if dormant => Dormant,
         Dormant => Active,
         other => other,
@@ -29,6 +37,7 @@ mod tests {
     fn a_visit_reactivates() {
         assert_eq!(derived_status(Dormant, false, true), Active);
         assert_eq!(derived_status(Inactive, false, true), Active);
+        assert_eq!(derived_status(Inactive, true, true), Dormant, "a visit recorded long after it happened");
     }
 
     #[test]

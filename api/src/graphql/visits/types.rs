@@ -15,13 +15,24 @@ pub struct Visit {
     pub amount: Money,
     /// The POS order id, when recorded from an order.
     pub order_id: Option<String>,
-    /// When it happened.
+    /// When it happened (an order recorded late: when the POS said it happened).
     pub visited_at: DateTime<Utc>,
+    /// Where the order was placed, when the POS said.
+    pub location: Option<String>,
+    /// How it was placed (dine-in, takeaway, delivery, online, …), when the POS said.
+    pub channel: Option<String>,
 }
 
 impl From<visit::Model> for Visit {
     fn from(m: visit::Model) -> Self {
-        Self { id: ID(m.id.to_string()), amount: Money(m.amount_cents), order_id: m.order_id, visited_at: m.visited_at }
+        Self {
+            id: ID(m.id.to_string()),
+            amount: Money(m.amount_cents),
+            order_id: m.order_id,
+            visited_at: m.visited_at,
+            location: m.location,
+            channel: m.channel,
+        }
     }
 }
 
