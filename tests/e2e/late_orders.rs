@@ -93,6 +93,33 @@ async fn a_late_order_undoes_an_expiry_it_would_have_prevented_once(backend: Bac
 
 on_both!(a_late_order_undoes_an_expiry_it_would_have_prevented_once);
 
+/// Eight late orders covering the same expiry race each other and edits of the member's
+/// profile: the expiry is undone once, every order counts, no edit is lost.
+async fn racing_late_orders_undo_an_expiry_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ann = create_customer(&app, "+14155550101", "Ann").await;
+    add_points(&app, &ann, 500).await;
+    app.data("mutation { updateRestaurant(input: { pointsExpiryMonths: 12 }) { id } }", json!({})).await;
+    let long_ago = app.instant_sql(Utc::now().checked_sub_months(Months::new(13)).unwrap());
+    app.sql(&format!("UPDATE customers SET last_activity_at = {long_ago}")).await;
+    app.sql(&format!("UPDATE restaurants SET expiry_started_at = {long_ago}")).await;
+    app.data("mutation { runJob(job: POINTS_EXPIRY) { run { changed } } }", json!({})).await;
+
+    let edit = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
+    let mut calls: Vec<(&str, Value)> = (0..8).map(|i| (ORDER, json!({ "input": order("+14155550101", &format!("R-{i}"), &at(2), 10.0, "soup") }))).collect();
+    calls.extend((0..8).map(|i| (edit, json!({ "input": { "phone": "+14155550101", "name": format!("Ann {i}") } }))));
+    let answers = futures_util::future::join_all(calls.iter().map(|(q, v)| app.gql(q, v.clone()))).await;
+    assert!(answers.iter().all(|a| a.get("errors").is_none()), "{answers:?}");
+    let c =
+        app.data("query($id: ID!) { customer(id: $id) { name loyaltyPoints { current lifetime } visitStats { totalVisits } } }", json!({ "id": ann })).await;
+    assert_eq!(c["customer"]["loyaltyPoints"], json!({ "current": 580, "lifetime": 580 }), "500 given back once, 8 orders of 10");
+    assert_eq!(c["customer"]["visitStats"]["totalVisits"], 8);
+    assert!(c["customer"]["name"].as_str().unwrap().starts_with("Ann "), "an edit's name stands: {c}");
+    assert_ledger_matches(&app).await;
+}
+
+on_both!(racing_late_orders_undo_an_expiry_once);
+
 async fn order_times_and_places_outside_the_rules_are_refused_and_write_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ann = create_customer(&app, "+14155550101", "Ann").await;
