@@ -19,6 +19,7 @@ mod first_run;
 mod hostile;
 mod http;
 mod import;
+mod import_orders;
 mod insights;
 mod late_orders;
 mod marketing;

@@ -165,6 +165,7 @@ impl OrderMutation {
             occurred_at: input.occurred_at,
             location: input.location,
             channel: input.channel,
+            imported: false,
         };
         let out = orders::record_order(&state.db, scope(ctx), &state.policy, order).await.gql()?;
         let v = out.value;

@@ -11,14 +11,12 @@ use chrono::{DateTime, Utc};
 use super::state::Delta;
 use super::{customers, expiry, idempotency, ledger, now, visits};
 use crate::entities::{LedgerKind, Tier, favorite_item, visit};
+use crate::rules::import::orders::{Member, OrderRow};
 use crate::rules::inputs::check_amount;
 use crate::rules::orders as rules;
 use crate::{DomainError, DomainResult, Policy, Scope};
 
-/// Most line items in one order.
-pub const MAX_ITEMS: usize = 200;
-/// Largest quantity of one line item.
-pub const MAX_QUANTITY: i64 = 1_000;
+pub use crate::rules::orders::{MAX_ITEMS, MAX_QUANTITY};
 
 /// A completed order from the POS.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -41,6 +39,9 @@ pub struct OrderInput {
     /// How it was placed (dine-in, takeaway, delivery, online, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// Brought in by an import: `occurred_at` may reach any time back.
+    #[serde(skip)]
+    pub imported: bool,
 }
 
 /// One line of an order.
@@ -77,13 +78,7 @@ pub struct OrderOutcome {
     pub tier: Tier,
 }
 
-pub(crate) fn check_order_id(order_id: &str) -> DomainResult<String> {
-    let order_id = order_id.trim();
-    if order_id.is_empty() || order_id.len() > 100 {
-        return Err(DomainError::validation("orderId", "must be 1 to 100 characters"));
-    }
-    Ok(order_id.to_string())
-}
+pub(crate) use crate::rules::orders::check_order_id;
 
 pub(crate) fn check_items(items: &[OrderItem]) -> DomainResult<()> {
     if items.len() > MAX_ITEMS {
@@ -110,7 +105,8 @@ fn check(input: &OrderInput, policy: &Policy, now: DateTime<Utc>) -> DomainResul
     check_order_id(&input.order_id)?;
     check_amount("amount", input.amount_cents)?;
     check_items(&input.items)?;
-    let at = rules::occurred_at(input.occurred_at, now, policy.late_order_days)?;
+    let window = (!input.imported).then_some(policy.late_order_days);
+    let at = rules::occurred_at(input.occurred_at, now, window)?;
     Ok((at, rules::name("location", input.location.as_deref())?, rules::name("channel", input.channel.as_deref())?))
 }
 
@@ -205,4 +201,56 @@ async fn count_items(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64
             .await?;
     }
     Ok(())
+}
+
+/// What importing an order did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    Recorded,
+    /// The order id was recorded before: nothing changed.
+    AlreadyThere,
+    /// A dry run: the member exists and the order would be recorded.
+    WouldRecord,
+}
+
+/// Records an imported order (`loyalty import orders`) as [`record_order`] does, for the
+/// member with the row's external id or phone, at the row's time however long ago; an order id
+/// recorded before changes nothing. A dry run only finds the member. An unknown member is
+/// `NotFound`.
+pub async fn import<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, policy: &Policy, row: &OrderRow, dry_run: bool) -> DomainResult<Imported> {
+    let lookup = match &row.member {
+        Member::External(id) => customers::Lookup::ExternalId(id.clone()),
+        Member::Phone(phone) => customers::Lookup::Phone(phone.clone()),
+    };
+    let what = lookup.to_string();
+    let projection = customers::Projection::only([crate::entities::customer::Column::Id]);
+    let member = customers::find(db, scope, policy, lookup, &projection).await?.ok_or_else(|| DomainError::not_found(what))?;
+    if dry_run {
+        let recorded = visit::Entity::find()
+            .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
+            .filter(visit::Column::OrderId.eq(&row.order_id))
+            .one(db)
+            .await?
+            .is_some();
+        return Ok(if recorded { Imported::AlreadyThere } else { Imported::WouldRecord });
+    }
+    let items =
+        row.lines.iter().map(|l| OrderItem { item_id: l.item_id.clone(), name: l.name.clone(), quantity: l.quantity, price_cents: l.price_cents }).collect();
+    let input = OrderInput {
+        customer_id: Some(member.id),
+        order_id: row.order_id.clone(),
+        amount_cents: row.amount_cents,
+        items,
+        occurred_at: Some(row.occurred_at),
+        location: row.location.clone(),
+        channel: row.channel.clone(),
+        imported: true,
+        ..OrderInput::default()
+    };
+    match record_order(db, scope, policy, input).await {
+        Ok(out) if out.replayed => Ok(Imported::AlreadyThere),
+        Ok(_) => Ok(Imported::Recorded),
+        Err(DomainError::InvalidState { .. }) => Ok(Imported::AlreadyThere),
+        Err(e) => Err(e),
+    }
 }

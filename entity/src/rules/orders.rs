@@ -14,16 +14,31 @@ pub const CLOCK_SKEW: Duration = Duration::minutes(5);
 pub const DEFAULT_LATE_DAYS: u32 = 30;
 /// Longest location or channel name.
 pub const MAX_NAME: usize = 100;
+/// Most line items in one order.
+pub const MAX_ITEMS: usize = 200;
+/// Largest quantity of one line item.
+pub const MAX_QUANTITY: i64 = 1_000;
+
+/// An order id: trimmed, 1 to 100 characters.
+pub fn check_order_id(order_id: &str) -> DomainResult<String> {
+    let order_id = order_id.trim();
+    if order_id.is_empty() || order_id.len() > 100 {
+        return Err(DomainError::validation("orderId", "must be 1 to 100 characters"));
+    }
+    Ok(order_id.to_string())
+}
 
 /// When an order happened: `occurred_at` (at most [`CLOCK_SKEW`] ahead of `now`, at most
-/// `late_days` behind it) or `now`. Truncated to microseconds, as stored.
-pub fn occurred_at(occurred_at: Option<DateTime<Utc>>, now: DateTime<Utc>, late_days: u32) -> DomainResult<DateTime<Utc>> {
+/// `late_days` behind it; imports: no bound) or `now`. Truncated to microseconds, as stored.
+pub fn occurred_at(occurred_at: Option<DateTime<Utc>>, now: DateTime<Utc>, late_days: Option<u32>) -> DomainResult<DateTime<Utc>> {
     let Some(at) = occurred_at else { return Ok(now) };
     let at = chrono::DurationRound::duration_trunc(at, Duration::microseconds(1)).unwrap_or(at);
     if at > now + CLOCK_SKEW {
         return Err(DomainError::validation("occurredAt", format!("{} is in the future (the service's clock says {})", at.to_rfc3339(), now.to_rfc3339())));
     }
-    if at < now - Duration::days(i64::from(late_days)) {
+    if let Some(late_days) = late_days
+        && at < now - Duration::days(i64::from(late_days))
+    {
         return Err(DomainError::validation(
             "occurredAt",
             format!("is more than {late_days} days ago; older orders are brought in with `loyalty import orders`"),
@@ -58,14 +73,16 @@ mod tests {
 
     #[test]
     fn an_order_may_be_a_little_ahead_and_up_to_the_window_behind() {
-        assert_eq!(occurred_at(None, now(), 30).unwrap(), now());
-        assert_eq!(occurred_at(Some(now() + Duration::minutes(4)), now(), 30).unwrap(), now(), "a fast POS clock counts as now");
-        let err = occurred_at(Some(now() + Duration::minutes(6)), now(), 30).unwrap_err();
+        assert_eq!(occurred_at(None, now(), Some(30)).unwrap(), now());
+        assert_eq!(occurred_at(Some(now() + Duration::minutes(4)), now(), Some(30)).unwrap(), now(), "a fast POS clock counts as now");
+        let err = occurred_at(Some(now() + Duration::minutes(6)), now(), Some(30)).unwrap_err();
         assert!(err.to_string().starts_with("occurredAt: 2026-06-15T12:06:00+00:00 is in the future"), "{err}");
         let late = now() - Duration::days(30) + Duration::seconds(1);
-        assert_eq!(occurred_at(Some(late), now(), 30).unwrap(), late);
-        let err = occurred_at(Some(now() - Duration::days(31)), now(), 30).unwrap_err();
+        assert_eq!(occurred_at(Some(late), now(), Some(30)).unwrap(), late);
+        let err = occurred_at(Some(now() - Duration::days(31)), now(), Some(30)).unwrap_err();
         assert_eq!(err.to_string(), "occurredAt: is more than 30 days ago; older orders are brought in with `loyalty import orders`");
+        let years = now() - Duration::days(3_000);
+        assert_eq!(occurred_at(Some(years), now(), None).unwrap(), years, "an import reaches any time back");
     }
 
     #[test]

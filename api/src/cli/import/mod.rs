@@ -1,7 +1,9 @@
 //! `loyalty import customers FILE`: members from another system into --restaurant, read as a
 //! stream (CSV or JSON Lines, [`read`]) and written in batches ([`entity::ops::import`]), with a
-//! progress bar on a terminal and the refused rows in a report beside the file ([`report`]).
+//! progress bar on a terminal and the refused rows in a report beside the file ([`report`]);
+//! `loyalty import orders FILE` ([`orders`]) their orders.
 
+mod orders;
 mod read;
 mod report;
 
@@ -37,6 +39,20 @@ pub enum ImportCommand {
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=5000))]
         batch: u64,
     },
+    /// Import orders from FILE (CSV or JSON Lines): orderId, the member's externalId or phone,
+    /// occurredAt, amount, location, channel, items. Each is recorded as `recordOrder` records
+    /// an order at its own time, however long ago, so the members end as if every order had
+    /// come on time, whatever the file's order; keyed by orderId: importing again changes
+    /// nothing. Refused rows are listed in FILE.errors.jsonl.
+    Orders {
+        file: PathBuf,
+        /// The file's format (by default from its extension: .csv, or .jsonl / .ndjson).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Check every row and find its member; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// A file format [`read`] reads.
@@ -47,6 +63,11 @@ pub enum Format {
 }
 
 impl Format {
+    /// `given`, or the format `file`'s extension names.
+    fn for_file(given: Option<Self>, file: &Path) -> anyhow::Result<Self> {
+        given.or_else(|| Self::of(file)).context("name the file's format with --format csv or --format jsonl (its extension does not tell)")
+    }
+
     fn of(file: &Path) -> Option<Self> {
         match file.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(Self::Csv),
@@ -67,14 +88,13 @@ struct Tally {
 
 /// Runs the command.
 pub async fn run(config: &Config, action: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Customers { file, format, dry_run, batch } = action;
-    let format = format.or_else(|| Format::of(&file)).context("name the file's format with --format csv or --format jsonl (its extension does not tell)")?;
-    let (db, vault) = super::connect::data_and_keys(config).await?;
-    if entity::ops::restaurants::ensure(&db, &config.restaurant, &config.restaurant_defaults()).await? {
-        eprintln!("restaurant {:?} created with the default settings (`loyalty restaurants update` changes them)", config.restaurant);
-    }
-    let scope = Scope::new(config.restaurant.clone(), "import", vault);
-    let rows = read::rows(format, &file)?;
+    let (file, format, dry_run, batch) = match action {
+        ImportCommand::Customers { file, format, dry_run, batch } => (file, format, dry_run, batch),
+        ImportCommand::Orders { file, format, dry_run } => return orders::run(config, &file, Format::for_file(format, &file)?, dry_run).await,
+    };
+    let format = Format::for_file(format, &file)?;
+    let (db, scope) = open(config).await?;
+    let rows = read::rows(format, &file, &entity::rules::import::FIELDS)?;
     let mut report = Report::create(&file)?;
     let bar = progress(rows.size);
     let started = Instant::now();
@@ -96,6 +116,15 @@ pub async fn run(config: &Config, action: ImportCommand) -> anyhow::Result<()> {
     let refused = report.finish()?;
     println!("{}", summary(&tally, dry_run, &config.restaurant, started.elapsed().as_secs_f64(), refused.as_deref()));
     Ok(())
+}
+
+/// The database and the scope of --restaurant (created with the default settings if new).
+async fn open(config: &Config) -> anyhow::Result<(DatabaseConnection, Scope)> {
+    let (db, vault) = super::connect::data_and_keys(config).await?;
+    if entity::ops::restaurants::ensure(&db, &config.restaurant, &config.restaurant_defaults()).await? {
+        eprintln!("restaurant {:?} created with the default settings (`loyalty restaurants update` changes them)", config.restaurant);
+    }
+    Ok((db, Scope::new(config.restaurant.clone(), "import", vault)))
 }
 
 /// Writes (or, dry, decides) the rows gathered so far, and empties `pending`.

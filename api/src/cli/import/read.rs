@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::Context as _;
-use entity::rules::import::{Cell, FIELDS, RawRow, RowError};
+use entity::rules::import::{Cell, RawRow, RowError};
 use serde_json::Value;
 
 use super::Format;
@@ -35,22 +35,22 @@ impl Iterator for Rows {
     }
 }
 
-/// The rows of `file`, read as `format`.
-pub fn rows(format: Format, file: &Path) -> anyhow::Result<Rows> {
+/// The rows of `file`, read as `format`; a CSV header may name only `fields`.
+pub fn rows(format: Format, file: &Path, fields: &'static [&'static str]) -> anyhow::Result<Rows> {
     let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
     let inner = match format {
-        Format::Csv => csv_rows(file)?,
+        Format::Csv => csv_rows(file, fields)?,
         Format::Jsonl => json_lines(File::open(file).with_context(|| format!("opening {}", file.display()))?),
     };
     Ok(Rows { size, inner })
 }
 
-fn csv_rows(file: &Path) -> anyhow::Result<Box<dyn Iterator<Item = Read>>> {
+fn csv_rows(file: &Path, fields: &[&str]) -> anyhow::Result<Box<dyn Iterator<Item = Read>>> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(file).with_context(|| format!("opening {}", file.display()))?;
     let headers: Vec<String> = reader.headers().context("reading the CSV header row")?.iter().map(str::to_string).collect();
-    let unknown: Vec<&str> = headers.iter().map(String::as_str).filter(|h| !FIELDS.contains(h)).collect();
+    let unknown: Vec<&str> = headers.iter().map(String::as_str).filter(|h| !fields.contains(h)).collect();
     if !unknown.is_empty() {
-        anyhow::bail!("the header row names columns a member does not have: {} (the fields are: {})", unknown.join(", "), FIELDS.join(", "));
+        anyhow::bail!("the header row names columns the rows do not have: {} (the fields are: {})", unknown.join(", "), fields.join(", "));
     }
     if let Some(h) = headers.iter().enumerate().find_map(|(i, h)| headers[..i].contains(h).then_some(h)) {
         anyhow::bail!("the header row names the column {h} twice");

@@ -34,6 +34,45 @@ impl RowError {
     }
 }
 
+/// A row's fields by name, for a check; made only when the row names no other field.
+pub(crate) struct Fields<'a> {
+    raw: &'a RawRow,
+}
+
+impl<'a> Fields<'a> {
+    /// The row's fields, refused when one is not among `known` (the fields of `what`).
+    pub(crate) fn new(raw: &'a RawRow, known: &[&str], what: &str) -> Result<Self, RowError> {
+        if let Some((name, value)) = raw.iter().find(|(name, _)| !known.contains(&name.as_str())) {
+            return Err(RowError::new(name, format!("is not a field of {what} (fields: {})", known.join(", ")), Some(value)));
+        }
+        Ok(Self { raw })
+    }
+
+    /// The value of `name`, if the row has it.
+    pub(crate) fn get(&self, name: &str) -> Option<&'a Cell> {
+        self.raw.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The single value of `name`, trimmed; none when absent or empty.
+    pub(crate) fn text(&self, name: &str) -> Result<Option<&'a str>, RowError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Cell::Text(t)) => Ok(Some(t.trim()).filter(|t| !t.is_empty())),
+            Some(list) => Err(RowError::new(name, "must be a single value, not a list", Some(list))),
+        }
+    }
+
+    /// The single value of `name`, which the row must have.
+    pub(crate) fn required(&self, name: &str) -> Result<&'a str, RowError> {
+        self.text(name)?.ok_or_else(|| RowError::new(name, "is required", None))
+    }
+
+    /// An error of `name` with its value's shape.
+    pub(crate) fn error(&self, name: &str, reason: impl std::fmt::Display) -> RowError {
+        RowError::new(name, reason, self.get(name))
+    }
+}
+
 /// The consent flags a row may grant (each false unless the row says true).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Consent {
@@ -98,19 +137,11 @@ pub const FIELDS: [&str; 18] = [
 
 /// Checks `raw` (phone numbers without `+country` read in `region`; dates not after `now`).
 pub fn check_member(raw: &RawRow, region: country::Id, now: DateTime<Utc>) -> Result<MemberRow, RowError> {
-    if let Some((name, value)) = raw.iter().find(|(name, _)| !FIELDS.contains(&name.as_str())) {
-        return Err(RowError::new(name, format!("is not a field of a member (fields: {})", FIELDS.join(", ")), Some(value)));
-    }
-    let get = |name: &str| raw.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-    let text = |name: &'static str| -> Result<Option<&str>, RowError> {
-        match get(name) {
-            None => Ok(None),
-            Some(Cell::Text(t)) => Ok(Some(t.trim()).filter(|t| !t.is_empty())),
-            Some(list) => Err(RowError::new(name, "must be a single value, not a list", Some(list))),
-        }
-    };
+    let row = Fields::new(raw, &FIELDS, "a member")?;
+    let get = |name: &str| row.get(name);
+    let text = |name: &'static str| row.text(name);
     let contact_err = |name: &'static str| move |e: ContactError| RowError::new(name, e, get(name));
-    let required = |name: &'static str| text(name)?.ok_or_else(|| RowError::new(name, "is required", None));
+    let required = |name: &'static str| row.required(name);
     let today = now.date_naive();
     let date = |name: &'static str| -> Result<Option<NaiveDate>, RowError> {
         text(name)?
@@ -228,6 +259,8 @@ fn shape_of(cell: &Cell) -> String {
         Cell::List(items) => format!("[{}]", items.iter().map(|i| shape(i)).collect::<Vec<_>>().join(", ")),
     }
 }
+
+pub mod orders;
 
 #[cfg(test)]
 mod tests;

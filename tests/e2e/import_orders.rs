@@ -1,0 +1,102 @@
+//! `loyalty import orders`: a restaurant's past orders, each at its own time however long ago,
+//! in any order: members end as if every order had come on time; importing again records
+//! nothing twice; refused rows are reported by field; a dry run writes nothing; a member of
+//! another restaurant is never matched.
+
+use serde_json::{Value, json};
+
+use crate::harness::TestApp;
+use crate::{assert_ledger_matches, both};
+
+const MEMBERS: &str = "mutation { importCustomers(rows: [
+    { externalId: \"pos-1\", phone: \"+14155550171\", name: \"Ann Past\" },
+    { externalId: \"pos-2\", phone: \"+14155550172\", name: \"Bob Past\" }]) { created } }";
+
+/// Orders out of time order; line 6 has a bad amount, line 7 an unknown member.
+const CSV: &str = "\
+orderId,externalId,phone,occurredAt,amount,location,channel,items
+P-3,pos-1,,2024-06-01T19:00:00Z,30.00,Harbour St,dine-in,soup:2:12.50;bread
+P-1,pos-1,,2019-03-01T18:30:00Z,12.50,Harbour St,takeaway,soup
+P-2,,(415) 555-0171,2021-11-20T12:00:00+01:00,980.00,Market Sq,dine-in,steak:1:980
+P-4,pos-2,,2025-01-05T20:00:00Z,8.00,,delivery,
+P-5,pos-2,,2025-01-06T20:00:00Z,abc,,,
+P-6,pos-9,,2025-01-07T20:00:00Z,5.00,,,
+";
+
+const STATE: &str = "query($phone: String!) { findCustomer(phone: $phone) { loyaltyTier memberSince
+    loyaltyPoints { current lifetime } visitStats { totalVisits firstVisit lastVisit totalSpent }
+    preferences { favoriteItems { items { itemId orderCount } } }
+    visits(first: 5) { items { orderId visitedAt location channel } } } }";
+
+fn file(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("loyalty-import-orders-{}", app.base.rsplit(':').next().unwrap_or("0")));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn import(app: &TestApp, path: &std::path::Path, extra: &[&str]) -> String {
+    let mut args = vec!["import", "orders", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    app.cli(&args).await
+}
+
+both!(past_orders_arrive_at_their_own_times_and_once, |app| async move {
+    app.data(MEMBERS, json!({})).await;
+    let other = app.create_key("elsewhere", "admin").await;
+    let (_, body) = app
+        .gql_as(Some(&other), "mutation { importCustomers(rows: [{ externalId: \"pos-9\", phone: \"+14155550179\", name: \"Zed\" }]) { created } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["importCustomers"]["created"], 1);
+    let path = file(&app, "orders.csv", CSV);
+
+    let dry = import(&app, &path, &["--dry-run"]).await;
+    assert!(dry.contains("would record 4 orders") && dry.contains("2 refused"), "{dry}");
+    let before = app.data(STATE, json!({ "phone": "+14155550171" })).await;
+    assert_eq!(before["findCustomer"]["visitStats"]["totalVisits"], 0, "a dry run writes nothing");
+
+    let out = import(&app, &path, &[]).await;
+    assert!(out.contains("recorded 4 orders") && out.contains("0 already recorded") && out.contains("2 refused"), "{out}");
+    let report = std::fs::read_to_string(format!("{}.errors.jsonl", path.display())).unwrap();
+    let refused: Vec<Value> = report.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!((refused[0]["line"].as_u64(), refused[0]["field"].as_str()), (Some(6), Some("amount")));
+    assert_eq!(
+        refused[1],
+        json!({ "line": 7, "field": "externalId", "reason": "no member of the restaurant has it (import the members first)", "shape": "" }),
+        "another restaurant's member with that externalId is not matched"
+    );
+
+    let ann = app.data(STATE, json!({ "phone": "+14155550171" })).await["findCustomer"].clone();
+    assert_eq!(ann["visitStats"]["totalVisits"], 3);
+    assert_eq!(ann["visitStats"]["totalSpent"], 1022.5);
+    assert_eq!(ann["visitStats"]["firstVisit"], "2019-03-01T18:30:00+00:00");
+    assert_eq!(ann["visitStats"]["lastVisit"], "2024-06-01T19:00:00+00:00");
+    assert_eq!(ann["memberSince"], "2019-03-01T18:30:00+00:00", "a member since the first order");
+    assert_eq!(ann["loyaltyPoints"], json!({ "current": 1022, "lifetime": 1022 }));
+    assert_eq!(ann["loyaltyTier"], "SILVER");
+    assert_eq!(
+        ann["preferences"]["favoriteItems"]["items"],
+        json!([{ "itemId": "soup", "orderCount": 3 }, { "itemId": "bread", "orderCount": 1 }, { "itemId": "steak", "orderCount": 1 }])
+    );
+    assert_eq!(
+        ann["visits"]["items"][0],
+        json!({ "orderId": "P-3", "visitedAt": "2024-06-01T19:00:00+00:00", "location": "Harbour St", "channel": "dine-in" })
+    );
+    assert_eq!(ann["visits"]["items"][1]["visitedAt"], "2021-11-20T11:00:00+00:00", "newest first by when they happened");
+
+    let again = import(&app, &path, &[]).await;
+    assert!(again.contains("recorded 0 orders") && again.contains("4 already recorded"), "{again}");
+    let jsonl = file(
+        &app,
+        "more.jsonl",
+        "{\"orderId\":\"P-7\",\"externalId\":\"pos-2\",\"occurredAt\":\"2025-02-01T12:00:00Z\",\"amount\":20,\"items\":[{\"itemId\":\"tea\",\"name\":\"Green tea\",\"quantity\":2,\"price\":20}]}\n",
+    );
+    let out = import(&app, &jsonl, &[]).await;
+    assert!(out.contains("recorded 1 orders") && out.contains("none refused"), "{out}");
+    let bob = app.data(STATE, json!({ "phone": "+14155550172" })).await["findCustomer"].clone();
+    assert_eq!((bob["visitStats"]["totalVisits"].as_i64(), bob["loyaltyPoints"]["current"].as_i64()), (Some(2), Some(28)));
+    let (_, theirs) = app.gql_as(Some(&other), STATE, json!({ "phone": "+14155550179" })).await;
+    assert_eq!(theirs["data"]["findCustomer"]["visitStats"]["totalVisits"], 0, "another restaurant's member is untouched");
+    assert_ledger_matches(&app).await;
+});
