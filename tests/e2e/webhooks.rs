@@ -254,3 +254,46 @@ crate::both!(bad_endpoints_are_refused_and_nothing_is_written, |app| async move 
     assert_eq!(code, "NOT_FOUND");
     assert_eq!(app.data("{ webhookEndpoints { id } }", json!({})).await["webhookEndpoints"], json!([]), "nothing was written");
 });
+
+// Tier changes, vouchers and refunds are events too, each in its change's transaction, with
+// ids and what changed (never a voucher's code).
+crate::both!(tiers_vouchers_and_refunds_are_events, |app| async move {
+    let created =
+        app.data("mutation { createWebhookEndpoint(url: \"https://hooks.example.com/loyalty\", events: [\"*\"]) { endpoint { id } } }", json!({})).await;
+    let endpoint = created["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap().to_string();
+    app.sql(&format!("UPDATE webhook_endpoints SET active_from = {} WHERE id = {endpoint}", app.days_ago_sql(1))).await;
+    let ann = create_customer(&app, "+14155550101", "Ann").await;
+    let order = "mutation($input: OrderInput!) { recordOrder(input: $input) { tier } }";
+    let silver = app.data(order, json!({ "input": { "customerId": ann, "orderId": "A-1", "amount": 1200 } })).await;
+    assert_eq!(silver["recordOrder"]["tier"], "SILVER");
+    let reward = app
+        .data("mutation { createReward(input: { name: \"Free tiramisu\", pointsCost: 100, kind: FREE_ITEM, itemId: \"tiramisu\" }) { id } }", json!({}))
+        .await;
+    let redeem = "mutation($c: ID!, $r: ID!) { redeemReward(customerId: $c, rewardId: $r) { voucher { code } } }";
+    let vars = json!({ "c": ann, "r": reward["createReward"]["id"] });
+    let first = app.data(redeem, vars.clone()).await["redeemReward"]["voucher"]["code"].as_str().unwrap().to_string();
+    let second = app.data(redeem, vars).await["redeemReward"]["voucher"]["code"].as_str().unwrap().to_string();
+    app.data("mutation($c: String!) { useVoucher(code: $c, orderId: \"A-2\") { replayed } }", json!({ "c": first })).await;
+    app.data("mutation($c: String!) { voidVoucher(code: $c) { status } }", json!({ "c": second })).await;
+    app.data("mutation { refundOrder(input: { orderId: \"A-1\", amount: 1100 }) { refunded } }", json!({})).await;
+
+    let log = app.data("query($e: ID!) { webhookDeliveries(endpointId: $e, first: 50) { items { eventType payload } } }", json!({ "e": endpoint })).await;
+    let items = log["webhookDeliveries"]["items"].as_array().unwrap().clone();
+    let of = |t: &str| {
+        items
+            .iter()
+            .filter(|d| d["eventType"] == t)
+            .map(|d| serde_json::from_str::<Value>(d["payload"].as_str().unwrap()).unwrap()["data"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of("tier.changed").first().map(|d| (d["from"].clone(), d["to"].clone())), Some((json!("bronze"), json!("silver"))), "{items:#?}");
+    assert_eq!(of("voucher.issued").len(), 2);
+    let used = &of("voucher.redeemed")[0];
+    assert_eq!((used["status"].as_str(), used["redeemedOrderId"].as_str(), used["customerId"].as_str()), (Some("redeemed"), Some("A-2"), Some(ann.as_str())));
+    assert_eq!(of("voucher.voided")[0]["status"], "voided");
+    let refund = &of("order.refunded")[0];
+    assert_eq!((refund["orderId"].as_str(), refund["refundedCents"].as_i64()), (Some("A-1"), Some(110_000)));
+    let vouchers: Vec<&Value> = items.iter().filter(|d| d["eventType"].as_str().unwrap().starts_with("voucher.")).collect();
+    let text = serde_json::to_string(&vouchers).unwrap();
+    assert!(!text.contains(&first) && !text.contains(&second), "no voucher event carries the code that redeems it");
+});

@@ -115,6 +115,12 @@ pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(
         }
         let details =
             json!({ "orderId": order_id, "refundedCents": amount, "pointsReversed": points, "pointsNotRecovered": not_recovered, "void": input.void });
+        let event = if input.void { "order.voided" } else { "order.refunded" };
+        let mut data = super::webhooks::events::member(&row);
+        if let (Some(d), Some(more)) = (data.as_object_mut(), details.as_object()) {
+            d.extend(more.clone());
+        }
+        super::webhooks::events::record(txn, scope, event, data, at).await?;
         audit::record(
             txn,
             scope,

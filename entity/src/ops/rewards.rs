@@ -221,7 +221,9 @@ async fn issue(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64, rewa
             voided_at: Set(None),
             ..Default::default()
         };
-        return Ok(row.insert(txn).await?);
+        let v = row.insert(txn).await?;
+        super::webhooks::events::record(txn, scope, "voucher.issued", super::webhooks::events::voucher(&v), at).await?;
+        return Ok(v);
     }
     Err(DomainError::internal("no free voucher code after 8 tries"))
 }
@@ -262,11 +264,15 @@ pub async fn issue_benefit(db: &impl ConnectionTrait, scope: &Scope, customer_id
         period_key: Set(Some(benefit.period_key.clone())),
         ..Default::default()
     };
-    voucher::Entity::insert(row)
+    let inserted = voucher::Entity::insert(row)
         .on_conflict(OnConflict::columns([V::CustomerId, V::Source, V::PeriodKey]).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    existing().await?.ok_or_else(|| DomainError::internal("benefit voucher missing after insert"))
+    let v = existing().await?.ok_or_else(|| DomainError::internal("benefit voucher missing after insert"))?;
+    if inserted == 1 {
+        super::webhooks::events::record(db, scope, "voucher.issued", super::webhooks::events::voucher(&v), at).await?;
+    }
+    Ok(v)
 }
 
 /// A member's vouchers, newest first.
@@ -315,7 +321,12 @@ fn problem(v: &voucher::Model, problem: VoucherProblem) -> DomainError {
 /// `ALREADY_REDEEMED`, an expired voucher `VOUCHER_EXPIRED`. A retry for the same order returns
 /// the voucher as that use left it (`replayed`), so a POS may repeat the call safely. The
 /// conditional update makes concurrent uses succeed once.
-pub async fn use_voucher(db: &impl ConnectionTrait, scope: &Scope, code: &str, order_id: &str) -> DomainResult<idempotency::Outcome<voucher::Model>> {
+pub async fn use_voucher<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    code: &str,
+    order_id: &str,
+) -> DomainResult<idempotency::Outcome<voucher::Model>> {
     let order_id = super::orders::check_order_id(order_id)?;
     let v = find(db, scope, code).await?;
     let replay = |v: voucher::Model| idempotency::Outcome { value: v, replayed: true };
@@ -324,6 +335,7 @@ pub async fn use_voucher(db: &impl ConnectionTrait, scope: &Scope, code: &str, o
     }
     let at = now();
     rewards::usable(&v, at).map_err(|p| problem(&v, p))?;
+    let txn = begin_write(db).await?;
     let used = voucher::Entity::update_many()
         .col_expr(voucher::Column::Status, Expr::value(VoucherStatus::Redeemed))
         .col_expr(voucher::Column::RedeemedAt, Expr::value(at))
@@ -331,8 +343,12 @@ pub async fn use_voucher(db: &impl ConnectionTrait, scope: &Scope, code: &str, o
         .filter(voucher::Column::Id.eq(v.id))
         .filter(voucher::Column::Status.eq(VoucherStatus::Issued))
         .filter(voucher::Column::ExpiresAt.gt(at))
-        .exec_with_returning(db)
+        .exec_with_returning(&txn)
         .await?;
+    if let Some(after) = used.first() {
+        super::webhooks::events::record(&txn, scope, "voucher.redeemed", super::webhooks::events::voucher(after), at).await?;
+    }
+    txn.commit().await?;
     match used.into_iter().next() {
         Some(after) => Ok(idempotency::Outcome { value: after, replayed: false }),
         // Another terminal used (or voided) it between the check and the update: a concurrent
@@ -389,6 +405,7 @@ pub async fn void_voucher<D: TransactionTrait + ConnectionTrait>(db: &D, scope: 
             .await?;
     }
     let after = find(&txn, scope, code).await?;
+    super::webhooks::events::record(&txn, scope, "voucher.voided", super::webhooks::events::voucher(&after), at).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -89,7 +89,11 @@ pub async fn unearn(
             .col_expr(C::FirstVisitAt, Expr::value(first))
             .col_expr(C::LastVisitAt, Expr::value(last));
     }
-    update.exec_with_returning(db).await?.into_iter().next().ok_or_else(|| DomainError::not_found(format!("customer {}", c.id)))
+    let row = update.exec_with_returning(db).await?.into_iter().next().ok_or_else(|| DomainError::not_found(format!("customer {}", c.id)))?;
+    if row.tier != c.tier {
+        tier_event(db, &row, c.tier, now).await?;
+    }
+    Ok(row)
 }
 
 /// A member's first and last visit, if any.
@@ -204,10 +208,22 @@ pub async fn refresh(db: &impl ConnectionTrait, p: &Programme, row: customer::Mo
     if tier == row.tier && status == row.status {
         return Ok(row);
     }
+    let from = row.tier;
     let mut active: customer::ActiveModel = row.into();
     active.tier = Set(tier);
     active.status = Set(status);
-    Ok(active.update(db).await?)
+    let row = active.update(db).await?;
+    if tier != from {
+        tier_event(db, &row, from, now).await?;
+    }
+    Ok(row)
+}
+
+/// The `tier.changed` webhook event of `row`, whose tier was `from`.
+pub(crate) async fn tier_event(db: &impl ConnectionTrait, row: &customer::Model, from: crate::entities::Tier, at: DateTime<Utc>) -> DomainResult<()> {
+    use crate::ops::webhooks::events;
+    events::record_for(db, &row.restaurant_id, "tier.changed", events::tier_changed(row, from), at).await?;
+    Ok(())
 }
 
 /// The automatic tags and segments of a member just written (none yet), for a batch to insert

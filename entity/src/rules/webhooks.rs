@@ -25,6 +25,12 @@ pub const EVENTS: &[&str] = &[
     "points.adjusted",
     "points.expired",
     "points.refunded",
+    "tier.changed",
+    "voucher.issued",
+    "voucher.redeemed",
+    "voucher.voided",
+    "order.refunded",
+    "order.voided",
 ];
 
 /// Longest URL accepted.

@@ -58,9 +58,14 @@ async fn listening(db: &impl ConnectionTrait, restaurant: &str) -> DomainResult<
 /// personal values) at `at`, one delivery per enabled, active endpoint of the scope that
 /// receives it.
 pub async fn record(db: &impl ConnectionTrait, scope: &Scope, event: &str, data: Value, at: DateTime<Utc>) -> DomainResult<u64> {
+    record_for(db, &scope.restaurant_id, event, data, at).await
+}
+
+/// [`record`] for restaurant `restaurant` (a rule that holds a member's row, not a scope).
+pub async fn record_for(db: &impl ConnectionTrait, restaurant: &str, event: &str, data: Value, at: DateTime<Utc>) -> DomainResult<u64> {
     use webhook_delivery::Column as D;
     use webhook_endpoint::Column as E;
-    if !listening(db, &scope.restaurant_id).await? {
+    if !listening(db, restaurant).await? {
         return Ok(0);
     }
     let id = event_id();
@@ -72,7 +77,7 @@ pub async fn record(db: &impl ConnectionTrait, scope: &Scope, event: &str, data:
         .add(E::Events.like(format!("%,{event}")))
         .add(E::Events.like(format!("%,{event},%")));
     let endpoints = Query::select()
-        .expr(Expr::value(scope.restaurant_id.clone()))
+        .expr(Expr::value(restaurant.to_string()))
         .column(E::Id)
         .expr(Expr::value(id))
         .expr(Expr::value(event))
@@ -82,7 +87,7 @@ pub async fn record(db: &impl ConnectionTrait, scope: &Scope, event: &str, data:
         .expr(Expr::value(0))
         .expr(Expr::value(at))
         .from(webhook_endpoint::Entity)
-        .and_where(E::RestaurantId.eq(&scope.restaurant_id))
+        .and_where(E::RestaurantId.eq(restaurant))
         .and_where(E::Enabled.eq(true))
         .and_where(E::ActiveFrom.lte(at))
         .cond_where(listens)
@@ -106,4 +111,26 @@ fn event_id() -> String {
 /// Who an event is about: the member's id here and in the system it came from.
 pub fn member(row: &crate::entities::customer::Model) -> Value {
     json!({ "customerId": row.id.to_string(), "externalId": row.external_id })
+}
+
+/// A member's tier moved from `from` to the row's.
+pub fn tier_changed(row: &crate::entities::customer::Model, from: crate::entities::Tier) -> Value {
+    let tier = |t: crate::entities::Tier| sea_orm::ActiveEnum::to_value(&t);
+    json!({ "customerId": row.id.to_string(), "externalId": row.external_id, "from": tier(from), "to": tier(row.tier) })
+}
+
+/// A voucher as receivers hear of it: ids, what it gives and its state (never its code, which
+/// redeems it).
+pub fn voucher(v: &crate::entities::voucher::Model) -> Value {
+    json!({
+        "voucherId": v.id.to_string(),
+        "customerId": v.customer_id.to_string(),
+        "rewardId": v.reward_id.map(|r| r.to_string()),
+        "source": v.source,
+        "title": v.title,
+        "pointsCost": v.points_cost,
+        "status": sea_orm::ActiveEnum::to_value(&v.status),
+        "expiresAt": v.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "redeemedOrderId": v.redeemed_order_id,
+    })
 }
