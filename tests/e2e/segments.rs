@@ -83,3 +83,38 @@ both!(automatic_segments_follow_the_rules, |app| async move {
     let segs = app.data("{ segments { items { name customerCount } } }", json!({})).await["segments"]["items"].clone();
     assert!(segs.as_array().unwrap().contains(&json!({ "name": "regulars", "customerCount": 1 })), "a segment named in a profile is created");
 });
+
+// Rule segments on the models' predictions: probability still active below a bound, predicted
+// value above one; members without a prediction, and other restaurants' predictions, never match.
+crate::both!(rule_segments_select_on_the_predictions, |app| async move {
+    let ids: Vec<String> = futures_util::future::join_all(
+        [("+14155550181", "Ann"), ("+14155550182", "Bob"), ("+14155550183", "Cat")].map(|(p, n)| crate::create_customer(&app, p, n)),
+    )
+    .await;
+    let other = app.create_key("elsewhere", "admin").await;
+    let (_, zed) =
+        app.gql_as(Some(&other), "mutation { upsertCustomer(input: { phone: \"+14155550189\", name: \"Zed\" }) { customer { id } } }", json!({})).await;
+    let zed = zed["data"]["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
+    let rows = [(&ids[0], "default", 0.12, Some(40.0)), (&ids[1], "default", 0.80, Some(250.0)), (&zed, "elsewhere", 0.05, Some(900.0))];
+    for (id, restaurant, p, value) in rows {
+        let value = value.map_or("NULL".to_string(), |v: f64| v.to_string());
+        app.sql(&format!(
+            "INSERT INTO customer_predictions (customer_id, restaurant_id, fit_id, scored_on, active_probability, expected_visits_90, value_12_months) \
+             VALUES ({id}, '{restaurant}', 1, '2026-12-01', {p}, 1.0, {value})"
+        ))
+        .await;
+    }
+    let create = "mutation($rule: AudienceRuleInput!, $name: String!) { createSegment(input: { name: $name, rule: $rule }) { customerCount rule { activeProbabilityBelow predictedValueAbove } } }";
+    let at_risk = app.data(create, json!({ "name": "slipping", "rule": { "activeProbabilityBelow": 0.3 } })).await;
+    assert_eq!(
+        at_risk["createSegment"],
+        json!({ "customerCount": 1, "rule": { "activeProbabilityBelow": 0.3, "predictedValueAbove": null } }),
+        "Ann only: Cat has no prediction, Zed is elsewhere"
+    );
+    let valuable = app.data(create, json!({ "name": "valuable", "rule": { "predictedValueAbove": 100 } })).await;
+    assert_eq!(valuable["createSegment"]["customerCount"], 1, "Bob");
+    let both = app.data(create, json!({ "name": "valuable-slipping", "rule": { "activeProbabilityBelow": 0.9, "predictedValueAbove": 30 } })).await;
+    assert_eq!(both["createSegment"]["customerCount"], 2);
+    let (code, _, err) = app.error(create, json!({ "name": "bad", "rule": { "activeProbabilityBelow": 1.5 } })).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("rule.activeProbabilityBelow")));
+});

@@ -127,6 +127,9 @@ impl Builder<'_> {
                 all = all.add(column.eq(v));
             }
         }
+        if r.active_probability_below_bp.is_some() || r.predicted_value_above_cents.is_some() {
+            all = all.add(self.predicted(r));
+        }
         if !r.any_of.is_empty() {
             let mut any = Condition::any();
             for sub in &r.any_of {
@@ -135,6 +138,23 @@ impl Builder<'_> {
             all = all.add(any);
         }
         Ok(all)
+    }
+
+    /// Members whose latest prediction (`customer_predictions`) meets the rule's bounds.
+    fn predicted(&self, r: &AudienceRule) -> Condition {
+        use crate::entities::customer_prediction::Column as P;
+        let mut scored = Query::select()
+            .column(P::CustomerId)
+            .from(crate::entities::customer_prediction::Entity)
+            .and_where(P::RestaurantId.eq(&self.scope.restaurant_id))
+            .to_owned();
+        if let Some(bp) = r.active_probability_below_bp {
+            scored.and_where(P::ActiveProbability.lt(f64::from(bp) / 10_000.0));
+        }
+        if let Some(cents) = r.predicted_value_above_cents {
+            scored.and_where(P::Value12Months.gt(cents as f64 / 100.0));
+        }
+        Condition::all().add(customer::Column::Id.in_subquery(scored))
     }
 }
 

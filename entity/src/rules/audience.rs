@@ -79,6 +79,13 @@ pub struct AudienceRule {
     pub birthday_offers: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anniversary_offers: Option<bool>,
+    /// The models' probability that the member still comes is below this, in hundredths of a
+    /// percent (0–10,000); members without a prediction never match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_probability_below_bp: Option<u32>,
+    /// The predicted 12-month value is above this many cents; members without one never match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_value_above_cents: Option<i64>,
     /// At least one of these rules holds.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub any_of: Vec<AudienceRule>,
@@ -169,6 +176,12 @@ fn check_at(mut rule: AudienceRule, depth: usize) -> DomainResult<AudienceRule> 
         && !(1..=12).contains(&m)
     {
         return Err(refuse("birthdayMonth", "must be between 1 and 12"));
+    }
+    if rule.active_probability_below_bp.is_some_and(|bp| bp > 10_000) {
+        return Err(refuse("activeProbabilityBelow", "must be between 0 and 1"));
+    }
+    if rule.predicted_value_above_cents.is_some_and(|c| !(0..=MONEY).contains(&c)) {
+        return Err(refuse("predictedValueAbove", format!("must be between 0 and {}", MONEY / 100)));
     }
     if rule.any_of.len() > MAX_ITEMS {
         return Err(refuse("anyOf", format!("at most {MAX_ITEMS} rules")));

@@ -59,8 +59,19 @@ pub struct AudienceRule {
     pub birthday_offers: Option<bool>,
     /// Wants anniversary offers (true) or not (false).
     pub anniversary_offers: Option<bool>,
+    /// The models' probability that the member still comes is below this (0 to 1, to four
+    /// decimals); members without a prediction never match (docs/predictions.md).
+    pub active_probability_below: Option<f64>,
+    /// The predicted 12-month value is above this; members without one never match.
+    pub predicted_value_above: Option<Money>,
     /// At least one of these rules holds.
     pub any_of: Option<Vec<AudienceRule>>,
+}
+
+/// A probability as hundredths of a percent (one outside 0–1 becomes a value the rule check
+/// refuses).
+fn basis_points(p: f64) -> u32 {
+    if p.is_finite() && (0.0..=1.0).contains(&p) { (p * 10_000.0).round() as u32 } else { u32::MAX }
 }
 
 impl From<AudienceRule> for rules::AudienceRule {
@@ -90,6 +101,8 @@ impl From<AudienceRule> for rules::AudienceRule {
             special_offers: r.special_offers,
             birthday_offers: r.birthday_offers,
             anniversary_offers: r.anniversary_offers,
+            active_probability_below_bp: r.active_probability_below.map(basis_points),
+            predicted_value_above_cents: r.predicted_value_above.map(|m| m.0),
             any_of: r.any_of.unwrap_or_default().into_iter().map(Into::into).collect(),
         }
     }
@@ -122,6 +135,8 @@ impl From<rules::AudienceRule> for AudienceRule {
             special_offers: r.special_offers,
             birthday_offers: r.birthday_offers,
             anniversary_offers: r.anniversary_offers,
+            active_probability_below: r.active_probability_below_bp.map(|bp| f64::from(bp) / 10_000.0),
+            predicted_value_above: r.predicted_value_above_cents.map(Money),
             any_of: (!r.any_of.is_empty()).then(|| r.any_of.into_iter().map(Into::into).collect()),
         }
     }
