@@ -30,11 +30,31 @@ static LISTENING: Mutex<Option<(Instant, HashSet<String>)>> = Mutex::new(None);
 
 /// Whether `restaurant` has enabled endpoints, as this process read at most [`REFRESH`] ago.
 async fn listening(db: &impl ConnectionTrait, restaurant: &str) -> DomainResult<bool> {
+    listening_where(db, |set| set.contains(restaurant)).await
+}
+
+/// Makes this process read the restaurants with endpoints again at its next event (an endpoint
+/// was added or switched here; other replicas read again within [`REFRESH`]).
+pub fn forget() {
+    if let Ok(mut cache) = LISTENING.lock() {
+        *cache = None;
+    }
+}
+
+/// Whether any restaurant has enabled endpoints, as this process read at most [`REFRESH`] ago
+/// (the delivery worker has nothing to do without).
+pub async fn any_listening(db: &impl ConnectionTrait) -> DomainResult<bool> {
+    listening_where(db, |set| !set.is_empty()).await
+}
+
+/// `test` of the set of restaurants with enabled endpoints, read again when older than
+/// [`REFRESH`].
+async fn listening_where(db: &impl ConnectionTrait, test: impl Fn(&HashSet<String>) -> bool) -> DomainResult<bool> {
     if let Ok(cache) = LISTENING.lock()
         && let Some((read, set)) = cache.as_ref()
         && read.elapsed() < REFRESH
     {
-        return Ok(set.contains(restaurant));
+        return Ok(test(set));
     }
     let read = Instant::now();
     let set: HashSet<String> = webhook_endpoint::Entity::find()
@@ -47,7 +67,7 @@ async fn listening(db: &impl ConnectionTrait, restaurant: &str) -> DomainResult<
         .await?
         .into_iter()
         .collect();
-    let listens = set.contains(restaurant);
+    let listens = test(&set);
     if let Ok(mut cache) = LISTENING.lock() {
         *cache = Some((read, set));
     }

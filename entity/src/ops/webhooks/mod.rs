@@ -63,6 +63,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: &Scope, url: &str, events:
     }
     .insert(db)
     .await?;
+    events::forget();
     let secret = rules::secret_text(&secret(scope, endpoint.id, 1).await?);
     Ok(WithSecret { endpoint, secret })
 }
@@ -119,6 +120,7 @@ pub async fn set_enabled(db: &impl ConnectionTrait, scope: &Scope, id: i64, enab
         update = update.col_expr(C::ActiveFrom, Expr::value(at + events::ACTIVATION));
     }
     update.exec(db).await?;
+    events::forget();
     get(db, scope, id).await
 }
 
