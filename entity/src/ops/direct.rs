@@ -21,10 +21,12 @@ impl<'a, C: ConnectionTrait> Source<'a, C> {
         Self { db, pool: None }
     }
 
-    /// The rows of `query`.
+    /// The rows of `query`. The pool's query future (~10 KB: acquire, then sqlx's fetch) is
+    /// boxed here, once, so the futures of the resolvers around it stay small: async-graphql
+    /// boxes each root field's future, and a large one is copied on its way there.
     pub async fn rows(&self, query: &SelectStatement) -> Result<Vec<QueryResult>, DbErr> {
         match self.pool {
-            Some(pool) => query_all(pool, query).await,
+            Some(pool) => Box::pin(query_all(pool, query)).await,
             None => self.db.query_all_raw(self.db.get_database_backend().build(query)).await,
         }
     }
