@@ -21,7 +21,8 @@ const MEMBER: &str = "query($phone: String!) { findCustomer(phone: $phone) { nam
     loyaltyPoints { current lifetime redeemed } marketing { emailOptIn birthdayOffers smsOptIn } preferences { allergies } \
     pointsHistory(first: 10) { items { kind points balanceAfter } } } }";
 
-fn file(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
+/// `text` written to a file `name` of this test's own directory.
+pub(crate) fn file(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("loyalty-import-{}", app.base.rsplit(':').next().unwrap_or("0")));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);

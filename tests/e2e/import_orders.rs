@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::TestApp;
+use crate::import::file;
 use crate::{assert_ledger_matches, both};
 
 const MEMBERS: &str = "mutation { importCustomers(rows: [
@@ -27,14 +28,6 @@ const STATE: &str = "query($phone: String!) { findCustomer(phone: $phone) { loya
     loyaltyPoints { current lifetime } visitStats { totalVisits firstVisit lastVisit totalSpent }
     preferences { favoriteItems { items { itemId orderCount } } }
     visits(first: 5) { items { orderId visitedAt location channel } } } }";
-
-fn file(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("loyalty-import-orders-{}", app.base.rsplit(':').next().unwrap_or("0")));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 async fn import(app: &TestApp, path: &std::path::Path, extra: &[&str]) -> String {
     let mut args = vec!["import", "orders", path.to_str().unwrap()];

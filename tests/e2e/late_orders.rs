@@ -61,16 +61,22 @@ async fn orders_out_of_order_leave_the_member_as_on_time(backend: Backend) {
 
 on_both!(orders_out_of_order_leave_the_member_as_on_time);
 
-async fn a_late_order_undoes_an_expiry_it_would_have_prevented_once(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let ann = create_customer(&app, "+14155550101", "Ann").await;
-    add_points(&app, &ann, 500).await;
+/// Ann, whose 500 points the expiry job (12 months) took after 13 idle months.
+async fn expired_member(app: &TestApp) -> String {
+    let ann = create_customer(app, "+14155550101", "Ann").await;
+    add_points(app, &ann, 500).await;
     app.data("mutation { updateRestaurant(input: { pointsExpiryMonths: 12 }) { id } }", json!({})).await;
     let long_ago = app.instant_sql(Utc::now().checked_sub_months(Months::new(13)).unwrap());
     app.sql(&format!("UPDATE customers SET last_activity_at = {long_ago}")).await;
     app.sql(&format!("UPDATE restaurants SET expiry_started_at = {long_ago}")).await;
     let run = app.data("mutation { runJob(job: POINTS_EXPIRY) { run { changed } } }", json!({})).await;
     assert_eq!(run["runJob"]["run"]["changed"], 1);
+    ann
+}
+
+async fn a_late_order_undoes_an_expiry_it_would_have_prevented_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ann = expired_member(&app).await;
 
     let out = app.data(ORDER, json!({ "input": order("+14155550101", "T-1", &at(2), 40.0, "soup") })).await["recordOrder"].clone();
     assert_eq!(out, json!({ "pointsEarned": 40, "currentPoints": 540 }), "the order two days ago means the balance never expired");
@@ -97,13 +103,7 @@ on_both!(a_late_order_undoes_an_expiry_it_would_have_prevented_once);
 /// profile: the expiry is undone once, every order counts, no edit is lost.
 async fn racing_late_orders_undo_an_expiry_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let ann = create_customer(&app, "+14155550101", "Ann").await;
-    add_points(&app, &ann, 500).await;
-    app.data("mutation { updateRestaurant(input: { pointsExpiryMonths: 12 }) { id } }", json!({})).await;
-    let long_ago = app.instant_sql(Utc::now().checked_sub_months(Months::new(13)).unwrap());
-    app.sql(&format!("UPDATE customers SET last_activity_at = {long_ago}")).await;
-    app.sql(&format!("UPDATE restaurants SET expiry_started_at = {long_ago}")).await;
-    app.data("mutation { runJob(job: POINTS_EXPIRY) { run { changed } } }", json!({})).await;
+    let ann = expired_member(&app).await;
 
     let edit = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
     let mut calls: Vec<(&str, Value)> = (0..8).map(|i| (ORDER, json!({ "input": order("+14155550101", &format!("R-{i}"), &at(2), 10.0, "soup") }))).collect();
