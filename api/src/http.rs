@@ -13,11 +13,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use entity::Scope;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -66,24 +65,11 @@ impl axum::extract::FromRef<HttpState> for AppState {
     }
 }
 
-/// CORS for the configured origins (`*`: any origin). Bearer tokens travel in a header, so no
-/// credentials (cookies) are allowed.
-fn cors(origins: &[String]) -> CorsLayer {
-    let allow =
-        if origins.iter().any(|o| o == "*") { AllowOrigin::any() } else { AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok())) };
-    CorsLayer::new()
-        .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::HeaderName::from_static("x-request-id")])
-        .expose_headers([header::HeaderName::from_static("x-request-id")])
-        .max_age(Duration::from_secs(600))
-}
-
 /// The service's router. The middleware is one `ServiceBuilder` stack applied once: each
 /// `Router::layer` boxes the request's whole future again (callgrind: ~12k instructions per
 /// request for five separate layers).
 pub fn router(state: HttpState) -> Router {
-    let cors = (!state.cors_origins.is_empty()).then(|| cors(&state.cors_origins));
+    let cors = (!state.cors_origins.is_empty()).then(|| crate::cors::layer(&state.cors_origins));
     let middleware = tower::ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())

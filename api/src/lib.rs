@@ -6,6 +6,7 @@ pub mod bounds;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod cors;
 pub mod credentials;
 pub mod db;
 pub mod demo;
