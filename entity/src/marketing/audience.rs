@@ -142,19 +142,9 @@ impl Builder<'_> {
 
     /// Members whose latest prediction (`customer_predictions`) meets the rule's bounds.
     fn predicted(&self, r: &AudienceRule) -> Condition {
-        use crate::entities::customer_prediction::Column as P;
-        let mut scored = Query::select()
-            .column(P::CustomerId)
-            .from(crate::entities::customer_prediction::Entity)
-            .and_where(P::RestaurantId.eq(&self.scope.restaurant_id))
-            .to_owned();
-        if let Some(bp) = r.active_probability_below_bp {
-            scored.and_where(P::ActiveProbability.lt(f64::from(bp) / 10_000.0));
-        }
-        if let Some(cents) = r.predicted_value_above_cents {
-            scored.and_where(P::Value12Months.gt(cents as f64 / 100.0));
-        }
-        Condition::all().add(customer::Column::Id.in_subquery(scored))
+        let below = r.active_probability_below_bp.map(|bp| f64::from(bp) / 10_000.0);
+        let above = r.predicted_value_above_cents.map(|cents| cents as f64 / 100.0);
+        Condition::all().add(customer::Column::Id.in_subquery(crate::ops::predict::scored(self.scope, below, above)))
     }
 }
 

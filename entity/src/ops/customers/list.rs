@@ -102,16 +102,9 @@ fn filtered(scope: &Scope, filter: &CustomerFilter, ids_below: Option<i64>, rule
         }
     }
     if filter.active_probability_below.is_some() || filter.predicted_value_above.is_some() {
-        use customer_prediction::Column as P;
-        let mut scored = Query::select().column(P::CustomerId).from(customer_prediction::Entity).and_where(P::RestaurantId.eq(&scope.restaurant_id)).to_owned();
-        if let Some(below) = filter.active_probability_below {
-            scored.and_where(P::ActiveProbability.lt(below));
-        }
-        if let Some(above) = filter.predicted_value_above {
-            scored.and_where(P::Value12Months.gt(above));
-        }
+        let mut scored = crate::ops::predict::scored(scope, filter.active_probability_below, filter.predicted_value_above);
         if let Some(id) = ids_below {
-            scored.and_where(P::CustomerId.lt(id));
+            scored.and_where(customer_prediction::Column::CustomerId.lt(id));
         }
         select = select.filter(C::Id.in_subquery(scored));
     }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
@@ -264,6 +265,21 @@ pub async fn fits(db: &impl ConnectionTrait, scope: &Scope, limit: u64) -> Domai
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// The ids of the scope's members whose latest score has a probability of still coming below
+/// `active_below` and a 12-month value (in the currency) above `value_above`: the sub-select of
+/// the customers filter and of audience rules.
+pub fn scored(scope: &Scope, active_below: Option<f64>, value_above: Option<f64>) -> SelectStatement {
+    use crate::entities::customer_prediction::{Column as P, Entity};
+    let mut ids = Query::select().column(P::CustomerId).from(Entity).and_where(P::RestaurantId.eq(&scope.restaurant_id)).to_owned();
+    if let Some(below) = active_below {
+        ids.and_where(P::ActiveProbability.lt(below));
+    }
+    if let Some(above) = value_above {
+        ids.and_where(P::Value12Months.gt(above));
+    }
+    ids
 }
 
 /// A fit's visit model (none for a failed fit).
