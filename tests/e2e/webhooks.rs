@@ -261,7 +261,12 @@ crate::both!(tiers_vouchers_and_refunds_are_events, |app| async move {
     let created =
         app.data("mutation { createWebhookEndpoint(url: \"https://hooks.example.com/loyalty\", events: [\"*\"]) { endpoint { id } } }", json!({})).await;
     let endpoint = created["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap().to_string();
-    app.sql(&format!("UPDATE webhook_endpoints SET active_from = {} WHERE id = {endpoint}", app.days_ago_sql(1))).await;
+    let other = app.create_key("elsewhere", "admin").await;
+    let (_, theirs) = app
+        .gql_as(Some(&other), "mutation { createWebhookEndpoint(url: \"https://hooks.example.com/other\", events: [\"*\"]) { endpoint { id } } }", json!({}))
+        .await;
+    let their_endpoint = theirs["data"]["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap().to_string();
+    app.sql(&format!("UPDATE webhook_endpoints SET active_from = {}", app.days_ago_sql(1))).await;
     let ann = create_customer(&app, "+14155550101", "Ann").await;
     let order = "mutation($input: OrderInput!) { recordOrder(input: $input) { tier } }";
     let silver = app.data(order, json!({ "input": { "customerId": ann, "orderId": "A-1", "amount": 1200 } })).await;
@@ -293,6 +298,9 @@ crate::both!(tiers_vouchers_and_refunds_are_events, |app| async move {
     assert_eq!(of("voucher.voided")[0]["status"], "voided");
     let refund = &of("order.refunded")[0];
     assert_eq!((refund["orderId"].as_str(), refund["refundedCents"].as_i64()), (Some("A-1"), Some(110_000)));
+    let (_, their_log) =
+        app.gql_as(Some(&other), "query($e: ID!) { webhookDeliveries(endpointId: $e) { items { eventType } } }", json!({ "e": their_endpoint })).await;
+    assert_eq!(their_log["data"]["webhookDeliveries"]["items"], json!([]), "another restaurant's endpoint hears none of it: {their_log}");
     let vouchers: Vec<&Value> = items.iter().filter(|d| d["eventType"].as_str().unwrap().starts_with("voucher.")).collect();
     let text = serde_json::to_string(&vouchers).unwrap();
     assert!(!text.contains(&first) && !text.contains(&second), "no voucher event carries the code that redeems it");
