@@ -19,6 +19,7 @@ pub mod http;
 pub mod keystore;
 pub mod metrics;
 pub mod pages;
+pub mod records;
 pub mod startup;
 pub mod telemetry;
 

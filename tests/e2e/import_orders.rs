@@ -93,3 +93,43 @@ both!(past_orders_arrive_at_their_own_times_and_once, |app| async move {
     assert_eq!(theirs["data"]["findCustomer"]["visitStats"]["totalVisits"], 0, "another restaurant's member is untouched");
     assert_ledger_matches(&app).await;
 });
+
+// Members, then their orders with `--no-points` (the balances came with the members), move a
+// restaurant into another with its history: the same balances, visit stats and favourites, and
+// the orders export again as they were (JSON Lines and CSV alike).
+both!(members_and_orders_move_with_their_history, |app| async move {
+    app.data(MEMBERS, json!({})).await;
+    import(&app, &file(&app, "orders.csv", CSV), &[]).await;
+    let nat = crate::create_customer(&app, "+14155550178", "Native Nat").await;
+    let order = "mutation($input: OrderInput!) { recordOrder(input: $input) { pointsEarned } }";
+    let items = json!([{ "itemId": "menu:a", "quantity": 2, "price": 18 }, { "itemId": "tea", "quantity": 1 }]);
+    app.data(order, json!({ "input": { "customerId": nat, "orderId": "N-1", "amount": 18, "channel": "online", "items": items } })).await;
+
+    let export = |what: &'static str, restaurant: &'static str, format: &'static str| {
+        let app = &app;
+        async move { app.cli(&["export", what, "--restaurant", restaurant, "--format", format]).await }
+    };
+    let members = file(&app, "members.jsonl", &export("customers", "default", "jsonl").await);
+    let orders = export("orders", "default", "jsonl").await;
+    assert_eq!(orders.lines().count(), 5, "{orders}");
+    assert!(orders.contains(&format!("\"externalId\":\"{nat}\"")) && orders.contains("\"menu:a\"") && orders.contains("\"18.00\""), "{orders}");
+    let csv = export("orders", "default", "csv").await;
+    assert!(csv.starts_with("orderId,externalId,phone,occurredAt,amount,location,channel,items\n") && csv.contains("soup:2:12.50;bread:1"), "{csv}");
+
+    let mut keys = Vec::new();
+    for (restaurant, orders_file) in [("other", file(&app, "o.jsonl", &orders)), ("third", file(&app, "o.csv", &csv))] {
+        keys.push(app.create_key(restaurant, "admin").await);
+        app.cli(&["import", "customers", members.to_str().unwrap(), "--restaurant", restaurant]).await;
+        let out = app.cli(&["import", "orders", orders_file.to_str().unwrap(), "--restaurant", restaurant, "--no-points"]).await;
+        assert!(out.contains("recorded 5 orders") && out.contains("none refused"), "{out}");
+        assert_eq!(export("orders", restaurant, "jsonl").await, orders, "{restaurant}: the same orders");
+    }
+    for phone in ["+14155550171", "+14155550172", "+14155550178"] {
+        let ours = app.data(STATE, json!({ "phone": phone })).await["findCustomer"].clone();
+        for key in &keys {
+            let (_, theirs) = app.gql_as(Some(key), STATE, json!({ "phone": phone })).await;
+            assert_eq!(theirs["data"]["findCustomer"], ours, "{phone}: the same balances, tier, visit stats, favourites and visits");
+        }
+    }
+    assert_ledger_matches(&app).await;
+});

@@ -305,3 +305,36 @@ crate::both!(tiers_vouchers_and_refunds_are_events, |app| async move {
     let text = serde_json::to_string(&vouchers).unwrap();
     assert!(!text.contains(&first) && !text.contains(&second), "no voucher event carries the code that redeems it");
 });
+
+// A marketer's campaign that finishes its send is one `campaign.sent` event, written with the
+// close of the send: a second run of the job writes none.
+async fn a_finished_campaign_send_is_one_event(backend: Backend) {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let env = [("SMTP_URL", sink.url()), ("LOYALTY_MAIL_RETRY_SECS", "0".into()), ("LOYALTY_RESTAURANT_NAME", "Chez Test".into())];
+    let app = TestApp::spawn_with(backend, &env.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    let created =
+        app.data("mutation { createWebhookEndpoint(url: \"https://hooks.example.com/c\", events: [\"campaign.sent\"]) { endpoint { id } } }", json!({})).await;
+    let endpoint = created["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap().to_string();
+    app.sql(&format!("UPDATE webhook_endpoints SET active_from = {}", app.days_ago_sql(1))).await;
+    let upsert = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
+    for (i, opt_in) in [true, true, false].into_iter().enumerate() {
+        let marketing = json!({ "emailOptIn": opt_in });
+        app.data(upsert, json!({ "input": { "phone": format!("+1415555030{i}"), "name": format!("Guest{i}"), "email": format!("g{i}@example.com"), "marketing": marketing } }))
+            .await;
+    }
+    let input = json!({ "name": "Spring menu", "audience": { "rule": { "emailOptIn": true } }, "subject": "Spring at {{ restaurant }}", "bodyText": "Hi {{ first_name }}", "bodyHtml": "<p>Hi {{ first_name }}</p>" });
+    let campaign = app.data("mutation($input: CampaignInput!) { createCampaign(input: $input) { id } }", json!({ "input": input })).await;
+    let id = campaign["createCampaign"]["id"].as_str().unwrap().to_string();
+    app.data("mutation($id: ID!) { scheduleCampaign(id: $id, schedule: { sendNow: true }) { state } }", json!({ "id": id })).await;
+    let run = "mutation { runJob(job: CAMPAIGNS) { run { sent } } }";
+    assert_eq!(app.data(run, json!({})).await["runJob"]["run"]["sent"], 2);
+    app.data(run, json!({})).await;
+    let log = app.data("query($e: ID!) { webhookDeliveries(endpointId: $e) { items { eventType payload } } }", json!({ "e": endpoint })).await;
+    let items = log["webhookDeliveries"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one event for the send: {items:#?}");
+    let data = &serde_json::from_str::<Value>(items[0]["payload"].as_str().unwrap()).unwrap()["data"];
+    assert_eq!((data["campaignId"].as_str(), data["name"].as_str(), data["audience"].as_i64()), (Some(id.as_str()), Some("Spring menu"), Some(2)), "{data}");
+    assert_eq!(data["deliveries"], json!({ "sent": 2 }), "{data}");
+    assert_eq!(app.data("query($id: ID!) { campaign(id: $id) { state } }", json!({ "id": id })).await["campaign"]["state"], "SENT");
+}
+crate::on_both!(a_finished_campaign_send_is_one_event);

@@ -22,7 +22,7 @@ pub const CONCURRENT_ROOT_FIELDS: usize = 2;
 /// The cost of a root field: what its database work weighs against a lookup by key (1).
 pub fn cost(field: &str) -> u32 {
     match field {
-        "runJob" | "importCustomers" | "fitPredictionModel" => 500,
+        "runJob" | "importCustomers" | "fitPredictionModel" | "exportAudience" => 500,
         "loyaltyStats" | "upcomingOccasions" | "campaignAudience" => 100,
         "campaignReports" | "exportCustomer" | "sendTestEmail" | "previewCampaign" | "mergeCustomers" | "replayWebhooks" => 50,
         "customers" | "auditLog" | "deliveries" | "jobRuns" | "segments" | "campaigns" | "vouchers" | "rewards" | "webhookDeliveries" | "predictionModels" => {

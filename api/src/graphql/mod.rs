@@ -55,6 +55,7 @@ pub struct Query(
     runs::RunsQuery,
     marketing::MarketingQuery,
     marketing::outbox::OutboxQuery,
+    marketing::export::ExportQuery,
     privacy::PrivacyQuery,
     me::MeQuery,
     webhooks::WebhookQuery,

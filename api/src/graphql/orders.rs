@@ -166,6 +166,7 @@ impl OrderMutation {
             location: input.location,
             channel: input.channel,
             imported: false,
+            no_points: false,
         };
         let out = orders::record_order(&state.db, scope(ctx), &state.policy, order).await.gql()?;
         let v = out.value;

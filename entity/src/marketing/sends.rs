@@ -232,8 +232,10 @@ async fn enqueue(
 }
 
 /// Closes the restaurant's enqueued sends whose deliveries are all final: the send is `done`;
-/// its campaign `sent` (one-off) or `scheduled` again (recurring). Returns how many closed.
-pub async fn finish(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<u64> {
+/// its campaign `sent` (one-off) or `scheduled` again (recurring), and a `campaign.sent` event
+/// written in the same transaction (once: the close is a conditional update). Returns how many
+/// closed.
+pub async fn finish(db: &(impl ConnectionTrait + TransactionTrait), scope: &Scope) -> DomainResult<u64> {
     use email_delivery::Column as E;
     let open = campaign_send::Entity::find()
         .filter(campaign_send::Column::RestaurantId.eq(&scope.restaurant_id))
@@ -247,31 +249,52 @@ pub async fn finish(db: &impl ConnectionTrait, scope: &Scope) -> DomainResult<u6
             .filter(E::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Sending]))
             .count(db)
             .await?;
-        if unfinished > 0 {
-            continue;
+        if unfinished == 0 && close(db, scope, &send).await? {
+            closed += 1;
         }
-        let at = now();
-        campaign_send::Entity::update_many()
-            .col_expr(campaign_send::Column::State, Expr::value(SendState::Done))
-            .col_expr(campaign_send::Column::FinishedAt, Expr::value(at))
-            .filter(campaign_send::Column::Id.eq(send.id))
-            .filter(campaign_send::Column::State.eq(SendState::Enqueued))
-            .exec(db)
-            .await?;
-        let c = super::campaigns::get(db, scope, send.campaign_id).await?;
-        let recurring = c.schedule_kind == Some(ScheduleKind::Recurring) && c.next_run_at.is_some();
-        let (state, sent_at) = if recurring { (CampaignState::Scheduled, c.sent_at) } else { (CampaignState::Sent, Some(at)) };
-        campaign::Entity::update_many()
-            .col_expr(campaign::Column::State, Expr::value(state))
-            .col_expr(campaign::Column::SentAt, Expr::value(sent_at))
-            .col_expr(campaign::Column::UpdatedAt, Expr::value(at))
-            .filter(campaign::Column::Id.eq(c.id))
-            .filter(campaign::Column::State.eq(CampaignState::Sending))
-            .exec(db)
-            .await?;
-        closed += 1;
     }
     Ok(closed)
+}
+
+/// Closes `send` (all its deliveries final) and its campaign, with the `campaign.sent` event, in
+/// one transaction; false when another worker closed it first.
+async fn close(db: &impl TransactionTrait, scope: &Scope, send: &campaign_send::Model) -> DomainResult<bool> {
+    let txn = begin_write(db).await?;
+    let at = now();
+    let done = campaign_send::Entity::update_many()
+        .col_expr(campaign_send::Column::State, Expr::value(SendState::Done))
+        .col_expr(campaign_send::Column::FinishedAt, Expr::value(at))
+        .filter(campaign_send::Column::Id.eq(send.id))
+        .filter(campaign_send::Column::State.eq(SendState::Enqueued))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Ok(false);
+    }
+    let c = super::campaigns::get(&txn, scope, send.campaign_id).await?;
+    let recurring = c.schedule_kind == Some(ScheduleKind::Recurring) && c.next_run_at.is_some();
+    let (state, sent_at) = if recurring { (CampaignState::Scheduled, c.sent_at) } else { (CampaignState::Sent, Some(at)) };
+    campaign::Entity::update_many()
+        .col_expr(campaign::Column::State, Expr::value(state))
+        .col_expr(campaign::Column::SentAt, Expr::value(sent_at))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(at))
+        .filter(campaign::Column::Id.eq(c.id))
+        .filter(campaign::Column::State.eq(CampaignState::Sending))
+        .exec(&txn)
+        .await?;
+    let statuses: Vec<(DeliveryStatus, i64)> = email_delivery::Entity::find()
+        .select_only()
+        .column(email_delivery::Column::Status)
+        .column_as(email_delivery::Column::Id.count(), "n")
+        .filter(email_delivery::Column::SendId.eq(send.id))
+        .group_by(email_delivery::Column::Status)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let data = crate::ops::webhooks::events::campaign_sent(&c, send, &statuses);
+    crate::ops::webhooks::events::record(&txn, scope, "campaign.sent", data, at).await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// What one group of a send (its recipients, or its control group) did within the attribution

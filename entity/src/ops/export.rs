@@ -1,13 +1,15 @@
 //! Reading a restaurant's members and ledger out in pages (`loyalty export`), oldest first, for
 //! another system or another deployment. A member's record has the fields of an import
-//! ([`crate::rules::import::FIELDS`]), so an export imports again as it is.
+//! ([`crate::rules::import::FIELDS`]), and an order those of an order import
+//! ([`crate::rules::import::orders::ORDER_FIELDS`]), so an export imports again as it is.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
 use super::customers::Personal;
 use super::customers::personal;
-use crate::entities::{customer, point_transaction};
+use crate::entities::{customer, point_transaction, visit};
+use crate::rules::money::format_cents;
 use crate::{DomainResult, Scope};
 
 /// One page of the scope's members with an id above `after`, oldest first, with their
@@ -79,5 +81,67 @@ pub fn ledger_record(e: &point_transaction::Model) -> Vec<(&'static str, Value)>
         ("reason", e.reason.as_ref().map_or(Value::Null, |r| json!(r))),
         ("actor", json!(e.actor)),
         ("createdAt", json!(e.created_at.to_rfc3339())),
+    ]
+}
+
+/// One page of the scope's orders (visits with an order id) with an id above `after`, oldest
+/// first, each with its member's `externalId` as [`member_record`] writes it; orders of erased
+/// members are left out, as the members are.
+pub async fn orders_page(db: &impl ConnectionTrait, scope: &Scope, after: i64, limit: u64) -> DomainResult<Vec<(visit::Model, String)>> {
+    use customer::Column as C;
+    use visit::Column as V;
+    let orders = visit::Entity::find()
+        .filter(V::RestaurantId.eq(&scope.restaurant_id))
+        .filter(V::Id.gt(after))
+        .filter(V::OrderId.is_not_null())
+        .order_by_asc(V::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut ids: Vec<i64> = orders.iter().map(|v| v.customer_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let members: std::collections::HashMap<i64, Option<String>> = customer::Entity::find()
+        .select_only()
+        .column(C::Id)
+        .column(C::ExternalId)
+        .filter(C::RestaurantId.eq(&scope.restaurant_id))
+        .filter(C::Id.is_in(ids))
+        .filter(C::PhoneIndex.is_not_null())
+        .into_tuple::<(i64, Option<String>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(orders
+        .into_iter()
+        .filter_map(|v| {
+            let external = members.get(&v.customer_id)?.clone().unwrap_or_else(|| v.customer_id.to_string());
+            Some((v, external))
+        })
+        .collect())
+}
+
+/// An order as an import reads one: its lines as objects `{"itemId", "quantity", "price"}`.
+/// The amount is the order's charge as recorded; refunds are in the ledger's export.
+pub fn order_record(v: &visit::Model, external_id: &str) -> Vec<(&'static str, Value)> {
+    let text = |t: &Option<String>| t.as_ref().map_or(Value::Null, |t| json!(t));
+    let lines: Vec<super::orders::Line> = v.items.as_deref().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default();
+    let items: Vec<Value> = lines
+        .iter()
+        .map(|l| match l.price_cents {
+            Some(p) => json!({ "itemId": l.item_id, "quantity": l.quantity, "price": format_cents(p) }),
+            None => json!({ "itemId": l.item_id, "quantity": l.quantity }),
+        })
+        .collect();
+    vec![
+        ("orderId", text(&v.order_id)),
+        ("externalId", json!(external_id)),
+        ("phone", Value::Null),
+        ("occurredAt", json!(v.visited_at.to_rfc3339())),
+        ("amount", json!(format_cents(v.amount_cents))),
+        ("location", text(&v.location)),
+        ("channel", text(&v.channel)),
+        ("items", if items.is_empty() { Value::Null } else { Value::Array(items) }),
     ]
 }

@@ -42,6 +42,10 @@ pub struct OrderInput {
     /// Brought in by an import: `occurred_at` may reach any time back.
     #[serde(skip)]
     pub imported: bool,
+    /// Recorded for its history only (visits, spend, favourites): no points, and no expiry
+    /// undone (an import whose members brought their balances with them).
+    #[serde(skip)]
+    pub no_points: bool,
 }
 
 /// One line of an order.
@@ -129,7 +133,7 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     let order_id = input.order_id.trim().to_string();
     let key = format!("order:{order_id}");
     let p = super::restaurants::programme(db, scope).await?;
-    let points = p.points_for_amount(input.amount_cents);
+    let points = if input.no_points { 0 } else { p.points_for_amount(input.amount_cents) };
     idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| {
         // Its key may have been purged after the retention window; the visit still knows it.
         let recorded =
@@ -154,7 +158,7 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
             .exec(txn)
             .await?;
         count_items(txn, scope, row.id, &input.items, visited_at).await?;
-        let row = match late {
+        let row = match late.filter(|_| !input.no_points) {
             Some(order_at) => expiry::undo_covered(txn, scope, &p, row, order_at, &order_id, at).await?,
             None => row,
         };
@@ -216,8 +220,15 @@ pub enum Imported {
 /// Records an imported order (`loyalty import orders`) as [`record_order`] does, for the
 /// member with the row's external id or phone, at the row's time however long ago; an order id
 /// recorded before changes nothing. A dry run only finds the member. An unknown member is
-/// `NotFound`.
-pub async fn import<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope, policy: &Policy, row: &OrderRow, dry_run: bool) -> DomainResult<Imported> {
+/// `NotFound`. Without `earn`, the order earns no points (its history only).
+pub async fn import<D: TransactionTrait + ConnectionTrait>(
+    db: &D,
+    scope: &Scope,
+    policy: &Policy,
+    row: &OrderRow,
+    dry_run: bool,
+    earn: bool,
+) -> DomainResult<Imported> {
     let lookup = match &row.member {
         Member::External(id) => customers::Lookup::ExternalId(id.clone()),
         Member::Phone(phone) => customers::Lookup::Phone(phone.clone()),
@@ -245,6 +256,7 @@ pub async fn import<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scope
         location: row.location.clone(),
         channel: row.channel.clone(),
         imported: true,
+        no_points: !earn,
         ..OrderInput::default()
     };
     match record_order(db, scope, policy, input).await {

@@ -31,6 +31,7 @@ pub const EVENTS: &[&str] = &[
     "voucher.voided",
     "order.refunded",
     "order.voided",
+    "campaign.sent",
 ];
 
 /// Longest URL accepted.

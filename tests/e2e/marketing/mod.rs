@@ -12,6 +12,7 @@ use crate::{add_points, on_both};
 
 mod automations;
 mod emails;
+mod export;
 
 const UPSERT: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
 const RUN: &str = "mutation($job: JobName!) { runJob(job: $job) { run { outcome sends enqueued capped sent failed changed } } }";

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use entity::Scope;
 use entity::ops::import::{self, RowOutcome};
 use entity::rules::import::{MemberRow, check_member};
@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+pub use crate::records::Format;
 use report::Report;
 
 #[derive(Subcommand)]
@@ -52,29 +53,11 @@ pub enum ImportCommand {
         /// Check every row and find its member; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Record the orders' history only (visits, spend, favourites, tags), no points: for
+        /// members whose balances came with their import.
+        #[arg(long)]
+        no_points: bool,
     },
-}
-
-/// A file format [`read`] reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Csv,
-    Jsonl,
-}
-
-impl Format {
-    /// `given`, or the format `file`'s extension names.
-    fn for_file(given: Option<Self>, file: &Path) -> anyhow::Result<Self> {
-        given.or_else(|| Self::of(file)).context("name the file's format with --format csv or --format jsonl (its extension does not tell)")
-    }
-
-    fn of(file: &Path) -> Option<Self> {
-        match file.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "csv" => Some(Self::Csv),
-            "jsonl" | "ndjson" => Some(Self::Jsonl),
-            _ => None,
-        }
-    }
 }
 
 /// What a run did (or, dry, would do).
@@ -90,7 +73,9 @@ struct Tally {
 pub async fn run(config: &Config, action: ImportCommand) -> anyhow::Result<()> {
     let (file, format, dry_run, batch) = match action {
         ImportCommand::Customers { file, format, dry_run, batch } => (file, format, dry_run, batch),
-        ImportCommand::Orders { file, format, dry_run } => return orders::run(config, &file, Format::for_file(format, &file)?, dry_run).await,
+        ImportCommand::Orders { file, format, dry_run, no_points } => {
+            return orders::run(config, &file, Format::for_file(format, &file)?, dry_run, !no_points).await;
+        }
     };
     let format = Format::for_file(format, &file)?;
     let (db, scope) = open(config).await?;

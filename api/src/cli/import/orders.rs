@@ -16,8 +16,8 @@ use super::report::Report;
 use super::{Format, Tally, open, progress, read};
 use crate::config::Config;
 
-/// Runs `loyalty import orders`.
-pub async fn run(config: &Config, file: &Path, format: Format, dry_run: bool) -> anyhow::Result<()> {
+/// Runs `loyalty import orders` (`earn`: the orders earn points at the restaurant's rate).
+pub async fn run(config: &Config, file: &Path, format: Format, dry_run: bool, earn: bool) -> anyhow::Result<()> {
     let (db, scope) = open(config).await?;
     let policy = config.policy();
     let rows = read::rows(format, file, &ORDER_FIELDS)?;
@@ -33,7 +33,7 @@ pub async fn run(config: &Config, file: &Path, format: Format, dry_run: bool) ->
                 continue;
             }
         };
-        match orders::import(&db, &scope, &policy, &row, dry_run).await {
+        match orders::import(&db, &scope, &policy, &row, dry_run, earn).await {
             Ok(Imported::Recorded | Imported::WouldRecord) => tally.created += 1,
             Ok(Imported::AlreadyThere) => tally.unchanged += 1,
             Err(DomainError::NotFound { what }) => {

@@ -14,6 +14,7 @@ use crate::auth::MARKETING;
 use crate::error::{ApiError, IntoGql};
 
 pub mod audience;
+pub mod export;
 pub mod outbox;
 pub mod states;
 pub mod types;

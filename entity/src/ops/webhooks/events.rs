@@ -154,3 +154,21 @@ pub fn voucher(v: &crate::entities::voucher::Model) -> Value {
         "redeemedOrderId": v.redeemed_order_id,
     })
 }
+
+/// A campaign's send finished: the campaign, the send, and how many of its deliveries ended in
+/// each state (`sent`, `failed`, `skipped`, `held-out`).
+pub fn campaign_sent(
+    c: &crate::entities::campaign::Model,
+    send: &crate::entities::campaign_send::Model,
+    statuses: &[(crate::entities::DeliveryStatus, i64)],
+) -> Value {
+    let deliveries: serde_json::Map<String, Value> = statuses.iter().map(|(status, n)| (sea_orm::ActiveEnum::to_value(status), json!(n))).collect();
+    json!({
+        "campaignId": c.id.to_string(),
+        "sendId": send.id.to_string(),
+        "name": c.name,
+        "slot": send.slot.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "audience": send.audience,
+        "deliveries": deliveries,
+    })
+}

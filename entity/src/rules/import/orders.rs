@@ -118,10 +118,38 @@ fn line(item: &str) -> Result<LineRow, String> {
     Ok(LineRow { item_id: item_id.trim().to_string(), name: name.filter(|n| !n.trim().is_empty()), quantity, price_cents })
 }
 
+/// A line as an import reads it back from a CSV cell: `ITEM:QUANTITY[:PRICE]`, or the line's
+/// JSON object where the item id holds `:` or `;` or starts with `{`.
+pub fn line_text(line: &serde_json::Value) -> String {
+    let id = line["itemId"].as_str().unwrap_or_default();
+    if id.contains([':', ';']) || id.starts_with('{') {
+        return line.to_string();
+    }
+    let quantity = line["quantity"].as_i64().unwrap_or(1);
+    match line["price"].as_str() {
+        Some(price) => format!("{id}:{quantity}:{price}"),
+        None => format!("{id}:{quantity}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_line_written_for_a_csv_cell_reads_back() {
+        for (v, text) in [
+            (serde_json::json!({ "itemId": "soup", "quantity": 2, "price": "12.50" }), "soup:2:12.50"),
+            (serde_json::json!({ "itemId": "bread", "quantity": 1 }), "bread:1"),
+        ] {
+            assert_eq!(line_text(&v), text);
+            let back = line(text).unwrap();
+            assert_eq!((back.item_id.as_str(), back.quantity), (v["itemId"].as_str().unwrap(), v["quantity"].as_i64().unwrap()));
+        }
+        let odd = serde_json::json!({ "itemId": "menu:a", "quantity": 3 });
+        assert_eq!(line(&line_text(&odd)).unwrap().item_id, "menu:a", "an id with a colon goes as its object");
+    }
 
     fn raw(fields: &[(&str, &str)]) -> RawRow {
         fields.iter().map(|(k, v)| (k.to_string(), Cell::Text(v.to_string()))).collect()
