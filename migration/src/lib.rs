@@ -41,6 +41,7 @@ mod m20261208_000034_model_fits;
 mod m20261208_000035_customer_predictions;
 mod m20261208_000036_one_api_run;
 mod m20261208_000037_order_place;
+mod m20261208_000038_change_feeds;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000035_customer_predictions::Migration),
             Box::new(m20261208_000036_one_api_run::Migration),
             Box::new(m20261208_000037_order_place::Migration),
+            Box::new(m20261208_000038_change_feeds::Migration),
         ]
     }
 }

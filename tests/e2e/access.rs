@@ -83,6 +83,8 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("marketing", "campaigns", "{ campaigns { items { id } } }".into()),
         ("marketing", "campaign", "{ campaign(id: \"999\") { id } }".into()),
         ("marketing", "campaignAudience", "{ campaignAudience(id: \"999\") { audience } }".into()),
+        ("viewer", "ledgerChanges", "{ ledgerChanges { settledAt } }".into()),
+        ("viewer", "orderChanges", "{ orderChanges { settledAt } }".into()),
         ("marketing", "exportAudience", "{ exportAudience(segment: \"vip\") { members } }".into()),
         ("marketing", "previewCampaign", format!("{{ previewCampaign(id: \"999\", customerId: \"{id}\") {{ subject }} }}")),
         ("marketing", "templateVariables", "{ templateVariables { name } }".into()),

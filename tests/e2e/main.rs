@@ -45,6 +45,7 @@ mod segments;
 mod shutdown;
 mod spec;
 mod sync;
+mod sync_ledger;
 mod visits;
 mod webhooks;
 

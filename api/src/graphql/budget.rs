@@ -25,9 +25,8 @@ pub fn cost(field: &str) -> u32 {
         "runJob" | "importCustomers" | "fitPredictionModel" | "exportAudience" => 500,
         "loyaltyStats" | "upcomingOccasions" | "campaignAudience" => 100,
         "campaignReports" | "exportCustomer" | "sendTestEmail" | "previewCampaign" | "mergeCustomers" | "replayWebhooks" => 50,
-        "customers" | "auditLog" | "deliveries" | "jobRuns" | "segments" | "campaigns" | "vouchers" | "rewards" | "webhookDeliveries" | "predictionModels" => {
-            10
-        }
+        "customers" | "ledgerChanges" | "orderChanges" | "auditLog" | "deliveries" | "jobRuns" | "segments" | "campaigns" | "vouchers" | "rewards"
+        | "webhookDeliveries" | "predictionModels" => 10,
         _ => 1,
     }
 }

@@ -36,6 +36,7 @@ pub mod runs;
 pub mod scalars;
 pub mod segments;
 pub mod stats;
+pub mod sync;
 pub mod text_guard;
 pub mod types;
 pub mod visits;
@@ -60,6 +61,7 @@ pub struct Query(
     me::MeQuery,
     webhooks::WebhookQuery,
     predict::PredictQuery,
+    sync::SyncQuery,
 );
 
 /// Every mutation.

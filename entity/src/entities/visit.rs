@@ -28,6 +28,9 @@ pub struct Model {
     pub location: Option<String>,
     /// How it was placed (dine-in, takeaway, delivery, online, …), when the POS said.
     pub channel: Option<String>,
+    /// When the row was last written (recorded, refunded, moved by a merge): the order of
+    /// `orderChanges`.
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ use phonenumber::country;
 use sea_orm::{DatabaseTransaction, DbErr, EntityTrait};
 
 pub mod audit;
+pub mod changes;
 pub mod customers;
 pub(crate) mod dialect;
 pub mod digest;

@@ -264,7 +264,12 @@ async fn move_children(txn: &impl ConnectionTrait, scope: &Scope, source_id: i64
         };
     }
     move_rows!(point_transaction);
-    move_rows!(visit);
+    visit::Entity::update_many()
+        .col_expr(visit::Column::CustomerId, Expr::value(target_id))
+        .col_expr(visit::Column::UpdatedAt, Expr::value(crate::ops::now()))
+        .filter(visit::Column::CustomerId.eq(source_id))
+        .exec(txn)
+        .await?;
     move_rows!(note);
     move_rows!(feedback);
     move_rows!(special_occasion);

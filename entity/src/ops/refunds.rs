@@ -85,6 +85,7 @@ pub async fn refund_order<D: TransactionTrait + ConnectionTrait>(
         // ones every earlier refund of it left.
         let taken = visit::Entity::update_many()
             .col_expr(visit::Column::RefundedCents, Expr::col(visit::Column::RefundedCents).add(amount))
+            .col_expr(visit::Column::UpdatedAt, Expr::value(at))
             .filter(visit::Column::Id.eq(v.id))
             .filter(Expr::col(visit::Column::RefundedCents).add(amount).lte(Expr::col(visit::Column::AmountCents)))
             .exec(txn)

@@ -56,6 +56,7 @@ pub(crate) async fn insert(
         amount_cents: Set(amount_cents),
         order_id: Set(order_id),
         visited_at: Set(at),
+        updated_at: Set(super::now()),
         ..Default::default()
     }
     .insert(txn)
@@ -93,7 +94,12 @@ pub async fn backdate_order<D: TransactionTrait + ConnectionTrait>(db: &D, scope
     else {
         return Err(DomainError::not_found(format!("order {order_id}")));
     };
-    visit::Entity::update_many().col_expr(visit::Column::VisitedAt, Expr::value(at)).filter(visit::Column::Id.eq(order.id)).exec(&txn).await?;
+    visit::Entity::update_many()
+        .col_expr(visit::Column::VisitedAt, Expr::value(at))
+        .col_expr(visit::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(visit::Column::Id.eq(order.id))
+        .exec(&txn)
+        .await?;
     point_transaction::Entity::update_many()
         .col_expr(point_transaction::Column::CreatedAt, Expr::value(at))
         .filter(point_transaction::Column::RestaurantId.eq(&scope.restaurant_id))

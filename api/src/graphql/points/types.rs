@@ -11,6 +11,8 @@ use crate::graphql::types::LedgerKind;
 pub struct PointTransaction {
     /// The entry's id.
     pub id: ID,
+    /// The member whose balance it changed.
+    pub customer_id: ID,
     /// Why points changed.
     pub kind: LedgerKind,
     /// Signed change of the balance.
@@ -31,6 +33,7 @@ impl From<point_transaction::Model> for PointTransaction {
     fn from(m: point_transaction::Model) -> Self {
         Self {
             id: ID(m.id.to_string()),
+            customer_id: ID(m.customer_id.to_string()),
             kind: m.kind.into(),
             points: m.delta,
             balance_after: m.balance_after,

@@ -11,8 +11,12 @@ use crate::graphql::scalars::Money;
 pub struct Visit {
     /// The visit's id.
     pub id: ID,
+    /// The member.
+    pub customer_id: ID,
     /// What the order came to.
     pub amount: Money,
+    /// How much of it has been refunded.
+    pub refunded: Money,
     /// The POS order id, when recorded from an order.
     pub order_id: Option<String>,
     /// When it happened (an order recorded late: when the POS said it happened).
@@ -21,17 +25,22 @@ pub struct Visit {
     pub location: Option<String>,
     /// How it was placed (dine-in, takeaway, delivery, online, …), when the POS said.
     pub channel: Option<String>,
+    /// When it was last written here (recorded, refunded, moved by a merge).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<visit::Model> for Visit {
     fn from(m: visit::Model) -> Self {
         Self {
             id: ID(m.id.to_string()),
+            customer_id: ID(m.customer_id.to_string()),
             amount: Money(m.amount_cents),
+            refunded: Money(m.refunded_cents),
             order_id: m.order_id,
             visited_at: m.visited_at,
             location: m.location,
             channel: m.channel,
+            updated_at: m.updated_at,
         }
     }
 }
