@@ -22,6 +22,7 @@ pub mod export;
 pub mod feedback;
 pub mod idempotency;
 pub mod import;
+pub mod import_orders;
 pub mod job_runs;
 pub mod keys;
 pub mod ledger;

@@ -3,15 +3,14 @@
 //! counts as a visit and updates favourite items, all in one transaction, once per order id.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
 
 use super::state::Delta;
-use super::{customers, expiry, idempotency, ledger, now, visits};
+use super::{customers, expiry, idempotency, ledger, now};
 use crate::entities::{LedgerKind, Tier, favorite_item, visit};
-use crate::rules::import::orders::{Member, OrderRow};
 use crate::rules::inputs::check_amount;
 use crate::rules::orders as rules;
 use crate::{DomainError, DomainResult, Policy, Scope};
@@ -103,9 +102,9 @@ pub(crate) fn check_items(items: &[OrderItem]) -> DomainResult<()> {
 }
 
 /// The order's checked place: `(when, location, channel)`.
-type Place = (DateTime<Utc>, Option<String>, Option<String>);
+pub(crate) type Place = (DateTime<Utc>, Option<String>, Option<String>);
 
-fn check(input: &OrderInput, policy: &Policy, now: DateTime<Utc>) -> DomainResult<Place> {
+pub(crate) fn check(input: &OrderInput, policy: &Policy, now: DateTime<Utc>) -> DomainResult<Place> {
     check_order_id(&input.order_id)?;
     check_amount("amount", input.amount_cents)?;
     check_items(&input.items)?;
@@ -134,46 +133,67 @@ pub async fn record_order<D: TransactionTrait + ConnectionTrait>(
     let key = format!("order:{order_id}");
     let p = super::restaurants::programme(db, scope).await?;
     let points = if input.no_points { 0 } else { p.points_for_amount(input.amount_cents) };
-    idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| {
-        // Its key may have been purged after the retention window; the visit still knows it.
-        let recorded =
-            visit::Entity::find().filter(visit::Column::RestaurantId.eq(&scope.restaurant_id)).filter(visit::Column::OrderId.eq(&order_id)).one(txn).await?;
-        if let Some(v) = recorded {
-            return Err(DomainError::invalid_state(format!("order {order_id} was already recorded on {}", v.visited_at.date_naive())));
-        }
-        let at = now();
-        let late = (visited_at < at).then_some(visited_at);
-        let delta = Delta { earned: points, visit_cents: Some(input.amount_cents), visited_at: late, ..Delta::default() };
-        let reason = Some(format!("Order #{order_id}"));
-        let (row, entry) = ledger::earn_in(txn, scope, &p, customer.id, delta, LedgerKind::Earn, reason, Some(key.clone()), at).await?;
-        let visit = visits::insert(txn, scope, row.id, input.amount_cents, Some(order_id.clone()), visited_at).await?;
-        let lines: Vec<Line> =
-            input.items.iter().map(|i| Line { item_id: i.item_id.trim().to_string(), quantity: i.quantity, price_cents: i.price_cents }).collect();
-        visit::Entity::update_many()
-            .col_expr(visit::Column::PointsEarned, Expr::value(points))
-            .col_expr(visit::Column::Items, Expr::value(serde_json::to_string(&lines).unwrap_or_default()))
-            .col_expr(visit::Column::Location, Expr::value(location.clone()))
-            .col_expr(visit::Column::Channel, Expr::value(channel.clone()))
-            .filter(visit::Column::Id.eq(visit.id))
-            .exec(txn)
-            .await?;
-        count_items(txn, scope, row.id, &input.items, visited_at).await?;
-        let row = match late.filter(|_| !input.no_points) {
-            Some(order_at) => expiry::undo_covered(txn, scope, &p, row, order_at, &order_id, at).await?,
-            None => row,
-        };
-        Ok(OrderOutcome {
-            customer_id: row.id,
-            order_id: order_id.clone(),
-            visit_id: visit.id,
-            points_earned: points,
-            transaction_id: entry.map(|e| e.id),
-            current: row.points_current,
-            lifetime: row.points_lifetime,
-            tier: row.tier,
-        })
+    let place = (visited_at, location, channel);
+    idempotency::run(db, scope, Some(&key), "recordOrder", &input, async |txn| write(txn, scope, &p, customer.id, &input, &place, points).await).await
+}
+
+/// Writes order `input` of member `customer_id` (checked, at its `place`) earning `points`, in
+/// the running transaction: the ledger entry, the visit with its lines, favourites, and an
+/// expiry the order covers undone. An order id recorded before is `InvalidState`.
+pub(crate) async fn write(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    p: &crate::rules::programme::Programme,
+    customer_id: i64,
+    input: &OrderInput,
+    place: &Place,
+    points: i64,
+) -> DomainResult<OrderOutcome> {
+    let (visited_at, location, channel) = place.clone();
+    let order_id = input.order_id.trim().to_string();
+    // Its key may have been purged after the retention window; the visit still knows it.
+    let recorded =
+        visit::Entity::find().filter(visit::Column::RestaurantId.eq(&scope.restaurant_id)).filter(visit::Column::OrderId.eq(&order_id)).one(txn).await?;
+    if let Some(v) = recorded {
+        return Err(DomainError::invalid_state(format!("order {order_id} was already recorded on {}", v.visited_at.date_naive())));
+    }
+    let at = now();
+    let late = (visited_at < at).then_some(visited_at);
+    let delta = Delta { earned: points, visit_cents: Some(input.amount_cents), visited_at: late, ..Delta::default() };
+    let (reason, key) = (Some(format!("Order #{order_id}")), Some(format!("order:{order_id}")));
+    let (row, entry) = ledger::earn_in(txn, scope, p, customer_id, delta, LedgerKind::Earn, reason, key, at).await?;
+    let lines: Vec<Line> =
+        input.items.iter().map(|i| Line { item_id: i.item_id.trim().to_string(), quantity: i.quantity, price_cents: i.price_cents }).collect();
+    let visit = visit::ActiveModel {
+        restaurant_id: Set(scope.restaurant_id.clone()),
+        customer_id: Set(row.id),
+        amount_cents: Set(input.amount_cents),
+        order_id: Set(Some(order_id.clone())),
+        visited_at: Set(visited_at),
+        items: Set(Some(serde_json::to_string(&lines).unwrap_or_default())),
+        points_earned: Set(Some(points)),
+        location: Set(location),
+        channel: Set(channel),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    count_items(txn, scope, row.id, &input.items, visited_at).await?;
+    let row = match late.filter(|_| !input.no_points) {
+        Some(order_at) => expiry::undo_covered(txn, scope, p, row, order_at, &order_id, at).await?,
+        None => row,
+    };
+    Ok(OrderOutcome {
+        customer_id: row.id,
+        order_id,
+        visit_id: visit.id,
+        points_earned: points,
+        transaction_id: entry.map(|e| e.id),
+        current: row.points_current,
+        lifetime: row.points_lifetime,
+        tier: row.tier,
     })
-    .await
 }
 
 /// Adds the order's quantities to the customer's favourite-item counts.
@@ -205,64 +225,4 @@ async fn count_items(txn: &impl ConnectionTrait, scope: &Scope, customer_id: i64
             .await?;
     }
     Ok(())
-}
-
-/// What importing an order did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Imported {
-    Recorded,
-    /// The order id was recorded before: nothing changed.
-    AlreadyThere,
-    /// A dry run: the member exists and the order would be recorded.
-    WouldRecord,
-}
-
-/// Records an imported order (`loyalty import orders`) as [`record_order`] does, for the
-/// member with the row's external id or phone, at the row's time however long ago; an order id
-/// recorded before changes nothing. A dry run only finds the member. An unknown member is
-/// `NotFound`. Without `earn`, the order earns no points (its history only).
-pub async fn import<D: TransactionTrait + ConnectionTrait>(
-    db: &D,
-    scope: &Scope,
-    policy: &Policy,
-    row: &OrderRow,
-    dry_run: bool,
-    earn: bool,
-) -> DomainResult<Imported> {
-    let lookup = match &row.member {
-        Member::External(id) => customers::Lookup::ExternalId(id.clone()),
-        Member::Phone(phone) => customers::Lookup::Phone(phone.clone()),
-    };
-    let what = lookup.to_string();
-    let projection = customers::Projection::only([crate::entities::customer::Column::Id]);
-    let member = customers::find(db, scope, policy, lookup, &projection).await?.ok_or_else(|| DomainError::not_found(what))?;
-    if dry_run {
-        let recorded = visit::Entity::find()
-            .filter(visit::Column::RestaurantId.eq(&scope.restaurant_id))
-            .filter(visit::Column::OrderId.eq(&row.order_id))
-            .one(db)
-            .await?
-            .is_some();
-        return Ok(if recorded { Imported::AlreadyThere } else { Imported::WouldRecord });
-    }
-    let items =
-        row.lines.iter().map(|l| OrderItem { item_id: l.item_id.clone(), name: l.name.clone(), quantity: l.quantity, price_cents: l.price_cents }).collect();
-    let input = OrderInput {
-        customer_id: Some(member.id),
-        order_id: row.order_id.clone(),
-        amount_cents: row.amount_cents,
-        items,
-        occurred_at: Some(row.occurred_at),
-        location: row.location.clone(),
-        channel: row.channel.clone(),
-        imported: true,
-        no_points: !earn,
-        ..OrderInput::default()
-    };
-    match record_order(db, scope, policy, input).await {
-        Ok(out) if out.replayed => Ok(Imported::AlreadyThere),
-        Ok(_) => Ok(Imported::Recorded),
-        Err(DomainError::InvalidState { .. }) => Ok(Imported::AlreadyThere),
-        Err(e) => Err(e),
-    }
 }

@@ -57,6 +57,9 @@ pub enum ImportCommand {
         /// members whose balances came with their import.
         #[arg(long)]
         no_points: bool,
+        /// Orders written per transaction.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=2000))]
+        batch: u64,
     },
 }
 
@@ -73,8 +76,9 @@ struct Tally {
 pub async fn run(config: &Config, action: ImportCommand) -> anyhow::Result<()> {
     let (file, format, dry_run, batch) = match action {
         ImportCommand::Customers { file, format, dry_run, batch } => (file, format, dry_run, batch),
-        ImportCommand::Orders { file, format, dry_run, no_points } => {
-            return orders::run(config, &file, Format::for_file(format, &file)?, dry_run, !no_points).await;
+        ImportCommand::Orders { file, format, dry_run, no_points, batch } => {
+            let options = orders::Options { dry_run, earn: !no_points, batch };
+            return orders::run(config, &file, Format::for_file(format, &file)?, options).await;
         }
     };
     let format = Format::for_file(format, &file)?;

@@ -13,7 +13,7 @@ use crate::rules::money::parse_cents;
 pub const ORDER_FIELDS: [&str; 8] = ["orderId", "externalId", "phone", "occurredAt", "amount", "location", "channel", "items"];
 
 /// Whose order it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Member {
     /// The member's id in the system the orders come from (as imported with the members).
     External(String),
