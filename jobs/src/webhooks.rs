@@ -1,11 +1,13 @@
 //! The webhook delivery worker: claims due deliveries of every restaurant (one worker per
-//! replica; a claim is taken by one), POSTs each to its endpoint signed per the Standard
+//! replica; a claim is taken by one) as slots free up ([`SLOTS`], [`PER_ENDPOINT`]), POSTs each
+//! to its endpoint signed per the Standard
 //! Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), and records
 //! the outcome: delivered on a 2xx answer, else retried on the schedule of
 //! `entity::rules::webhooks::RETRY_AFTER`. A receiver that is down, slow (the timeout), answers
 //! an error or resets the connection only delays its own events; the request that made an event
 //! never waits for it.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,8 +20,10 @@ use entity::rules::webhooks as rules;
 
 use crate::{JobContext, JobError};
 
-/// Deliveries claimed at once (and sent concurrently).
-const BATCH: u64 = 20;
+/// Deliveries one worker sends at once.
+const SLOTS: usize = 20;
+/// Deliveries one worker sends to one endpoint at once: a slow receiver holds no more slots.
+const PER_ENDPOINT: usize = 4;
 /// How long the worker waits when nothing was due.
 const IDLE: Duration = Duration::from_secs(1);
 /// Upper bound of one delivery (connect, send, answer).
@@ -27,21 +31,91 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Most of a receiver's answer kept in the log.
 const MAX_ERROR: usize = 300;
 
-/// Starts the worker on its own task; it stops when the process begins to stop.
+/// Starts the worker on its own task; it stops when the process begins to stop, after the
+/// deliveries in flight end (within [`TIMEOUT`]).
 pub fn spawn(ctx: JobContext) -> Result<tokio::task::JoinHandle<()>, JobError> {
     let client = client(ctx.config.webhook_allow_private)?;
     Ok(tokio::spawn(async move {
+        let mut flight = Flight::default();
         while !ctx.lifecycle.is_stopping() {
-            match run_once(&ctx, &client, Utc::now()).await {
-                Ok(0) => tokio::time::sleep(IDLE).await,
-                Ok(_) => {}
+            let started = match start_due(&ctx, &client, &mut flight, Utc::now()).await {
+                Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook deliveries failed; trying again shortly");
-                    tokio::time::sleep(IDLE).await;
+                    0
                 }
+            };
+            if started == 0 {
+                flight.wait(IDLE).await;
+            }
+            flight.reap();
+        }
+        while flight.tasks.join_next().await.is_some() {}
+    }))
+}
+
+/// The deliveries a worker is sending: each a task that sends one and records its outcome,
+/// returning its endpoint.
+#[derive(Default)]
+struct Flight {
+    tasks: tokio::task::JoinSet<i64>,
+    per_endpoint: HashMap<i64, usize>,
+}
+
+impl Flight {
+    fn landed(&mut self, endpoint: i64) {
+        if let Some(n) = self.per_endpoint.get_mut(&endpoint) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_endpoint.remove(&endpoint);
             }
         }
-    }))
+    }
+
+    /// Counts off the deliveries that ended.
+    fn reap(&mut self) {
+        while let Some(done) = self.tasks.try_join_next() {
+            if let Ok(endpoint) = done {
+                self.landed(endpoint);
+            }
+        }
+    }
+
+    /// Waits until a delivery ends, or `idle` passes.
+    async fn wait(&mut self, idle: Duration) {
+        if self.tasks.is_empty() {
+            return tokio::time::sleep(idle).await;
+        }
+        if let Ok(Some(Ok(endpoint))) = tokio::time::timeout(idle, self.tasks.join_next()).await {
+            self.landed(endpoint);
+        }
+    }
+}
+
+/// Releases stale claims and starts sending the deliveries due at `now` that free slots allow;
+/// returns how many it started. While no restaurant has an enabled endpoint (as this process
+/// read at most 30 s ago) it asks the database nothing.
+async fn start_due(ctx: &JobContext, client: &reqwest::Client, flight: &mut Flight, now: DateTime<Utc>) -> Result<usize, JobError> {
+    let free = SLOTS.saturating_sub(flight.tasks.len());
+    if free == 0 || !webhooks::events::any_listening(&ctx.db).await? {
+        return Ok(0);
+    }
+    delivery::release_stale(&ctx.db, now).await?;
+    let claimed = delivery::claim(&ctx.db, now, free as u64, &flight.per_endpoint, PER_ENDPOINT).await?;
+    let n = claimed.len();
+    for (row, endpoint) in claimed {
+        *flight.per_endpoint.entry(endpoint.id).or_default() += 1;
+        let (ctx, client) = (ctx.clone(), client.clone());
+        flight.tasks.spawn(async move {
+            let attempt = send(&ctx, &client, &row, &endpoint).await;
+            tracing::debug!(delivery = row.id, event = %row.event_type, delivered = attempt.delivered(), status = ?attempt.status, "webhook attempt");
+            if let Err(e) = delivery::record(&ctx.db, &row, &attempt, Utc::now(), rand::random::<f64>()).await {
+                tracing::warn!(error = %e, delivery = row.id, "recording a webhook attempt failed; the claim is released after 5 minutes");
+            }
+            endpoint.id
+        });
+    }
+    Ok(n)
 }
 
 /// The HTTP client: TLS with the ring provider and the system's roots, no redirects followed
@@ -60,28 +134,6 @@ pub fn client(allow_private: bool) -> Result<reqwest::Client, JobError> {
         .user_agent("loyalty-webhooks/1")
         .build()
         .map_err(|e| JobError::Config(format!("webhook HTTP client: {e}")))
-}
-
-/// Releases stale claims, claims one batch due at `now` and sends it; returns how many were sent.
-/// While no restaurant has an enabled endpoint (as this process read at most 30 s ago) it asks
-/// the database nothing.
-pub async fn run_once(ctx: &JobContext, client: &reqwest::Client, now: DateTime<Utc>) -> Result<usize, JobError> {
-    if !webhooks::events::any_listening(&ctx.db).await? {
-        return Ok(0);
-    }
-    delivery::release_stale(&ctx.db, now).await?;
-    let claimed = delivery::claim(&ctx.db, now, BATCH).await?;
-    let sends = claimed.iter().map(|(row, endpoint)| async move {
-        let attempt = send(ctx, client, row, endpoint).await;
-        let jitter = rand::random::<f64>();
-        (row, attempt, jitter)
-    });
-    let n = claimed.len();
-    for (row, attempt, jitter) in futures_util::future::join_all(sends).await {
-        tracing::debug!(delivery = row.id, event = %row.event_type, delivered = attempt.delivered(), status = ?attempt.status, "webhook attempt");
-        delivery::record(&ctx.db, row, &attempt, Utc::now(), jitter).await?;
-    }
-    Ok(n)
 }
 
 /// One attempt to deliver `row` to `endpoint`.

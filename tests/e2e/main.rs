@@ -47,6 +47,7 @@ mod spec;
 mod sync;
 mod sync_ledger;
 mod visits;
+mod webhook_faults;
 mod webhooks;
 
 use harness::TestApp;

@@ -19,30 +19,32 @@ use crate::harness::{Backend, TestApp};
 
 /// How the receiver answers one request.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Answer {
+pub(crate) enum Answer {
     Ok,
     Error,
     Reset,
+    /// 204 after this many seconds (past the sender's timeout of 10 s: it has given up).
+    Slow(u64),
 }
 
 /// One request the receiver got, and how it answered.
 #[derive(Clone, Debug)]
-struct Received {
-    headers: HashMap<String, String>,
-    body: String,
-    answer: Answer,
+pub(crate) struct Received {
+    pub headers: HashMap<String, String>,
+    pub body: String,
+    pub answer: Answer,
 }
 
 /// An HTTP receiver on loopback answering by `script` (then 204 to everything).
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub url: String,
     got: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
 }
 
 impl Receiver {
-    async fn start(script: &[Answer]) -> Receiver {
+    pub async fn start(script: &[Answer]) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
         let receiver = Receiver { url, got: Arc::default(), script: Arc::new(Mutex::new(script.iter().copied().collect())) };
@@ -69,6 +71,10 @@ impl Receiver {
                     let _ = stream.set_zero_linger();
                     return;
                 }
+                Answer::Slow(secs) => {
+                    tokio::time::sleep(Duration::from_secs(secs)).await;
+                    b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
+                }
             };
             if stream.write_all(reply).await.is_err() {
                 return;
@@ -76,7 +82,7 @@ impl Receiver {
         }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -105,7 +111,7 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<(H
 }
 
 /// Verifies each request with `secret` by the specification's reference library.
-async fn verify(requests: &[Received], secret: &str) -> Vec<Value> {
+pub(crate) async fn verify(requests: &[Received], secret: &str) -> Vec<Value> {
     ensure_node_tools().await;
     let file = std::env::temp_dir().join(format!("webhooks-{}-{}.jsonl", std::process::id(), rand_suffix()));
     let lines: Vec<String> = requests.iter().map(|r| json!({ "secret": secret, "headers": r.headers, "body": r.body }).to_string()).collect();
@@ -122,7 +128,7 @@ fn rand_suffix() -> u64 {
 
 /// Waits until the receiver took (2xx) `n` distinct messages, making every pending retry due
 /// at once (as if its backoff had passed).
-async fn until_delivered(app: &TestApp, receiver: &Receiver, n: usize) -> Vec<Received> {
+pub(crate) async fn until_delivered(app: &TestApp, receiver: &Receiver, n: usize) -> Vec<Received> {
     for _ in 0..300 {
         let got = receiver.received();
         let mut taken: Vec<&str> = got.iter().filter(|r| r.answer == Answer::Ok).map(|r| r.headers["webhook-id"].as_str()).collect();

@@ -4,6 +4,8 @@
 //! a crashed worker returns to `pending` after [`STALE_SENDING`] and is sent again with the
 //! same `webhook-id` (at least once). Admins read an endpoint's log and replay events.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -46,20 +48,40 @@ pub async fn release_stale(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Dom
         .rows_affected)
 }
 
-/// Claims up to `limit` rows due at `now`, of any restaurant, oldest due first; a row another
-/// worker claimed first is not returned. Each comes with its endpoint.
-pub async fn claim(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> DomainResult<Vec<(webhook_delivery::Model, webhook_endpoint::Model)>> {
+/// Claims up to `limit` rows due at `now`, of any restaurant, oldest due first, at most
+/// `per_endpoint` for an endpoint counting the `in_flight` ones this worker is sending to it
+/// already (a slow receiver holds no more of the worker's slots); a row another worker claimed
+/// first is not returned. Each comes with its endpoint.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+    in_flight: &HashMap<i64, usize>,
+    per_endpoint: usize,
+) -> DomainResult<Vec<(webhook_delivery::Model, webhook_endpoint::Model)>> {
     use webhook_delivery::Column as D;
-    let due: Vec<i64> = webhook_delivery::Entity::find()
+    let full: Vec<i64> = in_flight.iter().filter(|(_, n)| **n >= per_endpoint).map(|(e, _)| *e).collect();
+    let candidates: Vec<(i64, i64)> = webhook_delivery::Entity::find()
         .select_only()
         .column(D::Id)
+        .column(D::EndpointId)
         .filter(D::Status.eq(WebhookStatus::Pending))
         .filter(D::NextAttemptAt.lte(now))
+        .filter(D::EndpointId.is_not_in(full))
         .order_by_asc(D::NextAttemptAt)
-        .limit(limit)
+        .limit(limit * 4)
         .into_tuple()
         .all(db)
         .await?;
+    let mut taken: HashMap<i64, usize> = HashMap::new();
+    let mut due = Vec::new();
+    for (id, endpoint) in candidates {
+        let n = taken.entry(endpoint).or_insert_with(|| in_flight.get(&endpoint).copied().unwrap_or(0));
+        if *n < per_endpoint && (due.len() as u64) < limit {
+            *n += 1;
+            due.push(id);
+        }
+    }
     if due.is_empty() {
         return Ok(Vec::new());
     }
