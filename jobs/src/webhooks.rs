@@ -162,14 +162,15 @@ async fn attempt(
     let scope = Scope::new(endpoint.restaurant_id.clone(), "webhooks", ctx.vault.clone());
     let now = Utc::now();
     let timestamp = now.timestamp();
-    let signature = webhooks::signature(&scope, endpoint, &row.event_id, timestamp, &row.payload, now).await.map_err(|e| format!("signing: {e}"))?;
+    let body = webhooks::personal::body(&ctx.db, &scope, endpoint, &row.payload).await.map_err(|e| format!("reading the member: {e}"))?;
+    let signature = webhooks::signature(&scope, endpoint, &row.event_id, timestamp, &body, now).await.map_err(|e| format!("signing: {e}"))?;
     let response = client
         .post(url)
         .header("content-type", "application/json")
         .header("webhook-id", &row.event_id)
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signature)
-        .body(row.payload.clone())
+        .body(body)
         .send()
         .await
         .map_err(|e| describe(&e))?;

@@ -42,6 +42,7 @@ mod m20261208_000035_customer_predictions;
 mod m20261208_000036_one_api_run;
 mod m20261208_000037_order_place;
 mod m20261208_000038_change_feeds;
+mod m20261208_000039_webhook_personal;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000036_one_api_run::Migration),
             Box::new(m20261208_000037_order_place::Migration),
             Box::new(m20261208_000038_change_feeds::Migration),
+            Box::new(m20261208_000039_webhook_personal::Migration),
         ]
     }
 }

@@ -126,6 +126,7 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("admin", "importCustomers", "mutation { importCustomers(rows: [], dryRun: true) { created } }".into()),
         ("admin", "webhookEndpoints", "{ webhookEndpoints { id } }".into()),
         ("admin", "webhookDeliveries", "{ webhookDeliveries(endpointId: \"999\") { items { eventId } } }".into()),
+        ("admin", "setWebhookEndpointPersonal", "mutation { setWebhookEndpointPersonal(id: \"999\", includePersonal: true) { id } }".into()),
         ("admin", "createWebhookEndpoint", "mutation { createWebhookEndpoint(url: \"https://hooks.example.com/ROLE\", events: [\"*\"]) { secret } }".into()),
         ("admin", "rotateWebhookSecret", "mutation { rotateWebhookSecret(id: \"999\") { secret } }".into()),
         ("admin", "setWebhookEndpointEnabled", "mutation { setWebhookEndpointEnabled(id: \"999\", enabled: false) { id } }".into()),

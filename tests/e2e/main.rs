@@ -48,6 +48,7 @@ mod sync;
 mod sync_ledger;
 mod visits;
 mod webhook_faults;
+mod webhook_personal;
 mod webhooks;
 
 use harness::TestApp;

@@ -32,6 +32,9 @@ pub struct WebhookEndpoint {
     pub active_from: DateTime<Utc>,
     /// Why it was disabled (by an admin, or after its deliveries failed for days).
     pub disabled_reason: Option<String>,
+    /// Whether its messages about a member carry the member's name, phone and email (as the
+    /// member is when the message is sent).
+    pub include_personal: bool,
     /// Until when messages also carry the previous secret's signature (after a rotation).
     pub previous_secret_until: Option<DateTime<Utc>>,
     /// When it was added.
@@ -47,6 +50,7 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
             enabled: e.enabled,
             active_from: e.active_from,
             disabled_reason: e.disabled_reason,
+            include_personal: e.include_personal,
             previous_secret_until: e.previous_secret_until,
             created_at: e.created_at,
         }
@@ -183,9 +187,24 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Where to POST messages (https; public addresses only).")] url: String,
         #[graphql(desc = "Event types to receive, e.g. `points.earned`; `*` for all.")] events: Vec<String>,
+        #[graphql(desc = "Whether messages about a member carry the member's name, phone and email (false when not given).")] include_personal: Option<bool>,
     ) -> async_graphql::Result<WebhookEndpointWithSecret> {
         let allow_private = app(ctx).jobs.config.webhook_allow_private;
-        Ok(webhooks::create(&app(ctx).db, scope(ctx), &url, &events, allow_private).await.gql()?.into())
+        let input = webhooks::EndpointInput { url, events, include_personal: include_personal.unwrap_or(false) };
+        Ok(webhooks::create(&app(ctx).db, scope(ctx), &input, allow_private).await.gql()?.into())
+    }
+
+    /// Whether an endpoint's messages about a member carry the member's name, phone and email
+    /// (read when each message is sent; events store ids only).
+    #[graphql(guard = "ADMIN")]
+    async fn set_webhook_endpoint_personal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's id.")] id: ID,
+        #[graphql(desc = "Whether its messages carry personal values.")] include_personal: bool,
+    ) -> async_graphql::Result<WebhookEndpoint> {
+        let id = endpoint_of(&id).gql()?;
+        Ok(webhooks::set_personal(&app(ctx).db, scope(ctx), id, include_personal).await.gql()?.into())
     }
 
     /// Gives an endpoint a new signing secret (in the answer, shown once); for a day messages

@@ -24,6 +24,9 @@ pub struct Model {
     pub active_from: DateTimeUtc,
     /// Why it was disabled (by an admin, or after its deliveries failed for days).
     pub disabled_reason: Option<String>,
+    /// Its messages about a member carry the member's name and contact details (read when
+    /// sent; events store ids only).
+    pub include_personal: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -52,7 +52,7 @@ pub async fn members(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, of
         Audience::Segment(name) => Target { segment: Some(name.clone()), rule: None },
         Audience::Campaign(id) => super::campaigns::target_of(&super::campaigns::get(db, scope, *id).await?)?,
     };
-    let condition = audience::condition(db, scope, p, &target, now).await?.add(customer::Column::PhoneIndex.is_not_null());
+    let condition = audience::condition(db, scope, p, &target, now).await?.add(crate::ops::privacy::not_erased());
     let count = customer::Entity::find().filter(condition.clone()).count(db).await?;
     Ok((condition, count))
 }

@@ -19,7 +19,7 @@ pub async fn members_page(db: &impl ConnectionTrait, scope: &Scope, after: i64, 
     let rows = customer::Entity::find()
         .filter(C::RestaurantId.eq(&scope.restaurant_id))
         .filter(C::Id.gt(after))
-        .filter(C::PhoneIndex.is_not_null())
+        .filter(super::privacy::not_erased())
         .order_by_asc(C::Id)
         .limit(limit)
         .all(db)
@@ -107,7 +107,7 @@ pub async fn orders_page(db: &impl ConnectionTrait, scope: &Scope, after: i64, l
         .column(C::ExternalId)
         .filter(C::RestaurantId.eq(&scope.restaurant_id))
         .filter(C::Id.is_in(ids))
-        .filter(C::PhoneIndex.is_not_null())
+        .filter(super::privacy::not_erased())
         .into_tuple::<(i64, Option<String>)>()
         .all(db)
         .await?

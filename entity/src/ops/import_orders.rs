@@ -102,7 +102,7 @@ async fn members(db: &impl ConnectionTrait, scope: &Scope, rows: &[OrderRow]) ->
             .column(C::ExternalId)
             .filter(C::RestaurantId.eq(&scope.restaurant_id))
             .filter(C::ExternalId.is_in(external))
-            .filter(C::PhoneIndex.is_not_null())
+            .filter(super::privacy::not_erased())
             .into_tuple()
             .all(db)
             .await?;

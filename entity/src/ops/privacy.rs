@@ -3,6 +3,7 @@
 //! duplicate profile into another.
 
 pub use crate::rules::erasure::{ERASED, is_erased};
+use sea_orm::Condition;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -20,6 +21,12 @@ use crate::entities::{
 use crate::rules::segments::AUTO_SEGMENTS;
 use crate::vault::Vault;
 use crate::{DomainError, DomainResult, Scope};
+
+/// Members not erased, as a condition on `customers` (an erased member's phone index holds
+/// the erasure's marker).
+pub fn not_erased() -> Condition {
+    Condition::any().add(customer::Column::PhoneIndex.is_null()).add(customer::Column::PhoneIndex.not_like(format!("{ERASED}%")))
+}
 
 /// Everything held about one customer, as one JSON document.
 pub async fn export(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> DomainResult<Value> {

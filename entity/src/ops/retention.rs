@@ -46,7 +46,7 @@ fn inactive(scope: &Scope, cutoff: DateTime<Utc>) -> Condition {
         .add(C::LastActivityAt.lt(cutoff))
         .add(C::UpdatedAt.lt(cutoff))
         .add(C::MemberSince.lt(cutoff))
-        .add(Condition::any().add(C::PhoneIndex.is_null()).add(C::PhoneIndex.not_like(format!("{}%", super::privacy::ERASED))))
+        .add(super::privacy::not_erased())
 }
 
 /// Applies the scope's restaurant's retention at `now`.

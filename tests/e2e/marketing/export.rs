@@ -43,6 +43,17 @@ both!(a_marketer_exports_an_audience_without_health_data_or_notes, |app| async m
         let (code, message) = refused(&app, &marketer, EXPORT, vars).await;
         assert_eq!(code, "VALIDATION", "{message}");
     }
+    app.data("mutation($id: ID!) { eraseCustomer(id: $id) { erased } }", json!({ "id": ann })).await;
+    let after = as_key(&app, &marketer, EXPORT, json!({ "c": campaign })).await["exportAudience"].clone();
+    assert_eq!(after["members"], 1, "an erased member is left out: {after}");
+    for what in ["customers", "audience"] {
+        let mut args = vec!["export", what, "--format", "csv"];
+        if what == "audience" {
+            args.extend(["--campaign", campaign.as_str()]);
+        }
+        let text = app.cli(&args).await;
+        assert!(!text.contains("erased-") && !text.contains("Erased customer"), "{what}: {text}");
+    }
     let theirs = app.create_key("elsewhere", "marketer").await;
     for vars in [json!({ "s": "mailable" }), json!({ "c": campaign })] {
         assert_eq!(refused(&app, &theirs, EXPORT, vars).await.0, "NOT_FOUND", "another restaurant's audiences are not found");

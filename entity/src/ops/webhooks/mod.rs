@@ -6,6 +6,7 @@
 
 pub mod delivery;
 pub mod events;
+pub mod personal;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -39,8 +40,18 @@ fn derive(root: &crate::vault::crypto::Key, scope: &Scope, id: i64, version: i32
     root.derive("webhook-endpoint", &format!("{}/{id}/{version}", scope.restaurant_id))
 }
 
-/// Adds an endpoint receiving `events` at `url` (checked by [`rules::check_url`]).
-pub async fn create(db: &impl ConnectionTrait, scope: &Scope, url: &str, events: &[String], allow_private: bool) -> DomainResult<WithSecret> {
+/// What an endpoint is to receive: its `url` (checked by [`rules::check_url`]), its `events`,
+/// and whether its messages carry members' personal values.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointInput {
+    pub url: String,
+    pub events: Vec<String>,
+    pub include_personal: bool,
+}
+
+/// Adds an endpoint receiving `input.events` at `input.url`.
+pub async fn create(db: &impl ConnectionTrait, scope: &Scope, input: &EndpointInput, allow_private: bool) -> DomainResult<WithSecret> {
+    let (url, events) = (input.url.as_str(), input.events.as_slice());
     let url = rules::check_url(url, allow_private)?;
     let events = rules::check_events(events)?;
     let existing = webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::RestaurantId.eq(&scope.restaurant_id)).count(db).await?;
@@ -57,6 +68,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: &Scope, url: &str, events:
         enabled: Set(true),
         active_from: Set(at + events::ACTIVATION),
         disabled_reason: Set(None),
+        include_personal: Set(input.include_personal),
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
@@ -121,6 +133,19 @@ pub async fn set_enabled(db: &impl ConnectionTrait, scope: &Scope, id: i64, enab
     }
     update.exec(db).await?;
     events::forget();
+    get(db, scope, id).await
+}
+
+/// Whether endpoint `id`'s messages about a member carry the member's personal values.
+pub async fn set_personal(db: &impl ConnectionTrait, scope: &Scope, id: i64, include: bool) -> DomainResult<webhook_endpoint::Model> {
+    use webhook_endpoint::Column as C;
+    webhook_endpoint::Entity::update_many()
+        .col_expr(C::IncludePersonal, Expr::value(include))
+        .col_expr(C::UpdatedAt, Expr::value(super::now()))
+        .filter(C::Id.eq(id))
+        .filter(C::RestaurantId.eq(&scope.restaurant_id))
+        .exec(db)
+        .await?;
     get(db, scope, id).await
 }
 
