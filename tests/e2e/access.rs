@@ -56,7 +56,7 @@ pub fn allowed(set: &str) -> &'static [&'static str] {
 /// calling it (`ROLE` is replaced by the caller's role, for names that must differ); `id` is an
 /// existing customer.
 pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
-    vec![
+    let mut all = vec![
         ("viewer", "customer", format!("{{ customer(id: \"{id}\") {{ name }} }}")),
         ("viewer", "customers", "{ customers { totalCount } }".into()),
         ("viewer", "findCustomer", "{ findCustomer(phone: \"+14155550101\") { id } }".into()),
@@ -83,9 +83,6 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("marketing", "campaigns", "{ campaigns { items { id } } }".into()),
         ("marketing", "campaign", "{ campaign(id: \"999\") { id } }".into()),
         ("marketing", "campaignAudience", "{ campaignAudience(id: \"999\") { audience } }".into()),
-        ("viewer", "ledgerChanges", "{ ledgerChanges { settledAt } }".into()),
-        ("viewer", "orderChanges", "{ orderChanges { settledAt } }".into()),
-        ("marketing", "exportAudience", "{ exportAudience(segment: \"vip\") { members } }".into()),
         ("marketing", "previewCampaign", format!("{{ previewCampaign(id: \"999\", customerId: \"{id}\") {{ subject }} }}")),
         ("marketing", "templateVariables", "{ templateVariables { name } }".into()),
         (
@@ -123,6 +120,21 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("admin", "auditLog", "{ auditLog { items { action } } }".into()),
         ("admin", "mergeCustomers", "mutation { mergeCustomers(sourceId: \"998\", targetId: \"999\") { id } }".into()),
         ("admin", "eraseCustomer", "mutation { eraseCustomer(id: \"999\") { id } }".into()),
+        ("admin", "createReward", "mutation { createReward(input: { name: \"R-ROLE\", pointsCost: 10, kind: FREE_ITEM, itemId: \"x\" }) { id } }".into()),
+        ("admin", "updateReward", "mutation { updateReward(id: \"999\", input: { name: \"y\" }) { id } }".into()),
+        ("admin", "updateRestaurant", "mutation { updateRestaurant(input: { currency: \"USD\" }) { id } }".into()),
+    ];
+    all.extend(integration());
+    all
+}
+
+/// The root fields that connect other systems (sync, imports, exports, webhooks, predictions),
+/// as [`operations`] lists them.
+fn integration() -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("viewer", "ledgerChanges", "{ ledgerChanges { settledAt } }".into()),
+        ("viewer", "orderChanges", "{ orderChanges { settledAt } }".into()),
+        ("marketing", "exportAudience", "{ exportAudience(segment: \"vip\") { members } }".into()),
         ("admin", "importCustomers", "mutation { importCustomers(rows: [], dryRun: true) { created } }".into()),
         ("admin", "webhookEndpoints", "{ webhookEndpoints { id } }".into()),
         ("admin", "webhookDeliveries", "{ webhookDeliveries(endpointId: \"999\") { items { eventId } } }".into()),
@@ -133,9 +145,6 @@ pub fn operations(id: &str) -> Vec<(&'static str, &'static str, String)> {
         ("admin", "replayWebhooks", "mutation { replayWebhooks(eventId: \"evt_nope\") }".into()),
         ("admin", "fitPredictionModel", "mutation { fitPredictionModel { status } }".into()),
         ("segments", "predictionModels", "{ predictionModels { status } }".into()),
-        ("admin", "createReward", "mutation { createReward(input: { name: \"R-ROLE\", pointsCost: 10, kind: FREE_ITEM, itemId: \"x\" }) { id } }".into()),
-        ("admin", "updateReward", "mutation { updateReward(id: \"999\", input: { name: \"y\" }) { id } }".into()),
-        ("admin", "updateRestaurant", "mutation { updateRestaurant(input: { currency: \"USD\" }) { id } }".into()),
     ]
 }
 
