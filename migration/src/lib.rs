@@ -43,6 +43,7 @@ mod m20261208_000036_one_api_run;
 mod m20261208_000037_order_place;
 mod m20261208_000038_change_feeds;
 mod m20261208_000039_webhook_personal;
+mod m20261208_000040_churn_by_prediction;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000037_order_place::Migration),
             Box::new(m20261208_000038_change_feeds::Migration),
             Box::new(m20261208_000039_webhook_personal::Migration),
+            Box::new(m20261208_000040_churn_by_prediction::Migration),
         ]
     }
 }

@@ -234,3 +234,52 @@ async fn two_replicas_running_the_automations_send_each_email_once(backend: Back
 }
 
 on_both!(two_replicas_running_the_automations_send_each_email_once);
+
+/// With `predictedChurn`, the at-risk and win-back emails follow the last fit's probability
+/// that a member is still active, whatever the days say: at risk below `atRiskProbability`,
+/// lost (win-back) below `winBackProbability`; members without a prediction get neither, and
+/// another restaurant's predictions count for nothing here.
+async fn predicted_churn_decides_at_risk_and_win_back(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn(backend, &sink).await;
+    let admin = Admin { app: &app, key: app.admin_key.clone() };
+    admin.switch_on_automations().await;
+    let mut ids = Vec::new();
+    for (phone, name) in [("+14155550161", "ann"), ("+14155550162", "bob"), ("+14155550163", "cat"), ("+14155550164", "dan")] {
+        let id = admin.member(phone, name, &format!("{name}@example.com")).await;
+        admin.data("mutation($id: ID!) { recordVisit(customerId: $id, orderAmount: 20) { visitId } }", json!({ "id": id })).await;
+        ids.push(id);
+    }
+    let other = app.create_key("elsewhere", "admin").await;
+    let (_, eve) =
+        app.gql_as(Some(&other), "mutation { upsertCustomer(input: { phone: \"+14155550169\", name: \"eve\" }) { customer { id } } }", json!({})).await;
+    let eve = eve["data"]["upsertCustomer"]["customer"]["id"].as_str().unwrap().to_string();
+    for (id, restaurant, p) in [(&ids[0], "default", 0.35), (&ids[1], "default", 0.1), (&ids[2], "default", 0.9), (&eve, "elsewhere", 0.01)] {
+        app.sql(&format!(
+            "INSERT INTO customer_predictions (customer_id, restaurant_id, fit_id, scored_on, active_probability, expected_visits_90, value_12_months) \
+             VALUES ({id}, '{restaurant}', 1, '2026-12-01', {p}, 1.0, NULL)"
+        ))
+        .await;
+    }
+    assert_eq!(
+        (admin.run("AT_RISK").await["enqueued"].as_i64(), admin.run("WIN_BACK").await["enqueued"].as_i64()),
+        (Some(0), Some(0)),
+        "by days: all just visited"
+    );
+
+    let set = "mutation($on: Boolean, $r: Float, $w: Float) { updateRestaurant(input: { predictedChurn: $on, atRiskProbability: $r, winBackProbability: $w }) { predictedChurn atRiskProbability winBackProbability } }";
+    for (r, w, field) in [(0.5, 0.6, "winBackProbability"), (1.0, 0.2, "atRiskProbability"), (0.4, 0.0, "winBackProbability")] {
+        let (code, _, err) = app.error(set, json!({ "on": true, "r": r, "w": w })).await;
+        assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some(field)), "{r} {w}");
+    }
+    let on = admin.data(set, json!({ "on": true, "r": 0.5, "w": 0.2 })).await;
+    assert_eq!(on["updateRestaurant"], json!({ "predictedChurn": true, "atRiskProbability": 0.5, "winBackProbability": 0.2 }));
+    assert_eq!(admin.run("AT_RISK").await["enqueued"], 1, "Ann (0.35)");
+    assert_eq!(admin.run("WIN_BACK").await["enqueued"], 1, "Bob (0.10)");
+    assert_eq!((admin.run("AT_RISK").await["enqueued"].as_i64(), admin.run("WIN_BACK").await["enqueued"].as_i64()), (Some(0), Some(0)), "once");
+    admin.run("DELIVERIES").await;
+    let mut to = addresses(&sink.wait_for(2).await);
+    to.sort();
+    assert_eq!(to, ["ann@example.com", "bob@example.com"], "Cat is likely active, Dan unscored, Eve elsewhere");
+}
+on_both!(predicted_churn_decides_at_risk_and_win_back);

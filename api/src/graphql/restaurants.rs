@@ -142,6 +142,13 @@ pub struct Restaurant {
     pub occasion_lead_days: i32,
     /// At most one win-back email per member per this many days.
     pub win_back_days: i32,
+    /// The at-risk and win-back emails follow the predicted probability that a member is
+    /// still active (the last model fit's) instead of `atRiskDays` and dormancy.
+    pub predicted_churn: bool,
+    /// With `predictedChurn`: below this probability a member is at risk.
+    pub at_risk_probability: f64,
+    /// With `predictedChurn`: below this probability a member is lost and gets the win-back.
+    pub win_back_probability: f64,
     /// Local times of day its daily jobs run.
     pub schedule: JobSchedule,
     /// At most this many marketing emails per member in a window.
@@ -247,6 +254,9 @@ impl From<restaurant::Model> for Restaurant {
             at_risk_days: r.at_risk_days,
             occasion_lead_days: r.occasion_lead_days,
             win_back_days: r.win_back_days,
+            predicted_churn: r.churn_by_prediction,
+            at_risk_probability: f64::from(r.at_risk_probability_bp) / 10_000.0,
+            win_back_probability: f64::from(r.win_back_probability_bp) / 10_000.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -287,6 +297,13 @@ pub struct RestaurantInput {
     pub occasion_lead_days: Option<i32>,
     /// At most one win-back email per member per this many days.
     pub win_back_days: Option<i32>,
+    /// Whether the at-risk and win-back emails follow the predicted probability that a member
+    /// is still active instead of fixed days.
+    pub predicted_churn: Option<bool>,
+    /// Below this probability a member is at risk (0 to 1, above `winBackProbability`).
+    pub at_risk_probability: Option<f64>,
+    /// Below this probability a member is lost and gets the win-back (0 to 1).
+    pub win_back_probability: Option<f64>,
     /// Local times of day its daily jobs run.
     pub schedule: Option<JobScheduleInput>,
     /// At most this many marketing emails per member in a window.
@@ -363,6 +380,9 @@ impl From<RestaurantInput> for RestaurantPatch {
             at_risk_days: i.at_risk_days,
             occasion_lead_days: i.occasion_lead_days,
             win_back_days: i.win_back_days,
+            churn_by_prediction: i.predicted_churn,
+            at_risk_probability_bp: i.at_risk_probability.map(basis_points),
+            win_back_probability_bp: i.win_back_probability.map(basis_points),
             schedule: i.schedule.map(|s| SchedulePatch { dormancy: s.dormancy, birthday: s.birthday, anniversary: s.anniversary, win_back: s.win_back }),
             win_back_voucher_percent: percent(i.win_back_voucher_percent),
             benefit_voucher_days: i.benefit_voucher_days,
@@ -418,4 +438,9 @@ impl RestaurantMutation {
     ) -> async_graphql::Result<Restaurant> {
         Ok(restaurants::update(&app(ctx).db, scope(ctx), input.into()).await.gql()?.into())
     }
+}
+
+/// A probability in basis points (a value that is not a number gives 0, which the rules refuse).
+fn basis_points(p: f64) -> i32 {
+    if p.is_finite() { (p * 10_000.0).round().clamp(-1.0, 10_001.0) as i32 } else { 0 }
 }

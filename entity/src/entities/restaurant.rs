@@ -46,6 +46,13 @@ pub struct Model {
     pub occasion_lead_days: i32,
     /// A dormant member gets at most one win-back email per this many days.
     pub win_back_days: i32,
+    /// The at-risk and win-back automations follow the predicted probability that a member is
+    /// still active (the last fit's) instead of `at_risk_days` and dormancy.
+    pub churn_by_prediction: bool,
+    /// Below this probability (basis points) a member is at risk.
+    pub at_risk_probability_bp: i32,
+    /// Below this probability (basis points) a member is lost: due a win-back.
+    pub win_back_probability_bp: i32,
     /// Local time of day (`HH:MM`) each daily job runs.
     pub dormancy_at: String,
     pub birthday_at: String,

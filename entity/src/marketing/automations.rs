@@ -14,8 +14,9 @@ use serde::Serialize;
 
 use super::kinds::{Campaign, consented};
 use super::outbox::{self, Letter};
-use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, email_delivery, reward, special_occasion};
-use crate::rules::programme::Programme;
+use crate::entities::{CustomerStatus, LabelKind, Tier, customer, customer_label, customer_prediction, email_delivery, reward, special_occasion};
+use crate::ops::predict::scored;
+use crate::rules::programme::{Churn, Programme};
 use crate::rules::{occasions, rewards, tier};
 use crate::{DomainResult, Scope};
 
@@ -75,13 +76,37 @@ struct Due {
 /// How many years back the membership anniversary looks for members who joined on the day.
 const MEMBER_YEARS: i32 = 50;
 
-fn due(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, catalogue: &[reward::Model]) -> Vec<Due> {
+/// What decides who is due: the programme, the restaurant (predictions are its own), and for
+/// the at-risk and win-back emails the prediction thresholds when they apply.
+struct Rules<'a> {
+    p: &'a Programme,
+    scope: &'a Scope,
+    churn: Option<Churn>,
+}
+
+fn due(rules: &Rules<'_>, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, catalogue: &[reward::Model]) -> Vec<Due> {
+    let p = rules.p;
+    let win_back_since = now - Duration::days(i64::from(p.win_back_days));
+    match (campaign, rules.churn) {
+        (Campaign::WinBack, Some(churn)) => {
+            let lost = customer::Column::Id.in_subquery(scored(rules.scope, Some(churn.win_back_below), None));
+            not_sent_since(Condition::all().add(lost), campaign, today, win_back_since)
+        }
+        (Campaign::AtRisk, Some(churn)) => likely_lapsing(rules.scope, churn),
+        _ => due_by_days(p, campaign, today, now, catalogue),
+    }
+}
+
+fn due_by_days(p: &Programme, campaign: Campaign, today: NaiveDate, now: DateTime<Utc>, catalogue: &[reward::Model]) -> Vec<Due> {
     match campaign {
         Campaign::Birthday => on_their_day(p, customer::Column::BirthMd, today),
         Campaign::Anniversary => on_their_day(p, customer::Column::AnniversaryMd, today),
         Campaign::PointsExpiry | Campaign::TierUp => Vec::new(),
         Campaign::Occasion => celebrating(p, today),
-        Campaign::WinBack => dormant_not_sent_since(campaign, today, now - Duration::days(i64::from(p.win_back_days))),
+        Campaign::WinBack => {
+            let dormant = Condition::all().add(customer::Column::Status.eq(CustomerStatus::Dormant));
+            not_sent_since(dormant, campaign, today, now - Duration::days(i64::from(p.win_back_days)))
+        }
         Campaign::Welcome => new_members(now - Duration::days(WELCOME_WINDOW_DAYS)),
         Campaign::WelcomeFollowUp => not_returned(now - Duration::days(i64::from(p.welcome_follow_up_days))),
         Campaign::MemberAnniversary => joined_on_the_day(p, today),
@@ -117,8 +142,8 @@ fn celebrating(p: &Programme, today: NaiveDate) -> Vec<Due> {
         .collect()
 }
 
-/// Dormant customers not sent `campaign` since `since`.
-fn dormant_not_sent_since(campaign: Campaign, today: NaiveDate, since: DateTime<Utc>) -> Vec<Due> {
+/// Customers of `who` not sent `campaign` since `since`.
+fn not_sent_since(who: Condition, campaign: Campaign, today: NaiveDate, since: DateTime<Utc>) -> Vec<Due> {
     let recently_sent = Query::select()
         .expr(Expr::value(1))
         .from(email_delivery::Entity)
@@ -126,11 +151,7 @@ fn dormant_not_sent_since(campaign: Campaign, today: NaiveDate, since: DateTime<
         .and_where(email_delivery::Column::Campaign.eq(campaign.name()))
         .and_where(email_delivery::Column::CreatedAt.gt(since))
         .to_owned();
-    vec![Due {
-        who: Condition::all().add(customer::Column::Status.eq(CustomerStatus::Dormant)).add(Condition::all().add(Expr::exists(recently_sent)).not()),
-        period_key: Expr::value(today.to_string()),
-        occasion_date: None,
-    }]
+    vec![Due { who: who.add(Condition::all().add(Expr::exists(recently_sent)).not()), period_key: Expr::value(today.to_string()), occasion_date: None }]
 }
 
 /// Customers whose first visit, or opted-in sign-up, is after `since`; once ever. Members
@@ -194,6 +215,32 @@ fn entered_at_risk() -> Vec<Due> {
     }]
 }
 
+/// Members who visited whose predicted probability of still being active is below the
+/// at-risk threshold but not below the win-back one; each lapse (last visit) its own period.
+fn likely_lapsing(scope: &Scope, churn: Churn) -> Vec<Due> {
+    let lapsing = customer::Column::Id.in_subquery(scored(scope, Some(churn.at_risk_below), None));
+    let lost = customer::Column::Id.in_subquery(scored(scope, Some(churn.win_back_below), None));
+    vec![Due {
+        who: Condition::all().add(lapsing).add(Condition::all().add(lost).not()).add(customer::Column::LastVisitAt.is_not_null()),
+        period_key: Expr::col((customer::Entity, customer::Column::LastVisitAt)).cast_as("TEXT"),
+        occasion_date: None,
+    }]
+}
+
+/// The prediction thresholds the at-risk and win-back emails follow: the restaurant's, when
+/// it asks for them and a fit has scored its members (until then, days).
+async fn churn_for(db: &impl ConnectionTrait, scope: &Scope, p: &Programme, campaign: Campaign) -> DomainResult<Option<Churn>> {
+    let Some(churn) = p.churn.filter(|_| matches!(campaign, Campaign::AtRisk | Campaign::WinBack)) else { return Ok(None) };
+    let scored = customer_prediction::Entity::find()
+        .select_only()
+        .column(customer_prediction::Column::CustomerId)
+        .filter(customer_prediction::Column::RestaurantId.eq(&scope.restaurant_id))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(scored.map(|_| churn))
+}
+
 /// Members nearing their next tier (lifetime points within `nearing_points` of it, once per
 /// tier: period `tier-NAME`), then members nearing the cheapest reward of the catalogue they
 /// cannot afford yet (balance within `nearing_points` of its cost, tier allowed; once per
@@ -250,7 +297,8 @@ pub async fn enqueue(
     let mut report = Enqueued::default();
     let ours = || Condition::all().add(C::RestaurantId.eq(&scope.restaurant_id));
     let catalogue = if campaign == Campaign::NearingReward { crate::ops::rewards::list(db, scope, false).await? } else { Vec::new() };
-    for group in due(p, campaign, today, now, &catalogue) {
+    let rules = Rules { p, scope, churn: churn_for(db, scope, p, campaign).await? };
+    for group in due(&rules, campaign, today, now, &catalogue) {
         // The group is read once: each member's verdict (`CASE` tests the cap only for those
         // who consented) instead of a count per reason and a select of the due.
         let mut verdict = Expr::case(consented(campaign).not(), LEFT_OUT_CONSENT);

@@ -121,8 +121,9 @@ pub(crate) async fn undo_covered(
     now: DateTime<Utc>,
 ) -> DomainResult<customer::Model> {
     use point_transaction::Column as T;
+    // The member's own entries (its row is the scope's, locked): by the `(customer_id, id)`
+    // index, never the restaurant's whole ledger.
     let expiries = point_transaction::Entity::find()
-        .filter(T::RestaurantId.eq(&scope.restaurant_id))
         .filter(T::CustomerId.eq(row.id))
         .filter(T::Kind.eq(LedgerKind::Expire))
         .filter(T::Delta.lt(0))

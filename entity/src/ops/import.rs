@@ -63,23 +63,37 @@ pub async fn members<D: TransactionTrait + ConnectionTrait>(db: &D, scope: &Scop
     Ok(outcomes)
 }
 
-/// Keeps the planner's statistics of `customers` current while an import grows it: `ANALYZE`
-/// whenever the members written since the last one reach the number there were then (at least
-/// 1,000), a handful of times however large the file. Without it the plans made while the table
-/// was nearly empty scan it for each batch's lookups by external id and phone: quadratic (100,000
-/// members took 581 s; with it, see BENCHMARKS.md).
-#[derive(Debug, Default)]
+/// Keeps the planner's statistics of the tables an import grows current (`customers` for
+/// members; visits, ledger and favourites for orders): `ANALYZE` whenever the rows written since
+/// the last one reach the number there were then (at least 1,000), a handful of times however
+/// large the file. Without it the plans made while a table was nearly empty scan it for each
+/// batch's lookups: quadratic (100,000 members took 581 s; with it, see BENCHMARKS.md).
+#[derive(Debug)]
 pub struct Statistics {
+    tables: &'static [&'static str],
     at_last: u64,
     since: u64,
 }
 
+impl Default for Statistics {
+    fn default() -> Self {
+        Self::of(&["customers"])
+    }
+}
+
 impl Statistics {
-    /// Counts `written` members and refreshes the statistics when due.
+    /// Statistics of `tables`, refreshed together.
+    pub fn of(tables: &'static [&'static str]) -> Self {
+        Self { tables, at_last: 0, since: 0 }
+    }
+
+    /// Counts `written` rows and refreshes the statistics when due.
     pub async fn after(&mut self, db: &impl ConnectionTrait, written: u64) -> DomainResult<()> {
         self.since += written;
         if self.since >= self.at_last.max(1_000) {
-            super::dialect::analyze(db, "customers").await?;
+            for table in self.tables {
+                super::dialect::analyze(db, table).await?;
+            }
             (self.at_last, self.since) = (self.at_last + self.since, 0);
         }
         Ok(())

@@ -25,6 +25,9 @@ pub enum Imported {
     WouldRecord,
 }
 
+/// The tables an order import grows, whose planner statistics it keeps current.
+pub const GROWN: &[&str] = &["visits", "point_transactions", "favorite_items"];
+
 /// How one row of a batch ended: recorded, already there, or refused (`NotFound` for an
 /// unknown member, `CustomerBlocked`, `Validation`).
 pub type Outcome = Result<Imported, DomainError>;
@@ -32,7 +35,7 @@ pub type Outcome = Result<Imported, DomainError>;
 /// Records the orders of `rows` (in their order) for the members with their external ids or
 /// phones, each at its own time however long ago. Without `earn`, an order earns no points (its
 /// history only); a dry run writes nothing. One outcome per row; an error of the database fails
-/// the batch (nothing of it is written).
+/// the batch (nothing of it is written). `statistics` counts the orders written.
 pub async fn import<D: TransactionTrait + ConnectionTrait>(
     db: &D,
     scope: &Scope,
@@ -40,6 +43,7 @@ pub async fn import<D: TransactionTrait + ConnectionTrait>(
     rows: &[OrderRow],
     dry_run: bool,
     earn: bool,
+    statistics: &mut super::import::Statistics,
 ) -> DomainResult<Vec<Outcome>> {
     let members = members(db, scope, rows).await?;
     let mut seen = recorded(db, scope, rows).await?;
@@ -87,6 +91,8 @@ pub async fn import<D: TransactionTrait + ConnectionTrait>(
         }
     }
     txn.commit().await?;
+    let written = outcomes.iter().filter(|o| matches!(o, Ok(Imported::Recorded))).count() as u64;
+    statistics.after(db, written).await?;
     Ok(outcomes)
 }
 

@@ -70,6 +70,9 @@ pub struct RestaurantPatch {
     pub at_risk_days: Option<i32>,
     pub occasion_lead_days: Option<i32>,
     pub win_back_days: Option<i32>,
+    pub churn_by_prediction: Option<bool>,
+    pub at_risk_probability_bp: Option<i32>,
+    pub win_back_probability_bp: Option<i32>,
     pub schedule: Option<SchedulePatch>,
     pub frequency_cap: Option<FrequencyCapPatch>,
     pub win_back_voucher_percent: Option<i16>,
@@ -141,6 +144,9 @@ impl RestaurantPatch {
         set(&mut r.at_risk_days, self.at_risk_days);
         set(&mut r.occasion_lead_days, self.occasion_lead_days);
         set(&mut r.win_back_days, self.win_back_days);
+        set(&mut r.churn_by_prediction, self.churn_by_prediction);
+        set(&mut r.at_risk_probability_bp, self.at_risk_probability_bp);
+        set(&mut r.win_back_probability_bp, self.win_back_probability_bp);
         if let Some(s) = self.schedule {
             set(&mut r.dormancy_at, s.dormancy);
             set(&mut r.birthday_at, s.birthday);

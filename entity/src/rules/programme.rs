@@ -33,6 +33,8 @@ pub struct Programme {
     pub cap: FrequencyCap,
     /// The win-back email's voucher, in percent off (0: none).
     pub win_back_percent: u8,
+    /// The at-risk and win-back automations by predicted activity (none: by days).
+    pub churn: Option<Churn>,
     /// Days a birthday or win-back voucher stays valid.
     pub benefit_days: u32,
     /// Whether a refund may lower a member's tier.
@@ -49,6 +51,14 @@ pub struct Programme {
     pub retention: Retention,
     /// How emails write dates and numbers.
     pub locale: crate::entities::Locale,
+}
+
+/// Thresholds on the predicted probability that a member is still active: at or above
+/// `win_back_below` and below `at_risk_below` a member is at risk; below `win_back_below`, lost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Churn {
+    pub at_risk_below: f64,
+    pub win_back_below: f64,
 }
 
 /// How long a restaurant keeps what piles up, and when inactive members are erased.
@@ -91,6 +101,7 @@ impl Default for Programme {
             win_back_days: 30,
             cap: FrequencyCap { emails: 2, days: 7, occasions: false },
             win_back_percent: 0,
+            churn: None,
             benefit_days: 30,
             refunds_lower_tier: false,
             expiry: ExpiryPolicy::default(),
@@ -118,6 +129,10 @@ impl From<&restaurant::Model> for Programme {
             win_back_days: r.win_back_days.max(1) as u32,
             cap: FrequencyCap { emails: r.cap_emails.max(1) as u32, days: r.cap_days.max(0) as u32, occasions: r.cap_occasions },
             win_back_percent: pct(r.win_back_percent),
+            churn: r.churn_by_prediction.then(|| Churn {
+                at_risk_below: f64::from(r.at_risk_probability_bp) / 10_000.0,
+                win_back_below: f64::from(r.win_back_probability_bp) / 10_000.0,
+            }),
             benefit_days: r.benefit_days.max(1) as u32,
             refunds_lower_tier: r.refunds_lower_tier,
             expiry: ExpiryPolicy {

@@ -154,6 +154,10 @@ pub fn check(r: &restaurant::Model) -> DomainResult<()> {
         .map_err(|_| DomainError::validation("atRiskDays", "must be at least 1 and less than dormantDays"))?;
     range("occasionLeadDays", i64::from(r.occasion_lead_days), 0, 30)?;
     range("winBackDays", i64::from(r.win_back_days), 1, 365)?;
+    range("atRiskProbability", i64::from(r.at_risk_probability_bp), 2, 9_999)
+        .map_err(|_| DomainError::validation("atRiskProbability", "must be above 0 and below 1"))?;
+    range("winBackProbability", i64::from(r.win_back_probability_bp), 1, i64::from(r.at_risk_probability_bp) - 1)
+        .map_err(|_| DomainError::validation("winBackProbability", "must be above 0 and below atRiskProbability"))?;
     range("frequencyCap.emails", i64::from(r.cap_emails), 1, 100)?;
     range("winBackVoucherPercent", i64::from(r.win_back_percent), 0, 100)?;
     range("pointsExpiryMonths", i64::from(r.expiry_months), 0, 120)?;

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use entity::DomainError;
+use entity::ops::import::Statistics;
 use entity::ops::import_orders::{self, Imported};
 use entity::rules::import::RowError;
 use entity::rules::import::orders::{ORDER_FIELDS, OrderRow, check_order};
@@ -32,7 +33,8 @@ pub async fn run(config: &Config, file: &Path, format: Format, options: Options)
     let rows = read::rows(format, file, &ORDER_FIELDS)?;
     let mut report = Report::create(file)?;
     let bar = progress(rows.size);
-    let (started, mut tally, mut pending) = (Instant::now(), Tally::default(), Vec::new());
+    let (started, mut pending) = (Instant::now(), Vec::new());
+    let mut tally = Tally { statistics: Statistics::of(import_orders::GROWN), ..Tally::default() };
     for read in rows {
         bar.set_position(read.offset);
         match read.row.and_then(|raw| check_order(&raw, policy.phone_region, entity::ops::now())) {
@@ -78,7 +80,7 @@ async fn write(
     }
     let rows: Vec<OrderRow> = pending.iter().map(|(_, row)| row.clone()).collect();
     let first = pending[0].0;
-    let outcomes = import_orders::import(db, scope, policy, &rows, options.dry_run, options.earn)
+    let outcomes = import_orders::import(db, scope, policy, &rows, options.dry_run, options.earn, &mut tally.statistics)
         .await
         .with_context(|| format!("recording the orders from line {first} on (nothing of this batch was written; run again to resume)"))?;
     for ((line, _), outcome) in pending.drain(..).zip(outcomes) {
