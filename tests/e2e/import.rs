@@ -224,7 +224,7 @@ both!(an_export_imports_again_into_the_same_members_and_balances, |app| async mo
 });
 
 /// How many rows a query counts (as text, the same on both databases).
-async fn rows_of(db: &sea_orm::DatabaseConnection, table_and_filter: &str) -> i64 {
+pub(crate) async fn rows_of(db: &sea_orm::DatabaseConnection, table_and_filter: &str) -> i64 {
     let text = crate::encryption::dump(db, &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table_and_filter}")).await;
     text.trim_end_matches(['|', '\n']).parse().unwrap()
 }

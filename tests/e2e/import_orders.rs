@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::TestApp;
-use crate::import::file;
+use crate::import::{file, rows_of};
 use crate::{assert_ledger_matches, both};
 
 const MEMBERS: &str = "mutation { importCustomers(rows: [
@@ -131,5 +131,41 @@ both!(members_and_orders_move_with_their_history, |app| async move {
             assert_eq!(theirs["data"]["findCustomer"], ours, "{phone}: the same balances, tier, visit stats, favourites and visits");
         }
     }
+    assert_ledger_matches(&app).await;
+});
+
+// An order import killed midway loses at most the batch it was writing (a batch is one
+// transaction); running it again records the rest, each order, ledger entry and visit once.
+both!(an_order_import_killed_midway_resumes_to_exactly_one_of_each, |app| async move {
+    const MEMBERS: usize = 100;
+    const ORDERS: usize = 2_000;
+    let members: String =
+        (0..MEMBERS).map(|i| format!("{{\"externalId\":\"m-{i}\",\"phone\":\"+1415{:03}{:04}\",\"name\":\"Member {i}\"}}\n", 200 + i / 10, i)).collect();
+    let out = app.cli(&["import", "customers", file(&app, "members.jsonl", &members).to_str().unwrap()]).await;
+    assert!(out.contains(&format!("imported {MEMBERS} members")), "{out}");
+    let orders: String = (0..ORDERS)
+        .map(|j| {
+            format!(
+                "{{\"orderId\":\"k-{j}\",\"externalId\":\"m-{}\",\"occurredAt\":\"2024-01-01T12:00:00Z\",\"amount\":{},\"items\":[\"soup:1\"]}}\n",
+                j % MEMBERS,
+                5 + j % 20
+            )
+        })
+        .collect();
+    let path = file(&app, "orders.jsonl", &orders);
+    let db = app.db().await;
+    let mut child = app.cli_child(&["import", "orders", path.to_str().unwrap(), "--batch", "20"]);
+    while rows_of(&db, "visits").await == 0 && child.try_wait().unwrap().is_none() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    child.kill().await.ok();
+    let before = rows_of(&db, "visits").await;
+    assert!(before > 0 && before % 20 == 0, "killed after whole batches only: {before}");
+
+    let out = import(&app, &path, &[]).await;
+    assert!(out.contains(&format!("recorded {} orders", ORDERS as i64 - before)) && out.contains(&format!("{before} already recorded")), "{out}");
+    assert_eq!(rows_of(&db, "visits").await, ORDERS as i64);
+    assert_eq!(rows_of(&db, "point_transactions WHERE kind = 'earn'").await, ORDERS as i64, "one entry per order, none twice");
+    assert_eq!(rows_of(&db, "favorite_items WHERE order_count <> 20").await, 0, "each member's 20 orders counted once");
     assert_ledger_matches(&app).await;
 });
