@@ -6,6 +6,7 @@
 mod orders;
 mod read;
 mod report;
+mod workers;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -60,6 +61,9 @@ pub enum ImportCommand {
         /// Orders written per transaction.
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=2000))]
         batch: u64,
+        /// Batches written at once (each member's orders by one writer, in the file's order).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=16))]
+        writers: u64,
     },
 }
 
@@ -76,8 +80,8 @@ struct Tally {
 pub async fn run(config: &Config, action: ImportCommand) -> anyhow::Result<()> {
     let (file, format, dry_run, batch) = match action {
         ImportCommand::Customers { file, format, dry_run, batch } => (file, format, dry_run, batch),
-        ImportCommand::Orders { file, format, dry_run, no_points, batch } => {
-            let options = orders::Options { dry_run, earn: !no_points, batch };
+        ImportCommand::Orders { file, format, dry_run, no_points, batch, writers } => {
+            let options = orders::Options { dry_run, earn: !no_points, batch, writers };
             return orders::run(config, &file, Format::for_file(format, &file)?, options).await;
         }
     };

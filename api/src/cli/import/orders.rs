@@ -8,22 +8,22 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use entity::DomainError;
-use entity::ops::import::Statistics;
-use entity::ops::import_orders::{self, Imported};
+use entity::ops::import_orders::Imported;
 use entity::rules::import::RowError;
-use entity::rules::import::orders::{ORDER_FIELDS, OrderRow, check_order};
-use entity::{Policy, Scope};
-use sea_orm::DatabaseConnection;
+use entity::rules::import::orders::{ORDER_FIELDS, check_order};
 
 use super::report::Report;
+use super::workers::{Context, Writers, Written};
 use super::{Format, Tally, open, progress, read};
 use crate::config::Config;
 
-/// How a run goes: `earn` points at the restaurant's rate, `batch` orders a transaction.
+/// How a run goes: `earn` points at the restaurant's rate, `batch` orders a transaction,
+/// `writers` batches at once.
 pub struct Options {
     pub dry_run: bool,
     pub earn: bool,
     pub batch: u64,
+    pub writers: u64,
 }
 
 /// Runs `loyalty import orders`.
@@ -33,20 +33,24 @@ pub async fn run(config: &Config, file: &Path, format: Format, options: Options)
     let rows = read::rows(format, file, &ORDER_FIELDS)?;
     let mut report = Report::create(file)?;
     let bar = progress(rows.size);
-    let (started, mut pending) = (Instant::now(), Vec::new());
-    let mut tally = Tally { statistics: Statistics::of(import_orders::GROWN), ..Tally::default() };
+    let (started, mut tally) = (Instant::now(), Tally::default());
+    let region = policy.phone_region;
+    let ctx = Context { db, scope, policy, dry_run: options.dry_run, earn: options.earn };
+    let mut writers = Writers::start(&ctx, options.writers as usize, options.batch as usize);
     for read in rows {
         bar.set_position(read.offset);
-        match read.row.and_then(|raw| check_order(&raw, policy.phone_region, entity::ops::now())) {
-            Ok(row) => pending.push((read.line, row)),
+        match read.row.and_then(|raw| check_order(&raw, region, entity::ops::now())) {
+            Ok(row) => writers.push(read.line, row).await?,
             Err(e) => report.refused(read.line, &e, &mut tally)?,
         }
-        if pending.len() as u64 >= options.batch {
-            write(&db, &scope, &policy, &mut pending, &options, &mut report, &mut tally).await?;
+        for written in writers.written() {
+            tally_batch(written, &mut report, &mut tally)?;
             bar.set_message(format!("{} orders", tally.created));
         }
     }
-    write(&db, &scope, &policy, &mut pending, &options, &mut report, &mut tally).await?;
+    for written in writers.finish().await? {
+        tally_batch(written, &mut report, &mut tally)?;
+    }
     bar.finish_and_clear();
     let refused = report.finish()?;
     let done = if options.dry_run { "dry run, nothing written: would record" } else { "recorded" };
@@ -65,25 +69,12 @@ pub async fn run(config: &Config, file: &Path, format: Format, options: Options)
     Ok(())
 }
 
-/// Writes the pending rows as one batch and tallies how each ended.
-async fn write(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    policy: &Policy,
-    pending: &mut Vec<(u64, OrderRow)>,
-    options: &Options,
-    report: &mut Report,
-    tally: &mut Tally,
-) -> anyhow::Result<()> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<OrderRow> = pending.iter().map(|(_, row)| row.clone()).collect();
-    let first = pending[0].0;
-    let outcomes = import_orders::import(db, scope, policy, &rows, options.dry_run, options.earn, &mut tally.statistics)
-        .await
-        .with_context(|| format!("recording the orders from line {first} on (nothing of this batch was written; run again to resume)"))?;
-    for ((line, _), outcome) in pending.drain(..).zip(outcomes) {
+/// Tallies how each row of a written batch ended (a failed batch stops the run: nothing of it
+/// was written, and running again resumes).
+fn tally_batch((lines, outcomes): Written, report: &mut Report, tally: &mut Tally) -> anyhow::Result<()> {
+    let first = lines.first().copied().unwrap_or_default();
+    let outcomes = outcomes.with_context(|| format!("recording the orders from line {first} on (nothing of this batch was written; run again to resume)"))?;
+    for (line, outcome) in lines.into_iter().zip(outcomes) {
         let refused = |field: &str, reason: String| RowError::new(field, reason, None);
         match outcome {
             Ok(Imported::Recorded | Imported::WouldRecord) => tally.created += 1,
