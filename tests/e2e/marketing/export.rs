@@ -59,3 +59,22 @@ both!(a_marketer_exports_an_audience_without_health_data_or_notes, |app| async m
         assert_eq!(refused(&app, &theirs, EXPORT, vars).await.0, "NOT_FOUND", "another restaurant's audiences are not found");
     }
 });
+
+/// An audience larger than a download holds is refused before any member is read, with the
+/// way to the CLI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audience_too_large_to_download_is_refused() {
+    let app = crate::harness::TestApp::spawn(crate::harness::Backend::Postgres).await;
+    app.sql(
+        "INSERT INTO customers (restaurant_id, name, tier, points_current, points_lifetime, points_redeemed, member_since, total_visits, \
+         total_spent_cents, email_opt_in, sms_opt_in, push_opt_in, special_offers, birthday_offers, anniversary_offers, referral_code, \
+         referrals_count, referral_rewards, rating_total, review_count, status, last_activity_at, created_at, updated_at) \
+         SELECT 'default', 'Bulk ' || i, 'bronze', 0, 0, 0, now(), 0, 0, false, false, false, false, false, false, 'BULK' || i, 0, 0, 0, 0, \
+         'active', now(), now(), now() FROM generate_series(1, 10001) AS i",
+    )
+    .await;
+    app.data("mutation { createSegment(input: { name: \"everyone\", rule: { minTier: BRONZE } }) { name } }", json!({})).await;
+    let (code, message, err) = app.error(EXPORT, json!({ "s": "everyone" })).await;
+    assert_eq!((code.as_str(), err["extensions"]["field"].as_str()), ("VALIDATION", Some("segment")), "{message}");
+    assert!(message.contains("10001 members") && message.contains("loyalty export audience"), "{message}");
+}
