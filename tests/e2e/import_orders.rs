@@ -178,3 +178,39 @@ both!(an_order_import_killed_midway_resumes_to_exactly_one_of_each, |app| async 
     assert_eq!(rows_of(&db, "favorite_items WHERE order_count <> 20").await, 0, "each member's 20 orders counted once");
     assert_ledger_matches(&app).await;
 });
+
+// An import racing the POS: while it records orders for ten members, the members earn points
+// and staff rename them. Nothing is lost either way: every order earns once, every addition
+// counts, balance = ledger, and each member keeps the last name staff gave them.
+both!(an_order_import_racing_the_pos_loses_nothing, |app| async move {
+    let members: String = (0..10).map(|i| format!("{{\"externalId\":\"r-{i}\",\"phone\":\"+1415300{:04}\",\"name\":\"Racer {i}\"}}\n", i)).collect();
+    app.cli(&["import", "customers", file(&app, "racers.jsonl", &members).to_str().unwrap()]).await;
+    let orders: String = (0..600)
+        .map(|j| format!("{{\"orderId\":\"race-{j}\",\"externalId\":\"r-{}\",\"occurredAt\":\"2024-02-01T12:00:00Z\",\"amount\":10}}\n", j % 10))
+        .collect();
+    let path = file(&app, "race.jsonl", &orders);
+    let mut child = app.cli_child(&["import", "orders", path.to_str().unwrap(), "--batch", "25"]);
+    let (mut added, mut round) = (0i64, 0u32);
+    let upsert = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { customer { id } } }";
+    while child.try_wait().unwrap().is_none() || round < 3 {
+        let i = round % 10;
+        let phone = format!("+1415300{:04}", i);
+        let id = app.data(upsert, json!({ "input": { "phone": phone, "name": format!("Racer {i} v{round}") } })).await["upsertCustomer"]["customer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.data("mutation($c: ID!) { addPoints(customerId: $c, points: 3) { currentPoints } }", json!({ "c": id })).await;
+        added += 3;
+        round += 1;
+    }
+    assert!(child.wait().await.unwrap().success());
+    let sum = app.data("{ customers(limit: 20) { items { name loyaltyPoints { current } visitStats { totalVisits } } } }", json!({})).await;
+    let items = sum["customers"]["items"].as_array().unwrap();
+    let points: i64 = items.iter().map(|c| c["loyaltyPoints"]["current"].as_i64().unwrap()).sum();
+    let visits: i64 = items.iter().map(|c| c["visitStats"]["totalVisits"].as_i64().unwrap()).sum();
+    assert_eq!((visits, points), (600, 600 * 10 + added), "every order once, every addition kept");
+    for r in (round.saturating_sub(10)..round).map(|r| format!("Racer {} v{r}", r % 10)) {
+        assert!(items.iter().any(|c| c["name"] == r.as_str()), "{r}: the last rename stands: {items:?}");
+    }
+    assert_ledger_matches(&app).await;
+});
