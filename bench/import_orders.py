@@ -53,6 +53,7 @@ def main():
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--orders", type=int, default=50_000)
     ap.add_argument("--batch", type=int, default=200)
+    ap.add_argument("--writers", type=int, default=2)
     ap.add_argument("--no-points", action="store_true", help="import the orders' history only (the members bring their balances)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
@@ -69,7 +70,7 @@ def main():
     t0 = time.time()
     bench.sh([str(bench.BIN), "import", "customers", str(member_file), "--restaurant", "bench"], env=env)
     members_s = time.time() - t0
-    command = [str(bench.BIN), "import", "orders", str(order_file), "--restaurant", "bench", "--batch", str(args.batch)] + (["--no-points"] if args.no_points else [])
+    command = [str(bench.BIN), "import", "orders", str(order_file), "--restaurant", "bench", "--batch", str(args.batch), "--writers", str(args.writers)] + (["--no-points"] if args.no_points else [])
     t0 = time.time()
     out = bench.sh(command, env=env).stdout.strip()
     imported = time.time() - t0
@@ -83,7 +84,7 @@ def main():
     bench.sh(["psql", url, "-q", "-c", f"\\copy copy_ceiling FROM '{order_file}' WITH (FORMAT csv, HEADER true)"])
     copied = time.time() - t0
     rate, ceiling = m / imported, m / copied
-    flags = f" --batch {args.batch}" + (" --no-points" if args.no_points else "") + (" --no-build" if args.no_build else "")
+    flags = f" --batch {args.batch} --writers {args.writers}" + (" --no-points" if args.no_points else "") + (" --no-build" if args.no_build else "")
     text = "\n".join([
         f"\n## Order import of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC — N = {n:,} members, {m:,} orders\n",
         f"Machine: {os.cpu_count()} cores, {platform.platform()}; PostgreSQL on the same machine, an empty migrated database.",
