@@ -53,6 +53,21 @@ def scalar(url: str, sql: str) -> str:
     return bench.sh(["psql", url, "-At", "-c", sql]).stdout.strip()
 
 
+def balance_off(url: str) -> int:
+    """How many members' balances differ from the sum of their ledger."""
+    return int(scalar(url, "SELECT count(*) FROM customers c WHERE points_current <> "
+                           "(SELECT COALESCE(SUM(delta), 0) FROM point_transactions t WHERE t.customer_id = c.id)"))
+
+
+def copy_seconds(url: str, path: Path, fields: list) -> float:
+    """Seconds a plain `COPY` of the CSV file `path` takes into a new table of text columns."""
+    columns = ", ".join(f'"{f}" text' for f in fields)
+    bench.sh(["psql", url, "-q", "-c", f"CREATE TABLE copy_ceiling ({columns})"])
+    t0 = time.time()
+    bench.sh(["psql", url, "-q", "-c", f"\\copy copy_ceiling FROM '{path}' WITH (FORMAT csv, HEADER true)"])
+    return time.time() - t0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=100_000)
@@ -74,13 +89,8 @@ def main():
     imported = time.time() - t0
     print(out)
     members = int(scalar(url, "SELECT count(*) FROM customers WHERE restaurant_id = 'bench'"))
-    off = int(scalar(url, "SELECT count(*) FROM customers c WHERE points_current <> "
-                          "(SELECT COALESCE(SUM(delta), 0) FROM point_transactions t WHERE t.customer_id = c.id)"))
-    columns = ", ".join(f'"{f}" text' for f in FIELDS)
-    bench.sh(["psql", url, "-q", "-c", f"CREATE TABLE copy_ceiling ({columns})"])
-    t0 = time.time()
-    bench.sh(["psql", url, "-q", "-c", f"\\copy copy_ceiling FROM '{path}' WITH (FORMAT csv, HEADER true)"])
-    copied = time.time() - t0
+    off = balance_off(url)
+    copied = copy_seconds(url, path, FIELDS)
     rate, ceiling = n / imported, n / copied
     text = "\n".join([
         f"\n## Import of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC — N = {n:,} members\n",

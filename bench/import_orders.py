@@ -76,13 +76,8 @@ def main():
     imported = time.time() - t0
     print(out)
     orders = int(members.scalar(url, "SELECT count(*) FROM visits WHERE restaurant_id = 'bench' AND order_id IS NOT NULL"))
-    off = int(members.scalar(url, "SELECT count(*) FROM customers c WHERE points_current <> "
-                                  "(SELECT COALESCE(SUM(delta), 0) FROM point_transactions t WHERE t.customer_id = c.id)"))
-    columns = ", ".join(f'"{f}" text' for f in FIELDS)
-    bench.sh(["psql", url, "-q", "-c", f"CREATE TABLE copy_ceiling ({columns})"])
-    t0 = time.time()
-    bench.sh(["psql", url, "-q", "-c", f"\\copy copy_ceiling FROM '{order_file}' WITH (FORMAT csv, HEADER true)"])
-    copied = time.time() - t0
+    off = members.balance_off(url)
+    copied = members.copy_seconds(url, order_file, FIELDS)
     rate, ceiling = m / imported, m / copied
     flags = f" --batch {args.batch} --writers {args.writers}" + (" --no-points" if args.no_points else "") + (" --no-build" if args.no_build else "")
     text = "\n".join([

@@ -4,13 +4,12 @@
 //! CLI (`loyalty export audience`) reads any size in pages.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use super::audience::{self, Target};
 use crate::entities::customer;
 use crate::ops::customers::Personal;
-use crate::ops::customers::personal;
 use crate::rules::programme::Programme;
 use crate::{DomainError, DomainResult, Scope};
 
@@ -87,15 +86,7 @@ pub async fn download(db: &impl ConnectionTrait, scope: &Scope, of: &Audience, n
 /// One page of the members of `condition` with an id above `after`, lowest id first, with
 /// their personal values opened.
 pub async fn page(db: &impl ConnectionTrait, scope: &Scope, condition: &Condition, after: i64, limit: u64) -> DomainResult<Vec<(customer::Model, Personal)>> {
-    let rows = customer::Entity::find()
-        .filter(condition.clone())
-        .filter(customer::Column::Id.gt(after))
-        .order_by_asc(customer::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let opened = personal::open_many(db, scope, &rows).await?;
-    Ok(rows.into_iter().zip(opened).collect())
+    crate::ops::export::members_where(db, scope, condition, after, limit).await
 }
 
 /// A member's audience record ([`AUDIENCE_FIELDS`]).

@@ -3,7 +3,7 @@
 //! ([`crate::rules::import::FIELDS`]), and an order those of an order import
 //! ([`crate::rules::import::orders::ORDER_FIELDS`]), so an export imports again as it is.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
 use super::customers::Personal;
@@ -15,15 +15,21 @@ use crate::{DomainResult, Scope};
 /// One page of the scope's members with an id above `after`, oldest first, with their
 /// personal values opened; erased members are left out (nothing of them is left to move).
 pub async fn members_page(db: &impl ConnectionTrait, scope: &Scope, after: i64, limit: u64) -> DomainResult<Vec<(customer::Model, Personal)>> {
+    let condition = Condition::all().add(customer::Column::RestaurantId.eq(&scope.restaurant_id)).add(super::privacy::not_erased());
+    members_where(db, scope, &condition, after, limit).await
+}
+
+/// One page of the members of `condition` (which names the scope's restaurant) with an id
+/// above `after`, lowest id first, with their personal values opened.
+pub async fn members_where(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    condition: &Condition,
+    after: i64,
+    limit: u64,
+) -> DomainResult<Vec<(customer::Model, Personal)>> {
     use customer::Column as C;
-    let rows = customer::Entity::find()
-        .filter(C::RestaurantId.eq(&scope.restaurant_id))
-        .filter(C::Id.gt(after))
-        .filter(super::privacy::not_erased())
-        .order_by_asc(C::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let rows = customer::Entity::find().filter(condition.clone()).filter(C::Id.gt(after)).order_by_asc(C::Id).limit(limit).all(db).await?;
     let opened = personal::open_many(db, scope, &rows).await?;
     Ok(rows.into_iter().zip(opened).collect())
 }
